@@ -1,0 +1,3 @@
+from gittree.cli import main
+
+main()

@@ -1,0 +1,91 @@
+"""gittree commit and gittree init: writing experiments and settings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gittree.cli.common import State, app
+
+
+@app.command()
+def commit(
+    message: Annotated[
+        str | None, typer.Option("-m", "--message", help="What this experiment changed.")
+    ] = None,
+    message_file: Annotated[
+        Path | None, typer.Option("-F", "--file", help="Read the message from a file ('-' for stdin).")
+    ] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="NAME=VALUE; repeat for more metrics or seeds.")
+    ] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE; repeatable.")] = None,
+    note: Annotated[list[str] | None, typer.Option("--note", help="A one-line note; repeatable.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="ok, abandoned, failed or running.")] = None,
+    stage_all: Annotated[
+        bool, typer.Option("-a", "--all", help="Stage modified tracked files first.")
+    ] = False,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Commit even with no code change.")
+    ] = False,
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option("--metrics-file", help="JSON or YAML file of metrics (nested keys joined by /)."),
+    ] = None,
+) -> None:
+    """Record an experiment: commit through git (your hooks, identity and signing apply) with Gittree-* trailers."""
+    from gittree import gitio
+    from gittree.experiment import commit_experiment, prepare_entry
+
+    text = _read_message(message, message_file)
+    entry = prepare_entry(
+        text,
+        metrics=metric or (),
+        params=param or (),
+        notes=note or (),
+        status=status,
+        metrics_file=metrics_file,
+    )
+    repo = gitio.open_repo(State.repo_path)
+    sha = commit_experiment(repo, entry, stage_all=stage_all, allow_empty=allow_empty)
+    from gittree.render.escape import terminal_safe
+
+    print(f"[{sha[:7]}] {terminal_safe(entry.message.splitlines()[0])}")
+
+
+def _read_message(message: str | None, message_file: Path | None) -> str | None:
+    if message is not None and message_file is not None:
+        raise typer.BadParameter("give the message with -m or -F, not both")
+    if message_file is None:
+        return message
+    if str(message_file) == "-":
+        return sys.stdin.read()
+    try:
+        return message_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        from gittree.errors import BadValueError
+
+        raise BadValueError(f"cannot read the message file {message_file}: {e}") from e
+
+
+@app.command()
+def init(
+    metric: Annotated[str | None, typer.Option("--metric", help="The primary metric.")] = None,
+    goal: Annotated[
+        str | None, typer.Option("--goal", help="max or min (default: inferred from the name).")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="|delta| at or below this is negligible.")
+    ] = None,
+) -> None:
+    """Write .gittree.yaml and set git to carry gittree's notes through amend and rebase."""
+    from gittree import gitio
+    from gittree.project import init_project
+
+    result = init_project(gitio.open_repo(State.repo_path), metric=metric, goal=goal, threshold=threshold)
+    print(f"wrote {result.config_path}")
+    for key, value in result.git_settings:
+        print(f"git config {key} {value}")

@@ -1,0 +1,153 @@
+"""``.gittree.yaml`` -> :class:`Config`, with defaults that work untouched and validation that names the bad key.
+
+The file is optional. Its reference is ``docs/config.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gittree.errors import ConfigError
+from gittree.model import Goal, MetricSpec
+
+CONFIG_FILE = ".gittree.yaml"
+
+#: Name tokens that mean "smaller is better" (docs/config.md, "Goals").
+MINIMISED_TOKENS = frozenset(["loss", "error", "err", "perplexity", "ppl", "bpb", "mse", "mae", "rmse", "wer", "cer", "latency", "time"])
+
+
+def infer_goal(metric: str) -> Goal:
+    """``min`` when any word of the name (split at ``_ . - /`` and digits) is a known cost, else ``max``."""
+    tokens = re.split(r"[^a-z]+", metric.lower())
+    return Goal.MIN if any(token in MINIMISED_TOKENS for token in tokens) else Goal.MAX
+
+
+@dataclass(frozen=True)
+class MetricConfig:
+    goal: Goal | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    primary: str | None = None
+    metrics: Mapping[str, MetricConfig] = field(default_factory=dict)
+    relative_threshold: float = 0.001
+    noise_sigmas: float = 2.0
+
+    def spec(self, metric: str) -> MetricSpec:
+        configured = self.metrics.get(metric, MetricConfig())
+        return MetricSpec(
+            name=metric,
+            goal=configured.goal or infer_goal(metric),
+            threshold=configured.threshold,
+            relative_threshold=self.relative_threshold,
+            noise_sigmas=self.noise_sigmas,
+        )
+
+
+def load_config(worktree: Path | None) -> Config:
+    """Read ``.gittree.yaml`` at the top of the working tree; a missing file gives the defaults."""
+    if worktree is None:
+        return Config()
+    path = worktree / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{source} is not valid YAML: {e}", hint="fix the file or remove it") from e
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    known = {"primary", "metrics", "relative_threshold", "noise_sigmas"}
+    unknown = sorted(set(map(str, data)) - known)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key(s) {', '.join(unknown)}", hint=f"known keys: {', '.join(sorted(known))}"
+        )
+    primary = data.get("primary")
+    if primary is not None and not isinstance(primary, str):
+        raise ConfigError(f"{source}: 'primary' must be a metric name, got {primary!r}")
+    return Config(
+        primary=primary,
+        metrics=_parse_metrics(data.get("metrics") or {}, source),
+        relative_threshold=_non_negative(data.get("relative_threshold", 0.001), "relative_threshold", source),
+        noise_sigmas=_non_negative(data.get("noise_sigmas", 2.0), "noise_sigmas", source),
+    )
+
+
+def _parse_metrics(raw: Any, source: str) -> dict[str, MetricConfig]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: 'metrics' must map metric names to settings")
+    metrics: dict[str, MetricConfig] = {}
+    for name, settings in raw.items():
+        settings = settings or {}
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{source}: metrics.{name} must be a mapping with 'goal' and/or 'threshold'")
+        extra = sorted(set(map(str, settings)) - {"goal", "threshold"})
+        if extra:
+            raise ConfigError(f"{source}: metrics.{name}: unknown key(s) {', '.join(extra)}")
+        goal = settings.get("goal")
+        if goal is not None and goal not in ("max", "min"):
+            raise ConfigError(f"{source}: metrics.{name}.goal must be 'max' or 'min', got {goal!r}")
+        threshold = settings.get("threshold")
+        metrics[str(name)] = MetricConfig(
+            goal=Goal(goal) if goal else None,
+            threshold=None
+            if threshold is None
+            else _non_negative(threshold, f"metrics.{name}.threshold", source),
+        )
+    return metrics
+
+
+def _non_negative(value: Any, key: str, source: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ConfigError(f"{source}: '{key}' must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def dump_config(config: Config) -> str:
+    """The YAML ``gittree init`` writes."""
+    import yaml
+
+    data: dict[str, Any] = {}
+    if config.primary:
+        data["primary"] = config.primary
+    if config.metrics:
+        data["metrics"] = {
+            name: {
+                key: value
+                for key, value in (
+                    ("goal", m.goal.value if m.goal else None),
+                    ("threshold", m.threshold),
+                )
+                if value is not None
+            }
+            for name, m in config.metrics.items()
+        }
+    data["relative_threshold"] = config.relative_threshold
+    data["noise_sigmas"] = config.noise_sigmas
+    header = "# gittree configuration: see docs/config.md\n"
+    return header + yaml.safe_dump(data, sort_keys=False)

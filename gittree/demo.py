@@ -1,0 +1,440 @@
+"""``gittree demo``: a believable research history, written with gittree's own commit path.
+
+The story: a small vision transformer on CIFAR-10 grows from a 39% linear probe to about 88%, with
+side branches, a crossover merge of two good ideas, repeated seeds, a change lost in the noise,
+regressions, a diverged run and two abandoned dead ends with their reasons. Dates and the identity
+are fixed, so the demo is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gittree import gitio
+from gittree.errors import GittreeError
+from gittree.experiment import ExperimentEntry, commit_experiment
+
+DEMO_NAME = "Ada Researcher"
+DEMO_EMAIL = "ada@example.org"
+START = 1772442000  # 2026-03-02 09:00 UTC
+HOUR = 3600
+
+CONFIG_YAML = """\
+# gittree configuration: see docs/config.md
+primary: acc
+metrics:
+  acc:
+    goal: max
+    threshold: 0.003
+  loss:
+    goal: min
+"""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One commit of the story: an experiment (with results) or an ordinary commit (``ordinary=True``)."""
+
+    key: str
+    parent: str | None
+    branch: str
+    subject: str
+    file: str
+    change: str
+    acc: tuple[float, ...] = ()
+    loss: tuple[float, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    status: str | None = None
+    merge: str | None = None
+    ordinary: bool = False
+    body: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _story() -> list[Step]:
+    s = Step
+    return [
+        s(
+            "skeleton",
+            None,
+            "main",
+            "project skeleton: data loading and training loop",
+            "train.py",
+            "# training loop, CIFAR-10 loaders",
+            ordinary=True,
+        ),
+        s(
+            "base",
+            "skeleton",
+            "main",
+            "baseline: linear probe on raw pixels",
+            "model.py",
+            "model = Linear(3072, 10)",
+            acc=(0.392,),
+            loss=(1.741,),
+            params=(("lr", "1e-3"), ("epochs", "30")),
+            notes=("sanity check of the pipeline; matches the published linear-probe number",),
+        ),
+        s(
+            "vit4",
+            "base",
+            "main",
+            "conv stem + 4-layer transformer",
+            "model.py",
+            "model = ViT(depth=4, stem='conv')",
+            acc=(0.612,),
+            loss=(1.102,),
+            params=(("depth", "4"), ("dim", "192")),
+        ),
+        s(
+            "patch8",
+            "vit4",
+            "exp/patch8",
+            "patch 8x8 tokens instead of the conv stem",
+            "model.py",
+            "stem = Patchify(8)",
+            acc=(0.588,),
+            loss=(1.161,),
+            params=(("patch", "8"),),
+            notes=("64 tokens are too few for 32x32 images",),
+        ),
+        s(
+            "patch8heads",
+            "patch8",
+            "exp/patch8",
+            "patch 8x8 with 6 heads",
+            "model.py",
+            "heads = 6",
+            acc=(0.5895,),
+            loss=(1.158,),
+            params=(("heads", "6"),),
+        ),
+        s(
+            "overlap",
+            "vit4",
+            "main",
+            "overlapping 4x4 conv stem",
+            "model.py",
+            "stem = ConvStem(4, overlap=True)",
+            acc=(0.667,),
+            loss=(0.957,),
+            params=(("patch", "4"),),
+        ),
+        s(
+            "graphattn",
+            "overlap",
+            "exp/graph-attention",
+            "graph attention between neighbouring patches",
+            "model.py",
+            "attention = GraphAttention(k=8)",
+            acc=(0.652,),
+            loss=(0.991,),
+            status="abandoned",
+            notes=("3x slower per epoch and no gain after 20 epochs; not worth the budget",),
+        ),
+        s(
+            "loader",
+            "overlap",
+            "main",
+            "refactor the data loader into its own module",
+            "data.py",
+            "# loaders moved here",
+            ordinary=True,
+        ),
+        s(
+            "readme",
+            "loader",
+            "main",
+            "document how to reproduce the runs",
+            "README.md",
+            "Run `python train.py`.",
+            ordinary=True,
+        ),
+        s(
+            "adamw",
+            "readme",
+            "main",
+            "AdamW with a cosine schedule",
+            "train.py",
+            "opt = AdamW(lr=3e-4, wd=0.05)",
+            acc=(0.701, 0.705, 0.703),
+            loss=(0.862, 0.851, 0.857),
+            params=(("optimizer", "adamw"), ("lr", "3e-4")),
+            notes=("three seeds from here on",),
+        ),
+        s(
+            "smooth",
+            "adamw",
+            "exp/label-smoothing",
+            "label smoothing 0.1",
+            "train.py",
+            "criterion = CE(smoothing=0.1)",
+            acc=(0.704, 0.706, 0.702),
+            loss=(0.871, 0.866, 0.869),
+            params=(("label_smoothing", "0.1"),),
+            notes=("+0.1pt is inside the seed noise",),
+        ),
+        s(
+            "randaug",
+            "adamw",
+            "main",
+            "RandAugment (n=2, m=9)",
+            "augment.py",
+            "aug = RandAugment(2, 9)",
+            acc=(0.747, 0.750, 0.748),
+            loss=(0.741, 0.735, 0.739),
+            params=(("randaugment", "2,9"),),
+        ),
+        s(
+            "autoaug",
+            "randaug",
+            "exp/learned-augment",
+            "learned augmentation policy search",
+            "augment.py",
+            "aug = PolicySearch()",
+            status="abandoned",
+            notes=("policy search alone would cost 40 GPU-days; stopped after the first trial",),
+        ),
+        s(
+            "depth8",
+            "randaug",
+            "main",
+            "depth 8",
+            "model.py",
+            "depth = 8",
+            acc=(0.761,),
+            loss=(0.702,),
+            params=(("depth", "8"),),
+        ),
+        s(
+            "depth12",
+            "depth8",
+            "exp/deeper",
+            "depth 12",
+            "model.py",
+            "depth = 12",
+            acc=(0.755,),
+            loss=(0.719,),
+            params=(("depth", "12"),),
+            notes=("train loss lower, val worse: overfits",),
+        ),
+        s(
+            "depth16",
+            "depth12",
+            "exp/deeper",
+            "depth 16 with LayerScale",
+            "model.py",
+            "depth = 16; layerscale = 1e-5",
+            acc=(0.751,),
+            loss=(0.733,),
+            params=(("depth", "16"),),
+        ),
+        s(
+            "mixup",
+            "depth8",
+            "exp/mixup",
+            "mixup 0.8",
+            "augment.py",
+            "mix = Mixup(alpha=0.8)",
+            acc=(0.779,),
+            loss=(0.688,),
+            params=(("mixup", "0.8"),),
+        ),
+        s(
+            "droppath",
+            "depth8",
+            "exp/drop-path",
+            "stochastic depth 0.1",
+            "model.py",
+            "drop_path = 0.1",
+            acc=(0.774,),
+            loss=(0.690,),
+            params=(("drop_path", "0.1"),),
+        ),
+        s(
+            "cross",
+            "droppath",
+            "main",
+            "mixup + stochastic depth",
+            "augment.py",
+            "",
+            merge="mixup",
+            acc=(0.792, 0.789, 0.794),
+            loss=(0.652, 0.660, 0.649),
+            notes=("the two regularisers add up: crossover of exp/mixup and exp/drop-path",),
+        ),
+        s(
+            "ema",
+            "cross",
+            "exp/ema",
+            "EMA of weights (0.9999)",
+            "train.py",
+            "ema = EMA(0.9999)",
+            acc=(0.7925,),
+            loss=(0.650,),
+            params=(("ema", "0.9999"),),
+        ),
+        s(
+            "long",
+            "cross",
+            "main",
+            "train 300 epochs instead of 100",
+            "train.py",
+            "epochs = 300",
+            acc=(0.823,),
+            loss=(0.571,),
+            params=(("epochs", "300"),),
+        ),
+        s(
+            "lr1e3",
+            "long",
+            "exp/high-lr",
+            "lr 1e-3",
+            "train.py",
+            "lr = 1e-3",
+            acc=(0.1,),
+            loss=(float("nan"),),
+            params=(("lr", "1e-3"),),
+            status="failed",
+            notes=("loss went NaN at epoch 12",),
+        ),
+        s(
+            "warmup",
+            "long",
+            "main",
+            "10 warm-up epochs",
+            "train.py",
+            "warmup = 10",
+            acc=(0.831,),
+            loss=(0.548,),
+            params=(("warmup", "10"),),
+        ),
+        s(
+            "relpos",
+            "warmup",
+            "main",
+            "relative position bias",
+            "model.py",
+            "pos = RelativeBias()",
+            acc=(0.846, 0.844, 0.847),
+            loss=(0.509, 0.514, 0.507),
+        ),
+        s(
+            "tome",
+            "relpos",
+            "exp/token-merging",
+            "token merging for speed",
+            "model.py",
+            "tome = ToMe(r=8)",
+            acc=(0.838,),
+            loss=(0.530,),
+            notes=("2x faster at inference but -0.8pt",),
+        ),
+        s(
+            "distill",
+            "relpos",
+            "main",
+            "distillation from a ResNet-50 teacher",
+            "train.py",
+            "teacher = resnet50()",
+            acc=(0.861,),
+            loss=(0.472,),
+            params=(("teacher", "resnet50"),),
+        ),
+        s(
+            "bigteacher",
+            "distill",
+            "exp/bigger-teacher",
+            "distill from a ResNet-152 teacher",
+            "train.py",
+            "teacher = resnet152()",
+            acc=(0.8625,),
+            loss=(0.469,),
+            params=(("teacher", "resnet152"),),
+        ),
+        s(
+            "sam",
+            "distill",
+            "main",
+            "sharpness-aware minimisation",
+            "train.py",
+            "opt = SAM(opt, rho=0.05)",
+            acc=(0.873, 0.871, 0.874),
+            loss=(0.441, 0.446, 0.439),
+            params=(("sam_rho", "0.05"),),
+        ),
+        s(
+            "tta",
+            "sam",
+            "main",
+            "test-time augmentation (flip + crops)",
+            "eval.py",
+            "tta = [flip, crop5]",
+            acc=(0.878,),
+            loss=(0.431,),
+        ),
+    ]
+
+
+def build_demo(directory: Path | None = None) -> Path:
+    """Write the demo repository into ``directory`` (a new temporary folder by default) and return it."""
+    target = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="gittree-demo-"))
+    if target.exists() and any(target.iterdir()):
+        raise GittreeError(f"{target} is not empty", hint="name a new or empty folder for the demo")
+    target.mkdir(parents=True, exist_ok=True)
+    _git_init(target)
+    repo = gitio.open_repo(target)
+    (target / ".gittree.yaml").write_text(CONFIG_YAML, encoding="utf-8")
+    shas: dict[str, str] = {}
+    for index, step in enumerate(_story()):
+        shas[step.key] = _write_step(repo, target, step, shas, START + index * 7 * HOUR)
+    gitio.run_git(repo, "checkout", "-q", "main")
+    return target
+
+
+def _git_init(target: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
+    for key, value in (
+        ("user.name", DEMO_NAME),
+        ("user.email", DEMO_EMAIL),
+        ("commit.gpgSign", "false"),
+        ("core.hooksPath", ".git/hooks"),
+        ("notes.rewriteRef", gitio.NOTES_REF),
+    ):
+        subprocess.run(["git", "-C", str(target), "config", "--local", key, value], check=True)
+
+
+def _write_step(repo: gitio.Repo, target: Path, step: Step, shas: dict[str, str], when: int) -> str:
+    if step.parent is not None:
+        gitio.run_git(repo, "checkout", "-q", "-B", step.branch, shas[step.parent])
+    env = {
+        "GIT_AUTHOR_DATE": f"@{when} +0000",
+        "GIT_COMMITTER_DATE": f"@{when} +0000",
+    }
+    if step.merge:
+        gitio.run_git(repo, "merge", "-q", "--no-ff", "--no-commit", shas[step.merge], env=env)
+    path = target / step.file
+    if step.change:
+        previous = path.read_text(encoding="utf-8") if path.exists() else ""
+        path.write_text(previous + step.change + "\n", encoding="utf-8")
+    gitio.run_git(repo, "add", "-A")
+    if step.ordinary:
+        return gitio.commit_with_message(repo, step.subject + "\n", env=env)
+    from gittree.trailers import format_number
+
+    metrics = tuple(("acc", format_number(v)) for v in step.acc) + tuple(
+        ("loss", format_number(v)) for v in step.loss
+    )
+    entry = ExperimentEntry(
+        message=step.subject + ("\n\n" + step.body if step.body else ""),
+        metrics=metrics,
+        params=step.params,
+        notes=step.notes,
+        status=step.status,
+    )
+    return commit_experiment(repo, entry, allow_empty=True, env=env)

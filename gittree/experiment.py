@@ -1,0 +1,132 @@
+"""Recording an experiment as a commit: validate everything first, commit through git, check what landed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gittree import gitio
+from gittree.errors import BadValueError, GitCommandError, TrailersLostError
+from gittree.metricsfile import read_metrics_file
+from gittree.trailers import (
+    STATUSES,
+    append_trailers,
+    format_trailer_lines,
+    parse_assignment,
+    parse_experiment,
+    parse_metric_assignment,
+    parse_number,
+)
+
+
+@dataclass(frozen=True)
+class ExperimentEntry:
+    """What one experiment commit will carry, already validated."""
+
+    message: str
+    metrics: tuple[tuple[str, str], ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    status: str | None = None
+    run: tuple[tuple[str, str], ...] = field(default=())
+
+    def full_message(self) -> str:
+        lines = format_trailer_lines(
+            metrics=self.metrics, params=self.params, notes=self.notes, status=self.status, run=self.run
+        )
+        return append_trailers(self.message, lines)
+
+
+def prepare_entry(
+    message: str | None,
+    *,
+    metrics: Sequence[str] = (),
+    params: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    status: str | None = None,
+    metrics_file: Path | None = None,
+    run: Sequence[tuple[str, str]] = (),
+) -> ExperimentEntry:
+    """Validate the user's input into an entry; raises :class:`BadValueError` before anything is written."""
+    if message is None or not message.strip():
+        raise BadValueError(
+            "an experiment needs a message saying what changed", hint="pass -m 'what you tried'"
+        )
+    if "\0" in message:
+        raise BadValueError("the message contains a NUL byte, which git cannot store")
+    metric_pairs = [parse_metric_assignment(text) for text in metrics]
+    if metrics_file is not None:
+        metric_pairs.extend(read_metrics_file(metrics_file))
+    if status is not None and status not in STATUSES:
+        raise BadValueError(f"unknown status '{status}'", hint=f"use one of: {', '.join(STATUSES)}")
+    entry = ExperimentEntry(
+        message=message,
+        metrics=tuple(metric_pairs),
+        params=tuple(parse_assignment(text, kind="param") for text in params),
+        notes=tuple(notes),
+        status=status,
+        run=tuple(run),
+    )
+    if not (entry.metrics or entry.params or entry.notes or entry.status or entry.run):
+        raise BadValueError(
+            "nothing to record: an experiment carries at least one metric, param, note or status",
+            hint="add --metric NAME=VALUE (or use plain git commit for an ordinary commit)",
+        )
+    entry.full_message()  # formats and validates every trailer now, before git is touched
+    return entry
+
+
+def commit_experiment(
+    repo: gitio.Repo,
+    entry: ExperimentEntry,
+    *,
+    stage_all: bool = False,
+    allow_empty: bool = False,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Commit ``entry`` with the user's git (hooks, identity, signing); returns the new sha."""
+    if (
+        not (stage_all or allow_empty)
+        and not repo.handle.head_is_unborn
+        and not gitio.has_staged_changes(repo)
+    ):
+        raise GitCommandError(
+            "nothing is staged to commit",
+            hint="stage the experiment's code with `git add`, pass -a for tracked changes, or --allow-empty",
+        )
+    sha = gitio.commit_with_message(
+        repo, entry.full_message(), stage_all=stage_all, allow_empty=allow_empty, env=env
+    )
+    verify_recorded(repo, sha, entry)
+    return sha
+
+
+def verify_recorded(repo: gitio.Repo, sha: str, entry: ExperimentEntry) -> None:
+    """Re-read the commit: a commit-msg hook may have rewritten the message and dropped our trailers."""
+    record = parse_experiment(gitio.read_commit(repo, sha).message)
+    expected = {name: parse_number(value) for name, value in entry.metrics}
+    found = record.metric_dict() if record else {}
+    lost = [
+        name
+        for name, value in expected.items()
+        if name not in found or not any(_same(value, sample) for sample in found[name])
+    ]
+    lost += [
+        f"param {name}"
+        for name, value in entry.params
+        if (record is None or record.param_dict().get(name) != value)
+    ]
+    if entry.status and (record is None or record.status != entry.status):
+        lost.append("status")
+    if lost:
+        raise TrailersLostError(
+            f"commit {sha[:7]} was made, but these results did not survive in its message: {', '.join(lost)}",
+            hint="a commit-msg hook probably rewrote the message; fix it, then `git commit --amend` "
+            "or record the results with `gittree record`",
+        )
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b

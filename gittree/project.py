@@ -1,0 +1,62 @@
+"""``gittree init``: the repository's research settings, and the git settings that keep notes attached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gittree import gitio
+from gittree.config import CONFIG_FILE, Config, MetricConfig, dump_config, load_config
+from gittree.errors import BadValueError, GitCommandError
+from gittree.model import Goal
+from gittree.trailers import validate_name
+
+#: git settings ``init`` makes so that late results (git notes) follow amend and rebase and show in git log.
+NOTES_SETTINGS = (("notes.rewriteRef", gitio.NOTES_REF), ("notes.displayRef", gitio.NOTES_REF))
+
+
+@dataclass(frozen=True)
+class InitResult:
+    config_path: Path
+    config: Config
+    git_settings: tuple[tuple[str, str], ...]
+
+
+def init_project(
+    repo: gitio.Repo, *, metric: str | None = None, goal: str | None = None, threshold: float | None = None
+) -> InitResult:
+    """Write (or update) ``.gittree.yaml`` and the repository's notes settings; safe to run twice."""
+    if repo.worktree is None:
+        raise GitCommandError(
+            "a bare repository has no working tree for .gittree.yaml", hint="run gittree init in a clone"
+        )
+    if goal is not None and goal not in ("max", "min"):
+        raise BadValueError(f"--goal must be 'max' or 'min', not '{goal}'")
+    if threshold is not None and not threshold >= 0:
+        raise BadValueError(f"--threshold must be a non-negative number, not {threshold}")
+    if (goal is not None or threshold is not None) and metric is None:
+        raise BadValueError("--goal and --threshold describe a metric", hint="name it with --metric NAME")
+    config = load_config(repo.worktree)
+    if metric is not None:
+        validate_name(metric)
+        previous = config.metrics.get(metric, MetricConfig())
+        settings = MetricConfig(
+            goal=Goal(goal) if goal else previous.goal,
+            threshold=threshold if threshold is not None else previous.threshold,
+        )
+        config = replace(config, primary=metric, metrics={**config.metrics, metric: settings})
+    path = repo.worktree / CONFIG_FILE
+    path.write_text(dump_config(config), encoding="utf-8")
+    for key, value in NOTES_SETTINGS:
+        _add_config_value(repo, key, value)
+    return InitResult(config_path=path, config=config, git_settings=NOTES_SETTINGS)
+
+
+def _add_config_value(repo: gitio.Repo, key: str, value: str) -> None:
+    """Add ``value`` to a multi-valued git setting unless it is already there."""
+    try:
+        present = gitio.run_git(repo, "config", "--local", "--get-all", key).split()
+    except GitCommandError:
+        present = []  # git exits 1 when the key is unset
+    if value not in present:
+        gitio.run_git(repo, "config", "--local", "--add", key, value)

@@ -1,0 +1,1 @@
+"""Renderers: a research tree in, text or bytes out. None of them talks to git."""

@@ -1,0 +1,68 @@
+"""Making commit data harmless before it reaches a terminal, and measuring it in terminal cells.
+
+Commit messages are written by people, scripts and agents; a subject may carry escape sequences (ANSI
+colours, OSC 8 links, OSC 52 clipboard writes), C1 controls or bidi overrides. Every string from commit
+data goes through :func:`terminal_safe` before it is printed: controls become visible ``\\xNN`` /
+``\\uNNNN`` text, so nothing is interpreted by the terminal and nothing is silently hidden.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: Bidirectional controls that can reorder what a reader sees (CVE-2021-42574, "Trojan Source").
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Other invisible format characters worth showing: zero-width space/joiners, BOM, line/para separators.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2028\u2029\ufeff")
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def is_unsafe_char(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or ch in BIDI_CONTROLS or ch in INVISIBLE
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control, bidi and invisible format character shown as an escape."""
+    if text.isprintable() and not any(ch in BIDI_CONTROLS or ch in INVISIBLE for ch in text):
+        return text
+    return "".join(_escape_char(ch) if is_unsafe_char(ch) else ch for ch in text)
+
+
+def char_width(ch: str) -> int:
+    """Terminal cells a character takes: 0 for combining marks, 2 for wide East Asian characters."""
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return sum(char_width(ch) for ch in text)
+
+
+def truncate(text: str, width: int, ellipsis: str = "…") -> str:
+    """Cut ``text`` to at most ``width`` cells, marking the cut with an ellipsis."""
+    if display_width(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    budget = width - display_width(ellipsis)
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        w = char_width(ch)
+        if used + w > budget:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + ellipsis
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))

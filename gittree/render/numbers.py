@@ -1,0 +1,58 @@
+"""How numbers read in every view: four significant digits, deltas and spreads at the value's precision."""
+
+from __future__ import annotations
+
+import math
+
+from gittree.model import MetricSummary
+
+SIGNIFICANT = 4
+
+
+def decimals_for(magnitude: float) -> int:
+    """Decimal places that give four significant digits at this magnitude (0 for large numbers)."""
+    if not math.isfinite(magnitude) or magnitude == 0:
+        return SIGNIFICANT
+    return max(0, SIGNIFICANT - 1 - math.floor(math.log10(abs(magnitude))))
+
+
+def format_value(x: float, decimals: int | None = None) -> str:
+    """``0.7312``, ``12.35``, ``1.200e-05``, ``nan``, ``inf``; ``decimals`` pins the precision (deltas, spreads)."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if decimals is None:
+        if x != 0 and not 1e-3 <= abs(x) < 1e6:
+            return f"{x:.{SIGNIFICANT - 1}e}"
+        decimals = decimals_for(x)
+    return f"{x:.{decimals}f}"
+
+
+def format_delta(delta: float | None, reference: float | None = None) -> str:
+    """A signed delta at the precision of the value it changes: ``+0.0240``, ``-1.3``; empty when none."""
+    if delta is None:
+        return ""
+    decimals = decimals_for(reference) if reference is not None and reference != 0 else None
+    text = format_value(delta, decimals)
+    if text.lstrip("-").strip("0.") == "" and not math.isnan(delta):
+        return "±0" if delta == 0 else ("+" if delta > 0 else "-") + text.lstrip("-")
+    return text if text.startswith("-") else "+" + text
+
+
+def format_summary(summary: MetricSummary | None) -> str:
+    """``0.7312`` for one run, ``0.7300 ± 0.0017 (3)`` for repeated runs, ``—`` when absent."""
+    if summary is None:
+        return "—"
+    if summary.n == 1:
+        return format_value(summary.samples[0])
+    mean = summary.mean
+    decimals = decimals_for(mean) if math.isfinite(mean) and mean != 0 and 1e-3 <= abs(mean) < 1e6 else None
+    std = summary.std
+    spread = format_value(std, decimals) if std is not None else "?"
+    return f"{format_value(mean, decimals)} ± {spread} ({summary.n})"
+
+
+def format_plain(x: float) -> str:
+    """A setting such as a threshold, without padding zeros: ``0.003``, ``1e-05``."""
+    return f"{x:g}"

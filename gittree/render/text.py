@@ -1,0 +1,258 @@
+"""The research tree in the terminal: lanes drawn with box characters, one experiment per row.
+
+Parents are drawn above their children (the research reads downwards, from the baseline to the
+latest idea). Each open lane is an edge waiting for its child; a fork opens lanes to the right, a
+merge (a crossover of ideas) joins them back. Rows are produced one at a time, so output streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from gittree.model import VERDICT_COLOURS, Node, ResearchTree, Verdict
+from gittree.render.escape import display_width, pad, terminal_safe, truncate
+from gittree.render.numbers import format_delta, format_plain, format_summary
+
+ANSI = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1"}
+SHA_WIDTH = 7
+MIN_SUBJECT_WIDTH = 12
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    width: int = 80
+    colour: bool = False
+
+    def paint(self, text: str, colour: str | None) -> str:
+        if not self.colour or not colour or not text:
+            return text
+        return f"\x1b[{ANSI[colour]}m{text}\x1b[0m"
+
+
+def glyph(node: Node) -> str:
+    if node.best:
+        return "★"
+    if node.dead_end:
+        return "✗"
+    return "●"
+
+
+def header(tree: ResearchTree, style: TextStyle) -> str:
+    count = len(tree.nodes)
+    noun = "experiment" if count == 1 else "experiments"
+    spec = tree.metric
+    if spec is None:
+        return f"research tree · {count} {noun} · no metric recorded"
+    band = (
+        f"threshold {format_plain(spec.threshold)}"
+        if spec.threshold is not None
+        else (f"threshold {format_plain(spec.relative_threshold * 100)}% of parent")
+    )
+    return truncate(
+        terminal_safe(f"research tree · {count} {noun} · {spec.name} ({spec.goal.value}, {band})"),
+        style.width,
+    )
+
+
+@dataclass(frozen=True)
+class _Row:
+    """Where one experiment goes: its column, the lanes that merge into it, the lanes its children open."""
+
+    node: Node
+    here: int
+    joining: tuple[int, ...]
+    lanes_before: tuple[str | None, ...]
+    lanes_at_node: tuple[str | None, ...]
+    opened: tuple[int, ...]
+    lanes_after: tuple[str | None, ...]
+
+
+def layout(tree: ResearchTree) -> Iterator[_Row]:
+    """The lane bookkeeping, row by row: each open lane is an edge waiting for its child."""
+    lanes: list[str | None] = []
+    for node in tree.nodes:
+        columns_in = [i for i, target in enumerate(lanes) if target == node.sha]
+        if not columns_in:
+            column = _free_column(lanes, 0)
+            lanes[column] = node.sha
+            columns_in = [column]
+        here = columns_in[0]
+        before = tuple(lanes)
+        for column in columns_in[1:]:
+            lanes[column] = None
+        at_node = tuple(lanes)
+        opened = _open_children(lanes, here, node)
+        yield _Row(node, here, tuple(columns_in[1:]), before, at_node, tuple(opened), tuple(lanes))
+        while lanes and lanes[-1] is None:
+            lanes.pop()
+
+
+def render_text(tree: ResearchTree, style: TextStyle | None = None) -> Iterator[str]:
+    """Yield the lines of the terminal view, header first."""
+    style = style or TextStyle()
+    yield header(tree, style)
+    lane_width = 2 * max((len(row.lanes_after) for row in layout(tree)), default=1)
+    columns = _Columns(tree, style, lane_width)
+    for row in layout(tree):
+        folded = sum(row.node.folded.values()) + row.node.folded_below
+        if folded:
+            yield _folded_row(row, folded, style)
+        if row.joining:
+            yield _link_row(row.lanes_before, row.here, row.joining, "╯", "┴")
+        cells = _lane_cells(row.lanes_at_node, row.here, row.node, style)
+        yield cells + " " * (lane_width - 2 * len(row.lanes_at_node)) + columns.describe(row.node)
+        if row.opened:
+            yield _link_row(row.lanes_after, row.here, row.opened, "╮", "┬")
+
+
+def _folded_row(row: _Row, folded: int, style: TextStyle) -> str:
+    """A dim mark on the lane into an experiment: the ordinary commits between it and its parent(s)."""
+    cells = [
+        "┆" if i == row.here else ("│" if target is not None else " ")
+        for i, target in enumerate(row.lanes_before)
+    ]
+    if row.here >= len(cells):
+        cells.extend(" " * (row.here - len(cells)) + "┆")
+    noun = "commit" if folded == 1 else "commits"
+    return " ".join(cells) + " " + style.paint(f"(+{folded} {noun})", "dim")
+
+
+def _free_column(lanes: list[str | None], after: int) -> int:
+    for i in range(after, len(lanes)):
+        if lanes[i] is None:
+            return i
+    lanes.append(None)
+    return len(lanes) - 1
+
+
+def _open_children(lanes: list[str | None], here: int, node: Node) -> list[int]:
+    """Point the node's lane at its first child and open a new lane for each other child."""
+    if not node.children:
+        lanes[here] = None
+        return []
+    # The last child drawn continues straight down; the tree builder draws the biggest subtree last,
+    # so the main line of work stays in one column while side branches open to its right.
+    lanes[here] = node.children[-1]
+    opened = []
+    for child in node.children[:-1]:
+        column = _free_column(lanes, here + 1)
+        lanes[column] = child
+        opened.append(column)
+    return opened
+
+
+def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: TextStyle) -> str:
+    cells = []
+    for i, target in enumerate(lanes):
+        if i == here:
+            cells.append(style.paint(glyph(node), VERDICT_COLOURS[node.verdict]))
+        else:
+            cells.append("│" if target is not None else " ")
+    return " ".join(cells) + " "
+
+
+def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], end: str, middle: str) -> str:
+    """A row joining ``here`` to ``ends`` with horizontal lines (``end``: rightmost corner, ``middle``: others)."""
+    last = max(ends)
+    out = []
+    for i, target in enumerate(lanes):
+        if i == here:
+            cell = "├"
+        elif i == last:
+            cell = end
+        elif i in ends:
+            cell = middle
+        elif here < i < last:
+            cell = "┼" if target is not None else "─"
+        else:
+            cell = "│" if target is not None else " "
+        out.append(cell)
+        if i < len(lanes) - 1:
+            out.append("─" if here <= i < last else " ")
+    return "".join(out).rstrip()
+
+
+class _Columns:
+    """Fixed-width text columns after the lanes: sha, subject, value, delta, verdict, markers."""
+
+    def __init__(self, tree: ResearchTree, style: TextStyle, lane_width: int) -> None:
+        self.tree = tree
+        self.style = style
+        self.metric = tree.metric.name if tree.metric else None
+        values = [self._value(node) for node in tree.nodes]
+        self.value_width = max((display_width(v) for v in values), default=1)
+        self.deltas = {node.sha: self._delta(node) for node in tree.nodes}
+        self.delta_width = max((len(d) for d in self.deltas.values()), default=0)
+        self.lane_width = lane_width
+        self.markers = {node.sha: self._markers(node) for node in tree.nodes}
+        self.marker_width = max((display_width(_strip_ansi(m)) for m in self.markers.values()), default=0)
+
+    def _value(self, node: Node) -> str:
+        return format_summary(node.metrics.get(self.metric)) if self.metric else ""
+
+    def _delta(self, node: Node) -> str:
+        reference = self.tree.by_sha.get(node.reference or "")
+        ref_value = reference.metrics.get(self.metric) if reference and self.metric else None
+        return format_delta(node.delta, ref_value.mean if ref_value else None)
+
+    def describe(self, node: Node) -> str:
+        style = self.style
+        colour = VERDICT_COLOURS[node.verdict]
+        value = pad(self._value(node), self.value_width)
+        delta = self.deltas[node.sha].rjust(self.delta_width)
+        verdict = node.verdict.value + ("¹" if node.single_run and node.verdict in _COMPARED else "")
+        markers = self.markers[node.sha]
+        fixed = SHA_WIDTH + 1 + 2 + self.value_width + 2 + self.delta_width + 2 + len("negligible¹")
+        fixed += 2 + self.marker_width if self.marker_width else 0
+        budget = max(MIN_SUBJECT_WIDTH, style.width - self.lane_width - fixed - 1)
+        subject = pad(truncate(terminal_safe(node.subject), budget), budget)
+        parts = [
+            style.paint(node.short, "dim") + " " + (style.paint(subject, "bold") if node.best else subject),
+            value,
+            style.paint(delta, colour) if delta.strip() else delta,
+            style.paint(verdict, colour),
+        ]
+        line = "  ".join(parts)
+        if markers:
+            line = line + "  " + markers
+        return line.rstrip()
+
+    def _markers(self, node: Node) -> str:
+        marks = []
+        if node.head:
+            marks.append(self.style.paint("← HEAD", "bold"))
+        if node.status == "running":
+            marks.append("running")
+        if node.cut:
+            marks.append(self.style.paint("⋯ history cut (shallow clone)", "dim"))
+        if node.problems:
+            marks.append(self.style.paint(f"⚠ {len(node.problems)} malformed trailer(s)", "yellow"))
+        return " ".join(marks)
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+_COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
+
+
+FOOTNOTE = "¹ one run on at least one side: no noise estimate behind this verdict"
+
+
+def legend(tree: ResearchTree, style: TextStyle) -> str:
+    """The key printed under the tree."""
+    parts = [
+        style.paint("better", "green"),
+        style.paint("negligible", "yellow"),
+        style.paint("worse/abandoned/failed", "red"),
+        "★ best",
+        "✗ dead end",
+    ]
+    line = " · ".join(parts)
+    if any(node.single_run and node.verdict in _COMPARED for node in tree.nodes):
+        line += "\n" + FOOTNOTE
+    return line

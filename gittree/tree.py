@@ -1,0 +1,329 @@
+"""Commits -> research tree. Pure: no git, no I/O.
+
+The rules (docs/tree.md):
+
+* an experiment is a commit with at least one ``Gittree-*`` trailer (or a gittree note);
+* its experiment parents are its nearest experiment ancestors on each parent path, skipping ordinary
+  commits, which are counted into the edge ("+N commits"); a parent that is an ancestor of another
+  parent is dropped, since the other parent already descends from it;
+* drawing order: roots oldest first, each subtree depth-first with children oldest first; a merge is
+  drawn once all its parents are drawn;
+* deltas and verdicts are against the experiment parent (for a merge, its best parent on the metric).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gittree.config import Config
+from gittree.model import CommitRecord, Goal, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
+from gittree.trailers import ExperimentRecord, merge_records, parse_experiment
+
+NOTE_TITLE = "gittree note\n\n"
+
+
+def experiment_of(commit: CommitRecord) -> ExperimentRecord | None:
+    """The experiment a commit records: its trailers plus what its gittree note adds."""
+    record = parse_experiment(commit.message) if "gittree-" in commit.message.lower() else None
+    if commit.note:
+        # `git notes append` separates each addition by a blank line: every paragraph is a trailer block.
+        for paragraph in commit.note.replace("\r\n", "\n").split("\n\n"):
+            if paragraph.strip():
+                record = merge_records(record, parse_experiment(NOTE_TITLE + paragraph.strip("\n") + "\n"))
+    return record
+
+
+@dataclass
+class _Frontier:
+    """For an ordinary commit: its nearest experiment ancestors, with ordinary commits between (itself included)."""
+
+    experiments: dict[str, int] = field(default_factory=dict)
+    #: longest run of ordinary commits down to a root with no experiment on the way (0: none).
+    bare: int = 0
+    cut: bool = False
+
+
+def build_tree(
+    commits: Iterable[CommitRecord],
+    *,
+    config: Config | None = None,
+    metric: str | None = None,
+    head: str | None = None,
+) -> ResearchTree:
+    """Build the research tree of ``commits`` (any order) and colour it by ``metric``."""
+    config = config or Config()
+    by_sha = {commit.sha: commit for commit in commits}
+    records: dict[str, ExperimentRecord] = {}
+    for sha, commit in by_sha.items():
+        record = experiment_of(commit)
+        if record is not None:
+            records[sha] = record
+
+    frontiers: dict[str, _Frontier] = {}
+    nodes: dict[str, Node] = {}
+    order = _parents_first(by_sha)
+    for sha in order:
+        commit = by_sha[sha]
+        incoming = _incoming(commit, by_sha, records, frontiers)
+        if sha in records:
+            nodes[sha] = _node(commit, records[sha], incoming)
+        else:
+            experiments = {exp: n + 1 for exp, n in incoming.experiments.items()}
+            frontiers[sha] = _Frontier(
+                experiments, incoming.bare + 1 if incoming.bare or not experiments else 0, incoming.cut
+            )
+
+    for node in nodes.values():
+        if len(node.parents) > 1:
+            node.parents = _drop_redundant_parents(node.parents, nodes)
+            node.folded = {p: n for p, n in node.folded.items() if p in node.parents}
+        for parent in node.parents:
+            nodes[parent].children.append(node.sha)
+    ordered = _drawing_order(nodes, order)
+
+    head_node, _ = _head_experiment(head, records, frontiers)
+    tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(ordered))
+    for node in ordered:
+        node.head = node.sha == head_node
+    chosen = choose_metric(tree, config, metric)
+    evaluate(tree, config.spec(chosen) if chosen else None)
+    return tree
+
+
+def _parents_first(by_sha: dict[str, CommitRecord]) -> list[str]:
+    """Every known commit, each after all of its (known) parents; iterative, so deep histories are fine."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    for start in by_sha:
+        if start in state:
+            continue
+        stack = [(start, iter(by_sha[start].parents))]
+        state[start] = 1
+        while stack:
+            sha, parents = stack[-1]
+            for parent in parents:
+                if parent in by_sha and parent not in state:
+                    state[parent] = 1
+                    stack.append((parent, iter(by_sha[parent].parents)))
+                    break
+            else:
+                stack.pop()
+                state[sha] = 2
+                order.append(sha)
+    return order
+
+
+def _incoming(
+    commit: CommitRecord,
+    by_sha: dict[str, CommitRecord],
+    records: dict[str, ExperimentRecord],
+    frontiers: dict[str, _Frontier],
+) -> _Frontier:
+    """What a commit sees below itself: nearest experiments with the ordinary commits between them."""
+    seen = _Frontier(cut=commit.shallow)
+    for parent in commit.parents:
+        if parent not in by_sha:
+            seen.cut = True  # history missing here (shallow clone, or objects not fetched)
+        elif parent in records:
+            seen.experiments[parent] = 0
+        else:
+            below = frontiers[parent]
+            for exp, n in below.experiments.items():
+                seen.experiments[exp] = min(n, seen.experiments.get(exp, n))
+            seen.bare = max(seen.bare, below.bare)
+            seen.cut = seen.cut or below.cut
+    return seen
+
+
+def _node(commit: CommitRecord, record: ExperimentRecord, incoming: _Frontier) -> Node:
+    return Node(
+        sha=commit.sha,
+        subject=commit.subject,
+        message=commit.message,
+        author_name=commit.author_name,
+        author_email=commit.author_email,
+        author_time=commit.author_time,
+        author_offset=commit.author_offset,
+        metrics={name: MetricSummary(samples) for name, samples in record.metrics},
+        params=record.param_dict(),
+        notes=record.notes,
+        status=record.status,
+        run=record.run_dict(),
+        problems=record.problems,
+        parents=tuple(incoming.experiments),
+        folded={exp: n for exp, n in incoming.experiments.items() if n},
+        folded_below=incoming.bare,
+        cut=incoming.cut,
+    )
+
+
+def _drop_redundant_parents(parents: tuple[str, ...], nodes: dict[str, Node]) -> tuple[str, ...]:
+    """Drop a parent that is an ancestor of another parent (its line of work is already included)."""
+    keep = []
+    for candidate in parents:
+        others = [p for p in parents if p != candidate]
+        if not any(_is_ancestor(candidate, other, nodes) for other in others):
+            keep.append(candidate)
+    return tuple(keep) or parents
+
+
+def _is_ancestor(ancestor: str, of: str, nodes: dict[str, Node]) -> bool:
+    stack, seen = [of], set()
+    while stack:
+        sha = stack.pop()
+        for parent in nodes[sha].parents:
+            if parent == ancestor:
+                return True
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return False
+
+
+def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> list[Node]:
+    """Roots oldest first, depth-first, the biggest subtree of each node last (it continues the main line)."""
+    size: dict[str, int] = {}
+    for sha in reversed(parents_first):
+        if sha in nodes:
+            size[sha] = 1 + sum(size[child] for child in nodes[sha].children)
+
+    def age(sha: str) -> tuple[int, str]:
+        return nodes[sha].author_time, sha
+
+    for node in nodes.values():
+        node.children.sort(key=lambda sha: (size[sha], age(sha)))
+    roots = sorted((sha for sha, node in nodes.items() if not node.parents), key=age)
+    drawn: set[str] = set()
+    order: list[Node] = []
+    stack = list(reversed(roots))
+    while stack:
+        sha = stack.pop()
+        if sha in drawn:
+            continue
+        node = nodes[sha]
+        if any(parent not in drawn for parent in node.parents):
+            continue  # a merge waits for its last parent, which pushes it again
+        drawn.add(sha)
+        order.append(node)
+        stack.extend(reversed(node.children))
+    return order
+
+
+def _head_experiment(
+    head: str | None, records: dict[str, ExperimentRecord], frontiers: dict[str, _Frontier]
+) -> tuple[str | None, int]:
+    """The experiment HEAD is at, or the nearest one below it, with the ordinary commits in between."""
+    if head is None:
+        return None, 0
+    if head in records:
+        return head, 0
+    frontier = frontiers.get(head)
+    if frontier is None or not frontier.experiments:
+        return None, 0
+    sha, ahead = min(frontier.experiments.items(), key=lambda item: item[1])
+    return sha, ahead
+
+
+def _metric_names(nodes: list[Node]) -> tuple[str, ...]:
+    counts: dict[str, int] = {}
+    for node in nodes:
+        for name in node.metrics:
+            counts[name] = counts.get(name, 0) + 1
+    return tuple(sorted(counts, key=lambda name: (-counts[name], name)))
+
+
+def choose_metric(tree: ResearchTree, config: Config, metric: str | None) -> str | None:
+    """The metric asked for, else the configured primary one, else the one most experiments have."""
+    if metric:
+        return metric
+    if config.primary:
+        return config.primary
+    return tree.metric_names[0] if tree.metric_names else None
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+
+
+def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
+    """(Re)compute every node's reference parent, delta and verdict for ``spec``, and the best experiment."""
+    tree.metric = spec
+    for node in tree.nodes:
+        _evaluate_node(node, tree, spec)
+    tree.best = best_experiment(tree.nodes, spec)
+    on_path = {n.sha for n in tree.path_to(tree.best)} if tree.best else set()
+    for node in tree.nodes:
+        node.best = node.sha == tree.best
+        node.on_best_path = node.sha in on_path
+
+
+def _evaluate_node(node: Node, tree: ResearchTree, spec: MetricSpec | None) -> None:
+    node.delta, node.reference, node.single_run = None, None, False
+    value = node.metrics.get(spec.name) if spec else None
+    candidates = [tree.by_sha[p] for p in node.parents if spec and spec.name in tree.by_sha[p].metrics]
+    if spec and value is not None and candidates:
+        reference = max(candidates, key=lambda p: rank_key(p.metrics[spec.name].mean, spec.goal))
+        node.reference = reference.sha
+        ref_value = reference.metrics[spec.name]
+        node.delta = value.mean - ref_value.mean
+        node.single_run = value.n < 2 or ref_value.n < 2
+        node.verdict = compare(value, ref_value, spec)
+    else:
+        node.reference = node.parents[0] if node.parents else None
+        node.verdict = Verdict.BASELINE
+    if node.status == "abandoned":
+        node.verdict = Verdict.ABANDONED
+    elif node.status == "failed":
+        node.verdict = Verdict.FAILED
+
+
+def rank_key(value: float, goal: Goal) -> float:
+    """A key where larger is better for either goal; NaN ranks below everything."""
+    if math.isnan(value):
+        return -math.inf
+    return value if goal is Goal.MAX else -value
+
+
+def compare(value: MetricSummary, reference: MetricSummary, spec: MetricSpec) -> Verdict:
+    """better / negligible / worse for ``value`` against ``reference`` (docs/tree.md, "Verdicts")."""
+    new, old = value.mean, reference.mean
+    if math.isnan(new) and math.isnan(old):
+        return Verdict.NEGLIGIBLE
+    if math.isnan(new):
+        return Verdict.WORSE
+    if math.isnan(old):
+        return Verdict.BETTER
+    delta = new - old
+    if math.isnan(delta):  # inf - inf: the same infinity
+        return Verdict.NEGLIGIBLE
+    if abs(delta) <= noise_band(value, reference, spec):
+        return Verdict.NEGLIGIBLE
+    improvement = delta if spec.goal is Goal.MAX else -delta
+    return Verdict.BETTER if improvement > 0 else Verdict.WORSE
+
+
+def noise_band(value: MetricSummary, reference: MetricSummary, spec: MetricSpec) -> float:
+    """The largest |delta| still called negligible: the threshold, widened by the runs' own noise."""
+    band = spec.band(reference.mean)
+    s_new, s_old = value.std, reference.std
+    if s_new is not None and s_old is not None and math.isfinite(s_new) and math.isfinite(s_old):
+        standard_error = math.sqrt(s_new**2 / value.n + s_old**2 / reference.n)
+        band = max(band, spec.noise_sigmas * standard_error)
+    return band
+
+
+def best_experiment(nodes: Iterable[Node], spec: MetricSpec | None) -> str | None:
+    """The best live experiment on the metric; dead ends and NaN never win; ties go to the earliest drawn."""
+    if spec is None:
+        return None
+    best: Node | None = None
+    for node in nodes:
+        value = node.metrics.get(spec.name)
+        if value is None or node.dead_end or math.isnan(value.mean):
+            continue
+        if best is None or rank_key(value.mean, spec.goal) > rank_key(
+            best.metrics[spec.name].mean, spec.goal
+        ):
+            best = node
+    return best.sha if best else None

@@ -1,0 +1,227 @@
+"""`gittree show` on real repositories, checked against tests/expected/ (COLUMNS=100, TERM pinned)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import GitRepo, check_expected
+
+
+def small_history(repo: GitRepo) -> dict[str, str]:
+    shas = {"base": repo.experiment("baseline", metrics=[("acc", 0.5)])}
+    repo.commit("refactor loader")
+    shas["lr"] = repo.experiment("lower lr", metrics=[("acc", 0.62)], params=[("lr", "1e-4")])
+    repo.branch("exp/wide", shas["lr"])
+    shas["wide"] = repo.experiment("wider layers", metrics=[("acc", 0.61)])
+    repo.branch("exp/drop", shas["lr"])
+    shas["drop"] = repo.experiment("dropout 0.1", metrics=[("acc", 0.66), ("acc", 0.64)])
+    shas["dead"] = repo.experiment(
+        "dropout 0.5", metrics=[("acc", 0.41)], status="abandoned", notes=["underfits badly"]
+    )
+    repo.branch("main", shas["lr"])
+    shas["seed"] = repo.experiment("seed sweep", metrics=[("acc", 0.621), ("acc", 0.619)])
+    shas["merge"] = repo.merge("exp/wide", "wide + lower lr", metrics=[("acc", 0.70)])
+    return shas
+
+
+def test_show_small_history_plain(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    result = gittree("show", "--all", "--color", "never")
+    assert result.code == 0, result.err
+    check_expected("show_small_plain.txt", result.out)
+
+
+def test_show_small_history_colour(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    result = gittree("show", "--all", "--color", "always")
+    assert "\x1b[32m" in result.out and "\x1b[31m" in result.out
+    check_expected("show_small_colour.txt", result.out)
+
+
+def test_show_auto_colour_is_off_on_a_pipe_and_with_no_color(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    assert "\x1b[" not in gittree("show", "--all").out
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in gittree("show", "--all", "--color", "auto").out
+
+
+def test_show_narrow_terminal_truncates_subjects(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment(
+        "a very long subject line that cannot possibly fit in a narrow terminal window",
+        metrics=[("acc", 0.5)],
+    )
+    monkeypatch.setenv("COLUMNS", "60")
+    out = gittree("show", "--color", "never").out
+    assert "…" in out
+    check_expected("show_narrow.txt", out)
+
+
+def test_show_default_is_head_only(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = small_history(repo)
+    out = gittree("show", "--color", "never").out
+    assert shas["drop"][:7] not in out and shas["merge"][:7] in out
+
+
+def test_show_named_revision(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = small_history(repo)
+    out = gittree("show", "exp/drop", "--color", "never").out
+    assert shas["dead"][:7] in out and shas["merge"][:7] not in out
+
+
+def test_show_json_schema(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = small_history(repo)
+    data = json.loads(gittree("show", "--all", "--json").out)
+    assert data["metric"] == "acc" and data["goal"] == "max"
+    nodes = {n["sha"]: n for n in data["nodes"]}
+    assert set(nodes) == {shas[k] for k in ("base", "lr", "wide", "drop", "dead", "seed", "merge")}
+    drop = nodes[shas["drop"]]
+    assert drop["metrics"]["acc"]["samples"] == [0.66, 0.64]
+    assert drop["metrics"]["acc"]["n"] == 2
+    assert drop["parents"] == [shas["lr"]]
+    assert nodes[shas["dead"]]["verdict"] == "abandoned"
+    assert nodes[shas["dead"]]["notes"] == ["underfits badly"]
+    assert set(nodes[shas["merge"]]["parents"]) == {shas["seed"], shas["wide"]}
+    assert nodes[shas["lr"]]["params"] == {"lr": "1e-4"}
+    assert nodes[shas["lr"]]["folded"] == {shas["base"]: 1}
+    for node in data["nodes"]:
+        assert set(node) >= {
+            "sha",
+            "subject",
+            "parents",
+            "metrics",
+            "params",
+            "notes",
+            "status",
+            "delta",
+            "verdict",
+        }
+
+
+def test_show_by_another_metric(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("a", metrics=[("acc", 0.5), ("loss", 2.0)])
+    repo.experiment("b", metrics=[("acc", 0.4), ("loss", 1.0)])
+    data = json.loads(gittree("show", "--json", "--metric", "loss").out)
+    assert data["metric"] == "loss" and data["goal"] == "min"
+    assert data["nodes"][1]["verdict"] == "better"
+
+
+def test_show_detached_head(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    first = repo.experiment("a", metrics=[("acc", 0.5)])
+    repo.experiment("b", metrics=[("acc", 0.6)])
+    repo.git("checkout", "-q", "--detach", first)
+    out = gittree("show", "--color", "never").out
+    assert "← HEAD" in out and "b\n" not in out
+
+
+def test_show_shallow_clone_shows_a_cut(repo: GitRepo, gittree, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for i in range(4):
+        repo.experiment(f"step {i}", metrics=[("acc", 0.5 + i / 10)])
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{repo.path}", str(clone)], check=True)
+    monkeypatch.chdir(clone)
+    result = gittree("show", "--color", "never")
+    assert result.code == 0, result.err
+    assert "history cut" in result.out
+    assert "step 3" in result.out and "step 1" not in result.out
+
+
+def test_show_non_utf8_message_is_decoded_with_replacement(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # git commit-tree would re-encode Latin-1 bytes; a raw object keeps them as a careless tool writes them.
+    tree = repo.git("write-tree").strip()
+    raw = (
+        f"tree {tree}\nauthor A <a@b> 1767225600 +0000\ncommitter A <a@b> 1767225600 +0000\n\n".encode()
+        + b"caf\xe9 au lait\n\nGittree-Metric: acc=0.5\n"
+    )
+    sha = (
+        subprocess.run(
+            ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+            input=raw,
+            cwd=repo.path,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    repo.git("update-ref", "HEAD", sha)
+    out = gittree("show", "--color", "never").out
+    assert "caf\ufffd au lait" in out
+
+
+def test_show_latin1_message_with_encoding_header(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.git("config", "i18n.commitEncoding", "ISO-8859-1")
+    tree = repo.git("write-tree").strip()
+    raw = b"caf\xe9 au lait\n\nGittree-Metric: acc=0.5\n"
+    sha = (
+        subprocess.run(
+            ["git", "commit-tree", tree], input=raw, cwd=repo.path, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    repo.git("update-ref", "HEAD", sha)
+    assert "café au lait" in gittree("show", "--color", "never").out
+
+
+def test_terminal_escapes_in_subjects_are_made_harmless(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "250")
+    repo.experiment(
+        "evil \x1b]8;;http://x\x07link\x1b]8;;\x07 \x1b[31mred \u202egnp.exe \x9b", metrics=[("acc", 1)]
+    )
+    out = gittree("show", "--color", "never").out
+    assert "\x1b" not in out and "\u202e" not in out and "\x9b" not in out and "\x07" not in out
+    assert "\\x1b]8;;http://x\\x07link" in out and "\\u202e" in out
+
+
+def test_wide_characters_are_measured_in_cells(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("中文字符的实验名称非常长非常长非常长非常长非常长非常长", metrics=[("acc", 0.5)])
+    monkeypatch.setenv("COLUMNS", "60")
+    out = gittree("show", "--color", "never").out
+    from gittree.render.escape import display_width
+
+    assert all(display_width(line) <= 60 for line in out.splitlines()[:2])
+
+
+def test_help_output(gittree) -> None:  # type: ignore[no-untyped-def]
+    result = gittree("--help")
+    assert result.code == 0
+    check_expected("help.txt", result.out)
+
+
+def test_version(gittree) -> None:  # type: ignore[no-untyped-def]
+    from gittree import __version__
+
+    assert gittree("--version").out == f"gittree {__version__}\n"
+
+
+def test_python_dash_m_works(repo: GitRepo) -> None:
+    repo.experiment("a", metrics=[("acc", 0.5)])
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "gittree", "show", "--color", "never"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and " a " in done.stdout
+
+
+def test_notes_add_samples_and_every_appended_paragraph_counts(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.experiment("a", metrics=[("acc", 0.5)])
+    repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: acc=0.6", sha)
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: acc=0.7\nGittree-Note: late seed", sha)
+    node = json.loads(gittree("show", "--json").out)["nodes"][0]
+    assert node["metrics"]["acc"]["samples"] == [0.5, 0.6, 0.7]
+    assert node["notes"] == ["late seed"]
+
+
+def test_a_note_alone_makes_an_ordinary_commit_an_experiment(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.commit("plain work")
+    from gittree import gitio
+
+    gitio.append_note(gitio.open_repo(repo.path), sha, ["Gittree-Metric: acc=0.9"])
+    node = json.loads(gittree("show", "--json").out)["nodes"][0]
+    assert node["sha"] == sha and node["metrics"]["acc"]["samples"] == [0.9]

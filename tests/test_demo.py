@@ -1,0 +1,62 @@
+"""`gittree demo`: a believable research history whose colours follow the rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import check_expected
+
+
+def test_demo_builds_and_shows_its_tree(tmp_path: Path, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "demo"
+    result = gittree("demo", str(target), "--color", "never")
+    assert result.code == 0, result.err
+    check_expected("demo.txt", result.out.replace(str(target), "<DIR>"))
+
+    monkeypatch.chdir(target)
+    data = json.loads(gittree("show", "--all", "--json").out)
+    nodes = data["nodes"]
+    verdicts = {n["verdict"] for n in nodes}
+    assert len(nodes) >= 25
+    assert verdicts == {"baseline", "better", "negligible", "worse", "abandoned", "failed"}
+    assert sum(n["status"] == "abandoned" for n in nodes) == 2
+    assert all(n["notes"] for n in nodes if n["status"] == "abandoned")
+    assert any(len(n["parents"]) == 2 for n in nodes)  # the crossover
+    assert any(n["metrics"].get("acc", {}).get("n", 0) >= 3 for n in nodes)  # repeated seeds
+    assert any(n["folded"] for n in nodes)  # ordinary commits in between
+    best = next(n for n in nodes if n["best"])
+    assert best["subject"].startswith("test-time augmentation")
+    # the colours follow the rules: every "better" improves on its reference, every "worse" loses
+    by_sha = {n["sha"]: n for n in nodes}
+    for n in nodes:
+        if n["verdict"] in ("better", "worse") and n["reference"]:
+            mine, theirs = n["metrics"]["acc"]["mean"], by_sha[n["reference"]]["metrics"]["acc"]["mean"]
+            assert (mine > theirs) == (n["verdict"] == "better")
+
+
+def test_demo_is_reproducible(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    assert gittree("demo", str(tmp_path / "a")).code == 0
+    assert gittree("demo", str(tmp_path / "b")).code == 0
+    heads = [
+        subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path / d, capture_output=True, text=True).stdout
+        for d in ("a", "b")
+    ]
+    assert heads[0] == heads[1]
+
+
+def test_demo_refuses_a_non_empty_folder(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "file").write_text("mine")
+    result = gittree("demo", str(tmp_path / "x"))
+    assert result.code == 1 and "not empty" in result.err
+
+
+def test_demo_without_a_folder_uses_a_new_temporary_one(gittree, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = gittree("demo", "--color", "never")
+    assert result.code == 0
+    assert f"{tmp_path}/gittree-demo-" in result.out.splitlines()[0]

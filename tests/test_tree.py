@@ -1,0 +1,200 @@
+"""The tree rules (docs/tree.md) on hand-built commit graphs: no git needed, the builder is pure."""
+
+from __future__ import annotations
+
+import math
+
+from gittree.config import Config, MetricConfig
+from gittree.model import CommitRecord, Goal, Verdict
+from gittree.tree import build_tree
+
+
+def exp(sha: str, parents: tuple[str, ...] = (), t: int = 0, **metrics: object) -> CommitRecord:
+    status = metrics.pop("status", None)
+    lines = []
+    for name, value in metrics.items():
+        values = value if isinstance(value, tuple) else (value,)
+        lines += [f"Gittree-Metric: {name}={v}" for v in values]
+    if status:
+        lines.append(f"Gittree-Status: {status}")
+    return CommitRecord(sha, parents, f"{sha}\n\n" + "\n".join(lines) + "\n", author_time=t)
+
+
+def plain(sha: str, parents: tuple[str, ...] = (), t: int = 0, **kwargs: object) -> CommitRecord:
+    return CommitRecord(sha, parents, f"{sha}\n", author_time=t, **kwargs)  # type: ignore[arg-type]
+
+
+ACC = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.01)})
+
+
+def test_experiment_parent_skips_ordinary_commits_and_counts_them() -> None:
+    tree = build_tree(
+        [exp("a", acc=0.5), plain("x", ("a",)), plain("y", ("x",)), exp("b", ("y",), acc=0.6)], config=ACC
+    )
+    b = tree.by_sha["b"]
+    assert b.parents == ("a",)
+    assert b.folded == {"a": 2}
+    assert [n.sha for n in tree.nodes] == ["a", "b"]
+
+
+def test_ordinary_commits_below_the_first_experiment_fold_into_the_root() -> None:
+    tree = build_tree([plain("r"), plain("s", ("r",)), exp("a", ("s",), acc=0.5)], config=ACC)
+    assert tree.by_sha["a"].parents == ()
+    assert tree.by_sha["a"].folded_below == 2
+
+
+def test_verdicts_better_negligible_worse_baseline() -> None:
+    tree = build_tree(
+        [
+            exp("a", acc=0.50),
+            exp("b", ("a",), 1, acc=0.60),
+            exp("c", ("a",), 2, acc=0.505),
+            exp("d", ("a",), 3, acc=0.40),
+        ],
+        config=ACC,
+    )
+    v = {n.sha: n.verdict for n in tree.nodes}
+    assert v == {"a": Verdict.BASELINE, "b": Verdict.BETTER, "c": Verdict.NEGLIGIBLE, "d": Verdict.WORSE}
+    assert math.isclose(tree.by_sha["b"].delta or 0, 0.1)
+
+
+def test_goal_min_inverts_better_and_worse() -> None:
+    tree = build_tree([exp("a", loss=1.0), exp("b", ("a",), 1, loss=0.5)])
+    assert tree.metric is not None and tree.metric.goal is Goal.MIN
+    assert tree.by_sha["b"].verdict is Verdict.BETTER
+
+
+def test_abandoned_and_failed_are_red_whatever_the_delta() -> None:
+    tree = build_tree(
+        [
+            exp("a", acc=0.5),
+            exp("b", ("a",), 1, acc=0.9, status="abandoned"),
+            exp("c", ("a",), 2, status="failed"),
+        ],
+        config=ACC,
+    )
+    assert tree.by_sha["b"].verdict is Verdict.ABANDONED
+    assert tree.by_sha["c"].verdict is Verdict.FAILED
+    assert tree.best == "a"  # dead ends never win
+
+
+def test_repeated_runs_inside_their_noise_are_negligible() -> None:
+    tree = build_tree(
+        [exp("a", acc=(0.70, 0.72, 0.74)), exp("b", ("a",), 1, acc=(0.73, 0.75, 0.71))],
+        config=Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.0)}),
+    )
+    b = tree.by_sha["b"]
+    assert b.verdict is Verdict.NEGLIGIBLE
+    assert not b.single_run
+
+
+def test_single_run_is_flagged() -> None:
+    tree = build_tree([exp("a", acc=0.5), exp("b", ("a",), 1, acc=0.7)], config=ACC)
+    assert tree.by_sha["b"].single_run
+
+
+def test_merge_is_compared_with_its_best_parent() -> None:
+    commits = [
+        exp("a", acc=0.5),
+        exp("b", ("a",), 1, acc=0.6),
+        exp("c", ("a",), 2, acc=0.7),
+        exp("m", ("b", "c"), 3, acc=0.72),
+    ]
+    tree = build_tree(commits, config=ACC)
+    m = tree.by_sha["m"]
+    assert set(m.parents) == {"b", "c"}
+    assert m.reference == "c"
+    assert m.verdict is Verdict.BETTER
+    assert [n.sha for n in tree.nodes][-1] == "m"  # drawn after both parents
+
+
+def test_octopus_merge_through_ordinary_commits() -> None:
+    commits = [
+        exp("a", acc=0.5),
+        exp("b", ("a",), 1, acc=0.6),
+        exp("c", ("a",), 2, acc=0.4),
+        plain("x", ("a",), 3),
+        exp("d", ("x",), 4, acc=0.55),
+        plain("o", ("b", "c", "d"), 5),
+        exp("m", ("o",), 6, acc=0.61),
+    ]
+    tree = build_tree(commits, config=ACC)
+    m = tree.by_sha["m"]
+    assert set(m.parents) == {"b", "c", "d"}
+    assert m.folded == {"b": 1, "c": 1, "d": 1}
+    assert m.reference == "b"
+
+
+def test_redundant_parent_that_is_an_ancestor_of_another_is_dropped() -> None:
+    commits = [
+        exp("a", acc=0.5),
+        exp("b", ("a",), 1, acc=0.6),
+        plain("x", ("a",), 2),
+        plain("o", ("b", "x"), 3),
+        exp("m", ("o",), 4, acc=0.61),
+    ]
+    tree = build_tree(commits, config=ACC)
+    assert tree.by_sha["m"].parents == ("b",)
+
+
+def test_several_roots_form_a_forest_oldest_first() -> None:
+    tree = build_tree(
+        [exp("r2", (), 5, acc=0.3), exp("r1", (), 1, acc=0.2), exp("k", ("r1",), 6, acc=0.25)], config=ACC
+    )
+    assert [n.sha for n in tree.roots] == ["r1", "r2"]
+    assert [n.sha for n in tree.nodes] == ["r1", "k", "r2"]
+
+
+def test_shallow_boundary_is_a_cut_not_a_crash() -> None:
+    commits = [plain("s", (), shallow=True), exp("a", ("s",), 1, acc=0.5), exp("b", ("a",), 2, acc=0.6)]
+    tree = build_tree(commits, config=ACC)
+    assert tree.by_sha["a"].cut
+    assert not tree.by_sha["b"].cut
+
+
+def test_missing_parent_object_is_a_cut() -> None:
+    tree = build_tree([exp("a", ("gone",), 1, acc=0.5)], config=ACC)
+    assert tree.by_sha["a"].cut and tree.by_sha["a"].parents == ()
+
+
+def test_nan_is_worse_than_a_number_and_never_best() -> None:
+    tree = build_tree(
+        [exp("a", acc=0.5), exp("b", ("a",), 1, acc="nan"), exp("c", ("b",), 2, acc=0.4)], config=ACC
+    )
+    assert tree.by_sha["b"].verdict is Verdict.WORSE
+    assert tree.by_sha["c"].verdict is Verdict.BETTER
+    assert tree.best == "a"
+
+
+def test_best_ties_go_to_the_earliest_and_path_follows_references() -> None:
+    tree = build_tree(
+        [exp("a", acc=0.5), exp("b", ("a",), 1, acc=0.8), exp("c", ("b",), 2, acc=0.8)], config=ACC
+    )
+    assert tree.best == "b"
+    assert [n.sha for n in tree.path_to("c")] == ["a", "b", "c"]
+    assert [n.sha for n in tree.nodes if n.on_best_path] == ["a", "b"]
+
+
+def test_primary_metric_defaults_to_the_most_common_one() -> None:
+    tree = build_tree([exp("a", acc=0.5, loss=1.0), exp("b", ("a",), 1, acc=0.6)])
+    assert tree.metric is not None and tree.metric.name == "acc"
+
+
+def test_metric_missing_on_the_parent_gives_a_baseline() -> None:
+    tree = build_tree([exp("a", loss=1.0), exp("b", ("a",), 1, acc=0.6)], metric="acc")
+    assert tree.by_sha["b"].verdict is Verdict.BASELINE
+    assert tree.by_sha["b"].delta is None
+
+
+def test_head_on_an_ordinary_commit_marks_the_experiment_below() -> None:
+    tree = build_tree([exp("a", acc=0.5), plain("x", ("a",), 1)], config=ACC, head="x")
+    assert tree.head == "a" and tree.by_sha["a"].head
+
+
+def test_deep_linear_history_does_not_recurse() -> None:
+    commits = [exp("c0", acc=0.0)]
+    for i in range(1, 5000):
+        commits.append(plain(f"c{i}", (f"c{i - 1}",), i) if i % 2 else exp(f"c{i}", (f"c{i - 1}",), i, acc=i))
+    tree = build_tree(commits, config=ACC)
+    assert len(tree.nodes) == 2500
+    assert tree.by_sha["c4998"].parents == ("c4996",)
