@@ -20,9 +20,8 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_clean() -> None:
-    done = subprocess.run(
-        [_tool("ruff"), "check", "gittree", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
-    )
+    paths = [name for name in ("gittree", "tests", "benchmarks") if (ROOT / name).is_dir()]
+    done = subprocess.run([_tool("ruff"), "check", *paths], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
