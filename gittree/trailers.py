@@ -311,18 +311,19 @@ def _number_hint(text: str) -> str | None:
     return None
 
 
-def _canonical_number(text: str, subject: str) -> tuple[str, float]:
-    """(canonical text, value) of a number literal; ``subject`` names it in error messages."""
+def _canonical_number(text: str, what: str, name: str) -> tuple[str, float]:
+    """(canonical text, value) of a number literal; errors read "bad {what} '{text}' for '{name}'"."""
+    subject = f"{what} {text!r} for {name!r}"
     stripped = text.strip(_STRIP)
     special = _SPECIAL_NUMBERS.get(stripped.lower())
     if special is not None:
         return special, float(special)
     if not _NUMBER_RE.fullmatch(stripped):
-        raise BadValueError(f"bad {subject} {text!r}: {_NUMBER_FORM}", hint=_number_hint(stripped))
+        raise BadValueError(f"bad {subject}: {_NUMBER_FORM}", hint=_number_hint(stripped))
     value = float(stripped)
     if math.isinf(value):
         raise BadValueError(
-            f"bad {subject} {text!r}: it is too large for a 64-bit float and would become infinity",
+            f"bad {subject}: it is too large for a 64-bit float and would become infinity",
             hint="write inf or -inf if infinity is meant; otherwise check the exponent",
         )
     return stripped, value
@@ -336,7 +337,7 @@ def parse_number(text: str, *, name: str = "value") -> float:
     ``+2``, ``1E3``), and the tokens ``nan``, ``inf``, ``+inf``, ``-inf`` in any letter case. ASCII
     only. A finite-looking literal that overflows (``1e309``) is refused as a probable typo.
     """
-    return _canonical_number(text, f"number for {name!r}")[1]
+    return _canonical_number(text, "number", name)[1]
 
 
 def format_number(x: float) -> str:
@@ -418,7 +419,7 @@ def parse_metric_assignment(text: str) -> tuple[str, str]:
     ``+inf`` -> ``inf``).
     """
     name, value = _split_assignment(text, "metric")
-    canonical, _ = _canonical_number(value, f"metric value for {name!r}")
+    canonical, _ = _canonical_number(value, "metric value", name)
     return name, canonical
 
 
@@ -663,7 +664,7 @@ def append_trailers(message: str, lines: Sequence[str]) -> str:
             places.append(layout.cut_at)
     if places[0] < 0:
         raise BadValueError(
-            "the commit message has no subject line before its comments or scissors line",
+            "the commit message has no subject line before its scissors line",
             hint="start the message with a one-line summary",
         )
 
