@@ -280,9 +280,9 @@ SHAPED = st.builds(
 )
 MESSAGE = st.one_of(LINE_SOUP, SHAPED, SHAPED)
 # Hypothesis gives up on examples over its size budget (a list of 200 messages is over it and
-# takes a minute to fail): 25 batches of 80 messages stay well within it, 2,000 messages in all.
+# takes a minute to fail): 125 batches of 80 messages stay well within it, 10,000 messages per run.
 BATCH_SETTINGS = settings(
-    max_examples=25,
+    max_examples=125,
     deadline=None,
     derandomize=True,
     suppress_health_check=[
