@@ -24,7 +24,9 @@ def histories(draw: st.DrawFn) -> list[CommitRecord]:
             parents = tuple(dict.fromkeys(f"c{draw(st.integers(0, i - 1))}" for _ in range(count)))
         lines = []
         if draw(st.booleans()):
-            samples = draw(st.lists(st.sampled_from(["0.1", "0.5", "0.52", "0.9", "nan"]), min_size=0, max_size=3))
+            samples = draw(
+                st.lists(st.sampled_from(["0.1", "0.5", "0.52", "0.9", "nan"]), min_size=0, max_size=3)
+            )
             lines += [f"Gittree-Metric: acc={s}" for s in samples]
             status = draw(st.sampled_from([None, None, None, "abandoned", "failed", "ok"]))
             if status or not lines:
