@@ -214,9 +214,10 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; {git}"
+        f"Python {platform.python_version()}; {git}; load average at the end {load}"
     )
 
 
