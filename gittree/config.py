@@ -18,7 +18,23 @@ from gittree.model import Goal, MetricSpec
 CONFIG_FILE = ".gittree.yaml"
 
 #: Name tokens that mean "smaller is better" (docs/config.md, "Goals").
-MINIMISED_TOKENS = frozenset(["loss", "error", "err", "perplexity", "ppl", "bpb", "mse", "mae", "rmse", "wer", "cer", "latency", "time"])
+MINIMISED_TOKENS = frozenset(
+    [
+        "loss",
+        "error",
+        "err",
+        "perplexity",
+        "ppl",
+        "bpb",
+        "mse",
+        "mae",
+        "rmse",
+        "wer",
+        "cer",
+        "latency",
+        "time",
+    ]
+)
 
 
 def infer_goal(metric: str) -> Goal:
