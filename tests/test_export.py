@@ -172,3 +172,25 @@ def test_export_from_the_installed_console_script(repo: GitRepo) -> None:
     )
     assert done.returncode == 0, done.stderr
     validate(json.loads(done.stdout))
+
+
+def test_the_export_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/bench_export.py builds its repository with git fast-import and reports a ratio."""
+    import sys
+
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_export.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--experiments", "60", "--repeat", "1", "--keep", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "repository: 60 experiments" in done.stdout and "ratio export / git log:" in done.stdout
+    count = subprocess.run(
+        ["git", "rev-list", "--all", "--count"],
+        cwd=tmp_path / "r",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(count.stdout) > 60

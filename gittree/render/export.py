@@ -136,10 +136,21 @@ def export_data(tree: ResearchTree, *, project: str | None = None) -> dict[str, 
     }
 
 
+def _dumps(value: Any) -> str:
+    # No indent: the json module then uses its C encoder, several times faster on big trees.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
 def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str:
-    return (
-        json.dumps(export_data(tree, project=project), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    )
+    """The export, one top-level field per line and one node or edge per line: greppable, diffable, fast."""
+    fields = []
+    for key, value in export_data(tree, project=project).items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = ",\n    ".join(_dumps(item) for item in value)
+            fields.append(f"  {_dumps(key)}: [\n    {items}\n  ]")
+        else:
+            fields.append(f"  {_dumps(key)}: {_dumps(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
