@@ -261,3 +261,69 @@ def test_diff_shows_hostile_code_as_text_and_keeps_tabs(repo: GitRepo, gittree) 
 def test_diff_unknown_revision(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.experiment("base", metrics=[("acc", 0.5)])
     assert gittree("diff", "HEAD", "nope").code == 10
+
+
+# -- forests, merges and NaN for every question -------------------------------------------------------
+
+
+def forest_with_nan(repo: GitRepo) -> dict[str, str]:
+    """Two unrelated roots; on the first, a diverged run (NaN) with a child that recovered."""
+    shas = {"base": repo.experiment("base", metrics=[("acc", 0.5)], params=[("lr", "1e-3")])}
+    shas["nan"] = repo.experiment("diverged", metrics=[("acc", "nan")], params=[("lr", "1")])
+    shas["fixed"] = repo.experiment("clipped gradients", metrics=[("acc", 0.6)], params=[("lr", "1")])
+    repo.git("checkout", "-q", "--orphan", "other")
+    shas["root2"] = repo.experiment("second idea from scratch", metrics=[("acc", 0.55)])
+    return shas
+
+
+def test_path_in_a_forest_and_through_a_nan_step(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = forest_with_nan(repo)
+    data = json.loads(gittree("path", "--all", shas["fixed"], "--json").out)
+    assert [s["sha"] for s in data["steps"]] == [shas["base"], shas["nan"], shas["fixed"]]
+    assert data["steps"][1]["cumulative"] == "nan" and data["steps"][1]["value"]["mean"] == "nan"
+    assert data["steps"][2]["verdict"] == "better" and data["gain"] == pytest.approx(0.1)
+    text = gittree("path", "--all", shas["fixed"]).out
+    assert "acc nan · nan worse¹ · cumulative nan" in text
+    other = json.loads(gittree("path", "--all", shas["root2"], "--json").out)
+    assert [s["sha"] for s in other["steps"]] == [shas["root2"]] and other["gain"] == 0
+
+
+def test_table_on_the_demo_and_a_forest(demo: Path, gittree, repo: GitRepo) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(gittree("-C", str(demo), "table", "--all", "--json").out)["rows"]
+    assert len(rows) == 26 and sum(row["best"] for row in rows) == 1
+    failed = next(row for row in rows if row["status"] == "failed")
+    assert failed["loss_mean"] == "nan" and failed["verdict"] == "failed"
+    shas = forest_with_nan(repo)
+    out = gittree("table", "--all").out
+    assert len(out.splitlines()) == 1 + 4
+    assert "nan" in next(line for line in out.splitlines() if shas["nan"][:7] in line)
+    root2 = next(line for line in out.splitlines() if shas["root2"][:7] in line)
+    assert "baseline" in root2
+
+
+def test_diff_across_a_merge_between_roots_and_with_nan(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    small = small_history(repo)
+    merged = json.loads(gittree("diff", small["wide"], small["merge"], "--json").out)
+    assert merged["relation"] == "a-before-b" and merged["metrics"][0]["verdict"] == "better"
+    shas = forest_with_nan(repo)
+    roots = json.loads(gittree("diff", shas["base"], shas["root2"], "--json").out)
+    assert roots["relation"] == "diverged" and "work.txt" in roots["code"]["text"]
+    nan = json.loads(gittree("diff", shas["base"], shas["nan"], "--json").out)
+    acc = nan["metrics"][0]
+    assert (acc["b"]["mean"], acc["delta"], acc["verdict"]) == ("nan", "nan", "worse")
+    assert nan["params"] == [{"name": "lr", "a": "1e-3", "b": "1"}]
+    text = gittree("diff", shas["nan"], shas["fixed"]).out
+    acc_line = next(line for line in text.splitlines() if line.startswith("acc "))
+    assert acc_line.split() == ["acc", "nan", "0.6000", "nan", "better¹"]
+    assert "(1 param the same)" in text
+
+
+def test_answers_make_commit_data_harmless(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    repo.experiment(
+        "evil \x1b]8;;http://x\x07link \x1b[2J \u202egnp.exe", metrics=[("acc", 0.6)], params=[("p", "x")]
+    )
+    for args in (("best",), ("path",), ("diff", "HEAD~1", "HEAD"), ("table",)):
+        out = gittree(*args).out
+        assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out, args
+        assert "\\x1b]8;;http://x\\x07link" in out and "\\u202e" in out, args
