@@ -210,10 +210,10 @@ def _decode_name(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def read_commit(repo: Repo, rev: str) -> CommitRecord:
-    """One commit (with its note) by revision."""
+def read_commit(repo: Repo, rev: str, *, with_notes: bool = True) -> CommitRecord:
+    """One commit (with its note, unless ``with_notes`` is false) by revision."""
     sha = resolve_commit(repo, rev)
-    notes = read_notes(repo)
+    notes = read_notes(repo) if with_notes else {}
     return _record(repo.handle[sha], shallow_boundary(repo), notes)
 
 

@@ -16,14 +16,13 @@ while writing undoes what was written. The rules are in ``docs/guide.md`` ("Impo
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError, GittreeError
-from gittree.trailers import format_number, format_trailer_lines, parse_number, validate_name
+from gittree.trailers import format_trailer_lines, parse_number, validate_name
 
 FORMATS = ("autoresearch",)
 KEPT_REF_PREFIX = gitio.GITTREE_REF_PREFIX + "kept/"
@@ -77,8 +76,6 @@ class ImportReport:
     source: str
     rows: list[RowOutcome] = field(default_factory=list)
     written: bool = False
-    #: metric columns seen, in order (for the hint on which metric to colour the tree by).
-    metrics: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[RowOutcome]:
@@ -205,25 +202,19 @@ def _trailer_lines(
     # A kept row's description usually repeats the commit subject; a discarded one is the reason it died.
     keep_note = description and (row.status != "keep" or description.lower() != subject.strip().lower())
     return format_trailer_lines(
-        metrics=[(name, _metric_text(value)) for name, value in values],
+        metrics=values,
         params=texts,
         notes=[description] if keep_note else [],
         status=STATUSES[row.status],
-        run=[*((name, _metric_text(value)) for name, value in run), SOURCE_FACT],
+        run=[*run, SOURCE_FACT],
     )
-
-
-def _metric_text(text: str) -> str:
-    """Numbers as written, checked; ``-0.0`` and friends stay as the log wrote them."""
-    value = parse_number(text)
-    return text.strip() if math.isfinite(value) else format_number(value)
 
 
 def check_rows(repo: gitio.Repo, text: str, source: str) -> ImportReport:
     """Every row checked against the repository; nothing is written."""
     columns, rows, malformed = parse_log(text)
     metrics, facts, params = _data_columns(columns, rows)
-    report = ImportReport(source=source, metrics=tuple(metrics))
+    report = ImportReport(source=source)
     outcomes = {outcome.line: outcome for outcome in malformed}
     notes = gitio.read_notes(repo)
     first_row_of: dict[str, int] = {}
@@ -297,7 +288,7 @@ def _check_row(
             message="the commit is gone (reset away and garbage-collected): nothing to record it on",
         )
     sha = match.commits[0]
-    subject = gitio.read_commit(repo, sha).subject
+    subject = gitio.read_commit(repo, sha, with_notes=False).subject
     try:
         lines = tuple(_trailer_lines(row, subject, metrics, facts, params))
     except BadValueError as e:

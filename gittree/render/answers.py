@@ -389,31 +389,30 @@ def render_diff_json(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> 
 
 # -- import -----------------------------------------------------------------------------------------
 
-_ACTION_TEXT = {
-    "record": ("recorded", "to record"),
-    "already imported": ("already imported", "already imported"),
-    "unrecoverable": ("unrecoverable", "unrecoverable"),
-    "error": ("error", "error"),
-}
+
+def _action_word(action: str, written: bool) -> str:
+    """How a row's outcome reads: ``record`` is "recorded" once written, "to record" before."""
+    if action == "record":
+        return "recorded" if written else "to record"
+    return action
 
 
 def render_import(report: ImportReport) -> Iterator[str]:
     """One line per row, then a summary; in a dry run (or when rows are in error) nothing was written."""
-    done = report.written
     for row in report.rows:
-        action = _ACTION_TEXT[row.action][0 if done or row.action != "record" else 1]
+        action = _action_word(row.action, report.written)
         commit = _safe(row.commit or "?")
         line = f"line {row.line:<4} {commit:<9} {_safe(row.status or '?'):<8} {action}: {_safe(row.message)}"
-        if row.kept_ref and row.action != "error":
-            line += f" · kept reachable as {row.kept_ref[: -len(row.sha or '')]}{(row.sha or '')[:12]}…"
+        if row.kept_ref and row.sha and row.action != "error":
+            line += f" · kept reachable as {row.kept_ref.removesuffix(row.sha)}{row.sha[:12]}…"
         yield line
+    actions = ("record", "already imported", "unrecoverable", "error")
     counts = ", ".join(
-        f"{report.count(action)} {words[0 if done or action != 'record' else 1]}"
-        for action, words in _ACTION_TEXT.items()
+        f"{report.count(action)} {_action_word(action, report.written)}"
+        for action in actions
         if report.count(action)
     )
-    state = "written" if done else "nothing written"
-    yield f"{len(report.rows)} rows: {counts or 'none'} · {state}"
+    yield f"{len(report.rows)} rows: {counts or 'none'} · {'written' if report.written else 'nothing written'}"
 
 
 def import_data(report: ImportReport) -> dict[str, Any]:
