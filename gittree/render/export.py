@@ -44,7 +44,7 @@ ABOUT = (
 def message_body(message: str) -> str:
     """The message without its subject and without its final paragraph of Gittree-* trailers."""
     paragraphs = message.replace("\r\n", "\n").strip("\n").split("\n\n")[1:]
-    if paragraphs and any(line.lower().startswith("gittree-") for line in paragraphs[-1].split("\n")):
+    if paragraphs and ("\n" + paragraphs[-1].lower()).find("\ngittree-") >= 0:
         paragraphs = paragraphs[:-1]
     return "\n\n".join(p.strip("\n") for p in paragraphs).strip()
 
