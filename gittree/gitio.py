@@ -210,10 +210,10 @@ def _decode_name(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def read_commit(repo: Repo, rev: str, *, with_notes: bool = True) -> CommitRecord:
-    """One commit (with its note, unless ``with_notes`` is false) by revision."""
+def read_commit(repo: Repo, rev: str) -> CommitRecord:
+    """One commit (with its note) by revision."""
     sha = resolve_commit(repo, rev)
-    notes = read_notes(repo) if with_notes else {}
+    notes = read_notes(repo)
     return _record(repo.handle[sha], shallow_boundary(repo), notes)
 
 
@@ -406,12 +406,17 @@ def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
     return PrefixMatch((), (obj.type_str,))
 
 
+def commit_subject(repo: Repo, sha: str) -> str:
+    """The subject line of the commit ``sha`` (no notes read: one object, however many notes exist)."""
+    return _record(repo.handle[sha], frozenset(), {}).subject
+
+
 def reachable_from_refs(repo: Repo, shas: Iterable[str]) -> set[str]:
     """Those of ``shas`` that some branch, tag, remote-tracking branch or gittree ref reaches."""
     import pygit2
 
     wanted = set(shas)
-    tips = list(dict.fromkeys(_ref_tips(repo)))
+    tips = list(dict.fromkeys(_kept_alive_tips(repo)))
     if not wanted or not tips:
         return set()
     walker = repo.handle.walk(tips[0], pygit2.enums.SortMode.NONE)
@@ -425,6 +430,18 @@ def reachable_from_refs(repo: Repo, shas: Iterable[str]) -> set[str]:
             if found == wanted:
                 break
     return found
+
+
+def _kept_alive_tips(repo: Repo) -> Iterator[str]:
+    """The commits the refs under :data:`ALL_REF_PREFIXES` point at (what garbage collection keeps)."""
+    import pygit2
+
+    for name in repo.handle.references:
+        if name.startswith(ALL_REF_PREFIXES):
+            try:
+                yield str(repo.handle.references[name].peel(pygit2.Commit).id)
+            except (pygit2.GitError, pygit2.InvalidSpecError, ValueError, KeyError):
+                continue  # a tag of a tree or blob, or a dangling symbolic ref
 
 
 def ref_target(repo: Repo, ref: str) -> str | None:

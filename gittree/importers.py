@@ -288,7 +288,7 @@ def _check_row(
             message="the commit is gone (reset away and garbage-collected): nothing to record it on",
         )
     sha = match.commits[0]
-    subject = gitio.read_commit(repo, sha, with_notes=False).subject
+    subject = gitio.commit_subject(repo, sha)
     try:
         lines = tuple(_trailer_lines(row, subject, metrics, facts, params))
     except BadValueError as e:
