@@ -42,6 +42,28 @@ MAX_VIEWS = 12
 CommitEntry = tuple[Any, ...]
 
 
+_TAG: int | None = None
+
+
+def format_tag() -> int:
+    """FORMAT combined with a fingerprint of gittree's own code.
+
+    Cached entries are the output of the parser and the renderers; when the code changes (an upgrade,
+    or an edit in a development checkout) every entry written by the old code must be ignored, without
+    anyone remembering to bump FORMAT. The fingerprint is the name, size and mtime of every module.
+    """
+    global _TAG
+    if _TAG is None:
+        package = Path(__file__).parent
+        stats = []
+        for path in sorted(package.rglob("*.py")):
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                stats.append((str(path.relative_to(package)), info.st_size, info.st_mtime_ns))
+        _TAG = zlib.crc32(marshal.dumps((FORMAT, stats)))
+    return _TAG
+
+
 def enabled() -> bool:
     return os.environ.get("GITTREE_NO_CACHE", "") in ("", "0")
 
@@ -59,7 +81,7 @@ def _write_atomic(path: Path, payload: bytes | memoryview) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(_HEADER.pack(_MAGIC, FORMAT, len(payload), zlib.crc32(payload)))
+            handle.write(_HEADER.pack(_MAGIC, format_tag(), len(payload), zlib.crc32(payload)))
             handle.write(payload)
         os.replace(temporary, path)
     except OSError:
@@ -78,7 +100,7 @@ def _read_checked(path: Path) -> bytes | None:
         return None
     magic, version, length, crc = _HEADER.unpack_from(data)
     payload = memoryview(data)[_HEADER.size :]
-    if magic != _MAGIC or version != FORMAT or len(payload) != length or zlib.crc32(payload) != crc:
+    if magic != _MAGIC or version != format_tag() or len(payload) != length or zlib.crc32(payload) != crc:
         return None
     return data[_HEADER.size :]
 
@@ -140,7 +162,7 @@ def view_key(*parts: Any) -> str:
     """A digest of everything a view depends on (marshal-able values: str, int, tuples, None...)."""
     import hashlib
 
-    return hashlib.sha256(marshal.dumps((FORMAT, *parts))).hexdigest()[:40]
+    return hashlib.sha256(marshal.dumps((format_tag(), *parts))).hexdigest()[:40]
 
 
 _CHUNK = 1 << 20
@@ -163,7 +185,7 @@ def open_view(common_dir: Path, key: str) -> Iterator[bytes] | None:
         if len(header) < _HEADER.size:
             raise ValueError("truncated")
         magic, version, length, crc = _HEADER.unpack(header)
-        if magic != _MAGIC or version != FORMAT:
+        if magic != _MAGIC or version != format_tag():
             raise ValueError("not a view")
         seen, running = 0, 0
         while chunk := handle.read(_CHUNK):
@@ -216,7 +238,7 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
         if writing:
             try:
                 handle.seek(0)
-                handle.write(_HEADER.pack(_MAGIC, FORMAT, length, crc))
+                handle.write(_HEADER.pack(_MAGIC, format_tag(), length, crc))
                 handle.close()
                 os.replace(temporary, folder / key)
                 stored = True

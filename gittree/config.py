@@ -47,6 +47,8 @@ def infer_goal(metric: str) -> Goal:
 class MetricConfig:
     goal: Goal | None = None
     threshold: float | None = None
+    #: |delta| above this is always a surprise ("⚠ verify"), whatever the tree's usual steps.
+    surprise_bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Config:
     metrics: Mapping[str, MetricConfig] = field(default_factory=dict)
     relative_threshold: float = 0.001
     noise_sigmas: float = 2.0
+    surprise_factor: float = 10.0
+    surprise_min_deltas: int = 5
+    dirty_can_be_best: bool = True
 
     def spec(self, metric: str) -> MetricSpec:
         configured = self.metrics.get(metric, MetricConfig())
@@ -64,6 +69,10 @@ class Config:
             threshold=configured.threshold,
             relative_threshold=self.relative_threshold,
             noise_sigmas=self.noise_sigmas,
+            surprise_factor=self.surprise_factor,
+            surprise_min_deltas=self.surprise_min_deltas,
+            surprise_bound=configured.surprise_bound,
+            dirty_can_be_best=self.dirty_can_be_best,
         )
 
 
@@ -92,7 +101,15 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         return Config()
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
-    known = {"primary", "metrics", "relative_threshold", "noise_sigmas"}
+    known = {
+        "primary",
+        "metrics",
+        "relative_threshold",
+        "noise_sigmas",
+        "surprise_factor",
+        "surprise_min_deltas",
+        "dirty_can_be_best",
+    }
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise ConfigError(
@@ -106,6 +123,9 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         metrics=_parse_metrics(data.get("metrics") or {}, source),
         relative_threshold=_non_negative(data.get("relative_threshold", 0.001), "relative_threshold", source),
         noise_sigmas=_non_negative(data.get("noise_sigmas", 2.0), "noise_sigmas", source),
+        surprise_factor=_non_negative(data.get("surprise_factor", 10.0), "surprise_factor", source),
+        surprise_min_deltas=_count(data.get("surprise_min_deltas", 5), "surprise_min_deltas", source),
+        dirty_can_be_best=_flag(data.get("dirty_can_be_best", True), "dirty_can_be_best", source),
     )
 
 
@@ -116,21 +136,39 @@ def _parse_metrics(raw: Any, source: str) -> dict[str, MetricConfig]:
     for name, settings in raw.items():
         settings = settings or {}
         if not isinstance(settings, dict):
-            raise ConfigError(f"{source}: metrics.{name} must be a mapping with 'goal' and/or 'threshold'")
-        extra = sorted(set(map(str, settings)) - {"goal", "threshold"})
+            raise ConfigError(
+                f"{source}: metrics.{name} must be a mapping with 'goal', 'threshold' and/or 'surprise_bound'"
+            )
+        extra = sorted(set(map(str, settings)) - {"goal", "threshold", "surprise_bound"})
         if extra:
             raise ConfigError(f"{source}: metrics.{name}: unknown key(s) {', '.join(extra)}")
         goal = settings.get("goal")
         if goal is not None and goal not in ("max", "min"):
             raise ConfigError(f"{source}: metrics.{name}.goal must be 'max' or 'min', got {goal!r}")
         threshold = settings.get("threshold")
+        bound = settings.get("surprise_bound")
         metrics[str(name)] = MetricConfig(
             goal=Goal(goal) if goal else None,
             threshold=None
             if threshold is None
             else _non_negative(threshold, f"metrics.{name}.threshold", source),
+            surprise_bound=None
+            if bound is None
+            else _non_negative(bound, f"metrics.{name}.surprise_bound", source),
         )
     return metrics
+
+
+def _count(value: Any, key: str, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{source}: '{key}' must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _flag(value: Any, key: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: '{key}' must be true or false, got {value!r}")
+    return value
 
 
 def _non_negative(value: Any, key: str, source: str) -> float:
@@ -158,6 +196,7 @@ def dump_config(config: Config) -> str:
                 for key, value in (
                     ("goal", m.goal.value if m.goal else None),
                     ("threshold", m.threshold),
+                    ("surprise_bound", m.surprise_bound),
                 )
                 if value is not None
             }
@@ -165,5 +204,9 @@ def dump_config(config: Config) -> str:
         }
     data["relative_threshold"] = config.relative_threshold
     data["noise_sigmas"] = config.noise_sigmas
+    # The honesty rules are written out too, so that a reader of the file sees they exist.
+    data["surprise_factor"] = config.surprise_factor
+    data["surprise_min_deltas"] = config.surprise_min_deltas
+    data["dirty_can_be_best"] = config.dirty_can_be_best
     header = "# gittree configuration: see docs/config.md\n"
     return header + yaml.safe_dump(data, sort_keys=False)

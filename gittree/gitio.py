@@ -505,3 +505,133 @@ def since_timestamp(repo: Repo, date: str) -> int:
             hint="write a date such as 2026-03-01, '2 weeks ago' or yesterday",
         )
     return int(text.removeprefix("--max-age="))
+
+
+# -- questions: code diffs, folded commits (gittree/questions.py) --------------------------------
+
+
+def diff_text(repo: Repo, a: str, b: str, *, patch: bool = False) -> str:
+    """``git diff --stat A B`` (with ``patch``: the stat followed by the whole patch), never coloured."""
+    args = ["diff", "--no-color", "--no-ext-diff", "--stat"]
+    if patch:
+        args.append("--patch")
+    return run_git(repo, *args, resolve_commit(repo, a), resolve_commit(repo, b), "--")
+
+
+def commits_between(
+    repo: Repo, tip: str, stop_at: Sequence[str], *, limit: int
+) -> tuple[list[CommitRecord], int]:
+    """Commits below ``tip`` down to (not including) ``stop_at``: the first ``limit``, newest first, and the count.
+
+    These are the ordinary commits folded into the experiment ``tip`` (docs/tree.md); ``stop_at`` is
+    its experiment parents, empty for a root (then everything below it is counted).
+    """
+    import pygit2
+
+    handle = repo.handle
+    commit = handle[tip].peel(pygit2.Commit)
+    parents = [str(p) for p in commit.parent_ids if handle.get(p) is not None]
+    if not parents:
+        return [], 0
+    walker = handle.walk(parents[0], pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME)
+    for parent in parents[1:]:
+        walker.push(parent)
+    for sha in stop_at:
+        if handle.get(sha) is not None:
+            walker.hide(sha)
+    listed: list[CommitRecord] = []
+    count = 0
+    try:
+        for commit in walker:
+            count += 1
+            if len(listed) < limit:
+                listed.append(_record(commit, frozenset(), {}))
+    except pygit2.GitError as e:
+        raise GitCommandError(f"cannot read the history below {tip[:7]}: {e}", hint="run `git fsck`") from e
+    return listed, count
+
+
+# -- import: finding commits by short hash, keeping them reachable, rolling back (importers.py) ----
+
+
+@dataclass(frozen=True)
+class PrefixMatch:
+    """What an abbreviated hash names: the commits it matches, and the types of other objects it matches."""
+
+    commits: tuple[str, ...]
+    other_types: tuple[str, ...] = ()
+
+
+def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
+    """Every object whose name starts with ``prefix`` (4 to 40 hex digits), split into commits and others.
+
+    Like ``git rev-parse PREFIX^{commit}``, a prefix that matches one commit and some blobs or trees
+    names that commit. Objects reachable only from the reflog, or from nothing, are found too.
+    """
+    import pygit2
+
+    try:
+        obj = repo.handle[prefix]
+    except KeyError:
+        return PrefixMatch(())
+    except ValueError:  # pygit2.AmbiguousError: several objects share the prefix
+        names = run_git(repo, "rev-parse", f"--disambiguate={prefix}").split()
+        objects = [repo.handle[name] for name in names]
+        commits = tuple(sorted(str(o.id) for o in objects if o.type == pygit2.enums.ObjectType.COMMIT))
+        others = tuple(o.type_str for o in objects if o.type != pygit2.enums.ObjectType.COMMIT)
+        return PrefixMatch(commits, others)
+    if obj.type == pygit2.enums.ObjectType.COMMIT:
+        return PrefixMatch((str(obj.id),))
+    return PrefixMatch((), (obj.type_str,))
+
+
+def commit_subject(repo: Repo, sha: str) -> str:
+    """The subject line of the commit ``sha`` (no notes read: one object, however many notes exist)."""
+    return _record(repo.handle[sha], frozenset(), {}).subject
+
+
+def reachable_from_refs(repo: Repo, shas: Iterable[str]) -> set[str]:
+    """Those of ``shas`` that some branch, tag, remote-tracking branch or gittree ref reaches."""
+    import pygit2
+
+    wanted = set(shas)
+    tips = list(dict.fromkeys(_kept_alive_tips(repo)))
+    if not wanted or not tips:
+        return set()
+    walker = repo.handle.walk(tips[0], pygit2.enums.SortMode.NONE)
+    for tip in tips[1:]:
+        walker.push(tip)
+    found: set[str] = set()
+    for commit in walker:
+        sha = str(commit.id)
+        if sha in wanted:
+            found.add(sha)
+            if found == wanted:
+                break
+    return found
+
+
+def _kept_alive_tips(repo: Repo) -> Iterator[str]:
+    """The commits the refs under :data:`ALL_REF_PREFIXES` point at (what garbage collection keeps)."""
+    import pygit2
+
+    for name in repo.handle.references:
+        if name.startswith(ALL_REF_PREFIXES):
+            try:
+                yield str(repo.handle.references[name].peel(pygit2.Commit).id)
+            except (pygit2.GitError, pygit2.InvalidSpecError, ValueError, KeyError):
+                continue  # a tag of a tree or blob, or a dangling symbolic ref
+
+
+def ref_target(repo: Repo, ref: str) -> str | None:
+    """The object ``ref`` points at, or None when the ref does not exist."""
+    try:
+        return str(repo.handle.references[ref].target)
+    except KeyError:
+        return None
+
+
+def update_refs(repo: Repo, commands: Sequence[str]) -> None:
+    """Apply ``git update-ref --stdin`` commands as one transaction: all of them happen, or none."""
+    if commands:
+        run_git(repo, "update-ref", "--stdin", input_text="".join(line + "\n" for line in commands))

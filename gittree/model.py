@@ -60,6 +60,10 @@ VERDICT_COLOURS: dict[Verdict, str | None] = {
 }
 
 
+#: Values of the run fact ``dirty`` that mean the code was not what the commit holds.
+DIRTY_VALUES = frozenset(["true", "yes", "1"])
+
+
 @dataclass(frozen=True)
 class MetricSummary:
     """Repeated samples of one metric (seeds, reruns) summarised as mean ± sample std (n)."""
@@ -98,6 +102,14 @@ class MetricSpec:
     relative_threshold: float = 0.001
     #: a delta within noise_sigmas combined standard errors of repeated runs is negligible.
     noise_sigmas: float = 2.0
+    #: surprise rule: |delta| above surprise_factor x the tree's median |delta| asks to be verified (0: off).
+    surprise_factor: float = 10.0
+    #: the relative surprise rule needs this many deltas before it knows what a usual step is.
+    surprise_min_deltas: int = 5
+    #: surprise rule: |delta| above this absolute bound always asks to be verified (None: no bound).
+    surprise_bound: float | None = None
+    #: dirty rule: may a result recorded against uncommitted changes be the best experiment?
+    dirty_can_be_best: bool = True
 
     def band(self, reference: float) -> float:
         if self.threshold is not None:
@@ -140,10 +152,17 @@ class Node:
     best: bool = False
     head: bool = False
     on_best_path: bool = False
+    #: the delta is far outside what the tree has seen (docs/tree.md, "Surprise"): "⚠ verify".
+    surprise: bool = False
 
     @property
     def short(self) -> str:
         return self.sha[:7]
+
+    @property
+    def dirty(self) -> bool:
+        """Recorded while the working tree differed from the commit (run fact ``dirty=true``)."""
+        return self.run.get("dirty", "").strip().lower() in DIRTY_VALUES
 
     @property
     def dead_end(self) -> bool:
@@ -162,6 +181,8 @@ class ResearchTree:
     head: str | None = None
     best: str | None = None
     metric_names: tuple[str, ...] = ()
+    #: median |delta| of the live experiments (the surprise rule's yardstick); None when too few deltas.
+    typical_delta: float | None = None
 
     def __post_init__(self) -> None:
         self.by_sha: dict[str, Node] = {node.sha: node for node in self.nodes}

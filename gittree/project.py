@@ -40,7 +40,8 @@ def init_project(
     if metric is not None:
         validate_name(metric)
         previous = config.metrics.get(metric, MetricConfig())
-        settings = MetricConfig(
+        settings = replace(
+            previous,
             goal=Goal(goal) if goal else previous.goal,
             threshold=threshold if threshold is not None else previous.threshold,
         )

@@ -269,6 +269,9 @@ def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
     tree.metric = spec
     for node in tree.nodes:
         _evaluate_node(node, tree, spec)
+    tree.typical_delta = typical_delta(tree.nodes, spec)
+    for node in tree.nodes:
+        node.surprise = is_surprise(node, tree.typical_delta, spec)
     tree.best = best_experiment(tree.nodes, spec)
     on_path = {n.sha for n in tree.path_to(tree.best)} if tree.best else set()
     for node in tree.nodes:
@@ -340,8 +343,55 @@ def best_experiment(nodes: Iterable[Node], spec: MetricSpec | None) -> str | Non
         value = node.metrics.get(spec.name)
         if value is None or node.dead_end or math.isnan(value.mean):
             continue
+        if node.dirty and not spec.dirty_can_be_best:
+            continue
         if best is None or rank_key(value.mean, spec.goal) > rank_key(
             best.metrics[spec.name].mean, spec.goal
         ):
             best = node
     return best.sha if best else None
+
+
+# -- surprise: a delta far outside what the tree has seen is more often a bug than a breakthrough ----
+
+
+def _live_delta(node: Node) -> float | None:
+    """The node's delta when it counts for the surprise rule: a live experiment with a number."""
+    if node.delta is None or node.dead_end or math.isnan(node.delta):
+        return None
+    return node.delta
+
+
+def typical_delta(nodes: Iterable[Node], spec: MetricSpec | None) -> float | None:
+    """The median |delta| of the live experiments: robust, so one wild result cannot hide itself.
+
+    None when there are fewer than ``spec.surprise_min_deltas`` finite deltas (too few to know what
+    a usual step is).
+    """
+    if spec is None:
+        return None
+    sizes = sorted(abs(d) for d in map(_live_delta, nodes) if d is not None and math.isfinite(d))
+    if not sizes or len(sizes) < spec.surprise_min_deltas:
+        return None
+    middle = len(sizes) // 2
+    return sizes[middle] if len(sizes) % 2 else (sizes[middle - 1] + sizes[middle]) / 2
+
+
+def is_surprise(node: Node, typical: float | None, spec: MetricSpec | None) -> bool:
+    """Whether the node's delta asks to be verified (docs/tree.md, "Surprise").
+
+    Surprising: an infinite delta; |delta| above the metric's ``surprise_bound``; |delta| above
+    ``surprise_factor`` x the typical (median) |delta| when the tree has enough deltas and the
+    typical step is not zero. Dead ends and NaN deltas are never surprises: they already say so.
+    """
+    delta = _live_delta(node)
+    if spec is None or delta is None:
+        return False
+    size = abs(delta)
+    if math.isinf(size):
+        return True
+    if spec.surprise_bound is not None and size > spec.surprise_bound:
+        return True
+    if typical is None or typical == 0 or spec.surprise_factor == 0:
+        return False
+    return size > spec.surprise_factor * typical

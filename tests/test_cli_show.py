@@ -212,7 +212,9 @@ def test_python_dash_m_works(repo: GitRepo) -> None:
 def test_notes_add_samples_and_every_appended_paragraph_counts(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     sha = repo.experiment("a", metrics=[("acc", 0.5)])
     repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: acc=0.6", sha)
-    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: acc=0.7\nGittree-Note: late seed", sha)
+    repo.git(
+        "notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: acc=0.7\nGittree-Note: late seed", sha
+    )
     node = json.loads(gittree("show", "--json").out)["nodes"][0]
     assert node["metrics"]["acc"]["samples"] == [0.5, 0.6, 0.7]
     assert node["notes"] == ["late seed"]

@@ -362,3 +362,15 @@ def test_quick_parser_agrees_with_git_rules(pieces: list[str], end: str) -> None
 )
 def test_quick_parser_on_common_messages(message: str) -> None:
     assert repr(parse_experiment_quick(message)) == repr(parse_experiment(message))
+
+
+def test_cache_written_by_other_code_is_ignored(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Cached parses and views are the old code's output: a code change must not serve them."""
+    from gittree import cache
+
+    repo.experiment("a", metrics=[("acc", 0.5)])
+    first = gittree("show", "--color", "never").out
+    monkeypatch.setattr(cache, "_TAG", cache.format_tag() ^ 1)  # as if gittree's code had changed
+    store = cache.CommitStore(repo.path / ".git")
+    assert store.entries == {}
+    assert gittree("show", "--color", "never").out == first

@@ -50,6 +50,8 @@ def node_data(node: Node) -> dict[str, Any]:
         "best": node.best,
         "head": node.head,
         "on_best_path": node.on_best_path,
+        "surprise": node.surprise,
+        "dirty": node.dirty,
         "folded": dict(node.folded),
         "folded_below": node.folded_below,
         "cut": node.cut,
@@ -67,6 +69,7 @@ def tree_data(tree: ResearchTree) -> dict[str, Any]:
         "metrics": list(tree.metric_names),
         "best": tree.best,
         "head": tree.head,
+        "typical_delta": json_number(tree.typical_delta),
         "nodes": [node_data(node) for node in tree.nodes],
     }
 

@@ -33,6 +33,8 @@ def format_delta(delta: float | None, reference: float | None = None) -> str:
     """A signed delta at the precision of the value it changes: ``+0.0240``, ``-1.3``; empty when none."""
     if delta is None:
         return ""
+    if math.isnan(delta):  # a diverged run: no direction to sign
+        return "nan"
     decimals = decimals_for(reference) if reference is not None and reference != 0 else None
     text = format_value(delta, decimals)
     if text.lstrip("-").strip("0.") == "" and not math.isnan(delta):

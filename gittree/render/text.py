@@ -228,6 +228,10 @@ class _Columns:
             marks.append("running")
         if node.cut:
             marks.append(self.style.paint("⋯ history cut (shallow clone)", "dim"))
+        if node.surprise:
+            marks.append(self.style.paint(SURPRISE_MARK, "yellow"))
+        if node.dirty:
+            marks.append(self.style.paint(DIRTY_MARK, "yellow"))
         if node.problems:
             marks.append(self.style.paint(f"⚠ {len(node.problems)} malformed trailer(s)", "yellow"))
         return " ".join(marks)
@@ -243,6 +247,11 @@ _COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
 
 
 FOOTNOTE = "¹ one run on at least one side: no noise estimate behind this verdict"
+#: The honesty marks every view shows (docs/tree.md, "Keeping the researcher honest").
+SURPRISE_MARK = "⚠ verify"
+DIRTY_MARK = "dirty"
+SURPRISE_NOTE = "⚠ verify: a delta far outside the usual steps of this tree; a surprise is most often a bug"
+DIRTY_NOTE = "dirty: recorded while the working tree differed from the commit"
 
 
 def legend(tree: ResearchTree, style: TextStyle) -> str:
@@ -257,4 +266,8 @@ def legend(tree: ResearchTree, style: TextStyle) -> str:
     line = " · ".join(parts)
     if any(node.single_run and node.verdict in _COMPARED for node in tree.nodes):
         line += "\n" + FOOTNOTE
+    if any(node.surprise for node in tree.nodes):
+        line += "\n" + SURPRISE_NOTE
+    if any(node.dirty for node in tree.nodes):
+        line += "\n" + DIRTY_NOTE
     return line

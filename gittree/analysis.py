@@ -1,0 +1,371 @@
+"""Questions asked of a research tree: which experiments are best, how the work got to one, how two compare.
+
+Pure: a :class:`ResearchTree` (and, where commits matter, :class:`CommitRecord` values gathered by the
+caller) in, plain data out. No git, no printing. The rules are documented in ``docs/guide.md``
+("Ask the tree questions") and ``docs/tree.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from gittree.errors import BadValueError, GittreeError
+from gittree.model import CommitRecord, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
+from gittree.tree import compare, rank_key
+
+# -- best -----------------------------------------------------------------------------------------
+
+#: Why an experiment is not ranked, in the order the reasons are checked.
+LEFT_OUT_REASONS = ("dead_end", "no_value", "nan", "dirty")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked experiment. Tied means share a rank (1, 2, 2, 4); ties keep drawing order."""
+
+    rank: int
+    node: Node
+    value: MetricSummary
+
+
+@dataclass(frozen=True)
+class Ranking:
+    metric: MetricSpec
+    #: best first, at most ``top`` entries.
+    entries: tuple[Ranked, ...]
+    #: how many experiments could be ranked at all.
+    ranked: int
+    #: reason -> how many experiments were left out for it (see :data:`LEFT_OUT_REASONS`).
+    left_out: dict[str, int]
+    #: experiments beyond ``top`` tied with the last entry shown (the cut fell inside a tie).
+    ties_cut: int = 0
+
+
+def require_metric(tree: ResearchTree) -> MetricSpec:
+    """The tree's metric, or an error saying that no experiment records a number yet."""
+    if tree.metric is None:
+        raise BadValueError(
+            "no experiment in this history records a metric",
+            hint="record one with: gittree commit -m 'baseline' --metric acc=0.5",
+        )
+    return tree.metric
+
+
+def _left_out_reason(node: Node, spec: MetricSpec) -> str | None:
+    value = node.metrics.get(spec.name)
+    if node.dead_end:
+        return "dead_end"
+    if value is None:
+        return "no_value"
+    if math.isnan(value.mean):
+        return "nan"
+    if node.dirty and not spec.dirty_can_be_best:
+        return "dirty"
+    return None
+
+
+def rank_experiments(tree: ResearchTree, top: int | None = None) -> Ranking:
+    """The experiments ranked by the mean of their runs on the tree's metric, best first.
+
+    The same rules as the tree's ★ (docs/tree.md): dead ends (abandoned, failed) and NaN means are
+    left out, as are dirty results when ``dirty_can_be_best`` is false; equal means tie and keep
+    drawing order, so the first entry is always the tree's ★ best.
+    """
+    spec = require_metric(tree)
+    if top is not None and top < 1:
+        raise BadValueError(f"--top must be at least 1, not {top}")
+    left_out = dict.fromkeys(LEFT_OUT_REASONS, 0)
+    candidates: list[Node] = []
+    for node in tree.nodes:
+        reason = _left_out_reason(node, spec)
+        if reason is None:
+            candidates.append(node)
+        else:
+            left_out[reason] += 1
+    # sorted() is stable: among equal means the earlier-drawn experiment stays first.
+    candidates.sort(key=lambda node: rank_key(node.metrics[spec.name].mean, spec.goal), reverse=True)
+    entries: list[Ranked] = []
+    previous: float | None = None
+    rank = 0
+    for position, node in enumerate(candidates[:top] if top else candidates, start=1):
+        mean = node.metrics[spec.name].mean
+        if previous is None or mean != previous:
+            rank = position
+        previous = mean
+        entries.append(Ranked(rank=rank, node=node, value=node.metrics[spec.name]))
+    ties_cut = 0
+    if entries and top:
+        last = entries[-1].value.mean
+        ties_cut = sum(1 for node in candidates[top:] if node.metrics[spec.name].mean == last)
+    return Ranking(
+        metric=spec, entries=tuple(entries), ranked=len(candidates), left_out=left_out, ties_cut=ties_cut
+    )
+
+
+# -- path -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoldedCommits:
+    """Ordinary commits between an experiment and the experiment(s) it grew from."""
+
+    count: int
+    #: the first few of them, newest first (the caller decides how many to read).
+    commits: tuple[CommitRecord, ...] = ()
+
+
+NO_FOLDED = FoldedCommits(0)
+
+
+@dataclass(frozen=True)
+class PathStep:
+    node: Node
+    value: MetricSummary | None
+    #: change against the previous step (the experiment's reference parent).
+    delta: float | None
+    #: change since the first step that records the metric.
+    cumulative: float | None
+    folded: FoldedCommits
+
+
+@dataclass(frozen=True)
+class PathReport:
+    metric: MetricSpec | None
+    target: Node
+    steps: tuple[PathStep, ...]
+
+    @property
+    def start(self) -> PathStep | None:
+        """The first step with a value on the metric: where the gain is counted from."""
+        return next((step for step in self.steps if step.value is not None), None)
+
+    @property
+    def gain(self) -> float | None:
+        """Total change from the start to the target (``None`` when the target has no value)."""
+        return self.steps[-1].cumulative if self.steps else None
+
+
+def find_experiment(tree: ResearchTree, sha: str, rev: str) -> Node:
+    """The experiment ``sha`` (resolved from ``rev``), or an error saying it is an ordinary commit."""
+    node = tree.by_sha.get(sha)
+    if node is None:
+        raise GittreeError(
+            f"'{rev}' ({sha[:7]}) is not an experiment: it has no Gittree-* trailer or gittree note",
+            hint="name an experiment (see `gittree show`), or record results on it",
+        )
+    return node
+
+
+def build_path(
+    tree: ResearchTree, sha: str | None = None, folded: Mapping[str, FoldedCommits] | None = None
+) -> PathReport:
+    """The chain from a root to ``sha`` (default: the best experiment), with cumulative gains.
+
+    Each step follows the parent its delta was measured against (for a crossover, its best parent).
+    ``folded`` maps an experiment to the ordinary commits folded into it, when the caller read them.
+    """
+    spec = tree.metric
+    target_sha = sha or tree.best
+    if target_sha is None:
+        raise GittreeError(
+            "there is no best experiment to show the path to: no live experiment has a number"
+            + (f" for {spec.name}" if spec else ""),
+            hint="name an experiment: gittree path REV",
+        )
+    chain = tree.path_to(target_sha)
+    start: float | None = None
+    steps: list[PathStep] = []
+    for node in chain:
+        value = node.metrics.get(spec.name) if spec else None
+        cumulative = None
+        if value is not None:
+            if start is None:
+                start = value.mean
+            cumulative = value.mean - start
+        steps.append(
+            PathStep(
+                node=node,
+                value=value,
+                delta=node.delta,
+                cumulative=cumulative,
+                folded=(folded or {}).get(node.sha, NO_FOLDED),
+            )
+        )
+    return PathReport(metric=spec, target=chain[-1], steps=tuple(steps))
+
+
+# -- diff -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a diff: a commit, and its experiment when it is one."""
+
+    sha: str
+    subject: str
+    node: Node | None
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    spec: MetricSpec
+    a: MetricSummary | None
+    b: MetricSummary | None
+    #: mean(b) - mean(a), when both have the metric.
+    delta: float | None
+    #: how b compares with a on this metric (the tree's rules, noise included).
+    verdict: Verdict | None
+    single_run: bool
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    name: str
+    a: str | None
+    b: str | None
+
+
+@dataclass(frozen=True)
+class ExperimentDiff:
+    a: Side
+    b: Side
+    metrics: tuple[MetricComparison, ...]
+    #: params whose value differs (or that only one side has), by name.
+    params: tuple[ParamChange, ...]
+    same_params: int
+    #: "a-before-b", "b-before-a", "same" or "diverged": how the two sit in the experiment graph.
+    relation: str
+
+
+def diff_experiments(
+    tree: ResearchTree, a: CommitRecord, b: CommitRecord, spec_for: Callable[[str], MetricSpec]
+) -> ExperimentDiff:
+    """``b`` against ``a``: every metric either records, the params that changed, their relation."""
+    node_a, node_b = tree.by_sha.get(a.sha), tree.by_sha.get(b.sha)
+    metrics_a = node_a.metrics if node_a else {}
+    metrics_b = node_b.metrics if node_b else {}
+    names = list(dict.fromkeys([*metrics_a, *metrics_b]))
+    primary = tree.metric.name if tree.metric else None
+    if primary in names:  # the metric the tree is coloured by comes first
+        names.remove(primary)
+        names.insert(0, primary)
+    comparisons = tuple(
+        _compare_metric(spec_for(name), metrics_a.get(name), metrics_b.get(name)) for name in names
+    )
+    params_a = node_a.params if node_a else {}
+    params_b = node_b.params if node_b else {}
+    changed = tuple(
+        ParamChange(name, params_a.get(name), params_b.get(name))
+        for name in sorted(set(params_a) | set(params_b))
+        if params_a.get(name) != params_b.get(name)
+    )
+    same = sum(1 for name in set(params_a) & set(params_b) if params_a[name] == params_b[name])
+    return ExperimentDiff(
+        a=Side(a.sha, a.subject, node_a),
+        b=Side(b.sha, b.subject, node_b),
+        metrics=comparisons,
+        params=changed,
+        same_params=same,
+        relation=_relation(tree, a.sha, b.sha),
+    )
+
+
+def _compare_metric(spec: MetricSpec, a: MetricSummary | None, b: MetricSummary | None) -> MetricComparison:
+    if a is None or b is None:
+        return MetricComparison(spec, a, b, None, None, False)
+    return MetricComparison(
+        spec=spec,
+        a=a,
+        b=b,
+        delta=b.mean - a.mean,
+        verdict=compare(b, a, spec),
+        single_run=a.n < 2 or b.n < 2,
+    )
+
+
+def _relation(tree: ResearchTree, a: str, b: str) -> str:
+    if a == b:
+        return "same"
+    if _experiment_ancestor(tree, a, b):
+        return "a-before-b"
+    if _experiment_ancestor(tree, b, a):
+        return "b-before-a"
+    return "diverged"
+
+
+def _experiment_ancestor(tree: ResearchTree, ancestor: str, of: str) -> bool:
+    if ancestor not in tree.by_sha or of not in tree.by_sha:
+        return False
+    stack, seen = [of], {of}
+    while stack:
+        for parent in tree.by_sha[stack.pop()].parents:
+            if parent == ancestor:
+                return True
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return False
+
+
+# -- branches and dead ends (for the narrative export) ----------------------------------------------
+
+
+def branch_points(tree: ResearchTree) -> dict[str, str | None]:
+    """For every experiment off the best path, the best-path experiment its line of work left from.
+
+    ``None`` when its line never touches the best path (another root of a forest). One pass in
+    drawing order, which puts every parent before its children.
+    """
+    anchor: dict[str, str | None] = {}
+    for node in tree.nodes:
+        if node.on_best_path:
+            anchor[node.sha] = node.sha
+            continue
+        upstream = node.reference or (node.parents[0] if node.parents else None)
+        anchor[node.sha] = anchor.get(upstream) if upstream else None
+    return {sha: value for sha, value in anchor.items() if not tree.by_sha[sha].on_best_path}
+
+
+def dead_end_reason(node: Node) -> str:
+    """Why a dead end died: its notes, else what its status says."""
+    if node.notes:
+        return "; ".join(node.notes)
+    return "failed (no reason recorded)" if node.status == "failed" else "abandoned (no reason recorded)"
+
+
+# -- table order ------------------------------------------------------------------------------------
+
+#: Orders of ``table --sort`` besides metric names: drawing order, oldest first, biggest gain first.
+SORT_KEYS = ("tree", "date", "delta")
+
+
+def sort_experiments(tree: ResearchTree, key: str | None, spec: MetricSpec | None = None) -> list[Node]:
+    """The experiments in the order ``table --sort KEY`` lists them (every sort is stable).
+
+    ``tree`` (default): drawing order. ``date``: oldest first. ``delta``: the biggest improvement on
+    the tree's metric first. A metric name (``spec``): best first by its goal. Missing values and
+    NaN go last.
+    """
+    nodes = list(tree.nodes)
+    if key in (None, "tree"):
+        return nodes
+    if key == "date":
+        return sorted(nodes, key=lambda node: node.author_time)
+    goal_spec = tree.metric if key == "delta" else spec
+    if goal_spec is None:
+        return nodes
+    goal = goal_spec.goal
+
+    def score(node: Node) -> tuple[int, float]:
+        if key == "delta":
+            value = node.delta
+        else:
+            summary = node.metrics.get(goal_spec.name)
+            value = summary.mean if summary else None
+        if value is None or math.isnan(value):
+            return (1, 0.0)
+        return (0, -rank_key(value, goal))
+
+    return sorted(nodes, key=score)

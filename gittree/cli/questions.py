@@ -1,0 +1,198 @@
+"""gittree best, path, table, diff, export and import: asking the research tree questions."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gittree.cli.common import State, app, print_lines
+
+if TYPE_CHECKING:
+    from gittree.gitio import Repo
+
+RevsArgument = Annotated[
+    list[str] | None, typer.Argument(help="Revisions to read from (default: HEAD).", show_default=False)
+]
+AllOption = Annotated[
+    bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
+]
+MetricOption = Annotated[str | None, typer.Option("--metric", "-m", help="Judge by this metric.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (docs/export.md).")]
+
+
+class TableFormat(str, Enum):
+    plain = "plain"
+    github = "github"
+    markdown = "markdown"
+    latex = "latex"
+    html = "html"
+    csv = "csv"
+    tsv = "tsv"
+
+
+class ExportFormat(str, Enum):
+    json = "json"
+    markdown = "markdown"
+
+
+class ImportFormat(str, Enum):
+    autoresearch = "autoresearch"
+
+
+def _repo() -> Repo:
+    from gittree import gitio
+
+    return gitio.open_repo(State.repo_path)
+
+
+@app.command()
+def best(
+    revs: RevsArgument = None,
+    all_refs: AllOption = False,
+    metric: MetricOption = None,
+    top: Annotated[int, typer.Option("--top", "-k", metavar="K", help="How many to list, best first.")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """The best experiment(s): the best mean of repeated runs on the metric; dead ends and NaN never win."""
+    from gittree import questions
+    from gittree.render import answers
+
+    tree, ranking = questions.best(_repo(), revs or (), all_refs=all_refs, metric=metric, top=top)
+    if as_json:
+        sys.stdout.write(answers.render_best_json(tree, ranking))
+        return
+    sys.stdout.write(answers.render_best(tree, ranking))
+
+
+@app.command()
+def path(
+    rev: Annotated[
+        str | None,
+        typer.Argument(help="The experiment to trace (default: the best one).", show_default=False),
+    ] = None,
+    all_refs: AllOption = False,
+    metric: MetricOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The chain of experiments from the root to REV: each step's delta, cumulative gain, notes and folded commits."""
+    from gittree import questions
+    from gittree.render import answers
+
+    tree, report = questions.path(_repo(), rev, all_refs=all_refs, metric=metric)
+    if as_json:
+        sys.stdout.write(answers.render_path_json(report))
+        return
+    print_lines(answers.render_path(tree, report))
+
+
+@app.command()
+def table(
+    revs: RevsArgument = None,
+    all_refs: AllOption = False,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric", "-m", help="A metric column (repeatable; the first one sets delta and verdict)."
+        ),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", metavar="KEY", help="A metric (best first), or tree, date or delta."),
+    ] = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.plain,
+    as_json: JsonOption = False,
+) -> None:
+    """One row per experiment: sha, subject, metrics (mean ± std (n)), delta, verdict, status, author, date."""
+    from gittree import questions
+    from gittree.render.table import render_table, render_table_json
+
+    tree, specs, nodes = questions.table(
+        _repo(), revs or (), all_refs=all_refs, metrics=metric or (), sort=sort
+    )
+    names = [spec.name for spec in specs]
+    if as_json:
+        sys.stdout.write(render_table_json(tree, nodes, names))
+        return
+    sys.stdout.write(render_table(tree, nodes, names, fmt.value))
+
+
+@app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="The experiment to compare against.")],
+    b: Annotated[str, typer.Argument(help="The experiment to compare.")],
+    metric: MetricOption = None,
+    patch: Annotated[
+        bool, typer.Option("--patch", "-p", help="Show the whole code diff, not only the stat.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """B against A: metrics side by side with deltas, params that changed, notes, and the code change."""
+    from gittree import questions
+    from gittree.render import answers
+
+    _, answer = questions.diff(_repo(), a, b, metric=metric, patch=patch)
+    if as_json:
+        sys.stdout.write(answers.render_diff_json(answer.diff, answer.code, patch=patch))
+        return
+    print_lines(answers.render_diff(answer.diff, answer.code, patch=patch))
+
+
+@app.command()
+def export(
+    revs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Revisions to read from (default: every ref, the whole map).", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="json or markdown.")
+    ] = ExportFormat.json,
+    metric: MetricOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+) -> None:
+    """The whole research map: JSON with a documented schema (docs/export.md), or a Markdown narrative."""
+    from gittree import questions
+    from gittree.render.export import render_export_json, render_export_markdown
+
+    repo = _repo()
+    tree = questions.export_tree(repo, revs or (), metric=metric)
+    project = questions.project_name(repo)
+    if as_json or fmt is ExportFormat.json:
+        sys.stdout.write(render_export_json(tree, project=project))
+        return
+    sys.stdout.write(render_export_markdown(tree, project=project))
+
+
+@app.command("import")
+def import_(
+    log: Annotated[Path, typer.Argument(help="The results log, such as results.tsv.")],
+    fmt: Annotated[
+        ImportFormat, typer.Option("--format", "-f", help="The log's format.")
+    ] = ImportFormat.autoresearch,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", "-n", help="Check every row and say what would be written; write nothing."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Record another tool's results log on its commits (git notes); keep discarded commits reachable."""
+    from gittree.errors import BadValueError
+    from gittree.importers import import_log
+    from gittree.render import answers
+
+    report = import_log(_repo(), log, fmt=fmt.value, dry_run=dry_run)
+    if as_json:
+        sys.stdout.write(answers.render_import_json(report))
+    else:
+        print_lines(answers.render_import(report))
+    if report.errors:
+        count = len(report.errors)
+        raise BadValueError(
+            f"{count} row{'s' if count > 1 else ''} of {log} cannot be imported; nothing was written",
+            hint="fix or remove the rows marked 'error' and run the import again",
+        )

@@ -1,0 +1,131 @@
+"""The read side of ``best``, ``path``, ``table``, ``diff`` and ``export``: one call per command.
+
+Each function opens nothing itself: it takes an open repository, reads the tree through the one shared
+path (:func:`gittree.research.load_tree`), asks :mod:`gittree.analysis` and, where the answer needs
+more of git (folded commits, the code change), asks :mod:`gittree.gitio`. Renderers turn the answers
+into text; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gittree import gitio
+from gittree.analysis import (
+    SORT_KEYS,
+    ExperimentDiff,
+    FoldedCommits,
+    PathReport,
+    Ranking,
+    build_path,
+    diff_experiments,
+    find_experiment,
+    rank_experiments,
+    sort_experiments,
+)
+from gittree.config import load_config
+from gittree.errors import BadValueError
+from gittree.model import MetricSpec, Node, ResearchTree
+from gittree.research import load_tree
+
+#: How many folded ordinary commits ``path`` names per step (the rest are counted).
+FOLDED_LISTED = 5
+
+
+def best(
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    top: int = 1,
+) -> tuple[ResearchTree, Ranking]:
+    tree = load_tree(repo, revs, all_refs=all_refs, metric=metric)
+    return tree, rank_experiments(tree, top)
+
+
+def path(
+    repo: gitio.Repo, rev: str | None = None, *, all_refs: bool = False, metric: str | None = None
+) -> tuple[ResearchTree, PathReport]:
+    """The path to ``rev`` (default: the best experiment), with the ordinary commits folded between."""
+    tree = load_tree(repo, [rev] if rev else [], all_refs=all_refs, metric=metric)
+    target = find_experiment(tree, gitio.resolve_commit(repo, rev), rev).sha if rev else None
+    end = target or tree.best
+    chain = tree.path_to(end) if end else []
+    folded: dict[str, FoldedCommits] = {}
+    for node in chain:
+        if sum(node.folded.values()) + node.folded_below:
+            listed, count = gitio.commits_between(repo, node.sha, node.parents, limit=FOLDED_LISTED)
+            folded[node.sha] = FoldedCommits(count, tuple(listed))
+    return tree, build_path(tree, target, folded)
+
+
+def table(
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metrics: Sequence[str] = (),
+    sort: str | None = None,
+) -> tuple[ResearchTree, list[MetricSpec], list[Node]]:
+    """The tree (coloured by the first metric asked for), the metric columns, and the rows in order."""
+    config = load_config(repo.worktree)
+    tree = load_tree(repo, revs, all_refs=all_refs, metric=metrics[0] if metrics else None, config=config)
+    names = list(dict.fromkeys(metrics)) or _default_columns(tree)
+    for name in names:
+        if name not in tree.metric_names:
+            known = ", ".join(tree.metric_names) or "none"
+            raise BadValueError(
+                f"no experiment records the metric '{name}'", hint=f"recorded metrics: {known}"
+            )
+    if sort is not None and sort not in SORT_KEYS and sort not in tree.metric_names:
+        raise BadValueError(
+            f"cannot sort by '{sort}'",
+            hint=f"sort by a metric ({', '.join(tree.metric_names) or 'none recorded'}) or by "
+            + ", ".join(SORT_KEYS),
+        )
+    sort_spec = config.spec(sort) if sort in tree.metric_names else None
+    return tree, [config.spec(name) for name in names], sort_experiments(tree, sort, sort_spec)
+
+
+def _default_columns(tree: ResearchTree) -> list[str]:
+    """Every recorded metric, the one the tree is coloured by first."""
+    primary = [tree.metric.name] if tree.metric else []
+    return primary + [name for name in tree.metric_names if name not in primary]
+
+
+@dataclass(frozen=True)
+class DiffAnswer:
+    diff: ExperimentDiff
+    #: ``git diff --stat`` (and the patch with ``patch=True``) between the two commits.
+    code: str
+    patch: bool
+
+
+def diff(
+    repo: gitio.Repo, a: str, b: str, *, metric: str | None = None, patch: bool = False
+) -> tuple[ResearchTree, DiffAnswer]:
+    """``b`` against ``a``: their metrics and params side by side, and the code change between them."""
+    config = load_config(repo.worktree)
+    commit_a, commit_b = gitio.read_commit(repo, a), gitio.read_commit(repo, b)
+    tree = load_tree(
+        repo, [commit_a.sha, commit_b.sha], metric=metric, config=config, require_experiments=False
+    )
+    compared = diff_experiments(tree, commit_a, commit_b, config.spec)
+    code = gitio.diff_text(repo, commit_a.sha, commit_b.sha, patch=patch)
+    return tree, DiffAnswer(compared, code, patch)
+
+
+def export_tree(
+    repo: gitio.Repo, revs: Sequence[str] = (), *, all_refs: bool = False, metric: str | None = None
+) -> ResearchTree:
+    """The whole research map: every ref unless revisions are named."""
+    return load_tree(repo, revs, all_refs=all_refs or not revs, metric=metric)
+
+
+def project_name(repo: gitio.Repo) -> str:
+    """The folder name of the working tree (or of the bare repository), for titles."""
+    folder = repo.worktree or repo.git_dir
+    name = folder.name
+    return name[: -len(".git")] if name.endswith(".git") and name != ".git" else name

@@ -1,0 +1,440 @@
+"""The answers of ``best``, ``path``, ``diff`` and ``import`` as terminal text and as JSON.
+
+Text is plain (no colour) and every string from commit data goes through ``terminal_safe``. The JSON
+shapes are documented in ``docs/export.md`` ("JSON of the question commands").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from gittree.analysis import ExperimentDiff, PathReport, PathStep, Ranking, Side
+from gittree.importers import ImportReport
+from gittree.model import MetricSummary, Node, ResearchTree, Verdict
+from gittree.render.escape import terminal_safe
+from gittree.render.jsonview import json_number, summary_data
+from gittree.render.numbers import decimals_for, format_delta, format_summary, format_value
+from gittree.render.table import FLAG_TEXT, delta_text, flags, verdict_text
+from gittree.render.text import DIRTY_NOTE, FOOTNOTE, SURPRISE_NOTE
+
+SCHEMA_VERSION = 1
+COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _safe(text: str) -> str:
+    return terminal_safe(" ".join(text.split()))
+
+
+def _flag_words(node: Node | None) -> str:
+    return " · ".join(FLAG_TEXT[flag] for flag in flags(node)) if node else ""
+
+
+def footnotes(nodes: list[Node]) -> list[str]:
+    """The legend lines the shown experiments need: single runs, surprises, dirty code."""
+    lines = []
+    if any(node.single_run and node.verdict in COMPARED for node in nodes):
+        lines.append(FOOTNOTE)
+    if any(node.surprise for node in nodes):
+        lines.append(SURPRISE_NOTE)
+    if any(node.dirty for node in nodes):
+        lines.append(DIRTY_NOTE)
+    return lines
+
+
+# -- best -------------------------------------------------------------------------------------------
+
+
+def render_best(tree: ResearchTree, ranking: Ranking) -> str:
+    from tabulate import tabulate
+
+    spec = ranking.metric
+    out = [f"best by {_safe(spec.name)} ({spec.goal.value}) · {_ranked_phrase(tree, ranking)}"]
+    if not ranking.entries:
+        out.append("no experiment can be ranked: " + (_left_out_phrase(ranking) or "none has a value"))
+        return "\n".join(out) + "\n"
+    rows = [
+        [
+            str(entry.rank),
+            entry.node.short,
+            _safe(entry.node.subject),
+            format_summary(entry.value),
+            delta_text(tree, entry.node),
+            verdict_text(entry.node),
+            _flag_words(entry.node),
+        ]
+        for entry in ranking.entries
+    ]
+    headers = ["rank", "sha", "subject", _safe(spec.name), "Δ", "verdict", "flags"]
+    out.append(str(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)))
+    if ranking.ties_cut:
+        noun = "experiment" if ranking.ties_cut == 1 else "experiments"
+        out.append(f"tied with the last one shown: {ranking.ties_cut} more {noun} (see --top)")
+    notes = footnotes([entry.node for entry in ranking.entries])
+    return "\n".join(out + notes) + "\n"
+
+
+def _ranked_phrase(tree: ResearchTree, ranking: Ranking) -> str:
+    phrase = f"{ranking.ranked} of {len(tree.nodes)} experiments ranked"
+    left_out = _left_out_phrase(ranking)
+    return phrase + (f" (left out: {left_out})" if left_out else "")
+
+
+_LEFT_OUT_WORDS = {
+    "dead_end": ("dead end", "dead ends"),
+    "no_value": ("without a value", "without a value"),
+    "nan": ("NaN", "NaN"),
+    "dirty": ("dirty", "dirty"),
+}
+
+
+def _left_out_phrase(ranking: Ranking) -> str:
+    parts = []
+    for reason, count in ranking.left_out.items():
+        if count:
+            one, many = _LEFT_OUT_WORDS[reason]
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts)
+
+
+def best_data(tree: ResearchTree, ranking: Ranking) -> dict[str, Any]:
+    spec = ranking.metric
+    return {
+        "schema": SCHEMA_VERSION,
+        "metric": spec.name,
+        "goal": spec.goal.value,
+        "ranked": ranking.ranked,
+        "experiments": len(tree.nodes),
+        "left_out": dict(ranking.left_out),
+        "ties_cut": ranking.ties_cut,
+        "best": [
+            {
+                "rank": entry.rank,
+                "sha": entry.node.sha,
+                "subject": entry.node.subject,
+                "value": summary_data(entry.value),
+                "delta": json_number(entry.node.delta),
+                "reference": entry.node.reference,
+                "verdict": entry.node.verdict.value,
+                "single_run": entry.node.single_run,
+                "surprise": entry.node.surprise,
+                "dirty": entry.node.dirty,
+                "status": entry.node.status,
+            }
+            for entry in ranking.entries
+        ],
+    }
+
+
+def render_best_json(tree: ResearchTree, ranking: Ranking) -> str:
+    return _dump(best_data(tree, ranking))
+
+
+# -- path -------------------------------------------------------------------------------------------
+
+
+def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
+    """The chain of ideas from the root to the target, one block per step, folded commits between."""
+    spec = report.metric
+    target = report.target
+    mark = "★ " if target.best else ""
+    yield f"path to {mark}{target.short} {_safe(target.subject)}"
+    start = report.start
+    if spec and start and start.value is not None and report.steps[-1].value is not None:
+        decimals = _decimals(start.value)
+        gain = format_delta(report.gain, start.value.mean)
+        steps = len(report.steps) - 1
+        noun = "step" if steps == 1 else "steps"
+        yield (
+            f"{_safe(spec.name)} ({spec.goal.value}): {format_value(start.value.mean, decimals)} → "
+            f"{format_value(report.steps[-1].value.mean, decimals)}, {gain} over {steps} {noun}"
+        )
+    elif spec:
+        yield f"{_safe(spec.name)} ({spec.goal.value}): no value to measure the gain"
+    width = len(str(len(report.steps)))
+    indent = " " * (width + 2 + 7 + 2)
+    for number, step in enumerate(report.steps, start=1):
+        yield ""
+        yield from _folded_lines(step, width)
+        yield f"{number:>{width}}. {step.node.short}  {_safe(step.node.subject)}"
+        yield indent + _step_summary(tree, report, step)
+        for parent in step.node.parents:
+            if parent != step.node.reference:  # a crossover: the other lines of work it brings in
+                other = tree.by_sha[parent]
+                yield indent + f"merges: {other.short} {_safe(other.subject)}"
+        if step.node.params:
+            params = " ".join(f"{name}={value}" for name, value in step.node.params.items())
+            yield indent + "params: " + _safe(params)
+        for note in step.node.notes:
+            yield indent + "note: " + _safe(note)
+    notes = footnotes([step.node for step in report.steps])
+    if notes:
+        yield ""
+        yield from notes
+
+
+def _decimals(value: MetricSummary) -> int | None:
+    mean = value.mean
+    return decimals_for(mean) if mean != 0 and 1e-3 <= abs(mean) < 1e6 else None
+
+
+def _folded_lines(step: PathStep, width: int) -> Iterator[str]:
+    folded = step.folded
+    if not folded.count:
+        return
+    lead = " " * (width + 2) + "┆ "
+    noun = "ordinary commit" if folded.count == 1 else "ordinary commits"
+    yield f"{lead}{folded.count} {noun} folded in:"
+    for commit in folded.commits:
+        yield f"{lead}  {commit.sha[:7]} {_safe(commit.subject)}"
+    rest = folded.count - len(folded.commits)
+    if rest > 0:
+        yield f"{lead}  … and {rest} more"
+
+
+def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str:
+    spec = report.metric
+    node = step.node
+    parts = []
+    if spec:
+        parts.append(f"{_safe(spec.name)} {format_summary(step.value)}")
+    if node.delta is not None:
+        parts.append(f"{delta_text(tree, node)} {verdict_text(node)}")
+    else:
+        parts.append(node.verdict.value)
+    if step.cumulative is not None and step is not report.start:
+        start = report.start
+        parts.append(
+            f"cumulative {format_delta(step.cumulative, start.value.mean if start and start.value else None)}"
+        )
+    if node.status and node.status != "ok":
+        parts.append(node.status if node.dead_end else f"status {node.status}")
+    words = _flag_words(node)
+    if words:
+        parts.append(words)
+    return " · ".join(parts)
+
+
+def path_data(report: PathReport) -> dict[str, Any]:
+    spec = report.metric
+    start = report.start
+    return {
+        "schema": SCHEMA_VERSION,
+        "metric": spec.name if spec else None,
+        "goal": spec.goal.value if spec else None,
+        "target": report.target.sha,
+        "start": start.node.sha if start else None,
+        "gain": json_number(report.gain),
+        "steps": [
+            {
+                "sha": step.node.sha,
+                "subject": step.node.subject,
+                "value": summary_data(step.value) if step.value else None,
+                "delta": json_number(step.delta),
+                "cumulative": json_number(step.cumulative),
+                "verdict": step.node.verdict.value,
+                "single_run": step.node.single_run,
+                "surprise": step.node.surprise,
+                "dirty": step.node.dirty,
+                "best": step.node.best,
+                "status": step.node.status,
+                "params": dict(step.node.params),
+                "notes": list(step.node.notes),
+                "folded": {
+                    "count": step.folded.count,
+                    "commits": [{"sha": c.sha, "subject": c.subject} for c in step.folded.commits],
+                },
+            }
+            for step in report.steps
+        ],
+    }
+
+
+def render_path_json(report: PathReport) -> str:
+    return _dump(path_data(report))
+
+
+# -- diff -------------------------------------------------------------------------------------------
+
+_RELATION_TEXT = {
+    "a-before-b": "{b} grew from {a}",
+    "b-before-a": "{a} grew from {b}: the deltas run backwards in time",
+    "diverged": "{a} and {b} are on different lines of work",
+    "same": "the same commit",
+}
+
+
+def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Iterator[str]:
+    from tabulate import tabulate
+
+    a, b = answer_diff.a, answer_diff.b
+    short_a, short_b = a.sha[:7], b.sha[:7]
+    yield f"diff {short_a} {_safe(a.subject)}"
+    yield f"  →  {short_b} {_safe(b.subject)}"
+    yield "     " + _RELATION_TEXT[answer_diff.relation].format(a=short_a, b=short_b)
+    for side in (a, b):
+        if side.node is None:
+            yield f"     {side.sha[:7]} is not an experiment (no Gittree-* trailer or note)"
+    if answer_diff.metrics:
+        rows = [
+            [
+                _safe(m.spec.name),
+                format_summary(m.a),
+                format_summary(m.b),
+                format_delta(m.delta, m.a.mean if m.a else None),
+                _verdict(m.verdict, m.single_run),
+            ]
+            for m in answer_diff.metrics
+        ]
+        yield ""
+        headers = ["metric", short_a, short_b, "delta", "verdict"]
+        yield str(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True))
+    if answer_diff.params:
+        rows = [[_safe(p.name), _safe(p.a or "—"), _safe(p.b or "—")] for p in answer_diff.params]
+        yield ""
+        yield str(
+            tabulate(rows, headers=["param", short_a, short_b], tablefmt="plain", disable_numparse=True)
+        )
+    if answer_diff.same_params:
+        noun = "param" if answer_diff.same_params == 1 else "params"
+        yield f"({answer_diff.same_params} {noun} the same)"
+    yield from _side_facts(a, b)
+    yield ""
+    yield f"code: git diff --stat{' --patch' if patch else ''} {short_a} {short_b}"
+    body = code.rstrip("\n")
+    if body:
+        for line in body.split("\n"):
+            # Tabs are code indentation; every other control character is shown, not obeyed.
+            yield "\t".join(terminal_safe(part) for part in line.split("\t"))
+    else:
+        yield "(no change in the code)"
+    if any(m.single_run and m.verdict in COMPARED for m in answer_diff.metrics):
+        yield ""
+        yield FOOTNOTE
+
+
+def _verdict(verdict: Verdict | None, single_run: bool) -> str:
+    if verdict is None:
+        return ""
+    return verdict.value + ("¹" if single_run and verdict in COMPARED else "")
+
+
+def _side_facts(a: Side, b: Side) -> Iterator[str]:
+    lines: list[str] = []
+    for side in (a, b):
+        node = side.node
+        if node is None:
+            continue
+        facts = []
+        if node.status and node.status != "ok":
+            facts.append(node.status)
+        words = _flag_words(node)
+        if words:
+            facts.append(words)
+        if facts:
+            lines.append(f"  {side.sha[:7]}  " + " · ".join(facts))
+        for note in node.notes:
+            lines.append(f"  {side.sha[:7]}  note: {_safe(note)}")
+    if lines:
+        yield ""
+        yield "notes and flags"
+        yield from lines
+
+
+def diff_data(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> dict[str, Any]:
+    def side(s: Side) -> dict[str, Any]:
+        node = s.node
+        return {
+            "sha": s.sha,
+            "subject": s.subject,
+            "experiment": node is not None,
+            "status": node.status if node else None,
+            "notes": list(node.notes) if node else [],
+            "params": dict(node.params) if node else {},
+            "surprise": node.surprise if node else False,
+            "dirty": node.dirty if node else False,
+        }
+
+    return {
+        "schema": SCHEMA_VERSION,
+        "a": side(answer_diff.a),
+        "b": side(answer_diff.b),
+        "relation": answer_diff.relation,
+        "metrics": [
+            {
+                "name": m.spec.name,
+                "goal": m.spec.goal.value,
+                "a": summary_data(m.a) if m.a else None,
+                "b": summary_data(m.b) if m.b else None,
+                "delta": json_number(m.delta),
+                "verdict": m.verdict.value if m.verdict else None,
+                "single_run": m.single_run,
+            }
+            for m in answer_diff.metrics
+        ],
+        "params": [{"name": p.name, "a": p.a, "b": p.b} for p in answer_diff.params],
+        "same_params": answer_diff.same_params,
+        "code": {"patch": patch, "text": code},
+    }
+
+
+def render_diff_json(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> str:
+    return _dump(diff_data(answer_diff, code, patch=patch))
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+
+def _action_word(action: str, written: bool) -> str:
+    """How a row's outcome reads: ``record`` is "recorded" once written, "to record" before."""
+    if action == "record":
+        return "recorded" if written else "to record"
+    return action
+
+
+def render_import(report: ImportReport) -> Iterator[str]:
+    """One line per row, then a summary; in a dry run (or when rows are in error) nothing was written."""
+    for row in report.rows:
+        action = _action_word(row.action, report.written)
+        commit = _safe(row.commit or "?")
+        line = f"line {row.line:<4} {commit:<9} {_safe(row.status or '?'):<8} {action}: {_safe(row.message)}"
+        if row.kept_ref and row.sha and row.action != "error":
+            line += f" · kept reachable as {row.kept_ref.removesuffix(row.sha)}{row.sha[:12]}…"
+        yield line
+    actions = ("record", "already imported", "unrecoverable", "error")
+    counts = ", ".join(
+        f"{report.count(action)} {_action_word(action, report.written)}"
+        for action in actions
+        if report.count(action)
+    )
+    yield f"{len(report.rows)} rows: {counts or 'none'} · {'written' if report.written else 'nothing written'}"
+
+
+def import_data(report: ImportReport) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "source": report.source,
+        "written": report.written,
+        "rows": [
+            {
+                "line": row.line,
+                "commit": row.commit,
+                "status": row.status,
+                "action": row.action,
+                "message": row.message,
+                "sha": row.sha,
+                "trailers": list(row.lines),
+                "kept_ref": row.kept_ref,
+            }
+            for row in report.rows
+        ],
+    }
+
+
+def render_import_json(report: ImportReport) -> str:
+    return _dump(import_data(report))

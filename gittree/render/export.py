@@ -1,0 +1,338 @@
+"""``gittree export``: the whole research map, as JSON for programs and agents, or as a Markdown narrative.
+
+The JSON follows ``docs/export.schema.json`` (documented in ``docs/export.md``); its ``schema`` number
+changes only when a field changes meaning or goes away. The Markdown tells the story: the best path
+first, then the branches off it, then the dead ends with the reasons they died.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from gittree import __version__
+from gittree.analysis import branch_points, dead_end_reason
+from gittree.model import Node, ResearchTree
+from gittree.render.jsonview import json_number, summary_data
+from gittree.render.markup import markdown_code, markdown_escape
+from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
+from gittree.render.table import FLAG_TEXT, delta_text, flags, iso_date, verdict_text
+from gittree.render.text import DIRTY_NOTE, FOOTNOTE, SURPRISE_NOTE
+
+EXPORT_SCHEMA = 1
+EXPORT_FORMAT = "gittree-export"
+
+#: A short guide inside the file itself, for a reader (or an agent) that has only the file.
+ABOUT = (
+    "A research log read from git by gittree. Each node is an experiment: a commit whose message "
+    "carries Gittree-* trailers (metrics, params, notes, status). Edges go from the experiment a "
+    "line of work grew from (parent) to the experiment that grew from it (child); ordinary commits "
+    "in between are counted in 'folded'. 'delta' is mean(node) - mean(reference parent) on 'metric'; "
+    "'verdict' says whether that is better, negligible (within the threshold or the seeds' noise) or "
+    "worse in the metric's goal direction. 'best_path' runs from the root to the best experiment. "
+    "Dead ends are abandoned or failed experiments; their notes say why. Flags: 'single_run' (no "
+    "noise estimate behind the verdict), 'surprise' (a delta far outside the tree's usual steps: "
+    "verify it, it is more often a bug than a breakthrough), 'dirty' (recorded against uncommitted "
+    "code)."
+)
+
+
+# -- JSON -------------------------------------------------------------------------------------------
+
+
+def message_body(message: str) -> str:
+    """The message without its subject and without its final paragraph of Gittree-* trailers."""
+    paragraphs = message.replace("\r\n", "\n").strip("\n").split("\n\n")[1:]
+    if paragraphs and ("\n" + paragraphs[-1].lower()).find("\ngittree-") >= 0:
+        paragraphs = paragraphs[:-1]
+    return "\n\n".join(p.strip("\n") for p in paragraphs).strip()
+
+
+def export_node(node: Node) -> dict[str, Any]:
+    return {
+        "sha": node.sha,
+        "short": node.short,
+        "subject": node.subject,
+        "body": message_body(node.message),
+        "author": node.author_name,
+        "email": node.author_email,
+        "time": node.author_time,
+        "date": iso_date(node),
+        "parents": list(node.parents),
+        "children": list(node.children),
+        "metrics": {name: summary_data(s) for name, s in node.metrics.items()},
+        "params": dict(node.params),
+        "notes": list(node.notes),
+        "status": node.status,
+        "run": dict(node.run),
+        "delta": json_number(node.delta),
+        "reference": node.reference,
+        "verdict": node.verdict.value,
+        "single_run": node.single_run,
+        "surprise": node.surprise,
+        "dirty": node.dirty,
+        "dead_end": node.dead_end,
+        "best": node.best,
+        "on_best_path": node.on_best_path,
+        "head": node.head,
+        "folded": dict(node.folded),
+        "folded_below": node.folded_below,
+        "cut": node.cut,
+        "problems": list(node.problems),
+    }
+
+
+def export_edges(tree: ResearchTree) -> list[dict[str, Any]]:
+    return [
+        {
+            "parent": parent,
+            "child": node.sha,
+            "folded": node.folded.get(parent, 0),
+            "reference": parent == node.reference,
+        }
+        for node in tree.nodes
+        for parent in node.parents
+    ]
+
+
+def export_data(tree: ResearchTree, *, project: str | None = None) -> dict[str, Any]:
+    spec = tree.metric
+    best_path = [node.sha for node in tree.path_to(tree.best)] if tree.best else []
+    return {
+        "format": EXPORT_FORMAT,
+        "schema": EXPORT_SCHEMA,
+        "gittree": __version__,
+        "project": project,
+        "about": ABOUT,
+        "metric": None
+        if spec is None
+        else {
+            "name": spec.name,
+            "goal": spec.goal.value,
+            "threshold": spec.threshold,
+            "relative_threshold": spec.relative_threshold,
+            "noise_sigmas": spec.noise_sigmas,
+            "surprise_factor": spec.surprise_factor,
+            "surprise_min_deltas": spec.surprise_min_deltas,
+            "surprise_bound": spec.surprise_bound,
+            "typical_delta": json_number(tree.typical_delta),
+        },
+        "metrics": list(tree.metric_names),
+        "counts": {
+            "experiments": len(tree.nodes),
+            "roots": len(tree.roots),
+            "dead_ends": sum(1 for node in tree.nodes if node.dead_end),
+            "best_path": len(best_path),
+            "single_run": sum(1 for node in tree.nodes if node.single_run),
+            "surprises": sum(1 for node in tree.nodes if node.surprise),
+            "dirty": sum(1 for node in tree.nodes if node.dirty),
+        },
+        "best": tree.best,
+        "best_path": best_path,
+        "head": tree.head,
+        "nodes": [export_node(node) for node in tree.nodes],
+        "edges": export_edges(tree),
+    }
+
+
+def _dumps(value: Any) -> str:
+    # No indent: the json module then uses its C encoder, several times faster on big trees.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str:
+    """The export, one top-level field per line and one node or edge per line: greppable, diffable, fast."""
+    fields = []
+    for key, value in export_data(tree, project=project).items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = ",\n    ".join(_dumps(item) for item in value)
+            fields.append(f"  {_dumps(key)}: [\n    {items}\n  ]")
+        else:
+            fields.append(f"  {_dumps(key)}: {_dumps(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
+# -- Markdown ---------------------------------------------------------------------------------------
+
+
+def render_export_markdown(tree: ResearchTree, *, project: str | None = None) -> str:
+    return "\n".join(_markdown(tree, project)) + "\n"
+
+
+def _markdown(tree: ResearchTree, project: str | None) -> Iterator[str]:
+    title = f"Research log: {markdown_escape(project)}" if project else "Research log"
+    yield f"# {title}"
+    yield ""
+    yield from _overview(tree)
+    yield from _best_path(tree)
+    yield from _branches(tree)
+    yield from _dead_ends(tree)
+    yield from _to_verify(tree)
+    yield from _legend(tree)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _overview(tree: ResearchTree) -> Iterator[str]:
+    spec = tree.metric
+    dead = sum(1 for node in tree.nodes if node.dead_end)
+    facts = [_count(len(tree.nodes), "experiment"), _count(dead, "dead end")]
+    if len(tree.roots) > 1:
+        facts.append(_count(len(tree.roots), "separate root"))
+    if spec is None:
+        yield f"{', '.join(facts)}; no experiment records a metric yet."
+        yield ""
+        return
+    band = (
+        f"threshold {format_plain(spec.threshold)}"
+        if spec.threshold is not None
+        else f"threshold {format_plain(spec.relative_threshold * 100)}% of the parent's value"
+    )
+    yield (
+        f"{', '.join(facts)}. Judged by **{markdown_escape(spec.name)}** "
+        f"({'higher' if spec.goal.value == 'max' else 'lower'} is better; {band}; "
+        f"with repeated runs, deltas within {format_plain(spec.noise_sigmas)} standard errors are noise)."
+    )
+    yield ""
+
+
+def _value(node: Node, tree: ResearchTree) -> str:
+    spec = tree.metric
+    return format_summary(node.metrics.get(spec.name)) if spec else "—"
+
+
+def _ref(node: Node) -> str:
+    return f"{markdown_code(node.short)} {markdown_escape(node.subject)}"
+
+
+def _marks(node: Node) -> str:
+    words = [FLAG_TEXT[flag] for flag in flags(node) if flag != "best"]
+    return (" · " + " · ".join(markdown_escape(word) for word in words)) if words else ""
+
+
+def _best_path(tree: ResearchTree) -> Iterator[str]:
+    yield "## The best path"
+    yield ""
+    if tree.best is None or tree.metric is None:
+        yield "No live experiment has a number on the metric yet, so there is no best path."
+        yield ""
+        return
+    spec = tree.metric
+    chain = tree.path_to(tree.best)
+    first = next((node for node in chain if spec.name in node.metrics), chain[0])
+    best = tree.by_sha[tree.best]
+    start, end = first.metrics.get(spec.name), best.metrics[spec.name]
+    if start is not None:
+        gain = format_delta(end.mean - start.mean, start.mean)
+        yield (
+            f"From {_ref(first)} ({format_summary(start)}) to ★ {_ref(best)} ({format_summary(end)}): "
+            f"{markdown_escape(gain)} on {markdown_escape(spec.name)} in {_count(len(chain) - 1, 'step')}."
+        )
+        yield ""
+    for number, node in enumerate(chain, start=1):
+        folded = sum(node.folded.values()) + node.folded_below
+        line = f"{number}. {'★ ' if node.best else ''}{_ref(node)}: {_value(node, tree)}"
+        if node.delta is not None:
+            line += f", {delta_text(tree, node)} ({verdict_text(node)})"
+        if node is not first and start is not None and spec.name in node.metrics:
+            line += f", cumulative {format_delta(node.metrics[spec.name].mean - start.mean, start.mean)}"
+        line += _marks(node)
+        yield line
+        # A nested list must start at the column of the item's text (CommonMark), past "10. ".
+        indent = " " * len(f"{number}. ")
+        for parent in node.parents:
+            if parent != node.reference:  # a crossover: the other lines of work it brings in
+                yield f"{indent}- merges {_ref(tree.by_sha[parent])}"
+        if folded:
+            yield f"{indent}- {_count(folded, 'ordinary commit')} folded in"
+        if node.params:
+            params = ", ".join(f"{name}={value}" for name, value in node.params.items())
+            yield f"{indent}- params: {markdown_escape(params)}"
+        for note in node.notes:
+            yield f"{indent}- {markdown_escape(note)}"
+    yield ""
+
+
+def _branches(tree: ResearchTree) -> Iterator[str]:
+    anchors = branch_points(tree)
+    if not anchors:
+        return
+    yield "## Branches off the best path" if tree.best else "## Other lines of work"
+    yield ""
+    groups: dict[str | None, list[Node]] = {}
+    for node in tree.nodes:
+        if node.sha in anchors:
+            groups.setdefault(anchors[node.sha], []).append(node)
+    for anchor, nodes in groups.items():
+        if anchor is None:
+            yield "Separate lines of work (they never meet the best path):"
+        else:
+            yield f"From {_ref(tree.by_sha[anchor])}:"
+        yield ""
+        depth: dict[str, int] = {}
+        for node in nodes:
+            upstream = node.reference or (node.parents[0] if node.parents else None)
+            depth[node.sha] = depth.get(upstream or "", -1) + 1
+            indent = "  " * depth[node.sha]
+            line = f"{indent}- {'✗ ' if node.dead_end else ''}{_ref(node)}: {_value(node, tree)}"
+            if node.delta is not None:
+                line += f", {delta_text(tree, node)}"
+            line += f" ({verdict_text(node)})" + _marks(node)
+            joined = [tree.by_sha[child] for child in node.children if tree.by_sha[child].on_best_path]
+            if joined:
+                line += f" → merged into the best path at {_ref(joined[0])}"
+            yield line
+            for note in node.notes:
+                yield f"{indent}  - {markdown_escape(note)}"
+        yield ""
+
+
+def _dead_ends(tree: ResearchTree) -> Iterator[str]:
+    dead = [node for node in tree.nodes if node.dead_end]
+    if not dead:
+        return
+    yield "## Dead ends"
+    yield ""
+    for node in dead:
+        yield f"- ✗ {_ref(node)} ({node.status}): {markdown_escape(dead_end_reason(node))}"
+    yield ""
+
+
+def _to_verify(tree: ResearchTree) -> Iterator[str]:
+    flagged = [node for node in tree.nodes if node.surprise or node.dirty or node.problems]
+    if not flagged:
+        return
+    yield "## To verify"
+    yield ""
+    for node in flagged:
+        reasons = []
+        if node.surprise:
+            reasons.append(f"surprising delta {delta_text(tree, node)}")
+            if tree.typical_delta:
+                reasons[-1] += f" (the usual step is {format_value(tree.typical_delta)})"
+        if node.dirty:
+            reasons.append("recorded against uncommitted code")
+        if node.problems:
+            reasons.append(_count(len(node.problems), "malformed trailer"))
+        yield f"- {_ref(node)}: {markdown_escape('; '.join(reasons))}"
+    yield ""
+
+
+def _legend(tree: ResearchTree) -> Iterator[str]:
+    lines = []
+    if any(
+        node.single_run and node.verdict.value in ("better", "negligible", "worse") for node in tree.nodes
+    ):
+        lines.append(FOOTNOTE)
+    if any(node.surprise for node in tree.nodes):
+        lines.append(SURPRISE_NOTE)
+    if any(node.dirty for node in tree.nodes):
+        lines.append(DIRTY_NOTE)
+    if lines:
+        yield "---"
+        yield ""
+        for line in lines:
+            yield markdown_escape(line) + "  "

@@ -1,0 +1,329 @@
+"""`gittree best`, `path` and `diff` on real repositories: the demo tree, merges, forests, ties and NaN."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gittree.demo import build_demo
+from tests.conftest import GitRepo, check_expected
+from tests.gitenv import git_env_context
+from tests.test_cli_show import small_history
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo research repository, built once for the module (tests only read it)."""
+    home = tmp_path_factory.mktemp("demo-home")
+    with git_env_context(home):
+        yield build_demo(tmp_path_factory.mktemp("demo") / "repo")
+
+
+def demo_nodes(gittree, demo: Path) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+    data = json.loads(gittree("-C", str(demo), "show", "--all", "--json").out)
+    return {n["subject"]: n for n in data["nodes"]}
+
+
+# -- best -------------------------------------------------------------------------------------------
+
+
+def test_best_on_the_demo_is_the_trees_star(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    shown = json.loads(gittree("-C", str(demo), "show", "--all", "--json").out)
+    result = gittree("-C", str(demo), "best", "--all")
+    assert result.code == 0, result.err
+    first = result.out.splitlines()[2]
+    assert first.split()[:2] == ["1", shown["best"][:7]]
+    assert "★ best" in first and "test-time augmentation" in first
+    assert "23 of 26 experiments ranked (left out: 3 dead ends)" in result.out
+
+
+def test_best_top_k_json_is_ranked_by_the_mean_of_repeated_runs(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(gittree("-C", str(demo), "best", "--all", "--top", "5", "--json").out)
+    assert data["metric"] == "acc" and data["goal"] == "max"
+    means = [entry["value"]["mean"] for entry in data["best"]]
+    assert means == sorted(means, reverse=True) and len(means) == 5
+    assert [entry["rank"] for entry in data["best"]] == [1, 2, 3, 4, 5]
+    sam = data["best"][1]
+    assert sam["subject"] == "sharpness-aware minimisation"
+    assert sam["value"]["samples"] == [0.873, 0.871, 0.874] and sam["value"]["n"] == 3
+    assert data["left_out"] == {"dead_end": 3, "no_value": 0, "nan": 0, "dirty": 0}
+
+
+def test_best_by_a_minimised_metric(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(gittree("-C", str(demo), "best", "--all", "--metric", "loss", "--json").out)
+    assert data["goal"] == "min"
+    # the failed run's loss is NaN and it is a dead end: it never wins, the lowest live loss does
+    assert data["best"][0]["subject"] == "test-time augmentation (flip + crops)"
+    assert data["best"][0]["value"]["mean"] == 0.431
+
+
+def test_best_mean_of_runs_beats_a_lucky_single_seed(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    repo.experiment("lucky seeds", metrics=[("acc", 0.95), ("acc", 0.45)])  # mean 0.70
+    steady = repo.experiment("steady", metrics=[("acc", 0.72)])
+    data = json.loads(gittree("best", "--top", "3", "--json").out)
+    assert data["best"][0]["sha"] == steady
+    assert data["best"][1]["value"]["mean"] == pytest.approx(0.70)
+
+
+def test_best_ties_share_a_rank_and_keep_drawing_order(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    base = repo.experiment("base", metrics=[("acc", 0.5)])
+    first = repo.experiment("first", metrics=[("acc", 0.8)])
+    repo.branch("side", base)
+    second = repo.experiment("second", metrics=[("acc", 0.8)])
+    data = json.loads(gittree("best", "--all", "--top", "3", "--json").out)
+    assert [(e["rank"], e["sha"]) for e in data["best"]] == [(1, first), (1, second), (3, base)]
+    shown = json.loads(gittree("show", "--all", "--json").out)
+    assert shown["best"] == first  # the tree's ★ agrees with rank 1
+    top1 = gittree("best", "--all")
+    assert json.loads(gittree("best", "--all", "--json").out)["ties_cut"] == 1
+    assert "tied with the last one shown: 1 more experiment" in top1.out
+
+
+def test_best_leaves_out_nan_and_dead_ends(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    repo.experiment("diverged", metrics=[("acc", "nan")])
+    repo.experiment("abandoned but high", metrics=[("acc", 0.99)], status="abandoned")
+    repo.experiment("no number", notes=["just a note"])
+    fine = repo.experiment("fine", metrics=[("acc", 0.6)])
+    data = json.loads(gittree("best", "--top", "10", "--json").out)
+    assert data["best"][0]["sha"] == fine
+    assert data["ranked"] == 2
+    assert data["left_out"] == {"dead_end": 1, "no_value": 1, "nan": 1, "dirty": 0}
+
+
+def test_best_when_nothing_can_be_ranked_says_why(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("diverged", metrics=[("acc", "nan")])
+    result = gittree("best")
+    assert result.code == 0
+    assert "no experiment can be ranked: 1 NaN" in result.out
+    assert json.loads(gittree("best", "--json").out)["best"] == []
+
+
+def test_best_without_any_metric_or_with_a_bad_top(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("only a status", status="ok")
+    result = gittree("best")
+    assert result.code == 6 and "no experiment in this history records a metric" in result.err
+    repo.experiment("with a number", metrics=[("acc", 0.5)])
+    assert gittree("best", "--top", "0").code == 6
+
+
+def test_best_over_a_forest_and_a_crossover(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = small_history(repo)
+    repo.git("checkout", "-q", "--orphan", "other")
+    other = repo.experiment("unrelated root", metrics=[("acc", 0.9)])
+    data = json.loads(gittree("best", "--all", "--top", "2", "--json").out)
+    assert [e["sha"] for e in data["best"]] == [other, shas["merge"]]
+    assert data["best"][1]["verdict"] == "better"
+
+
+# -- path -------------------------------------------------------------------------------------------
+
+
+def test_path_to_the_best_reads_as_a_chain_of_ideas(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    result = gittree("-C", str(demo), "path")
+    assert result.code == 0, result.err
+    out = result.out
+    assert out.startswith("path to ★ ")
+    assert "acc (max): 0.3920 → 0.8780, +0.4860 over 13 steps" in out
+    # ordinary commits folded between experiments are named, under the step they lead to
+    folded = out.index("2 ordinary commits folded in:")
+    assert out.index("refactor the data loader") > folded
+    assert out.index("refactor the data loader") < out.index("AdamW with a cosine schedule")
+    assert "1 ordinary commit folded in:" in out and "project skeleton" in out
+    # the crossover is reached through its better parent, and its note is on the path
+    assert "mixup 0.8" in out and "merges: " in out and "stochastic depth 0.1" in out
+    assert "\n 7. " in out and out.index("mixup 0.8") < out.index("merges: ")
+    assert "note: the two regularisers add up" in out
+    assert "cumulative +0.4860 · ★ best" in out
+
+
+def test_path_json_cumulative_gain_adds_up(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(gittree("-C", str(demo), "path", "--json").out)
+    steps = data["steps"]
+    assert steps[0]["delta"] is None and steps[0]["cumulative"] == 0
+    total = sum(step["delta"] for step in steps[1:])
+    assert steps[-1]["cumulative"] == pytest.approx(total) == pytest.approx(data["gain"])
+    assert steps[-1]["sha"] == data["target"] and steps[-1]["best"]
+    assert steps[0]["folded"]["count"] == 1
+    assert steps[0]["folded"]["commits"][0]["subject"].startswith("project skeleton")
+    adamw = next(step for step in steps if step["subject"].startswith("AdamW"))
+    assert adamw["folded"]["count"] == 2 and adamw["params"] == {"optimizer": "adamw", "lr": "3e-4"}
+
+
+def test_path_to_a_named_side_branch(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(gittree("-C", str(demo), "path", "exp/deeper", "--json").out)
+    subjects = [step["subject"] for step in data["steps"]]
+    assert subjects[-3:] == ["depth 8", "depth 12", "depth 16 with LayerScale"]
+    assert data["steps"][-1]["delta"] == pytest.approx(-0.004)
+    assert data["gain"] == pytest.approx(0.751 - 0.392)
+
+
+def test_path_to_an_ordinary_commit_is_refused(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    repo.commit("plain refactor")
+    result = gittree("path", "HEAD")
+    assert result.code == 1 and "is not an experiment" in result.err
+
+
+def test_path_names_the_first_folded_commits_and_counts_the_rest(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    for i in range(8):
+        repo.commit(f"chore {i}")
+    repo.experiment("next", metrics=[("acc", 0.6)])
+    out = gittree("path").out
+    assert "8 ordinary commits folded in:" in out
+    assert "chore 7" in out and "chore 3" in out and "chore 2" not in out
+    assert "… and 3 more" in out
+
+
+def test_path_through_a_merge_follows_the_best_parent(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = small_history(repo)
+    data = json.loads(gittree("path", "--json").out)
+    assert [s["sha"] for s in data["steps"]] == [shas["base"], shas["lr"], shas["seed"], shas["merge"]]
+    check_expected("path_small.txt", gittree("path").out)
+
+
+def test_path_with_nothing_to_rank(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("diverged", metrics=[("acc", "nan")])
+    result = gittree("path")
+    assert result.code == 1 and "no best experiment" in result.err
+
+
+# -- diff -------------------------------------------------------------------------------------------
+
+
+def test_diff_side_by_side_with_params_notes_and_code(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    result = gittree("-C", str(demo), "diff", "exp/deeper~1", "exp/deeper")
+    assert result.code == 0, result.err
+    out = result.out
+    nodes = demo_nodes(gittree, demo)
+    a, b = nodes["depth 12"]["sha"][:7], nodes["depth 16 with LayerScale"]["sha"][:7]
+    assert f"{b} grew from {a}" in out
+    lines = out.splitlines()
+    acc = next(line for line in lines if line.startswith("acc "))
+    assert acc.split() == ["acc", "0.7550", "0.7510", "-0.0040", "worse¹"]
+    loss = next(line for line in lines if line.startswith("loss "))
+    assert loss.split()[-1] == "worse¹"  # loss is minimised: up is worse
+    assert next(line for line in lines if line.startswith("depth ")).split() == ["depth", "12", "16"]
+    assert "note: train loss lower, val worse: overfits" in out
+    assert f"code: git diff --stat {a} {b}" in out and "model.py | 1 +" in out
+    assert "+depth = 16" not in out
+
+
+def test_diff_patch_and_json(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    patched = gittree("-C", str(demo), "diff", "--patch", "exp/deeper~1", "exp/deeper").out
+    assert "+depth = 16; layerscale = 1e-5" in patched and "model.py | 1 +" in patched
+    data = json.loads(gittree("-C", str(demo), "diff", "exp/deeper~1", "exp/deeper", "--json").out)
+    assert data["relation"] == "a-before-b"
+    assert [m["name"] for m in data["metrics"]] == ["acc", "loss"]
+    assert data["metrics"][0]["delta"] == pytest.approx(-0.004)
+    assert data["metrics"][0]["verdict"] == "worse" and data["metrics"][0]["single_run"]
+    assert data["params"] == [{"name": "depth", "a": "12", "b": "16"}]
+    assert data["code"]["patch"] is False and "model.py" in data["code"]["text"]
+
+
+def test_diff_between_diverged_lines_and_with_repeated_runs(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    nodes = demo_nodes(gittree, demo)
+    smooth, randaug = nodes["label smoothing 0.1"]["sha"], nodes["RandAugment (n=2, m=9)"]["sha"]
+    data = json.loads(gittree("-C", str(demo), "diff", smooth, randaug, "--json").out)
+    assert data["relation"] == "diverged"
+    acc = data["metrics"][0]
+    assert acc["verdict"] == "better" and not acc["single_run"]
+    changed = {p["name"]: (p["a"], p["b"]) for p in data["params"]}
+    assert changed == {"label_smoothing": ("0.1", None), "randaugment": (None, "2,9")}
+    text = gittree("-C", str(demo), "diff", smooth, randaug).out
+    assert "label_smoothing  0.1" in text and "randaugment      —          2,9" in text
+
+
+def test_diff_with_an_ordinary_commit_still_shows_the_code(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    base = repo.experiment("base", metrics=[("acc", 0.5)])
+    plain = repo.commit("plain refactor", change="refactored")
+    result = gittree("diff", base, plain)
+    assert result.code == 0, result.err
+    assert f"{plain[:7]} is not an experiment" in result.out
+    assert "work.txt" in result.out
+
+
+def test_diff_shows_hostile_code_as_text_and_keeps_tabs(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    base = repo.experiment("base", metrics=[("acc", 0.5)])
+    repo.write("evil.py", "def f():\n\treturn '\x1b[2J\x1b]52;c;aGk=\x07'\n")
+    repo.git("add", "evil.py")
+    after = repo.commit("evil\n\nGittree-Metric: acc=0.6\n", change="x")
+    out = gittree("diff", "--patch", base, after).out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "+\treturn '\\x1b[2J\\x1b]52;c;aGk=\\x07'" in out
+
+
+def test_diff_unknown_revision(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    assert gittree("diff", "HEAD", "nope").code == 10
+
+
+# -- forests, merges and NaN for every question -------------------------------------------------------
+
+
+def forest_with_nan(repo: GitRepo) -> dict[str, str]:
+    """Two unrelated roots; on the first, a diverged run (NaN) with a child that recovered."""
+    shas = {"base": repo.experiment("base", metrics=[("acc", 0.5)], params=[("lr", "1e-3")])}
+    shas["nan"] = repo.experiment("diverged", metrics=[("acc", "nan")], params=[("lr", "1")])
+    shas["fixed"] = repo.experiment("clipped gradients", metrics=[("acc", 0.6)], params=[("lr", "1")])
+    repo.git("checkout", "-q", "--orphan", "other")
+    shas["root2"] = repo.experiment("second idea from scratch", metrics=[("acc", 0.55)])
+    return shas
+
+
+def test_path_in_a_forest_and_through_a_nan_step(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = forest_with_nan(repo)
+    data = json.loads(gittree("path", "--all", shas["fixed"], "--json").out)
+    assert [s["sha"] for s in data["steps"]] == [shas["base"], shas["nan"], shas["fixed"]]
+    assert data["steps"][1]["cumulative"] == "nan" and data["steps"][1]["value"]["mean"] == "nan"
+    assert data["steps"][2]["verdict"] == "better" and data["gain"] == pytest.approx(0.1)
+    text = gittree("path", "--all", shas["fixed"]).out
+    assert "acc nan · nan worse¹ · cumulative nan" in text
+    other = json.loads(gittree("path", "--all", shas["root2"], "--json").out)
+    assert [s["sha"] for s in other["steps"]] == [shas["root2"]] and other["gain"] == 0
+
+
+def test_table_on_the_demo_and_a_forest(demo: Path, gittree, repo: GitRepo) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(gittree("-C", str(demo), "table", "--all", "--json").out)["rows"]
+    assert len(rows) == 26 and sum(row["best"] for row in rows) == 1
+    failed = next(row for row in rows if row["status"] == "failed")
+    assert failed["loss_mean"] == "nan" and failed["verdict"] == "failed"
+    shas = forest_with_nan(repo)
+    out = gittree("table", "--all").out
+    assert len(out.splitlines()) == 1 + 4
+    assert "nan" in next(line for line in out.splitlines() if shas["nan"][:7] in line)
+    root2 = next(line for line in out.splitlines() if shas["root2"][:7] in line)
+    assert "baseline" in root2
+
+
+def test_diff_across_a_merge_between_roots_and_with_nan(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    small = small_history(repo)
+    merged = json.loads(gittree("diff", small["wide"], small["merge"], "--json").out)
+    assert merged["relation"] == "a-before-b" and merged["metrics"][0]["verdict"] == "better"
+    shas = forest_with_nan(repo)
+    roots = json.loads(gittree("diff", shas["base"], shas["root2"], "--json").out)
+    assert roots["relation"] == "diverged" and "work.txt" in roots["code"]["text"]
+    nan = json.loads(gittree("diff", shas["base"], shas["nan"], "--json").out)
+    acc = nan["metrics"][0]
+    assert (acc["b"]["mean"], acc["delta"], acc["verdict"]) == ("nan", "nan", "worse")
+    assert nan["params"] == [{"name": "lr", "a": "1e-3", "b": "1"}]
+    text = gittree("diff", shas["nan"], shas["fixed"]).out
+    acc_line = next(line for line in text.splitlines() if line.startswith("acc "))
+    assert acc_line.split() == ["acc", "nan", "0.6000", "nan", "better¹"]
+    assert "(1 param the same)" in text
+
+
+def test_answers_make_commit_data_harmless(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    repo.experiment(
+        "evil \x1b]8;;http://x\x07link \x1b[2J \u202egnp.exe", metrics=[("acc", 0.6)], params=[("p", "x")]
+    )
+    for args in (("best",), ("path",), ("diff", "HEAD~1", "HEAD"), ("table",)):
+        out = gittree(*args).out
+        assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out, args
+        assert "\\x1b]8;;http://x\\x07link" in out and "\\u202e" in out, args
