@@ -17,6 +17,9 @@ from gittree.model import Goal, MetricSpec
 
 CONFIG_FILE = ".gittree.yaml"
 
+#: The branches ``gittree sync`` shares unless ``sync.branches`` says otherwise (docs/teams.md).
+DEFAULT_SYNC_BRANCHES = ("exp/*", "sweep/*")
+
 #: Name tokens that mean "smaller is better" (docs/config.md, "Goals").
 MINIMISED_TOKENS = frozenset(["loss", "error", "err", "perplexity", "ppl", "bpb", "mse", "mae", "rmse", "wer", "cer", "latency", "time"])
 
@@ -39,6 +42,8 @@ class Config:
     metrics: Mapping[str, MetricConfig] = field(default_factory=dict)
     relative_threshold: float = 0.001
     noise_sigmas: float = 2.0
+    #: branch-name patterns ``gittree sync`` fetches and pushes (``sync.branches``).
+    sync_branches: tuple[str, ...] = DEFAULT_SYNC_BRANCHES
 
     def spec(self, metric: str) -> MetricSpec:
         configured = self.metrics.get(metric, MetricConfig())
@@ -76,7 +81,7 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         return Config()
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
-    known = {"primary", "metrics", "relative_threshold", "noise_sigmas"}
+    known = {"primary", "metrics", "relative_threshold", "noise_sigmas", "sync"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise ConfigError(
@@ -90,6 +95,7 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         metrics=_parse_metrics(data.get("metrics") or {}, source),
         relative_threshold=_non_negative(data.get("relative_threshold", 0.001), "relative_threshold", source),
         noise_sigmas=_non_negative(data.get("noise_sigmas", 2.0), "noise_sigmas", source),
+        sync_branches=_parse_sync(data.get("sync"), source),
     )
 
 
@@ -115,6 +121,52 @@ def _parse_metrics(raw: Any, source: str) -> dict[str, MetricConfig]:
             else _non_negative(threshold, f"metrics.{name}.threshold", source),
         )
     return metrics
+
+
+def _parse_sync(raw: Any, source: str) -> tuple[str, ...]:
+    if raw is None:
+        return DEFAULT_SYNC_BRANCHES
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: 'sync' must be a mapping, for example: sync: {{branches: [exp/*]}}")
+    extra = sorted(set(map(str, raw)) - {"branches"})
+    if extra:
+        raise ConfigError(f"{source}: sync: unknown key(s) {', '.join(extra)}", hint="known keys: branches")
+    branches = raw.get("branches", list(DEFAULT_SYNC_BRANCHES))
+    if not isinstance(branches, list) or not all(isinstance(b, str) for b in branches):
+        raise ConfigError(f"{source}: 'sync.branches' must be a list of branch patterns such as exp/*")
+    for pattern in branches:
+        problem = branch_pattern_problem(pattern)
+        if problem:
+            raise ConfigError(
+                f"{source}: sync.branches: {pattern!r} {problem}",
+                hint="write branch names as git does, with at most one * (e.g. exp/* or sweep/*)",
+            )
+    return tuple(dict.fromkeys(branches))
+
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?\[\\]")
+
+
+def branch_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a branch name git accepts in a refspec (at most one ``*``), or None.
+
+    The rules are ``git check-ref-format --refspec-pattern``'s, applied to ``refs/heads/PATTERN``.
+    """
+    if not pattern:
+        return "is empty"
+    if pattern.startswith("refs/"):
+        return "is a full ref name; give the branch name without refs/heads/"
+    if pattern.count("*") > 1:
+        return "has more than one *"
+    if _REF_FORBIDDEN.search(pattern):
+        return "contains a space, a control character or one of ~ ^ : ? [ \\"
+    if ".." in pattern or "@{" in pattern or pattern == "@" or "//" in pattern:
+        return "contains '..', '@{', '//' or is '@'"
+    if pattern.startswith("/") or pattern.endswith(("/", ".")):
+        return "starts with / or ends with / or ."
+    if any(part.startswith(".") or part.endswith(".lock") for part in pattern.split("/")):
+        return "has a part starting with . or ending with .lock"
+    return None
 
 
 def _non_negative(value: Any, key: str, source: str) -> float:
@@ -149,5 +201,7 @@ def dump_config(config: Config) -> str:
         }
     data["relative_threshold"] = config.relative_threshold
     data["noise_sigmas"] = config.noise_sigmas
+    if config.sync_branches != DEFAULT_SYNC_BRANCHES:
+        data["sync"] = {"branches": list(config.sync_branches)}
     header = "# gittree configuration: see docs/config.md\n"
     return header + yaml.safe_dump(data, sort_keys=False)
