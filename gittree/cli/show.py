@@ -21,12 +21,31 @@ def show(
         ColourMode, typer.Option("--color", "--colour", help="Colour output.")
     ] = ColourMode.auto,
     as_json: Annotated[bool, typer.Option("--json", help="Print the tree as JSON (docs/tree.md).")] = False,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            "--author", help="Only experiments whose author name or email contains TEXT (any case)."
+        ),
+    ] = None,
+    branch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--branch", help="Start from branches matching this glob, local and remote; repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Show the research tree: one row per experiment, coloured by its delta against its parent."""
     from gittree import gitio
     from gittree.research import load_tree
 
-    tree = load_tree(gitio.open_repo(State.repo_path), revs or (), all_refs=all_refs, metric=metric)
+    tree = load_tree(
+        gitio.open_repo(State.repo_path),
+        revs or (),
+        all_refs=all_refs,
+        metric=metric,
+        branches=branch or (),
+        author=author,
+    )
     if as_json:
         from gittree.render.jsonview import render_json
 
