@@ -358,18 +358,19 @@ def current_branch(repo: Repo) -> str | None:
 
 def config_values(repo: Repo, key: str) -> list[str]:
     """Every value of a (possibly multi-valued) git setting, as git resolves it; empty when unset."""
+    import pygit2
+
     try:
-        out = run_git(repo, "config", "--get-all", key)
-    except GitCommandError:
-        return []  # git exits 1 when the key is unset
-    return [line for line in out.splitlines() if line]
+        return [str(value) for value in repo.handle.config.get_multivar(key)]
+    except (KeyError, pygit2.GitError):
+        return []
 
 
 def add_config_value(repo: Repo, key: str, value: str) -> bool:
     """Add ``value`` to a multi-valued setting of the repository unless it is there; True when added."""
     if value in config_values(repo, key):
         return False
-    run_git(repo, "config", "--local", "--add", key, value)
+    _plumbing(repo, "config", "--local", "--add", key, value)
     return True
 
 
@@ -490,18 +491,18 @@ def write_notes_commit(
     os.unlink(index)  # git wants to create the index itself
     env = {"GIT_INDEX_FILE": index}
     try:
-        run_git(repo, "read-tree", f"{start}^{{tree}}", env=env)
+        _plumbing(repo, "read-tree", f"{start}^{{tree}}", env=env)
         lines = [
             f"100644 {blob}\t{path}" if blob is not None else f"0 {ZERO_SHA}\t{path}"
             for path, blob in sorted(updates.items())
         ]
         if lines:
-            run_git(repo, "update-index", "--index-info", input_text="\n".join(lines) + "\n", env=env)
-        tree = run_git(repo, "write-tree", env=env).strip()
+            _plumbing(repo, "update-index", "--index-info", input_text="\n".join(lines) + "\n", env=env)
+        tree = _plumbing(repo, "write-tree", env=env).strip()
         args = ["commit-tree", "--no-gpg-sign", "-m", message]
         for parent in parents:
             args += ["-p", parent]
-        return run_git(repo, *args, tree).strip()
+        return _plumbing(repo, *args, tree).strip()
     finally:
         if os.path.exists(index):
             os.unlink(index)
@@ -514,7 +515,7 @@ def update_ref(repo: Repo, ref: str, new: str, old: str | None) -> bool:
     compare-and-swap, so concurrent writers never overwrite each other.
     """
     try:
-        run_git(repo, "update-ref", "-m", "gittree sync", ref, new, old or ZERO_SHA)
+        _plumbing(repo, "update-ref", "-m", "gittree sync", ref, new, old or ZERO_SHA)
     except GitCommandError:
         if ref_target(repo, ref) != old:
             return False
@@ -525,20 +526,47 @@ def update_ref(repo: Repo, ref: str, new: str, old: str | None) -> bool:
 def delete_ref(repo: Repo, ref: str) -> None:
     """Remove a ref (used for gittree's private copies of remote refs); absent refs are fine."""
     if ref_target(repo, ref) is not None:
-        run_git(repo, "update-ref", "-d", ref)
+        _plumbing(repo, "update-ref", "-d", ref)
 
 
-def _run_git_status(repo: Repo, *args: str) -> tuple[int, str, str]:
-    """Run git and return (exit status, stdout, stderr) without raising on a non-zero status."""
-    import git
+def _run_git_status(
+    repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run git and return (exit status, stdout, stderr) without raising on a non-zero status.
 
+    The sync path runs git directly rather than through GitPython: it reads git's own output, and a
+    sync (often one per job of a sweep) should not pay GitPython's import, a fifth of a second.
+    Messages are in English (``LC_ALL=C``) because gittree recognises some of them.
+    """
+    import subprocess
+
+    full_env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **(env or {})}
     try:
-        status, out, err = _git(repo).execute(
-            ["git", *args], with_extended_output=True, with_exceptions=False, strip_newline_in_stdout=False
+        done = subprocess.run(
+            ["git", *args],
+            cwd=str(repo.worktree or repo.git_dir),
+            input=input_text.encode("utf-8") if input_text is not None else None,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+            capture_output=True,
+            env=full_env,
+            check=False,
         )
-    except git.GitCommandNotFound as e:
+    except FileNotFoundError as e:
         raise GitCommandError("the git program was not found on PATH", hint="install git") from e
-    return int(status), str(out), str(err)
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+def _plumbing(
+    repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None
+) -> str:
+    """Run a git plumbing command for sync; a failure becomes :class:`GitCommandError` with git's words."""
+    status, out, err = _run_git_status(repo, *args, input_text=input_text, env=env)
+    if status != 0:
+        raise GitCommandError(
+            f"git {args[0]} failed: {_git_says(err or out)}",
+            hint="fix what git reports above and run the command again",
+        )
+    return out
 
 
 _LOCKED = ("cannot lock ref", ".lock': File exists", "Unable to create", "unable to lock")

@@ -23,10 +23,10 @@ from gittree.errors import GitCommandError, RemoteError, RevisionNotFoundError
 from gittree.notemerge import join_paragraphs, merge_note, union_of_paragraphs
 
 #: Attempts before giving up when other clones keep pushing between our fetch and our push.
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
 #: First retry delay in seconds; doubled each attempt up to the cap, with jitter so racing clones spread out.
 BACKOFF_SECONDS = 0.2
-BACKOFF_CAP_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 10.0
 
 HEADS = "refs/heads/"
 NOTES_MERGE_MESSAGE = "Notes merged by 'gittree sync' from {remote}\n"
@@ -234,6 +234,7 @@ def push_branch_and_notes(
     remote: str | None,
     branch: str,
     *,
+    attempts: int = MAX_ATTEMPTS,
     on_step: Callable[[SyncStep], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncReport:
@@ -245,7 +246,9 @@ def push_branch_and_notes(
         raise RevisionNotFoundError(
             f"there is no branch '{branch}' to push", hint="check the name: git branch"
         )
-    report = sync(repo, remote, branches=(branch,), gittree_refs=False, on_step=on_step, sleep=sleep)
+    report = sync(
+        repo, remote, branches=(branch,), gittree_refs=False, attempts=attempts, on_step=on_step, sleep=sleep
+    )
     problem = report.problem()
     if problem is not None:
         raise problem

@@ -70,3 +70,12 @@ def test_refspecs_fetch_into_private_places_and_never_force_a_push() -> None:
         "refs/gittree/*:refs/gittree/*",
     ]
     assert not any(spec.startswith("+") for spec in push)
+
+
+def test_the_command_line_default_is_the_core_default() -> None:
+    import inspect
+
+    from gittree.cli.sync import sync as command
+    from gittree.sync import MAX_ATTEMPTS
+
+    assert inspect.signature(command).parameters["attempts"].default == MAX_ATTEMPTS

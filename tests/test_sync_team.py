@@ -7,6 +7,7 @@ metric and note anyone recorded: nothing lost, nothing doubled.
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -107,3 +108,42 @@ def test_concurrent_syncs_lose_nothing(tmp_path: Path, gittree) -> None:  # type
     converge(clones)
     ledger.check(clones)
     assert len(samples(clones[0].tree_json())) == 1 + 9
+
+
+PUSH_ONE = """
+import sys
+from gittree import gitio
+from gittree.sync import push_branch_and_notes
+push_branch_and_notes(gitio.open_repo(sys.argv[1]), None, sys.argv[2])
+"""
+
+
+@pytest.mark.slow
+def test_parallel_runs_in_one_clone_push_their_branches_and_notes(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    """What `gittree run --branch sweep/NAME --push` does when a sweep starts several runs in one clone."""
+    team = Team(tmp_path, gittree)
+    node = team.clone("Node")
+    ledger = Ledger(team)
+    branches = [f"sweep/lr-{i}" for i in range(4)]
+    for i, branch in enumerate(branches):
+        sha = ledger.experiment(node, branch, f"lr {i}", 0.6 + i / 100)
+        ledger.note(node, sha, 0.7 + i / 100)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", PUSH_ONE, str(node.path), branch],
+            env=node.process_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for branch in branches
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, out + err
+    remote = team.remote_refs()
+    assert all(remote[f"refs/heads/{branch}"] == node.rev(branch) for branch in branches)
+    assert remote["refs/notes/gittree"] == node.rev("refs/notes/gittree")
+    reader = team.clone("Reader")
+    reader.sync()
+    ledger.check([reader])

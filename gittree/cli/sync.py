@@ -29,6 +29,16 @@ def sync(
             "git push carry branches, notes and gittree refs too (idempotent).",
         ),
     ] = False,
+    attempts: Annotated[
+        int,
+        typer.Option(
+            "--attempts",
+            min=1,
+            metavar="N",
+            help="Fetch-merge-push attempts when other clones keep pushing first (backoff grows "
+            "between them); raise it when hundreds of jobs sync at once.",
+        ),
+    ] = 10,
 ) -> None:
     """Fetch and push the research tree: experiment branches, notes (merged, never overwritten), gittree refs.
 
@@ -47,7 +57,7 @@ def sync(
         return
     from gittree.sync import sync as sync_remote
 
-    report = sync_remote(repo, remote, on_step=_show_step)
+    report = sync_remote(repo, remote, attempts=attempts, on_step=_show_step)
     _print_report(report)
     problem = report.problem()
     if problem is not None:
