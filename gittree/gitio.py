@@ -569,6 +569,11 @@ def _plumbing(
     return out
 
 
+#: Only the refspecs asked for: no tags (sync does not share them; git would otherwise follow the tags
+#: of every fetched commit), no submodules (their remotes are not this one), no FETCH_HEAD (parallel
+#: syncs in one clone would fight over it).
+_FETCH_OPTIONS = ("--prune", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--quiet")
+
 _LOCKED = ("cannot lock ref", ".lock': File exists", "Unable to create", "unable to lock")
 
 
@@ -590,9 +595,7 @@ def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
     specs = list(refspecs)
     missing: list[str] = []
     while specs:
-        status, _, err = _run_git_status(
-            repo, "fetch", "--prune", "--no-write-fetch-head", "--quiet", remote, *specs
-        )
+        status, _, err = _run_git_status(repo, "fetch", *_FETCH_OPTIONS, remote, *specs)
         if status == 0:
             return FetchResult(missing=tuple(missing))
         absent = _missing_remote_ref(err)
@@ -661,7 +664,7 @@ def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
     pre-push hook runs. Rejected refs are reported, not raised; :class:`RemoteError` when the remote
     cannot be reached or the push failed as a whole.
     """
-    args = ["push", "--porcelain"]
+    args = ["push", "--porcelain", "--no-follow-tags", "--recurse-submodules=no"]
     for update in updates:
         args.append(f"--force-with-lease={update.ref}:{update.expected or ''}")
     args.append(remote)

@@ -390,3 +390,18 @@ def test_sync_help_names_the_namespace_and_configure(gittree) -> None:  # type: 
 def test_sync_outside_a_repository(gittree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     assert gittree("sync").code == 3
+
+
+def test_tags_are_left_alone(team: Team) -> None:
+    ada, bob = team.clone("Ada"), team.clone("Bob")
+    theirs = bob.experiment("exp/b", "bob's idea", acc=0.6)
+    bob.git("tag", "-a", "-m", "release", "v1", theirs)
+    bob.git("tag", "-a", "-m", "release", "v2", theirs)
+    bob.git("push", "-q", "origin", "exp/b", "v1", "v2")
+    mine = ada.experiment("exp/a", "idea", acc=0.6)
+    ada.git("tag", "-a", "-m", "my own v1", "v1", mine)  # the same name, another commit
+    ada.sync()
+    assert ada.rev("v1^{commit}") == mine
+    assert ada.rev("origin/exp/b") == theirs
+    assert ada.git("tag", "--list", "v2") == ""  # tags travel with git push/fetch, not with sync
+    assert team.remote_refs()["refs/heads/exp/a"] == mine
