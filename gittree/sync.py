@@ -153,12 +153,14 @@ class SyncReport:
         """The error to report when some refs could not be shared because they diverged."""
         if not self.diverged:
             return None
-        names = ", ".join(short_ref(ref) for ref in self.diverged)
+        names = [short_ref(ref) for ref in self.diverged]
+        verb, it = ("moved", "they were") if len(names) > 1 else ("has moved", "it was")
+        example = names[0] if names[0] != "notes" else "BRANCH"
         return RemoteError(
-            f"not shared, because they moved both here and on '{self.remote}': {names} "
-            "(everything else was synced; neither side was changed)",
-            hint=f"merge or rebase each onto its {self.remote}/ version "
-            f"(e.g. git switch BRANCH && git merge {self.remote}/BRANCH), then run gittree sync again",
+            f"{', '.join(names)} {verb} both here and on '{self.remote}', so {it} not shared "
+            "(neither side was changed; everything else was synced)",
+            hint=f"merge or rebase onto the remote's version (git switch {example} && "
+            f"git merge {self.remote}/{example}), then run gittree sync again",
         )
 
 

@@ -178,7 +178,8 @@ def test_a_diverged_branch_is_reported_and_neither_side_changes(team: Team) -> N
 
     result = ada.gittree("sync")
     assert result.code == 14
-    assert "exp/shared" in result.err and "hint: merge or rebase" in result.err
+    assert "exp/shared has moved both here and on 'origin'" in result.err
+    assert "git switch exp/shared && git merge origin/exp/shared" in result.err
     assert "pushed exp/other, notes" in result.out  # everything else was shared
     assert ada.rev("exp/shared") == mine
     assert team.remote_refs()["refs/heads/exp/shared"] == theirs

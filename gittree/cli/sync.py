@@ -90,7 +90,10 @@ def _print_report(report: SyncReport) -> None:
         print(f"  received {report.notes_received} {noun} from {remote}, merged into yours")
     if report.adopted:
         print(f"  received {names(report.adopted)}")
-    print(f"  pushed {names(report.pushed)}" if report.pushed else f"  nothing to push: {remote} has it all")
+    if report.pushed:
+        print(f"  pushed {names(report.pushed)}")
+    elif not report.diverged:
+        print(f"  nothing to push: {remote} has it all")
     if report.behind:
         print(
             f"  {remote} is ahead on {names(report.behind)} (shown as {remote}/...; your branches are unchanged)"
