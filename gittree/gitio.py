@@ -471,7 +471,7 @@ def write_blobs(repo: Repo, contents: Sequence[bytes]) -> list[str]:
             path = Path(folder) / f"{i}.txt"
             path.write_bytes(data)
             paths.append(str(path))
-        out = run_git(
+        out = _plumbing(
             repo, "hash-object", "-w", "--no-filters", "--stdin-paths", input_text="\n".join(paths) + "\n"
         )
     return out.split()
