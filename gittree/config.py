@@ -21,7 +21,23 @@ CONFIG_FILE = ".gittree.yaml"
 DEFAULT_SYNC_BRANCHES = ("exp/*", "sweep/*")
 
 #: Name tokens that mean "smaller is better" (docs/config.md, "Goals").
-MINIMISED_TOKENS = frozenset(["loss", "error", "err", "perplexity", "ppl", "bpb", "mse", "mae", "rmse", "wer", "cer", "latency", "time"])
+MINIMISED_TOKENS = frozenset(
+    [
+        "loss",
+        "error",
+        "err",
+        "perplexity",
+        "ppl",
+        "bpb",
+        "mse",
+        "mae",
+        "rmse",
+        "wer",
+        "cer",
+        "latency",
+        "time",
+    ]
+)
 
 
 def infer_goal(metric: str) -> Goal:

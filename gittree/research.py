@@ -1,16 +1,42 @@
-"""Reading the research tree of a repository: the one path every view (show, render, best, ...) takes."""
+"""Reading the research tree of a repository: the one path every view (show, render, best, ...) takes.
+
+The read is built for 100k experiments (issue 6, docs/performance.md):
+
+1. ``gitio.read_refs`` lists HEAD and every ref with one ``git show-ref``;
+2. the walk from the tips looks each commit up in the cache (:mod:`gittree.cache`, by commit id) and
+   reads only the others, as raw objects, in-process; their trailers are parsed once and cached;
+3. ``tree.build_tree`` builds the tree from the records;
+4. :func:`view` serves a finished view from the cache when none of its inputs changed (the tips,
+   HEAD, the notes, the shallow boundary, ``.gittree.yaml``, the options), else renders and stores it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gittree import gitio
-from gittree.config import Config, load_config
+from gittree import cache, gitio
 from gittree.errors import BadValueError, NoExperimentsError
-from gittree.model import ResearchTree
-from gittree.tree import build_tree
+from gittree.model import CommitRecord, ResearchTree
+
+if TYPE_CHECKING:  # the tree builder and its parsers are imported only when a view is not cached
+    from gittree.config import Config
+    from gittree.trailers import ExperimentRecord
+
+#: Called now and then during a long read with the number of commits read so far.
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 4096
+
+
+@dataclass(frozen=True)
+class History:
+    """The commits a view is built from, with their already-parsed trailers."""
+
+    commits: list[CommitRecord]
+    parsed: dict[str, ExperimentRecord | None]
 
 
 def load_tree(
@@ -21,22 +47,59 @@ def load_tree(
     metric: str | None = None,
     config: Config | None = None,
     require_experiments: bool = True,
+    limit: int | None = None,
+    since: int | None = None,
+    progress: Progress | None = None,
     branches: Sequence[str] = (),
     author: str | None = None,
 ) -> ResearchTree:
     """The research tree reachable from ``revs`` (default HEAD; every ref with ``all_refs``).
 
+    ``limit``: only the ``limit`` newest experiments (by committer date), read newest first; the walk
+    stops there. ``since``: only commits committed at or after this Unix time; the walk does not go
+    below older ones. An experiment whose parent falls outside is drawn as a root.
     ``branches`` adds the branches matching these globs (local and remote-tracking) as starting
     points, instead of HEAD; ``author`` keeps only that author's experiments and their ancestors.
     """
+    refs = gitio.read_refs(repo)
+    tips = _tips(repo, revs, all_refs, branches, refs)
+    tree = _build(repo, tips, refs, config, metric, limit, since, progress, whole=all_refs and not revs)
+    _check(tree, metric, require_experiments)
+    return by_author(tree, author) if author is not None and tree.nodes else tree
+
+
+def _tips(
+    repo: gitio.Repo, revs: Sequence[str], all_refs: bool, branches: Sequence[str], refs: gitio.RefState
+) -> list[str]:
+    if not branches:
+        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+    tips = gitio.branch_tips(repo, branches, refs=refs)
+    if revs or all_refs:
+        tips += gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+    return list(dict.fromkeys(tips))
+
+
+def _build(
+    repo: gitio.Repo,
+    tips: Sequence[str],
+    refs: gitio.RefState,
+    config: Config | None,
+    metric: str | None,
+    limit: int | None,
+    since: int | None,
+    progress: Progress | None,
+    *,
+    whole: bool,
+) -> ResearchTree:
+    from gittree.config import load_config
+    from gittree.tree import build_tree
+
     config = config or load_config(repo.worktree)
-    if branches:
-        tips = gitio.branch_tips(repo, branches)
-        if revs or all_refs:
-            tips += gitio.tip_shas(repo, revs, all_refs=all_refs)
-    else:
-        tips = gitio.tip_shas(repo, revs, all_refs=all_refs)
-    tree = build_tree(gitio.read_commits(repo, tips), config=config, metric=metric, head=gitio.head_sha(repo))
+    history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
+    return build_tree(history.commits, config=config, metric=metric, head=refs.head, parsed=history.parsed)
+
+
+def _check(tree: ResearchTree, metric: str | None, require_experiments: bool = True) -> None:
     if require_experiments and not tree.nodes:
         raise NoExperimentsError(
             "no experiments yet: no commit in this history has a Gittree-* trailer",
@@ -45,9 +108,246 @@ def load_tree(
     if metric and tree.nodes and metric not in tree.metric_names:
         known = ", ".join(tree.metric_names) or "none"
         raise BadValueError(f"no experiment records the metric '{metric}'", hint=f"recorded metrics: {known}")
-    if author is not None and tree.nodes:
-        tree = by_author(tree, author)
-    return tree
+
+
+def open_tree(
+    path: Path | None,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+) -> ResearchTree:
+    """Open the repository at ``path`` and load its tree."""
+    return load_tree(gitio.open_repo(path), revs, all_refs=all_refs, metric=metric)
+
+
+# -- the walk ---------------------------------------------------------------------------------------
+
+
+def _to_tuple(record: ExperimentRecord | None) -> tuple[object, ...] | None:
+    if record is None:
+        return None
+    return (record.metrics, record.params, record.notes, record.status, record.run, record.problems)
+
+
+def _from_tuple(data: tuple[object, ...] | None) -> ExperimentRecord | None:
+    from gittree.trailers import ExperimentRecord
+
+    return None if data is None else ExperimentRecord(*data)  # type: ignore[arg-type]
+
+
+class _Commits:
+    """Commit entries by id: from the cache, else read from git (libgit2 opened on the first miss)."""
+
+    def __init__(self, repo: gitio.Repo) -> None:
+        self.repo = repo
+        self.store = cache.CommitStore(repo.shared_dir)
+        self.reader: gitio.CommitReader | None = None
+        self.missing: set[str] = set()
+        from gittree.tree import message_record
+
+        self.message_record = message_record
+
+    def get(self, sha: str) -> cache.CommitEntry | None:
+        entry = self.store.get(sha)
+        if entry is not None or sha in self.missing:
+            return entry
+        if self.reader is None:
+            self.reader = gitio.CommitReader(self.repo)
+        facts = self.reader.read(sha)
+        if facts is None:  # not in this clone (shallow, partial) or not a commit (a tag of a tree)
+            self.missing.add(sha)
+            return None
+        entry = (*facts, _to_tuple(self.message_record(facts[6])))
+        self.store.put(sha, entry)
+        return entry
+
+
+def read_history(
+    repo: gitio.Repo,
+    tips: Sequence[str],
+    refs: gitio.RefState,
+    *,
+    limit: int | None = None,
+    since: int | None = None,
+    progress: Progress | None = None,
+    whole: bool = False,
+) -> History:
+    """Every commit reachable from ``tips`` (within ``limit``/``since``), through the commit cache.
+
+    ``whole``: this walk covers every ref, so cache entries it does not reach may be dropped.
+    """
+    commits = _Commits(repo)
+    notes = _notes(repo, refs)
+    if limit is not None:
+        visited = _walk_newest_first(commits, tips, notes, limit, since, progress)
+    else:
+        visited = _walk(commits, tips, since, progress)
+    commits.store.save(live=set(visited) if whole else None)
+    from gittree.trailers import ExperimentRecord
+
+    shallow = gitio.shallow_boundary(repo)
+    records: list[CommitRecord] = []
+    parsed: dict[str, ExperimentRecord | None] = {}
+    for sha, entry in visited.items():
+        parents = entry[0]
+        if (since is not None or limit is not None) and any(p not in visited for p in parents):
+            # a parent outside the window is left out, not shown as a cut: it is there, just not asked for
+            parents = tuple(p for p in parents if p in visited or commits.get(p) is None)
+        records.append(
+            CommitRecord(
+                sha=sha,
+                parents=parents,
+                message=entry[6],
+                author_name=entry[1],
+                author_email=entry[2],
+                author_time=entry[3],
+                author_offset=entry[4],
+                shallow=sha in shallow,
+                note=notes.get(sha),
+            )
+        )
+        parsed[sha] = None if entry[7] is None else ExperimentRecord(*entry[7])
+    return History(records, parsed)
+
+
+def _walk(
+    commits: _Commits, tips: Iterable[str], since: int | None, progress: Progress | None
+) -> dict[str, cache.CommitEntry]:
+    visited: dict[str, cache.CommitEntry] = {}
+    skipped: set[str] = set()
+    stack = list(tips)
+    while stack:
+        sha = stack.pop()
+        if sha in visited or sha in skipped:
+            continue
+        entry = commits.get(sha)
+        if entry is None or (since is not None and entry[5] < since):
+            skipped.add(sha)
+            continue
+        visited[sha] = entry
+        stack.extend(entry[0])
+        if progress is not None and len(visited) % PROGRESS_EVERY == 0:
+            progress(len(visited))
+    return visited
+
+
+def _walk_newest_first(
+    commits: _Commits,
+    tips: Iterable[str],
+    notes: dict[str, str],
+    limit: int,
+    since: int | None,
+    progress: Progress | None,
+) -> dict[str, cache.CommitEntry]:
+    """Newest commit first (committer date, as ``git log``), until ``limit`` experiments are found."""
+    from gittree.tree import experiment_of
+
+    visited: dict[str, cache.CommitEntry] = {}
+    queued: set[str] = set()
+    heap: list[tuple[int, str]] = []
+
+    def push(sha: str) -> None:
+        if sha in queued:
+            return
+        queued.add(sha)
+        entry = commits.get(sha)
+        if entry is not None and (since is None or entry[5] >= since):
+            heapq.heappush(heap, (-entry[5], sha))
+
+    for tip in tips:
+        push(tip)
+    found = 0
+    while heap and found < limit:
+        _, sha = heapq.heappop(heap)
+        entry = commits.get(sha)
+        assert entry is not None
+        visited[sha] = entry
+        probe = CommitRecord(sha=sha, parents=(), message=entry[6], note=notes.get(sha))
+        if experiment_of(probe, {sha: _from_tuple(entry[7])}) is not None:
+            found += 1
+        for parent in entry[0]:
+            push(parent)
+        if progress is not None and len(visited) % PROGRESS_EVERY == 0:
+            progress(len(visited))
+    return visited
+
+
+def _notes(repo: gitio.Repo, refs: gitio.RefState) -> dict[str, str]:
+    tip = refs.target(gitio.NOTES_REF)
+    if tip is None:
+        return {}
+    notes = cache.load_notes(repo.shared_dir, tip)
+    if notes is None:
+        notes = gitio.read_notes(repo)
+        cache.save_notes(repo.shared_dir, tip, notes)
+    return notes
+
+
+# -- finished views ---------------------------------------------------------------------------------
+
+
+def view(
+    repo: gitio.Repo,
+    name: str,
+    render: Callable[[ResearchTree], Iterable[str]],
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    limit: int | None = None,
+    since: int | None = None,
+    progress: Progress | None = None,
+    branches: Sequence[str] = (),
+    author: str | None = None,
+) -> Iterator[bytes]:
+    """The UTF-8 bytes of a view of the tree: ``render(tree)``, or the same bytes from the cache.
+
+    ``name`` must say everything about the view that ``render`` depends on besides the tree (the
+    format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
+    commit, the shallow boundary, the ``.gittree.yaml`` bytes and the options.
+    """
+    from gittree import __version__
+
+    refs = gitio.read_refs(repo)
+    tips = _tips(repo, revs, all_refs, branches, refs)
+    key = cache.view_key(
+        __version__,
+        name,
+        tuple(tips),
+        refs.head,
+        refs.target(gitio.NOTES_REF),
+        tuple(sorted(gitio.shallow_boundary(repo))),
+        _config_bytes(repo),
+        metric,
+        limit,
+        since,
+        author,
+    )
+    cached = cache.open_view(repo.shared_dir, key)
+    if cached is not None:
+        return cached
+
+    def fresh() -> Iterator[bytes]:
+        tree = _build(repo, tips, refs, None, metric, limit, since, progress, whole=all_refs and not revs)
+        _check(tree, metric)
+        if author is not None:
+            tree = by_author(tree, author)
+        for chunk in render(tree):
+            yield chunk.encode("utf-8", "surrogateescape")
+
+    return cache.store_view(repo.shared_dir, key, fresh())
+
+
+def _config_bytes(repo: gitio.Repo) -> bytes | None:
+    from gittree.config import CONFIG_FILE
+
+    if repo.worktree is None:
+        return None
+    try:
+        return (repo.worktree / CONFIG_FILE).read_bytes()
+    except OSError:
+        return None
 
 
 def by_author(tree: ResearchTree, author: str) -> ResearchTree:
@@ -86,14 +386,3 @@ def by_author(tree: ResearchTree, author: str) -> ResearchTree:
         best=tree.best if tree.best in keep else None,
         metric_names=tree.metric_names,
     )
-
-
-def open_tree(
-    path: Path | None,
-    revs: Sequence[str] = (),
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-) -> ResearchTree:
-    """Open the repository at ``path`` and load its tree."""
-    return load_tree(gitio.open_repo(path), revs, all_refs=all_refs, metric=metric)

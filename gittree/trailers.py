@@ -311,18 +311,19 @@ def _number_hint(text: str) -> str | None:
     return None
 
 
-def _canonical_number(text: str, subject: str) -> tuple[str, float]:
-    """(canonical text, value) of a number literal; ``subject`` names it in error messages."""
+def _canonical_number(text: str, what: str, name: str) -> tuple[str, float]:
+    """(canonical text, value) of a number literal; errors read "bad {what} '{text}' for '{name}'"."""
+    subject = f"{what} {text!r} for {name!r}"
     stripped = text.strip(_STRIP)
     special = _SPECIAL_NUMBERS.get(stripped.lower())
     if special is not None:
         return special, float(special)
     if not _NUMBER_RE.fullmatch(stripped):
-        raise BadValueError(f"bad {subject} {text!r}: {_NUMBER_FORM}", hint=_number_hint(stripped))
+        raise BadValueError(f"bad {subject}: {_NUMBER_FORM}", hint=_number_hint(stripped))
     value = float(stripped)
     if math.isinf(value):
         raise BadValueError(
-            f"bad {subject} {text!r}: it is too large for a 64-bit float and would become infinity",
+            f"bad {subject}: it is too large for a 64-bit float and would become infinity",
             hint="write inf or -inf if infinity is meant; otherwise check the exponent",
         )
     return stripped, value
@@ -336,7 +337,7 @@ def parse_number(text: str, *, name: str = "value") -> float:
     ``+2``, ``1E3``), and the tokens ``nan``, ``inf``, ``+inf``, ``-inf`` in any letter case. ASCII
     only. A finite-looking literal that overflows (``1e309``) is refused as a probable typo.
     """
-    return _canonical_number(text, f"number for {name!r}")[1]
+    return _canonical_number(text, "number", name)[1]
 
 
 def format_number(x: float) -> str:
@@ -418,7 +419,7 @@ def parse_metric_assignment(text: str) -> tuple[str, str]:
     ``+inf`` -> ``inf``).
     """
     name, value = _split_assignment(text, "metric")
-    canonical, _ = _canonical_number(value, f"metric value for {name!r}")
+    canonical, _ = _canonical_number(value, "metric value", name)
     return name, canonical
 
 
@@ -663,7 +664,7 @@ def append_trailers(message: str, lines: Sequence[str]) -> str:
             places.append(layout.cut_at)
     if places[0] < 0:
         raise BadValueError(
-            "the commit message has no subject line before its comments or scissors line",
+            "the commit message has no subject line before its scissors line",
             hint="start the message with a one-line summary",
         )
 
@@ -682,4 +683,62 @@ def append_trailers(message: str, lines: Sequence[str]) -> str:
     raise BadValueError(
         "gittree cannot add trailers to this commit message so that git reads them back",
         hint="start the message with a one-line summary followed by a blank line",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# A fast path for reading 100k experiments (issue 6).
+# --------------------------------------------------------------------------------------------------
+
+# Anything that brings in git's rarer rules sends a message to the full parser: NUL, CR, comment
+# lines, the scissors line (a comment), old "Conflicts:" blocks, leading blank lines.
+_QUICK_REFUSE = re.compile(r"\x00|\r|\n#|Conflicts:\n")
+# A paragraph made only of one-line trailers, as trailer.c find_separator() reads a line: a key of
+# ASCII letters, digits and '-', optional blanks, ':'. Continuation and blank lines do not match.
+_QUICK_BLOCK = re.compile(r"[A-Za-z0-9-]+[ \t]*:[^\n]*(?:\n[A-Za-z0-9-]+[ \t]*:[^\n]*)*")
+_QUICK_GITTREE = re.compile(r"^(?i:gittree-)", re.MULTILINE)
+_QUICK_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_QUICK_METRICS = re.compile(
+    r"^(?i:gittree-metric)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})=(" + _QUICK_NUMBER + r")[ \t]*$", re.MULTILINE
+)
+# a value with no control character and no blank at either end (as parse_assignment leaves it)
+_QUICK_PARAMS = re.compile(
+    r"^(?i:gittree-param)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})="
+    r"([^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?)[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def parse_experiment_quick(message: str) -> ExperimentRecord | None:
+    """The same as :func:`parse_experiment`, several times faster on the shape gittree writes.
+
+    That shape is a message whose last paragraph is made only of one-line ``Key: value`` trailers,
+    with no comment line, CR, NUL or ``Conflicts:`` block anywhere. git's rules then reduce to "the
+    last paragraph is the trailer block" (the title paragraph comes before it). When every Gittree-*
+    trailer there is a plain metric or param, the record is read with a few regular expressions;
+    anything else goes to the full parser, so the result is always identical (tests/test_scale.py).
+    """
+    if message[:1] in ("", " ", "\t", "\n", "#") or _QUICK_REFUSE.search(message):
+        return parse_experiment(message)
+    body = message.rstrip("\n")
+    cut = body.rfind("\n\n")
+    if cut < 0 or not _QUICK_BLOCK.fullmatch(body, cut + 2):
+        return parse_experiment(message)
+    block = body[cut + 2 :]
+    wanted = len(_QUICK_GITTREE.findall(block))
+    if not wanted:
+        return None
+    metrics = _QUICK_METRICS.findall(block)
+    params = _QUICK_PARAMS.findall(block)
+    if len(metrics) + len(params) != wanted:
+        return parse_experiment(message)
+    samples: dict[str, list[float]] = {}
+    for name, text in metrics:
+        number = float(text)
+        if math.isinf(number):  # an overflowing literal: the full parser words the problem
+            return parse_experiment(message)
+        samples.setdefault(name, []).append(number)
+    return ExperimentRecord(
+        metrics=tuple((name, tuple(values)) for name, values in samples.items()),
+        params=tuple(dict(params).items()),
     )

@@ -14,24 +14,38 @@ The rules (docs/tree.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gittree.config import Config
 from gittree.model import CommitRecord, Goal, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
-from gittree.trailers import ExperimentRecord, merge_records, parse_experiment
+from gittree.trailers import ExperimentRecord, merge_records, parse_experiment_quick
 
 NOTE_TITLE = "gittree note\n\n"
 
 
-def experiment_of(commit: CommitRecord) -> ExperimentRecord | None:
-    """The experiment a commit records: its trailers plus what its gittree note adds."""
-    record = parse_experiment(commit.message) if "gittree-" in commit.message.lower() else None
+def message_record(message: str) -> ExperimentRecord | None:
+    """What a commit message's own Gittree-* trailers record (None for an ordinary commit)."""
+    return parse_experiment_quick(message) if "gittree-" in message.lower() else None
+
+
+def experiment_of(
+    commit: CommitRecord, parsed: Mapping[str, ExperimentRecord | None] | None = None
+) -> ExperimentRecord | None:
+    """The experiment a commit records: its trailers plus what its gittree note adds.
+
+    ``parsed`` may hold :func:`message_record` of commits already parsed (by sha, from the cache).
+    """
+    if parsed is not None and commit.sha in parsed:
+        record = parsed[commit.sha]
+    else:
+        record = message_record(commit.message)
     if commit.note:
         # `git notes append` separates each addition by a blank line: every paragraph is a trailer block.
         for paragraph in commit.note.replace("\r\n", "\n").split("\n\n"):
             if paragraph.strip():
-                record = merge_records(record, parse_experiment(NOTE_TITLE + paragraph.strip("\n") + "\n"))
+                note = parse_experiment_quick(NOTE_TITLE + paragraph.strip("\n") + "\n")
+                record = merge_records(record, note)
     return record
 
 
@@ -51,13 +65,17 @@ def build_tree(
     config: Config | None = None,
     metric: str | None = None,
     head: str | None = None,
+    parsed: Mapping[str, ExperimentRecord | None] | None = None,
 ) -> ResearchTree:
-    """Build the research tree of ``commits`` (any order) and colour it by ``metric``."""
+    """Build the research tree of ``commits`` (any order) and colour it by ``metric``.
+
+    ``parsed``: the trailers of commit messages already parsed, by sha (see :func:`experiment_of`).
+    """
     config = config or Config()
     by_sha = {commit.sha: commit for commit in commits}
     records: dict[str, ExperimentRecord] = {}
     for sha, commit in by_sha.items():
-        record = experiment_of(commit)
+        record = experiment_of(commit, parsed)
         if record is not None:
             records[sha] = record
 

@@ -225,3 +225,26 @@ def test_a_note_alone_makes_an_ordinary_commit_an_experiment(repo: GitRepo, gitt
     gitio.append_note(gitio.open_repo(repo.path), sha, ["Gittree-Metric: acc=0.9"])
     node = json.loads(gittree("show", "--json").out)["nodes"][0]
     assert node["sha"] == sha and node["metrics"]["acc"]["samples"] == [0.9]
+
+
+def test_forest_and_octopus_merge(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    base = repo.experiment("root one", metrics=[("loss", 2.0)])
+    tips = []
+    for name, loss in (("a", 1.5), ("b", 1.8), ("c", 2.2)):
+        repo.branch(f"exp/{name}", base)
+        tips.append(repo.experiment(f"idea {name}", metrics=[("loss", loss)]))
+    repo.branch("main", tips[0])
+    repo.git("merge", "-q", "--no-ff", "--no-commit", "-s", "ours", tips[1], tips[2])
+    repo.write("merge.txt", "octopus\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "all three ideas\n\nGittree-Metric: loss=1.2")
+    repo.git("checkout", "-q", "--orphan", "other")
+    repo.experiment("root two", metrics=[("loss", 3.0)])
+    repo.experiment("root two, step", metrics=[("loss", 2.9)])
+    result = gittree("show", "--all", "--color", "never")
+    assert result.code == 0, result.err
+    check_expected("show_forest_octopus.txt", result.out)
+    data = json.loads(gittree("show", "--all", "--json").out)
+    octopus = next(n for n in data["nodes"] if n["subject"] == "all three ideas")
+    assert len(octopus["parents"]) == 3 and data["goal"] == "min"
+    assert sum(1 for n in data["nodes"] if not n["parents"]) == 2

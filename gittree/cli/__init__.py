@@ -1,25 +1,43 @@
 """The command line: parse, call one core function, print. The one place errors become exit codes.
 
 Each command family lives in its own module below; importing them registers their commands on ``app``.
-Core modules are imported inside the commands, so start-up stays fast.
+They are imported only when the typer app is needed: ``gittree --version`` and plain ``gittree show``
+are answered by :mod:`gittree.cli.fastpath` without importing typer at all (start-up time matters).
+Core modules are imported inside the commands.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
-from gittree.cli import demo, record, show, sync  # noqa: F401  (registers the commands)
-from gittree.cli.common import app
 from gittree.errors import GittreeError
 
 __all__ = ["app", "main"]
 
 
+def _load_app() -> Any:
+    from gittree.cli import demo, record, show, sync  # noqa: F401  (registers the commands)
+    from gittree.cli.common import app
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # `from gittree.cli import app` still works, and loads typer then
+        return _load_app()
+    raise AttributeError(name)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning every :class:`GittreeError` into its message and exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, prog_name="gittree")
+        from gittree.cli.fastpath import try_fast
+
+        if not try_fast(args):
+            _load_app()(args=args, prog_name="gittree")
     except GittreeError as e:
         from gittree.render.escape import terminal_safe
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterable
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gittree import __version__
+from gittree.cli.output import ColourMode, print_lines, terminal_width, use_colour
+
+__all__ = ["ColourMode", "ColourOption", "State", "app", "print_lines", "terminal_width", "use_colour"]
 
 app = typer.Typer(
     name="gittree",
@@ -22,12 +21,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class ColourMode(str, Enum):
-    auto = "auto"
-    always = "always"
-    never = "never"
 
 
 class State:
@@ -50,30 +43,6 @@ def _root(
     ] = False,
 ) -> None:
     State.repo_path = repo
-
-
-def use_colour(mode: ColourMode) -> bool:
-    """Colour when asked, or on a terminal unless NO_COLOR is set (https://no-color.org) or TERM is dumb."""
-    if mode is ColourMode.always:
-        return True
-    if mode is ColourMode.never:
-        return False
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return sys.stdout.isatty()
-
-
-def terminal_width() -> int:
-    import shutil
-
-    return shutil.get_terminal_size((100, 24)).columns
-
-
-def print_lines(lines: Iterable[str]) -> None:
-    write = sys.stdout.write
-    for line in lines:
-        write(line + "\n")
-    sys.stdout.flush()
 
 
 ColourOption = Annotated[ColourMode, typer.Option("--color", "--colour", help="Colour output.")]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
-from gittree.cli.common import ColourMode, State, app, print_lines, terminal_width, use_colour
+from gittree.cli.common import ColourMode, State, app
 
 
 @app.command()
@@ -21,6 +20,16 @@ def show(
         ColourMode, typer.Option("--color", "--colour", help="Colour output.")
     ] = ColourMode.auto,
     as_json: Annotated[bool, typer.Option("--json", help="Print the tree as JSON (docs/tree.md).")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Only the N newest experiments; older history is not read."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only commits since DATE (as git log --since); older ones are not read."
+        ),
+    ] = None,
     author: Annotated[
         str | None,
         typer.Option(
@@ -35,25 +44,17 @@ def show(
     ] = None,
 ) -> None:
     """Show the research tree: one row per experiment, coloured by its delta against its parent."""
-    from gittree import gitio
-    from gittree.research import load_tree
+    from gittree.cli.fastpath import show_tree
 
-    tree = load_tree(
-        gitio.open_repo(State.repo_path),
-        revs or (),
+    show_tree(
+        State.repo_path,
+        revs or [],
         all_refs=all_refs,
         metric=metric,
-        branches=branch or (),
+        color=color,
+        as_json=as_json,
+        limit=limit,
+        since=since,
+        branches=branch or [],
         author=author,
     )
-    if as_json:
-        from gittree.render.jsonview import render_json
-
-        sys.stdout.write(render_json(tree))
-        return
-    from gittree.render.text import TextStyle, legend, render_text
-
-    style = TextStyle(width=terminal_width(), colour=use_colour(color))
-    print_lines(render_text(tree, style))
-    print()
-    print(legend(tree, style))

@@ -96,7 +96,9 @@ def render_text(tree: ResearchTree, style: TextStyle | None = None) -> Iterator[
     yield header(tree, style)
     lane_width = 2 * max((len(row.lanes_after) for row in layout(tree)), default=1)
     columns = _Columns(tree, style, lane_width)
-    for row in layout(tree):
+    for index, row in enumerate(layout(tree)):
+        if index and not row.node.parents:
+            yield ""  # a new tree of the forest (an orphan branch, an unrelated history)
         folded = sum(row.node.folded.values()) + row.node.folded_below
         if folded:
             yield _folded_row(row, folded, style)

@@ -1,0 +1,172 @@
+"""Write a research-shaped repository with ``git fast-import``, in seconds.
+
+The shape follows an automated search (agent loops, sweeps): mostly experiments with 2-3 metrics,
+a few hundred ordinary commits, side branches forked off random earlier experiments (a ref at each
+leaf: about 23k refs at 100k commits), some crossover merges, some late results as gittree notes.
+Everything is derived from a seeded random generator, so a size always gives the same repository.
+
+Usage: ``python -m benchmarks.generate DIR --commits 100000``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+START = 1767225600  # 2026-01-01 00:00 UTC
+IDENTITY = "Search Agent <agent@example.org>"
+#: mean commits per side branch, chosen so that 100k commits leave about 23k leaves (a ref each).
+MEAN_BRANCH_LENGTH = 3.0
+
+
+@dataclass(frozen=True)
+class Shape:
+    commits: int
+    ordinary: int
+    merges: int
+    notes: int
+
+    @classmethod
+    def for_size(cls, commits: int) -> Shape:
+        # a few hundred ordinary commits at 100k; some merges and notes at every size
+        return cls(
+            commits=commits,
+            ordinary=max(3, commits * 3 // 1000),
+            merges=max(1, commits // 200),
+            notes=max(1, commits // 50),
+        )
+
+
+def _data(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return b"data %d\n" % len(raw) + raw + b"\n"
+
+
+def _experiment_message(rng: random.Random, index: int, acc: float) -> str:
+    lr = rng.choice(("1e-4", "3e-4", "1e-3", "3e-3"))
+    depth = rng.choice((4, 6, 8, 12, 16))
+    subject = f"exp {index}: lr {lr}, depth {depth}, {rng.choice(('mixup', 'cutmix', 'ema', 'sam', 'wd'))}"
+    lines = [f"Gittree-Metric: acc={acc:.4f}", f"Gittree-Metric: loss={2.5 - 2 * acc:.4f}"]
+    if rng.random() < 0.3:
+        lines.append(f"Gittree-Metric: acc={acc + rng.uniform(-0.004, 0.004):.4f}")  # a second seed
+    if rng.random() < 0.5:
+        lines.append(f"Gittree-Metric: time={rng.uniform(50, 500):.1f}")
+    lines += [f"Gittree-Param: lr={lr}", f"Gittree-Param: depth={depth}"]
+    if rng.random() < 0.03:
+        lines.append("Gittree-Status: abandoned")
+    body = ""
+    if rng.random() < 0.2:
+        body = "Tried because the previous run plateaued early.\nSee the loss curve in the run log.\n\n"
+    return f"{subject}\n\n{body}" + "\n".join(lines) + "\n"
+
+
+def fast_import_stream(shape: Shape, seed: int = 6) -> Iterator[bytes]:
+    """The fast-import commands for a repository of ``shape``."""
+    rng = random.Random(seed)
+    accs: list[float] = []
+    leaves: dict[int, int] = {}  # mark -> branch number, for commits that are still a branch tip
+    ordinary_at = set(rng.sample(range(1, shape.commits), shape.ordinary))
+    merge_at = set(rng.sample(range(1, shape.commits), shape.merges))
+    branch = 0
+    remaining_in_branch = 20  # the first line of work, from the root
+    parent = 0
+    main_tip = 1
+    for mark in range(1, shape.commits + 1):
+        if remaining_in_branch <= 0:
+            # a new side branch off a random earlier commit, mostly a recent one (searches exploit)
+            recent = max(1, mark - 2000)
+            parent = rng.randint(recent, mark - 1) if rng.random() < 0.8 else rng.randint(1, mark - 1)
+            branch += 1
+            remaining_in_branch = max(1, round(rng.expovariate(1 / MEAN_BRANCH_LENGTH)))
+        leaves.pop(parent, None)
+        base = accs[parent - 1] if parent else 0.4
+        acc = min(0.99, max(0.05, base + rng.gauss(0.001, 0.01)))
+        accs.append(acc)
+        when = START + mark * 60
+        message = (
+            f"refactor data loading ({mark})\n"
+            if mark in ordinary_at
+            else _experiment_message(rng, mark, acc)
+        )
+        out = [
+            b"commit refs/gittree-import/scratch\n",
+            b"mark :%d\n" % mark,
+            b"author %s %d +0000\n" % (IDENTITY.encode(), when),
+            b"committer %s %d +0000\n" % (IDENTITY.encode(), when),
+            _data(message),
+        ]
+        if parent:
+            out.append(b"from :%d\n" % parent)
+        if mark in merge_at and parent and mark > 10:
+            other = rng.randint(max(1, mark - 500), mark - 1)
+            if other != parent:
+                out.append(b"merge :%d\n" % other)
+        out.append(b"M 644 inline params.txt\n")
+        out.append(_data(f"acc {acc:.4f}\nstep {mark}\n"))
+        yield b"".join(out)
+        leaves[mark] = branch
+        parent = mark
+        remaining_in_branch -= 1
+        if branch == 0 or rng.random() < 0.02:
+            main_tip = mark
+    for mark, number in sorted(leaves.items()):
+        if mark != main_tip:
+            yield b"reset refs/heads/exp/%d-%d\nfrom :%d\n\n" % (number, mark, mark)
+    yield b"reset refs/heads/main\nfrom :%d\n\n" % main_tip
+    yield b"reset refs/gittree-import/scratch\nfrom 0000000000000000000000000000000000000000\n\n"
+    # late results: one notes commit holding a note for some experiments
+    noted = sorted(rng.sample([m for m in range(1, shape.commits + 1) if m not in ordinary_at], shape.notes))
+    out = [
+        b"commit refs/notes/gittree\n",
+        b"committer %s %d +0000\n" % (IDENTITY.encode(), START + (shape.commits + 1) * 60),
+        _data("Notes added by 'git notes append'"),
+    ]
+    for mark in noted:
+        out.append(b"N inline :%d\n" % mark)
+        out.append(_data(f"Gittree-Metric: test_acc={accs[mark - 1] - 0.01:.4f}\n"))
+    yield b"".join(out) + b"\n"
+
+
+def generate(path: Path, commits: int, seed: int = 6) -> Path:
+    """Create the repository at ``path`` (must not exist) and return it."""
+    shape = Shape.for_size(commits)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    process = subprocess.Popen(["git", "fast-import", "--quiet", "--done"], cwd=path, stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    for chunk in fast_import_stream(shape, seed):
+        process.stdin.write(chunk)
+    process.stdin.write(b"done\n")
+    process.stdin.close()
+    if process.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    # As `git gc` leaves a repository: packed refs and a commit-graph file.
+    subprocess.run(["git", "pack-refs", "--all"], cwd=path, check=True)
+    subprocess.run(["git", "commit-graph", "write", "--reachable"], cwd=path, check=True, capture_output=True)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--commits", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    generate(args.path, args.commits, args.seed)
+    refs = subprocess.run(
+        ["git", "for-each-ref", "--format=x"], cwd=args.path, capture_output=True, check=True
+    ).stdout.count(b"\n")
+    print(
+        f"{args.path}: {args.commits} commits, {refs} refs in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()

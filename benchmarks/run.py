@@ -1,0 +1,295 @@
+"""Measure gittree against git itself, on generated repositories, and write benchmarks/RESULTS.md.
+
+    .venv/bin/python -m benchmarks.run            # 10k and 100k commits; about 5 minutes on 2 cores
+
+Every figure is a ratio against a reference measured in the same run on the same repository:
+``git log --all --format='%H %P%x00%(trailers:key=Gittree-Metric,valueonly)'`` for reading, and
+``python -c pass`` (the interpreter gittree runs on) for start-up. Each time is the median of several
+runs; peak memory is the largest resident set of the child (``wait4``'s rusage). "cold" runs start
+with no gittree cache (``$GIT_COMMON_DIR/gittree`` removed); "warm" runs find the view cached;
+"new commit" runs find the commit cache but no cached view (what the first run after a new
+experiment pays). Benchmarks are not tests: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.generate import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+GITTREE = str(Path(sys.executable).parent / "gittree")
+REFERENCE = ["git", "log", "--all", "--format=%H %P%x00%(trailers:key=Gittree-Metric,valueonly)"]
+#: (name, gittree arguments); commands another branch adds are measured when present.
+VIEWS = [
+    ("show --json", ["show", "--all", "--json"]),
+    ("show (text)", ["show", "--all", "--color", "never"]),
+    ("table", ["table", "--all"]),
+    ("export --format json", ["export", "--all", "--format", "json"]),
+    ("render --format dot", ["render", "--all", "--format", "dot"]),
+]
+TREE_ONLY = (
+    "import sys; from gittree import gitio; from gittree.research import load_tree; "
+    "load_tree(gitio.open_repo(sys.argv[1]), all_refs=True)"
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_mb: float
+
+
+def run_once(command: Sequence[str], cwd: Path | None = None) -> Sample:
+    """Run ``command`` with stdout to /dev/null; wall time and the child's peak resident memory."""
+    with open(os.devnull, "wb") as devnull:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=devnull, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        raise RuntimeError(f"{' '.join(command)} failed: {stderr}")
+    if process.stderr:
+        process.stderr.close()
+    return Sample(elapsed, usage.ru_maxrss / 1024)
+
+
+def median(command: Sequence[str], repeat: int, cwd: Path | None = None, before: object = None) -> Sample:
+    samples = []
+    for _ in range(repeat):
+        if callable(before):
+            before()
+        samples.append(run_once(command, cwd))
+    return Sample(statistics.median(s.seconds for s in samples), max(s.peak_mb for s in samples))
+
+
+def drop_cache(repo: Path, views_only: bool = False) -> None:
+    target = repo / ".git" / "gittree" / ("cache/views" if views_only else "")
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def has_command(name: str) -> bool:
+    done = subprocess.run([GITTREE, name, "--help"], capture_output=True)
+    return done.returncode == 0
+
+
+@dataclass
+class Row:
+    what: str
+    seconds: float | None
+    reference: float
+    peak_mb: float | None
+    target: str
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.seconds is None else self.seconds / self.reference
+
+    def met(self) -> str:
+        if self.ratio is None or not self.target.startswith("≤"):
+            return ""
+        return "yes" if self.ratio <= float(self.target.strip("≤× ")) else "**no**"
+
+
+def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None:
+    reference = median(REFERENCE, repeat, cwd=repo)
+    rows.append(
+        Row(f"{commits:,}: reference git log", reference.seconds, reference.seconds, reference.peak_mb, "")
+    )
+    big = commits >= 100_000
+    cold_repeat = max(3, repeat // 2) if big else repeat
+    tree = median([sys.executable, "-c", TREE_ONLY, str(repo)], cold_repeat, before=lambda: drop_cache(repo))
+    rows.append(
+        Row(
+            f"{commits:,}: build the tree, cold",
+            tree.seconds,
+            reference.seconds,
+            tree.peak_mb,
+            "≤ 0.8×" if big else "",
+        )
+    )
+    for name, args in VIEWS:
+        if not has_command(args[0]):
+            rows.append(Row(f"{commits:,}: {name}", None, reference.seconds, None, "", "not on this branch"))
+            continue
+        command = [GITTREE, "-C", str(repo), *args]
+        cold = median(command, cold_repeat, before=lambda: drop_cache(repo))
+        fresh = median(command, cold_repeat, before=lambda: drop_cache(repo, views_only=True))
+        run_once(command)
+        warm = median(command, repeat)
+        rows.append(
+            Row(
+                f"{commits:,}: {name}, cold",
+                cold.seconds,
+                reference.seconds,
+                cold.peak_mb,
+                "≤ 0.8×" if big else "",
+            )
+        )
+        rows.append(
+            Row(f"{commits:,}: {name}, new commit", fresh.seconds, reference.seconds, fresh.peak_mb, "")
+        )
+        rows.append(
+            Row(
+                f"{commits:,}: {name}, warm",
+                warm.seconds,
+                reference.seconds,
+                warm.peak_mb,
+                "≤ 0.15×" if big else "",
+            )
+        )
+
+
+def measure_startup(small: Path, repeat: int, rows: list[Row]) -> None:
+    baseline = median([sys.executable, "-c", "pass"], repeat * 4)
+    rows.append(Row("start-up: python -c pass", baseline.seconds, baseline.seconds, baseline.peak_mb, ""))
+    version = median([GITTREE, "--version"], repeat * 4)
+    rows.append(
+        Row("start-up: gittree --version", version.seconds, baseline.seconds, version.peak_mb, "≤ 6×")
+    )
+    show = [GITTREE, "-C", str(small), "show"]
+    run_once(show)
+    warm = median(show, repeat * 4)
+    rows.append(
+        Row("start-up: gittree show, 10 experiments", warm.seconds, baseline.seconds, warm.peak_mb, "≤ 6×")
+    )
+    cold = median(show, repeat, before=lambda: drop_cache(small))
+    rows.append(
+        Row(
+            "start-up: gittree show, 10 experiments, no cache",
+            cold.seconds,
+            baseline.seconds,
+            cold.peak_mb,
+            "",
+        )
+    )
+
+
+def profile_summary(repo: Path) -> str:
+    """The top of a cProfile of a cold ``show --all --json`` (in-process, so slower than real)."""
+    drop_cache(repo)
+    script = (
+        "import cProfile, pstats, io, sys\n"
+        "from gittree.cli import main\n"
+        "sys.stdout = io.TextIOWrapper(open('/dev/null', 'wb'))\n"
+        "profile = cProfile.Profile(); profile.enable()\n"
+        f"main(['-C', {str(repo)!r}, 'show', '--all', '--json'])\n"
+        "profile.disable(); out = io.StringIO()\n"
+        "pstats.Stats(profile, stream=out).sort_stats('tottime').print_stats(15)\n"
+        "sys.stderr.write(out.getvalue())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    lines = done.stderr.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip().startswith("ncalls")), 0)
+    return "\n".join(line.replace(str(ROOT) + "/", "") for line in lines[start:] if line.strip())
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; {git}; load average at the end {load}"
+    )
+
+
+def write_results(path: Path, rows: list[Row], command: str, profile: str, elapsed: float) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `benchmarks/run.py` (see docs/performance.md for what each row means and how the",
+        "read path works). Ratios are against the reference measured in the same run; times are medians.",
+        "",
+        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {machine()}",
+        f"- command: `{command}` ({elapsed / 60:.1f} minutes)",
+        "- reference: `git log --all --format='%H %P%x00%(trailers:key=Gittree-Metric,valueonly)'`"
+        " for reading, `python -c pass` (the same interpreter) for start-up",
+        "",
+        "| what | gittree (s) | reference (s) | ratio | target | met | peak memory (MB) |",
+        "|---|---:|---:|---:|---|---|---:|",
+    ]
+    for row in rows:
+        seconds = "—" if row.seconds is None else f"{row.seconds:.3f}"
+        ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
+        peak = "—" if row.peak_mb is None else f"{row.peak_mb:.0f}"
+        note = f" ({row.note})" if row.note else ""
+        lines.append(
+            f"| {row.what}{note} | {seconds} | {row.reference:.3f} | {ratio} | {row.target} | {row.met()} | {peak} |"
+        )
+    lines += [
+        "",
+        "Peak memory target at 100k: ≤ 250 MB.",
+        "",
+        "## Where the time goes (cold `show --all --json` at the largest size, cProfile, top 15 by own time)",
+        "",
+        "```",
+        profile,
+        "```",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="gittree benchmarks (ratios against git log)")
+    parser.add_argument("--sizes", default="10000,100000", help="commit counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per median (cold runs at 100k: fewer)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/gittree-bench"))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    small = args.workdir / "small-10"
+    if not small.exists():
+        generate(small, 10)
+    measure_startup(small, args.repeat, rows)
+    largest = None
+    for size in (int(s) for s in args.sizes.split(",")):
+        repo = args.workdir / f"repo-{size}"
+        if not (repo / ".git" / "packed-refs").exists():
+            shutil.rmtree(repo, ignore_errors=True)
+            print(f"generating {size:,} commits…", file=sys.stderr)
+            generate(repo, size)
+        print(f"measuring {size:,} commits…", file=sys.stderr)
+        measure_size(repo, size, args.repeat, rows)
+        largest = repo
+    profile = profile_summary(largest) if largest else ""
+    command = (
+        "python -m benchmarks.run" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    )
+    write_results(args.out, rows, command.strip(), profile, time.perf_counter() - started)
+    print(args.out.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Terminal decisions and printing, without typer: the start-up fast path (cli/fastpath.py) uses them too."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from enum import Enum
+
+
+class ColourMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def use_colour(mode: ColourMode) -> bool:
+    """Colour when asked, or on a terminal unless NO_COLOR is set (https://no-color.org) or TERM is dumb."""
+    if mode is ColourMode.always:
+        return True
+    if mode is ColourMode.never:
+        return False
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    write = sys.stdout.write
+    for line in lines:
+        write(line + "\n")
+    sys.stdout.flush()
+
+
+def write_chunks(chunks: Iterable[bytes], before_first: Callable[[], None] | None = None) -> None:
+    """Write UTF-8 chunks to stdout as they come (a view streams; a cached one is copied)."""
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    for chunk in chunks:
+        if before_first is not None:
+            before_first()
+            before_first = None
+        out.write(chunk)
+    out.flush()
+
+
+class Progress:
+    """``reading history… 40,960 commits`` on a terminal's stderr, redrawn in place; silent on a pipe."""
+
+    def __init__(self) -> None:
+        self.shown = False
+        self.on = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+    def __call__(self, count: int) -> None:
+        if self.on:
+            sys.stderr.write(f"\rreading history… {count:,} commits")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False

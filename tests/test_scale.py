@@ -1,0 +1,364 @@
+"""Issue 6: the cache is never wrong, --limit/--since cut the walk, start-up skips typer, the quick parser agrees.
+
+Cache tests compare what gittree prints with the cache against what it prints with the cache off
+(``GITTREE_NO_CACHE=1``), after each way a history can change under it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gittree import cache
+from gittree.trailers import parse_experiment, parse_experiment_quick
+from tests.conftest import GitRepo
+from tests.test_cli_show import small_history
+
+GITTREE = str(Path(sys.executable).parent / "gittree")
+
+
+def cache_folder(repo: GitRepo) -> Path:
+    return repo.path / ".git" / "gittree" / "cache"
+
+
+def check_cached_equals_uncached(gittree, monkeypatch, *args: str) -> str:  # type: ignore[no-untyped-def]
+    """Run twice with the cache (filling it, then reading it) and once without: all three must agree."""
+    first = gittree(*args)
+    second = gittree(*args)
+    monkeypatch.setenv("GITTREE_NO_CACHE", "1")
+    plain = gittree(*args)
+    monkeypatch.delenv("GITTREE_NO_CACHE")
+    assert first.code == second.code == plain.code == 0, plain.err
+    assert first.out == plain.out and second.out == plain.out
+    return plain.out
+
+
+def test_a_cached_view_is_served_and_matches(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    for args in (("show", "--all", "--color", "never"), ("show", "--json"), ("show", "--all", "-m", "acc")):
+        check_cached_equals_uncached(gittree, monkeypatch, *args)
+    assert (cache_folder(repo) / f"commits.v{cache.FORMAT}").exists()
+    assert len(list((cache_folder(repo) / "views").iterdir())) == 3
+
+
+def test_amend_is_seen(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.experiment("try", metrics=[("acc", 0.6)])
+    check_cached_equals_uncached(gittree, monkeypatch, "show", "--json")
+    repo.git("commit", "-q", "--amend", "-m", "try again\n\nGittree-Metric: acc=0.7\n")
+    out = check_cached_equals_uncached(gittree, monkeypatch, "show", "--json")
+    subjects = [node["subject"] for node in json.loads(out)["nodes"]]
+    assert subjects == ["baseline", "try again"]
+
+
+def test_rebase_is_seen(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.branch("side", base)
+    repo.experiment("side idea", metrics=[("acc", 0.55)])
+    repo.branch("main", base)
+    repo.experiment("main idea", metrics=[("acc", 0.6)])
+    before = check_cached_equals_uncached(gittree, monkeypatch, "show", "--all", "--json")
+    repo.git("checkout", "-q", "side")
+    repo.git("rebase", "-q", "-X", "theirs", "main")
+    after = check_cached_equals_uncached(gittree, monkeypatch, "show", "--all", "--json")
+    assert before != after
+    side = next(n for n in json.loads(after)["nodes"] if n["subject"] == "side idea")
+    assert len(side["parents"]) == 1 and side["parents"][0] != base
+
+
+def test_new_notes_are_seen(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    check_cached_equals_uncached(gittree, monkeypatch, "show", "--json")
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: test_acc=0.4", sha)
+    out = check_cached_equals_uncached(gittree, monkeypatch, "show", "--json")
+    assert "test_acc" in json.loads(out)["nodes"][0]["metrics"]
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Status: abandoned", sha)
+    out = check_cached_equals_uncached(gittree, monkeypatch, "show", "--json")
+    assert json.loads(out)["nodes"][0]["status"] == "abandoned"
+
+
+def test_deleted_branches_are_seen(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    shas = small_history(repo)
+    check_cached_equals_uncached(gittree, monkeypatch, "show", "--all", "--json")
+    repo.git("branch", "-D", "exp/drop")
+    out = check_cached_equals_uncached(gittree, monkeypatch, "show", "--all", "--json")
+    assert shas["drop"] not in out and shas["dead"] not in out
+
+
+def test_git_gc_and_packed_refs(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    check_cached_equals_uncached(gittree, monkeypatch, "show", "--all", "--color", "never")
+    repo.git("commit", "-q", "--amend", "-m", "seed sweep, again\n\nGittree-Metric: acc=0.8\n")
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+    out = check_cached_equals_uncached(gittree, monkeypatch, "show", "--all", "--color", "never")
+    assert "seed sweep, again" in out
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_a_damaged_cache_file_is_rebuilt_silently(repo: GitRepo, gittree, monkeypatch, damage: str) -> None:  # type: ignore[no-untyped-def]
+    sha = small_history(repo)["base"]
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: test_acc=0.4", sha)
+    args = ("show", "--all", "--json")
+    expected = check_cached_equals_uncached(gittree, monkeypatch, *args)
+    files = [p for p in cache_folder(repo).rglob("*") if p.is_file()]
+    assert len(files) == 3  # commits, notes, one view
+    for path in files:
+        data = path.read_bytes()
+        if damage == "truncate":
+            path.write_bytes(data[: len(data) // 2])
+        elif damage == "flip":
+            middle = len(data) // 2
+            path.write_bytes(data[:middle] + bytes([data[middle] ^ 0x55]) + data[middle + 1 :])
+        elif damage == "garbage":
+            path.write_bytes(b"not a cache file at all\n" * 10)
+        else:
+            path.write_bytes(b"")
+    result = gittree(*args)
+    assert result.code == 0 and result.err == ""
+    assert result.out == expected
+    # rewritten: the next run reads every file again, and still agrees
+    assert gittree(*args).out == expected
+    assert cache._read_checked(cache_folder(repo) / f"commits.v{cache.FORMAT}") is not None
+
+
+def test_each_cached_commit_is_checked_when_its_file_is_damaged_mid_way(repo: GitRepo) -> None:
+    small_history(repo)
+    store = cache.CommitStore(repo.path / ".git")
+    store.put("a" * 40, ((), "n", "e", 1, 0, 1, "m", None))
+    store.save()
+    path = cache_folder(repo) / f"commits.v{cache.FORMAT}"
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert cache.CommitStore(repo.path / ".git").entries == {}
+
+
+def test_two_processes_writing_at_once(repo: GitRepo) -> None:
+    small_history(repo)
+    for index in range(20):
+        repo.experiment(f"more {index}", metrics=[("acc", 0.5 + index / 100)])
+    expected = subprocess.run(
+        [GITTREE, "show", "--all", "--json"],
+        cwd=repo.path,
+        capture_output=True,
+        env={**os.environ, "GITTREE_NO_CACHE": "1"},
+        check=True,
+    ).stdout
+    for _ in range(3):
+        subprocess.run(["rm", "-rf", str(cache_folder(repo))], check=True)
+        runs = [
+            subprocess.Popen([GITTREE, "show", "--all", "--json"], cwd=repo.path, stdout=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        outputs = [run.communicate()[0] for run in runs]
+        assert all(run.returncode == 0 for run in runs)
+        assert all(out == expected for out in outputs)
+        leftovers = [p for p in cache_folder(repo).rglob("*.tmp")]
+        assert leftovers == []
+        again = subprocess.run([GITTREE, "show", "--all", "--json"], cwd=repo.path, capture_output=True)
+        assert again.stdout == expected
+
+
+def test_no_cache_is_written_when_turned_off(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    monkeypatch.setenv("GITTREE_NO_CACHE", "1")
+    assert gittree("show").code == 0
+    assert not cache_folder(repo).exists()
+
+
+# -- --limit and --since ----------------------------------------------------------------------------
+
+
+def chain(repo: GitRepo, count: int) -> list[str]:
+    return [repo.experiment(f"step {i}", metrics=[("acc", 0.5 + i / 100)]) for i in range(count)]
+
+
+def test_limit_shows_the_newest_experiments_and_reads_no_further(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = chain(repo, 6)
+    data = json.loads(gittree("show", "--json", "--limit", "2").out)
+    assert [n["sha"] for n in data["nodes"]] == shas[-2:]
+    assert data["nodes"][0]["parents"] == []  # its parent is outside the window: a root, not a cut
+    assert data["nodes"][0]["cut"] is False
+    # the walk stopped: only the newest commits (and the next one queued) were read
+    read = cache.CommitStore(repo.path / ".git").entries
+    assert set(read) <= set(shas[-3:])
+
+
+def test_limit_text_output(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    chain(repo, 4)
+    out = gittree("show", "--limit", "1", "--color", "never").out
+    assert out.startswith("research tree · 1 experiment ·") and "step 3" in out and "step 2" not in out
+
+
+def test_since_stops_the_walk_at_older_commits(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    shas = chain(repo, 5)
+    since = "@" + repo.git("log", "-1", "--format=%ct", shas[2]).strip()
+    data = json.loads(gittree("show", "--json", "--since", since).out)
+    assert [n["sha"] for n in data["nodes"]] == shas[2:]
+    assert set(cache.CommitStore(repo.path / ".git").entries) <= set(shas[1:])
+
+
+def test_limit_must_be_positive(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    chain(repo, 1)
+    assert gittree("show", "--limit", "0").code == 2
+
+
+# -- start-up ---------------------------------------------------------------------------------------
+
+
+FAST_FORMS = [
+    ["--version"],
+    ["show", "--all", "--color", "never"],
+    ["show", "--json", "--all"],
+    ["show", "-m", "acc", "--all", "--colour=never"],
+    ["show", "--metric=acc", "--color", "always"],
+    ["show", "exp/drop", "--color", "never"],
+    ["show", "--limit", "3", "--json"],
+    ["show", "--since", "@0", "--all", "--json"],
+    ["show", "--", "exp/wide"],
+]
+
+
+@pytest.mark.parametrize("argv", FAST_FORMS, ids=" ".join)
+def test_the_fast_path_prints_what_typer_prints(repo: GitRepo, gittree, monkeypatch, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from gittree.cli import fastpath
+
+    small_history(repo)
+    fast = gittree(*argv)
+    monkeypatch.setattr(fastpath, "try_fast", lambda argv: False)
+    slow = gittree(*argv)
+    assert (fast.code, fast.out, fast.err) == (slow.code, slow.out, slow.err)
+    with_repo = gittree("-C", str(repo.path), *argv)
+    assert with_repo.out == fast.out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["show", "--help"], ["show", "--bogus"], ["show", "--color", "purple"], ["show", "-m"], ["table"]],
+)
+def test_unusual_forms_go_to_typer(argv: list[str]) -> None:
+    from gittree.cli.fastpath import _parse_show
+
+    assert argv[0] != "show" or _parse_show(argv[1:]) is None
+
+
+def test_a_cached_show_imports_neither_typer_nor_pygit2(repo: GitRepo) -> None:
+    small_history(repo)
+    probe = (
+        "import sys\nfrom gittree.cli import main\nmain(['show', '--all'])\n"
+        "heavy = sorted(m for m in ('typer', 'click', 'pygit2', 'git', 'yaml', 'rich', 'pydantic') if m in sys.modules)\n"
+        "sys.stderr.write(repr(heavy))\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert done.stderr == "[]"
+    version = subprocess.run(
+        [sys.executable, "-c", probe.replace("['show', '--all']", "['--version']")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert version.stderr == "[]"
+
+
+# -- progress ---------------------------------------------------------------------------------------
+
+
+def test_no_progress_on_a_pipe(repo: GitRepo, monkeypatch) -> None:
+    from gittree import research
+
+    chain(repo, 3)
+    monkeypatch.setattr(research, "PROGRESS_EVERY", 1)
+    done = subprocess.run([GITTREE, "show"], cwd=repo.path, capture_output=True, text=True, check=True)
+    assert done.stderr == ""
+
+
+def test_progress_on_a_terminal(repo: GitRepo, monkeypatch) -> None:
+    from gittree import gitio, research
+    from gittree.cli.output import Progress
+
+    class Terminal:
+        def __init__(self) -> None:
+            self.text = ""
+
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> None:
+            self.text += text
+
+        def flush(self) -> None:
+            pass
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(research, "PROGRESS_EVERY", 1)
+    chain(repo, 3)
+    progress = Progress()
+    research.load_tree(gitio.open_repo(repo.path), progress=progress)
+    progress.clear()
+    assert "reading history… 3 commits" in terminal.text and terminal.text.endswith("\r\x1b[K")
+
+
+# -- the quick trailer parser agrees with the full one ---------------------------------------------
+
+PIECES = [
+    "subject",
+    "\n",
+    "\n\n",
+    "Gittree-Metric: acc=0.5",
+    "gittree-metric : acc = 0.5",
+    "Gittree-Metric: acc=1e999",
+    "Gittree-Metric: acc=nan",
+    "Gittree-Metric: acc=0,5",
+    "Gittree-Metric: a b=1",
+    "Gittree-Param: lr=3e-4",
+    "Gittree-Param: opt=adam w",
+    "Gittree-Param: x= y ",
+    "Gittree-Param: x=\ty",
+    "Gittree-Note: a note",
+    "Gittree-Status: abandoned",
+    "Gittree-Run: exit=0",
+    "Gittree-Bogus: x",
+    "Signed-off-by: A <a@b>",
+    "(cherry picked from commit abc)",
+    "  continued",
+    "# a comment",
+    "Conflicts:\n\tfile",
+    "\r\n",
+    ":colon",
+    "Key: value",
+    "   ",
+    "body text line",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12), st.sampled_from(["", "\n", "\n\n"]))
+def test_quick_parser_agrees_with_git_rules(pieces: list[str], end: str) -> None:
+    message = "\n".join(pieces) + end
+    assert repr(parse_experiment_quick(message)) == repr(parse_experiment(message))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "exp\n\nGittree-Metric: acc=0.5\nGittree-Metric: loss=1.5\nGittree-Param: lr=3e-4\n",
+        "exp\n\nbody\n\nGittree-Metric: acc=0.5\nGittree-Metric: acc=0.6\n",
+        "exp\n\nGittree-Param: a=1\nGittree-Param: a=2\nGittree-Param: b=3\n",
+        "Gittree-Metric: acc=0.5\n",
+        "exp\n\nSigned-off-by: x\nGittree-Metric: acc=.5\n\n\n",
+    ],
+)
+def test_quick_parser_on_common_messages(message: str) -> None:
+    assert repr(parse_experiment_quick(message)) == repr(parse_experiment(message))

@@ -1,0 +1,100 @@
+"""The tree builder on generated commit DAGs: its rules hold for any history, not just hand-picked ones."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gittree.config import Config, MetricConfig
+from gittree.model import CommitRecord, Goal, Verdict
+from gittree.tree import build_tree, compare
+
+CONFIG = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.05)})
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[CommitRecord]:
+    """A random DAG: each commit has 0-3 earlier parents; some are experiments with 1-3 samples or a status."""
+    size = draw(st.integers(min_value=1, max_value=40))
+    commits: list[CommitRecord] = []
+    for i in range(size):
+        parents: tuple[str, ...] = ()
+        if i and draw(st.integers(0, 9)):  # mostly connected, sometimes a new root
+            count = draw(st.sampled_from([1, 1, 1, 2, 3]))
+            parents = tuple(dict.fromkeys(f"c{draw(st.integers(0, i - 1))}" for _ in range(count)))
+        lines = []
+        if draw(st.booleans()):
+            samples = draw(
+                st.lists(st.sampled_from(["0.1", "0.5", "0.52", "0.9", "nan"]), min_size=0, max_size=3)
+            )
+            lines += [f"Gittree-Metric: acc={s}" for s in samples]
+            status = draw(st.sampled_from([None, None, None, "abandoned", "failed", "ok"]))
+            if status or not lines:
+                lines.append(f"Gittree-Status: {status or 'ok'}")
+        message = f"c{i}\n" + ("\n" + "\n".join(lines) + "\n" if lines else "")
+        commits.append(CommitRecord(f"c{i}", parents, message, author_time=draw(st.integers(0, 5))))
+    return commits
+
+
+def ancestors(sha: str, by_sha: dict[str, CommitRecord]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(by_sha[sha].parents)
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(by_sha[current].parents)
+    return seen
+
+
+def nearest_experiments(sha: str, by_sha: dict[str, CommitRecord], experiments: set[str]) -> set[str]:
+    """Experiments reachable from ``sha`` through ordinary commits only: the rule, computed naively."""
+    found: set[str] = set()
+    stack, seen = list(by_sha[sha].parents), set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in experiments:
+            found.add(current)
+        else:
+            stack.extend(by_sha[current].parents)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_tree_rules_hold_on_any_history(commits: list[CommitRecord]) -> None:
+    tree = build_tree(commits, config=CONFIG)
+    by_sha = {c.sha: c for c in commits}
+    experiments = {c.sha for c in commits if "Gittree-" in c.message}
+
+    drawn = [node.sha for node in tree.nodes]
+    assert sorted(drawn) == sorted(experiments)  # every experiment exactly once
+    position = {sha: i for i, sha in enumerate(drawn)}
+    for node in tree.nodes:
+        nearest = nearest_experiments(node.sha, by_sha, experiments)
+        assert set(node.parents) <= nearest  # parents are nearest experiment ancestors
+        for dropped in nearest - set(node.parents):  # ... and any other is already behind a kept one
+            assert any(dropped in ancestors(kept, by_sha) for kept in node.parents)
+        for parent in node.parents:
+            assert position[parent] < position[node.sha]  # parents drawn first
+            assert node.sha in tree.by_sha[parent].children
+        assert not any(a in ancestors(b, by_sha) for a in node.parents for b in node.parents if a != b)
+        # verdicts follow the rules
+        if node.status == "abandoned":
+            assert node.verdict is Verdict.ABANDONED
+        elif node.status == "failed":
+            assert node.verdict is Verdict.FAILED
+        elif node.reference is None or "acc" not in node.metrics or node.delta is None:
+            assert node.verdict is Verdict.BASELINE
+        else:
+            reference = tree.by_sha[node.reference]
+            assert reference.sha in node.parents
+            assert node.verdict is compare(node.metrics["acc"], reference.metrics["acc"], tree.metric)  # type: ignore[arg-type]
+    if tree.best is not None:
+        best = tree.by_sha[tree.best]
+        assert not best.dead_end
+        live = [n.metrics["acc"].mean for n in tree.nodes if "acc" in n.metrics and not n.dead_end]
+        assert best.metrics["acc"].mean == max(v for v in live if v == v)
