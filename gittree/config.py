@@ -17,6 +17,9 @@ from gittree.model import Goal, MetricSpec
 
 CONFIG_FILE = ".gittree.yaml"
 
+#: The branches ``gittree sync`` shares unless ``sync.branches`` says otherwise (docs/teams.md).
+DEFAULT_SYNC_BRANCHES = ("exp/*", "sweep/*")
+
 #: Name tokens that mean "smaller is better" (docs/config.md, "Goals").
 MINIMISED_TOKENS = frozenset(
     [
@@ -60,6 +63,8 @@ class Config:
     surprise_factor: float = 10.0
     surprise_min_deltas: int = 5
     dirty_can_be_best: bool = True
+    #: branch-name patterns ``gittree sync`` fetches and pushes (``sync.branches``).
+    sync_branches: tuple[str, ...] = DEFAULT_SYNC_BRANCHES
 
     def spec(self, metric: str) -> MetricSpec:
         configured = self.metrics.get(metric, MetricConfig())
@@ -109,6 +114,7 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         "surprise_factor",
         "surprise_min_deltas",
         "dirty_can_be_best",
+        "sync",
     }
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
@@ -126,6 +132,7 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         surprise_factor=_non_negative(data.get("surprise_factor", 10.0), "surprise_factor", source),
         surprise_min_deltas=_count(data.get("surprise_min_deltas", 5), "surprise_min_deltas", source),
         dirty_can_be_best=_flag(data.get("dirty_can_be_best", True), "dirty_can_be_best", source),
+        sync_branches=_parse_sync(data.get("sync"), source),
     )
 
 
@@ -171,6 +178,52 @@ def _flag(value: Any, key: str, source: str) -> bool:
     return value
 
 
+def _parse_sync(raw: Any, source: str) -> tuple[str, ...]:
+    if raw is None:
+        return DEFAULT_SYNC_BRANCHES
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: 'sync' must be a mapping, for example: sync: {{branches: [exp/*]}}")
+    extra = sorted(set(map(str, raw)) - {"branches"})
+    if extra:
+        raise ConfigError(f"{source}: sync: unknown key(s) {', '.join(extra)}", hint="known keys: branches")
+    branches = raw.get("branches", list(DEFAULT_SYNC_BRANCHES))
+    if not isinstance(branches, list) or not all(isinstance(b, str) for b in branches):
+        raise ConfigError(f"{source}: 'sync.branches' must be a list of branch patterns such as exp/*")
+    for pattern in branches:
+        problem = branch_pattern_problem(pattern)
+        if problem:
+            raise ConfigError(
+                f"{source}: sync.branches: {pattern!r} {problem}",
+                hint="write branch names as git does, with at most one * (e.g. exp/* or sweep/*)",
+            )
+    return tuple(dict.fromkeys(branches))
+
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?\[\\]")
+
+
+def branch_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a branch name git accepts in a refspec (at most one ``*``), or None.
+
+    The rules are ``git check-ref-format --refspec-pattern``'s, applied to ``refs/heads/PATTERN``.
+    """
+    if not pattern:
+        return "is empty"
+    if pattern.startswith("refs/"):
+        return "is a full ref name; give the branch name without refs/heads/"
+    if pattern.count("*") > 1:
+        return "has more than one *"
+    if _REF_FORBIDDEN.search(pattern):
+        return "contains a space, a control character or one of ~ ^ : ? [ \\"
+    if ".." in pattern or "@{" in pattern or pattern == "@" or "//" in pattern:
+        return "contains '..', '@{', '//' or is '@'"
+    if pattern.startswith("/") or pattern.endswith(("/", ".")):
+        return "starts with / or ends with / or ."
+    if any(part.startswith(".") or part.endswith(".lock") for part in pattern.split("/")):
+        return "has a part starting with . or ending with .lock"
+    return None
+
+
 def _non_negative(value: Any, key: str, source: str) -> float:
     if (
         isinstance(value, bool)
@@ -208,5 +261,7 @@ def dump_config(config: Config) -> str:
     data["surprise_factor"] = config.surprise_factor
     data["surprise_min_deltas"] = config.surprise_min_deltas
     data["dirty_can_be_best"] = config.dirty_can_be_best
+    if config.sync_branches != DEFAULT_SYNC_BRANCHES:
+        data["sync"] = {"branches": list(config.sync_branches)}
     header = "# gittree configuration: see docs/config.md\n"
     return header + yaml.safe_dump(data, sort_keys=False)

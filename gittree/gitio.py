@@ -24,6 +24,7 @@ from gittree.errors import (
     GitCommandError,
     NoCommitsError,
     NotARepositoryError,
+    RemoteError,
     RevisionNotFoundError,
 )
 from gittree.model import CommitRecord
@@ -33,8 +34,17 @@ if TYPE_CHECKING:
 
 NOTES_REF = "refs/notes/gittree"
 GITTREE_REF_PREFIX = "refs/gittree/"
-#: Ref namespaces ``--all`` reads: branches, remote-tracking branches, tags and gittree's own keep-alive refs.
-ALL_REF_PREFIXES = ("refs/heads/", "refs/remotes/", "refs/tags/", GITTREE_REF_PREFIX)
+#: Where ``gittree sync`` keeps its copies of a remote's ``refs/gittree/*`` (docs/teams.md).
+GITTREE_REMOTE_REF_PREFIX = "refs/gittree-remote/"
+#: Ref namespaces ``--all`` reads: branches, remote-tracking branches, tags and gittree's own keep-alive refs
+#: (local, and as last fetched from each remote).
+ALL_REF_PREFIXES = (
+    "refs/heads/",
+    "refs/remotes/",
+    "refs/tags/",
+    GITTREE_REF_PREFIX,
+    GITTREE_REMOTE_REF_PREFIX,
+)
 
 
 @dataclass
@@ -623,15 +633,398 @@ def _kept_alive_tips(repo: Repo) -> Iterator[str]:
                 continue  # a tag of a tree or blob, or a dangling symbolic ref
 
 
-def ref_target(repo: Repo, ref: str) -> str | None:
-    """The object ``ref`` points at, or None when the ref does not exist."""
-    try:
-        return str(repo.handle.references[ref].target)
-    except KeyError:
-        return None
-
-
 def update_refs(repo: Repo, commands: Sequence[str]) -> None:
     """Apply ``git update-ref --stdin`` commands as one transaction: all of them happen, or none."""
     if commands:
         run_git(repo, "update-ref", "--stdin", input_text="".join(line + "\n" for line in commands))
+
+
+# -- remotes, refs and notes history (gittree sync; docs/teams.md) --------------------------------
+
+#: git's "no object" id: as an expected old value it means "the ref must not exist".
+ZERO_SHA = "0" * 40
+
+
+def list_remotes(repo: Repo) -> list[str]:
+    """The names of the configured remotes (``git remote``)."""
+    return [str(name) for name in repo.handle.remotes.names()]
+
+
+def current_branch(repo: Repo) -> str | None:
+    """The short name of the branch HEAD is on; None when HEAD is detached or unborn."""
+    if repo.handle.head_is_detached or repo.handle.head_is_unborn:
+        return None
+    return str(repo.handle.head.shorthand)
+
+
+def config_values(repo: Repo, key: str) -> list[str]:
+    """Every value of a (possibly multi-valued) git setting, as git resolves it; empty when unset."""
+    import pygit2
+
+    try:
+        return [str(value) for value in repo.handle.config.get_multivar(key)]
+    except (KeyError, pygit2.GitError):
+        return []
+
+
+def add_config_value(repo: Repo, key: str, value: str) -> bool:
+    """Add ``value`` to a multi-valued setting of the repository unless it is there; True when added."""
+    if value in config_values(repo, key):
+        return False
+    _plumbing(repo, "config", "--local", "--add", key, value)
+    return True
+
+
+def ref_target(repo: Repo, ref: str) -> str | None:
+    """The object a ref points at (symbolic refs followed), or None when there is no such ref."""
+    reference = repo.handle.references.get(ref)
+    if reference is None:
+        return None
+    try:
+        return str(reference.resolve().target)
+    except (KeyError, ValueError):  # a dangling symbolic ref
+        return None
+
+
+def refs_under(repo: Repo, prefix: str) -> dict[str, str]:
+    """Full ref name -> object id, for every ref whose name starts with ``prefix``."""
+    found: dict[str, str] = {}
+    for name in repo.handle.references:
+        if name.startswith(prefix):
+            target = ref_target(repo, name)
+            if target is not None:
+                found[name] = target
+    return found
+
+
+def _commit_id(repo: Repo, sha: str) -> Any:
+    import pygit2
+
+    try:
+        return repo.handle[sha].peel(pygit2.Commit).id
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        return None
+
+
+def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
+    """Whether ``descendant`` contains ``ancestor`` (a commit is its own ancestor); False for non-commits."""
+    import pygit2
+
+    old, new = _commit_id(repo, ancestor), _commit_id(repo, descendant)
+    if old is None or new is None:
+        return False
+    if old == new:
+        return True
+    try:
+        return bool(repo.handle.descendant_of(new, old))
+    except pygit2.GitError:  # history cut by a shallow clone: no proof of ancestry
+        return False
+
+
+def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
+    """Every best common ancestor of two commits (``git merge-base --all``); empty when unrelated."""
+    status, out, _ = _run_git_status(repo, "merge-base", "--all", a, b)
+    return out.split() if status == 0 else []
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """One note in a notes commit: where it sits in the notes tree, and its blob."""
+
+    path: str
+    blob: str
+
+
+def notes_of_commit(repo: Repo, commit: str | None) -> dict[str, NoteEntry]:
+    """Annotated object id -> note entry, for every note in the tree of a notes commit (fan-out included)."""
+    import pygit2
+
+    if commit is None:
+        return {}
+    found: dict[str, NoteEntry] = {}
+    stack: list[tuple[str, Any]] = [("", repo.handle[commit].peel(pygit2.Commit).tree)]
+    while stack:
+        prefix, tree = stack.pop()
+        for entry in tree:
+            path = prefix + str(entry.name)
+            if entry.type_str == "tree":
+                stack.append((path + "/", repo.handle[entry.id]))
+            elif entry.type_str == "blob":
+                key = path.replace("/", "")
+                # git names a note by its object id, split into fan-out folders; anything else is not a note.
+                if len(key) in (40, 64) and all(ch in "0123456789abcdef" for ch in key):
+                    found[key] = NoteEntry(path=path, blob=str(entry.id))
+    return found
+
+
+def read_blob(repo: Repo, sha: str) -> bytes:
+    """The raw bytes of a blob."""
+    return bytes(repo.handle[sha].read_raw())
+
+
+def write_blobs(repo: Repo, contents: Sequence[bytes]) -> list[str]:
+    """Store blobs in the object database (one ``git hash-object -w``); returns their ids, in order."""
+    if not contents:
+        return []
+    with tempfile.TemporaryDirectory(prefix="gittree-blobs-") as folder:
+        paths = []
+        for i, data in enumerate(contents):
+            path = Path(folder) / f"{i}.txt"
+            path.write_bytes(data)
+            paths.append(str(path))
+        out = _plumbing(
+            repo, "hash-object", "-w", "--no-filters", "--stdin-paths", input_text="\n".join(paths) + "\n"
+        )
+    return out.split()
+
+
+def write_notes_commit(
+    repo: Repo, *, start: str, parents: Sequence[str], updates: dict[str, str | None], message: str
+) -> str:
+    """A notes commit: the tree of ``start`` with ``updates`` (path -> blob id, or None to remove) applied.
+
+    Built with git's plumbing in a temporary index (``read-tree``, ``update-index``, ``write-tree``,
+    ``commit-tree``), so nothing in the user's index, working tree or merge state is touched and two
+    processes can do it at once. Like ``git notes``, the commit is never signed.
+    """
+    fd, index = tempfile.mkstemp(prefix="gittree-notes-index-")
+    os.close(fd)
+    os.unlink(index)  # git wants to create the index itself
+    env = {"GIT_INDEX_FILE": index}
+    try:
+        _plumbing(repo, "read-tree", f"{start}^{{tree}}", env=env)
+        lines = [
+            f"100644 {blob}\t{path}" if blob is not None else f"0 {ZERO_SHA}\t{path}"
+            for path, blob in sorted(updates.items())
+        ]
+        if lines:
+            _plumbing(repo, "update-index", "--index-info", input_text="\n".join(lines) + "\n", env=env)
+        tree = _plumbing(repo, "write-tree", env=env).strip()
+        args = ["commit-tree", "--no-gpg-sign", "-m", message]
+        for parent in parents:
+            args += ["-p", parent]
+        return _plumbing(repo, *args, tree).strip()
+    finally:
+        if os.path.exists(index):
+            os.unlink(index)
+
+
+def update_ref(repo: Repo, ref: str, new: str, old: str | None) -> bool:
+    """Move ``ref`` to ``new`` only if it still points at ``old`` (None: only if it does not exist).
+
+    Returns False when another process changed the ref first; git's own lock makes this a
+    compare-and-swap, so concurrent writers never overwrite each other.
+    """
+    try:
+        _plumbing(repo, "update-ref", "-m", "gittree sync", ref, new, old or ZERO_SHA)
+    except GitCommandError:
+        if ref_target(repo, ref) != old:
+            return False
+        raise
+    return True
+
+
+def delete_ref(repo: Repo, ref: str) -> None:
+    """Remove a ref (used for gittree's private copies of remote refs); absent refs are fine."""
+    if ref_target(repo, ref) is not None:
+        _plumbing(repo, "update-ref", "-d", ref)
+
+
+def _run_git_status(
+    repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run git and return (exit status, stdout, stderr) without raising on a non-zero status.
+
+    The sync path runs git directly rather than through GitPython: it reads git's own output, and a
+    sync (often one per job of a sweep) should not pay GitPython's import, a fifth of a second.
+    Messages are in English (``LC_ALL=C``) because gittree recognises some of them.
+    """
+    import subprocess
+
+    full_env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **(env or {})}
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=str(repo.worktree or repo.git_dir),
+            input=input_text.encode("utf-8") if input_text is not None else None,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+            capture_output=True,
+            env=full_env,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise GitCommandError("the git program was not found on PATH", hint="install git") from e
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+def _plumbing(
+    repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None
+) -> str:
+    """Run a git plumbing command for sync; a failure becomes :class:`GitCommandError` with git's words."""
+    status, out, err = _run_git_status(repo, *args, input_text=input_text, env=env)
+    if status != 0:
+        raise GitCommandError(
+            f"git {args[0]} failed: {_git_says(err or out)}",
+            hint="fix what git reports above and run the command again",
+        )
+    return out
+
+
+#: Only the refspecs asked for: no tags (sync does not share them; git would otherwise follow the tags
+#: of every fetched commit), no submodules (their remotes are not this one), no FETCH_HEAD (parallel
+#: syncs in one clone would fight over it).
+_FETCH_OPTIONS = ("--prune", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--quiet")
+
+_LOCKED = ("cannot lock ref", ".lock': File exists", "Unable to create", "unable to lock")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    #: exact source refs the remote does not have (their refspecs were dropped).
+    missing: tuple[str, ...] = ()
+    #: git's message when a local ref was locked by another process (try again), else None.
+    busy: str | None = None
+
+
+def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
+    """``git fetch --prune REMOTE REFSPECS``; an exact ref the remote lacks is dropped, not an error.
+
+    git refuses the whole fetch when a refspec without ``*`` names a ref the remote does not have
+    ("couldn't find remote ref"); such refs are dropped one by one and reported in ``missing``.
+    Raises :class:`RemoteError` when the remote cannot be reached or read.
+    """
+    specs = list(refspecs)
+    missing: list[str] = []
+    while specs:
+        status, _, err = _run_git_status(repo, "fetch", *_FETCH_OPTIONS, remote, *specs)
+        if status == 0:
+            return FetchResult(missing=tuple(missing))
+        absent = _missing_remote_ref(err)
+        if absent is not None and any(_refspec_source(spec) == absent for spec in specs):
+            missing.append(absent)
+            specs = [spec for spec in specs if _refspec_source(spec) != absent]
+            continue
+        if any(marker in err for marker in _LOCKED):
+            return FetchResult(missing=tuple(missing), busy=err.strip())
+        raise RemoteError(
+            f"cannot fetch from '{remote}': {_git_says(err)}",
+            hint="check the remote's address (git remote -v), the network and your access; "
+            "nothing local was changed",
+        )
+    return FetchResult(missing=tuple(missing))
+
+
+def _missing_remote_ref(err: str) -> str | None:
+    marker = "couldn't find remote ref "
+    for line in err.splitlines():
+        if marker in line:
+            return line.split(marker, 1)[1].strip()
+    return None
+
+
+def _refspec_source(spec: str) -> str:
+    return spec.lstrip("+").split(":", 1)[0]
+
+
+def _git_says(err: str) -> str:
+    """git's error output as one readable line: the fatal/error lines, else everything."""
+    lines = [line.strip() for line in err.splitlines() if line.strip()]
+    important = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return " ".join(important or lines) or "git gave no reason"
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref to set on a remote: to ``new``, only if it is still at ``expected`` (None: absent)."""
+
+    ref: str
+    new: str
+    expected: str | None
+
+
+@dataclass(frozen=True)
+class PushedRef:
+    ref: str
+    ok: bool
+    #: git's summary for the ref: "[new reference]", "[rejected] (fetch first)", ...
+    summary: str
+
+
+@dataclass(frozen=True)
+class PushResult:
+    refs: tuple[PushedRef, ...]
+    #: what the remote said ("remote: ..." lines: a hook's message), one string per line.
+    remote_messages: tuple[str, ...]
+
+
+def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
+    """``git push --porcelain`` of exact objects with a lease on each ref (a compare-and-swap on the remote).
+
+    Each update is ``SHA:REF`` with ``--force-with-lease=REF:EXPECTED``: the remote takes it only if
+    the ref is still where gittree last saw it, so a concurrent push is never overwritten. The user's
+    pre-push hook runs. Rejected refs are reported, not raised; :class:`RemoteError` when the remote
+    cannot be reached or the push failed as a whole.
+    """
+    args = ["push", "--porcelain", "--no-follow-tags", "--recurse-submodules=no"]
+    for update in updates:
+        args.append(f"--force-with-lease={update.ref}:{update.expected or ''}")
+    args.append(remote)
+    args += [f"{update.new}:{update.ref}" for update in updates]
+    status, out, err = _run_git_status(repo, *args)
+    refs = _parse_porcelain(out)
+    messages = tuple(
+        line[len("remote:") :].strip()
+        for line in err.splitlines()
+        if line.startswith("remote:") and line[7:].strip()
+    )
+    if status != 0 and not refs:
+        raise RemoteError(
+            f"cannot push to '{remote}': {_git_says(err)}",
+            hint="check the remote's address (git remote -v), the network, your access and any pre-push hook; "
+            "your local work is intact",
+        )
+    return PushResult(refs=refs, remote_messages=messages)
+
+
+def _parse_porcelain(out: str) -> tuple[PushedRef, ...]:
+    """The per-ref lines of ``git push --porcelain``: ``FLAG<TAB>FROM:TO<TAB>SUMMARY``."""
+    refs = []
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) != 3 or len(parts[0]) != 1 or ":" not in parts[1]:
+            continue
+        flag, spec, summary = parts
+        refs.append(PushedRef(ref=spec.rsplit(":", 1)[1], ok=flag != "!", summary=summary.strip()))
+    return tuple(refs)
+
+
+def branch_tips(repo: Repo, patterns: Sequence[str], refs: RefState | None = None) -> list[str]:
+    """Commits of the branches, local and remote-tracking, whose names match any of the globs.
+
+    A local branch matches by its name (``exp/a``); a remote-tracking one by its full short name
+    (``origin/exp/a``) or by its name on the remote (``exp/a``), so ``exp/*`` finds both copies.
+    """
+    import fnmatch
+
+    refs = refs or read_refs(repo)
+    remotes = list_remotes(repo)
+    peeled = {ref[:-3]: sha for ref, sha in refs.refs if ref.endswith("^{}")}
+    tips: list[str] = []
+    for name, sha in refs.refs:
+        if name.startswith("refs/heads/"):
+            names = [name[len("refs/heads/") :]]
+        elif name.startswith("refs/remotes/"):
+            short = name[len("refs/remotes/") :]
+            names = [short] + [short[len(r) + 1 :] for r in remotes if short.startswith(r + "/")]
+            if any(alias == "HEAD" for alias in names[1:]):
+                continue  # origin/HEAD only points at another remote-tracking branch
+        else:
+            continue
+        if any(fnmatch.fnmatchcase(alias, pattern) for alias in names for pattern in patterns):
+            tips.append(peeled.get(name, sha))
+    if not tips:
+        raise RevisionNotFoundError(
+            f"no branch matches {', '.join(repr(p) for p in patterns)}",
+            hint="list the branches with `git branch -a`; * matches any text, / included",
+        )
+    return list(dict.fromkeys(tips))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,18 +50,33 @@ def load_tree(
     limit: int | None = None,
     since: int | None = None,
     progress: Progress | None = None,
+    branches: Sequence[str] = (),
+    author: str | None = None,
 ) -> ResearchTree:
     """The research tree reachable from ``revs`` (default HEAD; every ref with ``all_refs``).
 
     ``limit``: only the ``limit`` newest experiments (by committer date), read newest first; the walk
     stops there. ``since``: only commits committed at or after this Unix time; the walk does not go
     below older ones. An experiment whose parent falls outside is drawn as a root.
+    ``branches`` adds the branches matching these globs (local and remote-tracking) as starting
+    points, instead of HEAD; ``author`` keeps only that author's experiments and their ancestors.
     """
     refs = gitio.read_refs(repo)
-    tips = gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+    tips = _tips(repo, revs, all_refs, branches, refs)
     tree = _build(repo, tips, refs, config, metric, limit, since, progress, whole=all_refs and not revs)
     _check(tree, metric, require_experiments)
-    return tree
+    return by_author(tree, author) if author is not None and tree.nodes else tree
+
+
+def _tips(
+    repo: gitio.Repo, revs: Sequence[str], all_refs: bool, branches: Sequence[str], refs: gitio.RefState
+) -> list[str]:
+    if not branches:
+        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+    tips = gitio.branch_tips(repo, branches, refs=refs)
+    if revs or all_refs:
+        tips += gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+    return list(dict.fromkeys(tips))
 
 
 def _build(
@@ -283,6 +298,8 @@ def view(
     limit: int | None = None,
     since: int | None = None,
     progress: Progress | None = None,
+    branches: Sequence[str] = (),
+    author: str | None = None,
 ) -> Iterator[bytes]:
     """The UTF-8 bytes of a view of the tree: ``render(tree)``, or the same bytes from the cache.
 
@@ -293,7 +310,7 @@ def view(
     from gittree import __version__
 
     refs = gitio.read_refs(repo)
-    tips = gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+    tips = _tips(repo, revs, all_refs, branches, refs)
     key = cache.view_key(
         __version__,
         name,
@@ -305,6 +322,7 @@ def view(
         metric,
         limit,
         since,
+        author,
     )
     cached = cache.open_view(repo.shared_dir, key)
     if cached is not None:
@@ -313,6 +331,8 @@ def view(
     def fresh() -> Iterator[bytes]:
         tree = _build(repo, tips, refs, None, metric, limit, since, progress, whole=all_refs and not revs)
         _check(tree, metric)
+        if author is not None:
+            tree = by_author(tree, author)
         for chunk in render(tree):
             yield chunk.encode("utf-8", "surrogateescape")
 
@@ -328,3 +348,41 @@ def _config_bytes(repo: gitio.Repo) -> bytes | None:
         return (repo.worktree / CONFIG_FILE).read_bytes()
     except OSError:
         return None
+
+
+def by_author(tree: ResearchTree, author: str) -> ResearchTree:
+    """The experiments whose author's name or email contains ``author`` (any case), with their ancestors.
+
+    Ancestors by other people stay as context, so every kept experiment still hangs from its real
+    parents; deltas, verdicts and the best experiment are those of the whole tree (docs/tree.md).
+    """
+    needle = author.casefold()
+    matching = [
+        node.sha
+        for node in tree.nodes
+        if needle in node.author_name.casefold() or needle in node.author_email.casefold()
+    ]
+    if not matching:
+        raise NoExperimentsError(
+            f"no experiment in this history is by an author matching '{author}'",
+            hint="the text is matched, ignoring case, within author names and emails",
+        )
+    keep: set[str] = set()
+    stack = matching
+    while stack:
+        sha = stack.pop()
+        if sha not in keep:
+            keep.add(sha)
+            stack.extend(tree.by_sha[sha].parents)
+    nodes = [
+        replace(node, children=[child for child in node.children if child in keep])
+        for node in tree.nodes
+        if node.sha in keep
+    ]
+    return ResearchTree(
+        nodes=nodes,
+        metric=tree.metric,
+        head=tree.head if tree.head in keep else None,
+        best=tree.best if tree.best in keep else None,
+        metric_names=tree.metric_names,
+    )

@@ -96,6 +96,8 @@ def show_tree(
     as_json: bool = False,
     limit: int | None = None,
     since: str | None = None,
+    branches: list[str] | None = None,
+    author: str | None = None,
 ) -> None:
     """``gittree show``: stream the research tree (text or JSON), from the cache when nothing changed."""
     from gittree import gitio, research
@@ -133,6 +135,8 @@ def show_tree(
         limit=limit,
         since=since_time,
         progress=progress,
+        branches=branches or (),
+        author=author,
     )
     try:
         write_chunks(chunks, before_first=progress.clear)

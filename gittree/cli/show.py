@@ -30,6 +30,18 @@ def show(
             "--since", help="Only commits since DATE (as git log --since); older ones are not read."
         ),
     ] = None,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            "--author", help="Only experiments whose author name or email contains TEXT (any case)."
+        ),
+    ] = None,
+    branch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--branch", help="Start from branches matching this glob, local and remote; repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Show the research tree: one row per experiment, coloured by its delta against its parent."""
     from gittree.cli.fastpath import show_tree
@@ -43,4 +55,6 @@ def show(
         as_json=as_json,
         limit=limit,
         since=since,
+        branches=branch or [],
+        author=author,
     )

@@ -17,6 +17,8 @@ from gittree.render.numbers import format_delta, format_plain, format_summary
 ANSI = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1"}
 SHA_WIDTH = 7
 MIN_SUBJECT_WIDTH = 12
+#: Author names are cut to this many cells; the column appears only when the rows have several authors.
+AUTHOR_MAX_WIDTH = 12
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ class _Columns:
         self.lane_width = lane_width
         self.markers = {node.sha: self._markers(node) for node in tree.nodes}
         self.marker_width = max((display_width(_strip_ansi(m)) for m in self.markers.values()), default=0)
+        self.authors = author_labels(tree)
+        self.author_width = max((display_width(a) for a in self.authors.values()), default=0)
 
     def _value(self, node: Node) -> str:
         return format_summary(node.metrics.get(self.metric)) if self.metric else ""
@@ -207,10 +211,15 @@ class _Columns:
         markers = self.markers[node.sha]
         fixed = SHA_WIDTH + 1 + 2 + self.value_width + 2 + self.delta_width + 2 + len("negligible¹")
         fixed += 2 + self.marker_width if self.marker_width else 0
+        fixed += 2 + self.author_width if self.author_width else 0
         budget = max(MIN_SUBJECT_WIDTH, style.width - self.lane_width - fixed - 1)
         subject = pad(truncate(terminal_safe(node.subject), budget), budget)
+        author = pad(self.authors[node.sha], self.author_width) + "  " if self.author_width else ""
         parts = [
-            style.paint(node.short, "dim") + " " + (style.paint(subject, "bold") if node.best else subject),
+            style.paint(node.short, "dim")
+            + " "
+            + author
+            + (style.paint(subject, "bold") if node.best else subject),
             value,
             style.paint(delta, colour) if delta.strip() else delta,
             style.paint(verdict, colour),
@@ -235,6 +244,21 @@ class _Columns:
         if node.problems:
             marks.append(self.style.paint(f"⚠ {len(node.problems)} malformed trailer(s)", "yellow"))
         return " ".join(marks)
+
+
+def author_labels(tree: ResearchTree) -> dict[str, str]:
+    """Each node's author as shown (terminal-safe, at most AUTHOR_MAX_WIDTH cells), by sha.
+
+    Empty when every row has the same author: a one-person log needs no author column, and its
+    rows keep the room for subjects.
+    """
+    people = {(node.author_name, node.author_email.lower()) for node in tree.nodes}
+    if len(people) < 2:
+        return {}
+    return {
+        node.sha: truncate(terminal_safe(node.author_name or node.author_email), AUTHOR_MAX_WIDTH)
+        for node in tree.nodes
+    }
 
 
 def _strip_ansi(text: str) -> str:
