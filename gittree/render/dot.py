@@ -481,6 +481,8 @@ def _fold(tree: ResearchTree, fold: Fold) -> pydot.Node:
         "fontsize": "9",
         "penwidth": "2" if on_path else "1",
     }
+    if on_path:
+        attrs["group"] = "best"
     return pydot.Node(_id(fold.id), **attrs)
 
 

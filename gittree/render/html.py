@@ -62,7 +62,7 @@ def render_html(tree: ResearchTree, config: Config | None = None, options: ViewO
     view = select_view(tree, options)
     svg = clean_svg(layout(build_graph(tree, options).to_string(), "svg").decode("utf-8"))
     data = page_data(tree, view, config)
-    return page(title=_title(tree, view), svg=svg, data=data)
+    return page(title=_title(view), svg=svg, data=data)
 
 
 # -- the data the script reads ----------------------------------------------------------------------
@@ -166,9 +166,11 @@ def _node_data(tree: ResearchTree, node: Node) -> dict[str, Any]:
     }
 
 
-def _title(tree: ResearchTree, view: View) -> str:
+def _title(view: View) -> str:
+    """The heading; the metric is in the legend, which follows the metric switcher."""
     count = view.experiment_count
-    return f"research tree · {count} experiment{'s' if count != 1 else ''} · {metric_text(tree.metric)}"
+    title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
+    return title + (f" ({view.hidden} more not drawn)" if view.hidden else "")
 
 
 # -- escaping for the page's contexts ---------------------------------------------------------------

@@ -143,7 +143,6 @@
       legend.appendChild(swatch);
     });
     legend.appendChild(el("span", null, "★ best · blue: path to the best · +N: ordinary commits · ¹ single run"));
-    if (data.hidden) { legend.appendChild(el("span", null, data.hidden + " experiments not drawn")); }
   }
 
   // -- cards ---------------------------------------------------------------------------------------
