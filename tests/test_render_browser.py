@@ -266,6 +266,22 @@ def test_pan_and_zoom(demo: Page) -> None:
 
 
 @pytest.mark.browser
+def test_a_tree_without_metrics_has_a_working_page(browser: Any, repo: GitRepo) -> None:
+    sha = repo.experiment("scaffold", notes=["no numbers yet"])
+    file = repo.path / "plain.html"
+    file.write_text(render_html(load_tree(gitio.open_repo(repo.path))), encoding="utf-8")
+    page = Page(browser, file)
+    try:
+        assert page.js("document.getElementById('metric').disabled") is True
+        assert page.page.inner_text("#legend") == "no metric recorded"
+        page.page.hover(f"#node-{sha}")
+        assert "no numbers yet" in page.page.inner_text("#card")
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
 def test_hostile_commit_text_renders_as_text_and_runs_nothing(
     browser: Any, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:

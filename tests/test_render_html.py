@@ -202,3 +202,12 @@ def test_the_page_script_never_turns_strings_into_markup_or_code() -> None:
     ):
         assert forbidden not in script
     assert 'setAttribute("style"' not in script  # the CSP allows no inline style attributes
+
+
+def test_a_tree_without_metrics_still_makes_a_page(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    first = repo.experiment("scaffold", notes=["no numbers yet"])
+    second = repo.experiment("abandoned idea", status="abandoned", notes=["too slow"])
+    data = data_of(page_of(gittree))
+    assert data["metric"] is None and data["metrics"] == {}
+    assert data["order"] == [first, second]
+    assert '<select id="metric" aria-label="colour by metric"></select>' in page_of(gittree)
