@@ -211,3 +211,9 @@ def test_a_tree_without_metrics_still_makes_a_page(repo: GitRepo, gittree) -> No
     assert data["metric"] is None and data["metrics"] == {}
     assert data["order"] == [first, second]
     assert '<select id="metric" aria-label="colour by metric"></select>' in page_of(gittree)
+
+
+def test_text_that_merely_mentions_markup_is_fine(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: the final SVG guard looks at markup only, so such subjects do not block the page."""
+    repo.experiment("call javascript: onload = x from <script>", metrics=[("acc", 0.5)])
+    assert "javascript: onload = x" in data_of(page_of(gittree))["nodes"][repo.head()]["subject"]

@@ -152,7 +152,8 @@ class View:
     nodes: list[Node]
     folds: list[Fold] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
-    #: experiments some of whose experiment parents are not drawn (--since), by sha.
+    #: experiments some of whose experiment parents are not drawn (--since; a crossover's other
+    #: parent with --only-best-path), by sha.
     hidden_parents: set[str] = field(default_factory=set)
     #: experiments whose descendants are cut off by --depth: how many experiments lie below, by sha.
     hidden_below: dict[str, int] = field(default_factory=dict)

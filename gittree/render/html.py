@@ -191,7 +191,7 @@ def script_json(data: Any) -> str:
 
 
 _DANGEROUS_SVG = re.compile(
-    r"<\s*(script|foreignObject|iframe|object|embed)\b|<[^>]*\son[a-z]+\s*=|javascript:", re.I
+    r"<\s*(script|foreignObject|iframe|object|embed)\b|<[^>]*(\son[a-z]+\s*=|javascript:)", re.I
 )
 
 
@@ -199,7 +199,7 @@ def clean_svg(svg: str) -> str:
     """Graphviz's SVG made ready to sit inside HTML: no XML prolog, comments or titles (the page has cards).
 
     Graphviz escapes text itself; the final check is a guard: if anything executable ever appeared in
-    its output, no page is written.
+    its output's markup (text, where ``<`` is escaped, may say anything), no page is written.
     """
     start = svg.find("<svg")
     if start < 0:
