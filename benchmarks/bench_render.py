@@ -241,6 +241,8 @@ def main() -> None:
             f"generated ({args.experiments})": measure("generated", big, env, max(3, args.repeat // 2)),
         }
         report(results)
+        if hasattr(os, "getloadavg"):
+            print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end of the run")
 
 
 if __name__ == "__main__":
