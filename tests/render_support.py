@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from tests.conftest import GitRepo
 
 #: Commit text that tries to break out of every context a picture puts it in (DOT, SVG, HTML, JSON, a terminal).
@@ -64,3 +67,14 @@ def hostile_history(repo: GitRepo) -> list[str]:
         ]
         shas.append(repo.commit(body + "\n".join(trailers) + "\n", change=f"hostile {i}"))
     return shas
+
+
+def bin_without_graphviz(folder: Path) -> Path:
+    """A folder holding only a link to git: as PATH, a machine with git and no Graphviz."""
+    bin_dir = folder / "bin-without-graphviz"
+    bin_dir.mkdir(exist_ok=True)
+    git = shutil.which("git")
+    assert git is not None
+    if not (bin_dir / "git").exists():
+        (bin_dir / "git").symlink_to(git)
+    return bin_dir

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -14,7 +13,7 @@ import pytest
 from gittree.errors import BadValueError
 from gittree.render.picture import parse_since
 from tests.conftest import GitRepo
-from tests.render_support import small_history
+from tests.render_support import bin_without_graphviz, small_history
 
 ROOT = Path(__file__).parents[1]
 NOW = 1772442000  # 2026-03-02 09:00 UTC
@@ -128,13 +127,7 @@ def test_since_error_on_the_command_line(repo: GitRepo, gittree) -> None:  # typ
 
 
 def _path_without_graphviz(tmp_path: Path, *extra: Path) -> str:
-    bin_dir = tmp_path / "bin-without-graphviz"
-    bin_dir.mkdir(exist_ok=True)
-    git = shutil.which("git")
-    assert git is not None
-    if not (bin_dir / "git").exists():
-        (bin_dir / "git").symlink_to(git)
-    return os.pathsep.join(str(p) for p in (*extra, bin_dir))
+    return os.pathsep.join(str(p) for p in (*extra, bin_without_graphviz(tmp_path)))
 
 
 def _svg_and_html_on_the_demo(gittree_exe: Path, tmp_path: Path, env: dict[str, str]) -> None:

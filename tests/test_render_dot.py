@@ -20,6 +20,7 @@ from tests.render_support import (
     HOSTILE_AUTHOR,
     HOSTILE_NOTES,
     HOSTILE_SUBJECTS,
+    bin_without_graphviz,
     hostile_history,
     negligible_chain,
     small_history,
@@ -161,9 +162,9 @@ def test_tooltips_carry_notes_params_author_and_date(repo: GitRepo, gittree) -> 
     assert "acc: 0.6200" in tooltip and "loss: 0.9000" in tooltip
 
 
-def test_dot_needs_no_graphviz(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_dot_needs_no_graphviz(repo: GitRepo, gittree, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     small_history(repo)
-    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("PATH", str(bin_without_graphviz(tmp_path)))
     import gittree.render.graphviz as graphviz
 
     monkeypatch.setattr(graphviz, "layout", lambda *a: pytest.fail("--format dot must not lay out"))

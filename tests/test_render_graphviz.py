@@ -14,7 +14,7 @@ import pytest
 import gittree.render.graphviz as graphviz
 from gittree.errors import RenderError
 from tests.conftest import GitRepo
-from tests.render_support import small_history
+from tests.render_support import bin_without_graphviz, small_history
 
 HAS_DOT = shutil.which("dot") is not None
 
@@ -22,11 +22,7 @@ HAS_DOT = shutil.which("dot") is not None
 @pytest.fixture
 def no_system_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A PATH with git on it and no Graphviz."""
-    bin_dir = tmp_path / "bin-without-graphviz"
-    bin_dir.mkdir()
-    git = shutil.which("git")
-    assert git is not None
-    (bin_dir / "git").symlink_to(git)
+    bin_dir = bin_without_graphviz(tmp_path)
     monkeypatch.setenv("PATH", str(bin_dir))
     assert graphviz.system_dot() is None
     return bin_dir
