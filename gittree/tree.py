@@ -395,3 +395,48 @@ def is_surprise(node: Node, typical: float | None, spec: MetricSpec | None) -> b
     if typical is None or typical == 0 or spec.surprise_factor == 0:
         return False
     return size > spec.surprise_factor * typical
+
+
+# -- every metric at once (the HTML page's metric switcher) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One metric's verdicts over a tree, computed without touching the tree's own nodes."""
+
+    spec: MetricSpec
+    verdicts: dict[str, Verdict]
+    deltas: dict[str, float | None]
+    references: dict[str, str | None]
+    single_run: dict[str, bool]
+    best: str | None
+    best_path: frozenset[str]
+
+
+def evaluate_each(tree: ResearchTree, specs: Iterable[MetricSpec]) -> dict[str, Evaluation]:
+    """Verdicts for each metric in ``specs``, keyed by metric name; ``tree`` keeps its own metric.
+
+    Each metric is evaluated by :func:`evaluate` itself on shallow copies of the nodes (it only
+    reassigns evaluation fields), so these verdicts follow exactly the rules ``show`` applies.
+    """
+    import dataclasses
+
+    result: dict[str, Evaluation] = {}
+    for spec in specs:
+        copy = ResearchTree(
+            nodes=[dataclasses.replace(node) for node in tree.nodes],
+            metric=None,
+            head=tree.head,
+            metric_names=tree.metric_names,
+        )
+        evaluate(copy, spec)
+        result[spec.name] = Evaluation(
+            spec=spec,
+            verdicts={node.sha: node.verdict for node in copy.nodes},
+            deltas={node.sha: node.delta for node in copy.nodes},
+            references={node.sha: node.reference for node in copy.nodes},
+            single_run={node.sha: node.single_run for node in copy.nodes},
+            best=copy.best,
+            best_path=frozenset(node.sha for node in copy.nodes if node.on_best_path),
+        )
+    return result
