@@ -412,9 +412,15 @@ def _git_init(target: Path) -> None:
 def _write_step(repo: gitio.Repo, target: Path, step: Step, shas: dict[str, str], when: int) -> str:
     if step.parent is not None:
         gitio.run_git(repo, "checkout", "-q", "-B", step.branch, shas[step.parent])
+    # The identity goes in the environment too: a user's GIT_AUTHOR_* variables would override the
+    # demo repository's own config, and the demo must be the same on every machine.
     env = {
         "GIT_AUTHOR_DATE": f"@{when} +0000",
         "GIT_COMMITTER_DATE": f"@{when} +0000",
+        "GIT_AUTHOR_NAME": DEMO_NAME,
+        "GIT_AUTHOR_EMAIL": DEMO_EMAIL,
+        "GIT_COMMITTER_NAME": DEMO_NAME,
+        "GIT_COMMITTER_EMAIL": DEMO_EMAIL,
     }
     if step.merge:
         gitio.run_git(repo, "merge", "-q", "--no-ff", "--no-commit", shas[step.merge], env=env)

@@ -60,3 +60,12 @@ def test_demo_without_a_folder_uses_a_new_temporary_one(gittree, tmp_path: Path,
     result = gittree("demo", "--color", "never")
     assert result.code == 0
     assert f"{tmp_path}/gittree-demo-" in result.out.splitlines()[0]
+
+
+def test_demo_identity_ignores_the_users_git_variables(tmp_path: Path, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Someone Else")
+    assert gittree("demo", str(tmp_path / "d")).code == 0
+    authors = subprocess.run(
+        ["git", "log", "--all", "--format=%an <%ae>|%cn"], cwd=tmp_path / "d", capture_output=True, text=True
+    ).stdout.split("\n")
+    assert set(filter(None, authors)) == {"Ada Researcher <ada@example.org>|Ada Researcher"}
