@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gittree.errors import (
-    BadValueError,
     GitCommandError,
     NoCommitsError,
     NotARepositoryError,
@@ -503,18 +502,6 @@ def append_note(repo: Repo, sha: str, lines: Sequence[str], ref: str = NOTES_REF
 def set_config(repo: Repo, key: str, value: str) -> None:
     """Set a repository-local git configuration value."""
     run_git(repo, "config", "--local", key, value)
-
-
-def since_timestamp(repo: Repo, date: str) -> int:
-    """The Unix time ``git log --since=DATE`` would use (git's own date parser: "2 weeks ago", ISO...)."""
-    code, out, err = git_output(["rev-parse", f"--since={date}"], cwd=repo.git_dir)
-    text = out.decode("ascii", "replace").strip()
-    if code != 0 or not text.startswith("--max-age="):
-        raise BadValueError(
-            f"git cannot read the date {date!r}: {err.decode('utf-8', 'replace').strip()}",
-            hint="write a date such as 2026-03-01, '2 weeks ago' or yesterday",
-        )
-    return int(text.removeprefix("--max-age="))
 
 
 # -- questions: code diffs, folded commits (gittree/questions.py) --------------------------------

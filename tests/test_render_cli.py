@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gittree.dates import parse_since
 from gittree.errors import BadValueError
-from gittree.render.picture import parse_since
 from tests.conftest import GitRepo
 from tests.render_support import bin_without_graphviz, small_history
 
@@ -104,6 +104,7 @@ def test_since_reads_iso_dates_and_times() -> None:
 
 def test_since_reads_relative_dates() -> None:
     assert parse_since("3 days ago", now=NOW) == NOW - 3 * 86400
+    assert parse_since("@1767225600", now=NOW) == 1767225600
     assert parse_since("2.weeks.ago", now=NOW) == NOW - 14 * 86400
     assert parse_since("1 hour ago", now=NOW) == NOW - 3600
     today = datetime.fromtimestamp(NOW).astimezone().replace(hour=0, minute=0, second=0, microsecond=0)

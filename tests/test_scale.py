@@ -374,3 +374,11 @@ def test_cache_written_by_other_code_is_ignored(repo: GitRepo, gittree, monkeypa
     store = cache.CommitStore(repo.path / ".git")
     assert store.entries == {}
     assert gittree("show", "--color", "never").out == first
+
+
+def test_show_since_refuses_a_date_it_cannot_read(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """git's parser reads a typo as "now" and would show nothing; show and render share one strict parser."""
+    repo.experiment("a", metrics=[("acc", 0.5)])
+    result = gittree("show", "--since", "last tuesdya")
+    assert result.code == 6 and "cannot read the date" in result.err
+    assert gittree("render", "--format", "dot", "--since", "last tuesdya").code == 6

@@ -10,6 +10,7 @@ the same for the forms recognised here.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,9 @@ def show_tree(
     from gittree import gitio, research
 
     repo = gitio.open_repo(repo_path)
-    since_time = gitio.since_timestamp(repo, since) if since is not None else None
+    from gittree.dates import parse_since
+
+    since_time = parse_since(since, now=int(time.time())) if since is not None else None
     progress = Progress()
     if as_json:
         name = "show-json"

@@ -61,8 +61,9 @@ def render(
 
     from gittree import gitio
     from gittree.config import load_config
+    from gittree.dates import parse_since
     from gittree.render.dot import ViewOptions
-    from gittree.render.picture import draw, parse_since
+    from gittree.render.picture import draw
     from gittree.research import load_tree
 
     chosen = _format(fmt, output)

@@ -1,0 +1,51 @@
+"""Reading the dates people type for ``--since``: one strict parser for every command."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from gittree.errors import BadValueError
+
+_UNITS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 7 * 86400,
+    "month": 30 * 86400,
+    "year": 365 * 86400,
+}
+_RELATIVE = re.compile(r"(\d+)[ .]+(second|minute|hour|day|week|month|year)s?[ .]+ago", re.I)
+
+
+def parse_since(text: str, *, now: int) -> int:
+    """Seconds since the epoch for ``--since``: ISO date/time, ``N units ago``, ``today``, ``yesterday``, ``@EPOCH``.
+
+    Dates without a time zone are the local time, as in git. Anything else is refused (git's own date
+    parser reads any text, even a typo, as "now", which would silently draw nothing).
+    """
+    cleaned = text.strip()
+    lowered = cleaned.lower()
+    local_now = datetime.fromtimestamp(now).astimezone()
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if re.fullmatch(r"@\d+", cleaned):  # seconds since the epoch, as git writes them
+        return int(cleaned[1:])
+    if lowered == "today":
+        return int(midnight.timestamp())
+    if lowered == "yesterday":
+        return int((midnight - timedelta(days=1)).timestamp())
+    relative = _RELATIVE.fullmatch(lowered)
+    if relative:
+        return now - int(relative.group(1)) * _UNITS[relative.group(2)]
+    try:
+        when = datetime.fromisoformat(cleaned.replace("Z", "+00:00") if cleaned.endswith("Z") else cleaned)
+    except ValueError:
+        raise BadValueError(
+            f"cannot read the date '{text}'",
+            hint="write 2026-03-01, 2026-03-01T14:00, 2026-03-01T14:00+02:00, '3 days ago', 2.weeks.ago, "
+            "today or yesterday",
+        ) from None
+    if when.tzinfo is None:
+        when = when.astimezone()  # a naive time is local time
+    return int(when.timestamp())
