@@ -34,11 +34,22 @@ class MetricConfig:
 
 
 @dataclass(frozen=True)
+class RunConfig:
+    """Defaults for ``gittree run`` (docs/runs.md): what to capture, which metrics file to read."""
+
+    capture: tuple[str, ...] = ()
+    metrics_file: str | None = None
+    #: commit a run that exits non-zero (with Gittree-Status: failed); False keeps it in the journal only.
+    commit_failed: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     primary: str | None = None
     metrics: Mapping[str, MetricConfig] = field(default_factory=dict)
     relative_threshold: float = 0.001
     noise_sigmas: float = 2.0
+    run: RunConfig = field(default_factory=RunConfig)
 
     def spec(self, metric: str) -> MetricSpec:
         configured = self.metrics.get(metric, MetricConfig())
@@ -76,7 +87,7 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         return Config()
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
-    known = {"primary", "metrics", "relative_threshold", "noise_sigmas"}
+    known = {"primary", "metrics", "relative_threshold", "noise_sigmas", "run"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise ConfigError(
@@ -90,7 +101,35 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         metrics=_parse_metrics(data.get("metrics") or {}, source),
         relative_threshold=_non_negative(data.get("relative_threshold", 0.001), "relative_threshold", source),
         noise_sigmas=_non_negative(data.get("noise_sigmas", 2.0), "noise_sigmas", source),
+        run=_parse_run(data.get("run") or {}, source),
     )
+
+
+def _parse_run(raw: Any, source: str) -> RunConfig:
+    from gittree.errors import BadValueError
+    from gittree.trailers import validate_name
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: 'run' must be a mapping with capture, metrics_file, commit_failed")
+    extra = sorted(set(map(str, raw)) - {"capture", "metrics_file", "commit_failed"})
+    if extra:
+        raise ConfigError(f"{source}: run: unknown key(s) {', '.join(extra)}")
+    capture = raw.get("capture") or []
+    if isinstance(capture, str):
+        capture = [capture]
+    if not isinstance(capture, list) or not all(isinstance(name, str) for name in capture):
+        raise ConfigError(f"{source}: run.capture must be a list of metric names, got {capture!r}")
+    try:
+        names = tuple(validate_name(name, kind="capture") for name in capture)
+    except BadValueError as e:
+        raise ConfigError(f"{source}: run.capture: {e.message}") from e
+    metrics_file = raw.get("metrics_file")
+    if metrics_file is not None and (not isinstance(metrics_file, str) or not metrics_file):
+        raise ConfigError(f"{source}: run.metrics_file must be a path, got {metrics_file!r}")
+    commit_failed = raw.get("commit_failed", True)
+    if not isinstance(commit_failed, bool):
+        raise ConfigError(f"{source}: run.commit_failed must be true or false, got {commit_failed!r}")
+    return RunConfig(capture=names, metrics_file=metrics_file, commit_failed=commit_failed)
 
 
 def _parse_metrics(raw: Any, source: str) -> dict[str, MetricConfig]:
@@ -149,5 +188,14 @@ def dump_config(config: Config) -> str:
         }
     data["relative_threshold"] = config.relative_threshold
     data["noise_sigmas"] = config.noise_sigmas
+    if config.run != RunConfig():
+        run: dict[str, Any] = {}
+        if config.run.capture:
+            run["capture"] = list(config.run.capture)
+        if config.run.metrics_file:
+            run["metrics_file"] = config.run.metrics_file
+        if not config.run.commit_failed:
+            run["commit_failed"] = False
+        data["run"] = run
     header = "# gittree configuration: see docs/config.md\n"
     return header + yaml.safe_dump(data, sort_keys=False)

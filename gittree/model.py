@@ -148,6 +148,11 @@ class Node:
     def dead_end(self) -> bool:
         return self.status in ("abandoned", "failed")
 
+    @property
+    def dirty(self) -> bool:
+        """A result was recorded against a working tree that differed from this commit (run fact dirty=true)."""
+        return self.run.get("dirty") == "true"
+
     def value(self, metric: str) -> MetricSummary | None:
         return self.metrics.get(metric)
 

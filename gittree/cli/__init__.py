@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from gittree.cli import demo, record, show  # noqa: F401  (registers the commands)
+from gittree.cli import demo, hooks, record, runs, show  # noqa: F401  (registers the commands)
 from gittree.cli.common import app
 from gittree.errors import GittreeError
 

@@ -53,6 +53,7 @@ def node_data(node: Node) -> dict[str, Any]:
         "folded_below": node.folded_below,
         "cut": node.cut,
         "problems": list(node.problems),
+        "dirty": node.dirty,
     }
 
 

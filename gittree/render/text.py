@@ -228,6 +228,8 @@ class _Columns:
             marks.append(self.style.paint("⋯ history cut (shallow clone)", "dim"))
         if node.problems:
             marks.append(self.style.paint(f"⚠ {len(node.problems)} malformed trailer(s)", "yellow"))
+        if node.dirty:
+            marks.append(self.style.paint("± dirty code", "yellow"))
         return " ".join(marks)
 
 

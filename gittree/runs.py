@@ -1,0 +1,857 @@
+"""``gittree run``: run a command, journal it before anything can fail, then commit it as an experiment.
+
+The flow (docs/runs.md):
+
+1. the journal entry is written (``meta.json``, status ``running``) and the working tree is saved as a
+   tree object: the exact code the run starts with;
+2. the command runs with its output streamed live and appended to ``output.log``; gittree forwards
+   the signals it receives and never commits a run it was told to stop;
+3. the metrics are collected from the three sources (``log_metric`` lines, the metrics file, the
+   captured output) into ``metrics.json``; the entry becomes ``pending`` (or ``not-committed``);
+4. the post-run step: the ``post-run`` hook if one is installed, else the same default step in
+   process: :func:`commit_run`, which commits the saved tree with the metrics as trailers.
+
+Every later state (committed with its sha, commit-failed with git's reason) is written to the journal,
+and :func:`recover` commits what is left once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from gittree import gitio, journal
+from gittree.capture import CaptureParser, LineSplitter
+from gittree.config import Config, load_config
+from gittree.errors import BadValueError, GittreeError, HookError, RunError, TrailersLostError
+from gittree.journal import RunMeta
+from gittree.trailers import (
+    fold_note,
+    format_number,
+    format_trailer_lines,
+    parse_assignment,
+    parse_number,
+    validate_name,
+)
+
+#: Seconds gittree keeps reading the command's pipes after it exited (a background child may hold them).
+PIPE_GRACE = 2.0
+#: Environment variable: seconds to wait for a lock held by another git process before giving up.
+LOCK_TIMEOUT_ENV = "GITTREE_LOCK_TIMEOUT"
+SUBJECT_WIDTH = 72
+#: Output sink: the CLI passes writers for its stdout and stderr (core code never prints).
+Sink = Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A validated ``gittree run`` command line."""
+
+    command: tuple[str, ...]
+    cwd: Path
+    name: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    metrics_file: str | None = None
+    capture: tuple[str, ...] = ()
+    branch: str | None = None
+    commit: bool = True
+    add_untracked: bool = False
+
+
+@dataclass
+class RunReport:
+    """What became of a run: its journal entry, the post-run step, and the exit code for ``gittree run``."""
+
+    meta: RunMeta
+    run_dir: Path
+    hook: Path | None = None
+    hook_exit: int | None = None
+    #: why the default post-run step could not commit the run.
+    error: GittreeError | None = None
+    exit_code: int = 0
+
+
+def make_request(
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    config: Config,
+    name: str | None = None,
+    params: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    metrics_file: str | None = None,
+    capture: Sequence[str] = (),
+    branch: str | None = None,
+    commit: bool = True,
+    add_untracked: bool = False,
+) -> RunRequest:
+    """Validate a ``gittree run`` command line (config defaults applied) before anything runs."""
+    if not command:
+        raise BadValueError("no command to run", hint="put it after --, e.g. gittree run -- python train.py")
+    if name is not None and (not name.strip() or "\0" in name):
+        raise BadValueError("--name needs some text saying what this run tries")
+    return RunRequest(
+        command=tuple(command),
+        cwd=cwd,
+        name=name,
+        params=tuple(parse_assignment(text, kind="param") for text in params),
+        notes=tuple(fold_note(text) for text in notes),
+        metrics_file=metrics_file or config.run.metrics_file,
+        capture=tuple(validate_name(text, kind="capture") for text in (capture or config.run.capture)),
+        branch=branch,
+        commit=commit,
+        add_untracked=add_untracked,
+    )
+
+
+def run_command(repo: gitio.Repo, request: RunRequest, *, out: Sink, err: Sink) -> RunReport:
+    """The whole of ``gittree run``: journal, run, collect, post-run step."""
+    if repo.worktree is None:
+        raise RunError("gittree run needs a working tree: this is a bare repository")
+    config = load_config(repo.worktree)
+    if request.branch is not None:
+        _check_branch_name(repo, request.branch)
+    meta, run_dir = start_run(repo, request, commit_failed=config.run.commit_failed)
+    try:
+        execute(meta, run_dir, out=out, err=err)
+    except KeyboardInterrupt:  # before the command started, or while gittree wrapped up
+        _mark_interrupted(meta, run_dir)
+        raise
+    return post_run(repo, meta, run_dir)
+
+
+def _check_branch_name(repo: gitio.Repo, branch: str) -> None:
+    code, _, _ = gitio.run_git_status(repo, "check-ref-format", "--branch", branch)
+    if code != 0 or branch.startswith("-"):
+        raise BadValueError(f"'{branch}' is not a valid branch name", hint="use a name such as exp/lr-3e-4")
+
+
+# -- 1. start -------------------------------------------------------------------------------------
+
+
+def start_run(repo: gitio.Repo, request: RunRequest, *, commit_failed: bool = True) -> tuple[RunMeta, Path]:
+    """Write the journal entry (before anything can fail), then save the code the run starts with."""
+    assert repo.worktree is not None
+    run_id, run_dir = journal.create_run_dir(journal.runs_root(gitio.common_dir(repo)))
+    head = gitio.head_sha(repo)
+    if request.branch is not None:
+        target = f"refs/heads/{request.branch}"
+        base = gitio.ref_sha(repo, target)
+    else:
+        target = gitio.symbolic_head(repo) or "HEAD"
+        base = head
+    meta = RunMeta(
+        id=run_id,
+        command=list(request.command),
+        cwd=str(request.cwd.resolve()),
+        worktree=str(repo.worktree),
+        start=time.time(),
+        target=target,
+        host=journal.this_host(),
+        pid=os.getpid(),
+        head=head,
+        base=base,
+        name=request.name,
+        params=[list(pair) for pair in request.params],
+        notes=list(request.notes),
+        capture=list(request.capture),
+        metrics_file=request.metrics_file,
+        add_untracked=request.add_untracked,
+        commit=request.commit,
+        commit_failed=commit_failed,
+    )
+    journal.save_meta(run_dir, meta)
+    from gittree import treecommit
+
+    try:
+        meta.tree = treecommit.snapshot(repo, run_dir, add_untracked=request.add_untracked)
+    except GittreeError as e:
+        # The run goes ahead: its results matter more. The code is saved at commit time instead,
+        # and the commit says so with dirty=true.
+        meta.snapshot_error = e.message
+    journal.save_meta(run_dir, meta)
+    return meta, run_dir
+
+
+def _mark_interrupted(meta: RunMeta, run_dir: Path) -> None:
+    meta.end = meta.end or time.time()
+    meta.duration = meta.duration if meta.duration is not None else meta.end - meta.start
+    meta.outcome = "failed"
+    meta.interrupted = meta.interrupted or "SIGINT"
+    meta.status = journal.NOT_COMMITTED
+    meta.reason = meta.reason or "interrupted (Ctrl-C) before the command finished: not committed"
+    with contextlib.suppress(GittreeError):
+        journal.save_meta(run_dir, meta)
+
+
+# -- 2. execute -----------------------------------------------------------------------------------
+
+
+def child_environment(meta: RunMeta, run_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["GITTREE_METRICS_FILE"] = str(run_dir / journal.LOGGED_METRICS)
+    env["GITTREE_RUN_ID"] = meta.id
+    env["GITTREE_RUN_DIR"] = str(run_dir)
+    # Python buffers stdout in blocks when it is a pipe; ask for lines, so the output stays live.
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
+    """Run the command, stream and log its output, and journal how it ended; raises only if it cannot start."""
+    parser = CaptureParser(meta.capture)
+    log = _Log(run_dir / journal.OUTPUT_LOG)
+    started = time.monotonic()
+    with _SignalForwarder() as forwarder:
+        try:
+            child = subprocess.Popen(
+                meta.command,
+                cwd=meta.cwd,
+                env=child_environment(meta, run_dir),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as e:
+            log.close()
+            meta.end = time.time()
+            meta.duration = 0.0
+            meta.outcome = "failed"
+            meta.status = journal.NOT_COMMITTED
+            meta.reason = f"the command could not be started: {e.strerror or e}"
+            journal.save_meta(run_dir, meta)
+            raise RunError(
+                f"cannot run {shlex.join(meta.command)}: {e.strerror or e}",
+                hint="check the command's spelling and that it is on PATH (or give its path)",
+            ) from e
+        forwarder.child = child
+        if forwarder.received:  # told to stop while the command was being started
+            with contextlib.suppress(OSError):
+                child.send_signal(getattr(signal, forwarder.received))
+        meta.child_pid = child.pid
+        journal.save_meta(run_dir, meta)
+        _pump(child, out, err, log, parser)
+        returncode = child.wait()
+    meta.end = time.time()
+    meta.duration = round(time.monotonic() - started, 3)
+    if log.error:
+        meta.warnings.append(f"output.log is incomplete: {log.error}")
+    log.close()
+    if returncode < 0:
+        meta.signal = _signal_name(-returncode)
+    else:
+        meta.exit_code = returncode
+    meta.interrupted = forwarder.received
+    meta.outcome = "ok" if returncode == 0 and not forwarder.received else "failed"
+    collect_metrics(meta, run_dir, parser.pairs())
+    if meta.interrupted:
+        meta.status = journal.NOT_COMMITTED
+        meta.reason = (
+            f"interrupted by {meta.interrupted}: not committed (gittree recover {meta.id} commits it)"
+        )
+    elif not meta.commit:
+        meta.status = journal.NOT_COMMITTED
+        meta.reason = f"--no-commit (gittree recover {meta.id} commits it)"
+    elif meta.outcome == "failed" and not meta.commit_failed:
+        meta.status = journal.NOT_COMMITTED
+        meta.reason = (
+            f"the command failed and run.commit_failed is false (gittree recover {meta.id} commits it)"
+        )
+    else:
+        meta.status = journal.PENDING
+    journal.save_meta(run_dir, meta)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class _Log:
+    """``output.log``, written unbuffered so that whatever was printed survives gittree being killed."""
+
+    def __init__(self, path: Path) -> None:
+        self.error: str | None = None
+        try:
+            self.fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as e:
+            self.fd, self.error = None, e.strerror or str(e)
+
+    def write(self, data: bytes) -> None:
+        if self.fd is None:
+            return
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except OSError as e:  # a full disk must not stop the run: stop logging, keep streaming
+            self.error = e.strerror or str(e)
+            self.close()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _pump(child: subprocess.Popen[bytes], out: Sink, err: Sink, log: _Log, parser: CaptureParser) -> None:
+    """Copy the child's stdout and stderr to ours and to the log as they come, feeding the capture."""
+    assert child.stdout is not None and child.stderr is not None
+    selector = selectors.DefaultSelector()
+    sinks: dict[int, list[Sink]] = {child.stdout.fileno(): [out], child.stderr.fileno(): [err]}
+    splitters = {fd: LineSplitter(parser.feed_line) for fd in sinks}
+    selector.register(child.stdout, selectors.EVENT_READ)
+    selector.register(child.stderr, selectors.EVENT_READ)
+    exited_at: float | None = None
+    while selector.get_map():
+        for key, _ in selector.select(timeout=0.25):
+            chunk = os.read(key.fd, 65536)
+            if not chunk:
+                selector.unregister(key.fileobj)
+                continue
+            log.write(chunk)
+            splitters[key.fd].feed(chunk)
+            try:
+                sinks[key.fd][0](chunk)
+            except OSError:  # our own output is gone (a closed pipe): keep logging
+                sinks[key.fd][0] = _discard
+        if child.poll() is not None:
+            exited_at = exited_at or time.monotonic()
+            if time.monotonic() - exited_at > PIPE_GRACE:
+                break  # a background process inherited the pipes: the run itself is over
+    selector.close()
+    for splitter in splitters.values():
+        splitter.close()
+    child.stdout.close()
+    child.stderr.close()
+
+
+def _discard(_: bytes) -> None:
+    return None
+
+
+class _SignalForwarder:
+    """While the command runs, SIGINT/SIGTERM/SIGHUP reach it, and gittree remembers it was interrupted.
+
+    The child shares gittree's process group, so a Ctrl-C typed at a terminal reaches both; then
+    gittree does not forward SIGINT (the child would get it twice). A signal sent to gittree alone
+    (``kill``, a scheduler, a test) is forwarded.
+    """
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen[bytes] | None = None
+        self.received: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _SignalForwarder:
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame: FrameType | None) -> None:
+        self.received = self.received or _signal_name(number)
+        child = self.child
+        if child is None:
+            if number == signal.SIGINT:
+                raise KeyboardInterrupt
+            return
+        if number == signal.SIGINT and _terminal_sent_it():
+            return
+        with contextlib.suppress(OSError):
+            child.send_signal(number)
+
+
+def _terminal_sent_it() -> bool:
+    """A Ctrl-C typed at the terminal went to the whole foreground process group, the child included."""
+    try:
+        return sys.stdin.isatty() and os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+# -- 3. metrics -----------------------------------------------------------------------------------
+
+
+def collect_metrics(
+    meta: RunMeta, run_dir: Path, captured: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Merge the three sources into ``metrics.json``; a name's first source in this order wins:
+    ``log_metric`` (the script said so explicitly), the metrics file, the captured output."""
+    logged = _read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings)
+    from_file = _read_metrics_file(meta, run_dir)
+    rows: list[dict[str, str]] = [{"name": n, "value": v, "source": "log_metric"} for n, v in logged.items()]
+    seen = set(logged)
+    rows += [{"name": n, "value": v, "source": "metrics_file"} for n, v in from_file if n not in seen]
+    seen |= {name for name, _ in from_file}
+    rows += [{"name": n, "value": v, "source": "capture"} for n, v in captured if n not in seen]
+    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows})
+    return [(row["name"], row["value"]) for row in rows]
+
+
+def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:
+    """The JSON lines ``gittree.log_metric`` appended; the last value of each name wins."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    values: dict[str, str] = {}
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            name = validate_name(str(record["name"]))
+            value = record["value"]
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError(f"{value!r} is not a number")
+            text_value = str(value) if isinstance(value, int) else format_number(parse_number(str(value)))
+        except (ValueError, KeyError, TypeError, GittreeError) as e:
+            last = number == len(lines)  # no final newline: the writer was stopped mid-line
+            warnings.append(f"{path.name} line {number} ignored ({'cut short' if last else e})")
+            continue
+        values.pop(name, None)  # keep the order of the last values
+        values[name] = text_value
+    return values
+
+
+def _read_metrics_file(meta: RunMeta, run_dir: Path) -> list[tuple[str, str]]:
+    if not meta.metrics_file:
+        return []
+    from gittree.metricsfile import read_metrics_file
+
+    path = Path(meta.cwd) / meta.metrics_file
+    if not path.is_file():
+        meta.warnings.append(f"the metrics file {meta.metrics_file} was not written by the run")
+        return []
+    with contextlib.suppress(OSError):  # keep the file as the run left it, whatever happens to it next
+        journal.write_atomic(run_dir / f"metrics-file{path.suffix}", path.read_bytes())
+    try:
+        return read_metrics_file(path)
+    except BadValueError as e:
+        meta.warnings.append(f"the metrics file {meta.metrics_file} was ignored: {e.message}")
+        return []
+
+
+def collected_metrics(run_dir: Path) -> list[tuple[str, str]]:
+    try:
+        data = json.loads((run_dir / journal.COLLECTED_METRICS).read_text(encoding="utf-8"))
+        return [(str(row["name"]), str(row["value"])) for row in data["metrics"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+# -- 4. post-run ----------------------------------------------------------------------------------
+
+
+def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
+    """Run the ``post-run`` hook if one is installed, else the default step (commit the run) in process."""
+    from gittree.hooks import find_hook
+
+    report = RunReport(meta, run_dir)
+    try:
+        report.hook = find_hook(repo, "post-run")
+    except GittreeError:
+        report.hook = None
+    if report.hook is not None:
+        report.hook_exit = _run_post_run_hook(report.hook, meta, run_dir)
+        report.meta = journal.load_meta(run_dir)
+    elif meta.status == journal.PENDING:
+        try:
+            commit_run(repo, meta.id)
+        except GittreeError as e:
+            report.error = e
+        report.meta = journal.load_meta(run_dir)
+    report.exit_code = _exit_code(report)
+    return report
+
+
+def hook_environment(meta: RunMeta, run_dir: Path) -> dict[str, str]:
+    """The post-run hook's contract (docs/hooks.md)."""
+    from gittree.hooks import clean_environment
+
+    env = clean_environment(dict(os.environ))
+    env.update(
+        GITTREE_RUN_ID=meta.id,
+        GITTREE_RUN_DIR=str(run_dir),
+        GITTREE_RUN_EXIT=str(command_exit_code(meta)),
+        GITTREE_RUN_SIGNAL=meta.signal or "",
+        GITTREE_RUN_STATUS=meta.outcome or "failed",
+        GITTREE_RUN_COMMIT="1" if meta.status == journal.PENDING else "0",
+        GITTREE_RUN_BRANCH=meta.branch or "",
+        GITTREE_REPO=meta.worktree,
+    )
+    env.pop("GITTREE_METRICS_FILE", None)
+    return env
+
+
+def _run_post_run_hook(hook: Path, meta: RunMeta, run_dir: Path) -> int:
+    try:
+        done = subprocess.run(
+            [str(hook)], cwd=meta.worktree, env=hook_environment(meta, run_dir), stdin=subprocess.DEVNULL
+        )
+    except OSError as e:
+        raise HookError(
+            f"cannot run the post-run hook {hook}: {e.strerror or e}",
+            hint=f"fix the hook, then commit the run with gittree recover {meta.id}",
+        ) from e
+    return done.returncode
+
+
+def command_exit_code(meta: RunMeta) -> int:
+    """The command's exit status as a shell reports it (128 + N when signal N ended it)."""
+    if meta.exit_code is not None:
+        return meta.exit_code
+    if meta.signal:
+        number = getattr(signal, meta.signal, None)
+        return 128 + int(number) if number is not None else 1
+    return 1
+
+
+def _exit_code(report: RunReport) -> int:
+    """The run's own failure first (Make must stop), then gittree's: commit error, hook failure."""
+    meta = report.meta
+    if meta.interrupted:
+        number = getattr(signal, meta.interrupted, signal.SIGINT)
+        return 128 + int(number)
+    code = command_exit_code(meta)
+    if code != 0:
+        return code
+    if report.error is not None:
+        return report.error.exit_code
+    if report.hook_exit:
+        return HookError.exit_code
+    return 0
+
+
+# -- committing a journalled run -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    meta: RunMeta
+    sha: str
+    #: it had been committed before (recover is idempotent).
+    already: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+def run_dir_for(repo: gitio.Repo, run_id: str) -> Path:
+    return journal.find_run_dir(journal.runs_root(gitio.common_dir(repo)), run_id)
+
+
+def commit_run(
+    repo: gitio.Repo, run_id: str, *, branch: str | None = None, force: bool = False
+) -> CommitResult:
+    """Commit a journalled run as an experiment (the default post-run step, and ``gittree recover``)."""
+    run_dir = run_dir_for(repo, run_id)
+    with journal.locked(run_dir):
+        meta = journal.load_meta(run_dir)
+        if meta.status == journal.COMMITTED and meta.sha:
+            if branch is not None:
+                raise RunError(f"run {meta.id} is already committed as {meta.sha[:7]}")
+            return CommitResult(meta, meta.sha, already=True)
+        _refuse_if_alive(meta, force)
+        if meta.status == journal.RUNNING:
+            _finish_abandoned_run(meta, run_dir)
+        if branch is not None:
+            _check_branch_name(repo, branch)
+            meta.target = f"refs/heads/{branch}"
+            meta.base = gitio.ref_sha(repo, meta.target)
+        if meta.attempts:
+            landed = _already_landed(repo, meta)
+            if landed:
+                return CommitResult(_mark_committed(meta, run_dir, landed), landed, already=True)
+        return _commit(repo, meta, run_dir)
+
+
+def _refuse_if_alive(meta: RunMeta, force: bool) -> None:
+    if meta.status not in (journal.RUNNING, journal.COMMITTING):
+        return
+    alive = journal.owner_alive(meta)
+    if alive is None and not force:
+        raise RunError(
+            f"run {meta.id} is {meta.status} on {meta.host}; gittree cannot tell from here whether it ended",
+            hint="if that process is gone, pass --force",
+        )
+    if alive:
+        raise RunError(f"run {meta.id} is still {meta.status} (gittree process {meta.pid})")
+    if meta.host in ("", journal.this_host()) and journal.process_alive(meta.child_pid):
+        raise RunError(
+            f"the command of run {meta.id} is still running (process {meta.child_pid}), "
+            "although the gittree that started it is gone",
+            hint="let it finish or stop it, then run gittree recover again",
+        )
+
+
+def _finish_abandoned_run(meta: RunMeta, run_dir: Path) -> None:
+    """The gittree that ran this was killed: journal what the run left behind, as a failed run."""
+    log = run_dir / journal.OUTPUT_LOG
+    try:
+        meta.end = log.stat().st_mtime
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        meta.end, text = meta.start, ""
+    meta.duration = round(max(0.0, meta.end - meta.start), 3)
+    meta.outcome = "failed"
+    meta.interrupted = meta.interrupted or "lost"
+    parser = CaptureParser(meta.capture)
+    parser.feed_text(text)
+    collect_metrics(meta, run_dir, parser.pairs())
+    meta.status = journal.PENDING
+    meta.reason = "gittree stopped during the run (killed?): committed as failed, with what it left"
+    journal.save_meta(run_dir, meta)
+
+
+def _already_landed(repo: gitio.Repo, meta: RunMeta) -> str | None:
+    """A previous attempt may have moved the branch and died before writing it down: look for it."""
+    tip = gitio.ref_sha(repo, meta.target)
+    if tip is None:
+        return None
+    needle = f"Gittree-Run: id={meta.id}"
+    for count, record in enumerate(gitio.read_commits(repo, [tip], with_notes=False)):
+        if needle in record.message.splitlines():
+            return record.sha
+        if count >= 1000:
+            break
+    return None
+
+
+def _mark_committed(meta: RunMeta, run_dir: Path, sha: str) -> RunMeta:
+    meta.status = journal.COMMITTED
+    meta.sha = sha
+    meta.reason = None
+    journal.save_meta(run_dir, meta)
+    return meta
+
+
+def run_facts(meta: RunMeta, *, dirty: bool) -> list[tuple[str, str]]:
+    """The ``Gittree-Run`` facts of a run (docs/runs.md): command, outcome, duration, id."""
+    facts = [("cmd", _one_line(shlex.join(meta.command)))]
+    if meta.exit_code is not None:
+        facts.append(("exit", str(meta.exit_code)))
+    if meta.signal:
+        facts.append(("signal", meta.signal))
+    if meta.interrupted:
+        facts.append(("interrupted", meta.interrupted))
+    if meta.duration is not None:
+        facts.append(("duration", f"{meta.duration:.3f}"))
+    facts.append(("id", meta.id))
+    if dirty:
+        facts.append(("dirty", "true"))
+    return facts
+
+
+def _one_line(text: str) -> str:
+    """Control characters shown as escapes: a trailer value is one line of plain text."""
+    from gittree.render.escape import is_unsafe_char
+
+    return "".join(repr(ch)[1:-1] if is_unsafe_char(ch) and ord(ch) < 0x100 else ch for ch in text)
+
+
+def default_subject(meta: RunMeta) -> str:
+    subject = "run: " + _one_line(shlex.join(meta.command))
+    return subject if len(subject) <= SUBJECT_WIDTH else subject[: SUBJECT_WIDTH - 1] + "…"
+
+
+def _commit(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> CommitResult:
+    from gittree import treecommit
+    from gittree.experiment import prepare_entry, verify_recorded
+
+    try:
+        tree, dirty = meta.tree, False
+        if tree is None:  # the snapshot failed when the run started: save the code as it is now
+            tree = treecommit.snapshot(_worktree_repo(repo, meta), run_dir, add_untracked=meta.add_untracked)
+            dirty = True
+        entry = prepare_entry(
+            meta.name or default_subject(meta),
+            metrics=[f"{name}={value}" for name, value in collected_metrics(run_dir)],
+            params=[f"{name}={value}" for name, value in meta.params],
+            notes=meta.notes,
+            status="failed" if meta.outcome != "ok" else None,
+            run=run_facts(meta, dirty=dirty),
+        )
+    except GittreeError as e:
+        _mark_failed(meta, run_dir, e.message)
+        raise
+    plan = treecommit.TreeCommit(
+        tree=tree,
+        target=meta.target,
+        head=meta.head,
+        base=meta.base,
+        message=entry.full_message(),
+        worktree=Path(meta.worktree),
+        scratch=run_dir,
+        author_date=_git_date(meta.end or meta.start),
+        reflog=f"gittree run {meta.id}",
+        lock_timeout=_lock_timeout(),
+    )
+    meta.status = journal.COMMITTING
+    meta.attempts += 1
+    journal.save_meta(run_dir, meta)
+    try:
+        sha = treecommit.commit_tree(repo, plan)
+    except GittreeError as e:
+        _mark_failed(meta, run_dir, e.message + (f" (hint: {e.hint})" if e.hint else ""))
+        raise
+    except BaseException:
+        _mark_failed(meta, run_dir, "interrupted while committing")
+        raise
+    warnings: list[str] = []
+    try:
+        verify_recorded(repo, sha, entry)
+    except TrailersLostError:
+        # A commit-msg hook rewrote the message: the results go into the commit's note instead.
+        from gittree.trailers import KEY_RUN
+
+        lines = [
+            line
+            for line in format_trailer_lines(
+                metrics=entry.metrics,
+                params=entry.params,
+                notes=entry.notes,
+                status=entry.status,
+                run=entry.run,
+            )
+            if not line.startswith(KEY_RUN)
+        ] + [f"{KEY_RUN}: id={meta.id}"]
+        gitio.append_note(repo, sha, lines)
+        warnings.append("a commit-msg hook removed the trailers; the results were attached as a git note")
+        meta.warnings.extend(warnings)
+    return CommitResult(_mark_committed(meta, run_dir, sha), sha, warnings=tuple(warnings))
+
+
+def _mark_failed(meta: RunMeta, run_dir: Path, reason: str) -> None:
+    meta.status = journal.COMMIT_FAILED
+    meta.reason = reason
+    with contextlib.suppress(GittreeError):
+        journal.save_meta(run_dir, meta)
+
+
+def _worktree_repo(repo: gitio.Repo, meta: RunMeta) -> gitio.Repo:
+    path = Path(meta.worktree)
+    if repo.worktree is not None and path.resolve() == repo.worktree:
+        return repo
+    return gitio.open_repo(path) if path.is_dir() else repo
+
+
+def _git_date(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _lock_timeout() -> float:
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        return max(0.0, float(text)) if text else 10.0
+    except ValueError:
+        return 10.0
+
+
+# -- listing and recovering -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A journal entry as ``gittree runs`` shows it: the stored status, or what it means now."""
+
+    meta: RunMeta
+    run_dir: Path
+    #: running, interrupted, pending, committed, commit-failed, not-committed.
+    state: str
+    detail: str
+    metrics: list[tuple[str, str]] = field(default_factory=list)
+
+
+def view(meta: RunMeta, run_dir: Path) -> RunView:
+    state, detail = meta.status, meta.reason or ""
+    if meta.status in (journal.RUNNING, journal.COMMITTING):
+        alive = journal.owner_alive(meta)
+        if alive is None:
+            detail = f"on {meta.host}"
+        elif not alive and meta.status == journal.RUNNING:
+            state = "interrupted"
+            detail = (
+                f"gittree (process {meta.pid}) stopped during the run; gittree recover commits it as failed"
+            )
+        elif not alive:
+            state, detail = journal.PENDING, "a commit attempt was interrupted; gittree recover finishes it"
+    elif meta.status == journal.COMMITTED and meta.sha:
+        detail = f"{meta.sha[:7]} on {meta.branch or 'a detached HEAD'}"
+    return RunView(meta, run_dir, state, detail, collected_metrics(run_dir))
+
+
+def list_runs(repo: gitio.Repo) -> list[RunView]:
+    views = []
+    for run_dir in journal.list_run_dirs(journal.runs_root(gitio.common_dir(repo))):
+        try:
+            views.append(view(journal.load_meta(run_dir), run_dir))
+        except RunError as e:
+            placeholder = RunMeta(id=run_dir.name, command=[], cwd="", worktree="", start=0.0, target="")
+            views.append(RunView(placeholder, run_dir, "unreadable", e.message))
+    # Ids begin with the start time to the second; runs started within one second sort by start.
+    return sorted(views, key=lambda v: (v.meta.start, v.meta.id))
+
+
+def show_run(repo: gitio.Repo, run_id: str) -> RunView:
+    run_dir = run_dir_for(repo, run_id)
+    return view(journal.load_meta(run_dir), run_dir)
+
+
+#: What ``gittree recover`` with no run id commits.
+RECOVERABLE = ("interrupted", journal.PENDING, journal.COMMIT_FAILED)
+
+
+@dataclass(frozen=True)
+class RecoverOutcome:
+    run_id: str
+    result: CommitResult | None = None
+    error: GittreeError | None = None
+
+
+def recover(
+    repo: gitio.Repo, run_ids: Sequence[str] = (), *, branch: str | None = None, force: bool = False
+) -> list[RecoverOutcome]:
+    """Commit the named runs, or every run left pending, interrupted or failed to commit."""
+    ids = list(run_ids) or [v.meta.id for v in list_runs(repo) if v.state in RECOVERABLE]
+    outcomes = []
+    for run_id in ids:
+        try:
+            outcomes.append(RecoverOutcome(run_id, commit_run(repo, run_id, branch=branch, force=force)))
+        except GittreeError as e:
+            outcomes.append(RecoverOutcome(run_id, error=e))
+    return outcomes
+
+
+def iter_log_tail(run_dir: Path, lines: int = 10) -> Iterator[str]:
+    try:
+        text = (run_dir / journal.OUTPUT_LOG).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    yield from text.splitlines()[-lines:]
