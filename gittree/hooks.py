@@ -25,8 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gittree import gitio
-from gittree.errors import HookError
-from gittree.trailers import git_trailers, is_gittree_key, parse_experiment
+from gittree.errors import BadValueError, HookError
+from gittree.trailers import (
+    KEY_METRIC,
+    git_trailers,
+    is_gittree_key,
+    parse_experiment,
+    parse_metric_assignment,
+)
 
 HOOK_NAMES: tuple[str, ...] = ("post-run", "commit-msg")
 MARKER = "# gittree-managed-hook:"
@@ -319,6 +325,7 @@ ACCEPTED_FORMS = (
 class MessageProblem:
     line: str
     error: str
+    hint: str | None = None
 
 
 def check_message(text: str) -> list[MessageProblem]:
@@ -331,5 +338,20 @@ def check_message(text: str) -> list[MessageProblem]:
         if record is not None and record.problems:
             line = f"{key}: {value}"
             error = record.problems[0]
-            problems.append(MessageProblem(line, error[len(line) + 2 :] if error.startswith(line) else error))
+            problems.append(
+                MessageProblem(
+                    line, error[len(line) + 2 :] if error.startswith(line) else error, _hint(key, value)
+                )
+            )
     return problems
+
+
+def _hint(key: str, value: str) -> str | None:
+    """The codec's own advice for a bad number (a decimal comma, a percent sign...)."""
+    if key.lower() != KEY_METRIC.lower():
+        return None
+    try:
+        parse_metric_assignment(value)
+    except BadValueError as e:
+        return e.hint
+    return None

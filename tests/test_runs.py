@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 from gittree.trailers import parse_experiment
 from tests.conftest import GitRepo
-from tests.runtools import journal, only_run, py, run_dir
+from tests.runtools import GITTREE, journal, only_run, py, run_dir, wait_for
 
 
 def message(repo: GitRepo, rev: str = "HEAD") -> str:
@@ -63,6 +64,34 @@ def test_a_run_is_streamed_journalled_and_committed(repo: GitRepo, gittree) -> N
     # the code was committed, and the checkout is clean afterwards, as after `git commit -a`
     assert repo.git("show", "HEAD:work.txt") == "edited\n" and repo.git("show", "HEAD:train.py")
     assert repo.git("status", "--porcelain") == ""
+
+
+def test_output_is_live_while_the_command_runs(repo: GitRepo, tmp_path: Path) -> None:
+    """The command waits until the test has seen its first line: buffered output would hang here."""
+    repo.commit("start")
+    go = tmp_path / "go"
+    script = f"import pathlib, time\nprint('first line')\nwhile not pathlib.Path({str(go)!r}).exists(): time.sleep(0.02)\nprint('done')"
+    runner = subprocess.Popen(
+        [str(GITTREE), "run", "--", *py(script)], cwd=repo.path, stdout=subprocess.PIPE, text=True
+    )
+    assert runner.stdout is not None
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(runner.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        wait_for(lambda: "first line\n" in seen, "the first line to arrive while the command still runs")
+    finally:
+        go.touch()
+    assert runner.wait(timeout=60) == 0
+    reader.join(timeout=60)
+    assert seen == ["first line\n", "done\n"]
+
+
+def test_dash_c_runs_the_command_in_that_folder(repo: GitRepo, gittree, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    monkeypatch.chdir(tmp_path)
+    assert gittree("-C", str(repo.path), "run", "--", "touch", "made-here").code == 0
+    assert (repo.path / "made-here").exists()
 
 
 def test_three_metric_sources_and_which_wins(repo: GitRepo, gittree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

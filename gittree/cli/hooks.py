@@ -114,6 +114,8 @@ def check_message(
     for problem in problems:
         print(f"  {terminal_safe(problem.line)}", file=err)
         print(f"      {terminal_safe(problem.error)}", file=err)
+        if problem.hint:
+            print(f"      hint: {terminal_safe(problem.hint)}", file=err)
     print("accepted forms:", file=err)
     for form, example in ACCEPTED_FORMS:
         print(f"  {form:28}  e.g. {example}", file=err)

@@ -88,7 +88,7 @@ def run(
     repo = gitio.open_repo(State.repo_path)
     request = make_request(
         command,
-        cwd=Path.cwd(),
+        cwd=(State.repo_path or Path.cwd()).resolve(),  # -C: run as if started there, the command too
         config=load_config(repo.worktree),
         name=name,
         params=param or (),
