@@ -207,7 +207,13 @@ def load_meta(run_dir: Path) -> RunMeta:
 
 
 def save_json(path: Path, data: Any) -> None:
-    write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    try:
+        write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except OSError as e:
+        raise RunError(
+            f"cannot write the run journal {path}: {e.strerror or e}",
+            hint="free some disk space or fix the permissions of the .git folder",
+        ) from e
 
 
 def list_run_dirs(root: Path) -> list[Path]:

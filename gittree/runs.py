@@ -36,7 +36,7 @@ from typing import Any
 
 from gittree import gitio, journal
 from gittree.capture import CaptureParser, LineSplitter
-from gittree.config import Config, load_config
+from gittree.config import Config
 from gittree.errors import BadValueError, GittreeError, HookError, RunError, TrailersLostError
 from gittree.journal import RunMeta
 from gittree.trailers import (
@@ -71,6 +71,8 @@ class RunRequest:
     branch: str | None = None
     commit: bool = True
     add_untracked: bool = False
+    #: commit a run that exits non-zero (``run.commit_failed`` in .gittree.yaml).
+    commit_failed: bool = True
 
 
 @dataclass
@@ -116,6 +118,7 @@ def make_request(
         branch=branch,
         commit=commit,
         add_untracked=add_untracked,
+        commit_failed=config.run.commit_failed,
     )
 
 
@@ -123,10 +126,9 @@ def run_command(repo: gitio.Repo, request: RunRequest, *, out: Sink, err: Sink) 
     """The whole of ``gittree run``: journal, run, collect, post-run step."""
     if repo.worktree is None:
         raise RunError("gittree run needs a working tree: this is a bare repository")
-    config = load_config(repo.worktree)
     if request.branch is not None:
         _check_branch_name(repo, request.branch)
-    meta, run_dir = start_run(repo, request, commit_failed=config.run.commit_failed)
+    meta, run_dir = start_run(repo, request)
     try:
         execute(meta, run_dir, out=out, err=err)
     except KeyboardInterrupt:  # before the command started, or while gittree wrapped up
@@ -144,7 +146,7 @@ def _check_branch_name(repo: gitio.Repo, branch: str) -> None:
 # -- 1. start -------------------------------------------------------------------------------------
 
 
-def start_run(repo: gitio.Repo, request: RunRequest, *, commit_failed: bool = True) -> tuple[RunMeta, Path]:
+def start_run(repo: gitio.Repo, request: RunRequest) -> tuple[RunMeta, Path]:
     """Write the journal entry (before anything can fail), then save the code the run starts with."""
     assert repo.worktree is not None
     run_id, run_dir = journal.create_run_dir(journal.runs_root(gitio.common_dir(repo)))
@@ -173,7 +175,7 @@ def start_run(repo: gitio.Repo, request: RunRequest, *, commit_failed: bool = Tr
         metrics_file=request.metrics_file,
         add_untracked=request.add_untracked,
         commit=request.commit,
-        commit_failed=commit_failed,
+        commit_failed=request.commit_failed,
     )
     journal.save_meta(run_dir, meta)
     from gittree import treecommit
@@ -184,6 +186,9 @@ def start_run(repo: gitio.Repo, request: RunRequest, *, commit_failed: bool = Tr
         # The run goes ahead: its results matter more. The code is saved at commit time instead,
         # and the commit says so with dirty=true.
         meta.snapshot_error = e.message
+    except KeyboardInterrupt:
+        _mark_interrupted(meta, run_dir)
+        raise
     journal.save_meta(run_dir, meta)
     return meta, run_dir
 
@@ -194,7 +199,7 @@ def _mark_interrupted(meta: RunMeta, run_dir: Path) -> None:
     meta.outcome = "failed"
     meta.interrupted = meta.interrupted or "SIGINT"
     meta.status = journal.NOT_COMMITTED
-    meta.reason = meta.reason or "interrupted (Ctrl-C) before the command finished: not committed"
+    meta.reason = meta.reason or f"interrupted (Ctrl-C): not committed (gittree recover {meta.id} commits it)"
     with contextlib.suppress(GittreeError):
         journal.save_meta(run_dir, meta)
 

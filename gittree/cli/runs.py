@@ -42,7 +42,7 @@ def _say(text: str) -> None:
 @app.command(context_settings={"allow_interspersed_args": False})
 def run(
     command: Annotated[
-        list[str], typer.Argument(help="The command to run; put it after --.", metavar="-- CMD [ARGS]...")
+        list[str], typer.Argument(help="The command to run, after -- (its options are its own).", metavar="CMD")
     ],
     name: Annotated[
         str | None, typer.Option("--name", "-m", help="What this run tries (default: the command line).")
