@@ -463,3 +463,10 @@ def worktree_differs(repo: Repo, rev: str) -> bool:
     if code not in (0, 1):
         raise GitCommandError(f"git diff failed: {err.strip()}", hint="run `git status` to see what is wrong")
     return code == 1
+
+
+def is_valid_branch_name(repo: Repo, name: str) -> bool:
+    """Whether git accepts ``name`` as a new branch name (``git check-ref-format --branch``)."""
+    if not name or name.startswith("-"):
+        return False
+    return run_git_status(repo, "check-ref-format", "--branch", name)[0] == 0

@@ -13,7 +13,8 @@ from gittree.cli.common import State, app
 
 if TYPE_CHECKING:
     from gittree.journal import RunMeta
-    from gittree.runs import RunReport, RunView
+    from gittree.runcommit import RunView
+    from gittree.runs import RunReport
 
 
 def _writer(stream: TextIO) -> Any:
@@ -42,7 +43,8 @@ def _say(text: str) -> None:
 @app.command(context_settings={"allow_interspersed_args": False})
 def run(
     command: Annotated[
-        list[str], typer.Argument(help="The command to run, after -- (its options are its own).", metavar="CMD")
+        list[str],
+        typer.Argument(help="The command to run, after -- (its options are its own).", metavar="CMD"),
     ],
     name: Annotated[
         str | None, typer.Option("--name", "-m", help="What this run tries (default: the command line).")
@@ -120,7 +122,7 @@ def _metrics_text(pairs: list[tuple[str, str]]) -> str:
 
 def _print_report(report: RunReport) -> None:
     from gittree import journal
-    from gittree.runs import collected_metrics
+    from gittree.runmetrics import collected_metrics
 
     meta = report.meta
     duration = f", {meta.duration:.1f} s" if meta.duration is not None else ""
@@ -157,7 +159,7 @@ def runs(
 ) -> None:
     """List the run journal: pending runs, committed ones with their sha, failed commits with the reason."""
     from gittree import gitio
-    from gittree.runs import list_runs, show_run
+    from gittree.runcommit import list_runs, show_run
 
     repo = gitio.open_repo(State.repo_path)
     views = [show_run(repo, run_id)] if run_id else list_runs(repo)
@@ -215,7 +217,7 @@ def _print_details(v: RunView) -> None:
     import shlex
 
     from gittree.render.escape import terminal_safe
-    from gittree.runs import iter_log_tail
+    from gittree.runcommit import iter_log_tail
 
     meta = v.meta
     lines = [
@@ -255,7 +257,7 @@ def recover(
 ) -> None:
     """Commit journalled runs that are not committed yet, once the cause of the failure is fixed."""
     from gittree import gitio
-    from gittree.runs import recover as recover_runs
+    from gittree.runcommit import recover as recover_runs
 
     outcomes = recover_runs(gitio.open_repo(State.repo_path), run_ids or (), branch=branch, force=force)
     if not outcomes and not quiet:
