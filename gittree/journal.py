@@ -91,6 +91,8 @@ class RunMeta:
     sha: str | None = None
     attempts: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: the ``gittree run`` that made this entry has finished with it (its post-run step is over).
+    done: bool = False
 
     @property
     def branch(self) -> str | None:

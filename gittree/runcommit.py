@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gittree import gitio, journal
 from gittree.capture import CaptureParser
@@ -23,6 +24,9 @@ from gittree.errors import BadValueError, GittreeError, RunError, TrailersLostEr
 from gittree.journal import RunMeta
 from gittree.runmetrics import collect_metrics, collected_metrics
 from gittree.trailers import format_trailer_lines
+
+if TYPE_CHECKING:
+    from gittree.experiment import ExperimentEntry
 
 #: Environment variable: seconds to wait for a lock held by another git process before giving up.
 LOCK_TIMEOUT_ENV = "GITTREE_LOCK_TIMEOUT"
@@ -209,23 +213,16 @@ def _commit(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> CommitResult:
         verify_recorded(repo, sha, entry)
     except TrailersLostError:
         # A commit-msg hook rewrote the message: the results go into the commit's note instead.
-        from gittree.trailers import KEY_RUN
-
-        lines = [
-            line
-            for line in format_trailer_lines(
-                metrics=entry.metrics,
-                params=entry.params,
-                notes=entry.notes,
-                status=entry.status,
-                run=entry.run,
-            )
-            if not line.startswith(KEY_RUN)
-        ] + [f"{KEY_RUN}: id={meta.id}"]
-        gitio.append_note(repo, sha, lines)
+        gitio.append_note(repo, sha, _trailer_lines(entry))
         warnings.append("a commit-msg hook removed the trailers; the results were attached as a git note")
         meta.warnings.extend(warnings)
     return CommitResult(_mark_committed(meta, run_dir, sha), sha, warnings=tuple(warnings))
+
+
+def _trailer_lines(entry: ExperimentEntry) -> list[str]:
+    return format_trailer_lines(
+        metrics=entry.metrics, params=entry.params, notes=entry.notes, status=entry.status, run=entry.run
+    )
 
 
 def _mark_failed(meta: RunMeta, run_dir: Path, reason: str) -> None:
@@ -267,12 +264,18 @@ class RunView:
     state: str
     detail: str
     metrics: list[tuple[str, str]] = field(default_factory=list)
+    #: what ``gittree recover`` without a run id commits.
+    recoverable: bool = False
+
+
+#: What ``gittree recover`` with no run id commits.
+RECOVERABLE = ("interrupted", journal.PENDING, journal.COMMIT_FAILED)
 
 
 def view(meta: RunMeta, run_dir: Path) -> RunView:
     state, detail = meta.status, meta.reason or ""
+    alive = journal.owner_alive(meta)
     if meta.status in (journal.RUNNING, journal.COMMITTING):
-        alive = journal.owner_alive(meta)
         if alive is None:
             detail = f"on {meta.host}"
         elif not alive and meta.status == journal.RUNNING:
@@ -284,7 +287,12 @@ def view(meta: RunMeta, run_dir: Path) -> RunView:
             state, detail = journal.PENDING, "a commit attempt was interrupted; gittree recover finishes it"
     elif meta.status == journal.COMMITTED and meta.sha:
         detail = f"{meta.sha[:7]} on {meta.branch or 'a detached HEAD'}"
-    return RunView(meta, run_dir, state, detail, collected_metrics(run_dir))
+    busy = meta.status == journal.PENDING and not meta.done and alive is not False
+    if busy:
+        detail = f"gittree (process {meta.pid}{' on ' + meta.host if alive is None else ''}) is finishing it"
+    # A pending run whose gittree is in its post-run step is left to that process.
+    recoverable = state in RECOVERABLE and not busy
+    return RunView(meta, run_dir, state, detail, collected_metrics(run_dir), recoverable)
 
 
 def list_runs(repo: gitio.Repo) -> list[RunView]:
@@ -304,10 +312,6 @@ def show_run(repo: gitio.Repo, run_id: str) -> RunView:
     return view(journal.load_meta(run_dir), run_dir)
 
 
-#: What ``gittree recover`` with no run id commits.
-RECOVERABLE = ("interrupted", journal.PENDING, journal.COMMIT_FAILED)
-
-
 @dataclass(frozen=True)
 class RecoverOutcome:
     run_id: str
@@ -319,7 +323,7 @@ def recover(
     repo: gitio.Repo, run_ids: Sequence[str] = (), *, branch: str | None = None, force: bool = False
 ) -> list[RecoverOutcome]:
     """Commit the named runs, or every run left pending, interrupted or failed to commit."""
-    ids = list(run_ids) or [v.meta.id for v in list_runs(repo) if v.state in RECOVERABLE]
+    ids = list(run_ids) or [v.meta.id for v in list_runs(repo) if v.recoverable]
     outcomes = []
     for run_id in ids:
         try:

@@ -186,6 +186,7 @@ def _mark_interrupted(meta: RunMeta, run_dir: Path) -> None:
     meta.interrupted = meta.interrupted or "SIGINT"
     meta.status = journal.NOT_COMMITTED
     meta.reason = meta.reason or f"interrupted (Ctrl-C): not committed (gittree recover {meta.id} commits it)"
+    meta.done = True
     with contextlib.suppress(GittreeError):
         journal.save_meta(run_dir, meta)
 
@@ -224,6 +225,7 @@ def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
             meta.outcome = "failed"
             meta.status = journal.NOT_COMMITTED
             meta.reason = f"the command could not be started: {e.strerror or e}"
+            meta.done = True
             journal.save_meta(run_dir, meta)
             raise RunError(
                 f"cannot run {shlex.join(meta.command)}: {e.strerror or e}",
@@ -408,8 +410,22 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
         except GittreeError as e:
             report.error = e
         report.meta = journal.load_meta(run_dir)
+    report.meta = _finished(run_dir)
     report.exit_code = _exit_code(report)
     return report
+
+
+def _finished(run_dir: Path) -> RunMeta:
+    """Write down that this gittree is done with the entry: a pending run is now for recover to take."""
+    try:
+        with journal.locked(run_dir):  # a recover may be writing this entry right now
+            meta = journal.load_meta(run_dir)
+            if not meta.done:
+                meta.done = True
+                journal.save_meta(run_dir, meta)
+            return meta
+    except RunError:
+        return journal.load_meta(run_dir)
 
 
 def hook_environment(meta: RunMeta, run_dir: Path) -> dict[str, str]:

@@ -111,3 +111,17 @@ def test_an_unreadable_entry_is_listed_not_fatal(repo: GitRepo, gittree) -> None
     listing = gittree("runs")
     assert listing.code == 0 and "unreadable" in listing.out
     assert gittree("recover", entry["id"]).code == 11
+
+
+def test_a_run_still_in_its_post_run_step_is_left_to_its_own_gittree(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    start = repo.commit("start")
+    assert gittree("run", "--no-commit", "--", "true").code == 0
+    entry = only_run(repo.path)
+    # As seen while a live `gittree run` (this process) is between finishing and committing.
+    edit_meta(repo, entry["id"], status="pending", reason=None, done=False, pid=os.getpid())
+    assert "is finishing it" in gittree("runs").out
+    assert gittree("recover").out.startswith("nothing to recover") and repo.head() == start
+    edit_meta(repo, entry["id"], done=True)
+    assert gittree("recover").code == 0 and repo.head() != start
