@@ -7,3 +7,7 @@ for git libraries.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from gittree.api import log_metric, log_metrics
+
+__all__ = ["__version__", "log_metric", "log_metrics"]

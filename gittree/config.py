@@ -55,6 +55,16 @@ class MetricConfig:
 
 
 @dataclass(frozen=True)
+class RunConfig:
+    """Defaults for ``gittree run`` (docs/runs.md): what to capture, which metrics file to read."""
+
+    capture: tuple[str, ...] = ()
+    metrics_file: str | None = None
+    #: commit a run that exits non-zero (with Gittree-Status: failed); False keeps it in the journal only.
+    commit_failed: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     primary: str | None = None
     metrics: Mapping[str, MetricConfig] = field(default_factory=dict)
@@ -65,6 +75,7 @@ class Config:
     dirty_can_be_best: bool = True
     #: branch-name patterns ``gittree sync`` fetches and pushes (``sync.branches``).
     sync_branches: tuple[str, ...] = DEFAULT_SYNC_BRANCHES
+    run: RunConfig = field(default_factory=RunConfig)
 
     def spec(self, metric: str) -> MetricSpec:
         configured = self.metrics.get(metric, MetricConfig())
@@ -115,6 +126,7 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         "surprise_min_deltas",
         "dirty_can_be_best",
         "sync",
+        "run",
     }
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
@@ -133,7 +145,35 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         surprise_min_deltas=_count(data.get("surprise_min_deltas", 5), "surprise_min_deltas", source),
         dirty_can_be_best=_flag(data.get("dirty_can_be_best", True), "dirty_can_be_best", source),
         sync_branches=_parse_sync(data.get("sync"), source),
+        run=_parse_run(data.get("run") or {}, source),
     )
+
+
+def _parse_run(raw: Any, source: str) -> RunConfig:
+    from gittree.errors import BadValueError
+    from gittree.trailers import validate_name
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: 'run' must be a mapping with capture, metrics_file, commit_failed")
+    extra = sorted(set(map(str, raw)) - {"capture", "metrics_file", "commit_failed"})
+    if extra:
+        raise ConfigError(f"{source}: run: unknown key(s) {', '.join(extra)}")
+    capture = raw.get("capture") or []
+    if isinstance(capture, str):
+        capture = [capture]
+    if not isinstance(capture, list) or not all(isinstance(name, str) for name in capture):
+        raise ConfigError(f"{source}: run.capture must be a list of metric names, got {capture!r}")
+    try:
+        names = tuple(validate_name(name, kind="capture") for name in capture)
+    except BadValueError as e:
+        raise ConfigError(f"{source}: run.capture: {e.message}") from e
+    metrics_file = raw.get("metrics_file")
+    if metrics_file is not None and (not isinstance(metrics_file, str) or not metrics_file):
+        raise ConfigError(f"{source}: run.metrics_file must be a path, got {metrics_file!r}")
+    commit_failed = raw.get("commit_failed", True)
+    if not isinstance(commit_failed, bool):
+        raise ConfigError(f"{source}: run.commit_failed must be true or false, got {commit_failed!r}")
+    return RunConfig(capture=names, metrics_file=metrics_file, commit_failed=commit_failed)
 
 
 def _parse_metrics(raw: Any, source: str) -> dict[str, MetricConfig]:
@@ -263,5 +303,14 @@ def dump_config(config: Config) -> str:
     data["dirty_can_be_best"] = config.dirty_can_be_best
     if config.sync_branches != DEFAULT_SYNC_BRANCHES:
         data["sync"] = {"branches": list(config.sync_branches)}
+    if config.run != RunConfig():
+        run: dict[str, Any] = {}
+        if config.run.capture:
+            run["capture"] = list(config.run.capture)
+        if config.run.metrics_file:
+            run["metrics_file"] = config.run.metrics_file
+        if not config.run.commit_failed:
+            run["commit_failed"] = False
+        data["run"] = run
     header = "# gittree configuration: see docs/config.md\n"
     return header + yaml.safe_dump(data, sort_keys=False)

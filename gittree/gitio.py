@@ -1015,3 +1015,141 @@ def branch_tips(repo: Repo, patterns: Sequence[str], refs: RefState | None = Non
             hint="list the branches with `git branch -a`; * matches any text, / included",
         )
     return list(dict.fromkeys(tips))
+
+
+# -- runs: where things live, snapshots and commits that do not touch the checkout --------------
+# Used by gittree.treecommit and gittree.runs (docs/runs.md). Each is one git call or one file read.
+
+#: Empty tree object name (SHA-1): what an unborn branch "contains".
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def common_dir(repo: Repo) -> Path:
+    """The folder shared by every worktree of the repository (``git rev-parse --git-common-dir``)."""
+    return repo.shared_dir
+
+
+def index_path(repo: Repo) -> Path:
+    """The index of this worktree (a linked worktree has its own under ``.git/worktrees/NAME``)."""
+    return repo.git_dir / "index"
+
+
+def git_path(repo: Repo, name: str) -> Path:
+    """``git rev-parse --git-path NAME`` as an absolute path (honours ``core.hooksPath`` for ``hooks``)."""
+    text = git_text(repo, "rev-parse", "--git-path", name).strip()
+    return (Path(repo.worktree or repo.git_dir) / text).resolve()
+
+
+def config_value(repo: Repo, key: str, *, kind: str | None = None) -> str | None:
+    """One git configuration value as git reads it (every level), or None when unset."""
+    args = ["config", *([f"--type={kind}"] if kind else []), "--get", key]
+    code, out, err = run_git_status(repo, *args)
+    if code == 1:
+        return None  # git exits 1 when the key is unset
+    if code != 0:
+        raise GitCommandError(f"git config {key} failed: {err.strip()}", hint="check your git configuration")
+    return out.strip()
+
+
+def symbolic_head(repo: Repo) -> str | None:
+    """The branch HEAD points at (``refs/heads/...``, born or not), or None when HEAD is detached."""
+    try:
+        target = repo.handle.references["HEAD"].target
+    except KeyError:  # pragma: no cover - every repository has a HEAD
+        return None
+    return target if isinstance(target, str) else None
+
+
+def ref_sha(repo: Repo, ref: str) -> str | None:
+    """The commit ``ref`` (a full ref name or ``HEAD``) points at, or None when it does not exist."""
+    code, out, _ = run_git_status(repo, "rev-parse", "-q", "--verify", f"{ref}^{{commit}}")
+    return out.strip() if code == 0 else None
+
+
+def run_git_status(
+    repo: Repo, *args: str, env: dict[str, str] | None = None, input_text: str | None = None
+) -> tuple[int, str, str]:
+    """``git ARGS`` without raising: (exit status, stdout, stderr), for commands whose failure is an answer.
+
+    A plain subprocess (no GitPython import: ``gittree run`` pays for every millisecond). Messages are
+    in English (``LC_ALL=C``, as GitPython does) because callers recognise lock contention by them.
+    """
+    import subprocess
+
+    full_env = {**os.environ, **(env or {}), "LANGUAGE": "C", "LC_ALL": "C"}
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=str(repo.worktree or repo.git_dir),
+            env=full_env,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise GitCommandError("the git program was not found on PATH", hint="install git") from e
+    return done.returncode, done.stdout, done.stderr
+
+
+def git_text(repo: Repo, *args: str, env: dict[str, str] | None = None, input_text: str | None = None) -> str:
+    """``git ARGS``'s stdout; a failure becomes :class:`GitCommandError` carrying git's own words."""
+    code, out, err = run_git_status(repo, *args, env=env, input_text=input_text)
+    if code != 0:
+        said = err.strip() or out.strip() or f"exit status {code}"
+        raise GitCommandError(f"git {args[0]} failed: {said}", hint="fix what git reports and try again")
+    return out
+
+
+def checked_out_branches(repo: Repo) -> dict[Path, str | None]:
+    """Every worktree of the repository and the branch it has checked out (None: detached or bare)."""
+    out = git_text(repo, "worktree", "list", "--porcelain", "-z")
+    found: dict[Path, str | None] = {}
+    current: Path | None = None
+    for entry in out.split("\0"):
+        if entry.startswith("worktree "):
+            current = Path(entry[len("worktree ") :]).resolve()
+            found[current] = None
+        elif entry.startswith("branch ") and current is not None:
+            found[current] = entry[len("branch ") :]
+    return found
+
+
+def operation_in_progress(repo: Repo) -> tuple[str, str | None] | None:
+    """(what, branch being rebased) when a merge, rebase, cherry-pick, revert or bisect is under way here."""
+    git_dir = repo.git_dir
+    for folder in ("rebase-merge", "rebase-apply"):
+        if (git_dir / folder).is_dir():
+            try:
+                head_name: str | None = (git_dir / folder / "head-name").read_text(encoding="utf-8").strip()
+            except OSError:
+                head_name = None
+            return "rebase", head_name
+    for marker, what in (
+        ("MERGE_HEAD", "merge"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+        ("BISECT_LOG", "bisect"),
+    ):
+        if (git_dir / marker).exists():
+            return what, None
+    return None
+
+
+def worktree_differs(repo: Repo, rev: str) -> bool:
+    """Whether tracked files in the working tree differ from ``rev`` (``git diff --quiet REV``)."""
+    if repo.worktree is None:
+        return False
+    code, _, err = run_git_status(repo, "diff", "--quiet", "--no-ext-diff", "--no-textconv", rev, "--")
+    if code not in (0, 1):
+        raise GitCommandError(f"git diff failed: {err.strip()}", hint="run `git status` to see what is wrong")
+    return code == 1
+
+
+def is_valid_branch_name(repo: Repo, name: str) -> bool:
+    """Whether git accepts ``name`` as a new branch name (``git check-ref-format --branch``)."""
+    if not name or name.startswith("-"):
+        return False
+    return run_git_status(repo, "check-ref-format", "--branch", name)[0] == 0

@@ -18,7 +18,7 @@ __all__ = ["app", "main"]
 
 
 def _load_app() -> Any:
-    from gittree.cli import demo, questions, record, render, show, sync  # noqa: F401  (registers the commands)
+    from gittree.cli import demo, hooks, questions, record, render, runs, show, sync  # noqa: F401  (registers the commands)
     from gittree.cli.common import app
 
     return app

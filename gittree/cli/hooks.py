@@ -1,0 +1,123 @@
+"""gittree hook install | uninstall | status (and check-message, which the commit-msg hook runs)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gittree.cli.common import State, app
+
+hook_app = typer.Typer(
+    name="hook",
+    help="Install, remove or inspect gittree's git hooks: post-run and commit-msg (docs/hooks.md).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(hook_app, name="hook")
+
+NamesArgument = Annotated[
+    list[str] | None, typer.Argument(help="post-run and/or commit-msg (default: both).", show_default=False)
+]
+HooksPathOption = Annotated[
+    bool, typer.Option("--hooks-path", help="Allow the folder core.hooksPath names (shared by other repos).")
+]
+
+
+@hook_app.command("install")
+def install(
+    names: NamesArgument = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an edited gittree hook or an older .legacy hook.")
+    ] = False,
+    hooks_path: HooksPathOption = False,
+) -> None:
+    """Install the hooks where git looks for them; a hook already there is kept as NAME.legacy and chained."""
+    from gittree import gitio
+    from gittree.hooks import install as install_hooks
+
+    changes = install_hooks(
+        gitio.open_repo(State.repo_path), tuple(names or ()), force=force, allow_hooks_path=hooks_path
+    )
+    for change in changes:
+        chained = f" (chains {change.legacy.name})" if change.legacy else ""
+        print(f"{change.action:9} {change.path}{chained}")
+
+
+@hook_app.command("uninstall")
+def uninstall(
+    names: NamesArgument = None,
+    force: Annotated[bool, typer.Option("--force", help="Remove a gittree hook even if edited.")] = False,
+    hooks_path: HooksPathOption = False,
+) -> None:
+    """Remove gittree's hooks and put back the hooks they had moved aside."""
+    from gittree import gitio
+    from gittree.hooks import uninstall as uninstall_hooks
+
+    changes = uninstall_hooks(
+        gitio.open_repo(State.repo_path), tuple(names or ()), force=force, allow_hooks_path=hooks_path
+    )
+    words = {"removed": "removed", "absent": "absent", "left-foreign": "not gittree's, left alone:"}
+    for change in changes:
+        restored = " (restored the hook it had replaced)" if change.legacy else ""
+        print(f"{words[change.action]} {change.path}{restored}")
+
+
+@hook_app.command("status")
+def status() -> None:
+    """Say which of gittree's hooks are installed, where, and whether they still work."""
+    from gittree import gitio
+    from gittree.hooks import status as hook_status
+
+    folder, configured, states = hook_status(gitio.open_repo(State.repo_path))
+    print(f"hooks folder: {folder}" + (f" (core.hooksPath = {configured})" if configured else ""))
+    for s in states:
+        text = {
+            "absent": "not installed",
+            "foreign": "another tool's hook (gittree hook install chains it)",
+            "gittree": "installed",
+            "edited": "installed, edited by hand",
+        }[s.state]
+        if s.state in ("gittree", "edited") and not s.python_exists:
+            text += f"; BROKEN: {s.python} no longer exists (run gittree hook install again)"
+        elif s.outdated:
+            text += " (an older version: gittree hook install updates it)"
+        if s.legacy is not None:
+            text += f"; chains {s.legacy.name}"
+        print(f"{s.name:11} {text}")
+
+
+@hook_app.command("check-message", hidden=True)
+def check_message(
+    message_file: Annotated[Path, typer.Argument(help="The commit message file git passes to commit-msg.")],
+) -> None:
+    """Refuse a commit message whose Gittree-* trailers are malformed (what the commit-msg hook runs)."""
+    from gittree.errors import HookError
+    from gittree.hooks import ACCEPTED_FORMS
+    from gittree.hooks import check_message as check
+    from gittree.render.escape import terminal_safe
+
+    try:
+        text = message_file.read_bytes().decode("utf-8", errors="replace")
+    except OSError as e:
+        raise HookError(f"cannot read the commit message {message_file}: {e.strerror or e}") from e
+    problems = check(text)
+    if not problems:
+        return
+    err = sys.stderr
+    print("gittree: commit refused: malformed Gittree-* trailer(s) in the message:", file=err)
+    for problem in problems:
+        print(f"  {terminal_safe(problem.line)}", file=err)
+        print(f"      {terminal_safe(problem.error)}", file=err)
+        if problem.hint:
+            print(f"      hint: {terminal_safe(problem.hint)}", file=err)
+    print("accepted forms:", file=err)
+    for form, example in ACCEPTED_FORMS:
+        print(f"  {form:28}  e.g. {example}", file=err)
+    print("(your message is kept in .git/COMMIT_EDITMSG; fix it and commit again)", file=err)
+    raise typer.Exit(1)

@@ -1,0 +1,328 @@
+"""gittree run, runs, recover, record and abandon: runs become experiments, late results join them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
+
+import typer
+
+from gittree.cli.common import State, app
+
+if TYPE_CHECKING:
+    from gittree.journal import RunMeta
+    from gittree.runcommit import RunView
+    from gittree.runs import RunReport
+
+
+def _writer(stream: TextIO) -> Any:
+    """Bytes to a text stream: straight to its buffer when it has one, so partial lines show at once."""
+
+    def write(data: bytes) -> None:
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:
+            stream.write(data.decode("utf-8", errors="replace"))
+        else:
+            stream.flush()
+            buffer.write(data)
+            buffer.flush()
+        stream.flush()
+
+    return write
+
+
+def _say(text: str) -> None:
+    from gittree.render.escape import terminal_safe
+
+    for line in text.splitlines():
+        print(terminal_safe(line), file=sys.stderr)
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    command: Annotated[
+        list[str],
+        typer.Argument(help="The command to run, after -- (its options are its own).", metavar="CMD"),
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", "-m", help="What this run tries (default: the command line).")
+    ] = None,
+    metrics_file: Annotated[
+        str | None,
+        typer.Option("--metrics-file", help="JSON or YAML metrics the run writes (relative to here)."),
+    ] = None,
+    capture: Annotated[
+        list[str] | None,
+        typer.Option("--capture", help="Record NAME from output lines 'NAME: VALUE' or 'NAME=VALUE'."),
+    ] = None,
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch", "-b", help="Commit on this branch (new: from HEAD); the checkout is untouched."
+        ),
+    ] = None,
+    no_commit: Annotated[
+        bool, typer.Option("--no-commit", help="Only journal the run; `gittree recover ID` commits it later.")
+    ] = False,
+    add: Annotated[
+        bool, typer.Option("--add", help="Also commit untracked files (not ignored) with the run's code.")
+    ] = False,
+    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE; repeatable.")] = None,
+    note: Annotated[list[str] | None, typer.Option("--note", help="A one-line note; repeatable.")] = None,
+) -> None:
+    """Run a command and record it as an experiment commit, with its metrics, whatever happens.
+
+    The output streams live and is saved with the run in a journal inside .git before anything can fail.
+    Metrics come from gittree.log_metric() in the script, --metrics-file and --capture. The commit holds
+    the code the run started with (tracked files; --add for new ones). A command that exits non-zero is
+    committed with Gittree-Status: failed. Ctrl-C stops the command and commits nothing.
+
+    Afterwards gittree runs the post-run hook if one is installed (gittree hook install). Without it,
+    gittree run works the same: it does the hook's default step itself and commits the run. If the
+    commit fails, the run stays in the journal: see `gittree runs`, fix the cause, `gittree recover`.
+    """
+    from gittree import gitio
+    from gittree.config import load_config
+    from gittree.runs import make_request, run_command
+
+    repo = gitio.open_repo(State.repo_path)
+    request = make_request(
+        command,
+        cwd=(State.repo_path or Path.cwd()).resolve(),  # -C: run as if started there, the command too
+        config=load_config(repo.worktree),
+        name=name,
+        params=param or (),
+        notes=note or (),
+        metrics_file=metrics_file,
+        capture=capture or (),
+        branch=branch,
+        commit=not no_commit,
+        add_untracked=add,
+    )
+    report = run_command(repo, request, out=_writer(sys.stdout), err=_writer(sys.stderr))
+    _print_report(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _outcome(meta: RunMeta) -> str:
+    if meta.interrupted and meta.interrupted != "lost":
+        return f"interrupted by {meta.interrupted}"
+    if meta.signal:
+        return f"killed by {meta.signal}"
+    if meta.exit_code is None:
+        return "ended without an exit status"
+    return f"exit {meta.exit_code}"
+
+
+def _metrics_text(pairs: list[tuple[str, str]]) -> str:
+    return " ".join(f"{name}={value}" for name, value in pairs[:6]) + (" …" if len(pairs) > 6 else "")
+
+
+def _print_report(report: RunReport) -> None:
+    from gittree import journal
+    from gittree.runmetrics import collected_metrics
+
+    meta = report.meta
+    duration = f", {meta.duration:.1f} s" if meta.duration is not None else ""
+    head = f"gittree: run {meta.id}: {_outcome(meta)}{duration}"
+    metrics = _metrics_text(collected_metrics(report.run_dir))
+    if metrics:
+        head += f" · {metrics}"
+    _say(head)
+    for warning in meta.warnings:
+        _say(f"gittree: warning: {warning}")
+    if meta.status == journal.COMMITTED and meta.sha:
+        _say(f"gittree: committed {meta.sha[:7]} on {meta.branch or 'a detached HEAD'}")
+    elif report.hook is not None and report.hook_exit:
+        _say(f"gittree: error: the post-run hook {report.hook} exited with status {report.hook_exit}")
+        _say(f"hint: the run is safe in the journal ({meta.status}): see `gittree runs {meta.id}`")
+    elif report.error is not None:
+        _say(f"gittree: error: the run finished but could not be committed: {report.error.message}")
+        _say(
+            "hint: its metrics and log are safe in the journal (gittree runs); "
+            f"fix the cause, then: gittree recover {meta.id}"
+        )
+    elif meta.status == journal.NOT_COMMITTED:
+        _say(f"gittree: kept in the journal, not committed: {meta.reason}")
+    elif meta.status != journal.COMMITTED:
+        _say(f"gittree: the run is {meta.status} in the journal; commit it with: gittree recover {meta.id}")
+
+
+@app.command()
+def runs(
+    run_id: Annotated[
+        str | None, typer.Argument(help="Show this run in full (a unique prefix will do).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the journal entries as JSON.")] = False,
+) -> None:
+    """List the run journal: pending runs, committed ones with their sha, failed commits with the reason."""
+    from gittree import gitio
+    from gittree.runcommit import list_runs, show_run
+
+    repo = gitio.open_repo(State.repo_path)
+    views = [show_run(repo, run_id)] if run_id else list_runs(repo)
+    if as_json:
+        sys.stdout.write(json.dumps([_view_data(v) for v in views], indent=2, ensure_ascii=False) + "\n")
+    elif run_id:
+        _print_details(views[0])
+    elif not views:
+        print("no runs in the journal yet: start one with gittree run -- CMD")
+    else:
+        _print_table(views)
+
+
+def _view_data(v: RunView) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(v.meta.to_json())
+    data["state"] = v.state
+    data["detail"] = v.detail
+    data["journal"] = str(v.run_dir)
+    data["metrics"] = [{"name": name, "value": value} for name, value in v.metrics]
+    return data
+
+
+def _print_table(views: list[RunView]) -> None:
+    """One row per run; a run that is not committed gets a second line saying why."""
+    import shlex
+
+    from gittree.cli.common import terminal_width
+    from gittree.render.escape import pad, terminal_safe, truncate
+
+    width = terminal_width()
+    header = ["RUN", "STATUS", "OUTCOME", "TIME", "COMMIT", "COMMAND"]
+    rows = []
+    for v in views:
+        meta = v.meta
+        rows.append(
+            [
+                meta.id,
+                v.state,
+                _outcome(meta) if meta.outcome else "",
+                f"{meta.duration:.1f}s" if meta.duration is not None else "",
+                f"{meta.sha[:7]} {meta.branch or 'HEAD'}" if v.state == "committed" and meta.sha else "",
+                terminal_safe(shlex.join(meta.command)),
+            ]
+        )
+    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(5)]
+    reasons = [""] + [v.detail if v.state != "committed" else "" for v in views]
+    for row, reason in zip([header, *rows], reasons, strict=True):
+        fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row[:5]))
+        print(f"{fixed}  {truncate(row[5], max(10, width - len(fixed) - 2))}".rstrip())
+        if reason:
+            print(truncate(f"    ↳ {terminal_safe(' '.join(reason.split()))}", width))
+
+
+def _print_details(v: RunView) -> None:
+    import shlex
+
+    from gittree.render.escape import terminal_safe
+    from gittree.runcommit import iter_log_tail
+
+    meta = v.meta
+    lines = [
+        f"run       {meta.id}",
+        f"status    {v.state}" + (f": {v.detail}" if v.detail else ""),
+        f"command   {shlex.join(meta.command)}",
+        f"cwd       {meta.cwd}",
+        f"branch    {meta.branch or meta.target}",
+        f"outcome   {_outcome(meta) if meta.outcome else 'still running'}"
+        + (f", {meta.duration:.1f} s" if meta.duration is not None else ""),
+        f"journal   {v.run_dir}",
+    ]
+    if v.metrics:
+        lines.append(f"metrics   {_metrics_text(v.metrics)}")
+    lines += [f"warning   {warning}" for warning in meta.warnings]
+    tail = list(iter_log_tail(v.run_dir))
+    if tail:
+        lines.append("output (last lines):")
+        lines += [f"  {line}" for line in tail]
+    for line in lines:
+        print(terminal_safe(line))
+
+
+@app.command()
+def recover(
+    run_ids: Annotated[
+        list[str] | None, typer.Argument(help="Runs to commit (default: every pending or failed one).")
+    ] = None,
+    branch: Annotated[
+        str | None,
+        typer.Option("--branch", "-b", help="Commit on this branch instead (new: from the run's start)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Commit a run journalled as running on another machine.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Commit journalled runs that are not committed yet, once the cause of the failure is fixed."""
+    from gittree import gitio
+    from gittree.runcommit import recover as recover_runs
+
+    outcomes = recover_runs(gitio.open_repo(State.repo_path), run_ids or (), branch=branch, force=force)
+    if not outcomes and not quiet:
+        print("nothing to recover: every run in the journal is committed or kept on purpose")
+    failed = None
+    for outcome in outcomes:
+        if outcome.error is not None:
+            failed = failed or outcome.error
+            _say(f"gittree: error: run {outcome.run_id} is still not committed: {outcome.error.message}")
+            if outcome.error.hint:
+                _say(f"hint: {outcome.error.hint}")
+        elif outcome.result is not None and not quiet:
+            result = outcome.result
+            verb = "was already committed as" if result.already else "committed as"
+            print(
+                f"run {result.meta.id} {verb} {result.sha[:7]} on {result.meta.branch or 'a detached HEAD'}"
+            )
+            for warning in result.warnings:
+                _say(f"gittree: warning: {warning}")
+    if failed is not None:
+        raise typer.Exit(failed.exit_code)
+
+
+@app.command("record")
+def record_results(
+    rev: Annotated[str, typer.Argument(help="The commit the results belong to.")],
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="NAME=VALUE; adds a sample (another seed).")
+    ] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE; repeatable.")] = None,
+    note: Annotated[list[str] | None, typer.Option("--note", help="A one-line note; repeatable.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="ok, abandoned, failed or running.")] = None,
+    metrics_file: Annotated[
+        Path | None, typer.Option("--metrics-file", help="JSON or YAML file of metrics.")
+    ] = None,
+) -> None:
+    """Attach late results to an existing commit (a git note under refs/notes/gittree)."""
+    from gittree import gitio
+    from gittree.notes import record
+
+    result = record(
+        gitio.open_repo(State.repo_path),
+        rev,
+        metrics=metric or (),
+        params=param or (),
+        notes=note or (),
+        status=status,
+        metrics_file=metrics_file,
+    )
+    print(f"recorded on {result.sha[:7]}: {len(result.lines)} line(s)")
+    if result.dirty:
+        _say(
+            "gittree: warning: the working tree differs from this commit: the result is marked dirty=true "
+            "(it may not come from the committed code)"
+        )
+
+
+@app.command()
+def abandon(
+    rev: Annotated[str, typer.Argument(help="The experiment that is a dead end.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is abandoned (kept as a note).")],
+) -> None:
+    """Mark an experiment as a dead end, with the reason why."""
+    from gittree import gitio
+    from gittree.notes import abandon as abandon_commit
+
+    result = abandon_commit(gitio.open_repo(State.repo_path), rev, reason=reason)
+    print(f"abandoned {result.sha[:7]}")

@@ -1,0 +1,315 @@
+"""The run journal: one folder per run inside the repository's git directory, so no result is ever lost.
+
+Layout (docs/runs.md)::
+
+    $(git rev-parse --git-common-dir)/gittree/runs/<run-id>/
+        meta.json       what ran and what became of it (:class:`RunMeta`)
+        output.log      everything the command printed, stdout and stderr interleaved as they came
+        logged.jsonl    the $GITTREE_METRICS_FILE that ``gittree.log_metric`` appends to
+        metrics.json    the metrics collected when the run ended
+        metrics-file.*  a copy of the run's --metrics-file, as the run left it
+
+Every JSON file is written atomically: a temporary file in the same folder, fsync, ``os.replace``, fsync
+of the folder. A reader sees the old version or the new one, and a crash (or a full disk) never
+leaves half a file. The journal lives in the *common* git directory so every worktree shares it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gittree.errors import RunError
+
+SCHEMA_VERSION = 1
+META = "meta.json"
+OUTPUT_LOG = "output.log"
+LOGGED_METRICS = "logged.jsonl"
+COLLECTED_METRICS = "metrics.json"
+LOCK = "lock"
+
+# Journal statuses (docs/runs.md, "Statuses").
+RUNNING = "running"  # the command is running (or gittree was killed while it ran)
+PENDING = "pending"  # finished, waiting for the post-run step to commit it
+COMMITTING = "committing"  # a commit attempt is under way
+COMMITTED = "committed"
+COMMIT_FAILED = "commit-failed"
+NOT_COMMITTED = "not-committed"  # kept in the journal on purpose: --no-commit, Ctrl-C, failed-run policy
+STATUSES = (RUNNING, PENDING, COMMITTING, COMMITTED, COMMIT_FAILED, NOT_COMMITTED)
+
+
+@dataclass
+class RunMeta:
+    """``meta.json``: the command, where and when it ran, how it ended, and what became of it."""
+
+    id: str
+    command: list[str]
+    cwd: str
+    worktree: str
+    start: float
+    #: the ref the run commits to: ``refs/heads/NAME``, or ``HEAD`` when HEAD was detached.
+    target: str
+    host: str = ""
+    pid: int = 0
+    #: HEAD's commit when the run started (a new --branch is created from it); None on an unborn branch.
+    head: str | None = None
+    #: the target's commit when the run started; None when the target did not exist yet.
+    base: str | None = None
+    name: str | None = None
+    params: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    capture: list[str] = field(default_factory=list)
+    metrics_file: str | None = None
+    add_untracked: bool = False
+    #: the run is to be committed (False: --no-commit).
+    commit: bool = True
+    #: a run that exits non-zero is committed too (with Gittree-Status: failed).
+    commit_failed: bool = True
+    #: the code the run was started with: a tree object written before the command started.
+    tree: str | None = None
+    snapshot_error: str | None = None
+    child_pid: int | None = None
+    end: float | None = None
+    duration: float | None = None
+    exit_code: int | None = None
+    signal: str | None = None
+    #: the signal that interrupted gittree itself during the run (Ctrl-C: SIGINT).
+    interrupted: str | None = None
+    #: ok or failed, once the command has ended.
+    outcome: str | None = None
+    status: str = RUNNING
+    reason: str | None = None
+    sha: str | None = None
+    attempts: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: the ``gittree run`` that made this entry has finished with it (its post-run step is over).
+    done: bool = False
+
+    @property
+    def branch(self) -> str | None:
+        """The target as a branch name (``main``, ``exp/1``), None for a detached HEAD."""
+        prefix = "refs/heads/"
+        return self.target[len(prefix) :] if self.target.startswith(prefix) else None
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"schema": SCHEMA_VERSION, **asdict(self), "branch": self.branch}
+        for key in ("start", "end"):
+            data[key] = _iso(data[key])
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> RunMeta:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        for key in ("start", "end"):
+            if isinstance(values.get(key), str):
+                values[key] = datetime.fromisoformat(values[key]).timestamp()
+        return cls(**values)
+
+
+def _iso(stamp: float | None) -> str | None:
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(stamp, timezone.utc).astimezone().isoformat(timespec="milliseconds")
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable (POSIX needs the folder itself synced)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory descriptors
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def runs_root(common_dir: Path) -> Path:
+    return common_dir / "gittree" / "runs"
+
+
+def new_run_id() -> str:
+    """``YYYYmmdd-HHMMSS-PID-RANDOM`` (UTC): sorts by start time, unique across concurrent processes."""
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def create_run_dir(root: Path) -> tuple[str, Path]:
+    """A new, empty run folder; ``mkdir`` is the atomic claim on the id, so two runs never share one."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunError(f"cannot create the run journal {root}: {e.strerror or e}") from e
+    for _ in range(100):
+        run_id = new_run_id()
+        path = root / run_id
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise RunError(f"cannot create the run journal entry {path}: {e.strerror or e}") from e
+        fsync_dir(root)
+        return run_id, path
+    raise RunError(f"cannot find a free run id in {root}")  # pragma: no cover - 100 random collisions
+
+
+def save_meta(run_dir: Path, meta: RunMeta) -> None:
+    try:
+        write_atomic(run_dir / META, meta.to_json().encode("utf-8"))
+    except OSError as e:
+        raise RunError(
+            f"cannot write the run journal {run_dir / META}: {e.strerror or e}",
+            hint="free some disk space or fix the permissions of the .git folder",
+        ) from e
+
+
+def load_meta(run_dir: Path) -> RunMeta:
+    try:
+        return RunMeta.from_json((run_dir / META).read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise RunError(f"the journal entry {run_dir} has no {META}") from e
+    except (OSError, ValueError, TypeError) as e:
+        raise RunError(f"the journal entry {run_dir / META} is unreadable: {e}") from e
+
+
+def save_json(path: Path, data: Any) -> None:
+    try:
+        write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except OSError as e:
+        raise RunError(
+            f"cannot write the run journal {path}: {e.strerror or e}",
+            hint="free some disk space or fix the permissions of the .git folder",
+        ) from e
+
+
+def list_run_dirs(root: Path) -> list[Path]:
+    """Every run folder, oldest first (ids start with the UTC start time)."""
+    if not root.is_dir():
+        return []
+    return sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith("."))
+
+
+def find_run_dir(root: Path, run_id: str) -> Path:
+    """The folder of ``run_id``, or of the one run whose id starts with it."""
+    if run_id and "/" not in run_id and run_id not in (".", "..") and (root / run_id).is_dir():
+        return root / run_id
+    matches = [path for path in list_run_dirs(root) if path.name.startswith(run_id)] if run_id else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunError(f"no run '{run_id}' in the journal", hint="list the runs with `gittree runs`")
+    names = ", ".join(path.name for path in matches[:5])
+    raise RunError(f"'{run_id}' matches several runs: {names}", hint="give more of the run id")
+
+
+# -- processes and locks --------------------------------------------------------------------------
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether ``pid`` is a live process on this machine (a zombie counts as gone)."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # Linux: a zombie still answers kill(0) until its parent reaps it
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def owner_alive(meta: RunMeta) -> bool | None:
+    """Is the gittree process that owns ``meta`` still running? None when it runs on another machine."""
+    if meta.host and meta.host != this_host():
+        return None
+    return process_alive(meta.pid)
+
+
+@contextlib.contextmanager
+def locked(run_dir: Path) -> Iterator[None]:
+    """Hold the run's lock while committing it, so two ``recover`` never commit one run twice."""
+    path = run_dir / LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            if _stale_lock(path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                continue
+            raise RunError(
+                f"run {run_dir.name} is being committed by another process ({_read(path)})",
+                hint="wait for it to finish; `gittree runs` shows the outcome",
+            ) from None
+        except OSError as e:
+            raise RunError(f"cannot lock the journal entry {run_dir}: {e.strerror or e}") from e
+        try:
+            os.write(fd, f"{os.getpid()} {this_host()}\n".encode())
+        finally:
+            os.close(fd)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return
+    raise RunError(f"cannot lock the journal entry {run_dir}")  # pragma: no cover - lost a race twice
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return "unknown owner"
+
+
+def _stale_lock(path: Path) -> bool:
+    """A lock left by a process that died (on this machine) no longer protects anything."""
+    parts = _read(path).split()
+    if len(parts) != 2 or parts[1] != this_host() or not parts[0].isdigit():
+        return False
+    return not process_alive(int(parts[0]))

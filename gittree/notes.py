@@ -1,0 +1,70 @@
+"""Late results: ``gittree record`` and ``gittree abandon`` attach trailers to a commit as a git note.
+
+The note lives under ``refs/notes/gittree``; each record is a new paragraph of trailer lines
+(``git notes append``), and ``show`` merges every paragraph with the commit's own trailers, so another
+seed's result adds a sample. ``gittree init`` sets ``notes.rewriteRef`` so notes follow amend and rebase.
+
+A result recorded while the working tree differs from the commit carries the run fact ``dirty=true``:
+it may not have been produced by the code the commit holds (docs/runs.md, "Late results").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gittree import gitio
+from gittree.errors import BadValueError
+from gittree.metricsfile import read_metrics_file
+from gittree.trailers import STATUSES, format_trailer_lines, parse_assignment, parse_metric_assignment
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    sha: str
+    lines: tuple[str, ...]
+    dirty: bool
+
+
+def record(
+    repo: gitio.Repo,
+    rev: str,
+    *,
+    metrics: Sequence[str] = (),
+    params: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    status: str | None = None,
+    metrics_file: Path | None = None,
+) -> RecordResult:
+    """Append results to the gittree note of ``rev``; everything is validated before git is touched."""
+    sha = gitio.resolve_commit(repo, rev)
+    metric_pairs = [parse_metric_assignment(text) for text in metrics]
+    if metrics_file is not None:
+        metric_pairs.extend(read_metrics_file(metrics_file))
+    if status is not None and status not in STATUSES:
+        raise BadValueError(f"unknown status '{status}'", hint=f"use one of: {', '.join(STATUSES)}")
+    param_pairs = [parse_assignment(text, kind="param") for text in params]
+    if not (metric_pairs or param_pairs or notes or status):
+        raise BadValueError(
+            "nothing to record: give at least one --metric, --param, --note or --status",
+            hint="for example: gittree record HEAD --metric acc=0.91",
+        )
+    dirty = gitio.worktree_differs(repo, sha)
+    lines = format_trailer_lines(
+        metrics=metric_pairs,
+        params=param_pairs,
+        notes=notes,
+        status=status,
+        run=[("dirty", "true")] if dirty else (),
+    )
+    gitio.append_note(repo, sha, lines)
+    return RecordResult(sha, tuple(lines), dirty)
+
+
+def abandon(repo: gitio.Repo, rev: str, *, reason: str) -> RecordResult:
+    """Mark ``rev`` as a dead end, with the reason why (status ``abandoned`` plus a note)."""
+    sha = gitio.resolve_commit(repo, rev)
+    lines = format_trailer_lines(notes=[reason], status="abandoned")
+    gitio.append_note(repo, sha, lines)
+    return RecordResult(sha, tuple(lines), dirty=False)

@@ -1,0 +1,87 @@
+"""A finished run's metrics, from its three sources (docs/runs.md, "Metrics: three sources").
+
+``gittree.log_metric`` lines (``logged.jsonl``), the ``--metrics-file`` the run wrote, and the values
+captured from its output, merged into the journal's ``metrics.json``. A name's first source in that
+order wins. Nothing here can lose the run: a bad source is a warning in the journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from gittree import journal
+from gittree.errors import BadValueError, GittreeError
+from gittree.journal import RunMeta
+from gittree.trailers import format_number, parse_number, validate_name
+
+
+def collect_metrics(
+    meta: RunMeta, run_dir: Path, captured: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Merge the three sources into ``metrics.json``; a name's first source in this order wins:
+    ``log_metric`` (the script said so explicitly), the metrics file, the captured output."""
+    logged = _read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings)
+    from_file = _read_metrics_file(meta, run_dir)
+    rows: list[dict[str, str]] = [{"name": n, "value": v, "source": "log_metric"} for n, v in logged.items()]
+    seen = set(logged)
+    rows += [{"name": n, "value": v, "source": "metrics_file"} for n, v in from_file if n not in seen]
+    seen |= {name for name, _ in from_file}
+    rows += [{"name": n, "value": v, "source": "capture"} for n, v in captured if n not in seen]
+    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows})
+    return [(row["name"], row["value"]) for row in rows]
+
+
+def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:
+    """The JSON lines ``gittree.log_metric`` appended; the last value of each name wins."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    values: dict[str, str] = {}
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            name = validate_name(str(record["name"]))
+            value = record["value"]
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError(f"{value!r} is not a number")
+            text_value = str(value) if isinstance(value, int) else format_number(parse_number(str(value)))
+        except (ValueError, KeyError, TypeError, GittreeError) as e:
+            last = number == len(lines)  # no final newline: the writer was stopped mid-line
+            warnings.append(f"{path.name} line {number} ignored ({'cut short' if last else e})")
+            continue
+        values.pop(name, None)  # keep the order of the last values
+        values[name] = text_value
+    return values
+
+
+def _read_metrics_file(meta: RunMeta, run_dir: Path) -> list[tuple[str, str]]:
+    if not meta.metrics_file:
+        return []
+    from gittree.metricsfile import read_metrics_file
+
+    path = Path(meta.cwd) / meta.metrics_file
+    if not path.is_file():
+        meta.warnings.append(f"the metrics file {meta.metrics_file} was not written by the run")
+        return []
+    with contextlib.suppress(OSError):  # keep the file as the run left it, whatever happens to it next
+        journal.write_atomic(run_dir / f"metrics-file{path.suffix}", path.read_bytes())
+    try:
+        return read_metrics_file(path)
+    except BadValueError as e:
+        meta.warnings.append(f"the metrics file {meta.metrics_file} was ignored: {e.message}")
+        return []
+
+
+def collected_metrics(run_dir: Path) -> list[tuple[str, str]]:
+    try:
+        data = json.loads((run_dir / journal.COLLECTED_METRICS).read_text(encoding="utf-8"))
+        return [(str(row["name"]), str(row["value"])) for row in data["metrics"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []

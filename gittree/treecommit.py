@@ -1,0 +1,329 @@
+"""How a run becomes a commit: the code it started with, committed onto a branch, the checkout left alone.
+
+``gittree commit`` uses ``git commit``; a run cannot, for two reasons (docs/runs.md, "How a run is
+committed"):
+
+* the code of the experiment is the code the run *started* with. A run can last hours while its
+  author keeps editing, so :func:`snapshot` saves the working tree as a tree object before the command
+  starts (a private copy of the index, ``git add -u``, ``git write-tree``);
+* ``--branch B`` must commit on B without touching the user's checkout, index or stash.
+
+So the commit is made with plumbing: a temporary index (``GIT_INDEX_FILE``) holding the saved tree,
+``git commit-tree``, and ``git update-ref REF NEW OLD``, a compare-and-swap that fails if anything moved
+the branch meanwhile (then gittree retries on the new tip). ``commit-tree`` runs no hooks and ignores
+``commit.gpgSign``, so gittree runs the commit hooks itself, exactly as ``git commit --only`` does with
+its own temporary index: ``pre-commit``, ``prepare-commit-msg FILE message``, ``commit-msg FILE`` in the
+working tree with ``GIT_INDEX_FILE`` set, ``post-commit`` after the branch moved; and signs with ``-S``
+when ``commit.gpgSign`` is set. When the branch is the one checked out, the checkout's index is moved to
+the new commit under git's own ``index.lock`` protocol, as ``git commit`` would leave it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gittree import gitio
+from gittree.errors import GitCommandError
+
+#: Attempts after the branch moved under us (each one means another commit landed: progress, not a wait).
+MAX_MOVES = 1000
+
+
+@dataclass(frozen=True)
+class TreeCommit:
+    """What to commit where."""
+
+    tree: str
+    #: ``refs/heads/NAME``, or ``HEAD`` for whatever HEAD is when the commit is made.
+    target: str
+    #: HEAD's commit when the run started: a new branch starts there.
+    head: str | None
+    #: the target's commit when the run started (None: it did not exist).
+    base: str | None
+    message: str
+    #: the working tree the run started in: hooks run there, and its index follows when it has the target.
+    worktree: Path
+    #: a private folder for the temporary index and message files.
+    scratch: Path
+    #: the author date (when the result was produced); GIT_AUTHOR_DATE in the environment wins.
+    author_date: str | None = None
+    reflog: str = "gittree run"
+    #: seconds to wait for ``index.lock`` or a ref lock held by another process.
+    lock_timeout: float = 10.0
+
+
+class _Contention(Exception):
+    """A lock file is held by another process: wait and try again."""
+
+
+class _Moved(Exception):
+    """The branch moved between reading it and updating it: build on the new tip."""
+
+
+def snapshot(repo: gitio.Repo, scratch: Path, *, add_untracked: bool = False) -> str:
+    """The working tree's tracked files (and untracked ones with ``add_untracked``) as a tree object.
+
+    Works on a private copy of the index, so the user's index and working tree are not touched; the
+    copy keeps git's cached file stats, so only changed files are read.
+    """
+    index = scratch / "snapshot.index"
+    source = gitio.index_path(repo)
+    try:
+        shutil.copyfile(source, index)
+    except FileNotFoundError:
+        pass  # no index yet (a new repository): git add starts an empty one
+    except OSError as e:
+        raise GitCommandError(f"cannot copy the index {source}: {e.strerror or e}") from e
+    env = {"GIT_INDEX_FILE": str(index)}
+    try:
+        gitio.git_text(repo, "add", "--all" if add_untracked else "--update", env=env)
+        return gitio.git_text(repo, "write-tree", env=env).strip()
+    finally:
+        for leftover in (index, index.with_name(index.name + ".lock")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> str:
+    """Commit ``plan.tree`` onto ``plan.target`` with the user's hooks, identity and signing; returns the sha."""
+    wt = _open_worktree(plan.worktree, repo)
+    target = plan.target
+    if target == "HEAD":
+        target = gitio.symbolic_head(wt) or "HEAD"
+    on_checkout = _check_where_checked_out(wt, target)
+    hooks = gitio.git_path(wt, "hooks")
+    index = plan.scratch / "commit.index"
+    message_file = plan.scratch / "COMMIT_EDITMSG"
+    env = {"GIT_INDEX_FILE": str(index)}
+    hook_env = {**env, "GIT_EDITOR": ":"}
+    try:
+        gitio.git_text(wt, "read-tree", plan.tree, env=env)
+        _run_hook(wt, hooks, "pre-commit", [], hook_env, plan.scratch)
+        message_file.write_text(plan.message, encoding="utf-8", newline="\n")
+        _run_hook(wt, hooks, "prepare-commit-msg", [str(message_file), "message"], hook_env, plan.scratch)
+        _run_hook(wt, hooks, "commit-msg", [str(message_file)], hook_env, plan.scratch)
+        tree = gitio.git_text(wt, "write-tree", env=env).strip()  # a pre-commit hook may have staged fixes
+        message = gitio.git_text(wt, "stripspace", input_text=message_file.read_text(encoding="utf-8"))
+        if not message.strip():
+            raise GitCommandError("the commit message is empty after the commit hooks ran")
+        message_file.write_text(message, encoding="utf-8", newline="\n")
+        sha = _land(wt, plan, target, tree, message_file, on_checkout)
+    finally:
+        for leftover in (index, index.with_name(index.name + ".lock"), message_file):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+    _run_hook(wt, hooks, "post-commit", [], hook_env, plan.scratch, check=False)
+    return sha
+
+
+def _open_worktree(path: Path, fallback: gitio.Repo) -> gitio.Repo:
+    if fallback.worktree is not None and path.resolve() == fallback.worktree:
+        return fallback
+    if path.is_dir():
+        return gitio.open_repo(path)
+    return fallback  # the run's worktree was removed since: commit from where we are
+
+
+def _short(ref: str) -> str:
+    return ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
+
+
+def _check_where_checked_out(wt: gitio.Repo, target: str) -> bool:
+    """Whether ``target`` is this worktree's checkout; refuse what would pull a rug from under someone."""
+    assert wt.worktree is not None
+    own = wt.worktree
+    branches = gitio.checked_out_branches(wt)
+    elsewhere = [path for path, branch in branches.items() if branch == target and path != own]
+    if elsewhere:
+        raise GitCommandError(
+            f"branch {_short(target)} is checked out in another worktree, {elsewhere[0]}",
+            hint="commit the run from that worktree, or on a branch of its own "
+            "(gittree recover RUN_ID --branch NEW)",
+        )
+    on_checkout = target == "HEAD" or branches.get(own) == target
+    busy = gitio.operation_in_progress(wt)
+    if busy and (on_checkout or busy[1] == target):
+        what = busy[0]
+        raise GitCommandError(
+            f"a {what} is in progress in {own}: committing now would mix the run into it",
+            hint=f"finish it or abort it (git {what} --continue / --abort), then commit the run again "
+            "with gittree recover",
+        )
+    return on_checkout
+
+
+def _land(
+    wt: gitio.Repo, plan: TreeCommit, target: str, tree: str, message_file: Path, on_checkout: bool
+) -> str:
+    """Create the commit on the current tip and move the branch to it, retrying on contention."""
+    sign = gitio.config_value(wt, "commit.gpgSign", kind="bool") == "true"
+    deadline = time.monotonic() + plan.lock_timeout
+    delay = 0.005
+    for _ in range(MAX_MOVES):
+        tip = gitio.ref_sha(wt, target)
+        if tip is not None:
+            _refuse_to_undo(wt, plan.base or plan.head or gitio.EMPTY_TREE, tip, tree, target)
+        sha = _commit_object(wt, tree, tip or plan.head, message_file, sign, plan.author_date)
+        try:
+            if on_checkout:
+                _move_checked_out(wt, target, tip, sha, plan)
+            else:
+                _update_ref(wt, target, tip, sha, plan.reflog)
+            return sha
+        except _Moved:
+            continue  # another commit landed first: build on it
+        except _Contention as e:
+            if time.monotonic() >= deadline:
+                raise GitCommandError(
+                    f"gave up after {plan.lock_timeout:g} s waiting for a lock held by another process: {e}",
+                    hint="wait for the other git command to finish (or remove the lock file if none is "
+                    "running), then commit the run again with gittree recover",
+                ) from None
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.25)
+    raise GitCommandError(f"{_short(target)} kept moving: gave up after {MAX_MOVES} attempts")
+
+
+def _refuse_to_undo(wt: gitio.Repo, reference: str, tip: str, tree: str, target: str) -> None:
+    """The branch moved since the run started: committing the run's code on top must not revert that work."""
+    if tip == reference:
+        return
+    moved = _changed_paths(wt, reference, tip)
+    if not moved:
+        return
+    undone = sorted(moved & _changed_paths(wt, tip, tree))
+    if undone:
+        shown = ", ".join(undone[:5]) + (f" and {len(undone) - 5} more" if len(undone) > 5 else "")
+        raise GitCommandError(
+            f"{_short(target)} moved during the run (now at {tip[:7]}), and committing the code the run "
+            f"used on top would undo those changes to {shown}",
+            hint="commit the run on a branch of its own: gittree recover RUN_ID --branch NEW",
+        )
+
+
+def _changed_paths(wt: gitio.Repo, old: str, new: str) -> set[str]:
+    out = gitio.git_text(wt, "diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new)
+    return {path for path in out.split("\0") if path}
+
+
+def _commit_object(
+    wt: gitio.Repo, tree: str, parent: str | None, message_file: Path, sign: bool, author_date: str | None
+) -> str:
+    args = ["commit-tree", *(["-S"] if sign else []), tree]
+    if parent:
+        args += ["-p", parent]
+    args += ["-F", str(message_file)]
+    env = {"GIT_AUTHOR_DATE": author_date} if author_date and "GIT_AUTHOR_DATE" not in os.environ else None
+    code, out, err = gitio.run_git_status(wt, *args, env=env)
+    if code != 0:
+        said = " ".join(err.split()) or f"exit status {code}"
+        raise GitCommandError(
+            f"git could not create the commit: {said}", hint="fix what git reports, then commit the run again"
+        )
+    return out.strip()
+
+
+def _update_ref(wt: gitio.Repo, ref: str, old: str | None, new: str, reflog: str) -> None:
+    """``git update-ref REF NEW OLD``: moves REF only if it is still at OLD (absent when OLD is None)."""
+    args = ["update-ref", "-m", reflog, *(["--no-deref"] if ref == "HEAD" else []), ref, new, old or ""]
+    code, _, err = gitio.run_git_status(wt, *args)
+    if code == 0:
+        return
+    said = err.strip()
+    if "Unable to create" in said or "File exists" in said:
+        raise _Contention(said.splitlines()[0])
+    if "cannot lock ref" in said:  # "is at X but expected Y", "reference already exists"
+        raise _Moved(said)
+    raise GitCommandError(f"git update-ref failed: {said}", hint="fix what git reports, then commit again")
+
+
+def _move_checked_out(wt: gitio.Repo, ref: str, old: str | None, new: str, plan: TreeCommit) -> None:
+    """Move the checked-out branch and its index together, as ``git commit`` leaves them.
+
+    git's lock protocol: create ``index.lock`` exclusively, write the new index into it, move the ref,
+    rename the lock over the index. Index entries the user staged are kept where the commit did not
+    change the file (``git read-tree -m -i OLD NEW``, what a branch switch does); the working tree is
+    not touched, so edits made during the run stay unstaged edits.
+    """
+    index = gitio.index_path(wt)
+    lock = index.with_name(index.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise _Contention(f"{lock} exists") from None
+    except OSError as e:
+        raise GitCommandError(f"cannot create {lock}: {e.strerror or e}") from e
+    renamed = False
+    try:
+        moved = plan.scratch / "checkout.index"
+        try:
+            shutil.copyfile(index, moved)
+        except FileNotFoundError:
+            with contextlib.suppress(FileNotFoundError):
+                moved.unlink()
+        env = {"GIT_INDEX_FILE": str(moved)}
+        code, _, _ = gitio.run_git_status(wt, "read-tree", "-m", "-i", old or gitio.EMPTY_TREE, new, env=env)
+        if code != 0:  # the user staged other content for a file the run changed: the commit wins
+            gitio.git_text(wt, "read-tree", new, env=env)
+        data = memoryview(moved.read_bytes())
+        moved.unlink()
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        _update_ref(wt, ref, old, new, plan.reflog)
+        os.replace(lock, index)
+        renamed = True
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if not renamed:
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+
+
+def _run_hook(
+    wt: gitio.Repo,
+    hooks: Path,
+    name: str,
+    args: list[str],
+    env: dict[str, str],
+    scratch: Path,
+    *,
+    check: bool = True,
+) -> None:
+    """Run one of the user's commit hooks as git would: only if it exists and is executable."""
+    path = hooks / name
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        return
+    try:
+        done = subprocess.run(
+            [str(path), *args],
+            cwd=str(wt.worktree),
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except OSError as e:
+        if not check:
+            return
+        raise GitCommandError(f"cannot run the {name} hook {path}: {e.strerror or e}") from e
+    said = (done.stdout + done.stderr).decode("utf-8", errors="replace").strip()
+    if said:
+        with contextlib.suppress(OSError), open(scratch / "hooks.log", "a", encoding="utf-8") as log:
+            log.write(f"--- {name} (exit {done.returncode})\n{said}\n")
+    if check and done.returncode != 0:
+        tail = "\n".join(said.splitlines()[-10:]) or "(no output)"
+        raise GitCommandError(
+            f"the {name} hook refused the commit (exit {done.returncode}): {tail}",
+            hint=f"fix what the hook reports ({path}), then commit the run again with gittree recover",
+        )

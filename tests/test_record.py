@@ -1,0 +1,103 @@
+"""`gittree record` and `gittree abandon`: late results as git notes, merged into `show`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import GitRepo
+
+
+def nodes(gittree) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+    result = gittree("show", "--all", "--json")
+    assert result.code == 0, result.err
+    return {node["sha"]: node for node in json.loads(result.out)["nodes"]}
+
+
+def test_another_seed_adds_a_sample(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.experiment("patch 16x16", metrics=[("acc", 0.73)])
+    result = gittree("record", sha[:7], "--metric", "acc=0.75", "--note", "seed 2", "--param", "seed=2")
+    assert result.code == 0, result.err
+    assert repo.git("notes", "--ref", "refs/notes/gittree", "show", sha).startswith(
+        "Gittree-Metric: acc=0.75"
+    )
+    node = nodes(gittree)[sha]
+    assert node["metrics"]["acc"]["samples"] == [0.73, 0.75]
+    assert node["notes"] == ["seed 2"] and node["params"] == {"seed": "2"}
+    assert node["dirty"] is False
+    assert gittree("record", "HEAD", "--metric", "acc=0.74").code == 0  # a third: a new paragraph
+    assert nodes(gittree)[sha]["metrics"]["acc"]["n"] == 3
+
+
+def test_record_makes_an_ordinary_commit_an_experiment(repo: GitRepo, gittree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.commit("plain work")
+    (tmp_path / "m.json").write_text('{"acc": 0.6, "val": {"loss": 1.2}}')
+    assert gittree("record", "HEAD", "--metrics-file", str(tmp_path / "m.json"), "--status", "ok").code == 0
+    node = nodes(gittree)[sha]
+    assert set(node["metrics"]) == {"acc", "val/loss"} and node["status"] == "ok"
+
+
+def test_a_result_recorded_on_dirty_code_is_flagged(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.experiment("depth 8", metrics=[("acc", 0.7)])
+    repo.write("work.txt", "edited since the commit\n")
+    result = gittree("record", "HEAD", "--metric", "acc=0.9")
+    assert result.code == 0 and "dirty" in result.err
+    node = nodes(gittree)[sha]
+    assert node["dirty"] is True and node["run"]["dirty"] == "true"
+    text = gittree("show", "--color", "never").out
+    assert "dirty" in text.splitlines()[1]
+
+
+def test_clean_results_are_not_flagged(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.experiment("depth 8", metrics=[("acc", 0.7)])
+    repo.write("untracked.txt", "not part of any commit\n")  # untracked files are not code git tracks
+    assert gittree("record", "HEAD", "--metric", "acc=0.9").code == 0
+    assert nodes(gittree)[sha]["dirty"] is False
+    assert "dirty" not in gittree("show", "--color", "never").out
+
+
+def test_abandon_marks_a_dead_end_with_its_reason(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("baseline", metrics=[("acc", 0.5)])
+    sha = repo.experiment("graph attention", metrics=[("acc", 0.6)])
+    result = gittree("abandon", "HEAD", "--reason", "too slow\nto train")
+    assert result.code == 0, result.err
+    node = nodes(gittree)[sha]
+    assert node["status"] == "abandoned" and node["verdict"] == "abandoned"
+    assert node["notes"] == ["too slow to train"]
+    assert "✗" in gittree("show", "--color", "never").out
+    assert gittree("abandon", "HEAD").code == 2  # the reason is required
+
+
+def test_bad_input_is_refused_before_anything_is_written(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("a", metrics=[("acc", 0.5)])
+    assert gittree("record", "HEAD", "--metric", "acc=0,5").code == 6
+    assert gittree("record", "HEAD", "--status", "great").code == 6
+    assert gittree("record", "HEAD").code == 6
+    assert gittree("record", "no-such-rev", "--metric", "acc=1").code == 10
+    assert repo.git("notes", "--ref", "refs/notes/gittree", "list") == ""
+
+
+def test_amend_keeps_the_notes(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    assert gittree("init").code == 0  # sets notes.rewriteRef
+    repo.experiment("baseline", metrics=[("acc", 0.5)])
+    assert gittree("record", "HEAD", "--metric", "acc=0.52").code == 0
+    repo.git("commit", "--amend", "-q", "-m", "baseline, reworded\n\nGittree-Metric: acc=0.5")
+    node = nodes(gittree)[repo.head()]
+    assert node["subject"] == "baseline, reworded" and node["metrics"]["acc"]["samples"] == [0.5, 0.52]
+
+
+def test_rebase_keeps_the_notes(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    assert gittree("init").code == 0
+    repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.git("checkout", "-q", "-b", "idea")
+    repo.experiment("idea", metrics=[("acc", 0.6)])
+    assert gittree("record", "HEAD", "--metric", "acc=0.62", "--note", "seed 2").code == 0
+    repo.git("checkout", "-q", "main")
+    repo.write("other.txt", "unrelated\n")
+    repo.git("add", "other.txt")
+    repo.git("commit", "-q", "-m", "unrelated work")
+    repo.git("rebase", "-q", "main", "idea")
+    rebased = repo.head()
+    node = nodes(gittree)[rebased]
+    assert node["subject"] == "idea" and node["metrics"]["acc"]["samples"] == [0.6, 0.62]
+    assert node["notes"] == ["seed 2"]

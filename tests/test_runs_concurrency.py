@@ -1,0 +1,73 @@
+"""Runs started together in one repository: every one lands, none is lost or mixed with another."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from gittree.trailers import parse_experiment
+from tests.conftest import GitRepo
+from tests.runtools import GITTREE, journal
+
+# Each run logs its own number three ways, so a mix-up between runs would show.
+SCRIPT = (
+    "import gittree, json, sys, time\n"
+    "i = int(sys.argv[1])\n"
+    "gittree.log_metric('logged', i)\n"
+    "json.dump({'filed': i}, open(f'metrics-{i}.json', 'w'))\n"
+    "time.sleep(0.2)\n"
+    "print(f'printed: {i}')\n"
+)
+
+
+def start(repo: GitRepo, i: int, *options: str) -> subprocess.Popen[str]:
+    args = [str(GITTREE), "run", *options, "--metrics-file", f"metrics-{i}.json", "--capture", "printed"]
+    args += ["--name", f"run {i}", "--", sys.executable, "-c", SCRIPT, str(i)]
+    return subprocess.Popen(args, cwd=repo.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_eight_runs_on_eight_branches_at_once(repo: GitRepo) -> None:
+    base = repo.commit("start")
+    runners = [start(repo, i, "--branch", f"exp/{i}") for i in range(8)]
+    for runner in runners:
+        _, err = runner.communicate(timeout=300)
+        assert runner.returncode == 0, err
+    entries = journal(repo.path)
+    assert len(entries) == 8 and len({entry["id"] for entry in entries}) == 8
+    for entry in entries:
+        assert entry["status"] == "committed", entry
+    for i in range(8):
+        sha = repo.git("rev-parse", f"exp/{i}").strip()
+        assert repo.git("rev-parse", f"{sha}^").strip() == base
+        record = parse_experiment(repo.git("log", "-1", "--format=%B", sha))
+        assert record is not None
+        assert record.metric_dict() == {"logged": (float(i),), "filed": (float(i),), "printed": (float(i),)}
+        (entry,) = [entry for entry in entries if entry["sha"] == sha]
+        assert entry["branch"] == f"exp/{i}" and entry["name"] == f"run {i}"
+        assert record.run_dict()["id"] == entry["id"]
+    assert repo.head() == base and repo.git("status", "--porcelain", "--untracked-files=no") == ""
+
+
+@pytest.mark.slow
+def test_four_runs_on_the_checked_out_branch_at_once(repo: GitRepo) -> None:
+    base = repo.commit("start")
+    runners = [start(repo, i) for i in range(4)]
+    for runner in runners:
+        _, err = runner.communicate(timeout=300)
+        assert runner.returncode == 0, err
+    # They queue on the branch: a chain of four experiments on top of where they started.
+    shas = repo.git("rev-list", f"{base}..main").split()
+    assert len(shas) == 4
+    numbers = set()
+    for sha in shas:
+        record = parse_experiment(repo.git("log", "-1", "--format=%B", sha))
+        assert record is not None
+        (value,) = record.metric_dict()["printed"]
+        assert record.metric_dict()["logged"] == (value,) and record.metric_dict()["filed"] == (value,)
+        numbers.add(value)
+    assert numbers == {0.0, 1.0, 2.0, 3.0}
+    assert sorted(entry["sha"] for entry in journal(repo.path)) == sorted(shas)
+    assert repo.git("status", "--porcelain", "--untracked-files=no") == ""  # index moved with the branch

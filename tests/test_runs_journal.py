@@ -1,0 +1,127 @@
+"""The journal's own safety nets: never commit a run twice, never trust a lock or a host blindly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from gittree.trailers import parse_experiment
+from tests.conftest import GitRepo
+from tests.runtools import only_run, py, run_dir
+
+
+def edit_meta(repo: GitRepo, run_id: str, **changes: object) -> None:
+    path = run_dir(repo.path, run_id) / "meta.json"
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+def dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return int(done.stdout)
+
+
+def test_a_commit_made_just_before_gittree_died_is_not_made_twice(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    assert gittree("run", "--capture", "acc", "--", *py("print('acc: 0.5')")).code == 0
+    entry = only_run(repo.path)
+    # As if gittree was killed after moving the branch but before writing "committed" down.
+    edit_meta(repo, entry["id"], status="committing", sha=None, pid=dead_pid())
+    assert "pending" in gittree("runs").out
+    result = gittree("recover")
+    assert result.code == 0 and "already committed" in result.out
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "2"
+    assert only_run(repo.path)["sha"] == repo.head()
+
+
+def test_a_stale_lock_from_a_dead_process_is_broken(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    assert gittree("run", "--no-commit", "--", "true").code == 0
+    entry = only_run(repo.path)
+    from gittree.journal import this_host
+
+    (run_dir(repo.path, entry["id"]) / "lock").write_text(f"{dead_pid()} {this_host()}\n")
+    assert gittree("recover", entry["id"]).code == 0
+    assert not (run_dir(repo.path, entry["id"]) / "lock").exists()
+
+
+def test_a_live_lock_is_respected(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    assert gittree("run", "--no-commit", "--", "true").code == 0
+    entry = only_run(repo.path)
+    import os
+
+    from gittree.journal import this_host
+
+    (run_dir(repo.path, entry["id"]) / "lock").write_text(f"{os.getpid()} {this_host()}\n")
+    result = gittree("recover", entry["id"])
+    assert result.code == 11 and "being committed by another process" in result.err
+
+
+def test_a_run_on_another_machine_needs_force(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    start = repo.commit("start")
+    assert gittree("run", "--no-commit", "--capture", "acc", "--", *py("print('acc: 0.1')")).code == 0
+    entry = only_run(repo.path)
+    edit_meta(repo, entry["id"], status="running", host="gpu-node-7", pid=1)
+    assert "on gpu-node-7" in gittree("runs").out
+    assert gittree("recover").out.startswith("nothing to recover")  # it may still be running there
+    refused = gittree("recover", entry["id"])
+    assert refused.code == 11 and "--force" in refused.err and repo.head() == start
+    assert gittree("recover", "--force", entry["id"]).code == 0
+    record = parse_experiment(repo.git("log", "-1", "--format=%B"))
+    assert record is not None and record.status == "failed" and record.metric_dict() == {"acc": (0.1,)}
+
+
+def test_a_hook_that_strips_the_trailers_does_not_lose_the_results(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text("#!/bin/sh\nsed -i '/^Gittree-/d' \"$1\"\n")
+    hook.chmod(0o755)
+    result = gittree("run", "--capture", "acc", "--", *py("print('acc: 0.8')"))
+    assert result.code == 0 and "attached as a git note" in result.err
+    assert "Gittree-" not in repo.git("log", "-1", "--format=%B")
+    shown = json.loads(gittree("show", "--json").out)["nodes"]
+    assert shown[-1]["metrics"]["acc"]["samples"] == [0.8]
+    assert shown[-1]["run"]["id"] == only_run(repo.path)["id"]
+
+
+def test_when_the_code_cannot_be_saved_at_the_start_the_commit_says_dirty(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    (repo.path / ".git" / "index").write_bytes(b"not an index")  # git cannot read it: no snapshot
+    # The run itself repairs the index, so that the commit can save the code at the end.
+    script = (
+        "import os, subprocess; os.remove('.git/index'); subprocess.run(['git', 'reset', '-q'], check=True)"
+    )
+    assert gittree("run", "--", *py(script)).code == 0
+    entry = only_run(repo.path)
+    assert entry["snapshot_error"] and entry["status"] == "committed"
+    record = parse_experiment(repo.git("log", "-1", "--format=%B"))
+    assert record is not None and record.run_dict()["dirty"] == "true"
+
+
+def test_an_unreadable_entry_is_listed_not_fatal(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    assert gittree("run", "--no-commit", "--", "true").code == 0
+    entry = only_run(repo.path)
+    (run_dir(repo.path, entry["id"]) / "meta.json").write_text("{ torn")
+    listing = gittree("runs")
+    assert listing.code == 0 and "unreadable" in listing.out
+    assert gittree("recover", entry["id"]).code == 11
+
+
+def test_a_run_still_in_its_post_run_step_is_left_to_its_own_gittree(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    start = repo.commit("start")
+    assert gittree("run", "--no-commit", "--", "true").code == 0
+    entry = only_run(repo.path)
+    # As seen while a live `gittree run` (this process) is between finishing and committing.
+    edit_meta(repo, entry["id"], status="pending", reason=None, done=False, pid=os.getpid())
+    assert "is finishing it" in gittree("runs").out
+    assert gittree("recover").out.startswith("nothing to recover") and repo.head() == start
+    edit_meta(repo, entry["id"], done=True)
+    assert gittree("recover").code == 0 and repo.head() != start
