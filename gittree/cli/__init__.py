@@ -17,8 +17,15 @@ from gittree.errors import GittreeError
 __all__ = ["app", "main"]
 
 
+#: Command families in the order `gittree --help` lists them: look, record, ask, draw, share, set up.
+COMMAND_MODULES = ("show", "record", "runs", "questions", "render", "sync", "hooks", "demo")
+
+
 def _load_app() -> Any:
-    from gittree.cli import demo, hooks, questions, record, render, runs, show, sync  # noqa: F401  (registers the commands)
+    import importlib
+
+    for name in COMMAND_MODULES:  # importing a module registers its commands on the app
+        importlib.import_module(f"gittree.cli.{name}")
     from gittree.cli.common import app
 
     return app

@@ -177,8 +177,13 @@ def _c_string(store: Any, memory: Any, address: int, limit: int = 4096) -> str:
 @functools.cache
 def _compiled() -> tuple[Any, Any]:
     """The wasmtime engine and the compiled Graphviz module: from the cache folder, else compiled (and cached)."""
+    import atexit
+
     import wasmtime
 
+    # Free the engine while the interpreter is still whole: left to the final clean-up, wasmtime's
+    # finalisers run after its own module globals are gone and print "Exception ignored" tracebacks.
+    atexit.register(_compiled.cache_clear)
     engine = wasmtime.Engine()
     source = wasm_file()
     cached = _cached_module_path(source)
