@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from gittree import gitio
 from gittree.config import Config, load_config
-from gittree.errors import GitCommandError, RemoteError, RevisionNotFoundError
+from gittree.errors import BadValueError, GitCommandError, RemoteError, RevisionNotFoundError
 from gittree.notemerge import join_paragraphs, merge_note, union_of_paragraphs
 
 #: Attempts before giving up when other clones keep pushing between our fetch and our push.
@@ -255,6 +255,24 @@ def push_branch_and_notes(
     if problem is not None:
         raise problem
     return report
+
+
+def check_pushable(branch: str | None, patterns: Sequence[str]) -> None:
+    """Refuse ``gittree run --push`` up front when its branch is outside ``sync.branches``.
+
+    Checked before the run starts, so a sweep does not learn after hours of training that its result
+    was never going to travel.
+    """
+    if branch is None:
+        raise BadValueError(
+            "--push needs --branch: a run is pushed on its own branch",
+            hint="for example: gittree run --branch sweep/lr-3e-4 --push -- python train.py",
+        )
+    if not any(branch_matches(branch, pattern) for pattern in patterns):
+        raise BadValueError(
+            f"--push: the branch '{branch}' is outside sync.branches ({', '.join(patterns) or 'none'})",
+            hint="name it under one of those (e.g. sweep/NAME) or add a pattern to sync.branches in .gittree.yaml",
+        )
 
 
 def backoff(attempt: int) -> float:

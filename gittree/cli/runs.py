@@ -12,6 +12,7 @@ import typer
 from gittree.cli.common import State, app
 
 if TYPE_CHECKING:
+    from gittree import gitio
     from gittree.journal import RunMeta
     from gittree.runcommit import RunView
     from gittree.runs import RunReport
@@ -71,6 +72,15 @@ def run(
     ] = False,
     param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE; repeatable.")] = None,
     note: Annotated[list[str] | None, typer.Option("--note", help="A one-line note; repeatable.")] = None,
+    push: Annotated[
+        bool,
+        typer.Option(
+            "--push", help="After the commit, push the branch and the notes (as gittree sync does)."
+        ),
+    ] = False,
+    remote: Annotated[
+        str | None, typer.Option("--remote", help="Remote for --push (default: as gittree sync chooses).")
+    ] = None,
 ) -> None:
     """Run a command and record it as an experiment commit, with its metrics, whatever happens.
 
@@ -83,15 +93,20 @@ def run(
     gittree run works the same: it does the hook's default step itself and commits the run. If the
     commit fails, the run stays in the journal: see `gittree runs`, fix the cause, `gittree recover`.
     """
-    from gittree import gitio
+    from gittree import gitio, journal
     from gittree.config import load_config
     from gittree.runs import make_request, run_command
 
     repo = gitio.open_repo(State.repo_path)
+    config = load_config(repo.worktree)
+    if push:
+        from gittree.sync import check_pushable
+
+        check_pushable(branch, config.sync_branches)
     request = make_request(
         command,
         cwd=(State.repo_path or Path.cwd()).resolve(),  # -C: run as if started there, the command too
-        config=load_config(repo.worktree),
+        config=config,
         name=name,
         params=param or (),
         notes=note or (),
@@ -103,7 +118,24 @@ def run(
     )
     report = run_command(repo, request, out=_writer(sys.stdout), err=_writer(sys.stderr))
     _print_report(report)
+    if push and report.meta.status == journal.COMMITTED and report.meta.branch:
+        _push_run(repo, remote, report.meta.branch)
     raise typer.Exit(report.exit_code)
+
+
+def _push_run(repo: gitio.Repo, remote: str | None, branch: str) -> None:
+    """Share the committed run; a failure leaves the commit safe locally and says how to retry."""
+    from gittree.errors import RemoteError
+    from gittree.sync import push_branch_and_notes
+
+    try:
+        report = push_branch_and_notes(repo, remote, branch)
+    except RemoteError as e:
+        raise RemoteError(
+            f"the run is committed on {branch} here, but the push failed: {e.message}",
+            hint="the commit and the journal are safe; run `gittree sync` when the remote is back",
+        ) from e
+    _say(f"gittree: pushed {branch} and the notes to {report.remote}")
 
 
 def _outcome(meta: RunMeta) -> str:
