@@ -198,3 +198,25 @@ def test_deep_linear_history_does_not_recurse() -> None:
     tree = build_tree(commits, config=ACC)
     assert len(tree.nodes) == 2500
     assert tree.by_sha["c4998"].parents == ("c4996",)
+
+
+def test_big_trees_stream_without_a_dry_run_of_the_layout(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gittree.render import text
+
+    commits = [exp("c0", acc=0.0)] + [exp(f"c{i}", (f"c{i // 2}",), i, acc=i) for i in range(1, 40)]
+    tree = build_tree(commits, config=ACC)
+    monkeypatch.setattr(text, "ALIGN_WHOLE_TREE_UP_TO", 10)
+
+    def no_dry_run(tree: object) -> int:
+        raise AssertionError("a big tree must not be laid out before its first row")
+
+    monkeypatch.setattr(text, "_widest", no_dry_run)
+    rows = text.render_text(tree, text.TextStyle(width=120))
+    assert next(rows).startswith("research tree")
+    first = next(rows)
+    assert first.startswith("● ") and "c0" in first
+    lines = list(rows)
+    assert len([line for line in lines if "better" in line]) == 39
+    # text after the lanes never moves left once the drawing has widened
+    starts = [line.index(" c") for line in lines if " c" in line and "better" in line]
+    assert starts == sorted(starts)

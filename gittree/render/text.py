@@ -94,9 +94,14 @@ def render_text(tree: ResearchTree, style: TextStyle | None = None) -> Iterator[
     """Yield the lines of the terminal view, header first."""
     style = style or TextStyle()
     yield header(tree, style)
-    lane_width = 2 * max((len(row.lanes_after) for row in layout(tree)), default=1)
+    # Rows stream as they are laid out: no dry run of the whole layout first. The text after the lanes
+    # starts at the widest lane count seen so far, so it stays aligned except right after a fork wider
+    # than any before (git log --graph does not align at all). Small trees are aligned from the start.
+    lane_width = 2 * (_widest(tree) if len(tree.nodes) <= ALIGN_WHOLE_TREE_UP_TO else 1)
     columns = _Columns(tree, style, lane_width)
     for index, row in enumerate(layout(tree)):
+        lane_width = max(lane_width, 2 * len(row.lanes_at_node))
+        columns.lane_width = lane_width
         if index and not row.node.parents:
             yield ""  # a new tree of the forest (an orphan branch, an unrelated history)
         folded = sum(row.node.folded.values()) + row.node.folded_below
@@ -108,6 +113,14 @@ def render_text(tree: ResearchTree, style: TextStyle | None = None) -> Iterator[
         yield cells + " " * (lane_width - 2 * len(row.lanes_at_node)) + columns.describe(row.node)
         if row.opened:
             yield _link_row(row.lanes_after, row.here, row.opened, "╮", "┬")
+
+
+#: Up to this many experiments the whole layout is dry-run first so every row aligns; above, rows stream.
+ALIGN_WHOLE_TREE_UP_TO = 5000
+
+
+def _widest(tree: ResearchTree) -> int:
+    return max((len(row.lanes_at_node) for row in layout(tree)), default=1)
 
 
 def _folded_row(row: _Row, folded: int, style: TextStyle) -> str:
