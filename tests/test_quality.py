@@ -35,3 +35,11 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     command = next(line for line in ci.splitlines() if line.startswith("python3 -m venv"))
     assert command in readme
+
+
+def test_readme_example_is_the_demo_as_gittree_draws_it() -> None:
+    """The README shows real output: the demo's tree exactly as tests/expected/demo.txt pins it."""
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("$ gittree show --all\n", 1)[1].split("```", 1)[0]
+    demo = (ROOT / "tests" / "expected" / "demo.txt").read_text()
+    assert example.strip("\n") in demo
