@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import CommitRecord, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
-from gittree.tree import compare, rank_key
+from gittree.tree import compare, is_experiment_ancestor, rank_key
 
 # -- best -----------------------------------------------------------------------------------------
 
@@ -288,25 +288,11 @@ def _compare_metric(spec: MetricSpec, a: MetricSummary | None, b: MetricSummary 
 def _relation(tree: ResearchTree, a: str, b: str) -> str:
     if a == b:
         return "same"
-    if _experiment_ancestor(tree, a, b):
+    if is_experiment_ancestor(a, b, tree.by_sha):
         return "a-before-b"
-    if _experiment_ancestor(tree, b, a):
+    if is_experiment_ancestor(b, a, tree.by_sha):
         return "b-before-a"
     return "diverged"
-
-
-def _experiment_ancestor(tree: ResearchTree, ancestor: str, of: str) -> bool:
-    if ancestor not in tree.by_sha or of not in tree.by_sha:
-        return False
-    stack, seen = [of], {of}
-    while stack:
-        for parent in tree.by_sha[stack.pop()].parents:
-            if parent == ancestor:
-                return True
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return False
 
 
 # -- branches and dead ends (for the narrative export) ----------------------------------------------

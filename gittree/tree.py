@@ -182,12 +182,15 @@ def _drop_redundant_parents(parents: tuple[str, ...], nodes: dict[str, Node]) ->
     keep = []
     for candidate in parents:
         others = [p for p in parents if p != candidate]
-        if not any(_is_ancestor(candidate, other, nodes) for other in others):
+        if not any(is_experiment_ancestor(candidate, other, nodes) for other in others):
             keep.append(candidate)
     return tuple(keep) or parents
 
 
-def _is_ancestor(ancestor: str, of: str, nodes: dict[str, Node]) -> bool:
+def is_experiment_ancestor(ancestor: str, of: str, nodes: dict[str, Node]) -> bool:
+    """Whether ``ancestor`` is reached from ``of`` through experiment parents."""
+    if ancestor not in nodes or of not in nodes:
+        return False
     stack, seen = [of], set()
     while stack:
         sha = stack.pop()

@@ -14,7 +14,7 @@ from typing import Any
 from gittree import __version__
 from gittree.analysis import branch_points, dead_end_reason
 from gittree.model import Node, ResearchTree
-from gittree.render.jsonview import json_number, summary_data
+from gittree.render.jsonview import json_number, node_data
 from gittree.render.markup import markdown_code, markdown_escape
 from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
 from gittree.render.table import FLAG_TEXT, delta_text, flags, iso_date, verdict_text
@@ -50,36 +50,14 @@ def message_body(message: str) -> str:
 
 
 def export_node(node: Node) -> dict[str, Any]:
+    """``show --json``'s node, plus what a reader without the repository needs: body, date, children."""
     return {
-        "sha": node.sha,
+        **node_data(node),
         "short": node.short,
-        "subject": node.subject,
         "body": message_body(node.message),
-        "author": node.author_name,
-        "email": node.author_email,
-        "time": node.author_time,
         "date": iso_date(node),
-        "parents": list(node.parents),
         "children": list(node.children),
-        "metrics": {name: summary_data(s) for name, s in node.metrics.items()},
-        "params": dict(node.params),
-        "notes": list(node.notes),
-        "status": node.status,
-        "run": dict(node.run),
-        "delta": json_number(node.delta),
-        "reference": node.reference,
-        "verdict": node.verdict.value,
-        "single_run": node.single_run,
-        "surprise": node.surprise,
-        "dirty": node.dirty,
         "dead_end": node.dead_end,
-        "best": node.best,
-        "on_best_path": node.on_best_path,
-        "head": node.head,
-        "folded": dict(node.folded),
-        "folded_below": node.folded_below,
-        "cut": node.cut,
-        "problems": list(node.problems),
     }
 
 
