@@ -499,11 +499,6 @@ def append_note(repo: Repo, sha: str, lines: Sequence[str], ref: str = NOTES_REF
         os.unlink(path)
 
 
-def set_config(repo: Repo, key: str, value: str) -> None:
-    """Set a repository-local git configuration value."""
-    run_git(repo, "config", "--local", key, value)
-
-
 # -- questions: code diffs, folded commits (gittree/questions.py) --------------------------------
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gittree import cache, gitio
@@ -108,17 +107,6 @@ def _check(tree: ResearchTree, metric: str | None, require_experiments: bool = T
     if metric and tree.nodes and metric not in tree.metric_names:
         known = ", ".join(tree.metric_names) or "none"
         raise BadValueError(f"no experiment records the metric '{metric}'", hint=f"recorded metrics: {known}")
-
-
-def open_tree(
-    path: Path | None,
-    revs: Sequence[str] = (),
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-) -> ResearchTree:
-    """Open the repository at ``path`` and load its tree."""
-    return load_tree(gitio.open_repo(path), revs, all_refs=all_refs, metric=metric)
 
 
 # -- the walk ---------------------------------------------------------------------------------------
