@@ -144,7 +144,7 @@ def check_git_version(common_dir: Path | None) -> None:
     """Refuse, with the version needed, a git older than :data:`MIN_GIT_VERSION`.
 
     Asking ``git --version`` costs a process (about 2 ms) on every command, so a passed check is
-    remembered in the cache folder, keyed by the git program's path, size and modification time: a
+    remembered in ``$GIT_COMMON_DIR/gittree/git-version``, keyed by the git program's path, size and modification time: a
     new or different git on PATH is checked again. The stamp is only an optimisation (best effort).
     """
     import shutil
@@ -154,7 +154,7 @@ def check_git_version(common_dir: Path | None) -> None:
         raise GitCommandError("the git program was not found on PATH", hint="install git")
     info = os.stat(program)
     stamp = f"{program}\0{info.st_size}\0{info.st_mtime_ns}\0{MIN_GIT_VERSION}\n"
-    stamp_file = common_dir / "gittree" / "cache" / "git-version" if common_dir is not None else None
+    stamp_file = common_dir / "gittree" / "git-version" if common_dir is not None else None
     if stamp_file is not None and os.environ.get("GITTREE_NO_CACHE", "") in ("", "0"):
         try:
             if stamp_file.read_text(encoding="utf-8", errors="replace") == stamp:
