@@ -119,9 +119,67 @@ def open_repo(path: Path | str | None = None) -> Repo:
             f"{start} is not inside a git repository{detail}",
             hint="run `git init` first, or `gittree demo` to see an example",
         )
+    if lines[0].startswith("--path-format"):  # git before 2.31 echoes the option it does not know
+        check_git_version(None)
     git_dir, common_dir = Path(lines[0]), Path(lines[1])
+    check_git_version(common_dir)
     worktree = Path(lines[3]) if code == 0 and lines[2] == "false" and len(lines) > 3 else None
     return Repo(git_dir=git_dir, worktree=worktree, common_dir=common_dir)
+
+
+#: The oldest git gittree works with: ``git rev-parse --path-format=absolute`` (2.31) finds the
+#: repository; ``--end-of-options`` (2.24) and ``fetch --no-write-fetch-head`` (2.29) come before it.
+MIN_GIT_VERSION = (2, 31)
+
+
+def parse_git_version(text: str) -> tuple[int, int] | None:
+    """``git version 2.39.5.windows.1`` -> (2, 39); None when the text is not git's answer."""
+    import re
+
+    found = re.match(r"git version (\d+)\.(\d+)", text.strip())
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def check_git_version(common_dir: Path | None) -> None:
+    """Refuse, with the version needed, a git older than :data:`MIN_GIT_VERSION`.
+
+    Asking ``git --version`` costs a process (about 2 ms) on every command, so a passed check is
+    remembered in ``$GIT_COMMON_DIR/gittree/git-version``, keyed by the git program's path, size and modification time: a
+    new or different git on PATH is checked again. The stamp is only an optimisation (best effort).
+    """
+    import shutil
+
+    program = shutil.which("git")
+    if program is None:
+        raise GitCommandError("the git program was not found on PATH", hint="install git")
+    info = os.stat(program)
+    stamp = f"{program}\0{info.st_size}\0{info.st_mtime_ns}\0{MIN_GIT_VERSION}\n"
+    stamp_file = common_dir / "gittree" / "git-version" if common_dir is not None else None
+    if stamp_file is not None and os.environ.get("GITTREE_NO_CACHE", "") in ("", "0"):
+        try:
+            if stamp_file.read_text(encoding="utf-8", errors="replace") == stamp:
+                return
+        except OSError:
+            pass
+    else:
+        stamp_file = None
+    _, out, _ = git_output(["--version"])
+    text = out.decode("utf-8", "replace").strip()
+    version = parse_git_version(text)
+    if version is not None and version < MIN_GIT_VERSION:
+        needed = ".".join(map(str, MIN_GIT_VERSION))
+        raise GitCommandError(
+            f"{text} ({program}) is too old: gittree needs git {needed} or newer",
+            hint=f"install git {needed} or newer (https://git-scm.com/downloads) and put it first on PATH",
+        )
+    if stamp_file is not None and version is not None:
+        try:
+            stamp_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = stamp_file.with_name(f"git-version.{os.getpid()}.tmp")
+            temporary.write_text(stamp, encoding="utf-8")
+            os.replace(temporary, stamp_file)
+        except OSError:
+            pass  # a read-only repository: check again next time
 
 
 # -- reading -------------------------------------------------------------------------------------

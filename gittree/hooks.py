@@ -201,6 +201,11 @@ def install(
     python: str | None = None,
 ) -> list[HookChange]:
     """Install the hooks; every check is made before the first file changes."""
+    if repo.is_bare:  # no commit is made and no run started in a bare repository: no hook would ever run
+        raise HookError(
+            "this is a bare repository: gittree's hooks would never run here",
+            hint="run gittree hook install in a clone with a working tree",
+        )
     folder = hooks_dir(repo, allow_hooks_path=allow_hooks_path)
     interpreter = python or sys.executable
     if not interpreter or not os.path.isabs(interpreter):

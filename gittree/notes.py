@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gittree import gitio
-from gittree.errors import BadValueError
+from gittree.errors import BadValueError, GitCommandError
 from gittree.metricsfile import read_metrics_file
 from gittree.trailers import STATUSES, format_trailer_lines, parse_assignment, parse_metric_assignment
 
@@ -38,6 +38,7 @@ def record(
     metrics_file: Path | None = None,
 ) -> RecordResult:
     """Append results to the gittree note of ``rev``; everything is validated before git is touched."""
+    _refuse_bare(repo, "record")
     sha = gitio.resolve_commit(repo, rev)
     metric_pairs = [parse_metric_assignment(text) for text in metrics]
     if metrics_file is not None:
@@ -64,7 +65,18 @@ def record(
 
 def abandon(repo: gitio.Repo, rev: str, *, reason: str) -> RecordResult:
     """Mark ``rev`` as a dead end, with the reason why (status ``abandoned`` plus a note)."""
+    _refuse_bare(repo, "abandon")
     sha = gitio.resolve_commit(repo, rev)
     lines = format_trailer_lines(notes=[reason], status="abandoned")
     gitio.append_note(repo, sha, lines)
     return RecordResult(sha, tuple(lines), dirty=False)
+
+
+def _refuse_bare(repo: gitio.Repo, command: str) -> None:
+    """Results are recorded where the work is (docs/reliability.md): a bare repository has no checkout to
+    compare with (the ``dirty`` fact) and is usually a shared remote, which ``gittree sync`` updates."""
+    if repo.is_bare:
+        raise GitCommandError(
+            f"this is a bare repository: gittree {command} writes notes from a clone with a working tree",
+            hint=f"run gittree {command} in a clone, then gittree sync to share the note",
+        )

@@ -74,6 +74,7 @@ def snapshot(repo: gitio.Repo, scratch: Path, *, add_untracked: bool = False) ->
     copy keeps git's cached file stats, so only changed files are read.
     """
     index = scratch / "snapshot.index"
+    _clear_private_index(index)
     source = gitio.index_path(repo)
     try:
         shutil.copyfile(source, index)
@@ -91,6 +92,18 @@ def snapshot(repo: gitio.Repo, scratch: Path, *, add_untracked: bool = False) ->
                 leftover.unlink()
 
 
+def _clear_private_index(index: Path) -> None:
+    """Remove what an earlier attempt left of a run's private index (and git's lock on it).
+
+    The index lives in the run's own journal folder and only the process holding the run (its
+    ``gittree run``, or a ``gittree recover`` under the run's lock) uses it; a leftover means that
+    attempt was killed (kill -9 during ``git add``), and its ``.lock`` would make git refuse forever.
+    """
+    for leftover in (index, index.with_name(index.name + ".lock")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
 def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> str:
     """Commit ``plan.tree`` onto ``plan.target`` with the user's hooks, identity and signing; returns the sha."""
     wt = _open_worktree(plan.worktree, repo)
@@ -103,6 +116,7 @@ def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> str:
     message_file = plan.scratch / "COMMIT_EDITMSG"
     env = {"GIT_INDEX_FILE": str(index)}
     hook_env = {**env, "GIT_EDITOR": ":"}
+    _clear_private_index(index)
     try:
         gitio.git_text(wt, "read-tree", plan.tree, env=env)
         _run_hook(wt, hooks, "pre-commit", [], hook_env, plan.scratch)

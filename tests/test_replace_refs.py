@@ -1,0 +1,49 @@
+"""Replace refs (docs/reliability.md): gittree shows the history as recorded, not `git replace` grafts.
+
+libgit2 does not read refs/replace, and gittree runs its own git queries with GIT_NO_REPLACE_OBJECTS=1,
+so every view agrees with the commit objects themselves (and with a teammate, who does not fetch
+refs/replace by default); a cached view can never show a replacement that has since been deleted.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import GitRepo
+
+
+def history_with_a_graft(repo: GitRepo) -> tuple[str, str, str]:
+    a = repo.experiment("a", metrics=[("acc", 0.5)])
+    b = repo.experiment("b", metrics=[("acc", 0.6)])
+    c = repo.experiment("c", metrics=[("acc", 0.7)])
+    repo.git("replace", "--graft", c, a)  # git log now says c's parent is a
+    assert repo.git("log", "--format=%s").split() == ["c", "a"]
+    return a, b, c
+
+
+def test_show_reads_the_recorded_parents_not_the_graft(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = history_with_a_graft(repo)
+    result = gittree("show", "--json")
+    assert result.code == 0, result.err
+    nodes = {n["sha"]: n for n in json.loads(result.out)["nodes"]}
+    assert set(nodes) == {a, b, c}
+    assert nodes[c]["parents"] == [b] and nodes[c]["reference"] == b
+    assert "b" in gittree("show", "--color", "never").out
+
+
+def test_a_replaced_commit_keeps_its_own_message(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    a = repo.experiment("recorded", metrics=[("acc", 0.5)])
+    other = repo.experiment("replacement", metrics=[("acc", 0.9)])
+    repo.git("reset", "-q", "--hard", a)
+    repo.git("replace", a, other)
+    assert repo.git("log", "-1", "--format=%s").strip() == "replacement"
+    node = json.loads(gittree("show", "--json").out)["nodes"][0]
+    assert node["sha"] == a and node["subject"] == "recorded"
+    assert node["metrics"]["acc"]["samples"] == [0.5]
+
+
+def test_path_and_table_agree_with_show(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    _, b, c = history_with_a_graft(repo)
+    steps = json.loads(gittree("path", c, "--json").out)
+    assert b in json.dumps(steps)
+    assert gittree("table", "--json").code == 0
