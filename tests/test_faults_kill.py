@@ -142,7 +142,8 @@ def test_kill_9_at_random_points_loses_nothing(repo: GitRepo) -> None:
     entries = json.loads(runs.stdout)
     logs = {e["id"]: (Path(e["journal"]) / "output.log") for e in entries}
     for token in completed.no_commit_runs:
-        kept = [rid for rid, log in logs.items() if log.is_file() and token in log.read_text()]
+        # whole lines: fault-token-8-17 is a prefix of fault-token-8-170
+        kept = [rid for rid, log in logs.items() if log.is_file() and token in log.read_text().splitlines()]
         assert len(kept) == 1, token
         entry = next(e for e in entries if e["id"] == kept[0])
         assert entry["status"] == "not-committed" and entry["metrics"], entry
