@@ -149,7 +149,16 @@ def test_kill_9_at_random_points_loses_nothing(repo: GitRepo) -> None:
         assert entry["status"] == "not-committed" and entry["metrics"], entry
 
     recover = gittree_process("recover", cwd=repo.path)
-    assert "Traceback" not in recover.stderr and recover.returncode == 0, recover.stdout + recover.stderr
+    assert "Traceback" not in recover.stderr, recover.stderr
+    if recover.returncode != 0:
+        # A kill that lands inside git's own update-ref leaves git's lock file behind (git never removes
+        # another process's lock). gittree says so and what to do; do what the hint says, then recover.
+        assert "File exists" in recover.stderr and "remove the lock file" in recover.stderr, recover.stderr
+        for lock in (repo.path / ".git").rglob("*.lock"):
+            if "gittree" not in lock.parts:
+                lock.unlink()
+        recover = gittree_process("recover", cwd=repo.path)
+    assert recover.returncode == 0, recover.stdout + recover.stderr
     after = json.loads(gittree_process("runs", "--json", cwd=repo.path).stdout)
     left = [e for e in after if e["state"] not in ("committed", "not-committed")]
     # Killed between creating its folder and writing meta.json: the command never started, so nothing
