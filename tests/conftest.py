@@ -102,6 +102,22 @@ class GitRepo:
         self.git("checkout", "--theirs", "--", ".", check=False)
         return self.experiment(subject, **kwargs)  # type: ignore[arg-type]
 
+    def raw_commit(self, message: bytes, parent: str | None = None, header: str = "") -> str:
+        """A commit object written byte for byte, HEAD moved to it (git commit would clean the message up)."""
+        tree = self.git("write-tree").strip()
+        lines = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
+        lines += "author A <a@b> 1767225600 +0000\ncommitter A <a@b> 1767225600 +0000\n" + header
+        done = subprocess.run(
+            ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+            input=lines.encode() + b"\n" + message,
+            cwd=self.path,
+            capture_output=True,
+            check=True,
+        )
+        sha = done.stdout.decode().strip()
+        self.git("update-ref", "HEAD", sha)
+        return sha
+
     def head(self) -> str:
         return self.git("rev-parse", "HEAD").strip()
 

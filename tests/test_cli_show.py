@@ -129,23 +129,7 @@ def test_show_shallow_clone_shows_a_cut(repo: GitRepo, gittree, tmp_path: Path, 
 
 def test_show_non_utf8_message_is_decoded_with_replacement(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     # git commit-tree would re-encode Latin-1 bytes; a raw object keeps them as a careless tool writes them.
-    tree = repo.git("write-tree").strip()
-    raw = (
-        f"tree {tree}\nauthor A <a@b> 1767225600 +0000\ncommitter A <a@b> 1767225600 +0000\n\n".encode()
-        + b"caf\xe9 au lait\n\nGittree-Metric: acc=0.5\n"
-    )
-    sha = (
-        subprocess.run(
-            ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
-            input=raw,
-            cwd=repo.path,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
-    repo.git("update-ref", "HEAD", sha)
+    repo.raw_commit(b"caf\xe9 au lait\n\nGittree-Metric: acc=0.5\n")
     out = gittree("show", "--color", "never").out
     assert "caf\ufffd au lait" in out
 

@@ -110,26 +110,6 @@ def test_multiline_note_is_folded_to_one_line(repo: GitRepo, gittree) -> None:  
 # -- messages ------------------------------------------------------------------------------------
 
 
-def raw_commit(repo: GitRepo, message: bytes, parent: str | None = None, header: str = "") -> str:
-    """A commit object written byte for byte (git commit would clean the message up)."""
-    tree = repo.git("write-tree").strip()
-    lines = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
-    lines += "author A <a@b> 1767225600 +0000\ncommitter A <a@b> 1767225600 +0000\n" + header
-    sha = (
-        subprocess.run(
-            ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
-            input=lines.encode() + b"\n" + message,
-            cwd=repo.path,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
-    repo.git("update-ref", "HEAD", sha)
-    return sha
-
-
 @pytest.mark.parametrize(
     ("message", "samples"),
     [
@@ -144,7 +124,7 @@ def raw_commit(repo: GitRepo, message: bytes, parent: str | None = None, header:
     ],
 )
 def test_message_shapes_are_read_as_git_reads_them(repo: GitRepo, gittree, message: bytes, samples) -> None:  # type: ignore[no-untyped-def]
-    raw_commit(repo, message)
+    repo.raw_commit(message)
     git_view = repo.git("log", "-1", "--format=%(trailers:key=Gittree-Metric,valueonly)").split()
     result = gittree("show", "--json")
     if samples is None:
@@ -156,7 +136,7 @@ def test_message_shapes_are_read_as_git_reads_them(repo: GitRepo, gittree, messa
 
 def test_a_one_megabyte_message(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     body = ("lorem ipsum dolor sit amet " * 40 + "\n") * 1000
-    raw_commit(repo, b"huge\n\n" + body.encode() + b"\nGittree-Metric: acc=0.5\n")
+    repo.raw_commit(b"huge\n\n" + body.encode() + b"\nGittree-Metric: acc=0.5\n")
     assert json.loads(gittree("show", "--json").out)["nodes"][0]["metrics"]["acc"]["samples"] == [0.5]
 
 
@@ -169,7 +149,7 @@ def test_nul_bytes_are_refused(repo: GitRepo, gittree, tmp_path: Path) -> None: 
 
 
 def test_unknown_encoding_header_falls_back_to_utf8(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
-    raw_commit(repo, b"caf\xc3\xa9\n\nGittree-Metric: acc=0.5\n", header="encoding no-such-charset\n")
+    repo.raw_commit(b"caf\xc3\xa9\n\nGittree-Metric: acc=0.5\n", header="encoding no-such-charset\n")
     assert "café" in gittree("show", "--color", "never").out
 
 

@@ -96,7 +96,8 @@ def test_index_lock_held_by_another_process(repo: GitRepo, gittree, tmp_path: Pa
     assert repo.git("show", "HEAD:work.txt") == "in progress\n"
 
 
-def test_a_merge_in_progress(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def conflicting_branches(repo: GitRepo) -> None:
+    """main and other both change model.py: merging or rebasing one onto the other stops on a conflict."""
     repo.write("model.py", "base\n")
     repo.commit("start")
     repo.git("checkout", "-q", "-b", "other")
@@ -105,6 +106,10 @@ def test_a_merge_in_progress(repo: GitRepo, gittree) -> None:  # type: ignore[no
     repo.git("checkout", "-q", "main")
     repo.write("model.py", "ours\n")
     repo.git("commit", "-qam", "ours")
+
+
+def test_a_merge_in_progress(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    conflicting_branches(repo)
     # While the run goes, a conflicting merge is started in its checkout.
     script = SCRIPT + "\nimport subprocess; subprocess.run(['git', 'merge', '-q', 'other'])"
     result = gittree("run", "--capture", "acc", "--", *py(script))
@@ -115,14 +120,7 @@ def test_a_merge_in_progress(repo: GitRepo, gittree) -> None:  # type: ignore[no
 
 
 def test_a_rebase_in_progress(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
-    repo.write("model.py", "base\n")
-    repo.commit("start")
-    repo.git("checkout", "-q", "-b", "other")
-    repo.write("model.py", "theirs\n")
-    repo.git("commit", "-qam", "theirs")
-    repo.git("checkout", "-q", "main")
-    repo.write("model.py", "ours\n")
-    repo.git("commit", "-qam", "ours")
+    conflicting_branches(repo)
     script = (
         SCRIPT + "\nimport subprocess; subprocess.run(['git', 'rebase', '-q', 'other'], capture_output=True)"
     )
