@@ -25,11 +25,13 @@ import contextlib
 import marshal
 import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, TypeAlias
 
 FORMAT = 1
 _MAGIC = b"gittree-cache\n"
@@ -39,7 +41,8 @@ MAX_VIEWS = 12
 
 #: One cached commit: the facts gitio reads (parents, author name, email, time, offset, committer
 #: time, message) and the record parsed from the message's trailers (a tuple, or None).
-CommitEntry = tuple[Any, ...]
+if TYPE_CHECKING:
+    CommitEntry: TypeAlias = tuple[Any, ...]
 
 
 _TAG: int | None = None
@@ -50,16 +53,21 @@ def format_tag() -> int:
 
     Cached entries are the output of the parser and the renderers; when the code changes (an upgrade,
     or an edit in a development checkout) every entry written by the old code must be ignored, without
-    anyone remembering to bump FORMAT. The fingerprint is the name, size and mtime of every module.
+    anyone remembering to bump FORMAT. The fingerprint is the name, size and mtime of every file of the
+    package (modules, and the assets the HTML page embeds), compiled bytecode aside.
     """
     global _TAG
     if _TAG is None:
-        package = Path(__file__).parent
+        package = os.path.dirname(os.path.abspath(__file__))
         stats = []
-        for path in sorted(package.rglob("*.py")):
-            with contextlib.suppress(OSError):
-                info = path.stat()
-                stats.append((str(path.relative_to(package)), info.st_size, info.st_mtime_ns))
+        for folder, subfolders, files in os.walk(package):
+            subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+            for name in sorted(files):
+                with contextlib.suppress(OSError):
+                    info = os.stat(os.path.join(folder, name))
+                    stats.append(
+                        (os.path.relpath(os.path.join(folder, name), package), info.st_size, info.st_mtime_ns)
+                    )
         _TAG = zlib.crc32(marshal.dumps((FORMAT, stats)))
     return _TAG
 
@@ -74,6 +82,8 @@ def cache_dir(common_dir: Path) -> Path:
 
 def _write_atomic(path: Path, payload: bytes | memoryview) -> None:
     """Write ``path`` whole or not at all; a failure (read-only repository, full disk) is not an error."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -160,16 +170,19 @@ def save_notes(common_dir: Path, tip: str | None, notes: dict[str, str]) -> None
 
 def view_key(*parts: Any) -> str:
     """A digest of everything a view depends on (marshal-able values: str, int, tuples, None...)."""
-    import hashlib
+    try:  # the built-in BLAKE2: importing hashlib would also load OpenSSL (a few ms of every start-up)
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter without it
+        from hashlib import blake2b
 
-    return hashlib.sha256(marshal.dumps((format_tag(), *parts))).hexdigest()[:40]
+    return blake2b(marshal.dumps((format_tag(), *parts)), digest_size=20).hexdigest()
 
 
 _CHUNK = 1 << 20
 
 
-def open_view(common_dir: Path, key: str) -> Iterator[bytes] | None:
-    """The cached view's bytes in chunks, or None when it is not cached (or the file is damaged).
+def open_view(common_dir: Path, key: str) -> CachedView | None:
+    """The cached view, or None when it is not cached (or its file is damaged).
 
     The whole file is checked before the first byte is handed out, through the one open file, so
     a concurrent rewrite (a new inode moved into place) cannot mix two versions.
@@ -177,7 +190,7 @@ def open_view(common_dir: Path, key: str) -> Iterator[bytes] | None:
     if not enabled():
         return None
     try:
-        handle = open(cache_dir(common_dir) / "views" / key, "rb")  # noqa: SIM115 - handed to the iterator
+        handle = open(cache_dir(common_dir) / "views" / key, "rb")  # noqa: SIM115 - the view owns it
     except OSError:
         return None
     try:
@@ -187,23 +200,55 @@ def open_view(common_dir: Path, key: str) -> Iterator[bytes] | None:
         magic, version, length, crc = _HEADER.unpack(header)
         if magic != _MAGIC or version != format_tag():
             raise ValueError("not a view")
+        # One reused buffer: a fresh 80 MB one would cost more in page faults than the check itself.
+        buffer = bytearray(_CHUNK)
+        window = memoryview(buffer)
         seen, running = 0, 0
-        while chunk := handle.read(_CHUNK):
-            seen += len(chunk)
-            running = zlib.crc32(chunk, running)
+        while count := handle.readinto(buffer):
+            seen += count
+            running = zlib.crc32(window[:count], running)
         if seen != length or running != crc:
             raise ValueError("damaged")
-        handle.seek(_HEADER.size)
     except (OSError, ValueError, struct.error):
         handle.close()
         return None
-    return _chunks(handle)
+    return CachedView(handle, length)
 
 
-def _chunks(handle: Any) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(_CHUNK):
-            yield chunk
+class CachedView:
+    """A checked view file: iterate for its bytes, or :meth:`send_to` a file descriptor in the kernel."""
+
+    def __init__(self, handle: BinaryIO, length: int) -> None:
+        self.handle = handle
+        self.length = length
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.handle:
+            self.handle.seek(_HEADER.size)
+            while chunk := self.handle.read(_CHUNK):
+                yield chunk
+
+    def send_to(self, fd: int) -> bool:
+        """Copy the bytes to ``fd`` with ``sendfile`` (no trip through Python); False where it cannot be used.
+
+        On False nothing was written, and iterating still gives every byte.
+        """
+        sendfile = getattr(os, "sendfile", None)  # not on Windows
+        if sendfile is None:
+            return False
+        sent = 0
+        try:
+            while sent < self.length:
+                count = sendfile(fd, self.handle.fileno(), _HEADER.size + sent, self.length - sent)
+                if count == 0:
+                    raise OSError("the cached view file shrank while it was being copied")
+                sent += count
+        except OSError:
+            if sent:
+                raise  # part of the view went out: a real write error (a closed pipe, a full disk)
+            return False
+        self.handle.close()
+        return True
 
 
 def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -211,6 +256,8 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
     if not enabled():
         yield from chunks
         return
+    import tempfile
+
     folder = cache_dir(common_dir) / "views"
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gittree import CONFIG_FILE
 from gittree.errors import ConfigError
 from gittree.model import Goal, MetricSpec
-
-CONFIG_FILE = ".gittree.yaml"
 
 #: The branches ``gittree sync`` shares unless ``sync.branches`` says otherwise (docs/teams.md).
 DEFAULT_SYNC_BRANCHES = ("exp/*", "sweep/*")

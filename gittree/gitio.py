@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import codecs
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from gittree.errors import (
     GitCommandError,
@@ -26,10 +23,22 @@ from gittree.errors import (
     RemoteError,
     RevisionNotFoundError,
 )
-from gittree.model import CommitRecord
 
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
+    from typing import Any
+
     import pygit2
+
+    from gittree.model import (
+        CommitRecord,
+        FetchResult,
+        NoteEntry,
+        PrefixMatch,
+        PushedRef,
+        PushResult,
+        RefUpdate,
+    )
 
 NOTES_REF = "refs/notes/gittree"
 GITTREE_REF_PREFIX = "refs/gittree/"
@@ -46,20 +55,27 @@ ALL_REF_PREFIXES = (
 )
 
 
-@dataclass
 class Repo:
     """An opened repository: where things are on disk, and (opened on first use) the libgit2 handle.
 
     Opening runs ``git rev-parse`` (a few milliseconds) rather than importing pygit2 (about 85 ms), so
     views served from the cache start fast; :attr:`handle` imports and opens libgit2 when needed.
+    A plain class, like :class:`RefState`: the cached-view start-up path does not pay for importing
+    ``dataclasses`` (about 14 ms here).
     """
 
-    git_dir: Path
-    #: top of the working tree; None for a bare repository.
-    worktree: Path | None
-    #: the folder shared by every worktree of the repository (refs, objects, gittree's cache).
-    common_dir: Path | None = None
-    _handle: Any = field(default=None, repr=False, compare=False)
+    __slots__ = ("_handle", "common_dir", "git_dir", "worktree")
+
+    def __init__(self, git_dir: Path, worktree: Path | None, common_dir: Path | None = None) -> None:
+        self.git_dir = git_dir
+        #: top of the working tree; None for a bare repository.
+        self.worktree = worktree
+        #: the folder shared by every worktree of the repository (refs, objects, gittree's cache).
+        self.common_dir = common_dir
+        self._handle: Any = None
+
+    def __repr__(self) -> str:
+        return f"Repo(git_dir={self.git_dir!r}, worktree={self.worktree!r}, common_dir={self.common_dir!r})"
 
     @property
     def is_bare(self) -> bool:
@@ -205,7 +221,6 @@ def resolve_commit(repo: Repo, rev: str) -> str:
     return out.decode("ascii").strip()
 
 
-@dataclass(frozen=True)
 class RefState:
     """Every ref of the repository as ``git show-ref --head --dereference`` lists it.
 
@@ -214,8 +229,20 @@ class RefState:
     of the history shows: it is what the cache is keyed by.
     """
 
-    head: str | None
-    refs: tuple[tuple[str, str], ...]
+    __slots__ = ("head", "refs")
+
+    def __init__(self, head: str | None, refs: tuple[tuple[str, str], ...]) -> None:
+        self.head = head
+        self.refs = refs
+
+    def __repr__(self) -> str:
+        return f"RefState(head={self.head!r}, refs=<{len(self.refs)} refs>)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RefState) and (self.head, self.refs) == (other.head, other.refs)
+
+    def __hash__(self) -> int:
+        return hash((self.head, self.refs))
 
     def target(self, name: str) -> str | None:
         for ref, sha in self.refs:
@@ -233,16 +260,26 @@ class RefState:
         ]
 
 
-def read_refs(repo: Repo) -> RefState:
-    """HEAD and every ref, in one ``git show-ref`` (exactly git's view: packed, loose, any ref backend)."""
+def list_refs(repo: Repo) -> bytes:
+    """HEAD and every ref with its object, as one ``git show-ref --head --dereference`` prints them.
+
+    Exactly git's view (packed, loose, any ref backend). The bytes themselves key a cached view of
+    every ref: nothing about the refs can change without changing them.
+    """
     code, out, err = git_output(["show-ref", "--head", "--dereference"], cwd=repo.git_dir)
     if code not in (0, 1):  # 1: no ref at all (a new repository)
         raise GitCommandError(
             f"cannot list the refs: {err.decode('utf-8', 'replace').strip()}", hint="run `git fsck`"
         )
+    return out
+
+
+def read_refs(repo: Repo, listing: bytes | None = None) -> RefState:
+    """HEAD and every ref (from ``listing``, the output of :func:`list_refs`, when already read)."""
     head = None
     refs = []
-    for line in out.decode("utf-8", "surrogateescape").splitlines():
+    text = (list_refs(repo) if listing is None else listing).decode("utf-8", "surrogateescape")
+    for line in text.splitlines():
         sha, _, name = line.partition(" ")
         if name == "HEAD":
             head = sha
@@ -391,6 +428,8 @@ def _ident(raw: bytes | None) -> tuple[str, str, int, int]:
 def commit_record(
     sha: str, facts: CommitFacts, *, shallow: bool = False, note: str | None = None
 ) -> CommitRecord:
+    from gittree.model import CommitRecord
+
     parents, name, email, when, offset, _, message = facts
     return CommitRecord(
         sha=sha,
@@ -425,6 +464,8 @@ def read_commits(repo: Repo, tips: Iterable[str], *, with_notes: bool = True) ->
 
 
 def _record(commit: Any, shallow: frozenset[str], notes: dict[str, str]) -> CommitRecord:
+    from gittree.model import CommitRecord
+
     sha = str(commit.id)
     author = commit.author
     return CommitRecord(
@@ -462,6 +503,8 @@ def _git(repo: Repo) -> Any:
 
 def run_git(repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None) -> str:
     """Run ``git ARGS`` in the repository and return stdout; a refusal becomes :class:`GitCommandError`."""
+    import tempfile
+
     import git
 
     runner = _git(repo)
@@ -508,6 +551,8 @@ def commit_with_message(
     env: dict[str, str] | None = None,
 ) -> str:
     """``git commit -F <file>`` with the user's hooks and config; returns the new commit's sha."""
+    import tempfile
+
     if repo.worktree is None:
         raise GitCommandError(
             "this is a bare repository: there is no working tree to commit",
@@ -548,6 +593,8 @@ def has_staged_changes(repo: Repo) -> bool:
 
 def append_note(repo: Repo, sha: str, lines: Sequence[str], ref: str = NOTES_REF) -> None:
     """Append trailer lines to the gittree note of ``sha`` (``git notes append``: a new paragraph)."""
+    import tempfile
+
     fd, path = tempfile.mkstemp(prefix="gittree-note-", suffix=".txt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -604,14 +651,6 @@ def commits_between(
 # -- import: finding commits by short hash, keeping them reachable, rolling back (importers.py) ----
 
 
-@dataclass(frozen=True)
-class PrefixMatch:
-    """What an abbreviated hash names: the commits it matches, and the types of other objects it matches."""
-
-    commits: tuple[str, ...]
-    other_types: tuple[str, ...] = ()
-
-
 def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
     """Every object whose name starts with ``prefix`` (4 to 40 hex digits), split into commits and others.
 
@@ -619,6 +658,8 @@ def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
     names that commit. Objects reachable only from the reflog, or from nothing, are found too.
     """
     import pygit2
+
+    from gittree.model import PrefixMatch
 
     try:
         obj = repo.handle[prefix]
@@ -767,17 +808,11 @@ def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
     return out.split() if status == 0 else []
 
 
-@dataclass(frozen=True)
-class NoteEntry:
-    """One note in a notes commit: where it sits in the notes tree, and its blob."""
-
-    path: str
-    blob: str
-
-
 def notes_of_commit(repo: Repo, commit: str | None) -> dict[str, NoteEntry]:
     """Annotated object id -> note entry, for every note in the tree of a notes commit (fan-out included)."""
     import pygit2
+
+    from gittree.model import NoteEntry
 
     if commit is None:
         return {}
@@ -804,6 +839,8 @@ def read_blob(repo: Repo, sha: str) -> bytes:
 
 def write_blobs(repo: Repo, contents: Sequence[bytes]) -> list[str]:
     """Store blobs in the object database (one ``git hash-object -w``); returns their ids, in order."""
+    import tempfile
+
     if not contents:
         return []
     with tempfile.TemporaryDirectory(prefix="gittree-blobs-") as folder:
@@ -827,6 +864,8 @@ def write_notes_commit(
     ``commit-tree``), so nothing in the user's index, working tree or merge state is touched and two
     processes can do it at once. Like ``git notes``, the commit is never signed.
     """
+    import tempfile
+
     fd, index = tempfile.mkstemp(prefix="gittree-notes-index-")
     os.close(fd)
     os.unlink(index)  # git wants to create the index itself
@@ -918,14 +957,6 @@ _FETCH_OPTIONS = ("--prune", "--no-tags", "--no-recurse-submodules", "--no-write
 _LOCKED = ("cannot lock ref", ".lock': File exists", "Unable to create", "unable to lock")
 
 
-@dataclass(frozen=True)
-class FetchResult:
-    #: exact source refs the remote does not have (their refspecs were dropped).
-    missing: tuple[str, ...] = ()
-    #: git's message when a local ref was locked by another process (try again), else None.
-    busy: str | None = None
-
-
 def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
     """``git fetch --prune REMOTE REFSPECS``; an exact ref the remote lacks is dropped, not an error.
 
@@ -933,6 +964,8 @@ def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
     ("couldn't find remote ref"); such refs are dropped one by one and reported in ``missing``.
     Raises :class:`RemoteError` when the remote cannot be reached or read.
     """
+    from gittree.model import FetchResult
+
     specs = list(refspecs)
     missing: list[str] = []
     while specs:
@@ -973,30 +1006,6 @@ def _git_says(err: str) -> str:
     return " ".join(important or lines) or "git gave no reason"
 
 
-@dataclass(frozen=True)
-class RefUpdate:
-    """One ref to set on a remote: to ``new``, only if it is still at ``expected`` (None: absent)."""
-
-    ref: str
-    new: str
-    expected: str | None
-
-
-@dataclass(frozen=True)
-class PushedRef:
-    ref: str
-    ok: bool
-    #: git's summary for the ref: "[new reference]", "[rejected] (fetch first)", ...
-    summary: str
-
-
-@dataclass(frozen=True)
-class PushResult:
-    refs: tuple[PushedRef, ...]
-    #: what the remote said ("remote: ..." lines: a hook's message), one string per line.
-    remote_messages: tuple[str, ...]
-
-
 def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
     """``git push --porcelain`` of exact objects with a lease on each ref (a compare-and-swap on the remote).
 
@@ -1005,6 +1014,8 @@ def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
     pre-push hook runs. Rejected refs are reported, not raised; :class:`RemoteError` when the remote
     cannot be reached or the push failed as a whole.
     """
+    from gittree.model import PushResult
+
     args = ["push", "--porcelain", "--no-follow-tags", "--recurse-submodules=no"]
     for update in updates:
         args.append(f"--force-with-lease={update.ref}:{update.expected or ''}")
@@ -1028,6 +1039,8 @@ def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
 
 def _parse_porcelain(out: str) -> tuple[PushedRef, ...]:
     """The per-ref lines of ``git push --porcelain``: ``FLAG<TAB>FROM:TO<TAB>SUMMARY``."""
+    from gittree.model import PushedRef
+
     refs = []
     for line in out.splitlines():
         parts = line.split("\t")

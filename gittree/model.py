@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from gittree.trailers import ExperimentRecord
+
 
 @dataclass(frozen=True)
 class CommitRecord:
@@ -203,3 +207,62 @@ class ResearchTree:
             current = node.reference or (node.parents[0] if node.parents else None)
         chain.reverse()
         return chain
+
+
+@dataclass(frozen=True)
+class History:
+    """The commits a view is built from (``research.read_history``), with their already-parsed trailers."""
+
+    commits: list[CommitRecord]
+    parsed: dict[str, ExperimentRecord | None]
+
+
+# -- what gittree.gitio answers about git's refs, notes and remotes -----------------------------------
+
+
+@dataclass(frozen=True)
+class PrefixMatch:
+    """What an abbreviated hash names: the commits it matches, and the types of other objects it matches."""
+
+    commits: tuple[str, ...]
+    other_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """One note in a notes commit: where it sits in the notes tree, and its blob."""
+
+    path: str
+    blob: str
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    #: exact source refs the remote does not have (their refspecs were dropped).
+    missing: tuple[str, ...] = ()
+    #: git's message when a local ref was locked by another process (try again), else None.
+    busy: str | None = None
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref to set on a remote: to ``new``, only if it is still at ``expected`` (None: absent)."""
+
+    ref: str
+    new: str
+    expected: str | None
+
+
+@dataclass(frozen=True)
+class PushedRef:
+    ref: str
+    ok: bool
+    #: git's summary for the ref: "[new reference]", "[rejected] (fetch first)", ...
+    summary: str
+
+
+@dataclass(frozen=True)
+class PushResult:
+    refs: tuple[PushedRef, ...]
+    #: what the remote said ("remote: ..." lines: a hook's message), one string per line.
+    remote_messages: tuple[str, ...]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gittree import gitio
-from gittree.config import CONFIG_FILE, Config, MetricConfig, dump_config, load_config
+from gittree import CONFIG_FILE, gitio
+from gittree.config import Config, MetricConfig, dump_config, load_config
 from gittree.errors import BadValueError, GitCommandError
 from gittree.model import Goal
 from gittree.trailers import validate_name

@@ -2,40 +2,32 @@
 
 The read is built for 100k experiments (issue 6, docs/performance.md):
 
-1. ``gitio.read_refs`` lists HEAD and every ref with one ``git show-ref``;
+1. ``gitio.list_refs`` lists HEAD and every ref with one ``git show-ref``;
 2. the walk from the tips looks each commit up in the cache (:mod:`gittree.cache`, by commit id) and
    reads only the others, as raw objects, in-process; their trailers are parsed once and cached;
 3. ``tree.build_tree`` builds the tree from the records;
 4. :func:`view` serves a finished view from the cache when none of its inputs changed (the tips,
-   HEAD, the notes, the shallow boundary, ``.gittree.yaml``, the options), else renders and stores it.
+   HEAD, the notes, the shallow boundary, ``.gittree.yaml``, the options), else renders and stores it;
+   a view of every ref is keyed by the very bytes of the ref listing, so a warm start parses nothing.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from gittree import cache, gitio
 from gittree.errors import BadValueError, NoExperimentsError
-from gittree.model import CommitRecord, ResearchTree
 
-if TYPE_CHECKING:  # the tree builder and its parsers are imported only when a view is not cached
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
     from gittree.config import Config
+    from gittree.model import CommitRecord, History, ResearchTree
     from gittree.trailers import ExperimentRecord
 
 #: Called now and then during a long read with the number of commits read so far.
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 4096
-
-
-@dataclass(frozen=True)
-class History:
-    """The commits a view is built from, with their already-parsed trailers."""
-
-    commits: list[CommitRecord]
-    parsed: dict[str, ExperimentRecord | None]
 
 
 def load_tree(
@@ -172,6 +164,7 @@ def read_history(
     else:
         visited = _walk(commits, tips, since, progress)
     commits.store.save(live=set(visited) if whole else None)
+    from gittree.model import CommitRecord, History
     from gittree.trailers import ExperimentRecord
 
     shallow = gitio.shallow_boundary(repo)
@@ -229,6 +222,7 @@ def _walk_newest_first(
     progress: Progress | None,
 ) -> dict[str, cache.CommitEntry]:
     """Newest commit first (committer date, as ``git log``), until ``limit`` experiments are found."""
+    from gittree.model import CommitRecord
     from gittree.tree import experiment_of
 
     visited: dict[str, cache.CommitEntry] = {}
@@ -278,7 +272,7 @@ def _notes(repo: gitio.Repo, refs: gitio.RefState) -> dict[str, str]:
 def view(
     repo: gitio.Repo,
     name: str,
-    render: Callable[[ResearchTree], Iterable[str]],
+    render: Callable[[ResearchTree], Iterable[str]] | Callable[[ResearchTree], Iterable[bytes]],
     revs: Sequence[str] = (),
     *,
     all_refs: bool = False,
@@ -288,8 +282,8 @@ def view(
     progress: Progress | None = None,
     branches: Sequence[str] = (),
     author: str | None = None,
-) -> Iterator[bytes]:
-    """The UTF-8 bytes of a view of the tree: ``render(tree)``, or the same bytes from the cache.
+) -> Iterable[bytes]:
+    """The bytes of a view of the tree: ``render(tree)`` (text is encoded as UTF-8), or the same bytes from the cache.
 
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
@@ -297,14 +291,16 @@ def view(
     """
     from gittree import __version__
 
-    refs = gitio.read_refs(repo)
-    tips = _tips(repo, revs, all_refs, branches, refs)
+    listing = gitio.list_refs(repo)
+    # A view of every ref is keyed by the listing of every ref itself: on a warm start nothing is parsed.
+    every_ref = all_refs and not revs and not branches
+    refs = None if every_ref else gitio.read_refs(repo, listing)
+    tips = None if refs is None else _tips(repo, revs, all_refs, branches, refs)
     key = cache.view_key(
         __version__,
         name,
-        tuple(tips),
-        refs.head,
-        refs.target(gitio.NOTES_REF),
+        listing if refs is None or tips is None else (tuple(tips), refs.head, refs.target(gitio.NOTES_REF)),
+        every_ref,
         tuple(sorted(gitio.shallow_boundary(repo))),
         _config_bytes(repo),
         metric,
@@ -317,18 +313,20 @@ def view(
         return cached
 
     def fresh() -> Iterator[bytes]:
-        tree = _build(repo, tips, refs, None, metric, limit, since, progress, whole=all_refs and not revs)
+        read = refs or gitio.read_refs(repo, listing)
+        starts = tips if tips is not None else _tips(repo, revs, all_refs, branches, read)
+        tree = _build(repo, starts, read, None, metric, limit, since, progress, whole=all_refs and not revs)
         _check(tree, metric)
         if author is not None:
             tree = by_author(tree, author)
         for chunk in render(tree):
-            yield chunk.encode("utf-8", "surrogateescape")
+            yield chunk.encode("utf-8", "surrogateescape") if isinstance(chunk, str) else chunk
 
     return cache.store_view(repo.shared_dir, key, fresh())
 
 
 def _config_bytes(repo: gitio.Repo) -> bytes | None:
-    from gittree.config import CONFIG_FILE
+    from gittree import CONFIG_FILE
 
     if repo.worktree is None:
         return None
@@ -344,6 +342,10 @@ def by_author(tree: ResearchTree, author: str) -> ResearchTree:
     Ancestors by other people stay as context, so every kept experiment still hangs from its real
     parents; deltas, verdicts and the best experiment are those of the whole tree (docs/tree.md).
     """
+    from dataclasses import replace
+
+    from gittree.model import ResearchTree
+
     needle = author.casefold()
     matching = [
         node.sha

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from gittree import gitio
 from gittree.config import Config, load_config
 from gittree.errors import BadValueError, GitCommandError, RemoteError, RevisionNotFoundError
+from gittree.model import NoteEntry, PushedRef, RefUpdate
 from gittree.notemerge import join_paragraphs, merge_note, union_of_paragraphs
 
 #: Attempts before giving up when other clones keep pushing between our fetch and our push.
@@ -286,7 +287,7 @@ def _retryable(summary: str) -> bool:
     return any(marker in lowered for marker in _RETRYABLE)
 
 
-def _refused(remote: str, refused: Sequence[gitio.PushedRef], messages: Sequence[str]) -> RemoteError:
+def _refused(remote: str, refused: Sequence[PushedRef], messages: Sequence[str]) -> RemoteError:
     names = ", ".join(short_ref(pushed.ref) for pushed in refused)
     reasons = "; ".join(sorted({pushed.summary for pushed in refused}))
     said = "".join(f"\nremote: {line}" for line in messages)
@@ -348,7 +349,7 @@ def _merge_notes_commits(repo: gitio.Repo, remote: str, local: str, theirs: str)
     mine = gitio.notes_of_commit(repo, local)
     other = gitio.notes_of_commit(repo, theirs)
 
-    def blob(notes: dict[str, gitio.NoteEntry], obj: str) -> str | None:
+    def blob(notes: dict[str, NoteEntry], obj: str) -> str | None:
         return notes[obj].blob if obj in notes else None
 
     updates: dict[str, str | None] = {}
@@ -392,7 +393,7 @@ def _merge_notes_commits(repo: gitio.Repo, remote: str, local: str, theirs: str)
 _MIXED = "mixed"
 
 
-def _base_text(repo: gitio.Repo, bases: Sequence[dict[str, gitio.NoteEntry]], obj: str) -> bytes | None:
+def _base_text(repo: gitio.Repo, bases: Sequence[dict[str, NoteEntry]], obj: str) -> bytes | None:
     """The note as both sides last agreed on it; with several merge bases (criss-cross merges), every
     paragraph any of them holds, so nothing they share is counted twice."""
     versions = [gitio.read_blob(repo, base[obj].blob) for base in bases if obj in base]
@@ -423,7 +424,7 @@ def _adopt_gittree_refs(repo: gitio.Repo, remote: str, report: SyncReport) -> No
 
 @dataclass
 class _Plan:
-    updates: list[gitio.RefUpdate] = field(default_factory=list)
+    updates: list[RefUpdate] = field(default_factory=list)
     behind: list[str] = field(default_factory=list)
     diverged: list[str] = field(default_factory=list)
 
@@ -432,7 +433,7 @@ class _Plan:
         if mine == theirs:
             return
         if theirs is None or gitio.is_ancestor(repo, theirs, mine):
-            self.updates.append(gitio.RefUpdate(ref=ref, new=mine, expected=theirs))
+            self.updates.append(RefUpdate(ref=ref, new=mine, expected=theirs))
         elif gitio.is_ancestor(repo, mine, theirs):
             self.behind.append(ref)
         else:

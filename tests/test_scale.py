@@ -48,6 +48,66 @@ def test_a_cached_view_is_served_and_matches(repo: GitRepo, gittree, monkeypatch
     assert len(list((cache_folder(repo) / "views").iterdir())) == 3
 
 
+#: Every command whose output is a cached view, in the forms that name different views.
+CACHED_COMMANDS = (
+    ("table", "--all"),
+    ("table", "--all", "--format", "csv", "-m", "acc", "--sort", "acc"),
+    ("table", "--all", "--json"),
+    ("export", "--format", "json"),
+    ("export", "--format", "markdown"),
+    ("render", "--all", "--format", "dot"),
+    ("render", "--all", "--format", "dot", "--fold", "0", "--depth", "2"),
+    ("render", "--all", "--format", "html"),
+)
+
+
+def test_table_export_and_render_are_cached_views(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    outputs = {args: check_cached_equals_uncached(gittree, monkeypatch, *args) for args in CACHED_COMMANDS}
+    assert len(set(outputs.values())) == len(CACHED_COMMANDS)  # each form is its own view
+    views = cache_folder(repo) / "views"
+    assert len(list(views.iterdir())) == len(CACHED_COMMANDS)
+    for path in views.iterdir():  # served from the cache: a changed file is what comes out
+        data = path.read_bytes()
+        if b"dropout 0.1" in data:
+            path.write_bytes(data.replace(b"dropout 0.1", b"dropout 0.X"))
+    # ... but only when its checksum still holds: a damaged view is never served
+    for args, expected in outputs.items():
+        assert gittree(*args).out == expected
+
+
+def test_cached_table_export_and_render_see_a_new_note(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    shas = small_history(repo)
+    before = {args: check_cached_equals_uncached(gittree, monkeypatch, *args) for args in CACHED_COMMANDS}
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: acc=0.3", shas["base"])
+    for args in CACHED_COMMANDS:
+        after = check_cached_equals_uncached(gittree, monkeypatch, *args)
+        assert after != before[args], args
+
+
+def test_a_failed_view_is_not_cached(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    small_history(repo)
+    for _ in range(2):
+        result = gittree("table", "--all", "-m", "nope")
+        assert result.code != 0 and "no experiment records the metric 'nope'" in result.err
+    assert not (cache_folder(repo) / "views").exists() or not list((cache_folder(repo) / "views").iterdir())
+
+
+def test_a_cached_view_is_copied_whole_to_a_file_and_a_pipe(repo: GitRepo, tmp_path: Path) -> None:
+    """A cached view goes out through sendfile where stdout is a file or a pipe: every byte, once."""
+    small_history(repo)
+    command = [GITTREE, "show", "--all", "--json"]
+    fresh = subprocess.run(command, cwd=repo.path, capture_output=True, check=True).stdout
+    target = tmp_path / "out.json"
+    with open(target, "wb") as handle:
+        subprocess.run(command, cwd=repo.path, stdout=handle, check=True)
+    piped = subprocess.run(command, cwd=repo.path, capture_output=True, check=True).stdout
+    with open(target, "ab") as handle:  # O_APPEND: sendfile refuses it, the plain copy takes over
+        subprocess.run(command, cwd=repo.path, stdout=handle, check=True)
+    assert piped == fresh and target.read_bytes() == fresh + fresh
+    assert json.loads(fresh)["nodes"]
+
+
 def test_amend_is_seen(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     repo.experiment("baseline", metrics=[("acc", 0.5)])
     repo.experiment("try", metrics=[("acc", 0.6)])

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from gittree.errors import GittreeError
+
+TYPE_CHECKING = False  # typing itself costs ~10 ms of start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["app", "main"]
 

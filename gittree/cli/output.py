@@ -39,9 +39,22 @@ def print_lines(lines: Iterable[str]) -> None:
 
 
 def write_chunks(chunks: Iterable[bytes], before_first: Callable[[], None] | None = None) -> None:
-    """Write UTF-8 chunks to stdout as they come (a view streams; a cached one is copied)."""
+    """Write UTF-8 chunks to stdout as they come (a view streams; a cached one is copied by the kernel)."""
     sys.stdout.flush()
     out = sys.stdout.buffer
+    send_to = getattr(chunks, "send_to", None)  # a cached view (gittree.cache.CachedView)
+    if send_to is not None:
+        if before_first is not None:
+            before_first()
+            before_first = None
+        try:
+            fd = out.fileno()
+        except (OSError, ValueError, AttributeError):  # not a real file (captured output)
+            fd = None
+        if fd is not None:
+            out.flush()
+            if send_to(fd):
+                return
     for chunk in chunks:
         if before_first is not None:
             before_first()

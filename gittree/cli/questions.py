@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gittree.cli.common import State, app, print_lines
+from gittree.cli.output import write_chunks
 
 if TYPE_CHECKING:
     from gittree.gitio import Repo
@@ -108,16 +109,17 @@ def table(
 ) -> None:
     """One row per experiment: sha, subject, metrics (mean ± std (n)), delta, verdict, status, author, date."""
     from gittree import questions
-    from gittree.render.table import render_table, render_table_json
 
-    tree, specs, nodes = questions.table(
-        _repo(), revs or (), all_refs=all_refs, metrics=metric or (), sort=sort
+    chunks = questions.table_view(
+        _repo(),
+        revs or (),
+        all_refs=all_refs,
+        metrics=metric or (),
+        sort=sort,
+        fmt=fmt.value,
+        as_json=as_json,
     )
-    names = [spec.name for spec in specs]
-    if as_json:
-        sys.stdout.write(render_table_json(tree, nodes, names))
-        return
-    sys.stdout.write(render_table(tree, nodes, names, fmt.value))
+    write_chunks(chunks)
 
 
 @app.command()
@@ -157,15 +159,9 @@ def export(
 ) -> None:
     """The whole research map: JSON with a documented schema (docs/export.md), or a Markdown narrative."""
     from gittree import questions
-    from gittree.render.export import render_export_json, render_export_markdown
 
-    repo = _repo()
-    tree = questions.export_tree(repo, revs or (), metric=metric)
-    project = questions.project_name(repo)
-    if as_json or fmt is ExportFormat.json:
-        sys.stdout.write(render_export_json(tree, project=project))
-        return
-    sys.stdout.write(render_export_markdown(tree, project=project))
+    chosen = ExportFormat.json if as_json else fmt
+    write_chunks(questions.export_view(_repo(), revs or (), metric=metric, fmt=chosen.value))
 
 
 @app.command("import")

@@ -59,12 +59,9 @@ def render(
     """Draw the research tree with Graphviz, or as one self-contained interactive HTML page."""
     import time
 
-    from gittree import gitio
-    from gittree.config import load_config
+    from gittree import gitio, questions
     from gittree.dates import parse_since
     from gittree.render.dot import ViewOptions
-    from gittree.render.picture import draw
-    from gittree.research import load_tree
 
     chosen = _format(fmt, output)
     if (output is None or output == "-") and chosen in BINARY and sys.stdout.isatty():
@@ -81,9 +78,11 @@ def render(
         fold=fold,
     )
     repo = gitio.open_repo(State.repo_path)
-    config = load_config(repo.worktree)
-    tree = load_tree(repo, revs or (), all_refs=all_refs, metric=metric, config=config)
-    data = draw(tree, chosen.value, options, config)
+    data = b"".join(
+        questions.drawing_view(
+            repo, revs or (), all_refs=all_refs, metric=metric, fmt=chosen.value, options=options
+        )
+    )
     if output is None or output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -16,7 +16,6 @@ instance, so a crash inside Graphviz cannot leave state behind.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import shutil
 import subprocess
@@ -62,6 +61,21 @@ def layout(dot_source: str, fmt: str) -> bytes:
             f"{fmt.upper()} needs Graphviz's `dot` program, which is not installed", hint=INSTALL_HINT
         )
     return system_layout(dot_source, fmt, dot)
+
+
+def engine_identity(fmt: str) -> str:
+    """Which Graphviz would draw ``fmt``, as a name that changes when that program does (for cached views).
+
+    Cheap: a lookup and a ``stat``, no Graphviz start.
+    """
+    program = str(wasm_file()) if fmt == "svg" and wasm_available() else system_dot()
+    if program is None:
+        return "none"
+    try:
+        info = os.stat(program)
+    except OSError:
+        return program
+    return f"{program}:{info.st_size}:{info.st_mtime_ns}"
 
 
 # -- the system Graphviz ----------------------------------------------------------------------------
@@ -210,6 +224,8 @@ def _cached_module_path(source: Path) -> Path | None:
     import platform
 
     try:
+        import hashlib
+
         digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
         version = importlib.metadata.version("wasmtime")
     except (OSError, importlib.metadata.PackageNotFoundError):
