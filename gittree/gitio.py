@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -386,8 +387,36 @@ class CommitReader:
         return parse_commit_object(data) if kind == _COMMIT_TYPE else None
 
 
+# The usual shape of a commit header, read in one match: tree, parents, author, committer, each
+# well formed. Anything else (other header order, odd idents, an encoding header) takes the general
+# path below, which reads every shape the same way libgit2 does; on this shape both agree.
+_USUAL_HEADER = re.compile(
+    rb"tree [0-9a-f]+\n((?:parent [0-9a-f]+\n)*)"
+    rb"author ([^<\n]*)<([^\n]*)> ([0-9]+) ([-+])([0-9]{2})([0-9]{2})\n"
+    rb"committer [^<\n]*<[^\n]*> ([0-9]+) [-+][0-9]{4}\n"
+)
+
+
 def parse_commit_object(data: bytes) -> CommitFacts:
     """A raw commit object (git's format: header lines, a blank line, the message) -> its facts."""
+    usual = _USUAL_HEADER.match(data)
+    if usual is not None and data.startswith(b"\n", usual.end()):  # the header ends right there
+        parents, name, email, when, sign, hours, minutes, committed = usual.groups()
+        offset = int(hours) * 60 + int(minutes)
+        return (
+            tuple(parents[7:-1].decode("ascii").split("\nparent ")) if parents else (),
+            _decode_name(name.strip()),
+            _decode_name(email),
+            int(when),
+            -offset if sign == b"-" else offset,
+            int(committed),
+            data[usual.end() + 1 :].decode("utf-8", "replace"),
+        )
+    return parse_any_commit_object(data)
+
+
+def parse_any_commit_object(data: bytes) -> CommitFacts:
+    """:func:`parse_commit_object` for every shape of header (leniently, like libgit2)."""
     end = data.find(b"\n\n")
     header, raw_message = (data, b"") if end < 0 else (data[:end], data[end + 2 :])
     lines = header.split(b"\n")

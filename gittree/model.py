@@ -9,14 +9,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from gittree.trailers import ExperimentRecord
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per commit read, 100k in a big history
 class CommitRecord:
     """One commit as read from git: graph facts plus the (decoded) message."""
 
@@ -34,7 +33,8 @@ class CommitRecord:
 
     @property
     def subject(self) -> str:
-        return self.message.split("\n", 1)[0].strip()
+        end = self.message.find("\n")
+        return (self.message if end < 0 else self.message[:end]).strip()
 
 
 class Goal(str, Enum):
@@ -68,31 +68,47 @@ VERDICT_COLOURS: dict[Verdict, str | None] = {
 DIRTY_VALUES = frozenset(["true", "yes", "1"])
 
 
-@dataclass(frozen=True)
 class MetricSummary:
-    """Repeated samples of one metric (seeds, reruns) summarised as mean ± sample std (n)."""
+    """Repeated samples of one metric (seeds, reruns) summarised as mean ± sample std (n).
 
-    samples: tuple[float, ...]
+    Immutable in use. A plain slotted class rather than a dataclass: a 100k-experiment tree holds
+    about 250k of these, and the mean, asked for about ten times per experiment, is computed once here.
+    """
+
+    __slots__ = ("mean", "samples", "std")
+
+    def __init__(self, samples: tuple[float, ...]) -> None:
+        self.samples = samples
+        self.mean: float = _mean(samples)
+        #: sample standard deviation (n - 1); None for a single run, where spread is unknown.
+        self.std: float | None = _sample_std(samples, self.mean) if len(samples) > 1 else None
+
+    def __repr__(self) -> str:
+        return f"MetricSummary(samples={self.samples!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MetricSummary) and self.samples == other.samples
+
+    def __hash__(self) -> int:
+        return hash(self.samples)
 
     @property
     def n(self) -> int:
         return len(self.samples)
 
-    @cached_property  # computed once: a 100k tree asks for it about ten times per experiment
-    def mean(self) -> float:
-        if any(math.isnan(x) for x in self.samples):
-            return math.nan
-        return math.fsum(self.samples) / len(self.samples)
 
-    @cached_property
-    def std(self) -> float | None:
-        """Sample standard deviation (n - 1); None for a single run, where spread is unknown."""
-        if self.n < 2:
-            return None
-        mean = self.mean
-        if not math.isfinite(mean):
-            return math.nan
-        return math.sqrt(math.fsum((x - mean) ** 2 for x in self.samples) / (self.n - 1))
+def _mean(samples: tuple[float, ...]) -> float:
+    if len(samples) == 1:
+        return math.fsum(samples)  # NaN stays NaN
+    if any(math.isnan(x) for x in samples):
+        return math.nan
+    return math.fsum(samples) / len(samples)
+
+
+def _sample_std(samples: tuple[float, ...], mean: float) -> float:
+    if not math.isfinite(mean):
+        return math.nan
+    return math.sqrt(math.fsum((x - mean) ** 2 for x in samples) / (len(samples) - 1))
 
 
 @dataclass(frozen=True)

@@ -456,7 +456,7 @@ def _canonical_status(text: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per experiment, 100k in a big tree
 class ExperimentRecord:
     """What the Gittree-* trailers of one commit (and its notes, see :func:`merge_records`) say."""
 

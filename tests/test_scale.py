@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from gittree import cache
@@ -442,3 +442,69 @@ def test_show_since_refuses_a_date_it_cannot_read(repo: GitRepo, gittree) -> Non
     result = gittree("show", "--since", "last tuesdya")
     assert result.code == 6 and "cannot read the date" in result.err
     assert gittree("render", "--format", "dot", "--since", "last tuesdya").code == 6
+
+
+# -- the commit header fast path --------------------------------------------------------------------
+
+_SHAS = st.text("0123456789abcdef", min_size=40, max_size=40)
+_IDENT_TEXT = st.text(st.sampled_from(list("Ada Lovelace<>@. \t-+0123456789é\x00")), max_size=24)
+# mostly well formed, so that the fast path is taken often; the rest must fall through to the general one
+_ZONES = st.sampled_from(["+0000", "-0130", "+0545"] * 4 + ["+000", "0100", "-99999", "", "+01a0"])
+_TIMES = st.sampled_from(["1767225600", "0", "99999999999999999999"] * 4 + ["", "12x", "-5"])
+
+
+@st.composite
+def _ident(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 3)):  # well formed, the usual case
+        name = draw(
+            st.text(st.characters(blacklist_characters="<>\n\x00", blacklist_categories=("Cs",)), max_size=12)
+        )
+        email = draw(
+            st.text(st.characters(blacklist_characters="<>\n\x00", blacklist_categories=("Cs",)), max_size=12)
+        )
+        return f"{name} <{email}> {draw(_TIMES)} {draw(_ZONES)}".encode()
+    text = draw(_IDENT_TEXT)
+    return f"{text} {draw(_TIMES)} {draw(_ZONES)}".encode()
+
+
+@st.composite
+def _commit_object(draw: st.DrawFn) -> bytes:
+    lines = [b"tree " + draw(_SHAS).encode()]
+    lines += [b"parent " + sha.encode() for sha in draw(st.lists(_SHAS, max_size=3))]
+    extra = draw(st.sampled_from([[], [], [], [b"encoding ISO-8859-1"], [b"gpgsig -----BEGIN", b" more"]]))
+    if draw(st.integers(0, 3)):
+        lines += [b"author " + draw(_ident()), b"committer " + draw(_ident()), *extra]
+    else:  # another order, or a missing line
+        lines += draw(st.permutations([b"author " + draw(_ident()), *extra]))
+    message = draw(st.binary(max_size=40)) if draw(st.booleans()) else "subject\n\nbody é\n".encode()
+    return b"\n".join(lines) + b"\n\n" + message
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_commit_object())
+def test_header_fast_path_agrees_with_the_general_parser(data: bytes) -> None:
+    from gittree.gitio import _USUAL_HEADER, parse_any_commit_object, parse_commit_object
+
+    assert parse_commit_object(data) == parse_any_commit_object(data)
+    usual = _USUAL_HEADER.match(data)
+    event("fast path" if usual is not None and data.startswith(b"\n", usual.end()) else "general")
+
+
+def test_header_fast_path_reads_merges_and_plain_commits() -> None:
+    from gittree.gitio import _USUAL_HEADER, parse_commit_object
+
+    a, b = "a" * 40, "b" * 40
+    data = (
+        f"tree {'c' * 40}\nparent {a}\nparent {b}\nauthor Ada <ada@example.com> 1767225600 -0130\n"
+        "committer C <c@x> 1767225700 +0000\n\nmerge\n"
+    ).encode()
+    assert _USUAL_HEADER.match(data) is not None
+    assert parse_commit_object(data) == (
+        (a, b),
+        "Ada",
+        "ada@example.com",
+        1767225600,
+        -90,
+        1767225700,
+        "merge\n",
+    )
