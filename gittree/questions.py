@@ -1,17 +1,16 @@
-"""The read side of ``best``, ``path``, ``table``, ``diff``, ``export`` and ``render``: one call per command.
+"""The read side of ``best``, ``path``, ``table``, ``diff`` and ``export``: one call per command.
 
 Each function opens nothing itself: it takes an open repository, reads the tree through the one shared
 path (:func:`gittree.research.load_tree`), asks :mod:`gittree.analysis` and, where the answer needs
 more of git (folded commits, the code change), asks :mod:`gittree.gitio`. Renderers turn the answers
-into text; the CLI prints them. The ``*_view`` functions return the very bytes a command prints,
-through :func:`gittree.research.view`: served from the cache when none of their inputs changed.
+into text; the CLI prints them. What ``table``, ``export`` and ``render`` print goes through the view
+cache instead: :mod:`gittree.views`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from gittree import gitio
 from gittree.analysis import (
@@ -29,10 +28,7 @@ from gittree.analysis import (
 from gittree.config import Config, load_config
 from gittree.errors import BadValueError
 from gittree.model import MetricSpec, Node, ResearchTree
-from gittree.research import load_tree, view
-
-if TYPE_CHECKING:
-    from gittree.render.dot import ViewOptions
+from gittree.research import load_tree
 
 #: How many folded ordinary commits ``path`` names per step (the rest are counted).
 FOLDED_LISTED = 5
@@ -102,29 +98,6 @@ def table_rows(
     return [config.spec(name) for name in names], sort_experiments(tree, sort, sort_spec)
 
 
-def table_view(
-    repo: gitio.Repo,
-    revs: Sequence[str] = (),
-    *,
-    all_refs: bool = False,
-    metrics: Sequence[str] = (),
-    sort: str | None = None,
-    fmt: str = "plain",
-    as_json: bool = False,
-) -> Iterable[bytes]:
-    """The bytes ``gittree table`` prints, from the view cache when none of their inputs changed."""
-    from gittree.render.table import render_table, render_table_json
-
-    def render(tree: ResearchTree) -> Iterator[str]:
-        specs, rows = table_rows(tree, load_config(repo.worktree), metrics, sort)
-        names = [spec.name for spec in specs]
-        yield render_table_json(tree, rows, names) if as_json else render_table(tree, rows, names, fmt)
-
-    name = repr(("table", tuple(metrics), sort, "json" if as_json else fmt))
-    metric = metrics[0] if metrics else None
-    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
-
-
 def _default_columns(tree: ResearchTree) -> list[str]:
     """Every recorded metric, the one the tree is coloured by first."""
     primary = [tree.metric.name] if tree.metric else []
@@ -158,54 +131,3 @@ def export_tree(
 ) -> ResearchTree:
     """The whole research map: every ref unless revisions are named."""
     return load_tree(repo, revs, all_refs=all_refs or not revs, metric=metric)
-
-
-def export_view(
-    repo: gitio.Repo, revs: Sequence[str] = (), *, metric: str | None = None, fmt: str = "json"
-) -> Iterable[bytes]:
-    """The bytes ``gittree export`` prints (every ref unless revisions are named), cached like a view."""
-    from gittree.render.export import render_export_json, render_export_markdown
-
-    project = project_name(repo)
-    write = render_export_json if fmt == "json" else render_export_markdown
-
-    def render(tree: ResearchTree) -> Iterator[str]:
-        yield write(tree, project=project)
-
-    name = repr(("export", fmt, project))
-    return view(repo, name, render, revs, all_refs=not revs, metric=metric)
-
-
-def drawing_view(
-    repo: gitio.Repo,
-    revs: Sequence[str] = (),
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-    fmt: str = "svg",
-    options: ViewOptions | None = None,
-) -> Iterable[bytes]:
-    """The bytes of ``gittree render``: DOT, SVG, PNG, PDF or HTML, cached like a view.
-
-    The Graphviz program that lays out SVG, PNG and PDF is part of the view's name, so installing
-    another one draws again.
-    """
-    from gittree.render.dot import ViewOptions
-    from gittree.render.graphviz import engine_identity
-    from gittree.render.picture import draw
-
-    chosen = options or ViewOptions()
-
-    def render(tree: ResearchTree) -> Iterator[bytes]:
-        yield draw(tree, fmt, chosen, load_config(repo.worktree))
-
-    engine = engine_identity(fmt) if fmt in ("svg", "png", "pdf") else None
-    name = repr(("render", fmt, engine, chosen))
-    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
-
-
-def project_name(repo: gitio.Repo) -> str:
-    """The folder name of the working tree (or of the bare repository), for titles."""
-    folder = repo.worktree or repo.git_dir
-    name = folder.name
-    return name[: -len(".git")] if name.endswith(".git") and name != ".git" else name

@@ -284,6 +284,18 @@ FAST_FORMS = [
     ["show", "--limit", "3", "--json"],
     ["show", "--since", "@0", "--all", "--json"],
     ["show", "--", "exp/wide"],
+    ["table", "--all"],
+    ["table", "-m", "acc", "--metric=acc", "--sort", "acc", "-f", "csv", "--all"],
+    ["table", "--json", "exp/drop"],
+    ["table", "--all", "-m", "nope"],
+    ["table", "--all", "--sort", "nope"],
+    ["export"],
+    ["export", "--format", "markdown", "-m", "acc"],
+    ["export", "--json", "exp/wide"],
+    ["render", "--all", "--format", "dot"],
+    ["render", "--all", "-f", "html", "--depth", "2", "--fold=0", "--only-best-path"],
+    ["render", "--since", "@0", "--format", "dot", "--", "exp/drop"],
+    ["render", "--since", "next tuesday", "--format", "dot"],
 ]
 
 
@@ -300,21 +312,72 @@ def test_the_fast_path_prints_what_typer_prints(repo: GitRepo, gittree, monkeypa
     assert with_repo.out == fast.out
 
 
+def test_render_to_a_file_by_both_paths(repo: GitRepo, gittree, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from gittree.cli import fastpath
+
+    small_history(repo)
+    fast = gittree("render", "--all", "-o", str(tmp_path / "fast.dot"))
+    monkeypatch.setattr(fastpath, "try_fast", lambda argv: False)
+    slow = gittree("render", "--all", "-o", str(tmp_path / "slow.dot"))
+    assert fast.code == slow.code == 0 and fast.out.startswith("wrote ")
+    assert (tmp_path / "fast.dot").read_bytes() == (tmp_path / "slow.dot").read_bytes()
+    (tmp_path / "old.dot").write_text("keep me")
+    failed = gittree(
+        "render", "--all", "--depth", "1", "--only-best-path", "-m", "nope", "-o", str(tmp_path / "old.dot")
+    )
+    assert failed.code != 0 and (tmp_path / "old.dot").read_text() == "keep me"
+
+
 @pytest.mark.parametrize(
     "argv",
-    [["show", "--help"], ["show", "--bogus"], ["show", "--color", "purple"], ["show", "-m"], ["table"]],
+    [
+        ["show", "--help"],
+        ["show", "--bogus"],
+        ["show", "--color", "purple"],
+        ["show", "-m"],
+        ["table", "--format", "yaml"],
+        ["table", "-fcsv"],
+        ["export", "--all"],
+        ["render", "--depth", "0"],
+        ["render", "--fold", "-1"],
+        ["render", "-o", "-"],
+        ["render", "--format", "jpeg"],
+        ["diff", "a", "b"],
+    ],
 )
 def test_unusual_forms_go_to_typer(argv: list[str]) -> None:
-    from gittree.cli.fastpath import _parse_show
+    from gittree.cli.fastpath import parse_form, try_fast
 
-    assert argv[0] != "show" or _parse_show(argv[1:]) is None
+    if argv[0] in ("show", "table", "export", "render"):
+        assert parse_form(argv[0], argv[1:]) is None
+    else:
+        assert try_fast(argv) is False
 
 
-def test_a_cached_show_imports_neither_typer_nor_pygit2(repo: GitRepo) -> None:
+#: What a cached answer must not import: the command line library, the git libraries, and the standard
+#: modules that each cost a noticeable slice of start-up (docs/performance.md).
+HEAVY_MODULES = (
+    "typer",
+    "click",
+    "pygit2",
+    "git",
+    "yaml",
+    "rich",
+    "pydantic",
+    "dataclasses",
+    "typing",
+    "json",
+)
+
+
+@pytest.mark.parametrize(
+    "argv", [["show", "--all"], ["table"], ["export"], ["render", "--format", "dot"]], ids=" ".join
+)
+def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -> None:
     small_history(repo)
     probe = (
-        "import sys\nfrom gittree.cli import main\nmain(['show', '--all'])\n"
-        "heavy = sorted(m for m in ('typer', 'click', 'pygit2', 'git', 'yaml', 'rich', 'pydantic') if m in sys.modules)\n"
+        f"import sys\nfrom gittree.cli import main\nmain({argv!r})\n"
+        f"heavy = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)\n"
         "sys.stderr.write(repr(heavy))\n"
     )
     subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, check=True)
@@ -322,12 +385,15 @@ def test_a_cached_show_imports_neither_typer_nor_pygit2(repo: GitRepo) -> None:
         [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True
     )
     assert done.stderr == "[]"
-    version = subprocess.run(
-        [sys.executable, "-c", probe.replace("['show', '--all']", "['--version']")],
-        capture_output=True,
-        text=True,
-        check=True,
+
+
+def test_version_imports_nothing_heavy() -> None:
+    probe = (
+        "import sys\nfrom gittree.cli import main\nmain(['--version'])\n"
+        f"heavy = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)\n"
+        "sys.stderr.write(repr(heavy))\n"
     )
+    version = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert version.stderr == "[]"
 
 

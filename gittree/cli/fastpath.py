@@ -13,20 +13,70 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gittree.cli.output import ColourMode, Progress, terminal_width, use_colour, write_chunks
+from gittree.cli.output import (
+    ColourMode,
+    DrawingFormat,
+    ExportFormat,
+    Progress,
+    TableFormat,
+    terminal_width,
+    use_colour,
+    write_chunks,
+)
 
 TYPE_CHECKING = False  # typing itself costs ~10 ms of start-up; mypy reads this as True
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
-_SHOW_FLAGS = {"--all": "all_refs", "--json": "as_json"}
-_SHOW_VALUES = {
-    "--metric": "metric",
-    "-m": "metric",
-    "--color": "color",
-    "--colour": "color",
-    "--limit": "limit",
-    "--since": "since",
+#: One command's options as the fast path reads them: flags (option -> name), options taking a value
+#: (option -> name), the names that repeat (a list), and a check of each value (False: typer decides).
+_Form = tuple[dict[str, str], dict[str, str], frozenset[str], dict[str, "Callable[[str], bool]"]]
+
+
+def _positive(text: str) -> bool:
+    return text.isdigit() and int(text) >= 1
+
+
+def _one_of(*choices: str) -> Callable[[str], bool]:
+    return lambda text: text in choices
+
+
+_METRIC = {"--metric": "metric", "-m": "metric"}
+_FORMS: dict[str, _Form] = {
+    "show": (
+        {"--all": "all_refs", "--json": "as_json"},
+        {**_METRIC, "--color": "color", "--colour": "color", "--limit": "limit", "--since": "since"},
+        frozenset(),
+        {"color": _one_of(*ColourMode.__members__), "limit": _positive},
+    ),
+    "table": (
+        {"--all": "all_refs", "--json": "as_json"},
+        {**_METRIC, "--sort": "sort", "--format": "fmt", "-f": "fmt"},
+        frozenset({"metric"}),
+        {"fmt": _one_of(*TableFormat.__members__)},
+    ),
+    "export": (
+        {"--json": "as_json"},
+        {**_METRIC, "--format": "fmt", "-f": "fmt"},
+        frozenset(),
+        {"fmt": _one_of(*ExportFormat.__members__)},
+    ),
+    "render": (
+        {"--all": "all_refs", "--only-best-path": "only_best_path"},
+        {
+            **_METRIC,
+            "--format": "fmt",
+            "-f": "fmt",
+            "-o": "output",
+            "--output": "output",
+            "--depth": "depth",
+            "--since": "since",
+            "--fold": "fold",
+        },
+        frozenset(),
+        {"fmt": _one_of(*DrawingFormat.__members__), "depth": _positive, "fold": str.isdigit},
+    ),
 }
 
 
@@ -43,19 +93,39 @@ def try_fast(argv: list[str]) -> bool:
         repo_path, args = Path(args[1]), args[2:]
     elif args and args[0].startswith("--repo=") and len(args[0]) > len("--repo="):
         repo_path, args = Path(args[0].partition("=")[2]), args[1:]
-    if not args or args[0] != "show":
+    if not args or args[0] not in _FORMS:
         return False
-    options = _parse_show(args[1:])
+    options = parse_form(args[0], args[1:])
     if options is None:
         return False
-    show_tree(repo_path, **options)
+    revs = options.pop("revs")
+    if args[0] == "show":
+        show_tree(
+            repo_path,
+            revs,
+            all_refs=options.get("all_refs", False),
+            metric=options.get("metric"),
+            color=ColourMode(options.get("color", "auto")),
+            as_json=options.get("as_json", False),
+            limit=int(options["limit"]) if "limit" in options else None,
+            since=options.get("since"),
+        )
+    elif args[0] == "table":
+        print_table(repo_path, revs, **options)
+    elif args[0] == "export":
+        print_export(repo_path, revs, **options)
+    else:
+        for name in ("depth", "fold"):
+            if name in options:
+                options[name] = int(options[name])
+        print_drawing(repo_path, revs, **options)
     return True
 
 
-def _parse_show(args: list[str]) -> dict[str, Any] | None:
-    """The options of ``gittree show`` in the forms click accepts, or None for anything unusual."""
-    options: dict[str, Any] = {"revs": [], "all_refs": False, "as_json": False}
-    values: dict[str, str] = {}
+def parse_form(command: str, args: list[str]) -> dict[str, Any] | None:
+    """The options of ``command`` in the forms click accepts, or None for anything unusual."""
+    flags, takes_value, repeated, valid = _FORMS[command]
+    options: dict[str, Any] = {"revs": []}
     position = 0
     while position < len(args):
         arg = args[position]
@@ -63,30 +133,28 @@ def _parse_show(args: list[str]) -> dict[str, Any] | None:
         if arg == "--":
             options["revs"].extend(args[position:])
             break
-        if arg in _SHOW_FLAGS:
-            options[_SHOW_FLAGS[arg]] = True
+        if arg in flags:
+            options[flags[arg]] = True
             continue
-        name, equals, value = arg.partition("=")
-        if name in _SHOW_VALUES and name.startswith("--") and equals:
-            values[_SHOW_VALUES[name]] = value
-            continue
-        if arg in _SHOW_VALUES:
+        option, equals, value = arg.partition("=")
+        if option in takes_value and option.startswith("--") and equals:
+            name = takes_value[option]
+        elif arg in takes_value:
             if position >= len(args) or args[position].startswith("-"):
                 return None
-            values[_SHOW_VALUES[arg]] = args[position]
+            name, value = takes_value[arg], args[position]
             position += 1
-            continue
-        if arg.startswith("-"):
+        elif arg.startswith("-"):
             return None  # --help, -h, an unknown option, a bundled short option: typer decides
-        options["revs"].append(arg)
-    if "color" in values and values["color"] not in ColourMode.__members__:
-        return None
-    if "limit" in values and not (values["limit"].isdigit() and int(values["limit"]) >= 1):
-        return None
-    options["metric"] = values.get("metric")
-    options["color"] = ColourMode(values.get("color", "auto"))
-    options["limit"] = int(values["limit"]) if "limit" in values else None
-    options["since"] = values.get("since")
+        else:
+            options["revs"].append(arg)
+            continue
+        if name in valid and not valid[name](value):
+            return None  # typer words the error
+        if name in repeated:
+            options.setdefault(name, []).append(value)
+        else:
+            options[name] = value
     return options
 
 
@@ -104,7 +172,7 @@ def show_tree(
     author: str | None = None,
 ) -> None:
     """``gittree show``: stream the research tree (text or JSON), from the cache when nothing changed."""
-    from gittree import gitio, research
+    from gittree import gitio, views
 
     repo = gitio.open_repo(repo_path)
     since_time = None
@@ -113,33 +181,14 @@ def show_tree(
 
         since_time = parse_since(since, now=int(time.time()))
     progress = Progress()
-    if as_json:
-        name = "show-json"
-
-        def render(tree: Any) -> Any:
-            from gittree.render.jsonview import render_json_chunks
-
-            return render_json_chunks(tree)
-
-    else:
-        width, colour = terminal_width(), use_colour(color)
-        name = f"show-text:{width}:{int(colour)}"
-
-        def render(tree: Any) -> Any:
-            from gittree.render.text import TextStyle, legend, render_text
-
-            style = TextStyle(width=width, colour=colour)
-            for line in render_text(tree, style):
-                yield line + "\n"
-            yield "\n" + legend(tree, style) + "\n"
-
-    chunks = research.view(
+    chunks = views.show_view(
         repo,
-        name,
-        render,
         revs,
         all_refs=all_refs,
         metric=metric,
+        as_json=as_json,
+        width=terminal_width(),
+        colour=use_colour(color),
         limit=limit,
         since=since_time,
         progress=progress,
@@ -150,3 +199,101 @@ def show_tree(
         write_chunks(chunks, before_first=progress.clear)
     finally:
         progress.clear()
+
+
+def print_table(
+    repo_path: Path | None,
+    revs: list[str],
+    *,
+    all_refs: bool = False,
+    metric: list[str] | None = None,
+    sort: str | None = None,
+    fmt: str = "plain",
+    as_json: bool = False,
+) -> None:
+    """``gittree table``: the rows, from the cache when nothing changed."""
+    from gittree import gitio, views
+
+    repo = gitio.open_repo(repo_path)
+    chunks = views.table_view(
+        repo, revs, all_refs=all_refs, metrics=metric or (), sort=sort, fmt=fmt, as_json=as_json
+    )
+    write_chunks(chunks)
+
+
+def print_export(
+    repo_path: Path | None,
+    revs: list[str],
+    *,
+    metric: str | None = None,
+    fmt: str = "json",
+    as_json: bool = False,
+) -> None:
+    """``gittree export``: the whole map as JSON or Markdown, from the cache when nothing changed."""
+    from gittree import gitio, views
+
+    chosen = "json" if as_json else fmt
+    write_chunks(views.export_view(gitio.open_repo(repo_path), revs, metric=metric, fmt=chosen))
+
+
+def print_drawing(
+    repo_path: Path | None,
+    revs: list[str],
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    fmt: str | None = None,
+    output: str | None = None,
+    depth: int | None = None,
+    since: str | None = None,
+    only_best_path: bool = False,
+    fold: int | None = None,
+) -> None:
+    """``gittree render``: DOT, SVG, PNG, PDF or HTML to stdout or to ``output``."""
+    import sys
+
+    from gittree import gitio, views
+    from gittree.cli.output import BINARY_DRAWING_FORMATS, drawing_format
+
+    chosen = drawing_format(fmt, output)
+    to_stdout = output is None or output == "-"
+    if to_stdout and chosen in BINARY_DRAWING_FORMATS and sys.stdout.isatty():
+        from gittree.errors import BadValueError
+
+        raise BadValueError(
+            f"{chosen.value.upper()} is binary and standard output is a terminal",
+            hint=f"write it to a file: gittree render -o tree.{chosen.value}",
+        )
+    since_time = None
+    if since:
+        from gittree.dates import parse_since
+
+        since_time = parse_since(since, now=int(time.time()))
+    chunks = views.drawing_view(
+        gitio.open_repo(repo_path),
+        revs,
+        all_refs=all_refs,
+        metric=metric,
+        fmt=chosen.value,
+        depth=depth,
+        since=since_time,
+        only_best_path=only_best_path,
+        fold=fold,
+    )
+    if to_stdout:
+        write_chunks(chunks)
+        return
+    assert output is not None
+    data = b"".join(chunks)  # whole before the file is opened: a failed drawing leaves the old file be
+    try:
+        with open(output, "wb") as handle:
+            handle.write(data)
+    except OSError as e:
+        from gittree.errors import GittreeError
+
+        raise GittreeError(
+            f"cannot write {output}: {e.strerror or e}", hint="check the folder exists and is writable"
+        ) from e
+    from gittree.render.escape import terminal_safe
+
+    print(f"wrote {terminal_safe(output)}")

@@ -14,6 +14,54 @@ class ColourMode(str, Enum):
     never = "never"
 
 
+class TableFormat(str, Enum):
+    plain = "plain"
+    github = "github"
+    markdown = "markdown"
+    latex = "latex"
+    html = "html"
+    csv = "csv"
+    tsv = "tsv"
+
+
+class ExportFormat(str, Enum):
+    json = "json"
+    markdown = "markdown"
+
+
+class DrawingFormat(str, Enum):
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    html = "html"
+
+
+#: Drawing formats whose bytes would garble a terminal.
+BINARY_DRAWING_FORMATS = (DrawingFormat.png, DrawingFormat.pdf)
+
+
+def drawing_format(fmt: str | None, output: str | None) -> DrawingFormat:
+    """``--format``, else the extension of ``-o``, else SVG."""
+    if fmt is not None:
+        return DrawingFormat(fmt)
+    if output is None or output == "-":
+        return DrawingFormat.svg
+    from pathlib import Path
+
+    suffix = Path(output).suffix.lower().lstrip(".")
+    suffix = {"htm": "html", "gv": "dot"}.get(suffix, suffix)
+    try:
+        return DrawingFormat(suffix)
+    except ValueError:
+        from gittree.errors import BadValueError
+
+        raise BadValueError(
+            f"cannot tell the format from the file name '{output}'",
+            hint="name it .dot, .svg, .png, .pdf or .html, or say --format",
+        ) from None
+
+
 def use_colour(mode: ColourMode) -> bool:
     """Colour when asked, or on a terminal unless NO_COLOR is set (https://no-color.org) or TERM is dumb."""
     if mode is ColourMode.always:

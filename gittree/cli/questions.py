@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gittree.cli.common import State, app, print_lines
-from gittree.cli.output import write_chunks
+from gittree.cli.output import ExportFormat, TableFormat
 
 if TYPE_CHECKING:
     from gittree.gitio import Repo
@@ -23,21 +23,6 @@ AllOption = Annotated[
 ]
 MetricOption = Annotated[str | None, typer.Option("--metric", "-m", help="Judge by this metric.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (docs/export.md).")]
-
-
-class TableFormat(str, Enum):
-    plain = "plain"
-    github = "github"
-    markdown = "markdown"
-    latex = "latex"
-    html = "html"
-    csv = "csv"
-    tsv = "tsv"
-
-
-class ExportFormat(str, Enum):
-    json = "json"
-    markdown = "markdown"
 
 
 class ImportFormat(str, Enum):
@@ -108,18 +93,17 @@ def table(
     as_json: JsonOption = False,
 ) -> None:
     """One row per experiment: sha, subject, metrics (mean ± std (n)), delta, verdict, status, author, date."""
-    from gittree import questions
+    from gittree.cli.fastpath import print_table
 
-    chunks = questions.table_view(
-        _repo(),
-        revs or (),
+    print_table(
+        State.repo_path,
+        revs or [],
         all_refs=all_refs,
-        metrics=metric or (),
+        metric=metric,
         sort=sort,
         fmt=fmt.value,
         as_json=as_json,
     )
-    write_chunks(chunks)
 
 
 @app.command()
@@ -158,10 +142,9 @@ def export(
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """The whole research map: JSON with a documented schema (docs/export.md), or a Markdown narrative."""
-    from gittree import questions
+    from gittree.cli.fastpath import print_export
 
-    chosen = ExportFormat.json if as_json else fmt
-    write_chunks(questions.export_view(_repo(), revs or (), metric=metric, fmt=chosen.value))
+    print_export(State.repo_path, revs or [], metric=metric, fmt=fmt.value, as_json=as_json)
 
 
 @app.command("import")

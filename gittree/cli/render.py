@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from enum import Enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gittree.cli.common import State, app
-
-
-class Format(str, Enum):
-    dot = "dot"
-    svg = "svg"
-    png = "png"
-    pdf = "pdf"
-    html = "html"
-
-
-#: Formats whose bytes would garble a terminal.
-BINARY = (Format.png, Format.pdf)
+from gittree.cli.output import DrawingFormat
 
 
 @app.command()
@@ -32,7 +18,7 @@ def render(
     ] = False,
     metric: Annotated[str | None, typer.Option("--metric", "-m", help="Colour by this metric.")] = None,
     fmt: Annotated[
-        Format | None,
+        DrawingFormat | None,
         typer.Option("--format", "-f", help="Output format (default: from -o's extension, else svg)."),
     ] = None,
     output: Annotated[
@@ -57,68 +43,17 @@ def render(
     ] = 4,
 ) -> None:
     """Draw the research tree with Graphviz, or as one self-contained interactive HTML page."""
-    import time
+    from gittree.cli.fastpath import print_drawing
 
-    from gittree import gitio, questions
-    from gittree.dates import parse_since
-    from gittree.render.dot import ViewOptions
-
-    chosen = _format(fmt, output)
-    if (output is None or output == "-") and chosen in BINARY and sys.stdout.isatty():
-        from gittree.errors import BadValueError
-
-        raise BadValueError(
-            f"{chosen.value.upper()} is binary and standard output is a terminal",
-            hint=f"write it to a file: gittree render -o tree.{chosen.value}",
-        )
-    options = ViewOptions(
+    print_drawing(
+        State.repo_path,
+        revs or [],
+        all_refs=all_refs,
+        metric=metric,
+        fmt=fmt.value if fmt is not None else None,
+        output=output,
         depth=depth,
-        since=parse_since(since, now=int(time.time())) if since else None,
+        since=since,
         only_best_path=only_best_path,
         fold=fold,
     )
-    repo = gitio.open_repo(State.repo_path)
-    data = b"".join(
-        questions.drawing_view(
-            repo, revs or (), all_refs=all_refs, metric=metric, fmt=chosen.value, options=options
-        )
-    )
-    if output is None or output == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    _write(Path(output), data)
-    from gittree.render.escape import terminal_safe
-
-    print(f"wrote {terminal_safe(output)}")
-
-
-def _format(fmt: Format | None, output: str | None) -> Format:
-    """``--format``, else the extension of ``-o``, else SVG."""
-    if fmt is not None:
-        return fmt
-    if output is None or output == "-":
-        return Format.svg
-    suffix = Path(output).suffix.lower().lstrip(".")
-    suffix = {"htm": "html", "gv": "dot"}.get(suffix, suffix)
-    try:
-        return Format(suffix)
-    except ValueError:
-        from gittree.errors import BadValueError
-
-        raise BadValueError(
-            f"cannot tell the format from the file name '{output}'",
-            hint="name it .dot, .svg, .png, .pdf or .html, or say --format",
-        ) from None
-
-
-def _write(path: Path, data: bytes) -> None:
-    from gittree.errors import GittreeError
-
-    try:
-        path.write_bytes(data)
-    except OSError as e:
-        raise GittreeError(
-            f"cannot write {path}: {e.strerror or e}", hint="check the folder exists and is writable"
-        ) from e

@@ -21,14 +21,13 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
+from gittree.render import DEFAULT_FOLD
 from gittree.render.escape import terminal_safe
 from gittree.render.numbers import format_delta, format_plain, format_summary
 
 if TYPE_CHECKING:
     import pydot
 
-#: Fold a linear chain of at least this many negligible experiments into one mark (docs/render.md).
-DEFAULT_FOLD = 4
 SUBJECT_WIDTH = 30
 SUBJECT_LINES = 3
 FONT = "Helvetica"  # Graphviz knows its metrics (a list of fonts falls back to Times widths)

@@ -1,0 +1,156 @@
+"""The bytes ``show``, ``table``, ``export`` and ``render`` print, through the view cache.
+
+Each function names its view by every option its output depends on and hands
+:func:`gittree.research.view` a renderer; the view is served from the cache when none of its inputs
+changed (docs/performance.md). Nothing heavy is imported until a view has to be rendered, so a
+cached answer starts as fast as ``gittree show`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from gittree import gitio
+from gittree.research import Progress, view
+
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from gittree.model import ResearchTree
+
+
+def show_view(
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    as_json: bool = False,
+    width: int = 100,
+    colour: bool = False,
+    limit: int | None = None,
+    since: int | None = None,
+    progress: Progress | None = None,
+    branches: Sequence[str] = (),
+    author: str | None = None,
+) -> Iterable[bytes]:
+    """``gittree show``: the tree as text rows (``width`` columns, ``colour``) or as JSON."""
+    if as_json:
+        name = "show-json"
+
+        def render(tree: ResearchTree) -> Iterator[str]:
+            from gittree.render.jsonview import render_json_chunks
+
+            return render_json_chunks(tree)
+
+    else:
+        name = f"show-text:{width}:{int(colour)}"
+
+        def render(tree: ResearchTree) -> Iterator[str]:
+            from gittree.render.text import TextStyle, legend, render_text
+
+            style = TextStyle(width=width, colour=colour)
+            for line in render_text(tree, style):
+                yield line + "\n"
+            yield "\n" + legend(tree, style) + "\n"
+
+    return view(
+        repo,
+        name,
+        render,
+        revs,
+        all_refs=all_refs,
+        metric=metric,
+        limit=limit,
+        since=since,
+        progress=progress,
+        branches=branches,
+        author=author,
+    )
+
+
+def table_view(
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metrics: Sequence[str] = (),
+    sort: str | None = None,
+    fmt: str = "plain",
+    as_json: bool = False,
+) -> Iterable[bytes]:
+    """The bytes ``gittree table`` prints, from the view cache when none of their inputs changed."""
+
+    def render(tree: ResearchTree) -> Iterator[str]:
+        from gittree.config import load_config
+        from gittree.questions import table_rows
+        from gittree.render.table import render_table, render_table_json
+
+        specs, rows = table_rows(tree, load_config(repo.worktree), metrics, sort)
+        names = [spec.name for spec in specs]
+        yield render_table_json(tree, rows, names) if as_json else render_table(tree, rows, names, fmt)
+
+    name = repr(("table", tuple(metrics), sort, "json" if as_json else fmt))
+    metric = metrics[0] if metrics else None
+    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+
+
+def export_view(
+    repo: gitio.Repo, revs: Sequence[str] = (), *, metric: str | None = None, fmt: str = "json"
+) -> Iterable[bytes]:
+    """The bytes ``gittree export`` prints (every ref unless revisions are named), cached like a view."""
+    project = project_name(repo)
+
+    def render(tree: ResearchTree) -> Iterator[str]:
+        from gittree.render.export import render_export_json, render_export_markdown
+
+        write = render_export_json if fmt == "json" else render_export_markdown
+        yield write(tree, project=project)
+
+    name = repr(("export", fmt, project))
+    return view(repo, name, render, revs, all_refs=not revs, metric=metric)
+
+
+def drawing_view(
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    fmt: str = "svg",
+    depth: int | None = None,
+    since: int | None = None,
+    only_best_path: bool = False,
+    fold: int | None = None,
+) -> Iterable[bytes]:
+    """The bytes of ``gittree render``: DOT, SVG, PNG, PDF or HTML, cached like a view.
+
+    The Graphviz program that lays out SVG, PNG and PDF is part of the view's name, so installing
+    another one draws again. The drawing modules are imported only when the view is not cached.
+    """
+
+    from gittree.render import DEFAULT_FOLD
+
+    folding = DEFAULT_FOLD if fold is None else fold
+
+    def render(tree: ResearchTree) -> Iterator[bytes]:
+        from gittree.config import load_config
+        from gittree.render.dot import ViewOptions
+        from gittree.render.picture import draw
+
+        chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
+        yield draw(tree, fmt, chosen, load_config(repo.worktree))
+
+    engine = None
+    if fmt in ("svg", "png", "pdf"):
+        from gittree.render.graphviz import engine_identity
+
+        engine = engine_identity(fmt)
+    name = repr(("render", fmt, engine, depth, since, only_best_path, folding))
+    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+
+
+def project_name(repo: gitio.Repo) -> str:
+    """The folder name of the working tree (or of the bare repository), for titles."""
+    folder = repo.worktree or repo.git_dir
+    name = folder.name
+    return name[: -len(".git")] if name.endswith(".git") and name != ".git" else name
