@@ -13,6 +13,8 @@ The read is built for 100k experiments (issue 6, docs/performance.md):
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -86,8 +88,29 @@ def _build(
     from gittree.tree import build_tree
 
     config = config or load_config(repo.worktree)
-    history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
-    return build_tree(history.commits, config=config, metric=metric, head=refs.head, parsed=history.parsed)
+    with bulk_building():
+        history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
+        return build_tree(
+            history.commits, config=config, metric=metric, head=refs.head, parsed=history.parsed
+        )
+
+
+@contextlib.contextmanager
+def bulk_building() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a big tree is read, built or rendered.
+
+    Each of those creates hundreds of thousands of objects that stay alive; every few hundred
+    allocations the collector runs, and its older generations walk every live object again. That
+    was a third of building a 100k-commit tree (docs/performance.md). Nothing made here forms a cycle
+    that must be freed early: the collector runs again as soon as the block ends.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _check(tree: ResearchTree, metric: str | None, require_experiments: bool = True) -> None:
@@ -319,10 +342,36 @@ def view(
         _check(tree, metric)
         if author is not None:
             tree = by_author(tree, author)
-        for chunk in render(tree):
-            yield chunk.encode("utf-8", "surrogateescape") if isinstance(chunk, str) else chunk
+        with bulk_building():
+            yield from _batched(render(tree))
 
     return cache.store_view(repo.shared_dir, key, fresh())
+
+
+#: Text a view renders is handed on in pieces of about this many characters: small enough that a big
+#: view starts printing at once, big enough that writing, checksumming and caching it costs nothing
+#: per line (a 100k-experiment view has 100k lines).
+BATCH_CHARS = 1 << 16
+
+
+def _batched(chunks: Iterable[str] | Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` as UTF-8 bytes (text is encoded, bytes pass as they are), small pieces joined."""
+    pending: list[str] = []
+    size = 0
+    for chunk in chunks:
+        if isinstance(chunk, bytes):
+            if pending:
+                yield "".join(pending).encode("utf-8", "surrogateescape")
+                pending, size = [], 0
+            yield chunk
+            continue
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= BATCH_CHARS:
+            yield "".join(pending).encode("utf-8", "surrogateescape")
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending).encode("utf-8", "surrogateescape")
 
 
 def _config_bytes(repo: gitio.Repo) -> bytes | None:

@@ -696,15 +696,16 @@ _QUICK_REFUSE = re.compile(r"\x00|\r|\n#|Conflicts:\n")
 # A paragraph made only of one-line trailers, as trailer.c find_separator() reads a line: a key of
 # ASCII letters, digits and '-', optional blanks, ':'. Continuation and blank lines do not match.
 _QUICK_BLOCK = re.compile(r"[A-Za-z0-9-]+[ \t]*:[^\n]*(?:\n[A-Za-z0-9-]+[ \t]*:[^\n]*)*")
-_QUICK_GITTREE = re.compile(r"^(?i:gittree-)", re.MULTILINE)
 _QUICK_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_QUICK_METRICS = re.compile(
-    r"^(?i:gittree-metric)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})=(" + _QUICK_NUMBER + r")[ \t]*$", re.MULTILINE
-)
-# a value with no control character and no blank at either end (as parse_assignment leaves it)
-_QUICK_PARAMS = re.compile(
-    r"^(?i:gittree-param)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})="
-    r"([^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?)[ \t]*$",
+# Every Gittree-* line of the block, in one pass: a plain metric (groups 1, 2), a plain param (groups 3,
+# 4; a value with no control character and no blank at either end, as parse_assignment leaves it), or
+# anything else (group 5: the full parser decides).
+_QUICK_TRAILERS = re.compile(
+    r"^(?i:gittree-)(?:"
+    r"(?i:metric)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})=(" + _QUICK_NUMBER + r")[ \t]*$"
+    r"|(?i:param)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})="
+    r"([^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?)[ \t]*$"
+    r"|(.*))",
     re.MULTILINE,
 )
 
@@ -724,21 +725,22 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
     cut = body.rfind("\n\n")
     if cut < 0 or not _QUICK_BLOCK.fullmatch(body, cut + 2):
         return parse_experiment(message)
-    block = body[cut + 2 :]
-    wanted = len(_QUICK_GITTREE.findall(block))
-    if not wanted:
+    found = _QUICK_TRAILERS.findall(body, cut + 2)
+    if not found:
         return None
-    metrics = _QUICK_METRICS.findall(block)
-    params = _QUICK_PARAMS.findall(block)
-    if len(metrics) + len(params) != wanted:
-        return parse_experiment(message)
     samples: dict[str, list[float]] = {}
-    for name, text in metrics:
-        number = float(text)
-        if math.isinf(number):  # an overflowing literal: the full parser words the problem
+    params: dict[str, str] = {}
+    for metric, number_text, param, value, _other in found:
+        if metric:
+            number = float(number_text)
+            if math.isinf(number):  # an overflowing literal: the full parser words the problem
+                return parse_experiment(message)
+            samples.setdefault(metric, []).append(number)
+        elif param:
+            params[param] = value
+        else:  # another Gittree-* line, or a metric or param the fast path does not read
             return parse_experiment(message)
-        samples.setdefault(name, []).append(number)
     return ExperimentRecord(
         metrics=tuple((name, tuple(values)) for name, values in samples.items()),
-        params=tuple(dict(params).items()),
+        params=tuple(params.items()),
     )

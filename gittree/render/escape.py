@@ -8,6 +8,7 @@ data goes through :func:`terminal_safe` before it is printed: controls become vi
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 #: Bidirectional controls that can reorder what a reader sees (CVE-2021-42574, "Trojan Source").
@@ -33,6 +34,7 @@ def terminal_safe(text: str) -> str:
     return "".join(_escape_char(ch) if is_unsafe_char(ch) else ch for ch in text)
 
 
+@functools.cache  # a 100k-experiment view asks about the same few characters millions of times
 def char_width(ch: str) -> int:
     """Terminal cells a character takes: 0 for combining marks, 2 for wide East Asian characters."""
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
@@ -53,6 +55,8 @@ def truncate(text: str, width: int, ellipsis: str = "…") -> str:
     if width <= 0:
         return ""
     budget = width - display_width(ellipsis)
+    if text.isascii():  # one cell per character
+        return text[: max(budget, 0)] + ellipsis
     out: list[str] = []
     used = 0
     for ch in text:

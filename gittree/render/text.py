@@ -73,8 +73,11 @@ class _Row:
 def layout(tree: ResearchTree) -> Iterator[_Row]:
     """The lane bookkeeping, row by row: each open lane is an edge waiting for its child."""
     lanes: list[str | None] = []
+    # The columns whose lane waits for each commit: a 100k tree can have hundreds of lanes open, and
+    # scanning them all for every row was most of drawing it.
+    waiting: dict[str, list[int]] = {}
     for node in tree.nodes:
-        columns_in = [i for i, target in enumerate(lanes) if target == node.sha]
+        columns_in = sorted(waiting.pop(node.sha, ()))
         if not columns_in:
             column = _free_column(lanes, 0)
             lanes[column] = node.sha
@@ -85,6 +88,10 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
             lanes[column] = None
         at_node = tuple(lanes)
         opened = _open_children(lanes, here, node)
+        for column in (here, *opened):
+            target = lanes[column]
+            if target is not None:
+                waiting.setdefault(target, []).append(column)
         yield _Row(node, here, tuple(columns_in[1:]), before, at_node, tuple(opened), tuple(lanes))
         while lanes and lanes[-1] is None:
             lanes.pop()
@@ -160,34 +167,30 @@ def _open_children(lanes: list[str | None], here: int, node: Node) -> list[int]:
 
 
 def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: TextStyle) -> str:
-    cells = []
-    for i, target in enumerate(lanes):
-        if i == here:
-            cells.append(style.paint(glyph(node), VERDICT_COLOURS[node.verdict]))
-        else:
-            cells.append("│" if target is not None else " ")
+    cells = ["│" if target is not None else " " for target in lanes]
+    cells[here] = style.paint(glyph(node), VERDICT_COLOURS[node.verdict])
     return " ".join(cells) + " "
 
 
 def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], end: str, middle: str) -> str:
-    """A row joining ``here`` to ``ends`` with horizontal lines (``end``: rightmost corner, ``middle``: others)."""
+    """A row joining ``here`` to ``ends`` with horizontal lines (``end``: rightmost corner, ``middle``: others).
+
+    Every end is to the right of ``here``: lanes left of ``here`` and right of the last end pass
+    straight through; between them each lane is crossed.
+    """
     last = max(ends)
-    out = []
-    for i, target in enumerate(lanes):
-        if i == here:
-            cell = "├"
-        elif i == last:
-            cell = end
+    joined = ["├"]
+    for i in range(here + 1, last + 1):
+        if i == last:
+            joined.append(end)
         elif i in ends:
-            cell = middle
-        elif here < i < last:
-            cell = "┼" if target is not None else "─"
+            joined.append(middle)
         else:
-            cell = "│" if target is not None else " "
-        out.append(cell)
-        if i < len(lanes) - 1:
-            out.append("─" if here <= i < last else " ")
-    return "".join(out).rstrip()
+            joined.append("┼" if lanes[i] is not None else "─")
+    parts = ["│" if target is not None else " " for target in lanes[:here]]
+    parts.append("─".join(joined))
+    parts.extend("│" if target is not None else " " for target in lanes[last + 1 :])
+    return " ".join(parts).rstrip()
 
 
 class _Columns:
