@@ -360,6 +360,75 @@ CommitFacts = tuple[tuple[str, ...], str, str, int, int, int, str]
 _COMMIT_TYPE = 1  # libgit2's GIT_OBJECT_COMMIT
 
 
+def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, CommitFacts]]:
+    """Every commit reachable from ``tips``, with its facts: a whole history read at once.
+
+    ``git rev-list --stdin`` walks and ``git cat-file --batch`` hands over each commit object's exact
+    bytes, in two processes working while this one parses; on a 100k-commit history that is about
+    twice as fast as reading objects one by one through libgit2. Non-commit tips are skipped, as
+    the walk skips them. Raises :class:`GitCommandError` (after the commits it could read) when git
+    cannot walk: a tip or a parent that is missing from this clone, for one; the caller then walks
+    the history itself, which skips what is missing.
+    """
+    import subprocess
+    import tempfile
+
+    env = {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a flood of errors cannot block git
+        walker = subprocess.Popen(
+            ["git", "rev-list", "--stdin"],
+            cwd=repo.git_dir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+        reader = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=repo.git_dir,
+            env=env,
+            stdin=walker.stdout,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+        assert walker.stdin is not None and walker.stdout is not None and reader.stdout is not None
+        walker.stdout.close()  # the reader owns it now
+        try:
+            try:
+                walker.stdin.write("".join(tip + "\n" for tip in tips).encode("ascii"))
+                walker.stdin.close()
+            except BrokenPipeError:  # git stopped at once (a bad tip): its message says why
+                pass
+            yield from _batch_objects(reader.stdout)
+        finally:
+            reader.stdout.close()
+            walked, read = walker.wait(), reader.wait()
+        if walked != 0 or read != 0:
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip()
+            raise GitCommandError(f"git could not walk the history: {message or 'no reason given'}")
+
+
+def _batch_objects(stream: Any) -> Iterator[tuple[str, CommitFacts]]:
+    """The commits in ``git cat-file --batch`` output (``SHA TYPE SIZE``, the bytes, a newline)."""
+    data = b""
+    position = 0
+    while chunk := stream.read1(1 << 20):
+        data = data[position:] + chunk
+        position = 0
+        while (eol := data.find(b"\n", position)) >= 0:
+            fields = data[position:eol].split(b" ")
+            if len(fields) != 3:  # "SHA missing": nothing to read
+                position = eol + 1
+                continue
+            end = eol + 1 + int(fields[2])
+            if end >= len(data):  # the object is not all here yet
+                break
+            if fields[1] == b"commit":
+                yield fields[0].decode("ascii"), parse_commit_object(data[eol + 1 : end])
+            position = end + 1
+
+
 class CommitReader:
     """Reads commit objects by id, in-process, straight from libgit2's object database.
 

@@ -19,7 +19,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from gittree import cache, gitio
-from gittree.errors import BadValueError, NoExperimentsError
+from gittree.errors import BadValueError, GitCommandError, NoExperimentsError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
@@ -101,8 +101,8 @@ def bulk_building() -> Iterator[None]:
 
     Each of those creates hundreds of thousands of objects that stay alive; every few hundred
     allocations the collector runs, and its older generations walk every live object again. That
-    was a third of building a 100k-commit tree (docs/performance.md). Nothing made here forms a cycle
-    that must be freed early: the collector runs again as soon as the block ends.
+    was a third of building a 100k-commit tree (docs/performance.md). Nothing made here forms a
+    reference cycle (nodes name each other by sha), so nothing needs the collector to be freed.
     """
     paused = gc.isenabled()
     gc.disable()
@@ -110,6 +110,9 @@ def bulk_building() -> Iterator[None]:
         yield
     finally:
         if paused:
+            # What was made here is moved out of the collector's sight, or its first pass afterwards
+            # would walk it all once more. It is still freed, by reference counting, when dropped.
+            gc.freeze()
             gc.enable()
 
 
@@ -151,6 +154,21 @@ class _Commits:
 
         self.message_record = message_record
 
+    def read_all(self, tips: Sequence[str], progress: Progress | None) -> None:
+        """Read every commit reachable from ``tips`` at once (see :func:`gitio.stream_commits`).
+
+        What git could not walk (a commit missing from this clone) is left to :meth:`get`.
+        """
+        count = 0
+        try:
+            for sha, facts in gitio.stream_commits(self.repo, tips):
+                self.store.put(sha, (*facts, _to_tuple(self.message_record(facts[6]))))
+                count += 1
+                if progress is not None and count % PROGRESS_EVERY == 0:
+                    progress(count)
+        except GitCommandError:
+            pass  # the walk reads the rest one commit at a time, skipping what is missing
+
     def get(self, sha: str) -> cache.CommitEntry | None:
         entry = self.store.get(sha)
         if entry is not None or sha in self.missing:
@@ -182,6 +200,10 @@ def read_history(
     """
     commits = _Commits(repo)
     notes = _notes(repo, refs)
+    if limit is None and since is None and not commits.store.entries:
+        # Nothing cached yet (a first read, or a new version of gittree): every commit will be read,
+        # so read them all at once rather than one by one along the walk.
+        commits.read_all(tips, progress)
     if limit is not None:
         visited = _walk_newest_first(commits, tips, notes, limit, since, progress)
     else:

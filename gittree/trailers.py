@@ -698,13 +698,15 @@ _QUICK_REFUSE = re.compile(r"\x00|\r|\n#|Conflicts:\n")
 _QUICK_BLOCK = re.compile(r"[A-Za-z0-9-]+[ \t]*:[^\n]*(?:\n[A-Za-z0-9-]+[ \t]*:[^\n]*)*")
 _QUICK_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 # Every Gittree-* line of the block, in one pass: a plain metric (groups 1, 2), a plain param (groups 3,
-# 4; a value with no control character and no blank at either end, as parse_assignment leaves it), or
-# anything else (group 5: the full parser decides).
+# 4; a value with no control character and no blank at either end, as parse_assignment leaves it), a
+# known status (group 5; ASCII letters in any case, as _canonical_status lowers them) or anything else
+# (group 6: the full parser decides).
 _QUICK_TRAILERS = re.compile(
     r"^(?i:gittree-)(?:"
     r"(?i:metric)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})=(" + _QUICK_NUMBER + r")[ \t]*$"
     r"|(?i:param)[ \t]*:[ \t]*([A-Za-z0-9_./-]{1,200})="
     r"([^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?)[ \t]*$"
+    r"|(?i:status)[ \t]*:[ \t]*((?ai:" + "|".join(STATUSES) + r"))[ \t]*$"
     r"|(.*))",
     re.MULTILINE,
 )
@@ -716,7 +718,7 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
     That shape is a message whose last paragraph is made only of one-line ``Key: value`` trailers,
     with no comment line, CR, NUL or ``Conflicts:`` block anywhere. git's rules then reduce to "the
     last paragraph is the trailer block" (the title paragraph comes before it). When every Gittree-*
-    trailer there is a plain metric or param, the record is read with a few regular expressions;
+    trailer there is a plain metric, param or status, the record is read with one regular expression;
     anything else goes to the full parser, so the result is always identical (tests/test_scale.py).
     """
     if message[:1] in ("", " ", "\t", "\n", "#") or _QUICK_REFUSE.search(message):
@@ -730,7 +732,8 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
         return None
     samples: dict[str, list[float]] = {}
     params: dict[str, str] = {}
-    for metric, number_text, param, value, _other in found:
+    status = None
+    for metric, number_text, param, value, status_text, _other in found:
         if metric:
             number = float(number_text)
             if math.isinf(number):  # an overflowing literal: the full parser words the problem
@@ -738,9 +741,12 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
             samples.setdefault(metric, []).append(number)
         elif param:
             params[param] = value
-        else:  # another Gittree-* line, or a metric or param the fast path does not read
+        elif status_text:
+            status = status_text.lower()  # the last one wins
+        else:  # another Gittree-* line, or one the fast path does not read
             return parse_experiment(message)
     return ExperimentRecord(
         metrics=tuple((name, tuple(values)) for name, values in samples.items()),
         params=tuple(params.items()),
+        status=status,
     )

@@ -454,6 +454,11 @@ PIECES = [
     "Gittree-Param: x=\ty",
     "Gittree-Note: a note",
     "Gittree-Status: abandoned",
+    "gittree-status:FAILED ",
+    "Gittree-Status: ok\t",
+    "Gittree-Status: faİled",
+    "Gittree-Status: done",
+    "Gittree-Status:",
     "Gittree-Run: exit=0",
     "Gittree-Bogus: x",
     "Signed-off-by: A <a@b>",
@@ -469,7 +474,7 @@ PIECES = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=12), st.sampled_from(["", "\n", "\n\n"]))
 def test_quick_parser_agrees_with_git_rules(pieces: list[str], end: str) -> None:
     message = "\n".join(pieces) + end
@@ -484,6 +489,9 @@ def test_quick_parser_agrees_with_git_rules(pieces: list[str], end: str) -> None
         "exp\n\nGittree-Param: a=1\nGittree-Param: a=2\nGittree-Param: b=3\n",
         "Gittree-Metric: acc=0.5\n",
         "exp\n\nSigned-off-by: x\nGittree-Metric: acc=.5\n\n\n",
+        "exp\n\nGittree-Metric: acc=0.5\nGittree-Status: Abandoned\n",
+        "exp\n\nGittree-Status: failed\nGittree-Status: ok\n",
+        "exp\n\nGittree-Status: nope\nGittree-Metric: acc=0.5\n",
     ],
 )
 def test_quick_parser_on_common_messages(message: str) -> None:
