@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -580,7 +581,9 @@ def _record(commit: Any, shallow: frozenset[str], notes: dict[str, str]) -> Comm
 
 
 def _decode_name(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace")
+    # Interned: a history has few authors and many commits; 100k commits would otherwise hold 200k
+    # copies of a handful of names and emails.
+    return sys.intern(raw.decode("utf-8", errors="replace"))
 
 
 def read_commit(repo: Repo, rev: str) -> CommitRecord:

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from sys import intern
 
 from gittree.errors import BadValueError
 
@@ -738,9 +739,9 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
             number = float(number_text)
             if math.isinf(number):  # an overflowing literal: the full parser words the problem
                 return parse_experiment(message)
-            samples.setdefault(metric, []).append(number)
+            samples.setdefault(intern(metric), []).append(number)
         elif param:
-            params[param] = value
+            params[intern(param)] = intern(value)  # names and values repeat across experiments
         elif status_text:
             status = status_text.lower()  # the last one wins
         else:  # another Gittree-* line, or one the fast path does not read

@@ -101,10 +101,12 @@ def export_view(
     project = project_name(repo)
 
     def render(tree: ResearchTree) -> Iterator[str]:
-        from gittree.render.export import render_export_json, render_export_markdown
+        from gittree.render.export import render_export_json_chunks, render_export_markdown
 
-        write = render_export_json if fmt == "json" else render_export_markdown
-        yield write(tree, project=project)
+        if fmt == "json":
+            yield from render_export_json_chunks(tree, project=project)
+        else:
+            yield render_export_markdown(tree, project=project)
 
     name = repr(("export", fmt, project))
     return view(repo, name, render, revs, all_refs=not revs, metric=metric)

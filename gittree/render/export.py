@@ -61,20 +61,27 @@ def export_node(node: Node) -> dict[str, Any]:
     }
 
 
-def export_edges(tree: ResearchTree) -> list[dict[str, Any]]:
-    return [
-        {
-            "parent": parent,
-            "child": node.sha,
-            "folded": node.folded.get(parent, 0),
-            "reference": parent == node.reference,
-        }
-        for node in tree.nodes
-        for parent in node.parents
-    ]
+def export_edges(tree: ResearchTree) -> Iterator[dict[str, Any]]:
+    for node in tree.nodes:
+        for parent in node.parents:
+            yield {
+                "parent": parent,
+                "child": node.sha,
+                "folded": node.folded.get(parent, 0),
+                "reference": parent == node.reference,
+            }
 
 
 def export_data(tree: ResearchTree, *, project: str | None = None) -> dict[str, Any]:
+    """The whole export as one dictionary (what :func:`render_export_json` writes)."""
+    data = export_fields(tree, project=project)
+    data["nodes"] = list(data["nodes"])
+    data["edges"] = list(data["edges"])
+    return data
+
+
+def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str, Any]:
+    """The export's fields in order; ``nodes`` and ``edges`` are iterators, made one item at a time."""
     spec = tree.metric
     best_path = [node.sha for node in tree.path_to(tree.best)] if tree.best else []
     return {
@@ -109,7 +116,7 @@ def export_data(tree: ResearchTree, *, project: str | None = None) -> dict[str, 
         "best": tree.best,
         "best_path": best_path,
         "head": tree.head,
-        "nodes": [export_node(node) for node in tree.nodes],
+        "nodes": (export_node(node) for node in tree.nodes),
         "edges": export_edges(tree),
     }
 
@@ -121,14 +128,24 @@ def _dumps(value: Any) -> str:
 
 def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str:
     """The export, one top-level field per line and one node or edge per line: greppable, diffable, fast."""
-    fields = []
-    for key, value in export_data(tree, project=project).items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            items = ",\n    ".join(_dumps(item) for item in value)
-            fields.append(f"  {_dumps(key)}: [\n    {items}\n  ]")
+    return "".join(render_export_json_chunks(tree, project=project))
+
+
+def render_export_json_chunks(tree: ResearchTree, *, project: str | None = None) -> Iterator[str]:
+    """:func:`render_export_json` in pieces, one node or edge at a time: a 100k-experiment export is
+    never held whole in memory, as dictionaries or as text."""
+    yield "{\n"
+    for index, (key, value) in enumerate(export_fields(tree, project=project).items()):
+        start = (",\n" if index else "") + f"  {_dumps(key)}: "
+        if isinstance(value, Iterator):
+            yield start + "["
+            count = 0
+            for count, item in enumerate(value, 1):
+                yield ("\n    " if count == 1 else ",\n    ") + _dumps(item)
+            yield "\n  ]" if count else "]"
         else:
-            fields.append(f"  {_dumps(key)}: {_dumps(value)}")
-    return "{\n" + ",\n".join(fields) + "\n}\n"
+            yield start + _dumps(value)
+    yield "\n}\n"
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
