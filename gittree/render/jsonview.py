@@ -22,27 +22,31 @@ def json_number(x: float | None) -> float | str | None:
 
 
 def summary_data(summary: MetricSummary) -> dict[str, Any]:
+    samples = summary.samples
+    finite = all(map(math.isfinite, samples))
     return {
-        "samples": [json_number(x) for x in summary.samples],
-        "mean": json_number(summary.mean),
+        "samples": samples if finite else [json_number(x) for x in samples],
+        "mean": summary.mean if finite else json_number(summary.mean),
         "std": json_number(summary.std),
-        "n": summary.n,
+        "n": len(samples),
     }
 
 
 def node_data(node: Node) -> dict[str, Any]:
+    # The node's own tuples and dicts go to the encoder as they are (tuples are written as lists):
+    # nothing here is copied, and nothing is changed.
     return {
         "sha": node.sha,
         "subject": node.subject,
-        "parents": list(node.parents),
+        "parents": node.parents,
         "author": node.author_name,
         "email": node.author_email,
         "time": node.author_time,
         "metrics": {name: summary_data(s) for name, s in node.metrics.items()},
-        "params": dict(node.params),
-        "notes": list(node.notes),
+        "params": node.params,
+        "notes": node.notes,
         "status": node.status,
-        "run": dict(node.run),
+        "run": node.run,
         "delta": json_number(node.delta),
         "reference": node.reference,
         "verdict": node.verdict.value,
@@ -52,10 +56,10 @@ def node_data(node: Node) -> dict[str, Any]:
         "on_best_path": node.on_best_path,
         "surprise": node.surprise,
         "dirty": node.dirty,
-        "folded": dict(node.folded),
+        "folded": node.folded,
         "folded_below": node.folded_below,
         "cut": node.cut,
-        "problems": list(node.problems),
+        "problems": node.problems,
     }
 
 
