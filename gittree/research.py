@@ -110,10 +110,17 @@ def bulk_building() -> Iterator[None]:
         yield
     finally:
         if paused:
-            # What was made here is moved out of the collector's sight, or its first pass afterwards
-            # would walk it all once more. It is still freed, by reference counting, when dropped.
-            gc.freeze()
+            if gc.get_count()[0] > FREEZE_AFTER:
+                # What was made here is moved out of the collector's sight, or its first pass
+                # afterwards would walk it all once more. It is still freed, by reference counting,
+                # when dropped; only a reference cycle made meanwhile would outlive its use.
+                gc.freeze()
             gc.enable()
+
+
+#: Objects made inside :func:`bulk_building` above which they are frozen rather than handed back to
+#: the collector (a tree of a few thousand experiments is not worth it).
+FREEZE_AFTER = 200_000
 
 
 def _check(tree: ResearchTree, metric: str | None, require_experiments: bool = True) -> None:
