@@ -17,9 +17,11 @@ from html.parser import HTMLParser
 from xml.dom import minidom
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gittree.render.dot import visible
-from gittree.render.escape import is_unsafe_char
+from gittree.render.escape import BIDI_CONTROLS, INVISIBLE, _escape_char, is_unsafe_char, terminal_safe
 from tests.conftest import GitRepo
 from tests.render_support import HOSTILE_SUBJECTS as MARKUP_SUBJECTS
 
@@ -245,3 +247,12 @@ def test_hostile_branch_name_in_the_run_journal(shas: list[str], repo: GitRepo) 
     listing = gittree_process("runs", cwd=repo.path)
     assert listing.returncode == 0 and "\\u202egnp" in listing.stdout
     assert_terminal_safe(listing.stdout)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.one_of(st.characters(), st.sampled_from(sorted(BIDI_CONTROLS | INVISIBLE)))))
+def test_terminal_safe_escapes_exactly_the_unsafe_characters(text: str) -> None:
+    """The one-pass escaper agrees, character by character, with the rule it implements."""
+    expected = "".join(_escape_char(ch) if is_unsafe_char(ch) else ch for ch in text)
+    assert terminal_safe(text) == expected
+    assert not any(is_unsafe_char(ch) for ch in terminal_safe(text))

@@ -9,6 +9,7 @@ data goes through :func:`terminal_safe` before it is printed: controls become vi
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 #: Bidirectional controls that can reorder what a reader sees (CVE-2021-42574, "Trojan Source").
@@ -27,11 +28,18 @@ def is_unsafe_char(ch: str) -> bool:
     return code < 0x20 or 0x7F <= code < 0xA0 or ch in BIDI_CONTROLS or ch in INVISIBLE
 
 
+#: Every character :func:`is_unsafe_char` accepts, as one character class: a view of 100k experiments
+#: checks millions of characters, in C this way.
+_UNSAFE = re.compile(
+    "[\\x00-\\x1f\\x7f-\\x9f" + "".join(re.escape(ch) for ch in sorted(BIDI_CONTROLS | INVISIBLE)) + "]"
+)
+
+
 def terminal_safe(text: str) -> str:
     """``text`` with every control, bidi and invisible format character shown as an escape."""
-    if text.isprintable() and not any(ch in BIDI_CONTROLS or ch in INVISIBLE for ch in text):
+    if text.isascii() and text.isprintable():
         return text
-    return "".join(_escape_char(ch) if is_unsafe_char(ch) else ch for ch in text)
+    return _UNSAFE.sub(lambda found: _escape_char(found.group()), text)
 
 
 @functools.cache  # a 100k-experiment view asks about the same few characters millions of times
