@@ -3,8 +3,9 @@
 The read is built for 100k experiments (issue 6, docs/performance.md):
 
 1. ``gitio.list_refs`` lists HEAD and every ref with one ``git show-ref``;
-2. the walk from the tips looks each commit up in the cache (:mod:`gittree.cache`, by commit id) and
-   reads only the others, as raw objects, in-process; their trailers are parsed once and cached;
+2. with nothing cached, every commit is read at once by two git processes (``gitio.stream_commits``);
+   otherwise the walk from the tips looks each commit up in the cache (:mod:`gittree.cache`, by
+   commit id) and reads only the others, as raw objects, in-process; trailers are parsed once and cached;
 3. ``tree.build_tree`` builds the tree from the records;
 4. :func:`view` serves a finished view from the cache when none of its inputs changed (the tips,
    HEAD, the notes, the shallow boundary, ``.gittree.yaml``, the options), else renders and stores it;
@@ -161,6 +162,10 @@ class _Commits:
 
         self.message_record = message_record
 
+    def _entry(self, facts: gitio.CommitFacts) -> cache.CommitEntry:
+        """What the cache keeps of a commit: its facts and its parsed trailers."""
+        return (*facts, _to_tuple(self.message_record(facts[6])))
+
     def read_all(self, tips: Sequence[str], progress: Progress | None) -> None:
         """Read every commit reachable from ``tips`` at once (see :func:`gitio.stream_commits`).
 
@@ -169,7 +174,7 @@ class _Commits:
         count = 0
         try:
             for sha, facts in gitio.stream_commits(self.repo, tips):
-                self.store.put(sha, (*facts, _to_tuple(self.message_record(facts[6]))))
+                self.store.put(sha, self._entry(facts))
                 count += 1
                 if progress is not None and count % PROGRESS_EVERY == 0:
                     progress(count)
@@ -186,7 +191,7 @@ class _Commits:
         if facts is None:  # not in this clone (shallow, partial) or not a commit (a tag of a tree)
             self.missing.add(sha)
             return None
-        entry = (*facts, _to_tuple(self.message_record(facts[6])))
+        entry = self._entry(facts)
         self.store.put(sha, entry)
         return entry
 
@@ -346,12 +351,16 @@ def view(
     listing = gitio.list_refs(repo)
     # A view of every ref is keyed by the listing of every ref itself: on a warm start nothing is parsed.
     every_ref = all_refs and not revs and not branches
-    refs = None if every_ref else gitio.read_refs(repo, listing)
-    tips = None if refs is None else _tips(repo, revs, all_refs, branches, refs)
+    refs, tips = None, None
+    starts_at: object = listing
+    if not every_ref:
+        refs = gitio.read_refs(repo, listing)
+        tips = _tips(repo, revs, all_refs, branches, refs)
+        starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
     key = cache.view_key(
         __version__,
         name,
-        listing if refs is None or tips is None else (tuple(tips), refs.head, refs.target(gitio.NOTES_REF)),
+        starts_at,
         every_ref,
         tuple(sorted(gitio.shallow_boundary(repo))),
         _config_bytes(repo),

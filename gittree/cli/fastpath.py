@@ -1,11 +1,12 @@
-"""Start-up without typer: ``gittree --version`` and plain ``gittree show`` invocations.
+"""Start-up without typer: ``gittree --version`` and the usual forms of show, table, export and render.
 
-Importing typer (and click with it) costs about 60 ms here, six times an empty Python start; a
-``gittree show`` answered from the cache needs a few milliseconds. So :func:`try_fast` recognises the
-common forms of these two commands itself and runs them; anything else (``--help``, an unknown or
-malformed option, other commands) returns False and goes to the full typer command line, which also
-owns every error message about the command line. tests/test_startup.py checks that both paths print
-the same for the forms recognised here.
+Importing typer (and click with it) costs about 60 ms here, six times an empty Python start; an
+answer served from the view cache needs a few milliseconds. So :func:`try_fast` recognises the
+common forms of these commands itself (one table of their flags and options, values checked as
+typer checks them) and runs them; anything else (``--help``, an unknown or malformed option, other
+commands) returns False and goes to the full typer command line, which also owns every error
+message about the command line. The typer commands call the same ``show_tree``/``print_*``
+functions, and tests/test_scale.py checks that both paths print the same for the forms recognised here.
 """
 
 from __future__ import annotations
