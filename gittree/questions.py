@@ -62,21 +62,6 @@ def path(
     return tree, build_path(tree, target, folded)
 
 
-def table(
-    repo: gitio.Repo,
-    revs: Sequence[str] = (),
-    *,
-    all_refs: bool = False,
-    metrics: Sequence[str] = (),
-    sort: str | None = None,
-) -> tuple[ResearchTree, list[MetricSpec], list[Node]]:
-    """The tree (coloured by the first metric asked for), the metric columns, and the rows in order."""
-    config = load_config(repo.worktree)
-    tree = load_tree(repo, revs, all_refs=all_refs, metric=metrics[0] if metrics else None, config=config)
-    specs, rows = table_rows(tree, config, metrics, sort)
-    return tree, specs, rows
-
-
 def table_rows(
     tree: ResearchTree, config: Config, metrics: Sequence[str] = (), sort: str | None = None
 ) -> tuple[list[MetricSpec], list[Node]]:
@@ -124,10 +109,3 @@ def diff(
     compared = diff_experiments(tree, commit_a, commit_b, config.spec)
     code = gitio.diff_text(repo, commit_a.sha, commit_b.sha, patch=patch)
     return tree, DiffAnswer(compared, code, patch)
-
-
-def export_tree(
-    repo: gitio.Repo, revs: Sequence[str] = (), *, all_refs: bool = False, metric: str | None = None
-) -> ResearchTree:
-    """The whole research map: every ref unless revisions are named."""
-    return load_tree(repo, revs, all_refs=all_refs or not revs, metric=metric)
