@@ -301,13 +301,25 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
 
 
 def _prune(folder: Path, keep: int) -> None:
-    """Keep the ``keep`` most recently written views (and no leftover temporary files)."""
+    """Keep the ``keep`` most recently written views.
+
+    Another gittree may be writing or pruning this folder at the same moment: its temporary files are
+    left alone, and a file that vanishes between the listing and its ``stat`` is simply skipped.
+    """
     try:
-        files = [entry for entry in os.scandir(folder) if entry.is_file()]
+        entries = list(os.scandir(folder))
     except OSError:
         return
-    files.sort(key=lambda entry: entry.stat().st_mtime, reverse=True)
-    views = [entry for entry in files if not entry.name.endswith(".tmp")]
-    for entry in views[keep:]:
+    written: list[tuple[float, str]] = []
+    for entry in entries:
+        if entry.name.endswith(".tmp"):
+            continue
+        try:
+            if entry.is_file():
+                written.append((entry.stat().st_mtime, entry.path))
+        except OSError:  # moved into place or pruned by another process since the listing
+            continue
+    written.sort(reverse=True)
+    for _, path in written[keep:]:
         with contextlib.suppress(OSError):
-            os.unlink(entry.path)
+            os.unlink(path)

@@ -227,6 +227,25 @@ def test_two_processes_writing_at_once(repo: GitRepo) -> None:
         assert again.stdout == expected
 
 
+def test_pruning_views_skips_files_another_process_moves_away(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Bug fix: a view or temporary file renamed or removed by another gittree between the folder's
+    listing and its stat made pruning raise FileNotFoundError (seen with four concurrent writers)."""
+    for index in range(5):
+        (tmp_path / f"view{index}").write_bytes(b"x")
+        os.utime(tmp_path / f"view{index}", (1_000 + index, 1_000 + index))
+    (tmp_path / "view9.abc.tmp").write_bytes(b"in progress")
+    real_scandir = os.scandir
+
+    def listing_then_vanish(path):  # type: ignore[no-untyped-def]
+        entries = list(real_scandir(path))
+        os.unlink(tmp_path / "view3")  # another process prunes it right after our listing
+        return iter(entries)
+
+    monkeypatch.setattr(cache.os, "scandir", listing_then_vanish)
+    cache._prune(tmp_path, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["view2", "view4", "view9.abc.tmp"]
+
+
 def test_no_cache_is_written_when_turned_off(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     small_history(repo)
     monkeypatch.setenv("GITTREE_NO_CACHE", "1")
