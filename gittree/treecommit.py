@@ -77,7 +77,10 @@ def snapshot(repo: gitio.Repo, scratch: Path, *, add_untracked: bool = False) ->
     _clear_private_index(index)
     source = gitio.index_path(repo)
     try:
-        shutil.copyfile(source, index)
+        # copy2 keeps the index's modification time: git tells a racily clean entry (a file changed
+        # within the same clock tick as the index was written, same size) by comparing the two, and a
+        # copy stamped "now" would make git trust a stale entry and snapshot the old content.
+        shutil.copy2(source, index)
     except FileNotFoundError:
         pass  # no index yet (a new repository): git add starts an empty one
     except OSError as e:
@@ -278,7 +281,7 @@ def _move_checked_out(wt: gitio.Repo, ref: str, old: str | None, new: str, plan:
     try:
         moved = plan.scratch / "checkout.index"
         try:
-            shutil.copyfile(index, moved)
+            shutil.copy2(index, moved)  # the index's own time: see snapshot()
         except FileNotFoundError:
             with contextlib.suppress(FileNotFoundError):
                 moved.unlink()

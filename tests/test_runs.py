@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
+
+import pytest
 
 from gittree.trailers import parse_experiment
 from tests.conftest import GitRepo
@@ -196,6 +199,26 @@ def test_the_commit_holds_the_code_the_run_started_with(repo: GitRepo, gittree) 
     assert repo.git("show", "HEAD:model.py") == "depth = 8\n"
     assert (repo.path / "model.py").read_text() == "depth = 16\n"
     assert repo.git("status", "--porcelain").strip() == "M model.py"  # an unstaged edit, nothing lost
+
+
+def test_an_edit_in_the_same_second_as_the_index_is_snapshotted(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # Regression: the run's private copy of the index was stamped "now". git tells a racily clean
+    # entry (a file changed in the same second as the index was written, same size) by comparing
+    # the entry's time with the index file's time; stamped a second later, the copy made git trust
+    # the stale entry and the run committed the old code (a test flaked that way under load).
+    for attempt in range(5):
+        time.sleep(1.02 - time.time() % 1)  # the start of a fresh second
+        repo.write("model.py", f"v{attempt} = 4\n")
+        repo.commit("start")
+        repo.write("model.py", f"v{attempt} = 8\n")  # the same size, in the same second
+        index, model = (repo.path / ".git" / "index").stat(), (repo.path / "model.py").stat()
+        if int(index.st_mtime) == int(model.st_mtime) == int(model.st_ctime):
+            break
+    else:
+        pytest.fail("could not make the edit within one second of the commit (the machine is too busy)")
+    time.sleep(1.02 - time.time() % 1)  # a copy made now is a second younger than the index
+    assert gittree("run", "--capture", "acc", "--", *py("print('acc: 0.8')")).code == 0
+    assert repo.git("show", "HEAD:model.py") == f"v{attempt} = 8\n"
 
 
 def test_new_files_need_add(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
