@@ -102,7 +102,10 @@ def _mean(samples: tuple[float, ...]) -> float:
         return math.fsum(samples)  # NaN stays NaN
     if any(math.isnan(x) for x in samples):
         return math.nan
-    return math.fsum(samples) / len(samples)
+    try:
+        return math.fsum(samples) / len(samples)
+    except ValueError:  # both +inf and -inf among the samples: the mean is undefined
+        return math.nan
 
 
 def _sample_std(samples: tuple[float, ...], mean: float) -> float:

@@ -166,6 +166,14 @@ def test_nan_is_worse_than_a_number_and_never_best() -> None:
     assert tree.best == "a"
 
 
+def test_samples_of_both_infinities_have_no_mean_and_do_not_crash() -> None:
+    # Regression: math.fsum raises on +inf and -inf together, and every view failed with a traceback.
+    tree = build_tree([exp("a", acc=0.5), exp("b", ("a",), 1, acc=("inf", "-inf"))], config=ACC)
+    b = tree.by_sha["b"].metrics["acc"]
+    assert math.isnan(b.mean) and b.std is not None and math.isnan(b.std)
+    assert tree.by_sha["b"].verdict is Verdict.WORSE and tree.best == "a"
+
+
 def test_best_ties_go_to_the_earliest_and_path_follows_references() -> None:
     tree = build_tree(
         [exp("a", acc=0.5), exp("b", ("a",), 1, acc=0.8), exp("c", ("b",), 2, acc=0.8)], config=ACC
