@@ -79,9 +79,13 @@ class MetricSummary:
 
     def __init__(self, samples: tuple[float, ...]) -> None:
         self.samples = samples
-        self.mean: float = _mean(samples)
-        #: sample standard deviation (n - 1); None for a single run, where spread is unknown.
-        self.std: float | None = _sample_std(samples, self.mean) if len(samples) > 1 else None
+        if len(samples) == 1:  # most experiments: one run (+ 0.0 gives what fsum gives: -0.0 -> 0.0)
+            self.mean: float = samples[0] + 0.0
+            #: sample standard deviation (n - 1); None for a single run, where spread is unknown.
+            self.std: float | None = None
+        else:
+            self.mean = _mean(samples)
+            self.std = _sample_std(samples, self.mean)
 
     def __repr__(self) -> str:
         return f"MetricSummary(samples={self.samples!r})"
@@ -98,8 +102,6 @@ class MetricSummary:
 
 
 def _mean(samples: tuple[float, ...]) -> float:
-    if len(samples) == 1:
-        return math.fsum(samples)  # NaN stays NaN
     if any(math.isnan(x) for x in samples):
         return math.nan
     try:
@@ -142,7 +144,11 @@ class MetricSpec:
 
 @dataclass(slots=True)  # slots: a 100k-experiment tree holds 100k of these
 class Node:
-    """One experiment in the research tree."""
+    """One experiment in the research tree.
+
+    Its dictionaries are read, never changed in place (the builder assigns new ones): empty ones may
+    be one shared object, so a 100k-experiment tree does not hold 100k empty ``run`` dictionaries.
+    """
 
     sha: str
     subject: str

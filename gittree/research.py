@@ -158,28 +158,34 @@ class _Commits:
         self.store = cache.CommitStore(repo.shared_dir)
         self.reader: gitio.CommitReader | None = None
         self.missing: set[str] = set()
+        #: the records parsed in this process, by sha (the cache holds them as plain tuples)
+        self.parsed: dict[str, ExperimentRecord | None] = {}
         from gittree.tree import message_record
 
         self.message_record = message_record
 
-    def _entry(self, facts: gitio.CommitFacts) -> cache.CommitEntry:
+    def _entry(self, sha: str, facts: gitio.CommitFacts) -> cache.CommitEntry:
         """What the cache keeps of a commit: its facts and its parsed trailers."""
-        return (*facts, _to_tuple(self.message_record(facts[6])))
+        record = self.parsed[sha] = self.message_record(facts[6])
+        return (*facts, _to_tuple(record))
 
-    def read_all(self, tips: Sequence[str], progress: Progress | None) -> None:
+    def read_all(self, tips: Sequence[str], progress: Progress | None) -> dict[str, cache.CommitEntry] | None:
         """Read every commit reachable from ``tips`` at once (see :func:`gitio.stream_commits`).
 
-        What git could not walk (a commit missing from this clone) is left to :meth:`get`.
+        Returns them, by sha; or None when git could not walk the whole history (a commit missing
+        from this clone): what it read is kept, and the rest is left to :meth:`get`.
         """
-        count = 0
+        read: dict[str, cache.CommitEntry] = {}
+        put = self.store.put
         try:
             for sha, facts in gitio.stream_commits(self.repo, tips):
-                self.store.put(sha, self._entry(facts))
-                count += 1
-                if progress is not None and count % PROGRESS_EVERY == 0:
-                    progress(count)
+                entry = read[sha] = self._entry(sha, facts)
+                put(sha, entry)
+                if progress is not None and len(read) % PROGRESS_EVERY == 0:
+                    progress(len(read))
         except GitCommandError:
-            pass  # the walk reads the rest one commit at a time, skipping what is missing
+            return None  # the walk reads the rest one commit at a time, skipping what is missing
+        return read
 
     def get(self, sha: str) -> cache.CommitEntry | None:
         entry = self.store.get(sha)
@@ -191,7 +197,7 @@ class _Commits:
         if facts is None:  # not in this clone (shallow, partial) or not a commit (a tag of a tree)
             self.missing.add(sha)
             return None
-        entry = self._entry(facts)
+        entry = self._entry(sha, facts)
         self.store.put(sha, entry)
         return entry
 
@@ -212,11 +218,15 @@ def read_history(
     """
     commits = _Commits(repo)
     notes = _notes(repo, refs)
+    visited: dict[str, cache.CommitEntry] | None = None
     if limit is None and since is None and not commits.store.entries:
         # Nothing cached yet (a first read, or a new version of gittree): every commit will be read,
-        # so read them all at once rather than one by one along the walk.
-        commits.read_all(tips, progress)
-    if limit is not None:
+        # so read them all at once rather than one by one along the walk. git walked them from the
+        # tips: when it could walk the whole history, that is the walk.
+        visited = commits.read_all(tips, progress)
+    if visited is not None:
+        pass
+    elif limit is not None:
         visited = _walk_newest_first(commits, tips, notes, limit, since, progress)
     else:
         visited = _walk(commits, tips, since, progress)
@@ -225,27 +235,23 @@ def read_history(
     from gittree.trailers import ExperimentRecord
 
     shallow = gitio.shallow_boundary(repo)
+    windowed = since is not None or limit is not None
     records: list[CommitRecord] = []
-    parsed: dict[str, ExperimentRecord | None] = {}
+    parsed = commits.parsed
     for sha, entry in visited.items():
         parents = entry[0]
-        if (since is not None or limit is not None) and any(p not in visited for p in parents):
+        if windowed and any(p not in visited for p in parents):
             # a parent outside the window is left out, not shown as a cut: it is there, just not asked for
             parents = tuple(p for p in parents if p in visited or commits.get(p) is None)
+        # Positional, in CommitRecord's field order: sha, parents, message, author name, email,
+        # time, offset, shallow, note (100k of these on a big history).
         records.append(
             CommitRecord(
-                sha=sha,
-                parents=parents,
-                message=entry[6],
-                author_name=entry[1],
-                author_email=entry[2],
-                author_time=entry[3],
-                author_offset=entry[4],
-                shallow=sha in shallow,
-                note=notes.get(sha),
+                sha, parents, entry[6], entry[1], entry[2], entry[3], entry[4], sha in shallow, notes.get(sha)
             )
         )
-        parsed[sha] = None if entry[7] is None else ExperimentRecord(*entry[7])
+        if sha not in parsed:  # read from the cache: its record is a plain tuple there
+            parsed[sha] = None if entry[7] is None else ExperimentRecord(*entry[7])
     return History(records, parsed)
 
 

@@ -713,6 +713,46 @@ _QUICK_TRAILERS = re.compile(
 )
 
 
+# The block exactly as gittree writes it: every line a metric, a param or a known status, in the
+# canonical spelling ("Gittree-Metric: name=value", no blank around "="). Matched whole, each line
+# is then taken apart with plain string operations: no second regular expression, no case folding.
+_CANONICAL_BLOCK = re.compile(
+    r"(?:Gittree-Metric: [A-Za-z0-9_./-]{1,200}=" + _QUICK_NUMBER + r"\n"
+    r"|Gittree-Param: [A-Za-z0-9_./-]{1,200}=[^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?\n"
+    r"|Gittree-Status: (?:" + "|".join(STATUSES) + r")\n)+"
+)
+
+
+def _canonical_record(block: str) -> ExperimentRecord | None:
+    """The record of a trailer block ``_CANONICAL_BLOCK`` matched whole; None when a number overflows."""
+    samples: dict[str, list[float]] = {}
+    params: dict[str, str] = {}
+    status = None
+    for line in block.split("\n"):
+        kind = line[8:9]
+        if kind == "M":  # "Gittree-Metric: " is 16 characters
+            name, _, number_text = line[16:].partition("=")
+            number = float(number_text)
+            if number in _INFINITIES:  # an overflowing literal: the full parser words the problem
+                return None
+            name = intern(name)
+            if name in samples:
+                samples[name].append(number)
+            else:
+                samples[name] = [number]
+        elif kind == "P":  # "Gittree-Param: " is 15 characters
+            name, _, value = line[15:].partition("=")
+            params[intern(name)] = intern(value)  # names and values repeat across experiments
+        elif kind == "S":  # "Gittree-Status: "; the last one wins
+            status = line[16:]
+    return ExperimentRecord(
+        tuple([(name, tuple(values)) for name, values in samples.items()]), tuple(params.items()), (), status
+    )
+
+
+_INFINITIES = (math.inf, -math.inf)
+
+
 def parse_experiment_quick(message: str) -> ExperimentRecord | None:
     """The same as :func:`parse_experiment`, several times faster on the shape gittree writes.
 
@@ -726,7 +766,12 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
         return parse_experiment(message)
     body = message.rstrip("\n")
     cut = body.rfind("\n\n")
-    if cut < 0 or not _QUICK_BLOCK.fullmatch(body, cut + 2):
+    if cut < 0:
+        return parse_experiment(message)
+    block = body[cut + 2 :]
+    if _CANONICAL_BLOCK.fullmatch(block + "\n"):
+        return _canonical_record(block) or parse_experiment(message)
+    if not _QUICK_BLOCK.fullmatch(body, cut + 2):
         return parse_experiment(message)
     found = _QUICK_TRAILERS.findall(body, cut + 2)
     if not found:

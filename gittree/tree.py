@@ -84,9 +84,20 @@ def build_tree(
     order = _parents_first(by_sha)
     for sha in order:
         commit = by_sha[sha]
+        parents = commit.parents
+        record = records.get(sha)
+        if len(parents) == 1 and parents[0] in records and not commit.shallow:
+            # The usual step, decided without building a frontier: right on top of an experiment.
+            if record is not None:
+                nodes[sha] = _node(commit, record, parents, _NO_FOLDS, 0, False)
+            else:
+                frontiers[sha] = _Frontier({parents[0]: 1})
+            continue
         incoming = _incoming(commit, by_sha, records, frontiers)
-        if sha in records:
-            nodes[sha] = _node(commit, records[sha], incoming)
+        if record is not None:
+            experiments = incoming.experiments
+            folded = {exp: n for exp, n in experiments.items() if n} or _NO_FOLDS
+            nodes[sha] = _node(commit, record, tuple(experiments), folded, incoming.bare, incoming.cut)
         else:
             experiments = {exp: n + 1 for exp, n in incoming.experiments.items()}
             frontiers[sha] = _Frontier(
@@ -155,25 +166,40 @@ def _incoming(
     return seen
 
 
-def _node(commit: CommitRecord, record: ExperimentRecord, incoming: _Frontier) -> Node:
+#: The one empty mapping shared by every node with nothing folded, no params or no run facts (nodes'
+#: dictionaries are never changed in place; see :class:`Node`).
+_NO_FOLDS: dict[str, int] = {}
+_NO_TEXT: dict[str, str] = {}
+
+
+def _node(
+    commit: CommitRecord,
+    record: ExperimentRecord,
+    parents: tuple[str, ...],
+    folded: dict[str, int],
+    folded_below: int,
+    cut: bool,
+) -> Node:
+    # Positional, in Node's field order: a keyword call costs measurably more, 100k times.
     return Node(
-        sha=commit.sha,
-        subject=commit.subject,
-        message=commit.message,
-        author_name=commit.author_name,
-        author_email=commit.author_email,
-        author_time=commit.author_time,
-        author_offset=commit.author_offset,
-        metrics={name: MetricSummary(samples) for name, samples in record.metrics},
-        params=record.param_dict(),
-        notes=record.notes,
-        status=record.status,
-        run=record.run_dict(),
-        problems=record.problems,
-        parents=tuple(incoming.experiments),
-        folded={exp: n for exp, n in incoming.experiments.items() if n},
-        folded_below=incoming.bare,
-        cut=incoming.cut,
+        commit.sha,
+        commit.subject,
+        commit.message,
+        commit.author_name,
+        commit.author_email,
+        commit.author_time,
+        commit.author_offset,
+        {name: MetricSummary(samples) for name, samples in record.metrics},
+        dict(record.params) if record.params else _NO_TEXT,
+        record.notes,
+        record.status,
+        dict(record.run) if record.run else _NO_TEXT,
+        record.problems,
+        parents,
+        folded,
+        folded_below,
+        cut,
+        [],
     )
 
 
@@ -207,15 +233,21 @@ def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> list[Nod
     """Roots oldest first, depth-first, the biggest subtree of each node last (it continues the main line)."""
     size: dict[str, int] = {}
     for sha in reversed(parents_first):
-        if sha in nodes:
-            size[sha] = 1 + sum(size[child] for child in nodes[sha].children)
+        node = nodes.get(sha)
+        if node is not None:
+            children = node.children
+            size[sha] = 1 + (size[children[0]] if len(children) == 1 else sum(size[c] for c in children))
 
-    def age(sha: str) -> tuple[int, str]:
-        return nodes[sha].author_time, sha
+    def key(sha: str) -> tuple[int, int, str]:
+        return size[sha], nodes[sha].author_time, sha
 
     for node in nodes.values():
-        node.children.sort(key=lambda sha: (size[sha], age(sha)))
-    roots = sorted((sha for sha, node in nodes.items() if not node.parents), key=age)
+        if len(node.children) > 1:
+            node.children.sort(key=key)
+    roots = sorted(
+        (sha for sha, node in nodes.items() if not node.parents),
+        key=lambda sha: (nodes[sha].author_time, sha),
+    )
     drawn: set[str] = set()
     order: list[Node] = []
     stack = list(reversed(roots))
@@ -224,11 +256,16 @@ def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> list[Nod
         if sha in drawn:
             continue
         node = nodes[sha]
-        if any(parent not in drawn for parent in node.parents):
+        if len(node.parents) > 1 and any(parent not in drawn for parent in node.parents):
             continue  # a merge waits for its last parent, which pushes it again
+        # (a node with one parent is only ever pushed by that parent, once it is drawn)
         drawn.add(sha)
         order.append(node)
-        stack.extend(reversed(node.children))
+        children = node.children
+        if len(children) == 1:
+            stack.append(children[0])
+        elif children:
+            stack.extend(reversed(children))
     return order
 
 
@@ -270,35 +307,47 @@ def choose_metric(tree: ResearchTree, config: Config, metric: str | None) -> str
 def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
     """(Re)compute every node's reference parent, delta and verdict for ``spec``, and the best experiment."""
     tree.metric = spec
+    by_sha = tree.by_sha
     for node in tree.nodes:
-        _evaluate_node(node, tree, spec)
+        _evaluate_node(node, by_sha, spec)
     tree.typical_delta = typical_delta(tree.nodes, spec)
     for node in tree.nodes:
         node.surprise = is_surprise(node, tree.typical_delta, spec)
     tree.best = best_experiment(tree.nodes, spec)
     on_path = {n.sha for n in tree.path_to(tree.best)} if tree.best else set()
+    best = tree.best
     for node in tree.nodes:
-        node.best = node.sha == tree.best
+        node.best = node.sha == best
         node.on_best_path = node.sha in on_path
 
 
-def _evaluate_node(node: Node, tree: ResearchTree, spec: MetricSpec | None) -> None:
+def _evaluate_node(node: Node, by_sha: dict[str, Node], spec: MetricSpec | None) -> None:
     node.delta, node.reference, node.single_run = None, None, False
     value = node.metrics.get(spec.name) if spec else None
-    candidates = [tree.by_sha[p] for p in node.parents if spec and spec.name in tree.by_sha[p].metrics]
-    if spec and value is not None and candidates:
-        reference = max(candidates, key=lambda p: rank_key(p.metrics[spec.name].mean, spec.goal))
+    parents = node.parents
+    reference: Node | None = None
+    if spec and value is not None and parents:
+        name = spec.name
+        if len(parents) == 1:
+            only = by_sha[parents[0]]
+            reference = only if name in only.metrics else None
+        else:
+            candidates = [by_sha[p] for p in parents if name in by_sha[p].metrics]
+            if candidates:
+                reference = max(candidates, key=lambda p: rank_key(p.metrics[name].mean, spec.goal))
+    if spec and value is not None and reference is not None:
         node.reference = reference.sha
         ref_value = reference.metrics[spec.name]
         node.delta = value.mean - ref_value.mean
         node.single_run = value.n < 2 or ref_value.n < 2
         node.verdict = compare(value, ref_value, spec)
     else:
-        node.reference = node.parents[0] if node.parents else None
+        node.reference = parents[0] if parents else None
         node.verdict = Verdict.BASELINE
-    if node.status == "abandoned":
+    status = node.status
+    if status == "abandoned":
         node.verdict = Verdict.ABANDONED
-    elif node.status == "failed":
+    elif status == "failed":
         node.verdict = Verdict.FAILED
 
 
@@ -346,7 +395,7 @@ def best_experiment(nodes: Iterable[Node], spec: MetricSpec | None) -> str | Non
         value = node.metrics.get(spec.name)
         if value is None or node.dead_end or math.isnan(value.mean):
             continue
-        if node.dirty and not spec.dirty_can_be_best:
+        if not spec.dirty_can_be_best and node.dirty:
             continue
         if best is None or rank_key(value.mean, spec.goal) > rank_key(
             best.metrics[spec.name].mean, spec.goal

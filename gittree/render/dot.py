@@ -1,9 +1,10 @@
-"""The research tree as a Graphviz graph (``gittree render --format dot``), built with pydot.
+"""The research tree as a Graphviz graph (``gittree render --format dot``), in pydot's DOT syntax.
 
 One tree builder, two views: this reads the same :class:`ResearchTree` ``gittree show`` draws in the
 terminal. First :func:`select_view` decides what is drawn (``--depth``, ``--since``, ``--only-best-path``
-and the folding of long negligible chains, docs/render.md); then :func:`build_graph` turns it into a
-pydot graph.
+and the folding of long negligible chains, docs/render.md); then :func:`dot_lines` writes it as DOT,
+line by line, exactly as pydot writes the same graph (see "the graph" below for why not through pydot's
+objects).
 
 Node ids are shas (or ids derived from shas), never user text. Every piece of commit data reaches the
 DOT source through :func:`dot_string` or :func:`html_label_text`, which make it inert for Graphviz:
@@ -13,12 +14,13 @@ backslash or ``<b>`` would otherwise change the graph.
 
 from __future__ import annotations
 
+import functools
 import html
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
 from gittree.render import DEFAULT_FOLD
@@ -75,12 +77,15 @@ def dot_string(lines: Iterable[str] | str) -> str:
       backslash stay text, and ``"`` is escaped, so the string cannot end early;
     * ``&`` becomes ``&amp;``: Graphviz reads entities in plain labels, so ``&lt;`` would show as ``<``.
     """
-    if isinstance(lines, str):
-        lines = lines.split("\n")
-    parts = [
-        terminal_safe(line).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;") for line in lines
-    ]
-    return '"' + "\\n".join(parts) + '"'
+    parts = lines.split("\n") if isinstance(lines, str) else list(lines)
+    # Every character terminal_safe changes is unprintable (str.isprintable): one test of the whole
+    # text spares a call per line on a 100k-experiment graph, where nearly all text is plain.
+    if not "".join(parts).isprintable():
+        parts = [terminal_safe(part) for part in parts]
+    # Escaped once for all the lines: no part holds a newline now, so each "\n" parts two lines.
+    text = "\n".join(parts)
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;").replace("\n", "\\n")
+    return f'"{text}"'
 
 
 def html_label_text(text: str) -> str:
@@ -278,17 +283,51 @@ def _folds(
 
 def format_time(seconds: int, offset_minutes: int = 0) -> str:
     """``2026-03-02 09:00 +0000``: the author's own clock, as git shows it."""
-    zone = timezone(timedelta(minutes=offset_minutes))
-    when = datetime.fromtimestamp(seconds, tz=zone)
-    return when.strftime("%Y-%m-%d %H:%M %z")
+    when = datetime.fromtimestamp(seconds, tz=_zone(offset_minutes))
+    if when.year < 1000:  # strftime pads such years as the C library does; keep its answer
+        return when.strftime("%Y-%m-%d %H:%M %z")
+    # strftime's own format, written out: parsing the pattern anew was a fifth of a tooltip's cost
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return (
+        f"{when.year}-{when.month:02d}-{when.day:02d} {when.hour:02d}:{when.minute:02d} "
+        f"{sign}{hours:02d}{minutes:02d}"
+    )
+
+
+@functools.lru_cache(maxsize=256)  # a tree has a few authors' zones; each is built once, not per mark
+def _zone(offset_minutes: int) -> timezone:
+    return timezone(timedelta(minutes=offset_minutes))
 
 
 def wrap(text: str, width: int = SUBJECT_WIDTH, max_lines: int = SUBJECT_LINES) -> list[str]:
     """``text`` wrapped at spaces into at most ``max_lines`` lines, the last cut with ``…``."""
-    lines = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+    lines = _wrapped(text, width) or [""]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return lines
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """``textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False)``, quicker for plain text.
+
+    Most subjects are printable ASCII words parted by single spaces, none longer than ``width``; for
+    those textwrap's rules come down to filling each line greedily, done here without its regular
+    expressions (they were a sixth of drawing a 100k tree's marks). Anything else goes to textwrap.
+    """
+    words = text.split(" ")
+    if not (text.isascii() and text.isprintable()) or "" in words or max(map(len, words)) > width:
+        return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False)
+    lines = []
+    line = words[0]
+    for word in words[1:]:
+        if len(line) + 1 + len(word) <= width:
+            line = f"{line} {word}"
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
     return lines
 
 
@@ -392,14 +431,46 @@ def metric_text(spec: MetricSpec | None) -> str:
 
 
 # -- the graph --------------------------------------------------------------------------------------
+#
+# pydot owns DOT syntax, but a pydot object per node and link, each attribute checked character by
+# character by ``to_string()``, was most of the time and memory of a 100k-experiment render. So pydot
+# writes what appears once (the graph's attributes, the defaults and the legend), and the lines of
+# experiments, folds, stubs and links are written here one at a time, in the exact form pydot's
+# ``Node.to_string()`` and ``Edge.to_string()`` give them: ``name [key=value, ...];``.
 
 
-def build_graph(tree: ResearchTree, options: ViewOptions | None = None) -> pydot.Dot:
-    """The pydot graph of ``tree``: parents above children, coloured by verdict, the best path in bold."""
+def render_dot(tree: ResearchTree, options: ViewOptions | None = None, view: View | None = None) -> str:
+    """DOT source of the tree (needs no Graphviz); ``view``: ``select_view(tree, options)`` if already made."""
+    return "".join(dot_lines(tree, options, view))
+
+
+def dot_lines(
+    tree: ResearchTree, options: ViewOptions | None = None, view: View | None = None
+) -> Iterator[str]:
+    """The DOT source line by line: parents above children, coloured by verdict, the best path in bold.
+
+    Byte for byte what pydot's ``Dot.to_string()`` writes for the same graph made of pydot objects.
+    ``view`` is ``select_view(tree, options)`` when the caller has made it already (making it again
+    takes about 0.4 s on a 100k tree).
+    """
+    options = options or ViewOptions()
+    if view is None:
+        view = select_view(tree, options)
+    yield _head(tree, view, options)
+    for node in view.nodes:
+        yield _experiment(tree, node, options)
+        yield from _history_marks(node, view)
+    for fold in view.folds:
+        yield _fold(tree, fold)
+    for edge in view.edges:
+        yield _edge(edge)
+    yield "}\n"
+
+
+def _head(tree: ResearchTree, view: View, options: ViewOptions) -> str:
+    """Everything before the first experiment: the graph's attributes, the defaults and the legend, by pydot."""
     import pydot
 
-    options = options or ViewOptions()
-    view = select_view(tree, options)
     graph = pydot.Dot(
         "research",
         graph_type="digraph",
@@ -415,20 +486,8 @@ def build_graph(tree: ResearchTree, options: ViewOptions | None = None) -> pydot
     graph.set_edge_defaults(color=_q(EDGE_COLOUR), arrowsize="0.6", fontname=_q(FONT), fontsize="9")
     if options.legend:
         graph.add_node(_legend(tree, view))
-    for node in view.nodes:
-        graph.add_node(_experiment(tree, node, options))
-        _add_history_marks(graph, node, view)
-    for fold in view.folds:
-        graph.add_node(_fold(tree, fold))
-    for edge in view.edges:
-        graph.add_edge(_edge(edge))
-    return graph
-
-
-def render_dot(tree: ResearchTree, options: ViewOptions | None = None) -> str:
-    """DOT source of the tree (needs no Graphviz)."""
-    text: str = build_graph(tree, options).to_string()
-    return text
+    text: str = graph.to_string()
+    return text.removesuffix("}\n")  # the graph is closed after the last link instead
 
 
 def _q(text: str) -> str:
@@ -436,12 +495,50 @@ def _q(text: str) -> str:
     return f'"{text}"'
 
 
-def _experiment(tree: ResearchTree, node: Node, options: ViewOptions) -> pydot.Node:
+def _node_line(name: str, attrs: dict[str, str]) -> str:
+    """A node as pydot's ``Node.to_string()`` writes it; ``name`` is an id from :func:`_id`, which pydot keeps."""
+    return f"{name}{_attr_list(attrs)};\n"
+
+
+def _edge_line(source: str, target: str, attrs: dict[str, str]) -> str:
+    """A link of the digraph as pydot's ``Edge.to_string()`` writes it."""
+    return f"{source} -> {target}{_attr_list(attrs)};\n"
+
+
+def _attr_list(attrs: dict[str, str]) -> str:
+    """`` [key=value, ...]`` as pydot's ``attrs_string()`` writes it (nothing for no attributes)."""
+    if not attrs:
+        return ""
+    return " [" + ", ".join([f"{key}={_value(value)}" for key, value in attrs.items()]) + "]"
+
+
+def _value(value: str) -> str:
+    """An attribute value as pydot writes it.
+
+    A value in double quotes, as :func:`dot_string` and :func:`_q` make every string (so all commit
+    data), is one pydot's rule keeps exactly as it is (``re_dbl_quoted`` in ``any_needs_quotes``): it is
+    passed on without pydot's character-by-character scan, the cost this module avoids. The others
+    are gittree's own few constants (``3.5``, ``best``, ``point``), which pydot quotes, once each.
+    """
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return value
+    return _constant_value(value)
+
+
+@functools.lru_cache(maxsize=64)  # bounded: only constants come here, and a mistake must not grow it
+def _constant_value(value: str) -> str:
     import pydot
 
+    if value == "":  # pydot's Common._format_attr writes an empty value as ""
+        return '""'
+    quoted: str = pydot.quote_attr_if_necessary(value)
+    return quoted
+
+
+def _experiment(tree: ResearchTree, node: Node, options: ViewOptions) -> str:
     palette = PALETTE[node.verdict]
     style = "rounded,filled,dashed" if palette.dashed else "rounded,filled"
-    attrs: dict[str, Any] = {
+    attrs = {
         "id": _q(f"node-{node.sha}"),
         "class": _q(f"experiment verdict-{node.verdict.value}"),
         "label": dot_string(label_lines(tree, node)),
@@ -458,19 +555,17 @@ def _experiment(tree: ResearchTree, node: Node, options: ViewOptions) -> pydot.N
         attrs["group"] = "best"  # Graphviz keeps links within a group straight: the best path runs down
     if options.tooltips:
         attrs["tooltip"] = dot_string(tooltip_lines(node))
-    return pydot.Node(_id(node.sha), **attrs)
+    return _node_line(_id(node.sha), attrs)
 
 
-def _fold(tree: ResearchTree, fold: Fold) -> pydot.Node:
-    import pydot
-
+def _fold(tree: ResearchTree, fold: Fold) -> str:
     first, last = tree.by_sha[fold.members[0]], tree.by_sha[fold.members[-1]]
     lines = [f"⋯ {len(fold.members)} negligible experiments", f"{first.short} … {last.short}"]
     if fold.commits:
         lines.append(f"(+{fold.commits} commits)")
     tooltip = [f"{tree.by_sha[sha].short} {tree.by_sha[sha].subject}" for sha in fold.members]
     on_path = all(tree.by_sha[sha].on_best_path for sha in fold.members)
-    attrs: dict[str, Any] = {
+    attrs = {
         "id": _q(fold.id),
         "class": _q("fold"),
         "label": dot_string(lines),
@@ -483,10 +578,10 @@ def _fold(tree: ResearchTree, fold: Fold) -> pydot.Node:
     }
     if on_path:
         attrs["group"] = "best"
-    return pydot.Node(_id(fold.id), **attrs)
+    return _node_line(_id(fold.id), attrs)
 
 
-def _add_history_marks(graph: pydot.Dot, node: Node, view: View) -> None:
+def _history_marks(node: Node, view: View) -> Iterator[str]:
     """Small marks around an experiment: ordinary commits below a root, parents or children not drawn."""
     marks = []
     if node.folded_below:
@@ -495,35 +590,33 @@ def _add_history_marks(graph: pydot.Dot, node: Node, view: View) -> None:
     if node.sha in view.hidden_parents:
         marks.append(("earlier", "⋯ earlier experiments not drawn"))
     for suffix, text in marks:
-        _add_stub(graph, f"{node.sha}-{suffix}", node.sha, text, above=True)
+        yield from _stub(f"{node.sha}-{suffix}", node.sha, text, above=True)
     if node.sha in view.hidden_below:
         count = view.hidden_below[node.sha]
         noun = "experiment" if count == 1 else "experiments"
-        _add_stub(graph, f"{node.sha}-deeper", node.sha, f"⋯ {count} more {noun} below", above=False)
+        yield from _stub(f"{node.sha}-deeper", node.sha, f"⋯ {count} more {noun} below", above=False)
 
 
-def _add_stub(graph: pydot.Dot, mark: str, sha: str, text: str, *, above: bool) -> None:
+def _stub(mark: str, sha: str, text: str, *, above: bool) -> tuple[str, str]:
     """A dot linked to an experiment by a dashed, labelled line: history not drawn above or below it."""
-    import pydot
-
-    graph.add_node(
-        pydot.Node(_id(mark), id=_q(mark), shape="point", width="0.06", color=_q(MUTED), style="filled")
+    dot = _node_line(
+        _id(mark), {"id": _q(mark), "shape": "point", "width": "0.06", "color": _q(MUTED), "style": "filled"}
     )
     ends = (_id(mark), _id(sha)) if above else (_id(sha), _id(mark))
-    graph.add_edge(
-        pydot.Edge(*ends, label=dot_string(text), fontcolor=_q(MUTED), style="dashed", arrowhead="none")
+    line = _edge_line(
+        *ends,
+        {"label": dot_string(text), "fontcolor": _q(MUTED), "style": "dashed", "arrowhead": "none"},
     )
+    return dot, line
 
 
-def _edge(edge: Edge) -> pydot.Edge:
-    import pydot
-
-    attrs: dict[str, Any] = {"id": _q(edge.id)}
+def _edge(edge: Edge) -> str:
+    attrs = {"id": _q(edge.id)}
     if edge.best_path:
         attrs.update(color=_q(BEST_PATH_COLOUR), penwidth="2.5")
     if edge.commits:
         attrs.update(label=dot_string(f"+{edge.commits}"), fontcolor=_q(MUTED))
-    return pydot.Edge(_id(edge.parent), _id(edge.child), **attrs)
+    return _edge_line(_id(edge.parent), _id(edge.child), attrs)
 
 
 def _legend(tree: ResearchTree, view: View) -> pydot.Node:

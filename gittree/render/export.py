@@ -7,14 +7,13 @@ first, then the branches off it, then the dead ends with the reasons they died.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from gittree import __version__
 from gittree.analysis import branch_points, dead_end_reason
 from gittree.model import Node, ResearchTree
-from gittree.render.jsonview import json_number, node_data
+from gittree.render.jsonview import json_number, node_data, one_line_encoder
 from gittree.render.markup import markdown_code, markdown_escape
 from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
 from gittree.render.table import FLAG_TEXT, delta_text, flags, iso_date, verdict_text
@@ -121,11 +120,6 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
     }
 
 
-def _dumps(value: Any) -> str:
-    # No indent: the json module then uses its C encoder, several times faster on big trees.
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
-
 def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str:
     """The export, one top-level field per line and one node or edge per line: greppable, diffable, fast."""
     return "".join(render_export_json_chunks(tree, project=project))
@@ -134,17 +128,19 @@ def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str
 def render_export_json_chunks(tree: ResearchTree, *, project: str | None = None) -> Iterator[str]:
     """:func:`render_export_json` in pieces, one node or edge at a time: a 100k-experiment export is
     never held whole in memory, as dictionaries or as text."""
+    # No indent: json's C encoder, made once for the whole export (see one_line_encoder).
+    dumps = one_line_encoder()
     yield "{\n"
     for index, (key, value) in enumerate(export_fields(tree, project=project).items()):
-        start = (",\n" if index else "") + f"  {_dumps(key)}: "
+        start = (",\n" if index else "") + f"  {dumps(key)}: "
         if isinstance(value, Iterator):
             yield start + "["
             count = 0
             for count, item in enumerate(value, 1):
-                yield ("\n    " if count == 1 else ",\n    ") + _dumps(item)
+                yield ("\n    " if count == 1 else ",\n    ") + dumps(item)
             yield "\n  ]" if count else "]"
         else:
-            yield start + _dumps(value)
+            yield start + dumps(value)
     yield "\n}\n"
 
 

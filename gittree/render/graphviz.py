@@ -154,13 +154,15 @@ def _call_render(store: Any, exports: Any, dot_source: str, fmt: str) -> bytes:
     memory, malloc, free = exports["memory"], exports["malloc"], exports["free"]
 
     def put(text: str) -> int:
-        data = text.encode("utf-8") + b"\0"
-        address: int = malloc(store, len(data))
+        data = text.encode("utf-8")
+        address: int = malloc(store, len(data) + 1)
         if address == 0:
             raise RenderError(
                 "the WebAssembly Graphviz ran out of memory", hint="draw less (--depth, --since)"
             )
+        # The C string's end is written apart: appending it to the DOT would copy its bytes once more.
         memory.write(store, data, address)
+        memory.write(store, b"\0", address + len(data))
         return address
 
     arguments = [put(dot_source), put(fmt), put("dot")]

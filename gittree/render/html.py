@@ -35,10 +35,10 @@ from gittree.render.dot import (
     PALETTE,
     View,
     ViewOptions,
-    build_graph,
     delta_text,
     format_time,
     metric_text,
+    render_dot,
     select_view,
     subject_lines,
     value_text,
@@ -60,7 +60,7 @@ def render_html(tree: ResearchTree, config: Config | None = None, options: ViewO
     config = config or Config()
     options = replace(options or ViewOptions(), legend=False, tooltips=False)
     view = select_view(tree, options)
-    svg = clean_svg(layout(build_graph(tree, options).to_string(), "svg").decode("utf-8"))
+    svg = clean_svg(layout(render_dot(tree, options, view), "svg").decode("utf-8"))
     data = page_data(tree, view, config)
     return page(title=_title(view), svg=svg, data=data)
 
