@@ -335,7 +335,7 @@ def _notes(repo: gitio.Repo, refs: gitio.RefState) -> dict[str, str]:
 def view(
     repo: gitio.Repo,
     name: str,
-    render: Callable[[ResearchTree], Iterable[str]] | Callable[[ResearchTree], Iterable[bytes]],
+    render: Callable[[ResearchTree], Iterable[str] | Iterable[bytes]],
     revs: Sequence[str] = (),
     *,
     all_refs: bool = False,

@@ -134,13 +134,13 @@ def drawing_view(
 
     folding = DEFAULT_FOLD if fold is None else fold
 
-    def render(tree: ResearchTree) -> Iterator[bytes]:
+    def render(tree: ResearchTree) -> Iterator[str] | Iterator[bytes]:
         from gittree.config import load_config
         from gittree.render.dot import ViewOptions
         from gittree.render.picture import draw
 
         chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
-        yield draw(tree, fmt, chosen, load_config(repo.worktree))
+        return draw(tree, fmt, chosen, load_config(repo.worktree))
 
     engine = None
     if fmt in ("svg", "png", "pdf"):

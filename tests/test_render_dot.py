@@ -11,8 +11,11 @@ from xml.dom import minidom
 
 import pydot
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gittree import gitio
+from gittree.render import dot as dot_module
 from gittree.render.dot import ViewOptions, dot_string, render_dot, visible
 from gittree.research import load_tree
 from tests.conftest import GitRepo, check_expected
@@ -311,3 +314,30 @@ def _check_svg(svg: bytes) -> None:
 def test_expected_dot_files_are_read_back_by_pydot() -> None:
     for path in sorted(Path(__file__).parent.joinpath("expected").glob("*.dot")):
         assert parse(path.read_text(encoding="utf-8")).get_name() == "research"
+
+
+# -- the line writer relies on two rules; each is checked here on generated text ----------------------
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=80))
+def test_pydot_keeps_every_dot_string_as_it_is(text: str) -> None:
+    # dot_lines passes dot_string values on without pydot's quoting: pydot must agree they need none.
+    quoted = dot_string(text)
+    assert pydot.quote_attr_if_necessary(quoted) == quoted
+
+
+WORDS = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.one_of(WORDS, st.sampled_from(["", " ", "-", "é", "\t", "x" * 40])), max_size=12),
+    st.integers(1, 40),
+)
+def test_quick_wrap_is_textwrap(words: list[str], width: int) -> None:
+    import textwrap
+
+    text = " ".join(words)
+    expected = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False)
+    assert dot_module._wrapped(text, width) == expected

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from gittree.config import Config
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import ResearchTree
-from gittree.render.dot import ViewOptions, render_dot, select_view
+from gittree.render.dot import ViewOptions, dot_lines, render_dot, select_view
 
 FORMATS = ("dot", "svg", "png", "pdf", "html")
 
 
-def draw(tree: ResearchTree, fmt: str, options: ViewOptions, config: Config | None = None) -> bytes:
-    """``tree`` as ``fmt`` (dot, svg, png, pdf or html), drawn with ``options``."""
+def draw(
+    tree: ResearchTree, fmt: str, options: ViewOptions, config: Config | None = None
+) -> Iterator[str] | Iterator[bytes]:
+    """``tree`` as ``fmt`` (dot, svg, png, pdf or html), drawn with ``options``, in pieces.
+
+    DOT comes line by line as text (a 100k-experiment graph is never held whole); the other formats
+    come as one piece of bytes. Refuses before the first piece when nothing is left to draw.
+    """
     view = select_view(tree, options)
     if not view.nodes and not view.folds:
         raise GittreeError(
@@ -19,13 +27,13 @@ def draw(tree: ResearchTree, fmt: str, options: ViewOptions, config: Config | No
             hint="widen the selection (an earlier --since, a larger --depth)",
         )
     if fmt == "dot":
-        return render_dot(tree, options).encode("utf-8")
+        return dot_lines(tree, options, view)
     if fmt == "html":
         from gittree.render.html import render_html
 
-        return render_html(tree, config, options).encode("utf-8")
+        return iter([render_html(tree, config, options).encode("utf-8")])
     if fmt in ("svg", "png", "pdf"):
         from gittree.render.graphviz import layout
 
-        return layout(render_dot(tree, options), fmt)
+        return iter([layout(render_dot(tree, options, view), fmt)])
     raise BadValueError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
