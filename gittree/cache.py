@@ -99,6 +99,31 @@ def _write_atomic(path: Path, payload: bytes | memoryview) -> None:
             os.unlink(temporary)
 
 
+def _write_pieces_atomic(path: Path, pieces: Iterator[bytes]) -> None:
+    """:func:`_write_atomic` of the pieces joined, without ever joining them in memory."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(b"\0" * _HEADER.size)
+            length, crc = 0, 0
+            for piece in pieces:
+                handle.write(piece)
+                length += len(piece)
+                crc = zlib.crc32(piece, crc)
+            handle.seek(0)
+            handle.write(_HEADER.pack(_MAGIC, format_tag(), length, crc))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
 def _read_checked(path: Path) -> bytes | None:
     """The payload of a cache file, or None when it is missing, truncated, corrupt or of another format."""
     try:
@@ -125,15 +150,40 @@ def _load_marshal(path: Path) -> Any:
         return None
 
 
+#: Commits per piece of the commit cache file: each piece is marshalled on its own, so writing the cache
+#: of a 100k-commit history never holds all of it as bytes at once (about 40 MB, at the read's peak).
+PIECE = 8192
+
+
 class CommitStore:
-    """Commit id -> :data:`CommitEntry`, loaded once, saved when new commits were read."""
+    """Commit id -> :data:`CommitEntry`, loaded once, saved when new commits were read.
+
+    The file holds a run of marshalled dictionaries of up to :data:`PIECE` entries each.
+    """
 
     def __init__(self, common_dir: Path) -> None:
         self.path = cache_dir(common_dir) / f"commits.v{FORMAT}"
         self.on = enabled()
-        loaded = _load_marshal(self.path) if self.on else None
-        self.entries: dict[str, CommitEntry] = loaded if isinstance(loaded, dict) else {}
+        self.entries: dict[str, CommitEntry] = (self._load() if self.on else None) or {}
         self.added = 0
+
+    def _load(self) -> dict[str, CommitEntry] | None:
+        payload = _read_checked(self.path)
+        if payload is None:
+            return None
+        import io
+
+        entries: dict[str, CommitEntry] = {}
+        stream = io.BytesIO(payload)
+        try:
+            while stream.tell() < len(payload):
+                piece = marshal.load(stream)
+                if not isinstance(piece, dict):
+                    return None
+                entries.update(piece)
+        except (EOFError, ValueError, TypeError):
+            return None
+        return entries
 
     def get(self, sha: str) -> CommitEntry | None:
         return self.entries.get(sha)
@@ -149,8 +199,19 @@ class CommitStore:
         entries = self.entries
         if live is not None and len(entries) > 2 * len(live):
             entries = {sha: entry for sha, entry in entries.items() if sha in live}
-        _write_atomic(self.path, marshal.dumps(entries))
+        _write_pieces_atomic(self.path, _pieces(entries))
         self.added = 0
+
+
+def _pieces(entries: dict[str, CommitEntry]) -> Iterator[bytes]:
+    piece: dict[str, CommitEntry] = {}
+    for sha, entry in entries.items():
+        piece[sha] = entry
+        if len(piece) == PIECE:
+            yield marshal.dumps(piece)
+            piece = {}
+    if piece or not entries:
+        yield marshal.dumps(piece)
 
 
 def load_notes(common_dir: Path, tip: str | None) -> dict[str, str] | None:

@@ -86,14 +86,12 @@ def _build(
     whole: bool,
 ) -> ResearchTree:
     from gittree.config import load_config
-    from gittree.tree import build_tree
+    from gittree.tree import build_tree_of
 
     config = config or load_config(repo.worktree)
     with bulk_building():
         history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
-        return build_tree(
-            history.commits, config=config, metric=metric, head=refs.head, parsed=history.parsed
-        )
+        return build_tree_of(history, config=config, metric=metric, head=refs.head)
 
 
 @contextlib.contextmanager

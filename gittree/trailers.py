@@ -746,11 +746,27 @@ def _canonical_record(block: str) -> ExperimentRecord | None:
         elif kind == "S":  # "Gittree-Status: "; the last one wins
             status = line[16:]
     return ExperimentRecord(
-        tuple([(name, tuple(values)) for name, values in samples.items()]), tuple(params.items()), (), status
+        tuple([(name, tuple(values)) for name, values in samples.items()]), _shared_params(params), (), status
     )
 
 
 _INFINITIES = (math.inf, -math.inf)
+
+#: Param tuples already made, so that equal ones are one object: a sweep repeats a few combinations
+#: across thousands of experiments (memory of a 100k-commit read). Bounded, for long-lived callers.
+_PARAMS_SEEN: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+_PARAMS_SEEN_MAX = 1 << 16
+
+
+def _shared_params(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    pairs = tuple(params.items())
+    seen = _PARAMS_SEEN.get(pairs)
+    if seen is not None:
+        return seen
+    if len(_PARAMS_SEEN) >= _PARAMS_SEEN_MAX:
+        _PARAMS_SEEN.clear()
+    _PARAMS_SEEN[pairs] = pairs
+    return pairs
 
 
 def parse_experiment_quick(message: str) -> ExperimentRecord | None:
@@ -793,6 +809,6 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
             return parse_experiment(message)
     return ExperimentRecord(
         metrics=tuple((name, tuple(values)) for name, values in samples.items()),
-        params=tuple(params.items()),
+        params=_shared_params(params),
         status=status,
     )

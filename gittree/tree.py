@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gittree.config import Config
-from gittree.model import CommitRecord, Goal, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
+from gittree.model import CommitRecord, Goal, History, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
 from gittree.trailers import ExperimentRecord, merge_records, parse_experiment_quick
 
 NOTE_TITLE = "gittree note\n\n"
@@ -71,33 +71,67 @@ def build_tree(
 
     ``parsed``: the trailers of commit messages already parsed, by sha (see :func:`experiment_of`).
     """
-    config = config or Config()
     by_sha = {commit.sha: commit for commit in commits}
+    return _assemble(by_sha, _records(by_sha, parsed), config or Config(), metric, head)
+
+
+def build_tree_of(history: History, *, config: Config, metric: str | None, head: str | None) -> ResearchTree:
+    """:func:`build_tree` of a history read for this tree alone, which is emptied as the tree is built.
+
+    Each commit's record and parsed trailers are let go once its node is made, so a 100k-commit
+    history and its tree are never held whole at the same time (peak memory, docs/performance.md).
+    """
+    by_sha = {commit.sha: commit for commit in history.commits}
+    history.commits.clear()
+    records = _records(by_sha, history.parsed)
+    history.parsed.clear()
+    return _assemble(by_sha, records, config, metric, head)
+
+
+def _records(
+    by_sha: dict[str, CommitRecord], parsed: Mapping[str, ExperimentRecord | None] | None
+) -> dict[str, ExperimentRecord]:
+    """The experiments among ``by_sha``: what each one records, by sha."""
     records: dict[str, ExperimentRecord] = {}
     for sha, commit in by_sha.items():
         record = experiment_of(commit, parsed)
         if record is not None:
             records[sha] = record
+    return records
 
+
+def _assemble(
+    by_sha: dict[str, CommitRecord],
+    records: dict[str, ExperimentRecord],
+    config: Config,
+    metric: str | None,
+    head: str | None,
+) -> ResearchTree:
+    """The tree of the commits ``by_sha``, experiments ``records``; both dictionaries are emptied."""
+    order = _parents_first(by_sha)
     frontiers: dict[str, _Frontier] = {}
     nodes: dict[str, Node] = {}
-    order = _parents_first(by_sha)
+    # Parents come first, so "is this parent an experiment?" is "has it a node yet?"; each commit and
+    # record is let go once used (see build_tree_of).
+    params: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     for sha in order:
-        commit = by_sha[sha]
+        commit = by_sha.pop(sha)
         parents = commit.parents
-        record = records.get(sha)
-        if len(parents) == 1 and parents[0] in records and not commit.shallow:
+        record = records.pop(sha, None)
+        if len(parents) == 1 and parents[0] in nodes and not commit.shallow:
             # The usual step, decided without building a frontier: right on top of an experiment.
             if record is not None:
-                nodes[sha] = _node(commit, record, parents, _NO_FOLDS, 0, False)
+                nodes[sha] = _node(commit, record, parents, _NO_FOLDS, 0, False, params)
             else:
                 frontiers[sha] = _Frontier({parents[0]: 1})
             continue
-        incoming = _incoming(commit, by_sha, records, frontiers)
+        incoming = _incoming(commit, nodes, frontiers)
         if record is not None:
             experiments = incoming.experiments
             folded = {exp: n for exp, n in experiments.items() if n} or _NO_FOLDS
-            nodes[sha] = _node(commit, record, tuple(experiments), folded, incoming.bare, incoming.cut)
+            nodes[sha] = _node(
+                commit, record, tuple(experiments), folded, incoming.bare, incoming.cut, params
+            )
         else:
             experiments = {exp: n + 1 for exp, n in incoming.experiments.items()}
             frontiers[sha] = _Frontier(
@@ -112,7 +146,7 @@ def build_tree(
             nodes[parent].children.append(node.sha)
     ordered = _drawing_order(nodes, order)
 
-    head_node, _ = _head_experiment(head, records, frontiers)
+    head_node, _ = _head_experiment(head, nodes, frontiers)
     tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(ordered))
     for node in ordered:
         node.head = node.sha == head_node
@@ -144,19 +178,18 @@ def _parents_first(by_sha: dict[str, CommitRecord]) -> list[str]:
     return order
 
 
-def _incoming(
-    commit: CommitRecord,
-    by_sha: dict[str, CommitRecord],
-    records: dict[str, ExperimentRecord],
-    frontiers: dict[str, _Frontier],
-) -> _Frontier:
-    """What a commit sees below itself: nearest experiments with the ordinary commits between them."""
+def _incoming(commit: CommitRecord, nodes: dict[str, Node], frontiers: dict[str, _Frontier]) -> _Frontier:
+    """What a commit sees below itself: nearest experiments with the ordinary commits between them.
+
+    Its parents were all handled before it: each has a node (an experiment) or a frontier (an
+    ordinary commit); a parent with neither is not in this history.
+    """
     seen = _Frontier(cut=commit.shallow)
     for parent in commit.parents:
-        if parent not in by_sha:
-            seen.cut = True  # history missing here (shallow clone, or objects not fetched)
-        elif parent in records:
+        if parent in nodes:
             seen.experiments[parent] = 0
+        elif parent not in frontiers:
+            seen.cut = True  # history missing here (shallow clone, or objects not fetched)
         else:
             below = frontiers[parent]
             for exp, n in below.experiments.items():
@@ -179,7 +212,13 @@ def _node(
     folded: dict[str, int],
     folded_below: int,
     cut: bool,
+    params: dict[tuple[tuple[str, str], ...], dict[str, str]],
 ) -> Node:
+    """``params``: the params dictionaries made so far, by their pairs. A sweep repeats a few
+    combinations across thousands of experiments, and nodes never change them, so each is made once."""
+    param_dict = params.get(record.params)
+    if param_dict is None:
+        param_dict = params[record.params] = dict(record.params) if record.params else _NO_TEXT
     # Positional, in Node's field order: a keyword call costs measurably more, 100k times.
     return Node(
         commit.sha,
@@ -190,7 +229,7 @@ def _node(
         commit.author_time,
         commit.author_offset,
         {name: MetricSummary(samples) for name, samples in record.metrics},
-        dict(record.params) if record.params else _NO_TEXT,
+        param_dict,
         record.notes,
         record.status,
         dict(record.run) if record.run else _NO_TEXT,
@@ -270,12 +309,12 @@ def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> list[Nod
 
 
 def _head_experiment(
-    head: str | None, records: dict[str, ExperimentRecord], frontiers: dict[str, _Frontier]
+    head: str | None, nodes: dict[str, Node], frontiers: dict[str, _Frontier]
 ) -> tuple[str | None, int]:
     """The experiment HEAD is at, or the nearest one below it, with the ordinary commits in between."""
     if head is None:
         return None, 0
-    if head in records:
+    if head in nodes:
         return head, 0
     frontier = frontiers.get(head)
     if frontier is None or not frontier.experiments:

@@ -83,11 +83,14 @@ def table_view(
     def render(tree: ResearchTree) -> Iterator[str]:
         from gittree.config import load_config
         from gittree.questions import table_rows
-        from gittree.render.table import render_table, render_table_json
+        from gittree.render.table import render_table_chunks, render_table_json_chunks
 
         specs, rows = table_rows(tree, load_config(repo.worktree), metrics, sort)
         names = [spec.name for spec in specs]
-        yield render_table_json(tree, rows, names) if as_json else render_table(tree, rows, names, fmt)
+        if as_json:
+            yield from render_table_json_chunks(tree, rows, names)
+        else:
+            yield from render_table_chunks(tree, rows, names, fmt)
 
     name = repr(("table", tuple(metrics), sort, "json" if as_json else fmt))
     metric = metrics[0] if metrics else None

@@ -8,7 +8,12 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from gittree.model import CommitRecord
+from gittree.render import table as table_module
+from gittree.tree import build_tree
 from tests.conftest import GitRepo, check_expected
 from tests.test_cli_show import small_history
 
@@ -164,3 +169,46 @@ def test_table_default_is_head_only(repo: GitRepo, gittree) -> None:  # type: ig
     out = gittree("table").out
     assert shas["dead"][:7] not in out and shas["merge"][:7] in out
     assert shas["dead"][:7] in gittree("table", "exp/drop").out
+
+
+# -- the row writer against tabulate itself --------------------------------------------------------
+
+CELL_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab |%*_<>&$#{}~^\\`[]\n\r\t\x1b\x01é中\u0301-=.0123456789")), max_size=24
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(CELL_TEXT, st.sampled_from(["0.5", "nan", "inf", "-0.0", "1e-05", "3"])),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(sorted(table_module.HUMAN_FORMATS)),
+)
+def test_rows_are_written_exactly_as_tabulate_writes_them(
+    experiments: list[tuple[str, str]], fmt: str
+) -> None:
+    # The human formats lay out a few sample rows with tabulate and write the others themselves
+    # (tabulate typed every one of a 100k table's cells): both must give the same text.
+    commits = [
+        CommitRecord(
+            f"{index:040x}",
+            (f"{index - 1:040x}",) if index else (),
+            # the subject is one line (a line break would make another message); the author keeps hers
+            f"{' '.join(subject.split()) or 'x'}\n\nGittree-Metric: acc={value}\nGittree-Param: p={index}\n",
+            author_name=subject[:6],
+            author_time=index,
+        )
+        for index, (subject, value) in enumerate(experiments)
+    ]
+    tree = build_tree(commits)
+    nodes = tree.nodes
+    assert len(nodes) == len(experiments)
+    escape = table_module._ESCAPES[fmt]
+    columns = table_module.human_columns(tree, ["acc"])
+    headers = [escape(column.header) for column in columns]
+    cells = [table_module.escaped_cells(column, nodes, escape) for column in columns]
+    expected = table_module._tabulate([list(row) for row in zip(*cells, strict=True)], headers, fmt) + "\n"
+    assert table_module.render_table(tree, nodes, ["acc"], fmt) == expected

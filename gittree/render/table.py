@@ -1,15 +1,28 @@
 """``gittree table``: one row per experiment, ready to paste into a paper, a pull request or a spreadsheet.
 
-Human formats (plain, github, markdown, latex, html) are laid out by ``tabulate``, with every cell of
-commit data escaped for its format first; csv and tsv are written by the ``csv`` module with full
-precision numbers, one column per mean, spread and run count. ``--json`` gives the csv columns typed.
-The columns are documented in ``docs/guide.md`` ("Tables").
+Human formats (plain, github, markdown, latex, html) are laid out as ``tabulate`` lays them out, with
+every cell of commit data escaped for its format first; csv and tsv are written by the ``csv`` module
+with full precision numbers, one column per mean, spread and run count. ``--json`` gives the csv
+columns typed. The columns are documented in ``docs/guide.md`` ("Tables").
+
+Every format is written a batch of rows at a time (:func:`render_table_chunks`), and a human table is
+kept as one list of escaped cells per column, not as rows: a table of 100k experiments has 1.2M
+cells. ``tabulate`` infers a type for each cell it is given, which took most of the time of a big
+table, so it only lays out the header, the rules and two sample rows here; the rows themselves are
+padded and joined the way it joins them (:data:`ROW_LAYOUTS`), after checking on the samples that
+this gives its very bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache, partial
+from itertools import islice
+from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from gittree.model import Node, ResearchTree, Verdict
@@ -43,6 +56,10 @@ _ESCAPES: dict[str, Callable[[str], str]] = {
     "html": html_escape,
 }
 
+#: Rows handed on at a time: small enough that a big table starts printing at once, big enough that
+#: joining them costs nothing per row.
+BATCH_ROWS = 1024
+
 
 def flags(node: Node) -> list[str]:
     """The honesty and position flags of an experiment, as keys of :data:`FLAG_TEXT`."""
@@ -53,6 +70,10 @@ def flags(node: Node) -> list[str]:
         ("cut", node.cut),
     ]
     return [name for name, present in found if present]
+
+
+def flags_text(node: Node) -> str:
+    return " · ".join(FLAG_TEXT[flag] for flag in flags(node))
 
 
 def verdict_text(node: Node) -> str:
@@ -78,43 +99,159 @@ def iso_date(node: Node) -> str:
 
 
 def _when(node: Node) -> datetime:
-    zone = timezone(timedelta(minutes=node.author_offset))
-    return datetime.fromtimestamp(node.author_time, zone)
+    return datetime.fromtimestamp(node.author_time, _zone(node.author_offset))
+
+
+@cache  # a tree has a handful of time zones and 100k dates
+def _zone(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
 
 
 # -- human formats ----------------------------------------------------------------------------------
 
 
-def human_headers(tree: ResearchTree, metrics: Sequence[str]) -> list[str]:
+@dataclass(frozen=True)
+class Column:
+    """One column of a human table: its header, and the text of each experiment's cell."""
+
+    header: str
+    cell: Callable[[Node], str]
+    #: the column's values repeat over a tree (verdicts, authors, metric values): each distinct one
+    #: is escaped once, and its cells share one string.
+    repeats: bool = False
+
+
+def human_columns(tree: ResearchTree, metrics: Sequence[str]) -> list[Column]:
     primary = tree.metric.name if tree.metric else None
-    delta = f"Δ {primary}" if primary else "Δ"
-    return ["sha", "subject", *metrics, delta, "verdict", "status", "author", "date", "flags"]
-
-
-def human_row(tree: ResearchTree, node: Node, metrics: Sequence[str]) -> list[str]:
     return [
-        node.short,
-        node.subject,
-        *(format_summary(node.metrics.get(name)) for name in metrics),
-        delta_text(tree, node),
-        verdict_text(node),
-        node.status or "",
-        node.author_name,
-        date_text(node),
-        " · ".join(FLAG_TEXT[flag] for flag in flags(node)),
+        Column("sha", attrgetter("short")),
+        Column("subject", attrgetter("subject")),
+        *(Column(name, partial(_summary_text, name), repeats=True) for name in metrics),
+        Column(f"Δ {primary}" if primary else "Δ", partial(delta_text, tree), repeats=True),
+        Column("verdict", verdict_text, repeats=True),
+        Column("status", _status_text, repeats=True),
+        Column("author", attrgetter("author_name"), repeats=True),
+        Column("date", date_text),
+        Column("flags", flags_text, repeats=True),
     ]
 
 
-def render_human(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], fmt: str) -> str:
-    """A table in one of :data:`HUMAN_FORMATS`, every cell escaped for it."""
+def _summary_text(metric: str, node: Node) -> str:
+    return format_summary(node.metrics.get(metric))
+
+
+def _status_text(node: Node) -> str:
+    return node.status or ""
+
+
+def escaped_cells(column: Column, nodes: Iterable[Node], escape: Callable[[str], str]) -> list[str]:
+    """The cells of ``column``, one per node, escaped."""
+    texts = map(column.cell, nodes)
+    if not column.repeats:
+        return [escape(text) for text in texts]
+    seen: dict[str, str] = {}
+    return [seen[text] if text in seen else seen.setdefault(text, escape(text)) for text in texts]
+
+
+#: How tabulate writes a row of each format: text before the first cell, between cells and after
+#: the last, and the spaces around each padded cell (its ``TableFormat.datarow`` and ``padding``).
+ROW_LAYOUTS: dict[str, tuple[str, str, str, int]] = {
+    "plain": ("", "  ", "", 0),
+    "github": ("|", "|", "|", 1),
+    "markdown": ("|", "|", "|", 1),
+    "latex": ("", "&", "\\\\", 1),
+    "html": ("<tr><td>", "</td><td>", "</td></tr>", 0),
+}
+
+
+def render_human_chunks(
+    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], fmt: str
+) -> Iterator[str]:
+    """A table in one of :data:`HUMAN_FORMATS`, every cell escaped for it, in pieces."""
+    escape = _ESCAPES[fmt]
+    columns = human_columns(tree, metrics)
+    headers = [escape(column.header) for column in columns]
+    cells = [escaped_cells(column, nodes, escape) for column in columns]
+    width_of = _cell_width()
+    widest = [max(column, key=width_of, default="") for column in cells]
+    narrowest = [min(column, key=width_of, default="") for column in cells]
+    widths = [
+        max(width_of(cell), width_of(header) + _MIN_PADDING)
+        for cell, header in zip(widest, headers, strict=True)
+    ]
+    line = _row_writer(fmt, widths, width_of)
+    frame = _frame(headers, [widest, narrowest], [line(widest), line(narrowest)], fmt) if nodes else None
+    if frame is None:
+        # No rows, whose layout differs (no column alignments), or a tabulate that lays rows out
+        # otherwise than ROW_LAYOUTS says: tabulate writes the whole table, slowly but exactly.
+        yield _tabulate([list(row) for row in zip(*cells, strict=True)], headers, fmt) + "\n"
+        return
+    head, foot = frame
+    yield "".join(text + "\n" for text in head)
+    rows = zip(*cells, strict=True)
+    while batch := list(islice(rows, BATCH_ROWS)):
+        yield "\n".join(map(line, batch)) + "\n"
+    yield "".join(text + "\n" for text in foot)
+
+
+#: tabulate's space added to the width of each header (its ``MIN_PADDING``).
+_MIN_PADDING = 2
+
+
+def _cell_width() -> Callable[[str], int]:
+    """How tabulate measures a cell: in code points, or in terminal cells when ``wcwidth`` is installed."""
+    import tabulate
+
+    wide = getattr(tabulate, "wcwidth", None)
+    if wide is not None and tabulate.WIDE_CHARS_MODE:
+        return wide.wcswidth  # type: ignore[no-any-return]
+    return len
+
+
+def _row_writer(
+    fmt: str, widths: Sequence[int], width_of: Callable[[str], int]
+) -> Callable[[Sequence[str]], str]:
+    """The text of one row of cells, each padded to its column's width (``widths``) as tabulate does."""
+    begin, separator, end, padding = ROW_LAYOUTS[fmt]
+    margin = " " * padding
+
+    def literal(text: str) -> str:
+        return text.replace("%", "%%")
+
+    between = literal(margin + separator + margin)
+    if width_of is len:
+        # One %-format per row: the padding of every cell is done in C.
+        template = literal(begin + margin) + between.join(f"%-{w}s" for w in widths) + literal(margin + end)
+        return lambda row: (template % tuple(row)).rstrip()
+    # Wide characters: pad to terminal cells, not code points (what tabulate does with wcwidth).
+    template = literal(begin + margin) + between.join("%s" for _ in widths) + literal(margin + end)
+    return lambda row: (
+        template % tuple(cell + " " * (w - width_of(cell)) for cell, w in zip(row, widths, strict=True))
+    ).rstrip()
+
+
+def _frame(
+    headers: list[str], samples: list[list[str]], expected: list[str], fmt: str
+) -> tuple[list[str], list[str]] | None:
+    """tabulate's lines above and below the rows of a table of ``samples``, if it wrote them as ``expected``.
+
+    The samples hold the widest cell of every column, so the header and the rules are as wide as
+    those of the whole table, and the narrowest, so that padding is checked too.
+    """
+    lines = _tabulate(samples, headers, fmt).split("\n")
+    count = len(expected)
+    # From the end: the header row comes first, and could read like a row.
+    for start in range(len(lines) - count, 0, -1):
+        if lines[start : start + count] == expected:
+            return lines[:start], lines[start + count :]
+    return None
+
+
+def _tabulate(rows: list[list[str]], headers: list[str], fmt: str) -> str:
     from tabulate import tabulate
 
-    escape = _ESCAPES[fmt]
-    headers = [escape(cell) for cell in human_headers(tree, metrics)]
-    rows = [[escape(cell) for cell in human_row(tree, node, metrics)] for node in nodes]
     # disable_numparse: a sha such as 0012345 or a value such as 1e-05 must stay as written.
-    text = tabulate(rows, headers=headers, tablefmt=HUMAN_FORMATS[fmt], disable_numparse=True)
-    return str(text) + "\n"
+    return str(tabulate(rows, headers=headers, tablefmt=HUMAN_FORMATS[fmt], disable_numparse=True))
 
 
 # -- delimited formats and JSON ---------------------------------------------------------------------
@@ -141,27 +278,31 @@ def record_columns(metrics: Sequence[str]) -> list[str]:
     ]
 
 
-def record(node: Node, metrics: Sequence[str]) -> dict[str, Any]:
-    """One experiment as typed values (JSON); the csv columns are these, written as text."""
-    values: dict[str, Any] = {"sha": node.sha, "subject": node.subject}
+def record_values(node: Node, metrics: Sequence[str]) -> list[Any]:
+    """One experiment as typed values (JSON), in the order of :func:`record_columns`.
+
+    The csv cells are these, written as text.
+    """
+    values: list[Any] = [node.sha, node.subject]
     for name in metrics:
         summary = node.metrics.get(name)
-        values[f"{name}_mean"] = summary.mean if summary else None
-        values[f"{name}_std"] = summary.std if summary else None
-        values[f"{name}_n"] = summary.n if summary else 0
-    values.update(
-        delta=node.delta,
-        reference=node.reference,
-        verdict=node.verdict.value,
-        single_run=node.single_run,
-        status=node.status,
-        author=node.author_name,
-        email=node.author_email,
-        date=iso_date(node),
-        best=node.best,
-        surprise=node.surprise,
-        dirty=node.dirty,
-        parents=list(node.parents),
+        if summary is None:
+            values += (None, None, 0)
+        else:
+            values += (summary.mean, summary.std, summary.n)
+    values += (
+        node.delta,
+        node.reference,
+        node.verdict.value,
+        node.single_run,
+        node.status,
+        node.author_name,
+        node.author_email,
+        iso_date(node),
+        node.best,
+        node.surprise,
+        node.dirty,
+        list(node.parents),
     )
     return values
 
@@ -180,44 +321,146 @@ def _csv_cell(value: Any) -> str:
     return csv_text(str(value))
 
 
-def render_delimited(nodes: Sequence[Node], metrics: Sequence[str], fmt: str) -> str:
+#: :func:`_csv_cell` by the exact type of the value: one look-up per cell instead of up to six
+#: checks (a 100k-experiment table has 3M values). Other types, subclasses too, go to _csv_cell.
+_CSV_CELLS: dict[type, Callable[[Any], str]] = {
+    str: csv_text,
+    float: format_number,
+    int: str,
+    bool: _csv_cell,
+    type(None): _csv_cell,
+    list: _csv_cell,
+}
+
+
+def _csv_row(values: Iterable[Any]) -> list[str]:
+    cells = _CSV_CELLS
+    return [cells.get(type(value), _csv_cell)(value) for value in values]
+
+
+def render_delimited_chunks(nodes: Sequence[Node], metrics: Sequence[str], fmt: str) -> Iterator[str]:
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITED_FORMATS[fmt], lineterminator="\n")
-    columns = record_columns(metrics)
-    writer.writerow(columns)
-    for node in nodes:
-        values = record(node, metrics)
-        writer.writerow([_csv_cell(values[column]) for column in columns])
-    return out.getvalue()
+    writer.writerow(record_columns(metrics))
+    for start in range(0, len(nodes), BATCH_ROWS):
+        batch = nodes[start : start + BATCH_ROWS]
+        writer.writerows([_csv_row(record_values(node, metrics)) for node in batch])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
 
 
-def table_data(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str]) -> dict[str, Any]:
+def table_head(tree: ResearchTree, metrics: Sequence[str]) -> dict[str, Any]:
+    """The JSON table without its rows."""
     spec = tree.metric
-
-    def typed(value: Any) -> Any:
-        return json_number(value) if isinstance(value, float) else value
-
     return {
         "schema": 1,
         "metric": spec.name if spec else None,
         "goal": spec.goal.value if spec else None,
         "columns": record_columns(metrics),
-        "rows": [{k: typed(v) for k, v in record(node, metrics).items()} for node in nodes],
     }
+
+
+def table_data(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str]) -> dict[str, Any]:
+    columns = record_columns(metrics)
+    rows = [dict(zip(columns, map(_typed, record_values(node, metrics)), strict=True)) for node in nodes]
+    return {**table_head(tree, metrics), "rows": rows}
+
+
+def _typed(value: Any) -> Any:
+    return json_number(value) if isinstance(value, float) else value
+
+
+def render_table_json_chunks(
+    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str]
+) -> Iterator[str]:
+    """``json.dumps(table_data(...), indent=2, ensure_ascii=False)`` and a newline, a batch of rows at a time.
+
+    json's indenting encoder is pure Python and wants every row in memory at once; a row is a few
+    plain values, so it is written here as that encoder writes it (:func:`_json_row_writer`).
+    """
+    import json
+
+    head = json.dumps(
+        {**table_head(tree, metrics), "rows": []}, indent=2, ensure_ascii=False, allow_nan=False
+    )
+    if not nodes:
+        yield head + "\n"
+        return
+    yield head[: -len("[]\n}")] + "[\n"
+    # A metric named twice is one key of a row (a dict), where its value first came.
+    once = list(dict.fromkeys(metrics))
+    row = _json_row_writer(record_columns(once))
+    for start in range(0, len(nodes), BATCH_ROWS):
+        rows = [row(record_values(node, once)) for node in nodes[start : start + BATCH_ROWS]]
+        yield ("" if start == 0 else ",\n") + ",\n".join(rows)
+    yield "\n  ]\n}\n"
+
+
+#: Row fields sit at depth 3 of the JSON table: {"rows": [{...}]}, two spaces a level.
+_FIELD_INDENT = " " * 6
+
+
+def _json_row_writer(columns: Sequence[str]) -> Callable[[Sequence[Any]], str]:
+    """One row of the JSON table (its values in the order of ``columns``), indented for its place."""
+    keys = [encode_basestring(column).replace("%", "%%") for column in columns]
+    template = "    {\n" + ",\n".join(f"{_FIELD_INDENT}{key}: %s" for key in keys) + "\n    }"
+    values = _JSON_VALUES
+    return lambda row: template % tuple([values.get(type(value), _json_value)(value) for value in row])
+
+
+def _json_float(x: float) -> str:
+    """``x`` as :func:`table_data` gives it: infinities and NaN as strings (:func:`json_number`)."""
+    return float.__repr__(x) if math.isfinite(x) else encode_basestring(str(json_number(x)))
+
+
+def _json_list(items: list[Any]) -> str:
+    if not items:
+        return "[]"
+    if not all(type(item) is str for item in items):
+        return _json_value(items)
+    inner = "\n" + _FIELD_INDENT + "  "
+    return "[" + inner + ("," + inner).join(map(encode_basestring, items)) + "\n" + _FIELD_INDENT + "]"
+
+
+def _json_value(value: Any) -> str:
+    """Any other value of a row field: json itself (which refuses what it cannot write), re-indented."""
+    import json
+
+    text = json.dumps(_typed(value), indent=2, ensure_ascii=False, allow_nan=False)
+    # Strings in JSON never hold a raw line break, so every one is between two lines of the value.
+    return text.replace("\n", "\n" + _FIELD_INDENT)
+
+
+#: How json writes each type of value in a row, by exact type (its own checks, in Python, were
+#: most of the time of a big table); other types go to :func:`_json_value`.
+_JSON_VALUES: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring,
+    float: _json_float,
+    int: int.__repr__,
+    bool: lambda flag: "true" if flag else "false",
+    type(None): lambda _: "null",
+    list: _json_list,
+}
+
+
+def render_table_chunks(
+    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], fmt: str
+) -> Iterator[str]:
+    """The table of ``nodes`` (in that order) with the ``metrics`` columns, in format ``fmt``, in pieces."""
+    if fmt in DELIMITED_FORMATS:
+        return render_delimited_chunks(nodes, metrics, fmt)
+    return render_human_chunks(tree, nodes, metrics, fmt)
 
 
 def render_table(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], fmt: str) -> str:
     """The table of ``nodes`` (in that order) with the ``metrics`` columns, in format ``fmt``."""
-    if fmt in DELIMITED_FORMATS:
-        return render_delimited(nodes, metrics, fmt)
-    return render_human(tree, nodes, metrics, fmt)
+    return "".join(render_table_chunks(tree, nodes, metrics, fmt))
 
 
 def render_table_json(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str]) -> str:
-    import json
-
-    data = table_data(tree, nodes, metrics)
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(render_table_json_chunks(tree, nodes, metrics))
