@@ -53,7 +53,12 @@ def char_width(ch: str) -> int:
 def display_width(text: str) -> int:
     if text.isascii():
         return len(text)
-    return sum(char_width(ch) for ch in text)
+    # Only the characters outside ASCII can take other than one cell ("0.73 ± 0.01" has one).
+    wider = _NON_ASCII.findall(text)
+    return len(text) - len(wider) + sum(map(char_width, wider))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def truncate(text: str, width: int, ellipsis: str = "…") -> str:

@@ -7,8 +7,9 @@ merge (a crossover of ideas) joins them back. Rows are produced one at a time, s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 
 from gittree.model import VERDICT_COLOURS, Node, ResearchTree, Verdict
 from gittree.render.escape import display_width, pad, terminal_safe, truncate
@@ -167,9 +168,21 @@ def _open_children(lanes: list[str | None], here: int, node: Node) -> list[int]:
 
 
 def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: TextStyle) -> str:
-    cells = ["│" if target is not None else " " for target in lanes]
+    cells = _lane_marks(lanes)
     cells[here] = style.paint(glyph(node), VERDICT_COLOURS[node.verdict])
     return " ".join(cells) + " "
+
+
+def _lane_marks(lanes: Iterable[str | None]) -> list[str]:
+    """``│`` for each lane in use, a blank for each free one.
+
+    A big tree keeps hundreds of lanes open on every row (20M of them in a 100k view): the marks are
+    looked up in C, by ``dict.get`` with ``│`` as the default, rather than decided one by one in Python.
+    """
+    return list(map(_FREE_LANE, lanes, repeat("│")))
+
+
+_FREE_LANE: Callable[[str | None, str], str] = {None: " "}.get  # type: ignore[assignment]
 
 
 def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], end: str, middle: str) -> str:
@@ -187,9 +200,9 @@ def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], e
             joined.append(middle)
         else:
             joined.append("┼" if lanes[i] is not None else "─")
-    parts = ["│" if target is not None else " " for target in lanes[:here]]
+    parts = _lane_marks(lanes[:here])
     parts.append("─".join(joined))
-    parts.extend("│" if target is not None else " " for target in lanes[last + 1 :])
+    parts.extend(_lane_marks(lanes[last + 1 :]))
     return " ".join(parts).rstrip()
 
 
@@ -200,8 +213,9 @@ class _Columns:
         self.tree = tree
         self.style = style
         self.metric = tree.metric.name if tree.metric else None
-        values = [self._value(node) for node in tree.nodes]
-        self.value_width = max((display_width(v) for v in values), default=1)
+        #: each node's value as shown, by sha: computed once (for the width, then for the row)
+        self.values = {node.sha: self._value(node) for node in tree.nodes}
+        self.value_width = max(map(display_width, self.values.values()), default=1)
         self.deltas = {node.sha: self._delta(node) for node in tree.nodes}
         self.delta_width = max((len(d) for d in self.deltas.values()), default=0)
         self.lane_width = lane_width
@@ -221,7 +235,7 @@ class _Columns:
     def describe(self, node: Node) -> str:
         style = self.style
         colour = VERDICT_COLOURS[node.verdict]
-        value = pad(self._value(node), self.value_width)
+        value = pad(self.values[node.sha], self.value_width)
         delta = self.deltas[node.sha].rjust(self.delta_width)
         verdict = node.verdict.value + ("¹" if node.single_run and node.verdict in _COMPARED else "")
         markers = self.markers[node.sha]
