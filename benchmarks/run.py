@@ -209,7 +209,7 @@ import gc, json, resource, shutil, sys, time
 from gittree import gitio, research
 from gittree.config import load_config
 from gittree.render.jsonview import render_json_chunks
-from gittree.tree import build_tree
+from gittree.tree import build_tree_of
 
 repo = gitio.open_repo(sys.argv[1])
 shutil.rmtree(repo.shared_dir / "gittree" / "cache", ignore_errors=True)
@@ -224,7 +224,7 @@ with research.bulk_building():  # as gittree itself reads, builds and renders
     times["read and parse every commit (and write the commit cache)"] = time.perf_counter() - started
     started = time.perf_counter()
     config = load_config(repo.worktree)
-    tree = build_tree(history.commits, config=config, head=refs.head, parsed=history.parsed)
+    tree = build_tree_of(history, config=config, metric=None, head=refs.head)
     times["build and evaluate the tree"] = time.perf_counter() - started
     started = time.perf_counter()
     size = sum(len(chunk) for chunk in render_json_chunks(tree))

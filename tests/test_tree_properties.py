@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gittree.config import Config, MetricConfig
-from gittree.model import CommitRecord, Goal, Verdict
-from gittree.tree import build_tree, compare
+from gittree.model import CommitRecord, Goal, History, Verdict
+from gittree.render.jsonview import render_json
+from gittree.tree import build_tree, build_tree_of, compare
 
 CONFIG = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.05)})
 
@@ -98,3 +101,20 @@ def test_tree_rules_hold_on_any_history(commits: list[CommitRecord]) -> None:
         assert not best.dead_end
         live = [n.metrics["acc"].mean for n in tree.nodes if "acc" in n.metrics and not n.dead_end]
         assert best.metrics["acc"].mean == max(v for v in live if v == v)
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories(), st.randoms(use_true_random=False))
+def test_the_tree_is_the_same_from_any_order_and_from_a_history_it_empties(
+    commits: list[CommitRecord], shuffle: random.Random
+) -> None:
+    # The builder lets go of each commit once its node is made (build_tree_of, for peak memory) and
+    # decides the usual step by "has the parent a node yet": neither may depend on the order given.
+    reference = render_json(build_tree(commits, config=CONFIG, head=commits[-1].sha))
+    shuffled = list(commits)
+    shuffle.shuffle(shuffled)
+    assert render_json(build_tree(shuffled, config=CONFIG, head=commits[-1].sha)) == reference
+    history = History(list(shuffled), {})
+    tree = build_tree_of(history, config=CONFIG, metric=None, head=commits[-1].sha)
+    assert render_json(tree) == reference
+    assert history.commits == [] and history.parsed == {}
