@@ -69,6 +69,23 @@ def run_once(command: Sequence[str], cwd: Path | None = None) -> Sample:
     return Sample(elapsed, usage.ru_maxrss / 1024)
 
 
+def first_output_after(command: Sequence[str], before: object = None) -> float:
+    """Seconds from starting ``command`` to the first byte it prints (the rest is read and dropped)."""
+    if callable(before):
+        before()
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    process.stdout.read(1)
+    first = time.perf_counter() - started
+    with open(os.devnull, "wb") as devnull:
+        shutil.copyfileobj(process.stdout, devnull, 1 << 20)
+    process.stdout.close()
+    if process.wait() != 0:
+        raise RuntimeError(f"{' '.join(command)} failed")
+    return first
+
+
 def median(command: Sequence[str], repeat: int, cwd: Path | None = None, before: object = None) -> Sample:
     samples = []
     for _ in range(repeat):
@@ -139,6 +156,12 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
                 "≤ 0.8×" if big else "",
             )
         )
+        if big and name == "show (text)":
+            # Rows stream as they are drawn: the first one comes right after the tree is built.
+            first = statistics.median(
+                first_output_after(command, before=lambda: drop_cache(repo)) for _ in range(cold_repeat)
+            )
+            rows.append(Row(f"{commits:,}: {name}, cold, first line out", first, reference.seconds, None, ""))
         # "new commit" reads every commit from the commit cache and renders again: the same for every
         # view but the rendering, so at the largest size only show's two views measure it (the whole
         # run then fits in 10 minutes on 2 cores).
