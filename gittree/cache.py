@@ -26,7 +26,7 @@ import marshal
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
@@ -80,27 +80,11 @@ def cache_dir(common_dir: Path) -> Path:
     return common_dir / "gittree" / "cache"
 
 
-def _write_atomic(path: Path, payload: bytes | memoryview) -> None:
-    """Write ``path`` whole or not at all; a failure (read-only repository, full disk) is not an error."""
-    import tempfile
+def _write_atomic(path: Path, pieces: Iterable[bytes]) -> None:
+    """Write ``path`` whole or not at all: the pieces joined, without ever joining them in memory.
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_HEADER.pack(_MAGIC, format_tag(), len(payload), zlib.crc32(payload)))
-            handle.write(payload)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
-def _write_pieces_atomic(path: Path, pieces: Iterator[bytes]) -> None:
-    """:func:`_write_atomic` of the pieces joined, without ever joining them in memory."""
+    A failure (read-only repository, full disk) is not an error: the cache is only not kept.
+    """
     import tempfile
 
     try:
@@ -199,7 +183,7 @@ class CommitStore:
         entries = self.entries
         if live is not None and len(entries) > 2 * len(live):
             entries = {sha: entry for sha, entry in entries.items() if sha in live}
-        _write_pieces_atomic(self.path, _pieces(entries))
+        _write_atomic(self.path, _pieces(entries))
         self.added = 0
 
 
@@ -226,7 +210,7 @@ def load_notes(common_dir: Path, tip: str | None) -> dict[str, str] | None:
 
 def save_notes(common_dir: Path, tip: str | None, notes: dict[str, str]) -> None:
     if enabled():
-        _write_atomic(cache_dir(common_dir) / f"notes.v{FORMAT}", marshal.dumps((tip, notes)))
+        _write_atomic(cache_dir(common_dir) / f"notes.v{FORMAT}", [marshal.dumps((tip, notes))])
 
 
 def view_key(*parts: Any) -> str:
