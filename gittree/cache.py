@@ -142,7 +142,8 @@ PIECE = 8192
 class CommitStore:
     """Commit id -> :data:`CommitEntry`, loaded once, saved when new commits were read.
 
-    The file holds a run of marshalled dictionaries of up to :data:`PIECE` entries each.
+    The file holds a run of marshalled dictionaries of up to :data:`PIECE` entries each, each after
+    its length (8 bytes, little-endian).
     """
 
     def __init__(self, common_dir: Path) -> None:
@@ -155,17 +156,21 @@ class CommitStore:
         payload = _read_checked(self.path)
         if payload is None:
             return None
-        import io
-
         entries: dict[str, CommitEntry] = {}
-        stream = io.BytesIO(payload)
+        # Each piece: its length, then its marshalled bytes, read with marshal.loads from a view of
+        # the payload (marshal.load from a file object reads in small steps, several times slower).
+        view = memoryview(payload)
+        position = 0
         try:
-            while stream.tell() < len(payload):
-                piece = marshal.load(stream)
+            while position < len(view):
+                (length,) = _PIECE_LENGTH.unpack_from(view, position)
+                position += _PIECE_LENGTH.size
+                piece = marshal.loads(view[position : position + length])
+                position += length
                 if not isinstance(piece, dict):
                     return None
                 entries.update(piece)
-        except (EOFError, ValueError, TypeError):
+        except (EOFError, ValueError, TypeError, struct.error):
             return None
         return entries
 
@@ -188,14 +193,22 @@ class CommitStore:
 
 
 def _pieces(entries: dict[str, CommitEntry]) -> Iterator[bytes]:
+    """The commit cache's payload in pieces of up to :data:`PIECE` entries, each after its length."""
     piece: dict[str, CommitEntry] = {}
     for sha, entry in entries.items():
         piece[sha] = entry
         if len(piece) == PIECE:
-            yield marshal.dumps(piece)
+            yield from _framed(marshal.dumps(piece))
             piece = {}
     if piece or not entries:
-        yield marshal.dumps(piece)
+        yield from _framed(marshal.dumps(piece))
+
+
+def _framed(data: bytes) -> tuple[bytes, bytes]:
+    return _PIECE_LENGTH.pack(len(data)), data
+
+
+_PIECE_LENGTH = struct.Struct("<Q")
 
 
 def load_notes(common_dir: Path, tip: str | None) -> dict[str, str] | None:
