@@ -201,6 +201,20 @@ def test_each_cached_commit_is_checked_when_its_file_is_damaged_mid_way(repo: Gi
     assert cache.CommitStore(repo.path / ".git").entries == {}
 
 
+def test_the_commit_cache_is_read_back_whole_from_its_pieces(repo: GitRepo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The cache is written in pieces (for peak memory); every piece must come back, in full.
+    monkeypatch.setattr(cache, "PIECE", 2)
+    store = cache.CommitStore(repo.path / ".git")
+    entries = {f"{i:040x}": ((f"{i + 1:040x}",), "n", "e", i, 0, i, f"m{i}", None) for i in range(5)}
+    for sha, entry in entries.items():
+        store.put(sha, entry)
+    store.save()
+    assert cache.CommitStore(repo.path / ".git").entries == entries
+    path = cache_folder(repo) / f"commits.v{cache.FORMAT}"
+    path.write_bytes(path.read_bytes()[:-7])  # a piece cut short: the whole file is ignored
+    assert cache.CommitStore(repo.path / ".git").entries == {}
+
+
 def test_two_processes_writing_at_once(repo: GitRepo) -> None:
     small_history(repo)
     for index in range(20):
