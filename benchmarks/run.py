@@ -1,6 +1,6 @@
 """Measure gittree against git itself, on generated repositories, and write benchmarks/RESULTS.md.
 
-    .venv/bin/python -m benchmarks.run            # 10k and 100k commits; about 7 minutes on 2 cores
+    .venv/bin/python -m benchmarks.run            # 10k and 100k commits; about 4 minutes on 2 cores
 
 Every figure is a ratio against a reference measured in the same run on the same repository:
 ``git log --all --format='%H %P%x00%(trailers:key=Gittree-Metric,valueonly)'`` for reading, and
