@@ -33,8 +33,13 @@ class CommitRecord:
 
     @property
     def subject(self) -> str:
-        end = self.message.find("\n")
-        return (self.message if end < 0 else self.message[:end]).strip()
+        return subject_of(self.message)
+
+
+def subject_of(message: str) -> str:
+    """A commit message's first line, without surrounding blanks."""
+    end = message.find("\n")
+    return (message if end < 0 else message[:end]).strip()
 
 
 class Goal(str, Enum):
@@ -151,7 +156,6 @@ class Node:
     """
 
     sha: str
-    subject: str
     message: str
     author_name: str
     author_email: str
@@ -187,6 +191,11 @@ class Node:
     @property
     def short(self) -> str:
         return self.sha[:7]
+
+    @property
+    def subject(self) -> str:
+        # Made when asked (a view asks once or twice per row) rather than kept: 8 MB at 100k.
+        return subject_of(self.message)
 
     @property
     def dirty(self) -> bool:

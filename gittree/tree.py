@@ -222,7 +222,6 @@ def _node(
     # Positional, in Node's field order: a keyword call costs measurably more, 100k times.
     return Node(
         commit.sha,
-        commit.subject,
         commit.message,
         commit.author_name,
         commit.author_email,
