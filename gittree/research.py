@@ -222,11 +222,9 @@ def read_history(
         # so read them all at once rather than one by one along the walk. git walked them from the
         # tips: when it could walk the whole history, that is the walk.
         visited = commits.read_all(tips, progress)
-    if visited is not None:
-        pass
-    elif limit is not None:
+    if visited is None and limit is not None:
         visited = _walk_newest_first(commits, tips, notes, limit, since, progress)
-    else:
+    elif visited is None:
         visited = _walk(commits, tips, since, progress)
     commits.store.save(live=set(visited) if whole else None)
     from gittree.model import CommitRecord, History

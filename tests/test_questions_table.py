@@ -211,4 +211,4 @@ def test_rows_are_written_exactly_as_tabulate_writes_them(
     headers = [escape(column.header) for column in columns]
     cells = [table_module.escaped_cells(column, nodes, escape) for column in columns]
     expected = table_module._tabulate([list(row) for row in zip(*cells, strict=True)], headers, fmt) + "\n"
-    assert table_module.render_table(tree, nodes, ["acc"], fmt) == expected
+    assert "".join(table_module.render_table_chunks(tree, nodes, ["acc"], fmt)) == expected

@@ -455,12 +455,3 @@ def render_table_chunks(
     if fmt in DELIMITED_FORMATS:
         return render_delimited_chunks(nodes, metrics, fmt)
     return render_human_chunks(tree, nodes, metrics, fmt)
-
-
-def render_table(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], fmt: str) -> str:
-    """The table of ``nodes`` (in that order) with the ``metrics`` columns, in format ``fmt``."""
-    return "".join(render_table_chunks(tree, nodes, metrics, fmt))
-
-
-def render_table_json(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str]) -> str:
-    return "".join(render_table_json_chunks(tree, nodes, metrics))
