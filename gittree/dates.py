@@ -1,9 +1,10 @@
-"""Reading the dates people type for ``--since``: one strict parser for every command."""
+"""Dates: the ones people type for ``--since`` (one strict parser for every command), and authors' clocks."""
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from gittree.errors import BadValueError
 
@@ -49,3 +50,9 @@ def parse_since(text: str, *, now: int) -> int:
     if when.tzinfo is None:
         when = when.astimezone()  # a naive time is local time
     return int(when.timestamp())
+
+
+@functools.cache  # a tree has a handful of time zones and 100k dates
+def author_zone(offset_minutes: int) -> timezone:
+    """The fixed time zone of an author's clock, ``offset_minutes`` east of UTC (as git records it)."""
+    return timezone(timedelta(minutes=offset_minutes))

@@ -19,9 +19,10 @@ import html
 import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gittree.dates import author_zone
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
 from gittree.render import DEFAULT_FOLD
 from gittree.render.escape import terminal_safe
@@ -283,7 +284,7 @@ def _folds(
 
 def format_time(seconds: int, offset_minutes: int = 0) -> str:
     """``2026-03-02 09:00 +0000``: the author's own clock, as git shows it."""
-    when = datetime.fromtimestamp(seconds, tz=_zone(offset_minutes))
+    when = datetime.fromtimestamp(seconds, tz=author_zone(offset_minutes))
     if when.year < 1000:  # strftime pads such years as the C library does; keep its answer
         return when.strftime("%Y-%m-%d %H:%M %z")
     # strftime's own format, written out: parsing the pattern anew was a fifth of a tooltip's cost
@@ -293,11 +294,6 @@ def format_time(seconds: int, offset_minutes: int = 0) -> str:
         f"{when.year}-{when.month:02d}-{when.day:02d} {when.hour:02d}:{when.minute:02d} "
         f"{sign}{hours:02d}{minutes:02d}"
     )
-
-
-@functools.lru_cache(maxsize=256)  # a tree has a few authors' zones; each is built once, not per mark
-def _zone(offset_minutes: int) -> timezone:
-    return timezone(timedelta(minutes=offset_minutes))
 
 
 def wrap(text: str, width: int = SUBJECT_WIDTH, max_lines: int = SUBJECT_LINES) -> list[str]:

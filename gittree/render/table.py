@@ -18,13 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from functools import cache, partial
+from datetime import datetime
+from functools import partial
 from itertools import islice
 from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
 
+from gittree.dates import author_zone
 from gittree.model import Node, ResearchTree, Verdict
 from gittree.render.escape import terminal_safe
 from gittree.render.jsonview import json_number
@@ -99,12 +100,7 @@ def iso_date(node: Node) -> str:
 
 
 def _when(node: Node) -> datetime:
-    return datetime.fromtimestamp(node.author_time, _zone(node.author_offset))
-
-
-@cache  # a tree has a handful of time zones and 100k dates
-def _zone(minutes: int) -> timezone:
-    return timezone(timedelta(minutes=minutes))
+    return datetime.fromtimestamp(node.author_time, author_zone(node.author_offset))
 
 
 # -- human formats ----------------------------------------------------------------------------------
