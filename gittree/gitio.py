@@ -507,8 +507,9 @@ class CommitReader:
 
 
 # The usual shape of a commit header, read in one match: tree, parents, author, committer, each
-# well formed (an email holding ">" is not usual: no backtracking over the line). Anything else (other header order, odd idents, an encoding header) takes the general
-# path below, which reads every shape the same way libgit2 does; on this shape both agree.
+# well formed (an email holding ">" is not usual: no backtracking over the line). Anything else
+# (other header order, odd idents, an encoding header) takes the general path below, which reads
+# every shape the same way libgit2 does; on this shape both agree.
 _USUAL_HEADER = re.compile(
     rb"tree [0-9a-f]+\n((?:parent [0-9a-f]+\n)*)"
     rb"author ([^<\n]*)<([^>\n]*)> ([0-9]+) ([-+])([0-9]{2})([0-9]{2})\n"

@@ -199,8 +199,8 @@ def _incoming(commit: CommitRecord, nodes: dict[str, Node], frontiers: dict[str,
     return seen
 
 
-#: The one empty mapping shared by every node with nothing folded, no params or no run facts (nodes'
-#: dictionaries are never changed in place; see :class:`Node`).
+#: The empty dictionaries shared by every node with nothing folded, and by every node with no params
+#: or no run facts (nodes' dictionaries are never changed in place; see :class:`Node`).
 _NO_FOLDS: dict[str, int] = {}
 _NO_TEXT: dict[str, str] = {}
 
