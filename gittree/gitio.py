@@ -733,16 +733,75 @@ def has_staged_changes(repo: Repo) -> bool:
 
 
 def append_note(repo: Repo, sha: str, lines: Sequence[str], ref: str = NOTES_REF) -> None:
-    """Append trailer lines to the gittree note of ``sha`` (``git notes append``: a new paragraph)."""
-    import tempfile
+    """Append trailer lines to the gittree note of ``sha``: a new paragraph, as ``git notes append`` adds."""
+    append_notes(repo, [(sha, lines)], ref)
 
-    fd, path = tempfile.mkstemp(prefix="gittree-note-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write("\n".join(lines) + "\n")
-        run_git(repo, "notes", "--ref", ref, "append", "--file", path, sha)
-    finally:
-        os.unlink(path)
+
+def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], ref: str = NOTES_REF) -> None:
+    """Append each (commit sha, trailer lines) as a new paragraph of that commit's note, in order, in one
+    notes commit: all of them land, or none.
+
+    ``git notes append`` moves the notes ref without checking where it was, so of two processes
+    appending at once (the seeds of a sweep recording on one commit) only the last one's note is kept,
+    and neither is told. Here the notes commit is built from the ref's current tip and the ref is moved
+    by compare-and-swap; a writer that lost the race builds again on the winner's commit.
+    """
+    import random
+    import time
+
+    added: dict[str, list[bytes]] = {}
+    for sha, lines in paragraphs:
+        added.setdefault(sha, []).append(("\n".join(lines) + "\n").encode("utf-8"))
+    if not added:
+        return
+    for attempt in range(_NOTE_ATTEMPTS):
+        tip = ref_target(repo, ref)
+        paths: list[str] = []
+        texts: list[bytes] = []
+        for sha, new in added.items():
+            found = _note_at(repo, tip, sha)
+            before = read_blob(repo, found.blob).rstrip(b"\n") if found is not None else b""
+            paths.append(found.path if found is not None else sha)
+            texts.append(b"\n\n".join([before, *new] if before else new))
+        commit = write_notes_commit(
+            repo,
+            start=tip,
+            parents=[tip] if tip is not None else [],
+            updates=dict(zip(paths, write_blobs(repo, texts), strict=True)),
+            message="Notes added by gittree",
+        )
+        if update_ref(repo, ref, commit, tip, reason="gittree: notes"):
+            return
+        time.sleep(random.uniform(0.0, 0.01 * (attempt + 1)))  # spread the writers that lost
+    raise GitCommandError(
+        f"cannot add the notes: {ref} kept changing under {_NOTE_ATTEMPTS} attempts",
+        hint="run the command again; nothing was written",
+    )
+
+
+#: Compare-and-swap attempts before giving up; each lost race means another note did land.
+_NOTE_ATTEMPTS = 50
+
+
+def _note_at(repo: Repo, notes_commit: str | None, sha: str) -> NoteEntry | None:
+    """The note on ``sha`` in a notes commit, looked up by path: flat, or under git's fan-out folders
+    (two hex digits per level), without listing the other notes."""
+    import pygit2
+
+    from gittree.model import NoteEntry
+
+    if notes_commit is None:
+        return None
+    tree = repo.handle[notes_commit].peel(pygit2.Commit).tree
+    for depth in range(len(sha) // 2):
+        path = "/".join([sha[2 * i : 2 * i + 2] for i in range(depth)] + [sha[2 * depth :]])
+        try:
+            entry = tree[path]
+        except KeyError:
+            continue
+        if entry.type_str == "blob":
+            return NoteEntry(path=path, blob=str(entry.id))
+    return None
 
 
 # -- questions: code diffs, folded commits (gittree/questions.py) --------------------------------
@@ -997,9 +1056,10 @@ def write_blobs(repo: Repo, contents: Sequence[bytes]) -> list[str]:
 
 
 def write_notes_commit(
-    repo: Repo, *, start: str, parents: Sequence[str], updates: dict[str, str | None], message: str
+    repo: Repo, *, start: str | None, parents: Sequence[str], updates: dict[str, str | None], message: str
 ) -> str:
-    """A notes commit: the tree of ``start`` with ``updates`` (path -> blob id, or None to remove) applied.
+    """A notes commit: the tree of ``start`` (None: an empty tree) with ``updates`` (path -> blob id, or
+    None to remove) applied.
 
     Built with git's plumbing in a temporary index (``read-tree``, ``update-index``, ``write-tree``,
     ``commit-tree``), so nothing in the user's index, working tree or merge state is touched and two
@@ -1012,7 +1072,7 @@ def write_notes_commit(
     os.unlink(index)  # git wants to create the index itself
     env = {"GIT_INDEX_FILE": index}
     try:
-        _plumbing(repo, "read-tree", f"{start}^{{tree}}", env=env)
+        _plumbing(repo, "read-tree", *([f"{start}^{{tree}}"] if start is not None else ["--empty"]), env=env)
         lines = [
             f"100644 {blob}\t{path}" if blob is not None else f"0 {ZERO_SHA}\t{path}"
             for path, blob in sorted(updates.items())
@@ -1029,19 +1089,34 @@ def write_notes_commit(
             os.unlink(index)
 
 
-def update_ref(repo: Repo, ref: str, new: str, old: str | None) -> bool:
+def update_ref(repo: Repo, ref: str, new: str, old: str | None, *, reason: str = "gittree sync") -> bool:
     """Move ``ref`` to ``new`` only if it still points at ``old`` (None: only if it does not exist).
 
     Returns False when another process changed the ref first; git's own lock makes this a
-    compare-and-swap, so concurrent writers never overwrite each other.
+    compare-and-swap, so concurrent writers never overwrite each other. Writers that hold the lock
+    keep it for milliseconds, so git is asked to wait for it up to a second (its default is 0.1 s, short
+    for a sweep's sixteen writers); a lock held longer is reported with git's words.
     """
     try:
-        _plumbing(repo, "update-ref", "-m", "gittree sync", ref, new, old or ZERO_SHA)
+        _plumbing(
+            repo,
+            "-c",
+            f"core.filesRefLockTimeout={_REF_LOCK_WAIT_MS}",
+            "update-ref",
+            "-m",
+            reason,
+            ref,
+            new,
+            old or ZERO_SHA,
+        )
     except GitCommandError:
         if ref_target(repo, ref) != old:
             return False
         raise
     return True
+
+
+_REF_LOCK_WAIT_MS = 1000
 
 
 def delete_ref(repo: Repo, ref: str) -> None:
@@ -1084,10 +1159,18 @@ def _plumbing(
     status, out, err = _run_git_status(repo, *args, input_text=input_text, env=env)
     if status != 0:
         raise GitCommandError(
-            f"git {args[0]} failed: {_git_says(err or out)}",
+            f"git {_subcommand(args)} failed: {_git_says(err or out)}",
             hint="fix what git reports above and run the command again",
         )
     return out
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git command in an argument list that may start with ``-c NAME=VALUE`` options."""
+    rest = list(args)
+    while len(rest) > 1 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "git"
 
 
 #: Only the refspecs asked for: no tags (sync does not share them; git would otherwise follow the tags

@@ -357,9 +357,9 @@ def write_report(repo: gitio.Repo, report: ImportReport) -> None:
     notes_before = gitio.ref_target(repo, gitio.NOTES_REF)
     gitio.update_refs(repo, [f"create {ref} {sha}" for ref, sha in kept.items()])
     try:
-        for row in report.rows:
-            if row.action == "record" and row.sha:
-                gitio.append_note(repo, row.sha, row.lines)
+        gitio.append_notes(
+            repo, [(row.sha, row.lines) for row in report.rows if row.action == "record" and row.sha]
+        )
     except GittreeError as e:
         _roll_back(repo, notes_before, kept, e)
         raise

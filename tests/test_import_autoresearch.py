@@ -271,26 +271,34 @@ def test_unusable_files(repo: GitRepo, gittree, tmp_path: Path) -> None:  # type
 # -- all or nothing: a failure while writing undoes the import ----------------------------------------
 
 
-def test_a_failure_midway_rolls_back_notes_and_kept_refs(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failure_writing_the_notes_rolls_back_the_kept_refs(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     shas = agent_loop(repo)
     other = repo.commit("an earlier experiment")
     gitio.append_note(gitio.open_repo(repo.path), other, ["Gittree-Metric: val_bpb=1.1"])
     before = notes_ref(repo)
-    real_append = gitio.append_note
-    calls = []
+    made_refs = []
 
-    def failing_append(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(args)
-        if len(calls) == 3:  # two notes are written by real git, then the disk "fills up"
-            raise GitCommandError("git notes failed: No space left on device")
-        real_append(*args, **kwargs)
+    def failing_append_notes(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made_refs.extend(kept_refs(repo))  # the keep-alive refs exist by now, made by real git
+        raise GitCommandError("git hash-object failed: No space left on device")
 
-    monkeypatch.setattr(gitio, "append_note", failing_append)
+    monkeypatch.setattr(gitio, "append_notes", failing_append_notes)
     result = gittree("import", str(write_log(repo, results_log(shas))))
     assert result.code == 7 and "No space left on device" in result.err
+    assert made_refs and kept_refs(repo) == []
     assert notes_ref(repo) == before
-    assert kept_refs(repo) == []
     assert set(gitio.read_notes(gitio.open_repo(repo.path))) == {other}
+
+
+def test_the_notes_of_an_import_are_one_notes_commit(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Every row's note lands in one commit of the notes ref, so no reader or crash sees half an import."""
+    shas = agent_loop(repo)
+    other = repo.commit("an earlier experiment")
+    gitio.append_note(gitio.open_repo(repo.path), other, ["Gittree-Metric: val_bpb=1.1"])
+    before = notes_ref(repo)
+    assert gittree("import", str(write_log(repo, results_log(shas)))).code == 0
+    assert repo.git("rev-list", "--count", f"{before}..{gitio.NOTES_REF}").strip() == "1"
+    assert len(gitio.read_notes(gitio.open_repo(repo.path))) > 2
 
 
 def test_a_real_git_failure_before_any_note_removes_the_kept_refs(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
@@ -299,7 +307,7 @@ def test_a_real_git_failure_before_any_note_removes_the_kept_refs(repo: GitRepo,
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text("held by another process\n")
     result = gittree("import", str(write_log(repo, results_log(shas))))
-    assert result.code == 7 and "git notes failed" in result.err
+    assert result.code == 7 and "cannot lock ref" in result.err and "gittree.lock" in result.err
     assert notes_ref(repo) is None and kept_refs(repo) == []
     lock.unlink()
     assert gittree("import", str(write_log(repo, results_log(shas)))).code == 0

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import GitRepo
+from tests.runtools import GITTREE
 
 
 def nodes(gittree) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
@@ -101,3 +105,48 @@ def test_rebase_keeps_the_notes(repo: GitRepo, gittree) -> None:  # type: ignore
     node = nodes(gittree)[rebased]
     assert node["subject"] == "idea" and node["metrics"]["acc"]["samples"] == [0.6, 0.62]
     assert node["notes"] == ["seed 2"]
+
+
+@pytest.mark.slow
+def test_records_made_at_once_are_all_kept(repo: GitRepo) -> None:
+    """Regression: `git notes append` moves the notes ref without checking it, so of sixteen seeds
+    recording at once only about three notes were left, and no process said so."""
+    seeded = repo.experiment("seeded", metrics=[("acc", 0.5)])
+    others = [repo.experiment(f"other {i}", metrics=[("acc", 0.4)]) for i in range(4)]
+    jobs = [(seeded, f"acc=0.{10 + i}") for i in range(12)] + [(sha, "acc=0.9") for sha in others]
+    recorders = [
+        subprocess.Popen(
+            [str(GITTREE), "record", sha, "--metric", metric],
+            cwd=repo.path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for sha, metric in jobs
+    ]
+    for recorder in recorders:
+        _, err = recorder.communicate(timeout=120)
+        assert recorder.returncode == 0, err
+
+    def metric_lines(sha: str) -> list[str]:
+        note = repo.git("notes", "--ref", "refs/notes/gittree", "show", sha)
+        return sorted(line for line in note.splitlines() if line.startswith("Gittree-Metric: "))
+
+    assert metric_lines(seeded) == sorted(f"Gittree-Metric: {metric}" for _, metric in jobs[:12])
+    for sha in others:
+        assert metric_lines(sha) == ["Gittree-Metric: acc=0.9"]
+    assert repo.git("fsck", "--no-progress", "--no-dangling").strip() == ""
+
+
+def test_a_note_in_a_fanned_out_notes_tree_is_appended_in_place(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """git moves notes into two-digit folders once there are many; appending must find the note there
+    and extend it, not write a second note for the same commit beside it."""
+    sha = repo.experiment("fanned", metrics=[("acc", 0.5)])
+    blob = repo.git("hash-object", "-w", "--stdin", input="Gittree-Metric: acc=0.6\n").strip()
+    tree = repo.git("mktree", input=f"100644 blob {blob}\t{sha[2:]}\n").strip()
+    fanout = repo.git("mktree", input=f"040000 tree {tree}\t{sha[:2]}\n").strip()
+    commit = repo.git("commit-tree", "-m", "notes", fanout).strip()
+    repo.git("update-ref", "refs/notes/gittree", commit)
+    assert gittree("record", sha, "--metric", "acc=0.7").code == 0
+    listing = repo.git("ls-tree", "-r", "--name-only", "refs/notes/gittree").split()
+    assert listing == [f"{sha[:2]}/{sha[2:]}"]
+    assert nodes(gittree)[sha]["metrics"]["acc"]["samples"] == [0.5, 0.6, 0.7]
