@@ -61,6 +61,8 @@ class RunConfig:
     metrics_file: str | None = None
     #: commit a run that exits non-zero (with Gittree-Status: failed); False keeps it in the journal only.
     commit_failed: bool = True
+    #: ``gittree runs --prune`` removes committed runs that ended more than this many days ago.
+    keep_days: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,10 @@ def _parse_run(raw: Any, source: str) -> RunConfig:
     from gittree.trailers import validate_name
 
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: 'run' must be a mapping with capture, metrics_file, commit_failed")
-    extra = sorted(set(map(str, raw)) - {"capture", "metrics_file", "commit_failed"})
+        raise ConfigError(
+            f"{source}: 'run' must be a mapping with capture, metrics_file, commit_failed, keep_days"
+        )
+    extra = sorted(set(map(str, raw)) - {"capture", "metrics_file", "commit_failed", "keep_days"})
     if extra:
         raise ConfigError(f"{source}: run: unknown key(s) {', '.join(extra)}")
     capture = raw.get("capture") or []
@@ -172,7 +176,12 @@ def _parse_run(raw: Any, source: str) -> RunConfig:
     commit_failed = raw.get("commit_failed", True)
     if not isinstance(commit_failed, bool):
         raise ConfigError(f"{source}: run.commit_failed must be true or false, got {commit_failed!r}")
-    return RunConfig(capture=names, metrics_file=metrics_file, commit_failed=commit_failed)
+    keep_days = raw.get("keep_days", 30)
+    if isinstance(keep_days, bool) or not isinstance(keep_days, int | float) or not 0 <= keep_days < 1e6:
+        raise ConfigError(f"{source}: run.keep_days must be a number of days, 0 or more, got {keep_days!r}")
+    return RunConfig(
+        capture=names, metrics_file=metrics_file, commit_failed=commit_failed, keep_days=float(keep_days)
+    )
 
 
 def _parse_metrics(raw: Any, source: str) -> dict[str, MetricConfig]:
@@ -310,6 +319,8 @@ def dump_config(config: Config) -> str:
             run["metrics_file"] = config.run.metrics_file
         if not config.run.commit_failed:
             run["commit_failed"] = False
+        if config.run.keep_days != RunConfig().keep_days:
+            run["keep_days"] = config.run.keep_days
         data["run"] = run
     header = "# gittree configuration: see docs/config.md\n"
     return header + yaml.safe_dump(data, sort_keys=False)

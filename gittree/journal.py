@@ -225,6 +225,31 @@ def list_run_dirs(root: Path) -> list[Path]:
     return sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith("."))
 
 
+def remove_run_dir(run_dir: Path) -> int:
+    """Delete a run folder; returns the bytes it held. It is first renamed to a hidden name in one step,
+    so a reader sees the whole entry or none of it, and a deletion cut short leaves no half entry
+    (hidden folders are not runs; the next removal finishes them)."""
+    import shutil
+
+    size = sum(path.stat().st_size for path in run_dir.rglob("*") if path.is_file())
+    hidden = run_dir.with_name(f".removed-{run_dir.name}-{secrets.token_hex(3)}")
+    try:
+        os.replace(run_dir, hidden)
+    except OSError as e:
+        raise RunError(f"cannot remove the journal entry {run_dir}: {e.strerror or e}") from e
+    shutil.rmtree(hidden, ignore_errors=True)
+    return size
+
+
+def clear_removed(root: Path) -> None:
+    """Finish removals a killed process left (hidden ``.removed-*`` folders)."""
+    import shutil
+
+    if root.is_dir():
+        for path in root.glob(".removed-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def find_run_dir(root: Path, run_id: str) -> Path:
     """The folder of ``run_id``, or of the one run whose id starts with it."""
     if run_id and "/" not in run_id and run_id not in (".", "..") and (root / run_id).is_dir():

@@ -307,6 +307,52 @@ def list_runs(repo: gitio.Repo) -> list[RunView]:
     return sorted(views, key=lambda v: (v.meta.start, v.meta.id))
 
 
+@dataclass(frozen=True)
+class PruneReport:
+    """What ``gittree runs --prune`` removed and what it kept, and why."""
+
+    removed: tuple[str, ...]
+    bytes_freed: int
+    #: committed runs old enough whose commit no ref reaches: their entry may be the last copy.
+    kept_unreachable: tuple[str, ...]
+    #: entries that are not committed (pending, failed, kept on purpose): never pruned.
+    kept_uncommitted: int
+    #: committed runs that ended within ``keep_days``.
+    kept_recent: int
+
+
+def prune_runs(repo: gitio.Repo, *, keep_days: float, now: float | None = None) -> PruneReport:
+    """Remove the journal entries of committed runs that ended more than ``keep_days`` ago.
+
+    Only entries whose results are safe elsewhere go: status ``committed`` and a commit some ref still
+    reaches (a commit on a deleted branch is kept in the journal: git gc may take the commit). Every
+    other entry is kept whatever its age (docs/runs.md, "Pruning the journal").
+    """
+    import time
+
+    root = journal.runs_root(gitio.common_dir(repo))
+    journal.clear_removed(root)
+    cutoff = (time.time() if now is None else now) - keep_days * 86400
+    old: list[RunView] = []
+    uncommitted = recent = 0
+    for v in list_runs(repo):
+        if v.state != journal.COMMITTED or not v.meta.sha or (v.run_dir / journal.LOCK).exists():
+            uncommitted += 1
+        elif (v.meta.end or v.meta.start) > cutoff:
+            recent += 1
+        else:
+            old.append(v)
+    reachable = gitio.reachable_from_refs(repo, (str(v.meta.sha) for v in old))
+    removed: list[str] = []
+    freed = 0
+    for v in old:
+        if v.meta.sha in reachable:
+            freed += journal.remove_run_dir(v.run_dir)
+            removed.append(v.meta.id)
+    unreachable = tuple(v.meta.id for v in old if v.meta.sha not in reachable)
+    return PruneReport(tuple(removed), freed, unreachable, uncommitted, recent)
+
+
 def show_run(repo: gitio.Repo, run_id: str) -> RunView:
     run_dir = run_dir_for(repo, run_id)
     return view(journal.load_meta(run_dir), run_dir)

@@ -188,12 +188,32 @@ def runs(
         str | None, typer.Argument(help="Show this run in full (a unique prefix will do).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the journal entries as JSON.")] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Remove the entries of committed runs that ended more than --older-than days ago "
+            "and whose commit a ref still reaches; nothing else is ever removed.",
+        ),
+    ] = False,
+    older_than: Annotated[
+        float | None,
+        typer.Option(
+            "--older-than",
+            min=0,
+            metavar="DAYS",
+            help="With --prune: the age in days (default: run.keep_days, 30).",
+        ),
+    ] = None,
 ) -> None:
     """List the run journal: pending runs, committed ones with their sha, failed commits with the reason."""
     from gittree import gitio
     from gittree.runcommit import list_runs, show_run
 
     repo = gitio.open_repo(State.repo_path)
+    if prune or older_than is not None:
+        _prune(repo, run_id, older_than, as_json)
+        return
     views = [show_run(repo, run_id)] if run_id else list_runs(repo)
     if as_json:
         sys.stdout.write(json.dumps([_view_data(v) for v in views], indent=2, ensure_ascii=False) + "\n")
@@ -203,6 +223,44 @@ def runs(
         print("no runs in the journal yet: start one with gittree run -- CMD")
     else:
         _print_table(views)
+
+
+def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_json: bool) -> None:
+    from gittree.config import load_config
+    from gittree.errors import BadValueError
+    from gittree.runcommit import prune_runs
+
+    if run_id is not None:
+        raise BadValueError("--prune takes no run id", hint="gittree runs --prune [--older-than DAYS]")
+    days = older_than if older_than is not None else load_config(repo.worktree).run.keep_days
+    report = prune_runs(repo, keep_days=days)
+    if as_json:
+        data = {
+            "removed": list(report.removed),
+            "bytes_freed": report.bytes_freed,
+            "kept_unreachable": list(report.kept_unreachable),
+            "kept_uncommitted": report.kept_uncommitted,
+            "kept_recent": report.kept_recent,
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    print(
+        f"removed {len(report.removed)} committed run(s) that ended more than {days:g} day(s) ago "
+        f"({report.bytes_freed / 1e6:.1f} MB)"
+    )
+    kept = [
+        (report.kept_recent, "committed more recently"),
+        (report.kept_uncommitted, "not committed (never pruned)"),
+        (
+            len(report.kept_unreachable),
+            "committed, but no ref reaches the commit (the entry may be its last copy)",
+        ),
+    ]
+    for count, why in kept:
+        if count:
+            print(f"kept {count}: {why}")
+    for run in report.kept_unreachable:
+        print(f"    {run}")
 
 
 def _view_data(v: RunView) -> dict[str, Any]:
