@@ -12,7 +12,9 @@ import pytest
 from gittree import gitio
 from gittree.config import Config
 from gittree.errors import RenderError
-from gittree.render.html import clean_svg, script_json
+from gittree.render.dot import ViewOptions
+from gittree.render.html import clean_svg, render_html, script_json
+from gittree.render.picture import draw
 from gittree.research import load_tree
 from gittree.tree import evaluate_each
 from tests.conftest import GitRepo
@@ -217,3 +219,19 @@ def test_text_that_merely_mentions_markup_is_fine(repo: GitRepo, gittree) -> Non
     """Regression: the final SVG guard looks at markup only, so such subjects do not block the page."""
     repo.experiment("call javascript: onload = x from <script>", metrics=[("acc", 0.5)])
     assert "javascript: onload = x" in data_of(page_of(gittree))["nodes"][repo.head()]["subject"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [ViewOptions(), ViewOptions(depth=2), ViewOptions(only_best_path=True), ViewOptions(fold=3, legend=True)],
+    ids=["all", "depth", "best-path", "fold"],
+)
+def test_the_page_from_the_callers_selection_is_the_page_it_selects_itself(
+    repo: GitRepo, options: ViewOptions
+) -> None:
+    """`render --format html` hands the page the view it already selected; the page must be the same."""
+    small_history(repo)
+    negligible_chain(repo, 4)
+    tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    drawn = b"".join(piece for piece in draw(tree, "html", options, Config()) if isinstance(piece, bytes))
+    assert drawn == render_html(tree, Config(), options).encode("utf-8")

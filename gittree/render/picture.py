@@ -31,7 +31,7 @@ def draw(
     if fmt == "html":
         from gittree.render.html import render_html
 
-        return iter([render_html(tree, config, options).encode("utf-8")])
+        return iter([render_html(tree, config, options, view).encode("utf-8")])
     if fmt in ("svg", "png", "pdf"):
         from gittree.render.graphviz import layout
 
