@@ -113,12 +113,21 @@ def _mean(samples: tuple[float, ...]) -> float:
         return math.fsum(samples) / len(samples)
     except ValueError:  # both +inf and -inf among the samples: the mean is undefined
         return math.nan
+    except OverflowError:  # a sum past the largest float (two samples of 1e308): divide first
+        return math.fsum(x / len(samples) for x in samples)
 
 
 def _sample_std(samples: tuple[float, ...], mean: float) -> float:
     if not math.isfinite(mean):
         return math.nan
-    return math.sqrt(math.fsum((x - mean) ** 2 for x in samples) / (len(samples) - 1))
+    try:
+        return math.sqrt(math.fsum((x - mean) ** 2 for x in samples) / (len(samples) - 1))
+    except OverflowError:  # squares past the largest float (samples near 1e155 apart): scale them down
+        deviations = [abs(x - mean) for x in samples]
+        largest = max(deviations)
+        if math.isinf(largest):
+            return math.inf
+        return largest * math.sqrt(math.fsum((d / largest) ** 2 for d in deviations) / (len(samples) - 1))
 
 
 @dataclass(frozen=True)

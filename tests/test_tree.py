@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from gittree.config import Config, MetricConfig
-from gittree.model import CommitRecord, Goal, Verdict
+from gittree.model import CommitRecord, Goal, MetricSummary, Verdict
 from gittree.tree import build_tree
 
 
@@ -172,6 +172,25 @@ def test_samples_of_both_infinities_have_no_mean_and_do_not_crash() -> None:
     b = tree.by_sha["b"].metrics["acc"]
     assert math.isnan(b.mean) and b.std is not None and math.isnan(b.std)
     assert tree.by_sha["b"].verdict is Verdict.WORSE and tree.best == "a"
+
+
+def test_huge_samples_summarise_without_overflow() -> None:
+    # Regression (found by the node-writer property test): fsum of two samples of 1e308, and the
+    # squares of samples 1e154 apart, overflowed, and every view failed with a traceback.
+    tree = build_tree(
+        [
+            exp("a", acc=0.5),
+            exp("b", ("a",), 1, acc=("1e308", "1e308")),
+            exp("c", ("a",), 2, acc=("0", "2e154")),
+        ],
+        config=ACC,
+    )
+    b, c = tree.by_sha["b"].metrics["acc"], tree.by_sha["c"].metrics["acc"]
+    assert b.mean == 1e308 and b.std == 0.0
+    assert c.mean == 1e154 and c.std is not None and math.isclose(c.std, math.sqrt(2) * 1e154)
+    far = MetricSummary((1.7e308, -1.7e308, 1.7e308))
+    assert math.isfinite(far.mean) and far.std == math.inf
+    assert tree.best == "b"
 
 
 def test_best_ties_go_to_the_earliest_and_path_follows_references() -> None:

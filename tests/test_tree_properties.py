@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gittree.config import Config, MetricConfig
-from gittree.model import CommitRecord, Goal, History, Verdict
-from gittree.render.jsonview import render_json
+from gittree.model import CommitRecord, Goal, History, MetricSummary, Node, Verdict
+from gittree.render.jsonview import node_data, node_json_writer, one_line_encoder, render_json
 from gittree.tree import build_tree, build_tree_of, compare
 
 CONFIG = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.05)})
@@ -118,3 +119,55 @@ def test_the_tree_is_the_same_from_any_order_and_from_a_history_it_empties(
     tree = build_tree_of(history, config=CONFIG, metric=None, head=commits[-1].sha)
     assert render_json(tree) == reference
     assert history.commits == [] and history.parsed == {}
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)  # control characters, quotes, emoji
+_FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -0.0, 1e-300, 5e-324, 1e300])
+
+
+@st.composite
+def nodes(draw: st.DrawFn) -> Node:
+    def sha() -> str:
+        return draw(st.text(alphabet="0123456789abcdef", min_size=40, max_size=40))
+
+    metrics = draw(st.dictionaries(_TEXT, st.lists(_FLOATS, min_size=1, max_size=3), max_size=3))
+    delta = draw(st.none() | _FLOATS)
+    return Node(
+        sha=sha(),
+        message=draw(_TEXT) + "\n\n" + draw(_TEXT),
+        author_name=draw(_TEXT),
+        author_email=draw(_TEXT),
+        author_time=draw(st.integers(-(2**40), 2**40)),
+        author_offset=draw(st.integers(-720, 840)),
+        metrics={name: MetricSummary(tuple(samples)) for name, samples in metrics.items()},
+        params=draw(st.dictionaries(_TEXT, _TEXT, max_size=3)),
+        notes=tuple(draw(st.lists(_TEXT, max_size=2))),
+        status=draw(st.none() | st.sampled_from(["ok", "abandoned", "failed"]) | _TEXT),
+        run=draw(
+            st.dictionaries(
+                st.sampled_from(["dirty", "id", "host"]), st.sampled_from(["true", "no", " TRUE "])
+            )
+        ),
+        problems=tuple(draw(st.lists(_TEXT, max_size=2))),
+        parents=tuple(sha() for _ in range(draw(st.integers(0, 3)))),
+        folded=draw(st.dictionaries(st.just("a" * 40), st.integers(0, 10**6))),
+        folded_below=draw(st.integers(0, 10**6)),
+        cut=draw(st.booleans()),
+        delta=delta,
+        reference=draw(st.none() | st.just("b" * 40)),
+        verdict=draw(st.sampled_from(list(Verdict))),
+        single_run=draw(st.booleans()),
+        best=draw(st.booleans()),
+        head=draw(st.booleans()),
+        on_best_path=draw(st.booleans()),
+        surprise=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(nodes())
+def test_the_node_writer_writes_what_the_json_encoder_writes(node: Node) -> None:
+    """`show --json` writes each node straight from the node; it must be the encoder's output exactly."""
+    expected = one_line_encoder()(node_data(node))
+    assert node_json_writer()(node) == expected
+    assert json.loads(expected)["sha"] == node.sha

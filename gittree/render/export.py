@@ -7,13 +7,13 @@ first, then the branches off it, then the dead ends with the reasons they died.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from gittree import __version__
 from gittree.analysis import branch_points, dead_end_reason
 from gittree.model import Node, ResearchTree
-from gittree.render.jsonview import json_number, node_data, one_line_encoder
+from gittree.render.jsonview import json_number, node_data, node_json_writer, one_line_encoder
 from gittree.render.markup import markdown_code, markdown_escape
 from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
 from gittree.render.table import FLAG_TEXT, delta_text, flags, iso_date, verdict_text
@@ -128,20 +128,55 @@ def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str
 def render_export_json_chunks(tree: ResearchTree, *, project: str | None = None) -> Iterator[str]:
     """:func:`render_export_json` in pieces, one node or edge at a time: a 100k-experiment export is
     never held whole in memory, as dictionaries or as text."""
-    # No indent: json's C encoder, made once for the whole export (see one_line_encoder).
+    # No indent: json's C encoder, made once for the whole export (see one_line_encoder). Nodes and
+    # edges, nearly all of the text, are written by the writers below: the same bytes as encoding
+    # export_node and export_edges (tests/test_export.py checks it), without making the dictionaries.
     dumps = one_line_encoder()
+    fields = export_fields(tree, project=project)
+    fields["nodes"] = map(export_node_json_writer(dumps), tree.nodes)
+    fields["edges"] = _edge_lines(tree)
     yield "{\n"
-    for index, (key, value) in enumerate(export_fields(tree, project=project).items()):
+    for index, (key, value) in enumerate(fields.items()):
         start = (",\n" if index else "") + f"  {dumps(key)}: "
         if isinstance(value, Iterator):
             yield start + "["
             count = 0
-            for count, item in enumerate(value, 1):
-                yield ("\n    " if count == 1 else ",\n    ") + dumps(item)
+            for count, line in enumerate(value, 1):
+                yield ("\n    " if count == 1 else ",\n    ") + line
             yield "\n  ]" if count else "]"
         else:
             yield start + dumps(value)
     yield "\n}\n"
+
+
+def export_node_json_writer(dumps: Callable[[Any], str]) -> Callable[[Node], str]:
+    """``dumps(export_node(node))``, from ``show --json``'s node writer plus the export's own fields."""
+    write = node_json_writer()
+
+    def export_line(node: Node) -> str:
+        extra = {
+            "short": node.short,
+            "body": message_body(node.message),
+            "date": iso_date(node),
+            "children": node.children,
+            "dead_end": node.dead_end,
+        }
+        return write(node)[:-1] + ", " + dumps(extra)[1:]
+
+    return export_line
+
+
+def _edge_lines(tree: ResearchTree) -> Iterator[str]:
+    """``dumps(edge)`` for each of :func:`export_edges`."""
+    from json.encoder import encode_basestring as quote
+
+    for node in tree.nodes:
+        child, folded, reference = quote(node.sha), node.folded, node.reference
+        for parent in node.parents:
+            yield (
+                f'{{"parent": {quote(parent)}, "child": {child}, "folded": {int.__repr__(folded.get(parent, 0))}, '
+                f'"reference": {"true" if parent == reference else "false"}}}'
+            )
 
 
 # -- Markdown ---------------------------------------------------------------------------------------

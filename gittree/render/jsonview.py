@@ -66,6 +66,87 @@ def node_data(node: Node) -> dict[str, Any]:
     }
 
 
+_JSON_BOOLEAN = {True: "true", False: "false"}
+
+
+def node_json_writer() -> Callable[[Node], str]:
+    """``one_line_encoder()(node_data(node))`` for many nodes, written from the node without making the
+    dictionary: about twice as fast (0.7 s against 1.25 s for 100k experiments), byte for byte the same
+    (``tests/test_tree_properties.py`` checks it on generated nodes). A node with a sample that is not
+    finite (rare: written as a string) goes through the dictionary."""
+    from json.encoder import encode_basestring as quote  # json's C quoting, as the encoder uses
+
+    encode = one_line_encoder()
+    boolean = _JSON_BOOLEAN
+    number = float.__repr__  # what json writes for a finite float
+    isfinite = math.isfinite
+
+    def summary_json(summary: MetricSummary) -> str | None:
+        samples, mean, std = summary.samples, summary.mean, summary.std
+        if len(samples) == 1:  # most experiments: one run
+            x = samples[0]
+            if type(x) is float and isfinite(x):
+                return f'{{"samples": [{number(x)}], "mean": {number(mean)}, "std": null, "n": 1}}'
+            return None
+        if not isfinite(mean) or any(type(x) is not float for x in samples):
+            return None
+        if std is None:
+            spread = "null"
+        elif isfinite(std):
+            spread = number(std)
+        else:
+            return None
+        values = ", ".join(map(number, samples))
+        return f'{{"samples": [{values}], "mean": {number(mean)}, "std": {spread}, "n": {len(samples)}}}'
+
+    # Equal param sets are one shared dictionary (the parser and the builder make them so): each is
+    # encoded once. The dictionary is kept with its text, so its id cannot be reused while cached.
+    encoded_params: dict[int, tuple[dict[str, str], str]] = {}
+
+    def params_json(params: dict[str, str]) -> str:
+        if not params:
+            return "{}"
+        known = encoded_params.get(id(params))
+        if known is None:
+            if len(encoded_params) >= 4096:
+                encoded_params.clear()
+            known = encoded_params[id(params)] = (params, encode(params))
+        return known[1]
+
+    def write(node: Node) -> str:
+        metrics = []
+        for name, summary in node.metrics.items():
+            text = summary_json(summary)
+            if text is None:
+                return encode(node_data(node))
+            metrics.append(f"{quote(name)}: {text}")
+        delta = node.delta
+        if delta is not None and not isfinite(delta):
+            return encode(node_data(node))
+        parents = "[" + ", ".join(map(quote, node.parents)) + "]"
+        status = node.status
+        reference = node.reference
+        return (
+            f'{{"sha": {quote(node.sha)}, "subject": {quote(node.subject)}, "parents": {parents}, '
+            f'"author": {quote(node.author_name)}, "email": {quote(node.author_email)}, '
+            f'"time": {int.__repr__(node.author_time)}, "metrics": {{{", ".join(metrics)}}}, '
+            f'"params": {params_json(node.params)}, '
+            f'"notes": {encode(node.notes) if node.notes else "[]"}, '
+            f'"status": {quote(status) if status is not None else "null"}, '
+            f'"run": {encode(node.run) if node.run else "{}"}, '
+            f'"delta": {number(delta) if delta is not None else "null"}, '
+            f'"reference": {quote(reference) if reference is not None else "null"}, '
+            f'"verdict": {quote(node.verdict.value)}, "single_run": {boolean[node.single_run]}, '
+            f'"best": {boolean[node.best]}, "head": {boolean[node.head]}, '
+            f'"on_best_path": {boolean[node.on_best_path]}, "surprise": {boolean[node.surprise]}, '
+            f'"dirty": {boolean[node.dirty]}, "folded": {encode(node.folded) if node.folded else "{}"}, '
+            f'"folded_below": {int.__repr__(node.folded_below)}, "cut": {boolean[node.cut]}, '
+            f'"problems": {encode(node.problems) if node.problems else "[]"}}}'
+        )
+
+    return write
+
+
 def tree_data(tree: ResearchTree) -> dict[str, Any]:
     spec = tree.metric
     return {
@@ -97,11 +178,11 @@ def render_json_chunks(tree: ResearchTree) -> Iterator[str]:
         )
     )
     head.pop("nodes")
-    encode = one_line_encoder()
+    write = node_json_writer()
     text = json.dumps(head, indent=2, ensure_ascii=False, allow_nan=False)
     yield text[:-2] + ',\n  "nodes": ['
     for index, node in enumerate(tree.nodes):
-        yield ("\n    " if index == 0 else ",\n    ") + encode(node_data(node))
+        yield ("\n    " if index == 0 else ",\n    ") + write(node)
     yield ("\n  ]" if tree.nodes else "]") + "\n}\n"
 
 
