@@ -223,6 +223,8 @@ class _Columns:
         self.marker_width = max((display_width(_strip_ansi(m)) for m in self.markers.values()), default=0)
         self.authors = author_labels(tree)
         self.author_width = max((display_width(a) for a in self.authors.values()), default=0)
+        self._budget_for = -1
+        self._budget = 0
 
     def _value(self, node: Node) -> str:
         return format_summary(node.metrics.get(self.metric)) if self.metric else ""
@@ -232,6 +234,13 @@ class _Columns:
         ref_value = reference.metrics.get(self.metric) if reference and self.metric else None
         return format_delta(node.delta, ref_value.mean if ref_value else None)
 
+    def _subject_width(self) -> int:
+        """Cells left for the subject once the lanes and the other columns have theirs."""
+        fixed = SHA_WIDTH + 1 + 2 + self.value_width + 2 + self.delta_width + 2 + len("negligible¹")
+        fixed += 2 + self.marker_width if self.marker_width else 0
+        fixed += 2 + self.author_width if self.author_width else 0
+        return max(MIN_SUBJECT_WIDTH, self.style.width - self.lane_width - fixed - 1)
+
     def describe(self, node: Node) -> str:
         style = self.style
         colour = VERDICT_COLOURS[node.verdict]
@@ -239,11 +248,14 @@ class _Columns:
         delta = self.deltas[node.sha].rjust(self.delta_width)
         verdict = node.verdict.value + ("¹" if node.single_run and node.verdict in _COMPARED else "")
         markers = self.markers[node.sha]
-        fixed = SHA_WIDTH + 1 + 2 + self.value_width + 2 + self.delta_width + 2 + len("negligible¹")
-        fixed += 2 + self.marker_width if self.marker_width else 0
-        fixed += 2 + self.author_width if self.author_width else 0
-        budget = max(MIN_SUBJECT_WIDTH, style.width - self.lane_width - fixed - 1)
-        subject = pad(truncate(terminal_safe(node.subject), budget), budget)
+        if self.lane_width != self._budget_for:  # the lanes only ever widen: recomputed a few times
+            self._budget_for, self._budget = self.lane_width, self._subject_width()
+        budget = self._budget
+        subject = node.subject
+        if subject.isascii() and subject.isprintable():  # nearly every subject: one cell per character
+            subject = subject.ljust(budget) if len(subject) <= budget else subject[: budget - 1] + "…"
+        else:
+            subject = pad(truncate(terminal_safe(subject), budget), budget)
         author = pad(self.authors[node.sha], self.author_width) + "  " if self.author_width else ""
         parts = [
             style.paint(node.short, "dim")
