@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 
 from hypothesis import given, settings
@@ -171,3 +172,23 @@ def test_the_node_writer_writes_what_the_json_encoder_writes(node: Node) -> None
     expected = one_line_encoder()(node_data(node))
     assert node_json_writer()(node) == expected
     assert json.loads(expected)["sha"] == node.sha
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from([1e-3, -1e-3, 1e6, -1e6, 0.0, -0.0, 999.99995])
+)
+def test_the_quick_number_format_is_the_general_one(x: float) -> None:
+    """Views format most values by a short path; it must give what the general rule gives."""
+    from gittree.render.numbers import SIGNIFICANT, decimals_for, format_value
+
+    if math.isnan(x):
+        expected = "nan"
+    elif math.isinf(x):
+        expected = "inf" if x > 0 else "-inf"
+    elif x != 0 and not 1e-3 <= abs(x) < 1e6:
+        expected = f"{x:.{SIGNIFICANT - 1}e}"
+    else:
+        expected = f"{x:.{decimals_for(x)}f}"
+    assert format_value(x) == expected

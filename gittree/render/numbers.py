@@ -7,6 +7,7 @@ import math
 from gittree.model import MetricSummary
 
 SIGNIFICANT = 4
+_floor, _log10 = math.floor, math.log10
 
 
 def decimals_for(magnitude: float) -> int:
@@ -18,6 +19,10 @@ def decimals_for(magnitude: float) -> int:
 
 def format_value(x: float, decimals: int | None = None) -> str:
     """``0.7312``, ``12.35``, ``1.200e-05``, ``nan``, ``inf``; ``decimals`` pins the precision (deltas, spreads)."""
+    if decimals is None and (1e-3 <= x < 1e6 or -1e6 < x <= -1e-3):
+        # Nearly every value (NaN fails both tests): decimals_for(x), written out, as a view of a
+        # 100k-experiment tree formats half a million of them.
+        return f"{x:.{max(0, SIGNIFICANT - 1 - _floor(_log10(abs(x))))}f}"
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
