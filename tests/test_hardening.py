@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gittree.render.numbers import format_delta
 from gittree.trailers import parse_experiment
 from tests.conftest import GitRepo
 
@@ -99,6 +100,17 @@ def test_very_long_values_are_kept_and_truncated_on_screen(repo: GitRepo, gittre
     assert node["notes"] == [note] and len(node["params"]["p"]) == 5000
     out = gittree("show", "--color", "never").out
     assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_a_huge_delta_is_written_as_a_number_not_309_digits(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # Regression: a delta is written at its reference's precision, 0 decimals for a value of 1e308,
+    # so -4e307 came out as 309 digits and pushed the verdict far off the screen.
+    repo.experiment("big", metrics=[("acc", "1e308")])
+    repo.experiment("smaller", metrics=[("acc", "6e307")])
+    out = gittree("show", "--color", "never").out
+    assert "-4.000e+307" in out and max(len(line) for line in out.splitlines()) <= 100
+    assert "-4.000e+307" in gittree("table").out
+    assert "+2.000e+06" in format_delta(2e6, 5e6) and format_delta(12345.0, 5e6) == "+12345"
 
 
 def test_multiline_note_is_folded_to_one_line(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,10 @@ def format_value(x: float, decimals: int | None = None) -> str:
         if x != 0 and not 1e-3 <= abs(x) < 1e6:
             return f"{x:.{SIGNIFICANT - 1}e}"
         decimals = decimals_for(x)
+    elif abs(x) >= 1e6:
+        # Pinned decimals are for numbers near the value's size; a delta or spread of a million or
+        # more is written as such a value is (a 1e308 delta at 0 decimals was 309 digits wide).
+        return f"{x:.{SIGNIFICANT - 1}e}"
     return f"{x:.{decimals}f}"
 
 
