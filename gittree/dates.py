@@ -56,3 +56,27 @@ def parse_since(text: str, *, now: int) -> int:
 def author_zone(offset_minutes: int) -> timezone:
     """The fixed time zone of an author's clock, ``offset_minutes`` east of UTC (as git records it)."""
     return timezone(timedelta(minutes=offset_minutes))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def author_clock(seconds: int, offset_minutes: int) -> datetime:
+    """The author's own clock at ``seconds`` since the epoch, in the zone ``offset_minutes`` east of UTC.
+
+    A commit may carry any date git's parser took (commits are written by scripts too): one whose
+    instant is past year 9999 in UTC but not on the author's clock (9999-12-31 12:00 -1200) is shown as
+    git shows it; an offset of a day or more (``+9999``), which no time zone has, is shown in UTC; a
+    date no calendar here can hold is shown as the epoch, as git shows a date it cannot represent.
+    Never raises: one odd commit must not stop a view of the whole history.
+    """
+    zone = author_zone(offset_minutes) if -1440 < offset_minutes < 1440 else timezone.utc
+    try:
+        return datetime.fromtimestamp(seconds, zone)
+    except (OverflowError, OSError, ValueError):
+        pass
+    try:  # the wall clock, computed without first passing through a UTC datetime
+        shift = zone.utcoffset(None)
+        return (datetime(1970, 1, 1) + (timedelta(seconds=seconds) + shift)).replace(tzinfo=zone)
+    except (OverflowError, ValueError):
+        return _EPOCH

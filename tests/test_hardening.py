@@ -113,6 +113,60 @@ def test_a_huge_delta_is_written_as_a_number_not_309_digits(repo: GitRepo, gittr
     assert "+2.000e+06" in format_delta(2e6, 5e6) and format_delta(12345.0, 5e6) == "+12345"
 
 
+def test_dates_no_calendar_holds_do_not_stop_a_view(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # Regression: an author date past year 9999 in UTC (git shows it as 9999-12-31 12:00 -1200), one
+    # past any calendar, and an offset of +9999 made table, export, render (DOT and HTML) fail with a
+    # traceback. Scripts write such commits; git accepts them.
+    tree = repo.git("write-tree").strip()
+    parent = None
+    for subject, date in [
+        ("future", "253402300800 -1200"),
+        ("overflow", "99999999999999999999 +0000"),
+        ("odd zone", "1767225600 +9999"),
+    ]:
+        header = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
+        header += f"author A <a@b> {date}\ncommitter A <a@b> 1767225600 +0000\n\n"
+        parent = repo.git(
+            "hash-object",
+            "-t",
+            "commit",
+            "-w",
+            "--stdin",
+            "--literally",
+            input=header + f"{subject}\n\nGittree-Metric: acc=0.5\n",
+        ).strip()
+    repo.git("update-ref", "HEAD", parent)
+    for args in (
+        ["show"],
+        ["table"],
+        ["table", "--format", "csv"],
+        ["export", "--format", "json"],
+        ["export", "--format", "markdown"],
+        ["render", "--format", "dot"],
+        ["render", "--format", "html", "-o", str(repo.path / "page.html")],
+    ):
+        result = gittree(*args)
+        assert result.code == 0, (args, result.err)
+    dates = [node["date"] for node in json.loads(gittree("export", "--format", "json").out)["nodes"]]
+    assert sorted(dates) == [
+        "1970-01-01T00:00:00+00:00",
+        "2026-01-01T00:00:00+00:00",
+        "9999-12-31T12:00:00-12:00",
+    ]
+    assert "9999-12-31 12:00 -1200" in gittree("render", "--format", "dot").out
+
+
+def test_the_author_clock_never_raises() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from gittree.dates import author_clock
+
+    assert author_clock(1767225600, 120) == datetime(2026, 1, 1, 2, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert author_clock(253402300800, -720).isoformat() == "9999-12-31T12:00:00-12:00"
+    assert author_clock(10**20, 0) == author_clock(-(10**20), 60) == datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert author_clock(1767225600, 6039).utcoffset() == timedelta(0)
+
+
 def test_multiline_note_is_folded_to_one_line(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     assert gittree("commit", "--allow-empty", "-m", "x", "--note", "a\n\nGittree-Status: abandoned").code == 0
     node = json.loads(gittree("show", "--json").out)["nodes"][0]

@@ -19,10 +19,9 @@ import html
 import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gittree.dates import author_zone
+from gittree.dates import author_clock
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
 from gittree.render import DEFAULT_FOLD
 from gittree.render.escape import terminal_safe
@@ -284,12 +283,15 @@ def _folds(
 
 def format_time(seconds: int, offset_minutes: int = 0) -> str:
     """``2026-03-02 09:00 +0000``: the author's own clock, as git shows it."""
-    when = datetime.fromtimestamp(seconds, tz=author_zone(offset_minutes))
+    when = author_clock(seconds, offset_minutes)
     if when.year < 1000:  # strftime pads such years as the C library does; keep its answer
         return when.strftime("%Y-%m-%d %H:%M %z")
-    # strftime's own format, written out: parsing the pattern anew was a fifth of a tooltip's cost
-    sign = "-" if offset_minutes < 0 else "+"
-    hours, minutes = divmod(abs(offset_minutes), 60)
+    # strftime's own format, written out: parsing the pattern anew was a fifth of a tooltip's cost.
+    # The offset is the clock's own (an impossible one is shown as UTC, see author_clock).
+    shown = when.utcoffset()
+    offset = int(shown.total_seconds()) // 60 if shown is not None else 0
+    sign = "-" if offset < 0 else "+"
+    hours, minutes = divmod(abs(offset), 60)
     return (
         f"{when.year}-{when.month:02d}-{when.day:02d} {when.hour:02d}:{when.minute:02d} "
         f"{sign}{hours:02d}{minutes:02d}"

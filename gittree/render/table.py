@@ -25,7 +25,7 @@ from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
 
-from gittree.dates import author_zone
+from gittree.dates import author_clock
 from gittree.model import Node, ResearchTree, Verdict
 from gittree.render.escape import terminal_safe
 from gittree.render.jsonview import json_number
@@ -100,7 +100,7 @@ def iso_date(node: Node) -> str:
 
 
 def _when(node: Node) -> datetime:
-    return datetime.fromtimestamp(node.author_time, author_zone(node.author_offset))
+    return author_clock(node.author_time, node.author_offset)
 
 
 # -- human formats ----------------------------------------------------------------------------------
