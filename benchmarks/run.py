@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.generate import generate
+from benchmarks.generate import generate, generate_deep
 
 ROOT = Path(__file__).resolve().parents[1]
 GITTREE = str(Path(sys.executable).parent / "gittree")
@@ -181,6 +181,27 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
                 "≤ 0.15×" if big else "",
             )
         )
+
+
+#: The deep shape: a 50k-experiment line and a merge of 40 branches off its top (generate.deep_stream).
+DEEP_LINE, DEEP_SIDES = 50_000, 40
+
+
+def measure_deep(workdir: Path, repeat: int, rows: list[Row]) -> None:
+    repo = workdir / f"deep-{DEEP_LINE}-{DEEP_SIDES}"
+    if not (repo / ".git" / "packed-refs").exists():
+        shutil.rmtree(repo, ignore_errors=True)
+        print(f"generating a {DEEP_LINE:,}-deep line with a {DEEP_SIDES}-parent merge…", file=sys.stderr)
+        generate_deep(repo, DEEP_LINE, DEEP_SIDES)
+    reference = median(REFERENCE, repeat, cwd=repo)
+    label = f"{DEEP_LINE:,}-deep line, {DEEP_SIDES}-parent merge"
+    rows.append(
+        Row(f"{label}: reference git log", reference.seconds, reference.seconds, reference.peak_mb, "")
+    )
+    tree = median(
+        [sys.executable, "-c", TREE_ONLY, str(repo)], max(3, repeat // 2), before=lambda: drop_cache(repo)
+    )
+    rows.append(Row(f"{label}: build the tree, cold", tree.seconds, reference.seconds, tree.peak_mb, ""))
 
 
 def measure_startup(small: Path, repeat: int, rows: list[Row]) -> None:
@@ -368,6 +389,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"measuring {size:,} commits…", file=sys.stderr)
         measure_size(repo, size, args.repeat, rows)
         largest = repo
+    measure_deep(args.workdir, args.repeat, rows)
     profile = profile_summary(largest) if largest else ""
     phases = phase_times(largest) if largest else {}
     command = (

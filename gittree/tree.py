@@ -138,11 +138,20 @@ def _assemble(
                 experiments, incoming.bare + 1 if incoming.bare or not experiments else 0, incoming.cut
             )
 
+    # Each node's generation: 1 + that of its highest experiment parent (nodes are parents first). An
+    # ancestor always has a lower generation than its descendants, which bounds the merges' check.
+    generation: dict[str, int] = {}
     for node in nodes.values():
-        if len(node.parents) > 1:
-            node.parents = _drop_redundant_parents(node.parents, nodes)
-            node.folded = {p: n for p, n in node.folded.items() if p in node.parents}
-        for parent in node.parents:
+        parents = node.parents
+        if len(parents) == 1:
+            generation[node.sha] = generation[parents[0]] + 1
+            nodes[parents[0]].children.append(node.sha)
+            continue
+        generation[node.sha] = 1 + max((generation[p] for p in parents), default=-1)
+        if len(parents) > 1:
+            node.parents = parents = _drop_redundant_parents(parents, nodes, generation)
+            node.folded = {p: n for p, n in node.folded.items() if p in parents}
+        for parent in parents:
             nodes[parent].children.append(node.sha)
     ordered = _drawing_order(nodes, order)
 
@@ -241,14 +250,26 @@ def _node(
     )
 
 
-def _drop_redundant_parents(parents: tuple[str, ...], nodes: dict[str, Node]) -> tuple[str, ...]:
-    """Drop a parent that is an ancestor of another parent (its line of work is already included)."""
-    keep = []
-    for candidate in parents:
-        others = [p for p in parents if p != candidate]
-        if not any(is_experiment_ancestor(candidate, other, nodes) for other in others):
-            keep.append(candidate)
-    return tuple(keep) or parents
+def _drop_redundant_parents(
+    parents: tuple[str, ...], nodes: dict[str, Node], generation: dict[str, int]
+) -> tuple[str, ...]:
+    """Drop a parent that is an ancestor of another parent (its line of work is already included).
+
+    One walk below all the parents together, going no lower than the lowest parent's generation
+    (nothing below it can be one of them): a merge of two long branches costs the commits since
+    they parted, not the whole history below each parent (an octopus of 40 parents on a 50k-deep
+    history took 55 s that way).
+    """
+    lowest = min(generation[p] for p in parents)
+    below: set[str] = set()
+    stack = [grand for p in parents for grand in nodes[p].parents]
+    while stack:
+        sha = stack.pop()
+        if sha in below or generation[sha] < lowest:
+            continue
+        below.add(sha)
+        stack.extend(nodes[sha].parents)
+    return tuple(p for p in parents if p not in below) or parents
 
 
 def is_experiment_ancestor(ancestor: str, of: str, nodes: dict[str, Node]) -> bool:

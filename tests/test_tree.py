@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from gittree.config import Config, MetricConfig
 from gittree.model import CommitRecord, Goal, MetricSummary, Verdict
@@ -247,3 +248,20 @@ def test_big_trees_stream_without_a_dry_run_of_the_layout(monkeypatch) -> None: 
     # text after the lanes never moves left once the drawing has widened
     starts = [line.index(" c") for line in lines if " c" in line and "better" in line]
     assert starts == sorted(starts)
+
+
+def test_a_many_parent_merge_on_a_deep_line_keeps_every_idea_and_drops_what_is_below(tmp_path: Path) -> None:
+    """The benchmark's deep shape (benchmarks/generate.py): the merge keeps the line's top and every side
+    branch, and drops the older commit of the line it also names. (Regression for speed as well: the
+    check of a merge's parents walked the whole line below each parent, 55 s for 40 parents on a 50k
+    line; benchmarks/RESULTS.md has the row.)"""
+    from benchmarks.generate import generate_deep
+    from gittree import gitio
+    from gittree.research import load_tree
+
+    repo = generate_deep(tmp_path / "deep", 300, 6)
+    tree = load_tree(gitio.open_repo(repo), all_refs=True)
+    (merge,) = [node for node in tree.nodes if len(node.parents) > 1]
+    subjects = [tree.by_sha[parent].subject for parent in merge.parents]
+    assert sorted(subjects) == sorted(["step 300"] + [f"side idea {i}" for i in range(6)])
+    assert len(tree.nodes) == 300 + 6 + 1
