@@ -162,6 +162,38 @@ def deep_stream(depth: int, sides: int) -> Iterator[bytes]:
     yield b"".join(out) + b"\n"
 
 
+def merged_stream(branches: int) -> Iterator[bytes]:
+    """A main line of ordinary work that merges ``branches`` branches one after another, each of two
+    experiments off the main line; then one experiment on top: the shape of a team merging ideas."""
+    mark = 0
+
+    def commit(ref: bytes, message: str, parents: tuple[int, ...]) -> bytes:
+        nonlocal mark
+        mark += 1
+        out = [b"commit %s\nmark :%d\n" % (ref, mark)]
+        out.append(b"committer %s %d +0000\n" % (IDENTITY.encode(), START + mark * 60))
+        out.append(_data(message))
+        out += [b"from :%d\n" % parents[0]] if parents else []
+        out += [b"merge :%d\n" % other for other in parents[1:]]
+        return b"".join(out) + b"\n"
+
+    yield commit(b"refs/heads/main", "start\n", ())
+    main = mark
+    for branch in range(branches):
+        tip = main
+        for step in range(2):
+            yield commit(
+                b"refs/heads/idea", f"idea {branch}.{step}\n\nGittree-Metric: acc=0.{5000 + branch}\n", (tip,)
+            )
+            tip = mark
+        for step in range(3):
+            yield commit(b"refs/heads/main", f"work {branch}.{step}\n", (main,))
+            main = mark
+        yield commit(b"refs/heads/main", f"Merge idea {branch}\n", (main, tip))
+        main = mark
+    yield commit(b"refs/heads/main", "on top of everything\n\nGittree-Metric: acc=0.9\n", (main,))
+
+
 def generate(path: Path, commits: int, seed: int = 6) -> Path:
     """Create the repository at ``path`` (must not exist) and return it."""
     return _fast_import(path, fast_import_stream(Shape.for_size(commits), seed))
@@ -170,6 +202,11 @@ def generate(path: Path, commits: int, seed: int = 6) -> Path:
 def generate_deep(path: Path, depth: int, sides: int) -> Path:
     """Create the repository of :func:`deep_stream` at ``path`` (must not exist) and return it."""
     return _fast_import(path, deep_stream(depth, sides))
+
+
+def generate_merged(path: Path, branches: int) -> Path:
+    """Create the repository of :func:`merged_stream` at ``path`` (must not exist) and return it."""
+    return _fast_import(path, merged_stream(branches))
 
 
 def _fast_import(path: Path, stream: Iterator[bytes]) -> Path:

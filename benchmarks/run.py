@@ -24,11 +24,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.generate import generate, generate_deep
+from benchmarks.generate import generate, generate_deep, generate_merged
 
 ROOT = Path(__file__).resolve().parents[1]
 GITTREE = str(Path(sys.executable).parent / "gittree")
@@ -187,21 +187,40 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
 DEEP_LINE, DEEP_SIDES = 50_000, 40
 
 
-def measure_deep(workdir: Path, repeat: int, rows: list[Row]) -> None:
-    repo = workdir / f"deep-{DEEP_LINE}-{DEEP_SIDES}"
-    if not (repo / ".git" / "packed-refs").exists():
-        shutil.rmtree(repo, ignore_errors=True)
-        print(f"generating a {DEEP_LINE:,}-deep line with a {DEEP_SIDES}-parent merge…", file=sys.stderr)
-        generate_deep(repo, DEEP_LINE, DEEP_SIDES)
-    reference = median(REFERENCE, repeat, cwd=repo)
-    label = f"{DEEP_LINE:,}-deep line, {DEEP_SIDES}-parent merge"
-    rows.append(
-        Row(f"{label}: reference git log", reference.seconds, reference.seconds, reference.peak_mb, "")
-    )
-    tree = median(
-        [sys.executable, "-c", TREE_ONLY, str(repo)], max(3, repeat // 2), before=lambda: drop_cache(repo)
-    )
-    rows.append(Row(f"{label}: build the tree, cold", tree.seconds, reference.seconds, tree.peak_mb, ""))
+#: The merged shape: a main line merging this many two-experiment branches (generate.merged_stream).
+MERGED_BRANCHES = 3_000
+
+
+def measure_shapes(workdir: Path, repeat: int, rows: list[Row]) -> None:
+    """The tree built from two shapes that once made the builder quadratic (docs/performance.md)."""
+    shapes: list[tuple[str, str, Callable[[Path], Path]]] = [
+        (
+            f"deep-{DEEP_LINE}-{DEEP_SIDES}",
+            f"{DEEP_LINE:,}-deep line, {DEEP_SIDES}-parent merge",
+            lambda repo: generate_deep(repo, DEEP_LINE, DEEP_SIDES),
+        ),
+        (
+            f"merged-{MERGED_BRANCHES}",
+            f"main line merging {MERGED_BRANCHES:,} branches",
+            lambda repo: generate_merged(repo, MERGED_BRANCHES),
+        ),
+    ]
+    for folder, label, make in shapes:
+        repo = workdir / folder
+        if not (repo / ".git" / "packed-refs").exists():
+            shutil.rmtree(repo, ignore_errors=True)
+            print(f"generating: {label}…", file=sys.stderr)
+            make(repo)
+        reference = median(REFERENCE, repeat, cwd=repo)
+        rows.append(
+            Row(f"{label}: reference git log", reference.seconds, reference.seconds, reference.peak_mb, "")
+        )
+        tree = median(
+            [sys.executable, "-c", TREE_ONLY, str(repo)],
+            max(3, repeat // 2),
+            before=lambda: drop_cache(repo),  # noqa: B023 - used within this turn of the loop
+        )
+        rows.append(Row(f"{label}: build the tree, cold", tree.seconds, reference.seconds, tree.peak_mb, ""))
 
 
 def measure_startup(small: Path, repeat: int, rows: list[Row]) -> None:
@@ -389,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"measuring {size:,} commits…", file=sys.stderr)
         measure_size(repo, size, args.repeat, rows)
         largest = repo
-    measure_deep(args.workdir, args.repeat, rows)
+    measure_shapes(args.workdir, args.repeat, rows)
     profile = profile_summary(largest) if largest else ""
     phases = phase_times(largest) if largest else {}
     command = (

@@ -265,3 +265,38 @@ def test_a_many_parent_merge_on_a_deep_line_keeps_every_idea_and_drops_what_is_b
     subjects = [tree.by_sha[parent].subject for parent in merge.parents]
     assert sorted(subjects) == sorted(["step 300"] + [f"side idea {i}" for i in range(6)])
     assert len(tree.nodes) == 300 + 6 + 1
+
+
+def test_head_on_an_ordinary_merge_is_the_experiment_a_new_one_there_would_follow() -> None:
+    # The merge reaches x in one step and y (which builds on x) in three. An experiment made at the
+    # merge would follow y alone (x is already behind y), so that is where HEAD is marked.
+    tree = build_tree(
+        [
+            exp("x", acc=0.5),
+            exp("y", ("x",), 1, acc=0.6),
+            plain("o1", ("y",), 2),
+            plain("o2", ("o1",), 3),
+            plain("merge", ("x", "o2"), 4),
+            exp("next", ("merge",), 5, acc=0.7),
+        ],
+        config=ACC,
+        head="merge",
+    )
+    assert tree.head == "y"
+    assert tree.by_sha["next"].parents == ("y",) and tree.by_sha["next"].folded == {"y": 3}
+
+
+def test_a_main_line_merging_many_branches_keeps_one_experiment_per_commit() -> None:
+    """Regression (9 s and 1.2 GB for 3,000 merged branches): each ordinary commit of a main line that
+    merges branch after branch carried every experiment ever merged. The tree is the same."""
+    commits = [plain("init")]
+    main = "init"
+    for i in range(200):
+        commits.append(exp(f"b{i}", (main,), acc=0.5 + i / 1000))
+        commits.append(plain(f"work{i}", (main,)))
+        commits.append(plain(f"merge{i}", (f"work{i}", f"b{i}")))
+        main = f"merge{i}"
+    commits.append(exp("top", (main,), acc=0.9))
+    tree = build_tree(commits, config=ACC, head="top")
+    assert tree.by_sha["top"].parents == ("b199",) and tree.by_sha["top"].folded == {"b199": 1}
+    assert [tree.by_sha[f"b{i}"].parents for i in (0, 1, 150)] == [(), ("b0",), ("b149",)]
