@@ -300,3 +300,63 @@ def test_a_main_line_merging_many_branches_keeps_one_experiment_per_commit() -> 
     tree = build_tree(commits, config=ACC, head="top")
     assert tree.by_sha["top"].parents == ("b199",) and tree.by_sha["top"].folded == {"b199": 1}
     assert [tree.by_sha[f"b{i}"].parents for i in (0, 1, 150)] == [(), ("b0",), ("b149",)]
+
+
+def test_a_sweep_hangs_its_leaves_off_the_baseline_lane() -> None:
+    """A sweep of runs off one experiment: one row each, a few cells wide (it was one open lane per
+    run on every row: 2,000 cells wide for a thousand runs, 75 MB of text for 5,000)."""
+    runs = [exp(f"run{i:03d}", ("base",), i + 1, acc=0.5 + i / 10000) for i in range(300)]
+    tree = build_tree([exp("base", acc=0.4), *runs], config=ACC)
+    from gittree.render import text
+
+    lines = list(text.render_text(tree, text.TextStyle(width=100, colour=False)))
+    assert lines[1].startswith("●   base ")
+    assert [line[:10] for line in lines[2:301]] == [f"├─● run{i:03d}" for i in range(299)]
+    assert lines[301].startswith("★   run299 ")
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_a_hanging_leaf_crosses_the_lanes_between_it_and_its_parent() -> None:
+    # p's children, drawn smallest first: the leaf a, then b (with a child, so it opens a lane), then c.
+    tree = build_tree(
+        [
+            exp("p", acc=0.5),
+            exp("a", ("p",), 1, acc=0.51),
+            exp("b", ("p",), 2, acc=0.52),
+            exp("b2", ("b",), 3, acc=0.53),
+            exp("c", ("p",), 4, acc=0.54),
+            exp("c2", ("c",), 5, acc=0.55),
+            exp("c3", ("c2",), 6, acc=0.56),
+        ],
+        config=ACC,
+    )
+    from gittree.render import text
+
+    lines = list(text.render_text(tree, text.TextStyle(width=100, colour=False)))
+    assert [line[:8] for line in lines[1:9]] == [
+        "●     p ",
+        "├─╮",
+        "├─┼─● a ",
+        "│ ●   b ",
+        "│ ●   b2",
+        "●     c ",
+        "●     c2",
+        "★     c3",
+    ]
+
+
+def test_a_leaf_with_folded_commits_keeps_its_lane_for_the_mark() -> None:
+    tree = build_tree(
+        [
+            exp("p", acc=0.5),
+            plain("o", ("p",), 1),
+            exp("a", ("o",), 2, acc=0.51),
+            exp("c", ("p",), 3, acc=0.6),
+            exp("c2", ("c",), 4, acc=0.7),
+        ],
+        config=ACC,
+    )
+    from gittree.render import text
+
+    lines = list(text.render_text(tree, text.TextStyle(width=100, colour=False)))
+    assert [line[:8] for line in lines[1:6]] == ["●   p p ", "├─╮", "│ ┆ (+1 ", "│ ● a a ", "●   c c "]

@@ -69,15 +69,35 @@ class _Row:
     lanes_at_node: tuple[str | None, ...]
     opened: tuple[int, ...]
     lanes_after: tuple[str | None, ...]
+    #: for a leaf hung off its parent's lane (see :func:`layout`): that lane's column; else -1.
+    hangs_from: int = -1
 
 
 def layout(tree: ResearchTree) -> Iterator[_Row]:
-    """The lane bookkeeping, row by row: each open lane is an edge waiting for its child."""
+    """The lane bookkeeping, row by row: each open lane is an edge waiting for its child.
+
+    A child that is a leaf (no children, one parent, no folded commits), other than the last child,
+    opens no lane: its row hangs off its parent's lane (``├─●``), which runs on to the last child. A
+    sweep of a thousand runs off one experiment is then a thousand rows a few cells wide, not a
+    thousand lanes open side by side on every row (git log --graph's way, 2,000 cells wide).
+    """
     lanes: list[str | None] = []
     # The columns whose lane waits for each commit: a 100k tree can have hundreds of lanes open, and
     # scanning them all for every row was most of drawing it.
     waiting: dict[str, list[int]] = {}
+    hanging: dict[str, int] = {}  # leaf -> the column of its parent's lane
+    by_sha = tree.by_sha
     for node in tree.nodes:
+        parent_column = hanging.pop(node.sha, -1)
+        if parent_column >= 0:
+            column = _free_column(lanes, parent_column + 1)
+            lanes[column] = node.sha
+            at_node = tuple(lanes)
+            lanes[column] = None
+            yield _Row(node, column, (), at_node, at_node, (), tuple(lanes), parent_column)
+            while lanes and lanes[-1] is None:
+                lanes.pop()
+            continue
         columns_in = sorted(waiting.pop(node.sha, ()))
         if not columns_in:
             column = _free_column(lanes, 0)
@@ -88,7 +108,7 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
         for column in columns_in[1:]:
             lanes[column] = None
         at_node = tuple(lanes)
-        opened = _open_children(lanes, here, node)
+        opened = _open_children(lanes, here, node, by_sha, hanging)
         for column in (here, *opened):
             target = lanes[column]
             if target is not None:
@@ -117,7 +137,10 @@ def render_text(tree: ResearchTree, style: TextStyle | None = None) -> Iterator[
             yield _folded_row(row, folded, style)
         if row.joining:
             yield _link_row(row.lanes_before, row.here, row.joining, "╯", "┴")
-        cells = _lane_cells(row.lanes_at_node, row.here, row.node, style)
+        if row.hangs_from >= 0:
+            cells = _hanging_cells(row, style)
+        else:
+            cells = _lane_cells(row.lanes_at_node, row.here, row.node, style)
         yield cells + " " * (lane_width - 2 * len(row.lanes_at_node)) + columns.describe(row.node)
         if row.opened:
             yield _link_row(row.lanes_after, row.here, row.opened, "╮", "┬")
@@ -151,8 +174,11 @@ def _free_column(lanes: list[str | None], after: int) -> int:
     return len(lanes) - 1
 
 
-def _open_children(lanes: list[str | None], here: int, node: Node) -> list[int]:
-    """Point the node's lane at its first child and open a new lane for each other child."""
+def _open_children(
+    lanes: list[str | None], here: int, node: Node, by_sha: dict[str, Node], hanging: dict[str, int]
+) -> list[int]:
+    """Point the node's lane at its last child and open a new lane for each other child that is not
+    a leaf; the leaves are marked to hang off this lane (see :func:`layout`)."""
     if not node.children:
         lanes[here] = None
         return []
@@ -161,6 +187,10 @@ def _open_children(lanes: list[str | None], here: int, node: Node) -> list[int]:
     lanes[here] = node.children[-1]
     opened = []
     for child in node.children[:-1]:
+        leaf = by_sha[child]
+        if not leaf.children and len(leaf.parents) == 1 and not leaf.folded and not leaf.folded_below:
+            hanging[child] = here
+            continue
         column = _free_column(lanes, here + 1)
         lanes[column] = child
         opened.append(column)
@@ -171,6 +201,18 @@ def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: Tex
     cells = _lane_marks(lanes)
     cells[here] = style.paint(glyph(node), VERDICT_COLOURS[node.verdict])
     return " ".join(cells) + " "
+
+
+def _hanging_cells(row: _Row, style: TextStyle) -> str:
+    """``├─┼─●``: a leaf on a row that leaves its parent's lane, crossing the lanes in between."""
+    lanes, start, here = row.lanes_at_node, row.hangs_from, row.here
+    joined = ["├"]
+    joined += ["┼" if lanes[i] is not None else "─" for i in range(start + 1, here)]
+    joined.append(style.paint(glyph(row.node), VERDICT_COLOURS[row.node.verdict]))
+    parts = _lane_marks(lanes[:start])
+    parts.append("─".join(joined))
+    parts.extend(_lane_marks(lanes[here + 1 :]))
+    return " ".join(parts) + " "
 
 
 def _lane_marks(lanes: Iterable[str | None]) -> list[str]:
