@@ -161,6 +161,7 @@ def _assemble(
                 node.folded = {p: n for p, n in node.folded.items() if p in parents}
         for parent in parents:
             nodes[parent].children.append(node.sha)
+    del generation  # 100k entries at 100k experiments: let go before the drawing order makes its own
     ordered = _drawing_order(nodes, order)
 
     head_node, _ = _head_experiment(head, nodes, frontiers)
