@@ -316,32 +316,31 @@ def test_a_sweep_hangs_its_leaves_off_the_baseline_lane() -> None:
     assert max(len(line) for line in lines) <= 100
 
 
-def test_a_hanging_leaf_crosses_the_lanes_between_it_and_its_parent() -> None:
-    # p's children, drawn smallest first: the leaf a, then b (with a child, so it opens a lane), then c.
-    tree = build_tree(
-        [
-            exp("p", acc=0.5),
-            exp("a", ("p",), 1, acc=0.51),
-            exp("b", ("p",), 2, acc=0.52),
-            exp("b2", ("b",), 3, acc=0.53),
-            exp("c", ("p",), 4, acc=0.54),
-            exp("c2", ("c",), 5, acc=0.55),
-            exp("c3", ("c2",), 6, acc=0.56),
-        ],
-        config=ACC,
-    )
+def test_a_side_branch_hangs_off_its_parent_lane_crossing_the_lanes_between() -> None:
+    # p's side children, smallest subtree first: b (whose b2 waits in a lane for the crossover m),
+    # then e, which crosses b2's lane to hang off p's; c continues p's line.
+    commits = [exp("p", acc=0.5), exp("b", ("p",), 1, acc=0.52), exp("b2", ("b",), 2, acc=0.53)]
+    commits += [exp(f"e{i}", ("p",) if i == 1 else (f"e{i - 1}",), 3, acc=0.5) for i in range(1, 5)]
+    commits += [exp(f"c{i}", ("p",) if i == 1 else (f"c{i - 1}",), 4, acc=0.5 + i / 100) for i in range(1, 6)]
+    tree = build_tree([*commits, exp("m", ("b2", "c5"), 5, acc=0.6)], config=ACC)
     from gittree.render import text
 
     lines = list(text.render_text(tree, text.TextStyle(width=100, colour=False)))
-    assert [line[:8] for line in lines[1:9]] == [
+    assert [line[:8] for line in lines[1:15]] == [
         "●     p ",
-        "├─╮",
-        "├─┼─● a ",
-        "│ ●   b ",
+        "├─●   b ",
         "│ ●   b2",
-        "●     c ",
-        "●     c2",
-        "★     c3",
+        "├─┼─● e1",
+        "│ │ ● e2",
+        "│ │ ● e3",
+        "│ │ ● e4",
+        "● │   c1",
+        "● │   c2",
+        "● │   c3",
+        "● │   c4",
+        "● │   c5",
+        "├─╯",
+        "★     m ",
     ]
 
 

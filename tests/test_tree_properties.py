@@ -192,3 +192,28 @@ def test_the_quick_number_format_is_the_general_one(x: float) -> None:
     else:
         expected = f"{x:.{decimals_for(x)}f}"
     assert format_value(x) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_every_edge_of_any_tree_is_drawn_once_in_the_terminal_view(commits: list[CommitRecord]) -> None:
+    """Each experiment's row is reached from each of its parents exactly once: by a lane that waited
+    for it, or (a side child) by hanging off its parent's lane while that lane still runs on to the
+    parent's last child."""
+    from gittree.render.text import layout, render_text
+
+    tree = build_tree(commits, config=CONFIG)
+    rows = list(layout(tree))
+    assert [row.node.sha for row in rows] == [node.sha for node in tree.nodes]
+    for row in rows:
+        node = row.node
+        if row.hangs_from >= 0:
+            (parent,) = node.parents
+            last_child = tree.by_sha[parent].children[-1]
+            assert last_child != node.sha and row.lanes_at_node[row.hangs_from] == last_child
+            assert not row.joining and row.here > row.hangs_from
+        else:
+            assert 1 + len(row.joining) == max(1, len(node.parents))
+            assert row.lanes_before[row.here] in (node.sha, None)
+    text = list(render_text(tree))
+    assert len(text) >= len(rows)

@@ -76,10 +76,12 @@ class _Row:
 def layout(tree: ResearchTree) -> Iterator[_Row]:
     """The lane bookkeeping, row by row: each open lane is an edge waiting for its child.
 
-    A child that is a leaf (no children, one parent, no folded commits), other than the last child,
-    opens no lane: its row hangs off its parent's lane (``├─●``), which runs on to the last child. A
-    sweep of a thousand runs off one experiment is then a thousand rows a few cells wide, not a
-    thousand lanes open side by side on every row (git log --graph's way, 2,000 cells wide).
+    A side child (any child but the last) with one parent and no folded commits opens no lane at its
+    parent's row: its row hangs off the parent's lane (``├─●``), which runs on to the last child, and
+    its own subtree goes on from there. Children are drawn one subtree after another, so the
+    parent's lane is always still there. A sweep of a thousand runs off one experiment is then a
+    thousand rows a few cells wide, not a thousand lanes open side by side on every row (git log
+    --graph's way, 2,000 cells wide).
     """
     lanes: list[str | None] = []
     # The columns whose lane waits for each commit: a 100k tree can have hundreds of lanes open, and
@@ -93,8 +95,12 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
             column = _free_column(lanes, parent_column + 1)
             lanes[column] = node.sha
             at_node = tuple(lanes)
-            lanes[column] = None
-            yield _Row(node, column, (), at_node, at_node, (), tuple(lanes), parent_column)
+            opened = _open_children(lanes, column, node, by_sha, hanging)
+            for lane in (column, *opened):
+                target = lanes[lane]
+                if target is not None:
+                    waiting.setdefault(target, []).append(lane)
+            yield _Row(node, column, (), at_node, at_node, tuple(opened), tuple(lanes), parent_column)
             while lanes and lanes[-1] is None:
                 lanes.pop()
             continue
@@ -177,8 +183,9 @@ def _free_column(lanes: list[str | None], after: int) -> int:
 def _open_children(
     lanes: list[str | None], here: int, node: Node, by_sha: dict[str, Node], hanging: dict[str, int]
 ) -> list[int]:
-    """Point the node's lane at its last child and open a new lane for each other child that is not
-    a leaf; the leaves are marked to hang off this lane (see :func:`layout`)."""
+    """Point the node's lane at its last child and open a new lane for each other child that cannot
+    hang off this lane (a crossover, or one with folded commits to mark); the others are marked to
+    hang (see :func:`layout`)."""
     if not node.children:
         lanes[here] = None
         return []
@@ -187,8 +194,8 @@ def _open_children(
     lanes[here] = node.children[-1]
     opened = []
     for child in node.children[:-1]:
-        leaf = by_sha[child]
-        if not leaf.children and len(leaf.parents) == 1 and not leaf.folded and not leaf.folded_below:
+        side = by_sha[child]
+        if len(side.parents) == 1 and not side.folded and not side.folded_below:
             hanging[child] = here
             continue
         column = _free_column(lanes, here + 1)
