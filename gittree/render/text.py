@@ -69,7 +69,7 @@ class _Row:
     lanes_at_node: tuple[str | None, ...]
     opened: tuple[int, ...]
     lanes_after: tuple[str | None, ...]
-    #: for a leaf hung off its parent's lane (see :func:`layout`): that lane's column; else -1.
+    #: for a side child hung off its parent's lane (see :func:`layout`): that lane's column; else -1.
     hangs_from: int = -1
 
 
@@ -87,7 +87,7 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
     # The columns whose lane waits for each commit: a 100k tree can have hundreds of lanes open, and
     # scanning them all for every row was most of drawing it.
     waiting: dict[str, list[int]] = {}
-    hanging: dict[str, int] = {}  # leaf -> the column of its parent's lane
+    hanging: dict[str, int] = {}  # side child -> the column of its parent's lane
     by_sha = tree.by_sha
     for node in tree.nodes:
         parent_column = hanging.pop(node.sha, -1)
@@ -211,7 +211,7 @@ def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: Tex
 
 
 def _hanging_cells(row: _Row, style: TextStyle) -> str:
-    """``├─┼─●``: a leaf on a row that leaves its parent's lane, crossing the lanes in between."""
+    """``├─┼─●``: a side child on a row that leaves its parent's lane, crossing the lanes between."""
     lanes, start, here = row.lanes_at_node, row.hangs_from, row.here
     joined = ["├"]
     joined += ["┼" if lanes[i] is not None else "─" for i in range(start + 1, here)]
