@@ -91,27 +91,19 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
     by_sha = tree.by_sha
     for node in tree.nodes:
         parent_column = hanging.pop(node.sha, -1)
-        if parent_column >= 0:
-            column = _free_column(lanes, parent_column + 1)
-            lanes[column] = node.sha
-            at_node = tuple(lanes)
-            opened = _open_children(lanes, column, node, by_sha, hanging)
-            for lane in (column, *opened):
-                target = lanes[lane]
-                if target is not None:
-                    waiting.setdefault(target, []).append(lane)
-            yield _Row(node, column, (), at_node, at_node, tuple(opened), tuple(lanes), parent_column)
-            while lanes and lanes[-1] is None:
-                lanes.pop()
-            continue
-        columns_in = sorted(waiting.pop(node.sha, ()))
-        if not columns_in:
-            column = _free_column(lanes, 0)
-            lanes[column] = node.sha
-            columns_in = [column]
-        here = columns_in[0]
+        if parent_column >= 0:  # a side child: its row leaves its parent's lane for a free column
+            here = _free_column(lanes, parent_column + 1)
+            lanes[here] = node.sha
+            joining: tuple[int, ...] = ()
+        else:
+            columns_in = sorted(waiting.pop(node.sha, ()))
+            if not columns_in:
+                column = _free_column(lanes, 0)
+                lanes[column] = node.sha
+                columns_in = [column]
+            here, joining = columns_in[0], tuple(columns_in[1:])
         before = tuple(lanes)
-        for column in columns_in[1:]:
+        for column in joining:
             lanes[column] = None
         at_node = tuple(lanes)
         opened = _open_children(lanes, here, node, by_sha, hanging)
@@ -119,7 +111,7 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
             target = lanes[column]
             if target is not None:
                 waiting.setdefault(target, []).append(column)
-        yield _Row(node, here, tuple(columns_in[1:]), before, at_node, tuple(opened), tuple(lanes))
+        yield _Row(node, here, joining, before, at_node, tuple(opened), tuple(lanes), parent_column)
         while lanes and lanes[-1] is None:
             lanes.pop()
 
