@@ -359,3 +359,30 @@ def test_a_leaf_with_folded_commits_keeps_its_lane_for_the_mark() -> None:
 
     lines = list(text.render_text(tree, text.TextStyle(width=100, colour=False)))
     assert [line[:8] for line in lines[1:6]] == ["●   p p ", "├─╮", "│ ┆ (+1 ", "│ ● a a ", "●   c c "]
+
+
+def test_a_crossover_far_below_a_parent_names_it_instead_of_a_lane() -> None:
+    """A lane from a parent drawn more than CROSSOVER_LANE_ROWS experiments above its crossover is not
+    drawn: the crossover's row names that parent. (At 100k experiments such lanes, open beside each
+    other across thousands of rows, made rows 1,450 cells wide; now 138.)"""
+    from gittree.render import text
+
+    commits = [
+        exp("base", acc=0.5),
+        exp("side", ("base",), 1, acc=0.51),
+        exp("side2", ("side",), 2, acc=0.52),
+    ]
+    commits += [
+        exp(f"m{i:02d}", ("base",) if i == 1 else (f"m{i - 1:02d}",), 3, acc=0.5 + i / 1000)
+        for i in range(1, 61)
+    ]
+    tree = build_tree([*commits, exp("both", ("side2", "m60"), 4, acc=0.7)], config=ACC)
+    assert text.far_parents(tree) == {"both": ("side2",)}
+    style = text.TextStyle(width=100, colour=False)
+    lines = list(text.render_text(tree, style))
+    assert lines[2].startswith("├─● side ") and lines[3].startswith("│ ● side2 ")
+    assert all(line.startswith("● ") for line in lines[4:-1])  # no lane runs beside the main line
+    assert lines[-1].startswith("★   both ") and lines[-1].endswith("⊕ also side2")
+    assert text.FAR_NOTE in text.legend(tree, style)
+    near = build_tree([*commits[:10], exp("both", ("side2", "m07"), 4, acc=0.7)], config=ACC)
+    assert text.far_parents(near) == {} and text.FAR_NOTE not in text.legend(near, style)

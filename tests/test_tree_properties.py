@@ -198,22 +198,41 @@ def test_the_quick_number_format_is_the_general_one(x: float) -> None:
 @given(histories())
 def test_every_edge_of_any_tree_is_drawn_once_in_the_terminal_view(commits: list[CommitRecord]) -> None:
     """Each experiment's row is reached from each of its parents exactly once: by a lane that waited
-    for it, or (a side child) by hanging off its parent's lane while that lane still runs on to the
-    parent's last child."""
-    from gittree.render.text import layout, render_text
+    for it, by hanging off its parent's lane while that lane still runs on (a side child), or by
+    naming the parent on the row (a crossover whose parent is drawn far above it)."""
+    from gittree.render import text
 
     tree = build_tree(commits, config=CONFIG)
-    rows = list(layout(tree))
-    assert [row.node.sha for row in rows] == [node.sha for node in tree.nodes]
-    for row in rows:
-        node = row.node
-        if row.hangs_from >= 0:
-            (parent,) = node.parents
-            last_child = tree.by_sha[parent].children[-1]
-            assert last_child != node.sha and row.lanes_at_node[row.hangs_from] == last_child
-            assert not row.joining and row.here > row.hangs_from
-        else:
-            assert 1 + len(row.joining) == max(1, len(node.parents))
-            assert row.lanes_before[row.here] in (node.sha, None)
-    text = list(render_text(tree))
-    assert len(text) >= len(rows)
+    for far in (text.far_parents(tree), {}, _every_far_parent(tree)):
+        rows = list(text.layout(tree, far))
+        assert [row.node.sha for row in rows] == [node.sha for node in tree.nodes]
+        for row in rows:
+            node = row.node
+            if row.hangs_from >= 0:
+                (parent,) = node.parents
+                laned = [c for c in tree.by_sha[parent].children if parent not in far.get(c, ())]
+                assert laned[-1] != node.sha and row.lanes_at_node[row.hangs_from] == laned[-1]
+                assert not row.joining and row.here > row.hangs_from
+            else:
+                # a lane from every parent but those the row names instead
+                assert 1 + len(row.joining) == max(1, len(node.parents) - len(far.get(node.sha, ())))
+                assert row.lanes_before[row.here] in (node.sha, None)
+    usual = text.CROSSOVER_LANE_ROWS
+    try:
+        text.CROSSOVER_LANE_ROWS = 0  # every crossover names all its parents but the nearest
+        assert text.far_parents(tree) == {k: v for k, v in _every_far_parent(tree).items() if v}
+        lines = list(text.render_text(tree))
+    finally:
+        text.CROSSOVER_LANE_ROWS = usual
+    assert len(lines) >= len(tree.nodes)
+
+
+def _every_far_parent(tree: object) -> dict[str, tuple[str, ...]]:
+    """Every crossover's parents but the one drawn last: the most a row may name instead of lanes."""
+    nodes = tree.nodes  # type: ignore[attr-defined]
+    position = {node.sha: i for i, node in enumerate(nodes)}
+    return {
+        node.sha: tuple(p for p in node.parents if p != max(node.parents, key=position.__getitem__))
+        for node in nodes
+        if len(node.parents) > 1
+    }

@@ -73,7 +73,34 @@ class _Row:
     hangs_from: int = -1
 
 
-def layout(tree: ResearchTree) -> Iterator[_Row]:
+#: A crossover whose parent is drawn more than this many experiments above it gets no lane from that
+#: parent (a lane open across hundreds of rows, beside hundreds of others, is most of a big tree's
+#: width); its row names the parent instead: ``⊕ also 1a2b3c4``.
+CROSSOVER_LANE_ROWS = 40
+
+
+def far_parents(tree: ResearchTree) -> dict[str, tuple[str, ...]]:
+    """For each crossover, its parents drawn more than :data:`CROSSOVER_LANE_ROWS` experiments above it,
+    other than the one drawn last (whose lane leads to it)."""
+    merges = [node for node in tree.nodes if len(node.parents) > 1]
+    if not merges:
+        return {}
+    position = {node.sha: i for i, node in enumerate(tree.nodes)}
+    far: dict[str, tuple[str, ...]] = {}
+    for node in merges:
+        at = position[node.sha]
+        nearest = max(node.parents, key=position.__getitem__)
+        distant = tuple(
+            parent
+            for parent in node.parents
+            if parent != nearest and at - position[parent] > CROSSOVER_LANE_ROWS
+        )
+        if distant:
+            far[node.sha] = distant
+    return far
+
+
+def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) -> Iterator[_Row]:
     """The lane bookkeeping, row by row: each open lane is an edge waiting for its child.
 
     A side child (any child but the last) with one parent and no folded commits opens no lane at its
@@ -82,7 +109,11 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
     parent's lane is always still there. A sweep of a thousand runs off one experiment is then a
     thousand rows a few cells wide, not a thousand lanes open side by side on every row (git log
     --graph's way, 2,000 cells wide).
+
+    ``far`` (:func:`far_parents`): for a crossover, the parents drawn too far above it for a lane;
+    those open none, and the crossover's row names them instead.
     """
+    far = far_parents(tree) if far is None else far
     lanes: list[str | None] = []
     # The columns whose lane waits for each commit: a 100k tree can have hundreds of lanes open, and
     # scanning them all for every row was most of drawing it.
@@ -106,7 +137,7 @@ def layout(tree: ResearchTree) -> Iterator[_Row]:
         for column in joining:
             lanes[column] = None
         at_node = tuple(lanes)
-        opened = _open_children(lanes, here, node, by_sha, hanging)
+        opened = _open_children(lanes, here, node, by_sha, hanging, far)
         for column in (here, *opened):
             target = lanes[column]
             if target is not None:
@@ -124,8 +155,9 @@ def render_text(tree: ResearchTree, style: TextStyle | None = None) -> Iterator[
     # starts at the widest lane count seen so far, so it stays aligned except right after a fork wider
     # than any before (git log --graph does not align at all). Small trees are aligned from the start.
     lane_width = 2 * (_widest(tree) if len(tree.nodes) <= ALIGN_WHOLE_TREE_UP_TO else 1)
-    columns = _Columns(tree, style, lane_width)
-    for index, row in enumerate(layout(tree)):
+    far = far_parents(tree)
+    columns = _Columns(tree, style, lane_width, far)
+    for index, row in enumerate(layout(tree, far)):
         lane_width = max(lane_width, 2 * len(row.lanes_at_node))
         columns.lane_width = lane_width
         if index and not row.node.parents:
@@ -173,19 +205,26 @@ def _free_column(lanes: list[str | None], after: int) -> int:
 
 
 def _open_children(
-    lanes: list[str | None], here: int, node: Node, by_sha: dict[str, Node], hanging: dict[str, int]
+    lanes: list[str | None],
+    here: int,
+    node: Node,
+    by_sha: dict[str, Node],
+    hanging: dict[str, int],
+    far: dict[str, tuple[str, ...]],
 ) -> list[int]:
     """Point the node's lane at its last child and open a new lane for each other child that cannot
     hang off this lane (a crossover, or one with folded commits to mark); the others are marked to
     hang (see :func:`layout`)."""
-    if not node.children:
+    # A crossover far below gets no lane from here: its row names this experiment instead.
+    children = [child for child in node.children if node.sha not in far.get(child, ())]
+    if not children:
         lanes[here] = None
         return []
     # The last child drawn continues straight down; the tree builder draws the biggest subtree last,
     # so the main line of work stays in one column while side branches open to its right.
-    lanes[here] = node.children[-1]
+    lanes[here] = children[-1]
     opened = []
-    for child in node.children[:-1]:
+    for child in children[:-1]:
         side = by_sha[child]
         if len(side.parents) == 1 and not side.folded and not side.folded_below:
             hanging[child] = here
@@ -250,9 +289,12 @@ def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], e
 class _Columns:
     """Fixed-width text columns after the lanes: sha, subject, value, delta, verdict, markers."""
 
-    def __init__(self, tree: ResearchTree, style: TextStyle, lane_width: int) -> None:
+    def __init__(
+        self, tree: ResearchTree, style: TextStyle, lane_width: int, far: dict[str, tuple[str, ...]]
+    ) -> None:
         self.tree = tree
         self.style = style
+        self.far = far
         self.metric = tree.metric.name if tree.metric else None
         #: each node's value as shown, by sha: computed once (for the width, then for the row)
         self.values = {node.sha: self._value(node) for node in tree.nodes}
@@ -324,6 +366,10 @@ class _Columns:
             marks.append(self.style.paint(SURPRISE_MARK, "yellow"))
         if node.dirty:
             marks.append(self.style.paint(DIRTY_MARK, "yellow"))
+        if node.sha in self.far:
+            named = [self.tree.by_sha[parent].short for parent in self.far[node.sha]]
+            more = f" +{len(named) - 2}" if len(named) > 2 else ""
+            marks.append(self.style.paint(f"⊕ also {', '.join(named[:2])}{more}", "dim"))
         if node.problems:
             marks.append(self.style.paint(f"⚠ {len(node.problems)} malformed trailer(s)", "yellow"))
         return " ".join(marks)
@@ -359,6 +405,7 @@ SURPRISE_MARK = "⚠ verify"
 DIRTY_MARK = "dirty"
 SURPRISE_NOTE = "⚠ verify: a delta far outside the usual steps of this tree; a surprise is most often a bug"
 DIRTY_NOTE = "dirty: recorded while the working tree differed from the commit"
+FAR_NOTE = "⊕ also: a crossover that also builds on that experiment, drawn far above (no lane)"
 
 
 def legend(tree: ResearchTree, style: TextStyle) -> str:
@@ -377,4 +424,6 @@ def legend(tree: ResearchTree, style: TextStyle) -> str:
         line += "\n" + SURPRISE_NOTE
     if any(node.dirty for node in tree.nodes):
         line += "\n" + DIRTY_NOTE
+    if far_parents(tree):
+        line += "\n" + FAR_NOTE
     return line
