@@ -81,13 +81,9 @@ def node_json_writer() -> Callable[[Node], str]:
     number = float.__repr__  # what json writes for a finite float
     isfinite = math.isfinite
 
-    def summary_json(summary: MetricSummary) -> str | None:
+    def summary_rest(summary: MetricSummary) -> str | None:
+        """A summary's JSON after its opening ``{"samples": [``; None when a number is not finite."""
         samples, mean, std = summary.samples, summary.mean, summary.std
-        if len(samples) == 1:  # most experiments: one run
-            x = samples[0]
-            if type(x) is float and isfinite(x):
-                return f'{{"samples": [{number(x)}], "mean": {number(mean)}, "std": null, "n": 1}}'
-            return None
         if not isfinite(mean) or any(type(x) is not float for x in samples):
             return None
         if std is None:
@@ -96,8 +92,7 @@ def node_json_writer() -> Callable[[Node], str]:
             spread = number(std)
         else:
             return None
-        values = ", ".join(map(number, samples))
-        return f'{{"samples": [{values}], "mean": {number(mean)}, "std": {spread}, "n": {len(samples)}}}'
+        return f'{", ".join(map(number, samples))}], "mean": {number(mean)}, "std": {spread}, "n": {len(samples)}}}'
 
     # Equal param sets are one shared dictionary (the parser and the builder make them so): each is
     # encoded once. The dictionary is kept with its text, so its id cannot be reused while cached.
@@ -128,10 +123,10 @@ def node_json_writer() -> Callable[[Node], str]:
                 # mean is x + 0.0: the same text, except for -0.0 (whose mean is 0.0)
                 metrics.append(f'{opening}{x!r}], "mean": {mean!r}, "std": null, "n": 1}}')
                 continue
-            text = summary_json(summary)
-            if text is None:
+            rest = summary_rest(summary)
+            if rest is None:
                 return encode(node_data(node))
-            metrics.append(opening + text[13:])  # text without its own '{"samples": ['
+            metrics.append(opening + rest)
         delta = node.delta
         if delta is not None and not isfinite(delta):
             return encode(node_data(node))
