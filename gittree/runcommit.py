@@ -344,13 +344,15 @@ def prune_runs(repo: gitio.Repo, *, keep_days: float, now: float | None = None) 
             old.append(v)
     reachable = gitio.reachable_from_refs(repo, (str(v.meta.sha) for v in old))
     removed: list[str] = []
+    unreachable: list[str] = []
     freed = 0
     for v in old:
         if v.meta.sha in reachable:
             freed += journal.remove_run_dir(v.run_dir)
             removed.append(v.meta.id)
-    unreachable = tuple(v.meta.id for v in old if v.meta.sha not in reachable)
-    return PruneReport(tuple(removed), freed, unreachable, uncommitted, recent)
+        else:
+            unreachable.append(v.meta.id)
+    return PruneReport(tuple(removed), freed, tuple(unreachable), uncommitted, recent)
 
 
 def show_run(repo: gitio.Repo, run_id: str) -> RunView:

@@ -97,3 +97,13 @@ def test_prune_takes_no_run_id(repo: GitRepo, gittree) -> None:  # type: ignore[
     repo.commit("start")
     result = gittree("runs", "some-id", "--prune")
     assert result.code == 6 and "no run id" in result.err
+
+
+def test_older_than_alone_deletes_nothing(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: ``--older-than`` without ``--prune`` pruned, so asking to see old runs deleted them."""
+    repo.commit("start")
+    old = run(repo, gittree)
+    age(repo, old, 40)
+    result = gittree("runs", "--older-than", "7")
+    assert result.code == 6 and "--older-than goes with --prune" in result.err
+    assert [entry["id"] for entry in journal(repo.path)] == [old]

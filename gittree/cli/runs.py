@@ -211,9 +211,14 @@ def runs(
     from gittree.runcommit import list_runs, show_run
 
     repo = gitio.open_repo(State.repo_path)
-    if prune or older_than is not None:
+    if prune:
         _prune(repo, run_id, older_than, as_json)
         return
+    if older_than is not None:
+        from gittree.errors import BadValueError
+
+        # Never read alone as "prune": a listing asked for must not delete anything.
+        raise BadValueError("--older-than goes with --prune", hint="gittree runs --prune --older-than DAYS")
     views = [show_run(repo, run_id)] if run_id else list_runs(repo)
     if as_json:
         sys.stdout.write(json.dumps([_view_data(v) for v in views], indent=2, ensure_ascii=False) + "\n")
@@ -235,14 +240,9 @@ def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_js
     days = older_than if older_than is not None else load_config(repo.worktree).run.keep_days
     report = prune_runs(repo, keep_days=days)
     if as_json:
-        data = {
-            "removed": list(report.removed),
-            "bytes_freed": report.bytes_freed,
-            "kept_unreachable": list(report.kept_unreachable),
-            "kept_uncommitted": report.kept_uncommitted,
-            "kept_recent": report.kept_recent,
-        }
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        from dataclasses import asdict
+
+        sys.stdout.write(json.dumps(asdict(report), indent=2) + "\n")
         return
     print(
         f"removed {len(report.removed)} committed run(s) that ended more than {days:g} day(s) ago "
