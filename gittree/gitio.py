@@ -756,10 +756,11 @@ def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], re
         return
     for attempt in range(_NOTE_ATTEMPTS):
         tip = ref_target(repo, ref)
+        notes_tree = _commit_tree(repo, tip)
         paths: list[str] = []
         texts: list[bytes] = []
         for sha, new in added.items():
-            found = _note_at(repo, tip, sha)
+            found = _note_at(notes_tree, sha)
             before = read_blob(repo, found.blob).rstrip(b"\n") if found is not None else b""
             paths.append(found.path if found is not None else sha)
             texts.append(b"\n\n".join([before, *new] if before else new))
@@ -783,16 +784,20 @@ def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], re
 _NOTE_ATTEMPTS = 50
 
 
-def _note_at(repo: Repo, notes_commit: str | None, sha: str) -> NoteEntry | None:
-    """The note on ``sha`` in a notes commit, looked up by path: flat, or under git's fan-out folders
-    (two hex digits per level), without listing the other notes."""
+def _commit_tree(repo: Repo, commit: str | None) -> Any:
+    """The tree of ``commit`` (a pygit2 object), or None for no commit."""
     import pygit2
 
+    return None if commit is None else repo.handle[commit].peel(pygit2.Commit).tree
+
+
+def _note_at(tree: Any, sha: str) -> NoteEntry | None:
+    """The note on ``sha`` in the tree of a notes commit (None: no notes yet), looked up by path: flat,
+    or under git's fan-out folders (two hex digits per level), without listing the other notes."""
     from gittree.model import NoteEntry
 
-    if notes_commit is None:
+    if tree is None:
         return None
-    tree = repo.handle[notes_commit].peel(pygit2.Commit).tree
     for depth in range(len(sha) // 2):
         path = "/".join([sha[2 * i : 2 * i + 2] for i in range(depth)] + [sha[2 * depth :]])
         try:
@@ -1010,14 +1015,13 @@ def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
 
 def notes_of_commit(repo: Repo, commit: str | None) -> dict[str, NoteEntry]:
     """Annotated object id -> note entry, for every note in the tree of a notes commit (fan-out included)."""
-    import pygit2
 
     from gittree.model import NoteEntry
 
     if commit is None:
         return {}
     found: dict[str, NoteEntry] = {}
-    stack: list[tuple[str, Any]] = [("", repo.handle[commit].peel(pygit2.Commit).tree)]
+    stack: list[tuple[str, Any]] = [("", _commit_tree(repo, commit))]
     while stack:
         prefix, tree = stack.pop()
         for entry in tree:
