@@ -243,14 +243,8 @@ def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: Tex
 
 def _hanging_cells(row: _Row, style: TextStyle) -> str:
     """``├─┼─●``: a side child on a row that leaves its parent's lane, crossing the lanes between."""
-    lanes, start, here = row.lanes_at_node, row.hangs_from, row.here
-    joined = ["├"]
-    joined += ["┼" if lanes[i] is not None else "─" for i in range(start + 1, here)]
-    joined.append(style.paint(glyph(row.node), VERDICT_COLOURS[row.node.verdict]))
-    parts = _lane_marks(lanes[:start])
-    parts.append("─".join(joined))
-    parts.extend(_lane_marks(lanes[here + 1 :]))
-    return " ".join(parts) + " "
+    mark = style.paint(glyph(row.node), VERDICT_COLOURS[row.node.verdict])
+    return _joined(row.lanes_at_node, row.hangs_from, (row.here,), mark, "") + " "
 
 
 def _lane_marks(lanes: Iterable[str | None]) -> list[str]:
@@ -266,7 +260,12 @@ _FREE_LANE: Callable[[str | None, str], str] = {None: " "}.get  # type: ignore[a
 
 
 def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], end: str, middle: str) -> str:
-    """A row joining ``here`` to ``ends`` with horizontal lines (``end``: rightmost corner, ``middle``: others).
+    """A row joining ``here`` to ``ends`` with horizontal lines (``end``: rightmost corner, ``middle``: others)."""
+    return _joined(lanes, here, ends, end, middle).rstrip()
+
+
+def _joined(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], end: str, middle: str) -> str:
+    """The lane cells of a row that joins ``here`` to ``ends`` (``end`` at the rightmost one).
 
     Every end is to the right of ``here``: lanes left of ``here`` and right of the last end pass
     straight through; between them each lane is crossed.
@@ -283,7 +282,7 @@ def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], e
     parts = _lane_marks(lanes[:here])
     parts.append("─".join(joined))
     parts.extend(_lane_marks(lanes[last + 1 :]))
-    return " ".join(parts).rstrip()
+    return " ".join(parts)
 
 
 class _Columns:
