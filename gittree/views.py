@@ -46,12 +46,10 @@ def show_view(
         name = f"show-text:{width}:{int(colour)}"
 
         def render(tree: ResearchTree) -> Iterator[str]:
-            from gittree.render.text import TextStyle, legend, render_text
+            from gittree.render.text import TextStyle, render_view
 
-            style = TextStyle(width=width, colour=colour)
-            for line in render_text(tree, style):
+            for line in render_view(tree, TextStyle(width=width, colour=colour)):
                 yield line + "\n"
-            yield "\n" + legend(tree, style) + "\n"
 
     return view(
         repo,

@@ -386,3 +386,6 @@ def test_a_crossover_far_below_a_parent_names_it_instead_of_a_lane() -> None:
     assert text.FAR_NOTE in text.legend(tree, style)
     near = build_tree([*commits[:10], exp("both", ("side2", "m07"), 4, acc=0.7)], config=ACC)
     assert text.far_parents(near) == {} and text.FAR_NOTE not in text.legend(near, style)
+    # The whole view (show's text): the same rows, a blank line, the legend with its far note.
+    assert list(text.render_view(tree, style)) == [*lines, "", *text.legend(tree, style).split("\n")]
+    assert text.FAR_NOTE not in "\n".join(text.render_view(near, style))

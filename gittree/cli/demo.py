@@ -22,7 +22,7 @@ def demo(
     """Build a realistic research repository in a new folder and show its tree."""
     from gittree import gitio
     from gittree.demo import build_demo
-    from gittree.render.text import TextStyle, legend, render_text
+    from gittree.render.text import TextStyle, render_view
     from gittree.research import load_tree
 
     path = build_demo(directory)
@@ -30,8 +30,6 @@ def demo(
     style = TextStyle(width=terminal_width(), colour=use_colour(color))
     print(f"demo research repository: {path}")
     print()
-    print_lines(render_text(tree, style))
-    print()
-    print(legend(tree, style))
+    print_lines(render_view(tree, style))
     print()
     print(f"explore it:  cd {path} && gittree show --all")

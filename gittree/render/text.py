@@ -147,15 +147,28 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
             lanes.pop()
 
 
-def render_text(tree: ResearchTree, style: TextStyle | None = None) -> Iterator[str]:
-    """Yield the lines of the terminal view, header first."""
+def render_view(tree: ResearchTree, style: TextStyle) -> Iterator[str]:
+    """The whole terminal view, line by line: the tree (:func:`render_text`), a blank line, the legend.
+
+    The far crossovers are found once, for the rows and for the legend's note about them.
+    """
+    far = far_parents(tree)
+    yield from render_text(tree, style, far)
+    yield ""
+    yield from legend(tree, style, far).split("\n")
+
+
+def render_text(
+    tree: ResearchTree, style: TextStyle | None = None, far: dict[str, tuple[str, ...]] | None = None
+) -> Iterator[str]:
+    """Yield the lines of the tree, header first (``far``: :func:`far_parents`, found here if not given)."""
     style = style or TextStyle()
     yield header(tree, style)
     # Rows stream as they are laid out: no dry run of the whole layout first. The text after the lanes
     # starts at the widest lane count seen so far, so it stays aligned except right after a fork wider
     # than any before (git log --graph does not align at all). Small trees are aligned from the start.
     lane_width = 2 * (_widest(tree) if len(tree.nodes) <= ALIGN_WHOLE_TREE_UP_TO else 1)
-    far = far_parents(tree)
+    far = far_parents(tree) if far is None else far
     columns = _Columns(tree, style, lane_width, far)
     for index, row in enumerate(layout(tree, far)):
         lane_width = max(lane_width, 2 * len(row.lanes_at_node))
@@ -407,8 +420,8 @@ DIRTY_NOTE = "dirty: recorded while the working tree differed from the commit"
 FAR_NOTE = "⊕ also: a crossover that also builds on that experiment, drawn far above (no lane)"
 
 
-def legend(tree: ResearchTree, style: TextStyle) -> str:
-    """The key printed under the tree."""
+def legend(tree: ResearchTree, style: TextStyle, far: dict[str, tuple[str, ...]] | None = None) -> str:
+    """The key printed under the tree (``far``: :func:`far_parents`, found here if not given)."""
     parts = [
         style.paint("better", "green"),
         style.paint("negligible", "yellow"),
@@ -423,6 +436,6 @@ def legend(tree: ResearchTree, style: TextStyle) -> str:
         line += "\n" + SURPRISE_NOTE
     if any(node.dirty for node in tree.nodes):
         line += "\n" + DIRTY_NOTE
-    if far_parents(tree):
+    if far_parents(tree) if far is None else far:
         line += "\n" + FAR_NOTE
     return line
