@@ -141,6 +141,17 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
             "≤ 0.8×" if big else "",
         )
     )
+    if big:
+        floor = median([sys.executable, "-m", "benchmarks.floor", str(repo)], cold_repeat, cwd=ROOT)
+        rows.append(
+            Row(
+                f"{commits:,}: floor, the least a Python read does (benchmarks/floor.py)",
+                floor.seconds,
+                reference.seconds,
+                floor.peak_mb,
+                "",
+            )
+        )
     for name, args in VIEWS:
         if not has_command(args[0]):
             rows.append(Row(f"{commits:,}: {name}", None, reference.seconds, None, "", "not on this branch"))
