@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import CommitRecord, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
-from gittree.tree import compare, is_experiment_ancestor, rank_key
+from gittree.tree import compare, rank_key
 
 # -- best -----------------------------------------------------------------------------------------
 
@@ -240,9 +240,14 @@ class ExperimentDiff:
 
 
 def diff_experiments(
-    tree: ResearchTree, a: CommitRecord, b: CommitRecord, spec_for: Callable[[str], MetricSpec]
+    tree: ResearchTree,
+    a: CommitRecord,
+    b: CommitRecord,
+    spec_for: Callable[[str], MetricSpec],
+    relation: str,
 ) -> ExperimentDiff:
-    """``b`` against ``a``: every metric either records, the params that changed, their relation."""
+    """``b`` against ``a``: every metric either records, the params that changed, and ``relation``
+    (:func:`relation_of`: how the two commits sit in the history, experiments or not)."""
     node_a, node_b = tree.by_sha.get(a.sha), tree.by_sha.get(b.sha)
     metrics_a = node_a.metrics if node_a else {}
     metrics_b = node_b.metrics if node_b else {}
@@ -268,7 +273,7 @@ def diff_experiments(
         metrics=comparisons,
         params=changed,
         same_params=same,
-        relation=_relation(tree, a.sha, b.sha),
+        relation=relation,
     )
 
 
@@ -285,12 +290,14 @@ def _compare_metric(spec: MetricSpec, a: MetricSummary | None, b: MetricSummary 
     )
 
 
-def _relation(tree: ResearchTree, a: str, b: str) -> str:
+def relation_of(a: str, b: str, is_ancestor: Callable[[str, str], bool]) -> str:
+    """ "same", "a-before-b", "b-before-a" or "diverged", by ``is_ancestor(older, newer)`` in the commit
+    graph: an ordinary commit on top of an experiment grew from it as much as an experiment does."""
     if a == b:
         return "same"
-    if is_experiment_ancestor(a, b, tree.by_sha):
+    if is_ancestor(a, b):
         return "a-before-b"
-    if is_experiment_ancestor(b, a, tree.by_sha):
+    if is_ancestor(b, a):
         return "b-before-a"
     return "diverged"
 

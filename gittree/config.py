@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gittree import CONFIG_FILE
+from gittree import CONFIG_FILE, gitio
 from gittree.errors import ConfigError
 from gittree.model import Goal, MetricSpec
 
@@ -93,18 +93,37 @@ class Config:
         )
 
 
-def load_config(worktree: Path | None) -> Config:
-    """Read ``.gittree.yaml`` at the top of the working tree; a missing file gives the defaults."""
-    if worktree is None:
+def load_config(where: Path | gitio.Repo | None) -> Config:
+    """Read ``.gittree.yaml``; a missing file gives the defaults.
+
+    ``where`` is a repository (the file as its views read it: the checkout's, else, in a bare
+    repository, the one committed in HEAD's tree; :func:`gittree.gitio.read_top_file`), or the top
+    of a working tree; None gives the defaults.
+    """
+    if where is None:
         return Config()
-    path = worktree / CONFIG_FILE
+    if isinstance(where, Path):
+        path = where / CONFIG_FILE
+        try:
+            data: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError as e:
+            raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
+        return config_from_bytes(data, str(path))
+    source, data = gitio.read_top_file(where, CONFIG_FILE)
+    return config_from_bytes(data, source)
+
+
+def config_from_bytes(data: bytes | None, source: str) -> Config:
+    """The configuration in the bytes of a ``.gittree.yaml`` read from ``source`` (None: no file, the defaults)."""
+    if data is None:
+        return Config()
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Config()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
-    return parse_config(text, source=str(path))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"cannot read {source}: {e}", hint="fix or remove the file") from e
+    return parse_config(text, source=source)
 
 
 def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from gittree.errors import (
+    ConfigError,
     GitCommandError,
     NoCommitsError,
     NotARepositoryError,
@@ -28,6 +29,7 @@ from gittree.errors import (
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
+    import subprocess
     from typing import Any
 
     import pygit2
@@ -70,7 +72,7 @@ class Repo:
 
     def __init__(self, git_dir: Path, worktree: Path | None, common_dir: Path | None = None) -> None:
         self.git_dir = git_dir
-        #: top of the working tree; None for a bare repository.
+        #: top of the working tree (also when gittree runs inside ``.git``); None for a bare repository.
         self.worktree = worktree
         #: the folder shared by every worktree of the repository (refs, objects, gittree's cache).
         self.common_dir = common_dir
@@ -100,13 +102,19 @@ class Repo:
         return handle
 
 
-def git_output(args: Sequence[str], cwd: Path | str | None = None) -> tuple[int, bytes, bytes]:
-    """Run ``git ARGS`` without a shell; returns (exit code, stdout, stderr). For fast read-only queries."""
+def git_output(
+    args: Sequence[str], cwd: Path | str | None = None, *, input: bytes | None = None
+) -> tuple[int, bytes, bytes]:
+    """Run ``git ARGS`` without a shell (``input`` on its stdin); returns (exit code, stdout, stderr).
+
+    For fast read-only queries; replace refs are not followed (docs/reliability.md).
+    """
     import subprocess
 
-    env = {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
+    env = _history_env()
+    stdin = subprocess.DEVNULL if input is None else None
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, stdin=subprocess.DEVNULL)
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, stdin=stdin, input=input)
     except FileNotFoundError as e:
         raise GitCommandError("the git program was not found on PATH", hint="install git") from e
     return done.returncode, done.stdout, done.stderr
@@ -141,8 +149,34 @@ def open_repo(path: Path | str | None = None) -> Repo:
         check_git_version(None)
     git_dir, common_dir = Path(lines[0]), Path(lines[1])
     check_git_version(common_dir)
-    worktree = Path(lines[3]) if code == 0 and lines[2] == "false" and len(lines) > 3 else None
+    if lines[2] != "false":
+        worktree = None
+    elif code == 0 and len(lines) > 3:
+        worktree = Path(lines[3])
+    else:  # inside the git dir of a repository that has a working tree
+        worktree = _worktree_of(git_dir, common_dir)
     return Repo(git_dir=git_dir, worktree=worktree, common_dir=common_dir)
+
+
+def _worktree_of(git_dir: Path, common_dir: Path) -> Path | None:
+    """The working tree of a repository that is not bare, found from inside its git dir.
+
+    There git sets up no working tree, so ``rev-parse --show-toplevel`` fails (``git -C .git log``
+    reads what it reads from the top; ``git -C .git status`` refuses). gittree works as from the
+    top of the working tree instead: the repository is not bare, and its views (coloured by the
+    checkout's ``.gittree.yaml``) should not change with the folder they are asked from. The working
+    tree is the folder holding ``.git``, or, for a linked worktree's own git dir
+    (``.git/worktrees/NAME``), the one its ``gitdir`` file names; None when neither is found (a
+    ``--separate-git-dir`` repository): then gittree works as in a bare repository.
+    """
+    if git_dir == common_dir and git_dir.name == ".git":
+        return git_dir.parent
+    try:
+        # absolute, or relative to the git dir (git 2.48's worktree.useRelativePaths)
+        linked = (git_dir / git_dir.joinpath("gitdir").read_text(encoding="utf-8").strip()).resolve()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return linked.parent if linked.name == ".git" and linked.exists() else None
 
 
 #: The oldest git gittree works with: ``git rev-parse --path-format=absolute`` (2.31) finds the
@@ -216,11 +250,24 @@ def resolve_commit(repo: Repo, rev: str) -> str:
         cwd=repo.worktree or repo.git_dir,
     )
     if code != 0 or not rev:
+        if rev.startswith(("HEAD", "@")) and _head_is_unborn(repo):
+            raise NoCommitsError(
+                f"'{rev}' names no commit: HEAD is on a branch with no commits yet",
+                hint="make a first commit (gittree commit -m 'baseline' --metric acc=0.5)",
+            )
         raise RevisionNotFoundError(
             f"'{rev}' does not name a commit in this repository",
             hint="use a sha, a branch or tag name, or HEAD~N",
         )
     return out.decode("ascii").strip()
+
+
+def _head_is_unborn(repo: Repo) -> bool:
+    """HEAD names a branch that has no commit yet (a new repository, or after ``git checkout --orphan``)."""
+    cwd = repo.worktree or repo.git_dir
+    if git_output(["rev-parse", "-q", "--verify", "HEAD"], cwd=cwd)[0] == 0:
+        return False
+    return git_output(["symbolic-ref", "-q", "HEAD"], cwd=cwd)[0] == 0
 
 
 class RefState:
@@ -324,6 +371,41 @@ def shallow_boundary(repo: Repo) -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
+def read_top_file(repo: Repo, name: str) -> tuple[str, bytes | None]:
+    """A file at the top of the repository, as gittree's views read it: (where it was read, its bytes).
+
+    The working tree's copy when the repository has one (found from inside ``.git`` too). A bare
+    repository has none, so the copy committed in HEAD's tree is read: the file every clone checks
+    out (symbolic links inside the tree followed, as a checkout would). The bytes are None when
+    there is no such file: none in the working tree, an unborn HEAD, a HEAD without it, or a link
+    out of the tree. A file that cannot be read is a :class:`ConfigError`.
+    """
+    if repo.worktree is not None:
+        path = repo.worktree / name
+        try:
+            return str(path), path.read_bytes()
+        except FileNotFoundError:
+            return str(path), None
+        except OSError as e:
+            raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
+    where = f"HEAD:{name}"
+    code, out, err = git_output(
+        ["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n".encode()
+    )
+    header, _, rest = out.partition(b"\n")
+    fields = header.split(b" ")
+    if code == 0 and len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
+        return where, rest[: int(fields[2])]
+    if code == 0 and len(fields) == 3 and fields[1] in (b"tree", b"commit"):
+        raise ConfigError(
+            f"{where} is a {fields[1].decode()}, not a file", hint="commit a file there, or none"
+        )
+    if code == 0:  # "missing", or a link that is "dangling", a "loop", "notdir", "symlink" out of the tree
+        return where, None
+    said = _git_says(err.decode("utf-8", "replace"))
+    raise ConfigError(f"cannot read {where} in {repo.git_dir}: {said}", hint="run `git fsck`")
+
+
 def decode_message(raw: bytes, encoding: str | None) -> str:
     """Decode a commit message: its declared ``encoding`` header if git knows it, else UTF-8; never fails."""
     codec = "utf-8"
@@ -336,21 +418,20 @@ def decode_message(raw: bytes, encoding: str | None) -> str:
 
 
 def read_notes(repo: Repo, ref: str = NOTES_REF) -> dict[str, str]:
-    """Annotated commit sha -> note text, for every note under ``ref`` (empty when the ref is absent)."""
+    """Annotated commit sha -> note text, for every note under ``ref`` (empty when the ref is absent).
+
+    Read from the notes commit's tree, as git reads notes: libgit2's notes
+    iterator parses the notes commit first, and refuses one git reads (an author without an email).
+    """
     import pygit2
 
     try:
-        repo.handle.references[ref]
-    except KeyError:
-        return {}
-    notes: dict[str, str] = {}
-    try:
-        for note in repo.handle.notes(ref):  # type: ignore[call-arg]  # stubs lag: ref is accepted
-            blob = repo.handle[note.id]
-            notes[str(note.annotated_id)] = decode_message(blob.read_raw(), None)
-    except pygit2.GitError as e:
+        return {
+            sha: decode_message(blob.read_raw(), None)
+            for sha, _, blob in _notes_in(repo, ref_target(repo, ref))
+        }
+    except (pygit2.GitError, KeyError, ValueError) as e:
         raise GitCommandError(f"cannot read the notes under {ref}: {e}", hint="run `git fsck`") from e
-    return notes
 
 
 #: What gittree keeps of one commit object: parents, author name, author email, author time, author
@@ -371,35 +452,15 @@ def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, Commi
     cannot walk: a tip or a parent that is missing from this clone, for one; the caller then walks
     the history itself, which skips what is missing.
     """
-    import subprocess
     import tempfile
 
-    env = {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a flood of errors cannot block git
-        walker = subprocess.Popen(
-            ["git", "rev-list", "--stdin"],
-            cwd=repo.git_dir,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        )
-        reader = subprocess.Popen(
-            ["git", "cat-file", "--batch"],
-            cwd=repo.git_dir,
-            env=env,
-            stdin=walker.stdout,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        )
-        assert walker.stdin is not None and walker.stdout is not None and reader.stdout is not None
+        walker = _start_walk(repo, errors)
+        reader = _git_pipe(repo, ["cat-file", "--batch"], walker.stdout, errors)
+        assert walker.stdout is not None and reader.stdout is not None
         walker.stdout.close()  # the reader owns it now
         try:
-            try:
-                walker.stdin.write("".join(tip + "\n" for tip in tips).encode("ascii"))
-                walker.stdin.close()
-            except BrokenPipeError:  # git stopped at once (a bad tip): its message says why
-                pass
+            _feed_tips(walker, tips)
             yield from _batch_objects(reader.stdout)
         finally:
             reader.stdout.close()
@@ -408,6 +469,42 @@ def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, Commi
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip()
             raise GitCommandError(f"git could not walk the history: {message or 'no reason given'}")
+
+
+def _history_env() -> dict[str, str]:
+    """git's environment for reading history as recorded: replace refs (``git replace``) ignored."""
+    return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
+
+
+def _git_pipe(repo: Repo, args: list[str], stdin: Any, errors: Any) -> subprocess.Popen[bytes]:
+    """``git ARGS`` reading history as recorded, its output a pipe, its errors to the file ``errors``."""
+    import subprocess
+
+    return subprocess.Popen(
+        ["git", *args],
+        cwd=repo.git_dir,
+        env=_history_env(),
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+    )
+
+
+def _start_walk(repo: Repo, errors: Any) -> subprocess.Popen[bytes]:
+    """``git rev-list --stdin``, waiting for its tips (:func:`_feed_tips`); its errors go to ``errors``."""
+    import subprocess
+
+    return _git_pipe(repo, ["rev-list", "--stdin"], subprocess.PIPE, errors)
+
+
+def _feed_tips(walker: subprocess.Popen[bytes], tips: Iterable[str]) -> None:
+    """Hand the walk its tips; git reads them all before it walks."""
+    assert walker.stdin is not None
+    try:
+        walker.stdin.write("".join(tip + "\n" for tip in tips).encode("ascii", "replace"))
+        walker.stdin.close()
+    except BrokenPipeError:  # git stopped at once (a bad tip): its status and message say why
+        pass
 
 
 def _batch_objects(stream: Any) -> Iterator[tuple[str, CommitFacts]]:
@@ -602,24 +699,6 @@ def read_commits(repo: Repo, tips: Iterable[str], *, with_notes: bool = True) ->
         yield commit_record(sha, facts, shallow=sha in shallow, note=notes.get(sha))
 
 
-def _record(commit: Any, shallow: frozenset[str], notes: dict[str, str]) -> CommitRecord:
-    from gittree.model import CommitRecord
-
-    sha = str(commit.id)
-    author = commit.author
-    return CommitRecord(
-        sha=sha,
-        parents=tuple(str(p) for p in commit.parent_ids),
-        message=decode_message(commit.raw_message, commit.message_encoding),
-        author_name=_decode_name(author.raw_name),
-        author_email=_decode_name(author.raw_email),
-        author_time=int(author.time),
-        author_offset=int(author.offset),
-        shallow=sha in shallow,
-        note=notes.get(sha),
-    )
-
-
 def _decode_name(raw: bytes) -> str:
     # Interned: a history has few authors and many commits; 100k commits would otherwise hold 200k
     # copies of a handful of names and emails.
@@ -629,8 +708,28 @@ def _decode_name(raw: bytes) -> str:
 def read_commit(repo: Repo, rev: str) -> CommitRecord:
     """One commit (with its note) by revision."""
     sha = resolve_commit(repo, rev)
-    notes = read_notes(repo)
-    return _record(repo.handle[sha], shallow_boundary(repo), notes)
+    return _read_record(
+        CommitReader(repo), sha, shallow=sha in shallow_boundary(repo), note=read_notes(repo).get(sha)
+    )
+
+
+def _read_record(
+    reader: CommitReader, sha: str, *, shallow: bool = False, note: str | None = None
+) -> CommitRecord:
+    """The commit ``sha`` read as every view reads it: its raw object, through the lenient parser.
+
+    libgit2's own commit objects are never used for this: libgit2 refuses commits git reads (an
+    author without an email, no author line at all; ``git fsck`` only warns about them, and tools
+    that import history write them), so ``path`` and ``diff`` would fail where ``show`` works, or
+    tell another author and date.
+    """
+    facts = reader.read(sha)
+    if facts is None:
+        raise GitCommandError(
+            f"cannot read the commit {sha}: it is missing or not a commit",
+            hint="the repository may be damaged; run `git fsck`",
+        )
+    return commit_record(sha, facts, shallow=shallow, note=note)
 
 
 # -- writing (through the git command line, so the user's hooks and config apply) ----------------
@@ -718,18 +817,18 @@ def commit_with_message(
 
 
 def has_staged_changes(repo: Repo) -> bool:
-    """Whether the index differs from HEAD (what a plain ``git commit`` would record)."""
-    import pygit2
+    """Whether the index differs from HEAD (what a plain ``git commit`` would record).
 
-    status = repo.handle.status()
-    staged = (
-        pygit2.enums.FileStatus.INDEX_NEW
-        | pygit2.enums.FileStatus.INDEX_MODIFIED
-        | pygit2.enums.FileStatus.INDEX_DELETED
-        | pygit2.enums.FileStatus.INDEX_RENAMED
-        | pygit2.enums.FileStatus.INDEX_TYPECHANGE
-    )
-    return any(flags & staged for flags in status.values())
+    ``git diff-index --cached``: libgit2's status would parse HEAD's commit, and refuses some that
+    git reads (an author without an email). An unborn HEAD is compared with the empty tree.
+    """
+    base = ref_sha(repo, "HEAD") or EMPTY_TREE
+    code, _, err = run_git_status(repo, "diff-index", "--cached", "--quiet", base, "--")
+    if code not in (0, 1):
+        raise GitCommandError(
+            f"git diff-index failed: {err.strip()}", hint="run `git status` to see what is wrong"
+        )
+    return code == 1
 
 
 def append_note(repo: Repo, sha: str, lines: Sequence[str], ref: str = NOTES_REF) -> None:
@@ -785,10 +884,32 @@ _NOTE_ATTEMPTS = 50
 
 
 def _commit_tree(repo: Repo, commit: str | None) -> Any:
-    """The tree of ``commit`` (a pygit2 object), or None for no commit."""
-    import pygit2
+    """The tree of ``commit`` (a pygit2 object; a tag is followed to its commit), or None for no commit.
 
-    return None if commit is None else repo.handle[commit].peel(pygit2.Commit).tree
+    Found in the raw object's ``tree`` line, as git finds it: libgit2 would parse the whole commit
+    first, and refuses some that git reads (an author without an email).
+    """
+    if commit is None:
+        return None
+    odb = repo.handle.odb
+    sha = commit
+    for _ in range(_TAG_DEPTH):
+        try:
+            kind, data = odb.read(sha)[:2]
+        except (KeyError, ValueError) as e:
+            raise GitCommandError(f"cannot read the object {sha}: {e}", hint="run `git fsck`") from e
+        first = data.split(b"\n", 1)[0].decode("ascii", "replace")
+        if kind == _COMMIT_TYPE and first.startswith("tree "):
+            return repo.handle[first[5:]]
+        if kind != _TAG_TYPE or not first.startswith("object "):
+            break
+        sha = first[7:]
+    raise GitCommandError(f"{commit} does not name a commit", hint="run `git fsck`")
+
+
+_TAG_TYPE = 4  # libgit2's GIT_OBJECT_TAG
+#: How many tags of tags are followed to a commit (git itself stops at a loop of them).
+_TAG_DEPTH = 16
 
 
 def _note_at(tree: Any, sha: str) -> NoteEntry | None:
@@ -826,31 +947,28 @@ def commits_between(
     """Commits below ``tip`` down to (not including) ``stop_at``: the first ``limit``, newest first, and the count.
 
     These are the ordinary commits folded into the experiment ``tip`` (docs/tree.md); ``stop_at`` is
-    its experiment parents, empty for a root (then everything below it is counted).
+    its experiment parents, empty for a root (then everything below it is counted). git walks
+    (``rev-list --date-order``: no parent before its children, else newest first), since it reads
+    every commit git reads; the commits listed are read like every other (:func:`_read_record`).
+    Parents and ``stop_at`` commits missing from this clone are left out, as a shallow clone cuts them.
     """
-    import pygit2
-
-    handle = repo.handle
-    commit = handle[tip].peel(pygit2.Commit)
-    parents = [str(p) for p in commit.parent_ids if handle.get(p) is not None]
-    if not parents:
+    reader = CommitReader(repo)
+    facts = reader.read(tip)
+    if facts is None or not facts[0]:
         return [], 0
-    walker = handle.walk(parents[0], pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME)
-    for parent in parents[1:]:
-        walker.push(parent)
-    for sha in stop_at:
-        if handle.get(sha) is not None:
-            walker.hide(sha)
-    listed: list[CommitRecord] = []
-    count = 0
-    try:
-        for commit in walker:
-            count += 1
-            if len(listed) < limit:
-                listed.append(_record(commit, frozenset(), {}))
-    except pygit2.GitError as e:
-        raise GitCommandError(f"cannot read the history below {tip[:7]}: {e}", hint="run `git fsck`") from e
-    return listed, count
+    starts = [*facts[0], *(f"^{sha}" for sha in stop_at)]
+    code, out, err = git_output(
+        ["rev-list", "--date-order", "--ignore-missing", "--stdin"],
+        cwd=repo.git_dir,
+        input="".join(line + "\n" for line in starts).encode("ascii", "replace"),
+    )
+    if code != 0:
+        raise GitCommandError(
+            f"cannot read the history below {tip[:7]}: {_git_says(err.decode('utf-8', 'replace'))}",
+            hint="run `git fsck`",
+        )
+    below = out.decode("ascii", "replace").split()
+    return [_read_record(reader, sha) for sha in below[:limit]], len(below)
 
 
 # -- import: finding commits by short hash, keeping them reachable, rolling back (importers.py) ----
@@ -861,62 +979,77 @@ def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
 
     Like ``git rev-parse PREFIX^{commit}``, a prefix that matches one commit and some blobs or trees
     names that commit. Objects reachable only from the reflog, or from nothing, are found too.
+    git lists and classifies them (``rev-parse --disambiguate``, ``cat-file --batch-check``): libgit2
+    would parse each commit to name it, and refuses some that git reads (an author without an email).
     """
-    import pygit2
-
     from gittree.model import PrefixMatch
 
-    try:
-        obj = repo.handle[prefix]
-    except KeyError:
+    code, out, err = git_output(["rev-parse", f"--disambiguate={prefix}"], cwd=repo.git_dir)
+    if code != 0:
+        raise GitCommandError(
+            f"cannot look up '{prefix}': {_git_says(err.decode('utf-8', 'replace'))}",
+            hint="give 4 to 40 hexadecimal digits of a commit's name",
+        )
+    names = out.decode("ascii", "replace").split()
+    if not names:
         return PrefixMatch(())
-    except ValueError:  # pygit2.AmbiguousError: several objects share the prefix
-        names = run_git(repo, "rev-parse", f"--disambiguate={prefix}").split()
-        objects = [repo.handle[name] for name in names]
-        commits = tuple(sorted(str(o.id) for o in objects if o.type == pygit2.enums.ObjectType.COMMIT))
-        others = tuple(o.type_str for o in objects if o.type != pygit2.enums.ObjectType.COMMIT)
-        return PrefixMatch(commits, others)
-    if obj.type == pygit2.enums.ObjectType.COMMIT:
-        return PrefixMatch((str(obj.id),))
-    return PrefixMatch((), (obj.type_str,))
+    code, out, err = git_output(
+        ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        cwd=repo.git_dir,
+        input="".join(name + "\n" for name in names).encode("ascii"),
+    )
+    if code != 0:  # pragma: no cover - the objects were just listed
+        raise GitCommandError(f"cannot read the objects named {prefix}…", hint="run `git fsck`")
+    kinds = [line.partition(" ")[::2] for line in out.decode("ascii", "replace").splitlines()]
+    commits = tuple(sorted(name for name, kind in kinds if kind == "commit"))
+    others = tuple(kind for _, kind in kinds if kind != "commit")
+    return PrefixMatch(commits, others)
 
 
 def commit_subject(repo: Repo, sha: str) -> str:
     """The subject line of the commit ``sha`` (no notes read: one object, however many notes exist)."""
-    return _record(repo.handle[sha], frozenset(), {}).subject
+    return _read_record(CommitReader(repo), sha).subject
 
 
 def reachable_from_refs(repo: Repo, shas: Iterable[str]) -> set[str]:
-    """Those of ``shas`` that some branch, tag, remote-tracking branch or gittree ref reaches."""
-    import pygit2
+    """Those of ``shas`` that some branch, tag, remote-tracking branch or gittree ref reaches.
+
+    git walks (``rev-list``), from what the refs under :data:`ALL_REF_PREFIXES` point at (what
+    garbage collection keeps; tags peeled, non-commits skipped), and stops once every one is found.
+    libgit2's walker gives up at the first commit it cannot parse (an author without an email),
+    which git reads. Raises :class:`GitCommandError` when git cannot walk (a damaged
+    repository) before every one is found.
+    """
+    import tempfile
 
     wanted = set(shas)
-    tips = list(dict.fromkeys(_kept_alive_tips(repo)))
+    tips = list(dict.fromkeys(read_refs(repo).tips()))
     if not wanted or not tips:
         return set()
-    walker = repo.handle.walk(tips[0], pygit2.enums.SortMode.NONE)
-    for tip in tips[1:]:
-        walker.push(tip)
     found: set[str] = set()
-    for commit in walker:
-        sha = str(commit.id)
-        if sha in wanted:
-            found.add(sha)
-            if found == wanted:
-                break
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a flood of errors cannot block git
+        walker = _start_walk(repo, errors)
+        assert walker.stdout is not None
+        try:
+            _feed_tips(walker, tips)
+            for line in walker.stdout:
+                sha = line.rstrip().decode("ascii", "replace")
+                if sha in wanted:
+                    found.add(sha)
+                    if found == wanted:
+                        walker.kill()  # the rest of the history is not needed
+                        break
+        finally:
+            walker.stdout.close()
+            status = walker.wait()
+        errors.seek(0)
+        said = errors.read().decode("utf-8", "replace")
+    if status != 0 and found != wanted:
+        raise GitCommandError(
+            f"git could not walk the history: {_git_says(said)}",
+            hint="the repository may be damaged; run `git fsck`",
+        )
     return found
-
-
-def _kept_alive_tips(repo: Repo) -> Iterator[str]:
-    """The commits the refs under :data:`ALL_REF_PREFIXES` point at (what garbage collection keeps)."""
-    import pygit2
-
-    for name in repo.handle.references:
-        if name.startswith(ALL_REF_PREFIXES):
-            try:
-                yield str(repo.handle.references[name].peel(pygit2.Commit).id)
-            except (pygit2.GitError, pygit2.InvalidSpecError, ValueError, KeyError):
-                continue  # a tag of a tree or blob, or a dangling symbolic ref
 
 
 def update_refs(repo: Repo, commands: Sequence[str]) -> None:
@@ -953,6 +1086,14 @@ def config_values(repo: Repo, key: str) -> list[str]:
         return []
 
 
+def comment_char(repo: Repo) -> str:
+    """The character git starts comment lines with here (``core.commentChar``), which decides where git
+    reads a message's trailers; ``#`` when unset or ``auto`` (git then still reads with ``#``)."""
+    code, out, _ = git_output(["config", "--get", "core.commentChar"], cwd=repo.worktree or repo.git_dir)
+    value = out.decode("utf-8", errors="replace").rstrip("\n") if code == 0 else ""
+    return "#" if value in ("", "auto") else value[0]
+
+
 def add_config_value(repo: Repo, key: str, value: str) -> bool:
     """Add ``value`` to a multi-valued setting of the repository unless it is there; True when added."""
     if value in config_values(repo, key):
@@ -983,28 +1124,17 @@ def refs_under(repo: Repo, prefix: str) -> dict[str, str]:
     return found
 
 
-def _commit_id(repo: Repo, sha: str) -> Any:
-    import pygit2
-
-    try:
-        return repo.handle[sha].peel(pygit2.Commit).id
-    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-        return None
-
-
 def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
-    """Whether ``descendant`` contains ``ancestor`` (a commit is its own ancestor); False for non-commits."""
-    import pygit2
+    """Whether ``descendant`` contains ``ancestor`` (a commit is its own ancestor); False for non-commits.
 
-    old, new = _commit_id(repo, ancestor), _commit_id(repo, descendant)
-    if old is None or new is None:
-        return False
-    if old == new:
-        return True
-    try:
-        return bool(repo.handle.descendant_of(new, old))
-    except pygit2.GitError:  # history cut by a shallow clone: no proof of ancestry
-        return False
+    ``git merge-base --is-ancestor``: libgit2's graph walk refuses commits git reads (an author
+    without an email), and would answer False for them. A history cut by a shallow clone gives no
+    proof of ancestry, so False; so do a missing object and one that is not a commit (git exits 128).
+    """
+    code, _, _ = git_output(
+        ["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant], cwd=repo.git_dir
+    )
+    return code == 0
 
 
 def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
@@ -1015,25 +1145,31 @@ def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
 
 def notes_of_commit(repo: Repo, commit: str | None) -> dict[str, NoteEntry]:
     """Annotated object id -> note entry, for every note in the tree of a notes commit (fan-out included)."""
-
     from gittree.model import NoteEntry
 
+    return {key: NoteEntry(path=path, blob=str(blob.id)) for key, path, blob in _notes_in(repo, commit)}
+
+
+def _notes_in(repo: Repo, commit: str | None) -> Iterator[tuple[str, str, Any]]:
+    """(annotated object id, path, blob) of every note in the tree of a notes commit (None: no notes)."""
     if commit is None:
-        return {}
-    found: dict[str, NoteEntry] = {}
+        return
     stack: list[tuple[str, Any]] = [("", _commit_tree(repo, commit))]
     while stack:
         prefix, tree = stack.pop()
         for entry in tree:
             path = prefix + str(entry.name)
-            if entry.type_str == "tree":
-                stack.append((path + "/", repo.handle[entry.id]))
-            elif entry.type_str == "blob":
+            kind = entry.type_str
+            if kind == "tree":
+                stack.append((path + "/", entry))
+            elif kind == "blob":
                 key = path.replace("/", "")
                 # git names a note by its object id, split into fan-out folders; anything else is not a note.
-                if len(key) in (40, 64) and all(ch in "0123456789abcdef" for ch in key):
-                    found[key] = NoteEntry(path=path, blob=str(entry.id))
-    return found
+                if _NOTE_NAME(key):
+                    yield key, path, entry
+
+
+_NOTE_NAME = re.compile("[0-9a-f]{40}|[0-9a-f]{64}").fullmatch
 
 
 def read_blob(repo: Repo, sha: str) -> bytes:

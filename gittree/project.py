@@ -36,7 +36,7 @@ def init_project(
         raise BadValueError(f"--threshold must be a non-negative number, not {threshold}")
     if (goal is not None or threshold is not None) and metric is None:
         raise BadValueError("--goal and --threshold describe a metric", hint="name it with --metric NAME")
-    config = load_config(repo.worktree)
+    config = load_config(repo)
     if metric is not None:
         validate_name(metric)
         previous = config.metrics.get(metric, MetricConfig())

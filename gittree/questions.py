@@ -23,6 +23,7 @@ from gittree.analysis import (
     diff_experiments,
     find_experiment,
     rank_experiments,
+    relation_of,
     sort_experiments,
 )
 from gittree.config import Config, load_config
@@ -101,11 +102,12 @@ def diff(
     repo: gitio.Repo, a: str, b: str, *, metric: str | None = None, patch: bool = False
 ) -> tuple[ResearchTree, DiffAnswer]:
     """``b`` against ``a``: their metrics and params side by side, and the code change between them."""
-    config = load_config(repo.worktree)
+    config = load_config(repo)
     commit_a, commit_b = gitio.read_commit(repo, a), gitio.read_commit(repo, b)
     tree = load_tree(
         repo, [commit_a.sha, commit_b.sha], metric=metric, config=config, require_experiments=False
     )
-    compared = diff_experiments(tree, commit_a, commit_b, config.spec)
+    relation = relation_of(commit_a.sha, commit_b.sha, lambda old, new: gitio.is_ancestor(repo, old, new))
+    compared = diff_experiments(tree, commit_a, commit_b, config.spec, relation)
     code = gitio.diff_text(repo, commit_a.sha, commit_b.sha, patch=patch)
     return tree, DiffAnswer(compared, code, patch)

@@ -88,7 +88,7 @@ def _build(
     from gittree.config import load_config
     from gittree.tree import build_tree_of
 
-    config = config or load_config(repo.worktree)
+    config = config or load_config(repo)
     with bulk_building():
         history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
         return build_tree_of(history, config=config, metric=metric, head=refs.head)
@@ -346,9 +346,9 @@ def view(
 
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
-    commit, the shallow boundary, the ``.gittree.yaml`` bytes and the options.
+    commit, the shallow boundary, the ``.gittree.yaml`` bytes (and where they were read) and the options.
     """
-    from gittree import __version__
+    from gittree import CONFIG_FILE, __version__
 
     listing = gitio.list_refs(repo)
     # A view of every ref is keyed by the listing of every ref itself: on a warm start nothing is parsed.
@@ -359,13 +359,18 @@ def view(
         refs = gitio.read_refs(repo, listing)
         tips = _tips(repo, revs, all_refs, branches, refs)
         starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
+    # Read once: the view is made from the very bytes it is keyed by. Where they come from (the
+    # working tree's file, or in a bare repository HEAD's: docs/config.md) is keyed too, since a
+    # renderer may read the configuration itself.
+    config_source, config_data = gitio.read_top_file(repo, CONFIG_FILE)
     key = cache.view_key(
         __version__,
         name,
         starts_at,
         every_ref,
         tuple(sorted(gitio.shallow_boundary(repo))),
-        _config_bytes(repo),
+        config_source,
+        config_data,
         metric,
         limit,
         since,
@@ -376,9 +381,12 @@ def view(
         return cached
 
     def fresh() -> Iterator[bytes]:
+        from gittree.config import config_from_bytes
+
         read = refs or gitio.read_refs(repo, listing)
         starts = tips if tips is not None else _tips(repo, revs, all_refs, branches, read)
-        tree = _build(repo, starts, read, None, metric, limit, since, progress, whole=all_refs and not revs)
+        config = config_from_bytes(config_data, config_source)
+        tree = _build(repo, starts, read, config, metric, limit, since, progress, whole=all_refs and not revs)
         _check(tree, metric)
         if author is not None:
             tree = by_author(tree, author)
@@ -412,17 +420,6 @@ def _batched(chunks: Iterable[str] | Iterable[bytes]) -> Iterator[bytes]:
             pending, size = [], 0
     if pending:
         yield "".join(pending).encode("utf-8", "surrogateescape")
-
-
-def _config_bytes(repo: gitio.Repo) -> bytes | None:
-    from gittree import CONFIG_FILE
-
-    if repo.worktree is None:
-        return None
-    try:
-        return (repo.worktree / CONFIG_FILE).read_bytes()
-    except OSError:
-        return None
 
 
 def by_author(tree: ResearchTree, author: str) -> ResearchTree:

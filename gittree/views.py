@@ -83,7 +83,7 @@ def table_view(
         from gittree.questions import table_rows
         from gittree.render.table import render_table_chunks, render_table_json_chunks
 
-        specs, rows = table_rows(tree, load_config(repo.worktree), metrics, sort)
+        specs, rows = table_rows(tree, load_config(repo), metrics, sort)
         names = [spec.name for spec in specs]
         if as_json:
             yield from render_table_json_chunks(tree, rows, names)
@@ -141,7 +141,7 @@ def drawing_view(
         from gittree.render.picture import draw
 
         chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
-        return draw(tree, fmt, chosen, load_config(repo.worktree))
+        return draw(tree, fmt, chosen, load_config(repo))
 
     engine = None
     if fmt in ("svg", "png", "pdf"):

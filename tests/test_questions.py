@@ -246,6 +246,12 @@ def test_diff_with_an_ordinary_commit_still_shows_the_code(repo: GitRepo, gittre
     assert result.code == 0, result.err
     assert f"{plain[:7]} is not an experiment" in result.out
     assert "work.txt" in result.out
+    assert f"{plain[:7]} grew from {base[:7]}" in result.out  # ancestry in the commit graph
+    assert json.loads(gittree("diff", base, plain, "--json").out)["relation"] == "a-before-b"
+    assert json.loads(gittree("diff", plain, base, "--json").out)["relation"] == "b-before-a"
+    repo.git("checkout", "-q", "-b", "side", base)
+    other = repo.commit("another plain commit", change="elsewhere")
+    assert json.loads(gittree("diff", plain, other, "--json").out)["relation"] == "diverged"
 
 
 def test_diff_shows_hostile_code_as_text_and_keeps_tabs(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
