@@ -11,8 +11,8 @@ from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError, TrailersLostError
 from gittree.metricsfile import read_metrics_file
 from gittree.trailers import (
-    STATUSES,
     append_trailers,
+    canonical_status,
     format_trailer_lines,
     parse_assignment,
     parse_experiment,
@@ -32,11 +32,12 @@ class ExperimentEntry:
     status: str | None = None
     run: tuple[tuple[str, str], ...] = field(default=())
 
-    def full_message(self) -> str:
+    def full_message(self, comment: str = "#") -> str:
+        """The message with the trailers where git reads them (``comment``: :func:`gitio.comment_char`)."""
         lines = format_trailer_lines(
             metrics=self.metrics, params=self.params, notes=self.notes, status=self.status, run=self.run
         )
-        return append_trailers(self.message, lines)
+        return append_trailers(self.message, lines, comment)
 
 
 def prepare_entry(
@@ -59,8 +60,8 @@ def prepare_entry(
     metric_pairs = [parse_metric_assignment(text) for text in metrics]
     if metrics_file is not None:
         metric_pairs.extend(read_metrics_file(metrics_file))
-    if status is not None and status not in STATUSES:
-        raise BadValueError(f"unknown status '{status}'", hint=f"use one of: {', '.join(STATUSES)}")
+    if status is not None:
+        status = canonical_status(status)  # any letter case, as the format reads it
     entry = ExperimentEntry(
         message=message,
         metrics=tuple(metric_pairs),
@@ -97,7 +98,11 @@ def commit_experiment(
             hint="stage the experiment's code with `git add`, pass -a for tracked changes, or --allow-empty",
         )
     sha = gitio.commit_with_message(
-        repo, entry.full_message(), stage_all=stage_all, allow_empty=allow_empty, env=env
+        repo,
+        entry.full_message(gitio.comment_char(repo)),
+        stage_all=stage_all,
+        allow_empty=allow_empty,
+        env=env,
     )
     verify_recorded(repo, sha, entry)
     return sha

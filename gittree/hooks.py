@@ -333,10 +333,12 @@ class MessageProblem:
     hint: str | None = None
 
 
-def check_message(text: str) -> list[MessageProblem]:
-    """Every malformed ``Gittree-*`` trailer of a commit message, read exactly as git reads trailers."""
+def check_message(text: str, comment: str = "#") -> list[MessageProblem]:
+    """Every malformed ``Gittree-*`` trailer of a commit message, read exactly as git reads trailers:
+    with the repository's comment character ``comment`` and with git's default ``#`` (gittree's)."""
     problems = []
-    for key, value in git_trailers(text):
+    trailers = [pair for char in dict.fromkeys((comment, "#")) for pair in git_trailers(text, char)]
+    for key, value in dict.fromkeys(trailers):
         if not is_gittree_key(key):
             continue
         record = parse_experiment(f"check\n\n{key}: {value}\n")

@@ -17,7 +17,7 @@ from pathlib import Path
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError
 from gittree.metricsfile import read_metrics_file
-from gittree.trailers import STATUSES, format_trailer_lines, parse_assignment, parse_metric_assignment
+from gittree.trailers import canonical_status, format_trailer_lines, parse_assignment, parse_metric_assignment
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ def record(
     metric_pairs = [parse_metric_assignment(text) for text in metrics]
     if metrics_file is not None:
         metric_pairs.extend(read_metrics_file(metrics_file))
-    if status is not None and status not in STATUSES:
-        raise BadValueError(f"unknown status '{status}'", hint=f"use one of: {', '.join(STATUSES)}")
+    if status is not None:
+        status = canonical_status(status)  # any letter case, as the format reads it
     param_pairs = [parse_assignment(text, kind="param") for text in params]
     if not (metric_pairs or param_pairs or notes or status):
         raise BadValueError(
@@ -66,6 +66,11 @@ def record(
 def abandon(repo: gitio.Repo, rev: str, *, reason: str) -> RecordResult:
     """Mark ``rev`` as a dead end, with the reason why (status ``abandoned`` plus a note)."""
     _refuse_bare(repo, "abandon")
+    if not reason.strip():
+        raise BadValueError(
+            "a dead end needs its reason: why was it abandoned?",
+            hint='write for example --reason "lr too high: diverged after 2 epochs"',
+        )
     sha = gitio.resolve_commit(repo, rev)
     lines = format_trailer_lines(notes=[reason], status="abandoned")
     gitio.append_note(repo, sha, lines)

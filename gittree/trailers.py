@@ -42,9 +42,9 @@ NAME_MAX_LENGTH = 200
 # git's own ctype (git-compat-util.h): isspace is these four only, not \v or \f; isalnum is ASCII.
 _GIT_SPACE = " \t\n\r"
 _GIT_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_COMMENT_CHAR = "#"
-# wt_status_locate_end(): the "scissors" line of `git commit --verbose`; everything below it is ignored.
-_CUT_LINE = "# ------------------------ >8 ------------------------\n"
+# wt_status_locate_end(): the "scissors" line of `git commit --verbose` (after the comment character);
+# everything below it is ignored.
+_CUT_LINE = " ------------------------ >8 ------------------------\n"
 # trailer.c git_generated_prefixes: lines that count as trailers even without a "Key:" shape.
 _GIT_GENERATED_PREFIXES = ("Signed-off-by: ", "(cherry picked from commit ")
 
@@ -106,15 +106,16 @@ def _skip_leading_blank_lines(message: str) -> int:
     return pos
 
 
-def _locate_cut_line(buf: str) -> int:
+def _locate_cut_line(buf: str, comment: str = "#") -> int:
     """wt-status.c wt_status_locate_end(): where the scissors line starts, else ``len(buf)``."""
-    if buf.startswith(_CUT_LINE):
+    cut_line = comment + _CUT_LINE
+    if buf.startswith(cut_line):
         return 0
-    found = buf.find("\n" + _CUT_LINE)
+    found = buf.find("\n" + cut_line)
     return len(buf) if found < 0 else found + 1
 
 
-def _ignore_non_trailer(buf: str) -> int:
+def _ignore_non_trailer(buf: str, comment: str = "#") -> int:
     """commit.c ignore_non_trailer(): the end of the part of ``buf`` that may hold trailers.
 
     A final run of comment lines, empty lines and old-style ``Conflicts:`` blocks is cut off, as is
@@ -122,14 +123,14 @@ def _ignore_non_trailer(buf: str) -> int:
     and, as in git, a run starting at offset 0 is only remembered from its second line on
     (``boc == 0`` means "no run" in C).
     """
-    cutoff = _locate_cut_line(buf)
+    cutoff = _locate_cut_line(buf, comment)
     boc = 0
     bol = 0
     in_old_conflicts_block = False
     while bol < cutoff:
         next_bol = _next_line(buf, bol)
         first = buf[bol]
-        if first in (_COMMENT_CHAR, "\n"):
+        if first in (comment, "\n"):
             if not boc:
                 boc = bol
         elif buf.startswith("Conflicts:\n", bol):
@@ -145,7 +146,7 @@ def _ignore_non_trailer(buf: str) -> int:
     return boc if boc else cutoff
 
 
-def _find_trailer_start(buf: str, length: int) -> int:
+def _find_trailer_start(buf: str, length: int, comment: str = "#") -> int:
     """trailer.c find_trailer_start(): where the trailer block of ``buf[:length]`` starts, or ``length``.
 
     Walking up from the last line, the block ends at a blank line. It is a trailer block when all
@@ -155,7 +156,7 @@ def _find_trailer_start(buf: str, length: int) -> int:
     """
     pos = 0
     while pos < length:
-        if buf.startswith(_COMMENT_CHAR, pos):
+        if buf.startswith(comment, pos):
             pos = _next_line(buf, pos)
             continue
         if _is_blank_line(buf, pos):
@@ -168,7 +169,7 @@ def _find_trailer_start(buf: str, length: int) -> int:
     trailer_lines = non_trailer_lines = possible_continuation_lines = 0
     bol = _last_line(buf, length)
     while bol >= end_of_title:
-        if buf.startswith(_COMMENT_CHAR, bol):
+        if buf.startswith(comment, bol):
             non_trailer_lines += possible_continuation_lines
             possible_continuation_lines = 0
         elif _is_blank_line(buf, bol):
@@ -239,13 +240,13 @@ class _Layout:
         return self.block_start < self.block_end
 
 
-def _layout(message: str) -> _Layout:
+def _layout(message: str, comment: str = "#") -> _Layout:
     text = message.split("\0", 1)[0]  # git handles messages as C strings
     body_start = _skip_leading_blank_lines(text)
     body = text[body_start:]
-    end = _ignore_non_trailer(body)
-    start = _find_trailer_start(body, end)
-    cut_at = _locate_cut_line(body)
+    end = _ignore_non_trailer(body, comment)
+    start = _find_trailer_start(body, end, comment)
+    cut_at = _locate_cut_line(body, comment)
     return _Layout(text, body_start, body_start + start, body_start + end, body_start + cut_at)
 
 
@@ -257,14 +258,15 @@ def _parse_entry(entry: str) -> tuple[str, str] | None:
     return key, _unfold(entry[separator + 1 :].strip(_GIT_SPACE))
 
 
-def git_trailers(message: str) -> list[tuple[str, str]]:
+def git_trailers(message: str, comment: str = "#") -> list[tuple[str, str]]:
     """Every trailer of ``message`` as ``(key, value)``, in order, exactly as git reports it.
 
     This is what ``git log -1 --format='%(trailers:only,unfold)'`` prints: continuation lines are
     unfolded into one line, keys keep their spelling, and lines of the trailer block that are not
-    ``Key: value`` (such as ``(cherry picked from commit ...)``) are left out.
+    ``Key: value`` (such as ``(cherry picked from commit ...)``) are left out. ``comment``: the
+    comment character (git's ``core.commentChar``); lines starting with it are not content.
     """
-    layout = _layout(message)
+    layout = _layout(message, comment)
     block = layout.text[layout.block_start : layout.block_end]
     if not block:
         return []
@@ -285,6 +287,15 @@ _NAME_FORM = "names use ASCII letters, digits and _ . - / only"
 # Blanks stripped around user values. ASCII only: a no-break space is not silently dropped.
 _STRIP = " \t\n\r\v\f"
 _EXAMPLES = {"metric": "acc=0.73", "param": "lr=3e-4", "run": "exit=0"}
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` is a number as ``Gittree-Metric`` accepts it (:func:`parse_number`)."""
+    try:
+        parse_number(text)
+    except BadValueError:
+        return False
+    return True
 
 
 def _is_control(char: str) -> bool:
@@ -443,7 +454,8 @@ def fold_note(text: str) -> str:
     return folded
 
 
-def _canonical_status(text: str) -> str:
+def canonical_status(text: str) -> str:
+    """A status as stored: any letter case and surrounding blanks accepted, lower-case out."""
     status = text.strip(_STRIP).lower()
     if status not in STATUSES:
         raise BadValueError(
@@ -511,7 +523,7 @@ class _RecordBuilder:
             elif canonical_key == KEY_NOTE:
                 self.notes.append(fold_note(value))
             elif canonical_key == KEY_STATUS:
-                self.status = _canonical_status(value)
+                self.status = canonical_status(value)
             elif canonical_key == KEY_RUN:
                 name, text = parse_assignment(value, kind="run")
                 self.run[name] = text
@@ -599,7 +611,7 @@ def format_trailer_lines(
     for note in notes:
         lines.append(f"{KEY_NOTE}: {fold_note(note)}")
     if status is not None:
-        lines.append(f"{KEY_STATUS}: {_canonical_status(status)}")
+        lines.append(f"{KEY_STATUS}: {canonical_status(status)}")
     for name, value in _checked_pairs(run, "run"):
         lines.append(f"{KEY_RUN}: {name}={value}")
     return lines
@@ -616,11 +628,12 @@ def _checked_trailer_line(line: str) -> tuple[str, str]:
     return trailer
 
 
-def _end_of_last_line(text: str, start: int, end: int, *, skip_comments: bool) -> int:
-    """The end of the last line of ``text[start:end]`` with content (not blank, maybe not a comment), or -1."""
+def _end_of_last_line(text: str, start: int, end: int, *, comment: str | None) -> int:
+    """The end of the last line of ``text[start:end]`` with content (not blank, nor a ``comment`` line
+    when one is given), or -1."""
     bol = _last_line(text, end)
     while bol >= start:
-        if not _is_blank_line(text, bol) and not (skip_comments and text.startswith(_COMMENT_CHAR, bol)):
+        if not _is_blank_line(text, bol) and not (comment and text.startswith(comment, bol)):
             return _next_line(text, bol)
         bol = _last_line(text, bol)
     return -1
@@ -631,12 +644,15 @@ def _line_ending(text: str) -> str:
     return "\r\n" if "\r\n" in text and text.count("\r\n") == text.count("\n") else "\n"
 
 
-def append_trailers(message: str, lines: Sequence[str]) -> str:
+def append_trailers(message: str, lines: Sequence[str], comment: str = "#") -> str:
     """``message`` with ``lines`` added after its trailers, where git will read them.
 
     If the message already ends in a trailer block, the lines join it (so existing trailers such as
     Signed-off-by keep being read); otherwise they form a new paragraph after a blank line. They go
     before any final comment lines, ``Conflicts:`` block or scissors line, which git would ignore.
+    ``comment`` is the repository's comment character (``core.commentChar``): git reads trailers
+    with it, while gittree and every clone with git's default read them with ``#``; the result is
+    read back both ways (the same trailers plus ``lines``), or the lines go to the very end.
     Raises :class:`BadValueError` when the message has no subject line or contains a NUL character
     (git refuses both), or when a line is not ``Key: value``.
     """
@@ -648,43 +664,55 @@ def append_trailers(message: str, lines: Sequence[str]) -> str:
     if not new_trailers:
         return message
 
-    layout = _layout(message)
+    readers = dict.fromkeys((comment, "#"))  # each comment character the message will be read with
+    expected = {char: git_trailers(message, char) + new_trailers for char in readers}
+    for char in readers:
+        layout = _layout(message, char)
+        for place, new_paragraph in _trailer_places(layout, char):
+            result = _insert_lines(layout, place, new_paragraph, lines)
+            # Checked with the same parser: never hand back a message whose trailers git would lose.
+            if all(git_trailers(result, reader) == expected[reader] for reader in readers):
+                return result
+    raise BadValueError(
+        "gittree cannot add trailers to this commit message so that git reads them back",
+        hint="start the message with a one-line summary followed by a blank line",
+    )
+
+
+def _trailer_places(layout: _Layout, comment: str) -> list[tuple[int, bool]]:
+    """Where new trailer lines may go, best first, each with whether they start a new paragraph."""
     text = layout.text
     if layout.has_block:
         # Join the block right after its last line of content. Blank lines and comments below it
         # stay below: git reads a block across them when only comments follow (trailer.c counts
         # neither while no content line has been seen), and the new lines must not cut it off.
-        places = [_end_of_last_line(text, layout.block_start, layout.block_end, skip_comments=True)]
+        places = [(_end_of_last_line(text, layout.block_start, layout.block_end, comment=comment), False)]
     else:
         # A new paragraph after the last non-blank line; what follows (blank lines, comments, the
         # scissors part) stays after it, where git skips or cuts it anyway. Should that change
         # how git reads what follows (an old "Conflicts:" block opened by the subject line keeps
         # swallowing tab-indented lines until a comment run ends), go just above the scissors line.
-        places = [_end_of_last_line(text, layout.body_start, layout.block_end, skip_comments=False)]
-        if places[0] >= 0:
-            places.append(layout.cut_at)
-    if places[0] < 0:
+        places = [(_end_of_last_line(text, layout.body_start, layout.block_end, comment=None), True)]
+    if places[0][0] < 0:
         raise BadValueError(
             "the commit message has no subject line before its scissors line",
             hint="start the message with a one-line summary",
         )
+    # Last resorts: a new paragraph just above the scissors line (at the end when there is none),
+    # where no comment character can make git read past the new lines.
+    places.append((layout.cut_at, True))
+    return places
 
+
+def _insert_lines(layout: _Layout, place: int, new_paragraph: bool, lines: Sequence[str]) -> str:
+    text = layout.text
     newline = _line_ending(text[layout.body_start : layout.block_end])
-    expected = git_trailers(message) + new_trailers
-    for place in places:
-        head = text[:place]
-        if not head.endswith("\n"):
-            head += newline
-        if not layout.has_block:
-            head += newline  # a blank line, then a new paragraph of trailers
-        result = head + "".join(line + newline for line in lines) + text[place:]
-        # Checked with the same parser: never hand back a message whose trailers git would lose.
-        if git_trailers(result) == expected:
-            return result
-    raise BadValueError(
-        "gittree cannot add trailers to this commit message so that git reads them back",
-        hint="start the message with a one-line summary followed by a blank line",
-    )
+    head = text[:place]
+    if not head.endswith("\n"):
+        head += newline
+    if new_paragraph:
+        head += newline  # a blank line, then a new paragraph of trailers
+    return head + "".join(line + newline for line in lines) + text[place:]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -700,7 +728,7 @@ _QUICK_BLOCK = re.compile(r"[A-Za-z0-9-]+[ \t]*:[^\n]*(?:\n[A-Za-z0-9-]+[ \t]*:[
 _QUICK_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 # Every Gittree-* line of the block, in one pass: a plain metric (groups 1, 2), a plain param (groups 3,
 # 4; a value with no control character and no blank at either end, as parse_assignment leaves it), a
-# known status (group 5; ASCII letters in any case, as _canonical_status lowers them) or anything else
+# known status (group 5; ASCII letters in any case, as canonical_status lowers them) or anything else
 # (group 6: the full parser decides).
 _QUICK_TRAILERS = re.compile(
     r"^(?i:gittree-)(?:"

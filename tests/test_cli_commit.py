@@ -241,3 +241,21 @@ def test_first_commit_with_nothing_staged_shows_gits_own_words(repo: GitRepo, gi
     result = gittree("commit", "-m", "x", "--metric", "acc=1")
     assert result.code == 7
     assert "nothing" in result.err and "exit status" not in result.err
+
+
+def test_trailers_are_read_by_git_under_the_repositorys_comment_char(
+    repo: GitRepo, gittree, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """With core.commentChar=';' a '#1 issue fixed' line is text to git: the trailers must not go
+    above it (git would then read none), yet gittree and clones with git's default must read them too."""
+    repo.git("config", "core.commentChar", ";")
+    message = tmp_path / "message.txt"
+    message.write_text("subject\n\nbody\n\n#1 issue fixed\n")
+    result = gittree("commit", "--allow-empty", "-F", str(message), "--metric", "acc=1")
+    assert result.code == 0, result.err
+    for comment in (";", "#"):
+        trailers = repo.git("-c", f"core.commentChar={comment}", "log", "-1", "--format=%(trailers:only)")
+        assert trailers.strip() == "Gittree-Metric: acc=1", comment
+    assert head_message(repo).startswith("subject\n\nbody\n\n#1 issue fixed\n")
+    shown = json.loads(gittree("show", "--json").out)
+    assert [node["metrics"]["acc"]["samples"] for node in shown["nodes"]] == [[1.0]]

@@ -150,3 +150,34 @@ def test_a_note_in_a_fanned_out_notes_tree_is_appended_in_place(repo: GitRepo, g
     listing = repo.git("ls-tree", "-r", "--name-only", "refs/notes/gittree").split()
     assert listing == [f"{sha[:2]}/{sha[2:]}"]
     assert nodes(gittree)[sha]["metrics"]["acc"]["samples"] == [0.5, 0.6, 0.7]
+
+
+def test_status_is_accepted_in_any_letter_case_and_stored_lower_case(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """The format reads `Gittree-Status: Failed`; the commands that write a status take it too."""
+    result = gittree("commit", "--allow-empty", "-m", "diverged", "--status", " Failed ")
+    assert result.code == 0, result.err
+    assert repo.git("log", "-1", "--format=%(trailers:key=Gittree-Status,valueonly)").strip() == "failed"
+    sha = repo.git("rev-parse", "HEAD").strip()
+    assert gittree("record", "HEAD", "--status", "OK").code == 0
+    assert repo.git("notes", "--ref", "refs/notes/gittree", "show", sha).strip() == "Gittree-Status: ok"
+    refused = gittree("record", "HEAD", "--status", "done")
+    assert refused.code == 6 and "'done'" in refused.err and "ok, abandoned, failed, running" in refused.err
+
+
+def test_a_revision_from_an_unborn_head_says_there_are_no_commits_yet(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    for rev in ("HEAD", "HEAD~1", "@"):
+        result = gittree("record", rev, "--metric", "acc=0.5")
+        assert result.code == 4, (rev, result.err)
+        assert "no commits yet" in result.err
+    repo.commit("first")
+    assert gittree("record", "nosuch", "--metric", "acc=0.5").code == 10
+    repo.git("checkout", "-q", "--orphan", "fresh")  # other branches have commits; HEAD's has none
+    assert gittree("abandon", "HEAD", "--reason", "no").code == 4
+
+
+def test_abandon_without_a_reason_asks_for_the_reason(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    sha = repo.commit("plain work")
+    result = gittree("abandon", "HEAD", "--reason", "  ")
+    assert result.code == 6 and "--reason" in result.err and "--note" not in result.err
+    assert repo.git("notes", "--ref", "refs/notes/gittree", "list", check=False).strip() == ""
+    assert sha

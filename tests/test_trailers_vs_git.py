@@ -46,9 +46,10 @@ def encode(text: str) -> bytes:
 class GitOracle:
     """Asks a real git what the trailers of many messages are, in two git processes per batch."""
 
-    def __init__(self, repo: Path) -> None:
+    def __init__(self, repo: Path, comment: str = "#") -> None:
         self.repo = repo
         self.commits = 0
+        self.comment = comment  # git's core.commentChar for reading
 
     def trailers(self, messages: Sequence[str]) -> list[list[tuple[str, str]]]:
         if not messages:
@@ -58,7 +59,10 @@ class GitOracle:
         # never holds ':' and an unfolded value never holds '\n', so this is unambiguous, and a
         # message cannot smuggle a NUL into it (git stops reading a message at NUL).
         out = self._git(
-            ["log", "--no-walk=unsorted", "-z", "--format=%H%n%(trailers:only,unfold)", "--stdin"],
+            [
+                *(["-c", f"core.commentChar={self.comment}"] if self.comment != "#" else []),
+                *["log", "--no-walk=unsorted", "-z", "--format=%H%n%(trailers:only,unfold)", "--stdin"],
+            ],
             input="".join(f"{ref}\n" for ref in refs).encode(),
         )
         records = out.split(b"\0")
@@ -106,12 +110,20 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitOracle]:
         yield GitOracle(init_repo(root / "repo"))
 
 
+@pytest.fixture(scope="module")
+def semicolon_oracle(oracle: GitOracle) -> GitOracle:
+    """The same repository read by a git whose core.commentChar is ';'."""
+    semicolon = GitOracle(oracle.repo, comment=";")
+    semicolon.commits = 10**6  # its own branch names and dates, apart from the other oracle's
+    return semicolon
+
+
 def assert_agrees_with_git(oracle: GitOracle, messages: Sequence[str]) -> None:
     expected = oracle.trailers(messages)
     mismatches = [
         (message, ours, theirs)
         for message, theirs in zip(messages, expected, strict=True)
-        if (ours := git_trailers(message)) != theirs
+        if (ours := git_trailers(message, oracle.comment)) != theirs
     ]
     assert not mismatches, (
         "\n\n".join(
@@ -300,6 +312,16 @@ def test_generated_messages_read_as_git_reads_them(oracle: GitOracle, messages: 
     assert_agrees_with_git(oracle, messages)
 
 
+@settings(BATCH_SETTINGS, max_examples=30)
+@given(messages=st.lists(MESSAGE, min_size=80, max_size=80))
+def test_generated_messages_read_as_git_reads_them_with_another_comment_char(
+    semicolon_oracle: GitOracle, messages: list[str]
+) -> None:
+    """core.commentChar=';': '#' lines are content, ';' lines (and a ';' scissors line) comments."""
+    semicolon = [message.replace("#", ";") for message in messages[::2]]
+    assert_agrees_with_git(semicolon_oracle, [*messages, *semicolon])
+
+
 # ------------------------------------------------------------------------------------------------
 # Round trip: what gittree appends, both gittree and git read back, for any base message.
 # ------------------------------------------------------------------------------------------------
@@ -378,6 +400,28 @@ def test_appended_trailers_read_back_for_any_message(
         if parse_experiment(message) is None and alone is not None:
             assert_record_matches_spec(alone, spec)
         results.append(result)
+    assert_agrees_with_git(oracle, results)
+
+
+@settings(BATCH_SETTINGS, max_examples=30)
+@given(cases=st.lists(st.tuples(MESSAGE, SPEC), min_size=20, max_size=20))
+def test_appended_trailers_read_back_with_the_repositorys_comment_char_and_the_default(
+    oracle: GitOracle, semicolon_oracle: GitOracle, cases: list[tuple[str, dict[str, object]]]
+) -> None:
+    """Written for core.commentChar=';', the trailers are read by that git and by a default one."""
+    results = []
+    for message, spec in cases:
+        for base in (message, message.replace("#", ";")):
+            lines = format_trailer_lines(**spec)  # type: ignore[arg-type]
+            try:
+                result = append_trailers(base, lines, ";")
+            except BadValueError:
+                continue
+            new = git_trailers("subject\n\n" + "\n".join(lines))
+            assert git_trailers(result, ";") == git_trailers(base, ";") + new, repr(base)
+            assert git_trailers(result) == git_trailers(base) + new, repr(base)
+            results.append(result)
+    assert_agrees_with_git(semicolon_oracle, results)
     assert_agrees_with_git(oracle, results)
 
 

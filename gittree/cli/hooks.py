@@ -92,6 +92,17 @@ def status() -> None:
         print(f"{s.name:11} {text}")
 
 
+def _comment_char() -> str:
+    """The repository's comment character (the hook runs inside it); git's default outside one."""
+    from gittree import gitio
+    from gittree.errors import GittreeError
+
+    try:
+        return gitio.comment_char(gitio.open_repo(State.repo_path))
+    except GittreeError:
+        return "#"
+
+
 @hook_app.command("check-message", hidden=True)
 def check_message(
     message_file: Annotated[Path, typer.Argument(help="The commit message file git passes to commit-msg.")],
@@ -106,7 +117,7 @@ def check_message(
         text = message_file.read_bytes().decode("utf-8", errors="replace")
     except OSError as e:
         raise HookError(f"cannot read the commit message {message_file}: {e.strerror or e}") from e
-    problems = check(text)
+    problems = check(text, _comment_char())
     if not problems:
         return
     err = sys.stderr

@@ -26,7 +26,11 @@ def render(
     ] = None,
     depth: Annotated[
         int | None,
-        typer.Option("--depth", min=1, help="Only the N most recent generations of each line of work."),
+        typer.Option(
+            "--depth",
+            min=1,
+            help="Only the first N generations, counted from the tops (roots, or the first after --since).",
+        ),
     ] = None,
     since: Annotated[
         str | None,
