@@ -8,6 +8,9 @@ The rules (docs/runs.md, "Captured output"):
 * the value is a plain number as ``Gittree-Metric`` accepts it (``0.9979``, ``-1.5``, ``3e-4``, ``nan``,
   ``inf``), ending at a blank, the end of the line or one of ``, ; | ) ] }``; ``91%`` or ``0.5s`` are
   not captured (the unit would be lost), nor is a decimal comma (``0,73``);
+* ``-nan`` and ``+nan`` (C's ``printf`` of a negative NaN) are ``nan``; a number the format refuses
+  (``1e999``, which would overflow to infinity) is not captured but remembered in :meth:`warnings`:
+  output never makes the parser raise, whatever it holds;
 * colour codes are ignored, and a carriage return ends a line, so progress bars are read as they show;
 * the last value printed for a name wins (a script printing every epoch is recorded with its last).
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from gittree.errors import GittreeError
 from gittree.trailers import parse_metric_assignment, validate_name
 
 # CSI sequences (colours, cursor moves) and OSC sequences (titles, links) that terminals interpret.
@@ -37,6 +41,8 @@ class CaptureParser:
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(dict.fromkeys(validate_name(name, kind="capture") for name in names))
         self.values: dict[str, str] = {}
+        #: name -> (why its first refused value was refused, how many values were refused)
+        self._refused: dict[str, tuple[str, int]] = {}
         self._pattern: re.Pattern[str] | None = None
         if self.names:
             alternatives = "|".join(re.escape(name) for name in sorted(self.names, key=len, reverse=True))
@@ -52,12 +58,28 @@ class CaptureParser:
             line = strip_ansi(line)
         for match in self._pattern.finditer(line):
             name, value = match.group("name"), match.group("value")
-            # The canonical text keeps the number as printed (0.997900 stays 0.997900).
-            self.values[name] = parse_metric_assignment(f"{name}={value}")[1]
+            if value.lower() in ("-nan", "+nan"):  # glibc's printf("%f", -NAN): a NaN has no sign to keep
+                value = "nan"
+            try:
+                # The canonical text keeps the number as printed (0.997900 stays 0.997900).
+                self.values[name] = parse_metric_assignment(f"{name}={value}")[1]
+            except GittreeError as e:  # 1e999: refused by the format; the last accepted value stands
+                first, count = self._refused.get(name, (e.message, 0))
+                self._refused[name] = (first, count + 1)
 
     def feed_text(self, text: str) -> None:
         for line in split_lines(text):
             self.feed_line(line)
+
+    def warnings(self) -> list[str]:
+        """One line per name whose printed values were refused: the first one and how many there were."""
+        lines = []
+        for name in self.names:
+            if name in self._refused:
+                why, count = self._refused[name]
+                more = f" ({count} such values)" if count > 1 else ""
+                lines.append(f"--capture {name}: not captured{more}: {why}")
+        return lines
 
     def pairs(self) -> list[tuple[str, str]]:
         """``(name, value)`` for every captured name, in the order the names were given."""

@@ -22,12 +22,14 @@ from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError, GittreeError
-from gittree.trailers import format_trailer_lines, parse_number, validate_name
+from gittree.notemerge import IMPORTED_FACT
+from gittree.trailers import format_trailer_lines, is_number, parse_number, validate_name
 
 FORMATS = ("autoresearch",)
 KEPT_REF_PREFIX = gitio.GITTREE_REF_PREFIX + "kept/"
-#: The run fact that marks a note written by an import (and makes a second import of a row a no-op).
-SOURCE_FACT = ("imported", "autoresearch")
+#: The run fact that marks a note written by an import: a second import of a row is a no-op, and
+#: ``gittree sync`` keeps one copy of a paragraph that two clones imported (notemerge.py).
+SOURCE_FACT = (IMPORTED_FACT, "autoresearch")
 #: Columns with a meaning of their own; every other column is a metric (numbers) or a param (text).
 COMMIT, STATUS, DESCRIPTION = "commit", "status", "description"
 #: Resources a run used are facts about the run, not research results: recorded as Gittree-Run.
@@ -75,6 +77,7 @@ class RowOutcome:
 class ImportReport:
     source: str
     rows: list[RowOutcome] = field(default_factory=list)
+    #: something was written (a note or a keep-alive ref); false in a dry run and when all was imported.
     written: bool = False
 
     @property
@@ -89,8 +92,10 @@ class ImportReport:
 
 
 def read_log(path: Path) -> str:
+    # utf-8-sig: spreadsheets and Windows editors start UTF-8 files with a byte order mark, which would
+    # otherwise be part of the first column's name.
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as e:
         raise BadValueError(f"{path}: no such file", hint="give the path of the results log") from e
     except (OSError, UnicodeDecodeError) as e:
@@ -103,10 +108,14 @@ def parse_log(text: str) -> tuple[tuple[str, ...], list[Row], list[RowOutcome]]:
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     start = 0
-    if first is not None and lines[first].split("\t")[0].strip().lower() == COMMIT:
-        columns = tuple(cell.strip().lower() for cell in lines[first].split("\t"))
-        _check_header(columns)
-        start = first + 1
+    if first is not None:
+        header = tuple(cell.strip().lower() for cell in lines[first].split("\t"))
+        if header[0] == COMMIT:
+            columns = header
+            _check_header(columns)
+            start = first + 1
+        elif _looks_like_header(header):
+            raise _unexpected_header(first + 1, header)
     rows: list[Row] = []
     malformed: list[RowOutcome] = []
     for index in range(start, len(lines)):
@@ -127,6 +136,21 @@ def parse_log(text: str) -> tuple[tuple[str, ...], list[Row], list[RowOutcome]]:
             continue
         rows.append(Row(number, dict(zip(columns, (cell.strip() for cell in cells), strict=True))))
     return columns, rows, malformed
+
+
+def _looks_like_header(cells: tuple[str, ...]) -> bool:
+    """A first line that names no commit and holds no status is a header, not a data row with a typo."""
+    return not _HEX.fullmatch(cells[0]) and not any(cell in STATUSES for cell in cells)
+
+
+def _unexpected_header(line: int, cells: tuple[str, ...]) -> BadValueError:
+    found = ", ".join(f"'{cell}'" for cell in cells)
+    untabbed = " (the line holds no tab: are the columns separated by spaces?)" if len(cells) == 1 else ""
+    return BadValueError(
+        f"line {line} looks like a header row, but its first column is not 'commit': {found}{untabbed}",
+        hint="an autoresearch log starts with the tab-separated header: "
+        f"{' '.join(DEFAULT_COLUMNS)}; name the first column 'commit'",
+    )
 
 
 def _check_header(columns: tuple[str, ...]) -> None:
@@ -169,7 +193,7 @@ def _data_columns(columns: tuple[str, ...], rows: list[Row]) -> tuple[list[str],
             continue
         if name in RUN_FACT_COLUMNS:
             facts.append(name)
-        elif any(_is_number(row.cells[name]) for row in rows if row.status != "crash"):
+        elif any(is_number(row.cells[name]) for row in rows if row.status != "crash"):
             metrics.append(name)
         else:
             params.append(name)
@@ -178,14 +202,6 @@ def _data_columns(columns: tuple[str, ...], rows: list[Row]) -> tuple[list[str],
 
 def _is_empty(text: str) -> bool:
     return text.strip().lower() in EMPTY_CELLS
-
-
-def _is_number(text: str) -> bool:
-    try:
-        parse_number(text)
-    except BadValueError:
-        return False
-    return True
 
 
 def _trailer_lines(
@@ -259,7 +275,7 @@ def _check_row(
     if status != "crash":
         for name in (*metrics, *facts):
             cell = row.cells[name]
-            if not _is_empty(cell) and not _is_number(cell):
+            if not _is_empty(cell) and not is_number(cell):
                 try:
                     parse_number(cell, name=name)
                 except BadValueError as e:
@@ -352,14 +368,18 @@ def import_log(
 
 
 def write_report(repo: gitio.Repo, report: ImportReport) -> None:
-    """Create the keep-alive refs (one transaction), then append each row's note; all or nothing."""
+    """Create the keep-alive refs (one transaction), then append each row's note; all or nothing.
+
+    ``report.written`` says whether anything was written: not when every row was already imported.
+    """
     kept = {row.kept_ref: str(row.sha) for row in report.rows if row.kept_ref and row.sha}
+    notes = [(row.sha, row.lines) for row in report.rows if row.action == "record" and row.sha]
+    if not (kept or notes):
+        return
     notes_before = gitio.ref_target(repo, gitio.NOTES_REF)
     gitio.update_refs(repo, [f"create {ref} {sha}" for ref, sha in kept.items()])
     try:
-        gitio.append_notes(
-            repo, [(row.sha, row.lines) for row in report.rows if row.action == "record" and row.sha]
-        )
+        gitio.append_notes(repo, notes)
     except GittreeError as e:
         _roll_back(repo, notes_before, kept, e)
         raise

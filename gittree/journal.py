@@ -69,6 +69,9 @@ class RunMeta:
     notes: list[str] = field(default_factory=list)
     capture: list[str] = field(default_factory=list)
     metrics_file: str | None = None
+    #: the metrics file before the command started (``exists``, ``mtime_ns``, ``size``, ``ino``...): a
+    #: file still in that state afterwards was not written by the run. None in entries of older gittrees.
+    metrics_file_before: dict[str, object] | None = None
     add_untracked: bool = False
     #: the run is to be committed (False: --no-commit).
     commit: bool = True

@@ -2,30 +2,60 @@
 
 This is how DVC's ``metrics.json`` and most training scripts write their results; a list of numbers
 is several samples of one metric (seeds).
+
+A number in the file follows exactly the rules of ``--metric NAME=VALUE`` (docs/format.md, "Values"):
+the loaders hand over the text as written, never a value the parser made of it. YAML 1.1 would read
+``1:30`` as 90 (base 60), ``0x10`` as 16, ``017`` as 15 (octal) and ``1_000`` as 1000, yet not read
+``1e-3`` as a number at all; JSON's ``1e999`` would become infinity. Here they are ``1:30``
+(refused), ``0x10`` (refused), ``017`` (17), ``1_000`` (refused), ``1e-3`` and ``1e999`` (refused).
+Quoted text (a JSON string, a quoted YAML scalar) and ``true`` are not numbers. The spellings of the
+special values that JSON and YAML writers use (Python's ``NaN``, ``Infinity``; YAML's ``.nan``,
+``.inf``) are ``nan``, ``inf``, ``-inf``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from gittree.errors import BadValueError
-from gittree.trailers import format_number, validate_name
+from gittree.trailers import is_number, parse_metric_assignment, validate_name
+
+_NUMBER_HINT = "a metrics file holds numbers only; put text in --note or --param"
+# The non-finite numbers as JSON writers (Python's json.dump) and YAML writers (YAML 1.1) spell them.
+_JSON_SPECIAL = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
+_YAML_SPECIAL = {".nan": "nan", ".inf": "inf", "+.inf": "inf", "-.inf": "-inf"}
+_NUMBER_TAG = "tag:gittree:number"
+# YAML resolvers kept: an empty value is null, `<<` merges. Every other plain scalar is number text.
+_YAML_KEPT = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")
 
 
-def read_metrics_file(path: Path) -> list[tuple[str, str]]:
-    """``(name, value text)`` pairs from a JSON or YAML file, in file order."""
+class _Literal(str):
+    """A number as the file wrote it (a JSON number, a plain YAML scalar), not yet read."""
+
+
+def read_metrics_file(path: Path, *, problems: list[BadValueError] | None = None) -> list[tuple[str, str]]:
+    """``(name, value text)`` pairs from a JSON or YAML file, in file order.
+
+    A bad name or value raises :class:`BadValueError` (``gittree commit`` refuses the file), unless
+    ``problems`` is given: then it is appended there and the other values are kept (``gittree run``,
+    whose command has already run). A file that cannot be read, parsed or is not a mapping always raises.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise BadValueError(f"cannot read the metrics file {path}: {e.strerror or e}") from e
     except UnicodeDecodeError as e:
         raise BadValueError(f"the metrics file {path} is not UTF-8 text") from e
-    return parse_metrics_text(text, source=str(path), yaml_first=path.suffix.lower() in (".yaml", ".yml"))
+    yaml_first = path.suffix.lower() in (".yaml", ".yml")
+    return parse_metrics_text(text, source=str(path), yaml_first=yaml_first, problems=problems)
 
 
-def parse_metrics_text(text: str, *, source: str, yaml_first: bool = False) -> list[tuple[str, str]]:
+def parse_metrics_text(
+    text: str, *, source: str, yaml_first: bool = False, problems: list[BadValueError] | None = None
+) -> list[tuple[str, str]]:
     data = _load(text, source, yaml_first)
     if not isinstance(data, dict):
         raise BadValueError(
@@ -33,42 +63,84 @@ def parse_metrics_text(text: str, *, source: str, yaml_first: bool = False) -> l
             hint='for example {"acc": 0.91, "val": {"loss": 0.3}}',
         )
     pairs: list[tuple[str, str]] = []
-    _flatten(data, "", pairs, source)
+    for name, value in _leaves(data, ""):
+        try:
+            pairs.append(_metric(name, value))
+        except BadValueError as e:
+            if problems is None:
+                raise BadValueError(f"{source}: {e.message}", hint=e.hint) from e
+            problems.append(e)
     return pairs
 
 
 def _load(text: str, source: str, yaml_first: bool) -> Any:
     if not yaml_first:
         try:
-            return json.loads(text)
+            return json.loads(text, parse_float=_Literal, parse_int=_Literal, parse_constant=_json_constant)
         except ValueError:
             pass
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_yaml_loader())  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as e:
         raise BadValueError(f"{source} is neither valid JSON nor valid YAML: {e}") from e
 
 
-def _flatten(data: Any, prefix: str, out: list[tuple[str, str]], source: str) -> None:
+def _yaml_loader() -> type[Any]:
+    """PyYAML's SafeLoader, but a plain scalar (``0.5``, ``1:30``, ``true``) arrives as the text written."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag in _YAML_KEPT]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(_NUMBER_TAG, re.compile(r".*", re.DOTALL), None)
+    Loader.add_constructor(_NUMBER_TAG, _yaml_number)
+    return Loader
+
+
+def _json_constant(text: str) -> _Literal:
+    return _Literal(_JSON_SPECIAL[text])
+
+
+def _yaml_number(loader: Any, node: Any) -> _Literal:
+    text = str(loader.construct_scalar(node))
+    return _Literal(_YAML_SPECIAL.get(text.lower(), text))
+
+
+def _leaves(data: dict[Any, Any], prefix: str) -> list[tuple[str, Any]]:
+    """``(name, value)`` for every value, nested keys joined with ``/``, a list's items one by one."""
+    leaves: list[tuple[str, Any]] = []
     for key, value in data.items():
         name = f"{prefix}/{key}" if prefix else str(key)
         if isinstance(value, dict):
-            _flatten(value, name, out, source)
+            leaves += _leaves(value, name)
         elif isinstance(value, list):
-            for item in value:
-                out.append((validate_name(name), _number_text(item, name, source)))
+            leaves += [(name, item) for item in value]
         else:
-            out.append((validate_name(name), _number_text(value, name, source)))
+            leaves.append((name, value))
+    return leaves
 
 
-def _number_text(value: Any, name: str, source: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadValueError(
-            f"{source}: '{name}' is {value!r}, not a number",
-            hint="a metrics file holds numbers only; put text in --note or --param",
-        )
-    if isinstance(value, int):
-        return str(value)
-    return format_number(value)
+def _metric(name: str, value: Any) -> tuple[str, str]:
+    validate_name(name)
+    if not isinstance(value, _Literal):
+        raise _not_a_number(name, value)
+    try:
+        return parse_metric_assignment(f"{name}={value}")
+    except BadValueError as e:
+        raise BadValueError(e.message, hint=e.hint or _NUMBER_HINT) from e
+
+
+def _not_a_number(name: str, value: Any) -> BadValueError:
+    """A value that is not number text at all: null, true, a quoted string, a date given a YAML tag."""
+    if value is None:
+        return BadValueError(f"'{name}' has no value, not a number", hint=_NUMBER_HINT)
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    quoted = isinstance(value, str) and is_number(value)
+    hint = "write the number without quotes: quoted, it is text" if quoted else _NUMBER_HINT
+    return BadValueError(f"'{name}' is {shown}, not a number", hint=hint)

@@ -60,7 +60,11 @@ def commit_run(
         meta = journal.load_meta(run_dir)
         if meta.status == journal.COMMITTED and meta.sha:
             if branch is not None:
-                raise RunError(f"run {meta.id} is already committed as {meta.sha[:7]}")
+                raise RunError(
+                    f"run {meta.id} is already committed as {meta.sha[:7]} "
+                    f"on {meta.branch or 'a detached HEAD'}, not on {branch}",
+                    hint=f"to have it on {branch} too, cherry-pick {meta.sha[:7]} onto it (git cherry-pick)",
+                )
             return CommitResult(meta, meta.sha, already=True)
         _refuse_if_alive(meta, force)
         if meta.status == journal.RUNNING:
@@ -108,6 +112,7 @@ def _finish_abandoned_run(meta: RunMeta, run_dir: Path) -> None:
     meta.interrupted = meta.interrupted or "lost"
     parser = CaptureParser(meta.capture)
     parser.feed_text(text)
+    meta.warnings.extend(parser.warnings())  # values the log printed that the format refuses
     collect_metrics(meta, run_dir, parser.pairs())
     meta.status = journal.PENDING
     meta.reason = "gittree stopped during the run (killed?): committed as failed, with what it left"
@@ -190,7 +195,7 @@ def _commit(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> CommitResult:
         target=meta.target,
         head=meta.head,
         base=meta.base,
-        message=entry.full_message(),
+        message=entry.full_message(gitio.comment_char(repo)),
         worktree=Path(meta.worktree),
         scratch=run_dir,
         author_date=_git_date(meta.end or meta.start),

@@ -8,7 +8,9 @@ order wins. Nothing here can lose the run: a bad source is a warning in the jour
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +18,9 @@ from gittree import journal
 from gittree.errors import BadValueError, GittreeError
 from gittree.journal import RunMeta
 from gittree.trailers import format_number, parse_number, validate_name
+
+#: Metrics files up to this size are digested before the run (metrics files are small).
+_DIGEST_LIMIT = 1 << 20
 
 
 def collect_metrics(
@@ -61,22 +66,62 @@ def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:
     return values
 
 
+def metrics_file_path(meta: RunMeta) -> Path:
+    assert meta.metrics_file is not None
+    return Path(meta.cwd) / meta.metrics_file
+
+
+def metrics_file_state(path: Path) -> dict[str, object]:
+    """The file as it is now, to compare with after the run: a file in the same state was not written by it.
+
+    Not a modification time against the start time alone: timestamps can be coarse (a second, on some
+    filesystems). A rewrite changes the inode (a new file renamed over it), the size, or the change
+    time; the digest catches a same-size rewrite in place within one tick of a coarse clock.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return {"exists": False}
+    state: dict[str, object] = {
+        "exists": True,
+        "mtime_ns": info.st_mtime_ns,
+        "ctime_ns": info.st_ctime_ns,
+        "size": info.st_size,
+        "ino": info.st_ino,
+    }
+    if stat.S_ISREG(info.st_mode) and info.st_size <= _DIGEST_LIMIT:  # never block on a FIFO
+        with contextlib.suppress(OSError):
+            state["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
+
+
 def _read_metrics_file(meta: RunMeta, run_dir: Path) -> list[tuple[str, str]]:
     if not meta.metrics_file:
         return []
     from gittree.metricsfile import read_metrics_file
 
-    path = Path(meta.cwd) / meta.metrics_file
+    path = metrics_file_path(meta)
     if not path.is_file():
         meta.warnings.append(f"the metrics file {meta.metrics_file} was not written by the run")
         return []
+    # An entry journalled by an older gittree has no state to compare with: the file counts, as it did.
+    if meta.metrics_file_before is not None and metrics_file_state(path) == meta.metrics_file_before:
+        meta.warnings.append(
+            f"the metrics file {meta.metrics_file} was not written by the run: "
+            "it is unchanged since the run started (an earlier run's results?)"
+        )
+        return []
     with contextlib.suppress(OSError):  # keep the file as the run left it, whatever happens to it next
         journal.write_atomic(run_dir / f"metrics-file{path.suffix}", path.read_bytes())
+    problems: list[BadValueError] = []
     try:
-        return read_metrics_file(path)
+        pairs = read_metrics_file(path, problems=problems)
     except BadValueError as e:
         meta.warnings.append(f"the metrics file {meta.metrics_file} was ignored: {e.message}")
         return []
+    # The command already ran: one bad value must not cost the good ones.
+    meta.warnings += [f"the metrics file {meta.metrics_file}: {e.message} (ignored)" for e in problems]
+    return pairs
 
 
 def collected_metrics(run_dir: Path) -> list[tuple[str, str]]:

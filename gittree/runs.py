@@ -40,7 +40,7 @@ from gittree.config import Config
 from gittree.errors import BadValueError, GittreeError, HookError, RunError
 from gittree.journal import RunMeta
 from gittree.runcommit import check_branch_name, commit_run
-from gittree.runmetrics import collect_metrics
+from gittree.runmetrics import collect_metrics, metrics_file_path, metrics_file_state
 from gittree.trailers import fold_note, parse_assignment, validate_name
 
 #: Seconds gittree keeps reading the command's pipes after it exited (a background child may hold them).
@@ -163,6 +163,8 @@ def start_run(repo: gitio.Repo, request: RunRequest) -> tuple[RunMeta, Path]:
         commit=request.commit,
         commit_failed=request.commit_failed,
     )
+    if meta.metrics_file:  # to tell afterwards whether this run wrote it (an earlier run's file is not)
+        meta.metrics_file_before = metrics_file_state(metrics_file_path(meta))
     journal.save_meta(run_dir, meta)
     from gittree import treecommit
 
@@ -250,6 +252,7 @@ def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
         meta.exit_code = returncode
     meta.interrupted = forwarder.received
     meta.outcome = "ok" if returncode == 0 and not forwarder.received else "failed"
+    meta.warnings.extend(parser.warnings())
     collect_metrics(meta, run_dir, parser.pairs())
     if meta.interrupted:
         meta.status = journal.NOT_COMMITTED

@@ -189,7 +189,7 @@ def sync(
     """Fetch, merge and push the research tree with ``remote``; see the module docstring."""
     remote = resolve_remote(repo, remote)
     if branches is None:
-        branches = (config or load_config(repo.worktree)).sync_branches
+        branches = (config or load_config(repo)).sync_branches
     specs = fetch_refspecs(remote, branches, gittree_refs=gittree_refs)
     report = SyncReport(remote=remote)
     notify = on_step or (lambda step: None)
@@ -364,8 +364,9 @@ def _merge_notes_commits(repo: gitio.Repo, remote: str, local: str, theirs: str)
         if m == b:
             result = o  # only the remote changed it (None: the remote removed it)
         else:
-            # Changed on both sides, even identically: two clones that each appended the same line
-            # recorded two results (a common source would be in the merge base).
+            # Changed on both sides, even identically: two clones that each recorded the same line
+            # recorded two results (a common source would be in the merge base); identical import
+            # paragraphs are one row of one log, and merge_note keeps those once.
             text = merge_note(
                 _base_text(repo, bases, obj), *(gitio.read_blob(repo, x) if x else None for x in (m, o))
             )
@@ -489,7 +490,7 @@ def configure_remote(
     can never overwrite local notes; merging them in is ``gittree sync``'s job.
     """
     remote = resolve_remote(repo, remote)
-    patterns = (config or load_config(repo.worktree)).sync_branches
+    patterns = (config or load_config(repo)).sync_branches
     wanted = [(f"remote.{remote}.fetch", spec) for spec in fetch_refspecs(remote, patterns)]
     wanted += [(f"remote.{remote}.push", spec) for spec in push_refspecs(patterns)]
     added: list[tuple[str, str]] = []

@@ -43,10 +43,21 @@ def test_push_outside_the_namespace_is_refused_before_the_run(team: Team, tmp_pa
     assert result.code == 6 and "--push needs --branch" in result.err
 
 
+def test_push_to_an_unknown_remote_is_refused_before_the_run(team: Team, tmp_path: Path) -> None:
+    ada = team.clone("Ada")
+    marker = tmp_path / "ran"
+    script = f"open({str(marker)!r}, 'w')"
+    result = ada.gittree(
+        "run", "--branch", "sweep/x", "--push", "--remote", "nosuch", "--", sys.executable, "-c", script
+    )
+    assert result.code == 14 and "no remote named 'nosuch'" in result.err and "origin" in result.err
+    assert not marker.exists()  # the typo is found before the command runs, not after
+
+
 def test_a_failed_push_leaves_the_commit_and_says_how_to_retry(team: Team) -> None:
     ada = team.clone("Ada")
     ada.git("remote", "set-url", "origin", str(team.root / "gone.git"))
     result = ada.gittree(*run_args("sweep/lr-2", "--push"))
     assert result.code == 14
-    assert "committed on sweep/lr-2 here" in result.err and "gittree sync" in result.err
+    assert "committed on sweep/lr-2 here" in result.err and "gittree sync origin" in result.err
     assert samples(ada.tree_json())[ada.rev("sweep/lr-2")] == [0.75]

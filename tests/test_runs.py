@@ -187,6 +187,12 @@ def test_no_commit_keeps_the_run_for_later(repo: GitRepo, gittree) -> None:  # t
     assert record_of(repo).metric_dict() == {"acc": (0.7,)}
     again = gittree("recover", run_id)  # idempotent: the post-run hook may call it twice
     assert again.code == 0 and "already committed" in again.out
+    elsewhere = gittree("recover", run_id, "--branch", "exp/other")  # committed: not moved elsewhere
+    assert elsewhere.code == 11 and "still not committed" not in elsewhere.err
+    assert f"already committed as {repo.head()[:7]} on " in elsewhere.err and "cherry-pick" in elsewhere.err
+    unknown = gittree("recover", "nosuch")
+    assert unknown.code == 11 and "no run 'nosuch' in the journal" in unknown.err
+    assert "still not committed" not in unknown.err
 
 
 def test_the_commit_holds_the_code_the_run_started_with(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

@@ -98,11 +98,13 @@ def run(
     from gittree.runs import make_request, run_command
 
     repo = gitio.open_repo(State.repo_path)
-    config = load_config(repo.worktree)
-    if push:
-        from gittree.sync import check_pushable
+    config = load_config(repo)
+    push_to: str | None = None
+    if push:  # checked before the command runs: a typo must not cost a run's push
+        from gittree.sync import check_pushable, resolve_remote
 
         check_pushable(branch, config.sync_branches)
+        push_to = resolve_remote(repo, remote)
     request = make_request(
         command,
         cwd=(State.repo_path or Path.cwd()).resolve(),  # -C: run as if started there, the command too
@@ -118,12 +120,12 @@ def run(
     )
     report = run_command(repo, request, out=_writer(sys.stdout), err=_writer(sys.stderr))
     _print_report(report)
-    if push and report.meta.status == journal.COMMITTED and report.meta.branch:
-        _push_run(repo, remote, report.meta.branch)
+    if push_to is not None and report.meta.status == journal.COMMITTED and report.meta.branch:
+        _push_run(repo, push_to, report.meta.branch)
     raise typer.Exit(report.exit_code)
 
 
-def _push_run(repo: gitio.Repo, remote: str | None, branch: str) -> None:
+def _push_run(repo: gitio.Repo, remote: str, branch: str) -> None:
     """Share the committed run; a failure leaves the commit safe locally and says how to retry."""
     from gittree.errors import RemoteError
     from gittree.sync import push_branch_and_notes
@@ -133,7 +135,7 @@ def _push_run(repo: gitio.Repo, remote: str | None, branch: str) -> None:
     except RemoteError as e:
         raise RemoteError(
             f"the run is committed on {branch} here, but the push failed: {e.message}",
-            hint="the commit and the journal are safe; run `gittree sync` when the remote is back",
+            hint=f"the commit and the journal are safe; run `gittree sync {remote}` when the remote is back",
         ) from e
     _say(f"gittree: pushed {branch} and the notes to {report.remote}")
 
@@ -237,7 +239,7 @@ def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_js
 
     if run_id is not None:
         raise BadValueError("--prune takes no run id", hint="gittree runs --prune [--older-than DAYS]")
-    days = older_than if older_than is not None else load_config(repo.worktree).run.keep_days
+    days = older_than if older_than is not None else load_config(repo).run.keep_days
     report = prune_runs(repo, keep_days=days)
     if as_json:
         from dataclasses import asdict
@@ -356,7 +358,10 @@ def recover(
     for outcome in outcomes:
         if outcome.error is not None:
             failed = failed or outcome.error
-            _say(f"gittree: error: run {outcome.run_id} is still not committed: {outcome.error.message}")
+            message = outcome.error.message
+            if outcome.run_id not in message:  # a failed commit: the run is still in the journal
+                message = f"run {outcome.run_id} is still not committed: {message}"
+            _say(f"gittree: error: {message}")
             if outcome.error.hint:
                 _say(f"hint: {outcome.error.hint}")
         elif outcome.result is not None and not quiet:
