@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gittree.config import Config, MetricConfig
 from gittree.model import CommitRecord, Goal, MetricSummary, Verdict
 from gittree.tree import build_tree
@@ -57,6 +60,45 @@ def test_verdicts_better_negligible_worse_baseline() -> None:
     v = {n.sha: n.verdict for n in tree.nodes}
     assert v == {"a": Verdict.BASELINE, "b": Verdict.BETTER, "c": Verdict.NEGLIGIBLE, "d": Verdict.WORSE}
     assert math.isclose(tree.by_sha["b"].delta or 0, 0.1)
+
+
+def test_a_delta_exactly_at_the_threshold_is_negligible_despite_binary_rounding() -> None:
+    """0.703 - 0.700 is 0.0030000000000000027 in floating point: still the threshold 0.003, so negligible."""
+    config = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.003)})
+    steps = [(0.700, 0.703), (0.703, 0.700), (0.100, 0.103), (0.700, 0.7031), (0.700, 0.6969)]
+    verdicts = []
+    for before, after in steps:
+        tree = build_tree([exp("a", acc=before), exp("b", ("a",), 1, acc=after)], config=config)
+        verdicts.append(tree.by_sha["b"].verdict)
+    assert verdicts == [Verdict.NEGLIGIBLE] * 3 + [Verdict.BETTER, Verdict.WORSE]
+    relative = build_tree([exp("a", acc=0.7), exp("b", ("a",), 1, acc=0.7007)])  # 0.1% of 0.7, exactly
+    assert relative.by_sha["b"].verdict is Verdict.NEGLIGIBLE
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.integers(min_value=0, max_value=10**4),
+    st.integers(min_value=1, max_value=6),
+    st.booleans(),
+)
+def test_deltas_at_the_threshold_in_decimals_are_negligible_and_one_step_more_is_not(
+    start: int, step: int, places: int, up: bool
+) -> None:
+    """Values and threshold written with ``places`` decimals: a delta of exactly the threshold is
+    negligible and one unit of the last decimal more is not, whatever binary rounding does."""
+    scale = 10**places
+    threshold = step / scale
+    config = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=threshold)})
+    sign = 1 if up else -1
+
+    def verdict(units: int) -> Verdict:
+        after = (start + sign * units) / scale
+        tree = build_tree([exp("a", acc=start / scale), exp("b", ("a",), 1, acc=after)], config=config)
+        return tree.by_sha["b"].verdict
+
+    assert verdict(step) is Verdict.NEGLIGIBLE
+    assert verdict(step + 1) is (Verdict.BETTER if up else Verdict.WORSE)
 
 
 def test_goal_min_inverts_better_and_worse() -> None:

@@ -174,13 +174,20 @@ def test_the_node_writer_writes_what_the_json_encoder_writes(node: Node) -> None
     assert json.loads(expected)["sha"] == node.sha
 
 
+_CARRIES = [999.95, -999.95, 999999.5, 0.99996, 9.99995, 99.995, 0.0099996, 9999.5, 99999.5]
+
+
 @settings(max_examples=2000, deadline=None)
 @given(
     st.floats(allow_nan=True, allow_infinity=True)
-    | st.sampled_from([1e-3, -1e-3, 1e6, -1e6, 0.0, -0.0, 999.99995])
+    | st.sampled_from([1e-3, -1e-3, 1e6, -1e6, 0.0, -0.0, 999.99995, *_CARRIES])
+    | st.builds(
+        lambda e, nines: float("9" * nines) * 10.0 ** (e - nines + 1), st.integers(-4, 6), st.integers(1, 9)
+    )
 )
 def test_the_quick_number_format_is_the_general_one(x: float) -> None:
-    """Views format most values by a short path; it must give what the general rule gives."""
+    """Views format most values by a short path; it must give what the general rule gives: four
+    significant digits of the value as rounded (999.95 is 1000, not the five digits of 1000.0)."""
     from gittree.render.numbers import SIGNIFICANT, decimals_for, format_value
 
     if math.isnan(x):
@@ -191,7 +198,29 @@ def test_the_quick_number_format_is_the_general_one(x: float) -> None:
         expected = f"{x:.{SIGNIFICANT - 1}e}"
     else:
         expected = f"{x:.{decimals_for(x)}f}"
+        rounded = abs(float(expected))
+        if rounded >= 1e6:
+            expected = f"{x:.{SIGNIFICANT - 1}e}"
+        elif rounded and decimals_for(rounded) < decimals_for(x):
+            expected = f"{x:.{decimals_for(rounded)}f}"
     assert format_value(x) == expected
+
+
+def test_rounding_that_carries_to_the_next_power_of_ten_keeps_four_significant_digits() -> None:
+    from gittree.render.numbers import format_value
+
+    written = [format_value(x) for x in _CARRIES]
+    assert written == [
+        "1000",
+        "-1000",
+        "1.000e+06",
+        "1.000",
+        "10.00",
+        "100.0",
+        "0.01000",
+        "10000",
+        "100000",
+    ]
 
 
 @settings(max_examples=300, deadline=None)

@@ -17,12 +17,22 @@ def decimals_for(magnitude: float) -> int:
     return max(0, SIGNIFICANT - 1 - math.floor(math.log10(abs(magnitude))))
 
 
+#: For each power of ten a plainly written value can have (1e-3 up to 1e5): below this, rounding to
+#: four significant digits cannot carry it up to the next power (999.95 -> "1000.0" has five).
+_NO_CARRY_BELOW = {e: 9.99 * 10.0**e for e in range(-3, 6)}
+
+
 def format_value(x: float, decimals: int | None = None) -> str:
-    """``0.7312``, ``12.35``, ``1.200e-05``, ``nan``, ``inf``; ``decimals`` pins the precision (deltas, spreads)."""
+    """``0.7312``, ``12.35``, ``1.200e-05``, ``nan``, ``inf``; ``decimals`` pins the precision (deltas, spreads).
+
+    Four significant digits of the value as rounded: 999.95 is ``1000``, 999999.5 is ``1.000e+06``.
+    """
     if decimals is None and (1e-3 <= x < 1e6 or -1e6 < x <= -1e-3):
         # Nearly every value (NaN fails both tests): decimals_for(x), written out, as a view of a
         # 100k-experiment tree formats half a million of them.
-        return f"{x:.{max(0, SIGNIFICANT - 1 - _floor(_log10(abs(x))))}f}"
+        power = _floor(_log10(abs(x)))
+        text = f"{x:.{max(0, SIGNIFICANT - 1 - power)}f}"
+        return text if abs(x) < _NO_CARRY_BELOW[power] else _carried(x, text)
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -30,12 +40,23 @@ def format_value(x: float, decimals: int | None = None) -> str:
     if decimals is None:
         if x != 0 and not 1e-3 <= abs(x) < 1e6:
             return f"{x:.{SIGNIFICANT - 1}e}"
-        decimals = decimals_for(x)
+        return _carried(x, f"{x:.{decimals_for(x)}f}")
     elif abs(x) >= 1e6:
         # Pinned decimals are for numbers near the value's size; a delta or spread of a million or
         # more is written as such a value is (a 1e308 delta at 0 decimals was 309 digits wide).
         return f"{x:.{SIGNIFICANT - 1}e}"
     return f"{x:.{decimals}f}"
+
+
+def _carried(x: float, text: str) -> str:
+    """``text`` (``x`` at decimals_for(x)) again at the precision of its rounded value, when rounding
+    carried it up to the next power of ten; in scientific notation when that reached a million."""
+    rounded = abs(float(text))
+    if rounded == 0 or _floor(_log10(rounded)) <= _floor(_log10(abs(x))):
+        return text
+    if rounded >= 1e6:
+        return f"{x:.{SIGNIFICANT - 1}e}"
+    return f"{x:.{decimals_for(rounded)}f}"
 
 
 def format_delta(delta: float | None, reference: float | None = None) -> str:

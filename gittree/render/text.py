@@ -71,6 +71,9 @@ class _Row:
     lanes_after: tuple[str | None, ...]
     #: for a side child hung off its parent's lane (see :func:`layout`): that lane's column; else -1.
     hangs_from: int = -1
+    #: the experiment parent whose lane arrives in each of ``(here, *joining)``, in that order; empty
+    #: for a root and for a hanging side child (no lane arrives).
+    lanes_from: tuple[str, ...] = ()
 
 
 #: A crossover whose parent is drawn more than this many experiments above it gets no lane from that
@@ -115,9 +118,10 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
     """
     far = far_parents(tree) if far is None else far
     lanes: list[str | None] = []
-    # The columns whose lane waits for each commit: a 100k tree can have hundreds of lanes open, and
-    # scanning them all for every row was most of drawing it.
-    waiting: dict[str, list[int]] = {}
+    # The columns whose lane waits for each commit, each with the experiment whose row opened it (the
+    # parent at the lane's other end): a 100k tree can have hundreds of lanes open, and scanning them
+    # all for every row was most of drawing it.
+    waiting: dict[str, list[tuple[int, str]]] = {}
     hanging: dict[str, int] = {}  # side child -> the column of its parent's lane
     by_sha = tree.by_sha
     for node in tree.nodes:
@@ -126,13 +130,20 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
             here = _free_column(lanes, parent_column + 1)
             lanes[here] = node.sha
             joining: tuple[int, ...] = ()
+            lanes_from: tuple[str, ...] = ()
         else:
-            columns_in = sorted(waiting.pop(node.sha, ()))
-            if not columns_in:
-                column = _free_column(lanes, 0)
-                lanes[column] = node.sha
-                columns_in = [column]
-            here, joining = columns_in[0], tuple(columns_in[1:])
+            arriving = waiting.pop(node.sha, None)
+            if arriving is None:  # a root: its lane starts here
+                here = _free_column(lanes, 0)
+                lanes[here] = node.sha
+                joining, lanes_from = (), ()
+            elif len(arriving) == 1:  # nearly every row: one lane, from its one parent
+                here, parent = arriving[0]
+                joining, lanes_from = (), (parent,)
+            else:
+                arriving.sort()
+                here, joining = arriving[0][0], tuple(column for column, _ in arriving[1:])
+                lanes_from = tuple(parent for _, parent in arriving)
         before = tuple(lanes)
         for column in joining:
             lanes[column] = None
@@ -141,8 +152,10 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
         for column in (here, *opened):
             target = lanes[column]
             if target is not None:
-                waiting.setdefault(target, []).append(column)
-        yield _Row(node, here, joining, before, at_node, tuple(opened), tuple(lanes), parent_column)
+                waiting.setdefault(target, []).append((column, node.sha))
+        yield _Row(
+            node, here, joining, before, at_node, tuple(opened), tuple(lanes), parent_column, lanes_from
+        )
         while lanes and lanes[-1] is None:
             lanes.pop()
 
@@ -171,15 +184,25 @@ def render_text(
     far = far_parents(tree) if far is None else far
     columns = _Columns(tree, style, lane_width, far)
     for index, row in enumerate(layout(tree, far)):
+        node = row.node
         lane_width = max(lane_width, 2 * len(row.lanes_at_node))
         columns.lane_width = lane_width
-        if index and not row.node.parents:
-            yield ""  # a new tree of the forest (an orphan branch, an unrelated history)
-        folded = sum(row.node.folded.values()) + row.node.folded_below
-        if folded:
-            yield _folded_row(row, folded, style)
+        if index and not node.parents and row.lanes_before.count(None) == len(row.lanes_before) - 1:
+            # A new tree of the forest (an orphan branch, an unrelated history), once every lane of
+            # the trees above has ended: a lane still open (to a crossover joining two roots' work)
+            # must not be cut by the blank line.
+            yield ""
+        if node.folded:
+            yield from _folded_rows(row, far.get(node.sha, ()), style)
+        if node.folded_below and not node.parents:
+            yield _folded_row(row.lanes_before, row.here, _commits(node.folded_below), style)
         if row.joining:
             yield _link_row(row.lanes_before, row.here, row.joining, "╯", "┴")
+        if node.folded_below and node.parents:
+            # An experiment with parents, one of whose sides reaches no experiment (a merged unrelated
+            # history of ordinary work): no parent's edge, so marked below the join, saying so.
+            mark = _commits(node.folded_below)[:-1] + " on a side with no experiment)"
+            yield _folded_row(row.lanes_at_node, row.here, mark, style)
         if row.hangs_from >= 0:
             cells = _hanging_cells(row, style)
         else:
@@ -197,16 +220,39 @@ def _widest(tree: ResearchTree) -> int:
     return max((len(row.lanes_at_node) for row in layout(tree)), default=1)
 
 
-def _folded_row(row: _Row, folded: int, style: TextStyle) -> str:
-    """A dim mark on the lane into an experiment: the ordinary commits between it and its parent(s)."""
-    cells = [
-        "┆" if i == row.here else ("│" if target is not None else " ")
-        for i, target in enumerate(row.lanes_before)
-    ]
-    if row.here >= len(cells):
-        cells.extend(" " * (row.here - len(cells)) + "┆")
-    noun = "commit" if folded == 1 else "commits"
-    return " ".join(cells) + " " + style.paint(f"(+{folded} {noun})", "dim")
+def _folded_rows(row: _Row, far: tuple[str, ...], style: TextStyle) -> Iterator[str]:
+    """A dim mark on each lane into an experiment that carries ordinary commits, left to right, each
+    with that edge's own count: ``┆ │ (+1 commit)`` then ``│ ┆ (+2 commits)``.
+
+    Counts are per edge and never added up: an ordinary merge below the experiment is on the path
+    from each of its parents, and is counted in each (``Node.folded``). A parent drawn too far above
+    for a lane (``far``, named on the row by ``⊕ also``) has its own mark row on the experiment's
+    lane, naming it: ``┆ (+2 commits from 1a2b3c4)``. (Written after its name on the row, the count
+    widened the marker column, and so narrowed the subject, of every row of the tree.)
+    """
+    folded = row.node.folded
+    # (a root or a hanging side child has no lane arriving, and nothing folded into an edge)
+    for column, parent in zip((row.here, *row.joining), row.lanes_from, strict=False):
+        count = folded.get(parent)
+        if count:
+            yield _folded_row(row.lanes_before, column, _commits(count), style)
+    for parent in far:
+        count = folded.get(parent)
+        if count:
+            text = f"{_commits(count)[:-1]} from {parent[:SHA_WIDTH]})"
+            yield _folded_row(row.lanes_before, row.here, text, style)
+
+
+def _folded_row(lanes: tuple[str | None, ...], column: int, text: str, style: TextStyle) -> str:
+    """``│ ┆ │ (+2 commits)``: the lanes, with the mark ``┆`` on ``column``, then the dim ``text``."""
+    cells = _lane_marks(lanes)
+    cells.extend(" " * (column + 1 - len(cells)))
+    cells[column] = "┆"
+    return " ".join(cells) + " " + style.paint(text, "dim")
+
+
+def _commits(count: int) -> str:
+    return f"(+{count} commit)" if count == 1 else f"(+{count} commits)"
 
 
 def _free_column(lanes: list[str | None], after: int) -> int:
@@ -379,12 +425,19 @@ class _Columns:
         if node.dirty:
             marks.append(self.style.paint(DIRTY_MARK, "yellow"))
         if node.sha in self.far:
-            named = [self.tree.by_sha[parent].short for parent in self.far[node.sha]]
-            more = f" +{len(named) - 2}" if len(named) > 2 else ""
-            marks.append(self.style.paint(f"⊕ also {', '.join(named[:2])}{more}", "dim"))
+            marks.append(self.style.paint(self._far_mark(node, self.far[node.sha]), "dim"))
         if node.problems:
             marks.append(self.style.paint(f"⚠ {len(node.problems)} malformed trailer(s)", "yellow"))
         return " ".join(marks)
+
+    def _far_mark(self, node: Node, far: tuple[str, ...]) -> str:
+        """``⊕ also 1a2b3c4, 5d6e7f8 +3``: the far parents a crossover's row names, two at most, those
+        whose edge carries ordinary commits first (their mark rows above name them too)."""
+        folded = node.folded
+        ordered = sorted(far, key=lambda parent: not folded.get(parent))  # stable: drawing order kept
+        named = [self.tree.by_sha[parent].short for parent in ordered[:2]]
+        more = f" +{len(far) - len(named)}" if len(far) > len(named) else ""
+        return f"⊕ also {', '.join(named)}{more}"
 
 
 def author_labels(tree: ResearchTree) -> dict[str, str]:
