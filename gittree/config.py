@@ -156,6 +156,8 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
     primary = data.get("primary")
     if primary is not None and not isinstance(primary, str):
         raise ConfigError(f"{source}: 'primary' must be a metric name, got {primary!r}")
+    if primary is not None:
+        _check_metric_name(primary, source, "primary")
     return Config(
         primary=primary,
         metrics=_parse_metrics(data.get("metrics") or {}, source),
@@ -167,6 +169,16 @@ def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:
         sync_branches=_parse_sync(data.get("sync"), source),
         run=_parse_run(data.get("run") or {}, source),
     )
+
+
+def _check_metric_name(name: str, source: str, key: str) -> None:
+    from gittree.errors import BadValueError
+    from gittree.trailers import validate_name
+
+    try:
+        validate_name(name)
+    except BadValueError as e:
+        raise ConfigError(f"{source}: {key}: {e.message}", hint=e.hint) from e
 
 
 def _parse_run(raw: Any, source: str) -> RunConfig:

@@ -133,6 +133,7 @@ def open_repo(path: Path | str | None = None) -> Repo:
             "--git-dir",
             "--git-common-dir",
             "--is-bare-repository",
+            "--show-object-format",
             "--show-toplevel",
         ],
         cwd=start,
@@ -149,10 +150,17 @@ def open_repo(path: Path | str | None = None) -> Repo:
         check_git_version(None)
     git_dir, common_dir = Path(lines[0]), Path(lines[1])
     check_git_version(common_dir)
+    if len(lines) > 3 and lines[3] != "sha1":
+        # Reading worked, through git; but commits, notes and the incremental read go through libgit2.
+        raise GitCommandError(
+            f"this repository names its objects with {lines[3].upper()}, which gittree cannot work with "
+            "yet: its git library (libgit2, through pygit2) reads SHA-1 repositories only",
+            hint="use gittree in a repository with git's default object format, SHA-1",
+        )
     if lines[2] != "false":
         worktree = None
-    elif code == 0 and len(lines) > 3:
-        worktree = Path(lines[3])
+    elif code == 0 and len(lines) > 4:
+        worktree = Path(lines[4])
     else:  # inside the git dir of a repository that has a working tree
         worktree = _worktree_of(git_dir, common_dir)
     return Repo(git_dir=git_dir, worktree=worktree, common_dir=common_dir)

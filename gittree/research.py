@@ -20,7 +20,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from gittree import cache, gitio
-from gittree.errors import BadValueError, GitCommandError, NoExperimentsError
+from gittree.errors import BadValueError, ConfigError, GitCommandError, NoExperimentsError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
@@ -131,6 +131,13 @@ def _check(tree: ResearchTree, metric: str | None, require_experiments: bool = T
     if metric and tree.nodes and metric not in tree.metric_names:
         known = ", ".join(tree.metric_names) or "none"
         raise BadValueError(f"no experiment records the metric '{metric}'", hint=f"recorded metrics: {known}")
+    if not metric and tree.metric and tree.nodes and tree.metric.name not in tree.metric_names:
+        # the configured primary metric: every row would be a baseline with nothing to compare
+        known = ", ".join(tree.metric_names) or "none"
+        raise ConfigError(
+            f".gittree.yaml: the primary metric '{tree.metric.name}' is recorded by no experiment here",
+            hint=f"recorded metrics: {known}; fix 'primary', or pass --metric NAME",
+        )
 
 
 # -- the walk ---------------------------------------------------------------------------------------

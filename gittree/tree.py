@@ -432,13 +432,22 @@ def compare(value: MetricSummary, reference: MetricSummary, spec: MetricSpec) ->
     if math.isnan(delta):  # inf - inf: the same infinity
         return Verdict.NEGLIGIBLE
     band = noise_band(value, reference, spec)
-    # "At or below the band" on the numbers as written: 0.703 - 0.700 is 0.0030000000000000027 in
-    # binary floating point, which must still be the threshold 0.003 itself. A few units in the last
-    # place of the largest number involved cover the rounding of the inputs and of the subtraction.
-    if abs(delta) <= band + 4 * math.ulp(max(abs(new), abs(old), band)):
+    if abs(delta) <= band + _rounding(new, old, band):
         return Verdict.NEGLIGIBLE
     improvement = delta if spec.goal is Goal.MAX else -delta
     return Verdict.BETTER if improvement > 0 else Verdict.WORSE
+
+
+def _rounding(new: float, old: float, band: float) -> float:
+    """How far binary floating point may put a delta past the band it equals in decimals.
+
+    "At or below the band" is meant on the numbers as written: 0.703 - 0.700 is 0.0030000000000000027
+    in binary, which must still be the threshold 0.003 itself. Four units in the last place of the
+    largest number involved cover the rounding of the inputs and of the subtraction. None when a
+    number is infinite: an infinite delta is never within a finite band (inf - 1 after inf is worse).
+    """
+    largest = max(abs(new), abs(old), band)
+    return 4 * math.ulp(largest) if math.isfinite(largest) else 0.0
 
 
 def noise_band(value: MetricSummary, reference: MetricSummary, spec: MetricSpec) -> float:

@@ -59,6 +59,23 @@ def test_invalid_config(repo: GitRepo, gittree) -> None:  # type: ignore[no-unty
     assert result.code == 9 and "primry" in result.err
 
 
+def test_a_primary_metric_that_is_no_metric_is_an_error_not_a_tree_of_baselines(
+    repo: GitRepo, gittree
+) -> None:  # type: ignore[no-untyped-def]
+    # Regression: `primary: nosuch` drew every experiment as a baseline with no value, silently.
+    repo.experiment("a", metrics=[("acc", 0.5)])
+    repo.experiment("b", metrics=[("acc", 0.6)])
+    repo.write(".gittree.yaml", "primary: nosuch\n")
+    result = gittree("show")
+    assert result.code == 9 and "'nosuch' is recorded by no experiment" in result.err and "acc" in result.err
+    assert gittree("show", "--metric", "acc").code == 0  # the command line still chooses
+    repo.write(".gittree.yaml", "primary: bad name\n")
+    result = gittree("show")
+    assert result.code == 9 and "primary" in result.err and "bad metric name" in result.err
+    repo.write(".gittree.yaml", "primary: acc\n")
+    assert gittree("show").code == 0
+
+
 def test_usage_error_is_exit_2(gittree) -> None:  # type: ignore[no-untyped-def]
     assert gittree("show", "--no-such-option").code == 2
 

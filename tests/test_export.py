@@ -64,6 +64,20 @@ def test_demo_export_validates_and_holds_the_whole_map(demo: Path, gittree) -> N
     assert data["metric"]["name"] == "acc" and data["metric"]["threshold"] == 0.003
 
 
+def test_show_json_and_the_export_agree_on_the_typical_delta(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    """The surprise rule's yardstick: `show --json` printed null whatever the tree (its header was
+    made from an empty copy of the tree)."""
+    from gittree import gitio
+    from gittree.render.jsonview import render_json, render_json_chunks
+    from gittree.research import load_tree
+
+    shown = json.loads(gittree("-C", str(demo), "show", "--all", "--json").out)
+    exported = export(gittree, "--format", "json", before=("-C", str(demo)))
+    assert shown["typical_delta"] == exported["metric"]["typical_delta"] == pytest.approx(0.0127, abs=1e-4)
+    tree = load_tree(gitio.open_repo(demo), all_refs=True)
+    assert json.loads("".join(render_json_chunks(tree))) == json.loads(render_json(tree))
+
+
 def test_export_reads_every_ref_unless_told(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     shas = small_history(repo)
     everything = {n["sha"] for n in export(gittree)["nodes"]}

@@ -113,6 +113,19 @@ def test_a_huge_delta_is_written_as_a_number_not_309_digits(repo: GitRepo, gittr
     assert "+2.000e+06" in format_delta(2e6, 5e6) and format_delta(12345.0, 5e6) == "+12345"
 
 
+def test_a_delta_against_a_tiny_reference_keeps_four_significant_digits(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # Regression: the decimals of a reference of 1e-20 (23 of them) were pinned on its delta, which
+    # came out as +0.80000000000000004440892: float noise; against 1e-300, 300 digits wide.
+    repo.experiment("tiny", metrics=[("acc", "1e-20")])
+    repo.experiment("child", metrics=[("acc", "0.8")])
+    repo.experiment("tinier", metrics=[("acc", "1e-300")])
+    out = gittree("show", "--color", "never").out
+    assert "+0.8000" in out and "0.80000" not in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert format_delta(0.8, 1e-300) == "+0.8000" and format_delta(-1e-21, 1e-20) == "-1.000e-21"
+    assert format_delta(0.024, 0.7312) == "+0.0240"  # a reference with decimals still pins them
+
+
 def test_dates_no_calendar_holds_do_not_stop_a_view(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     # Regression: an author date past year 9999 in UTC (git shows it as 9999-12-31 12:00 -1200), one
     # past any calendar, and an offset of +9999 made table, export, render (DOT and HTML) fail with a
@@ -296,6 +309,18 @@ def test_bare_repository_reads_but_does_not_write(
     result = gittree("commit", "--allow-empty", "-m", "x", "--metric", "acc=1")
     assert result.code == 7 and "bare" in result.err
     assert gittree("init").code == 7
+
+
+def test_a_sha256_repository_is_refused_at_once_with_the_reason(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    """A SHA-256 repository was read cold through git, but once a cache and a new commit existed
+    every view failed (exit 3, "unknown object format") and `commit` committed, then failed: libgit2
+    reads SHA-1 repositories only. Now every command says so up front, and writes nothing."""
+    repo = tmp_path / "s256"
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", str(repo)], check=True)
+    for args in (("show",), ("commit", "--allow-empty", "-m", "x", "--metric", "acc=1"), ("export",)):
+        result = gittree("-C", str(repo), *args)
+        assert result.code == 7 and "SHA256" in result.err and "SHA-1" in result.err, args
+    assert subprocess.run(["git", "-C", str(repo), "rev-parse", "-q", "--verify", "HEAD"]).returncode != 0
 
 
 def test_empty_folder_and_unborn_head(tmp_path: Path, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -162,6 +162,42 @@ def test_path_to_a_named_side_branch(demo: Path, gittree) -> None:  # type: igno
     assert data["gain"] == pytest.approx(0.751 - 0.392)
 
 
+def test_path_and_diff_mark_best_and_surprise_as_show_does(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: read from the named commits alone, an ancestor of the best was "★ best" and the
+    conv stem's +0.22 (17 usual steps) was no surprise. Now the marks are show's."""
+    shown = demo_nodes(gittree, demo)
+    best = next(node for node in shown.values() if node["best"])
+    stem = shown["conv stem + 4-layer transformer"]
+    assert stem["surprise"] is True
+    steps = json.loads(gittree("-C", str(demo), "path", "exp/deeper", "--json").out)["steps"]
+    assert all(not step["best"] for step in steps)  # the best is not on this branch
+    assert next(step for step in steps if step["sha"] == stem["sha"])["surprise"] is True
+    depth8, depth12 = shown["depth 8"]["sha"], shown["depth 12"]["sha"]
+    text = gittree("-C", str(demo), "diff", depth8, depth12).out
+    assert "★ best" not in text
+    diff = json.loads(
+        gittree(
+            "-C",
+            str(demo),
+            "diff",
+            shown["baseline: linear probe on raw pixels"]["sha"],
+            stem["sha"],
+            "--json",
+        ).out
+    )
+    assert diff["b"]["surprise"] is True
+    assert best["sha"]
+
+
+def test_path_to_a_root_ordinary_commit_is_not_an_experiment(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: naming the ordinary commit below the first experiment said "no experiments yet"
+    (exit 5), read from that commit's history alone."""
+    root = repo.commit("initial import")
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    result = gittree("path", root)
+    assert result.code == 1 and "is not an experiment" in result.err
+
+
 def test_path_to_an_ordinary_commit_is_refused(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.experiment("base", metrics=[("acc", 0.5)])
     repo.commit("plain refactor")

@@ -209,6 +209,22 @@ def test_nan_is_worse_than_a_number_and_never_best() -> None:
     assert tree.best == "a"
 
 
+def test_an_infinite_reference_or_value_is_never_negligible() -> None:
+    """After inf, -inf is worse and 0.5 is worse; after -inf, 0.5 is better (with the tolerance for
+    binary rounding, whose unit in the last place of inf is inf, these were all "negligible")."""
+    tree = build_tree(
+        [
+            exp("top", acc=float("inf")),
+            exp("down", ("top",), 1, acc=float("-inf")),
+            exp("half", ("top",), 2, acc=0.5),
+            exp("up", ("down",), 3, acc=0.5),
+        ],
+        config=ACC,
+    )
+    verdicts = {sha: tree.by_sha[sha].verdict for sha in ("down", "half", "up")}
+    assert verdicts == {"down": Verdict.WORSE, "half": Verdict.WORSE, "up": Verdict.BETTER}
+
+
 def test_samples_of_both_infinities_have_no_mean_and_do_not_crash() -> None:
     # Regression: math.fsum raises on +inf and -inf together, and every view failed with a traceback.
     tree = build_tree([exp("a", acc=0.5), exp("b", ("a",), 1, acc=("inf", "-inf"))], config=ACC)

@@ -14,7 +14,7 @@ from gittree.cli.output import DrawingFormat
 def render(
     revs: Annotated[list[str] | None, typer.Argument(help="Revisions to start from (default: HEAD).")] = None,
     all_refs: Annotated[
-        bool, typer.Option("--all", help="Every branch, remote-tracking branch and tag.")
+        bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
     ] = False,
     metric: Annotated[str | None, typer.Option("--metric", "-m", help="Colour by this metric.")] = None,
     fmt: Annotated[

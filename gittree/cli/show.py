@@ -13,7 +13,7 @@ from gittree.cli.common import ColourMode, State, app
 def show(
     revs: Annotated[list[str] | None, typer.Argument(help="Revisions to start from (default: HEAD).")] = None,
     all_refs: Annotated[
-        bool, typer.Option("--all", help="Every branch, remote-tracking branch and tag.")
+        bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
     ] = False,
     metric: Annotated[str | None, typer.Option("--metric", "-m", help="Colour by this metric.")] = None,
     color: Annotated[
@@ -27,7 +27,8 @@ def show(
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", help="Only commits since DATE (as git log --since); older ones are not read."
+            "--since",
+            help="Only commits since DATE (2026-03-01, '3 days ago', yesterday, @EPOCH); older ones are not read.",
         ),
     ] = None,
     author: Annotated[

@@ -154,7 +154,8 @@ def node_json_writer() -> Callable[[Node], str]:
     return write
 
 
-def tree_data(tree: ResearchTree) -> dict[str, Any]:
+def tree_head(tree: ResearchTree) -> dict[str, Any]:
+    """Everything of ``show --json`` but its nodes."""
     spec = tree.metric
     return {
         "schema": SCHEMA_VERSION,
@@ -165,8 +166,11 @@ def tree_data(tree: ResearchTree) -> dict[str, Any]:
         "best": tree.best,
         "head": tree.head,
         "typical_delta": json_number(tree.typical_delta),
-        "nodes": [node_data(node) for node in tree.nodes],
     }
+
+
+def tree_data(tree: ResearchTree) -> dict[str, Any]:
+    return {**tree_head(tree), "nodes": [node_data(node) for node in tree.nodes]}
 
 
 def render_json(tree: ResearchTree) -> str:
@@ -179,14 +183,8 @@ def render_json_chunks(tree: ResearchTree) -> Iterator[str]:
     ``gittree show --json`` uses this: a 100k-experiment tree starts printing at once and costs a
     fraction of the indented form (the indenting encoder is pure Python).
     """
-    head = tree_data(
-        ResearchTree(
-            nodes=[], metric=tree.metric, head=tree.head, best=tree.best, metric_names=tree.metric_names
-        )
-    )
-    head.pop("nodes")
     write = node_json_writer()
-    text = json.dumps(head, indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(tree_head(tree), indent=2, ensure_ascii=False, allow_nan=False)
     yield text[:-2] + ',\n  "nodes": ['
     for index, node in enumerate(tree.nodes):
         yield ("\n    " if index == 0 else ",\n    ") + write(node)
