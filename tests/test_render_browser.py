@@ -247,6 +247,74 @@ def test_keyboard_moves_between_parent_and_children(demo: Page) -> None:
     assert data["nodes"][node["children"][-2]]["subject"] in demo.page.inner_text("#details")
 
 
+def focused_mark(page: Page) -> Any:
+    return page.js("(document.activeElement.closest('g[data-mark]') || {dataset: {}}).dataset.mark || null")
+
+
+@pytest.mark.browser
+def test_enter_on_the_panel_buttons_follows_links_and_closes(demo: Page) -> None:
+    """Enter on a button does what the button does; the page's Enter (pin) is for the boxes only.
+
+    It used to pin the selected box again first, rebuilding the panel: the focused button was gone
+    before the browser turned Enter into a click, and focus dropped to <body>.
+    """
+    data = demo.data()
+    sha = by_subject(demo, "depth 8")
+    parent = data["nodes"][sha]["parents"][0]
+    shown = "document.querySelector('#details .sha').textContent"
+    demo.page.click("#zoom-fit")
+    demo.page.focus(f"#node-{sha}")  # Tab reaches the boxes: focus selects, Enter pins
+    demo.page.keyboard.press("Enter")
+    assert demo.page.is_visible("#details") and demo.js(shown) == sha
+    demo.page.focus("#details ul.parents button.jump")
+    demo.page.keyboard.press("Enter")
+    assert demo.js(shown) == parent  # the panel follows the link
+    assert demo.js("document.querySelector('#graph .selected').dataset.mark") == parent
+    assert demo.js("document.activeElement.id") == "details"  # the keyboard stays in the panel
+    back = demo.js(
+        "sha => [...document.querySelectorAll('#details ul.children button.jump')]"
+        ".findIndex(b => b.textContent.startsWith(sha.slice(0, 7)))",
+        sha,
+    )
+    demo.page.focus(f"#details ul.children li:nth-child({back + 1}) button.jump")
+    demo.page.keyboard.press("Enter")
+    assert demo.js(shown) == sha  # and a child link back down
+    demo.page.focus("#details button.close")
+    demo.page.keyboard.press("Enter")
+    assert demo.page.is_hidden("#details")
+    assert focused_mark(demo) == sha  # focus goes back to the box the panel showed
+    demo.page.keyboard.press("Enter")  # where the page's Enter pins it again
+    assert demo.page.is_visible("#details") and demo.js(shown) == sha
+    demo.page.focus("#details button.close")
+    demo.page.keyboard.press(" ")
+    assert demo.page.is_hidden("#details")
+    assert demo.problems == []
+
+
+@pytest.mark.browser
+def test_enter_on_a_zoom_button_zooms_without_pinning(demo: Page) -> None:
+    view_box = "document.getElementById('graph').getAttribute('viewBox')"
+    demo.page.click("#zoom-fit")
+    width = float(demo.js(view_box).split()[2])
+    demo.page.focus(f"#node-{by_subject(demo, 'depth 8')}")  # a box selected, nothing pinned
+    demo.page.focus("#zoom-in")
+    demo.page.keyboard.press("Enter")
+    assert float(demo.js(view_box).split()[2]) < width
+    assert demo.page.is_hidden("#details")
+    assert demo.js("document.activeElement.id") == "zoom-in"
+
+
+@pytest.mark.browser
+def test_escape_in_the_panel_closes_it_and_hands_focus_to_the_tree(demo: Page) -> None:
+    demo.page.click("#zoom-fit")
+    demo.page.click(f"#node-{by_subject(demo, 'depth 8')}")
+    demo.page.focus("#details button.close")
+    demo.page.keyboard.press("Escape")
+    assert demo.page.is_hidden("#details")
+    assert demo.js("document.querySelectorAll('#graph .selected').length") == 0
+    assert demo.js("document.activeElement.id") == "viewport"
+
+
 @pytest.mark.browser
 def test_pan_and_zoom(demo: Page) -> None:
     view_box = "document.getElementById('graph').getAttribute('viewBox')"

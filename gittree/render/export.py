@@ -259,7 +259,6 @@ def _best_path(tree: ResearchTree) -> Iterator[str]:
         )
         yield ""
     for number, node in enumerate(chain, start=1):
-        folded = sum(node.folded.values()) + node.folded_below
         line = f"{number}. {'★ ' if node.best else ''}{_ref(node)}: {_value(node, tree)}"
         if node.delta is not None:
             line += f", {delta_text(tree, node)} ({verdict_text(node)})"
@@ -269,17 +268,41 @@ def _best_path(tree: ResearchTree) -> Iterator[str]:
         yield line
         # A nested list must start at the column of the item's text (CommonMark), past "10. ".
         indent = " " * len(f"{number}. ")
-        for parent in node.parents:
-            if parent != node.reference:  # a crossover: the other lines of work it brings in
-                yield f"{indent}- merges {_ref(tree.by_sha[parent])}"
-        if folded:
-            yield f"{indent}- {_count(folded, 'ordinary commit')} folded in"
+        yield from _merges(tree, node, indent)
+        yield from _folded(tree, node, indent)
         if node.params:
             params = ", ".join(f"{name}={value}" for name, value in node.params.items())
             yield f"{indent}- params: {markdown_escape(params)}"
         for note in node.notes:
             yield f"{indent}- {markdown_escape(note)}"
     yield ""
+
+
+def _merges(tree: ResearchTree, node: Node, indent: str) -> Iterator[str]:
+    """A crossover's sub-items naming the other lines of work it brings in (every parent but the reference)."""
+    for parent in node.parents:
+        if parent != node.reference:
+            yield f"{indent}- merges {_ref(tree.by_sha[parent])}"
+
+
+def _folded(tree: ResearchTree, node: Node, indent: str) -> Iterator[str]:
+    """The ordinary commits folded into a step, as sub-items: per parent link, never added up.
+
+    An ordinary merge below a crossover is on the path from each of its parents and counted on each
+    link (docs/tree.md, "Counts are per edge and never added up"), so a sum would count it twice; and
+    ``folded_below`` (a side that reaches no experiment) may share the merge with a parent link too.
+    """
+    if len(node.parents) > 1:
+        links = [f"{node.folded[p]} since {_ref(tree.by_sha[p])}" for p in node.parents if node.folded.get(p)]
+        if links:
+            yield f"{indent}- ordinary commits folded in: {'; '.join(links)}"
+    elif node.parents and node.folded.get(node.parents[0]):
+        yield f"{indent}- {_count(node.folded[node.parents[0]], 'ordinary commit')} folded in"
+    if node.folded_below:
+        # Below a root: the ordinary history it starts from. Below any other experiment: a side of a
+        # merge that reaches no experiment (an unrelated history of ordinary work merged in).
+        where = "folded in" if not node.parents else "on a side with no experiment"
+        yield f"{indent}- {_count(node.folded_below, 'ordinary commit')} {where}"
 
 
 def _branches(tree: ResearchTree) -> Iterator[str]:
@@ -311,6 +334,7 @@ def _branches(tree: ResearchTree) -> Iterator[str]:
             if joined:
                 line += f" → merged into the best path at {_ref(joined[0])}"
             yield line
+            yield from _merges(tree, node, indent + "  ")
             for note in node.notes:
                 yield f"{indent}  - {markdown_escape(note)}"
         yield ""

@@ -264,6 +264,9 @@
   function hideCard() { card.hidden = true; }
 
   function showDetails(target) {
+    // A button followed in the panel (a parent or child link) goes away with the old panel: keep the
+    // keyboard in the panel rather than dropping it to <body>, so Tab reaches the new links.
+    var focusInside = details.contains(document.activeElement);
     clear(details);
     var close = el("button", "close", "×");
     close.type = "button";
@@ -274,9 +277,20 @@
     fill(box, target, true);
     details.appendChild(box);
     details.hidden = false;
+    if (focusInside) { details.focus({ preventScroll: true }); }
   }
   function pin(target) { pinned = target; showDetails(target); hideCard(); }
-  function unpin() { pinned = null; details.hidden = true; }
+  function unpin() {
+    var focusInside = details.contains(document.activeElement);
+    pinned = null;
+    details.hidden = true;
+    // Closed from inside (its × button): give the keyboard back to the box it showed, or the tree.
+    if (focusInside) {
+      var back = selected && elements[selected] ? elements[selected] : viewport;
+      back.focus({ preventScroll: true });
+    }
+  }
+  details.setAttribute("tabindex", "-1");
 
   // -- selection and keyboard navigation -----------------------------------------------------------
   function select(mark, reveal) {
@@ -329,14 +343,22 @@
     showCard(mark, box.right, box.top);
   }
 
+  // Controls do their own Enter and Space: a button clicks, a field types, a list opens. The page's
+  // own Enter (pin the selected box) would first rebuild the panel and remove the focused button,
+  // and the browser's click never comes.
+  function isControl(target) {
+    return !!(target && target.closest && target.closest("button, input, select, textarea, a[href], [contenteditable]"));
+  }
+
   document.addEventListener("keydown", function (event) {
     var typing = event.target === search || event.target === metricSelect;
     if (event.key === "Escape") {
       if (typing) { event.target.blur(); return; }
-      unpin(); hideCard(); select(null);
+      select(null); unpin(); hideCard(); // nothing selected: unpin hands focus back to the tree
       return;
     }
     if (typing) { return; }
+    if ((event.key === "Enter" || event.key === " ") && isControl(event.target)) { return; }
     if (event.key === "/") { event.preventDefault(); search.focus(); return; }
     if (event.key === "+" || event.key === "=") { zoomBy(1 / 1.25); return; }
     if (event.key === "-") { zoomBy(1.25); return; }
