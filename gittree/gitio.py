@@ -1326,7 +1326,22 @@ def _subcommand(args: Sequence[str]) -> str:
 #: syncs in one clone would fight over it).
 _FETCH_OPTIONS = ("--prune", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--quiet")
 
+#: A ref locked by another process at that moment: worth fetching again. Checked after _NAME_CLASH,
+#: because git also says "cannot lock ref" when a name clash makes the ref impossible.
 _LOCKED = ("cannot lock ref", ".lock': File exists", "Unable to create", "unable to lock")
+
+#: git's words for a ref that cannot exist because another ref's name is a folder of its name, or the
+#: other way round (refs/heads/exp and refs/heads/exp/a can never both exist, in any ref backend):
+#: refs.c and refs/files-backend.c of git 2.39; GitHub's receive says "directory file conflict".
+#: Unlike a lock, waiting never clears it, so it is reported at once and never retried.
+_NAME_CLASH = re.compile(
+    r"'[^']+' exists; cannot create '[^']+'"
+    r"|cannot process '[^']+' and '[^']+' at the same time"
+    r"|there is a non-empty directory '[^']+' blocking reference '[^']+'"
+    r"|unable to create lock file .+; non-directory in the way"
+    r"|directory file conflict"
+)
+_CLASHING = re.compile(r"'([^']+)' exists; cannot create '([^']+)'")
 
 
 def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
@@ -1334,7 +1349,9 @@ def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
 
     git refuses the whole fetch when a refspec without ``*`` names a ref the remote does not have
     ("couldn't find remote ref"); such refs are dropped one by one and reported in ``missing``.
-    Raises :class:`RemoteError` when the remote cannot be reached or read.
+    A ref locked by another process is reported in ``busy`` (fetch again). Raises :class:`RemoteError`
+    when the remote cannot be reached or read, or when a fetched ref clashes by name with a local one
+    (``refs/remotes/origin/exp`` left from a branch the remote renamed to ``exp/a``).
     """
     from gittree.model import FetchResult
 
@@ -1349,6 +1366,9 @@ def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
             missing.append(absent)
             specs = [spec for spec in specs if _refspec_source(spec) != absent]
             continue
+        clash = name_clash(err)
+        if clash is not None:
+            raise RemoteError(f"cannot fetch from '{remote}': {clash}", hint=_fetch_clash_hint(remote, clash))
         if any(marker in err for marker in _LOCKED):
             return FetchResult(missing=tuple(missing), busy=err.strip())
         raise RemoteError(
@@ -1357,6 +1377,42 @@ def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
             "nothing local was changed",
         )
     return FetchResult(missing=tuple(missing))
+
+
+def name_clash(text: str, ref: str | None = None) -> str | None:
+    """git's line saying a ref cannot be written because of another ref's name, or None.
+
+    With ``ref``, only a line that names that ref (quoted, as git does) counts.
+    """
+    for line in text.splitlines():
+        if _NAME_CLASH.search(line) and (ref is None or f"'{ref}'" in line):
+            return line.strip().removeprefix("error: ").removeprefix("fatal: ")
+    return None
+
+
+def _clashing_names(text: str) -> tuple[str, str] | None:
+    """(the ref that exists, the ref that could not be created) from git's "'X' exists; cannot create 'Y'"."""
+    found = _CLASHING.search(text)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _fetch_clash_hint(remote: str, clash: str) -> str:
+    names = _clashing_names(clash)
+    tracking = f"refs/remotes/{remote}/"
+    if names is not None and names[0].startswith(tracking):
+        # The fetched ref exists on the remote, so the one in its way cannot: no remote holds a branch
+        # that is also a folder of branches. sync prunes only its own patterns (exp/*, which does not
+        # cover exp itself), so this copy outlived its branch.
+        stale = names[0][len("refs/remotes/") :]
+        return (
+            f"{stale} is a leftover copy of a branch '{remote}' no longer has: delete it with "
+            f"git branch -d -r {stale} (git fetch --prune {remote} deletes every such leftover), "
+            "then run gittree sync again"
+        )
+    return (
+        "a ref cannot also be a folder of other refs (like exp and exp/a): rename or delete one of the "
+        "two, then run gittree sync again"
+    )
 
 
 def _missing_remote_ref(err: str) -> str | None:
@@ -1407,6 +1463,18 @@ def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
             "your local work is intact",
         )
     return PushResult(refs=refs, remote_messages=messages)
+
+
+def remote_ref_names(repo: Repo, remote: str) -> list[str]:
+    """The names of the refs the remote has now (``git ls-remote --refs``), to tell a name clash from a race."""
+    status, out, err = _run_git_status(repo, "ls-remote", "--refs", remote)
+    if status != 0:
+        raise RemoteError(
+            f"cannot list the refs of '{remote}': {_git_says(err)}",
+            hint="check the remote's address (git remote -v), the network and your access; "
+            "your local work is intact",
+        )
+    return [line.split("\t", 1)[1] for line in out.splitlines() if "\t" in line]
 
 
 def _parse_porcelain(out: str) -> tuple[PushedRef, ...]:

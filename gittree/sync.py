@@ -7,7 +7,8 @@ One attempt is: fetch everything into private places (remote-tracking refs, neve
 or refs/gittree) -> merge the remote's notes into the local ones (a three-way merge of paragraphs,
 :mod:`gittree.notemerge`) -> adopt the remote's new refs/gittree/* -> push what is ahead, each ref
 with a lease on the value just fetched. A push that loses a race to another clone is retried with
-backoff; a ref that moved on both sides is never forced, only reported.
+backoff; a ref that moved on both sides is never forced, only reported; a ref whose name clashes
+with another's (``exp`` and ``exp/a``) is reported at once, since no retry can clear it.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ BACKOFF_SECONDS = 0.2
 BACKOFF_CAP_SECONDS = 10.0
 
 HEADS = "refs/heads/"
+NOTES_PREFIX = "refs/notes/"
 NOTES_MERGE_MESSAGE = "Notes merged by 'gittree sync' from {remote}\n"
 
-#: Push outcomes that mean "someone else got there first": fetch again, merge, retry.
+#: Push outcomes that mean "someone else got there first": fetch again, merge, retry. The remote's own
+#: failures among them (_REMOTE_FAILURES) may instead be a name clash, which no retry can clear: those
+#: are checked against the remote's refs first (_name_clashes).
 _RETRYABLE = (
     "fetch first",
     "non-fast-forward",
@@ -42,6 +46,14 @@ _RETRYABLE = (
     "unable to lock",
     "failed to update ref",
     "incorrect old value",
+    "directory file conflict",
+)
+_REMOTE_FAILURES = (
+    "cannot lock",
+    "failed to lock",
+    "unable to lock",
+    "failed to update ref",
+    "directory file conflict",
 )
 
 
@@ -59,24 +71,67 @@ def branch_tracking_ref(remote: str, branch: str) -> str:
     return f"refs/remotes/{remote}/{branch}"
 
 
-def fetch_refspecs(remote: str, patterns: Sequence[str], *, gittree_refs: bool = True) -> list[str]:
-    """The refspecs one sync fetches: all forced, all into places only fetch writes."""
-    specs = [f"+{HEADS}{p}:{branch_tracking_ref(remote, p)}" for p in patterns]
-    specs.append(f"+{gitio.NOTES_REF}:{notes_tracking_ref(remote)}")
+def fetch_refspecs(
+    remote: str, patterns: Sequence[str], *, gittree_refs: bool = True, plain_git: bool = False
+) -> list[str]:
+    """The refspecs one sync fetches: all forced, all into places only fetch writes.
+
+    ``plain_git``: the form ``--configure`` writes for plain ``git fetch``, every one a pattern
+    (see :func:`push_refspecs`).
+    """
+    specs = []
+    for pattern in patterns:
+        source, destination = HEADS + pattern, branch_tracking_ref(remote, pattern)
+        if plain_git and "*" not in pattern:
+            # Into the remote-tracking branch of the same name, as git's default refspec would.
+            source, destination = _glob(source, len(HEADS)), _glob(destination, -len(pattern))
+        specs.append(f"+{source}:{destination}")
+    source, destination = gitio.NOTES_REF, notes_tracking_ref(remote)
+    if plain_git:
+        source, destination = _glob(source, len(NOTES_PREFIX)), _glob(destination, len(NOTES_PREFIX))
+    specs.append(f"+{source}:{destination}")
     if gittree_refs:
         specs.append(f"+{gitio.GITTREE_REF_PREFIX}*:{gittree_tracking_prefix(remote)}*")
     return specs
 
 
-def push_refspecs(patterns: Sequence[str]) -> list[str]:
-    """The push refspecs ``--configure`` sets: never forced, so plain ``git push`` cannot overwrite."""
+def push_refspecs(patterns: Sequence[str], *, plain_git: bool = False) -> list[str]:
+    """What plain ``git push`` carries after ``--configure``: never forced, so it cannot overwrite.
+
+    ``plain_git``: the form ``--configure`` writes, every refspec but ``HEAD`` a pattern. git aborts a
+    whole fetch or push when a refspec without ``*`` names a ref the source side lacks ("couldn't find
+    remote ref", "src refspec ... does not match any"), and the notes ref is missing until someone
+    records a note; a pattern that matches nothing is fine. git allows one ``*`` anywhere in a
+    pattern, so each exact name gets one where only odd names could match (docs/teams.md):
+
+    * pushing the notes, ``refs/notes/gittree*`` (gittree's own prefix), minus the private copies of
+      other remotes' notes (the negative refspec ``^refs/notes/gittree-remote/*``);
+    * fetching them, ``refs/notes/*gittree`` into ``refs/notes/*gittree-remote/REMOTE``: a ``*`` after
+      the remote's name would let ``git fetch --prune origin`` delete ``origin2``'s copy;
+    * pushing a branch ``NAME``, ``refs/*heads/NAME`` (refs ending in ``heads/NAME``: never
+      ``NAME-old`` or ``old/NAME``); fetching it, ``refs/heads/*NAME`` into the remote-tracking
+      branch of the same name, as git's own default refspec would.
+    """
     # HEAD first: with remote.<name>.push set, plain `git push` pushes only what is listed, so without
     # it the current branch would silently stop being pushed.
     specs = ["HEAD"]
-    specs += [f"{HEADS}{p}:{HEADS}{p}" for p in patterns]
-    specs.append(f"{gitio.NOTES_REF}:{gitio.NOTES_REF}")
+    for pattern in patterns:
+        ref = HEADS + pattern
+        if plain_git and "*" not in pattern:
+            ref = _glob(ref, len("refs/"))
+        specs.append(f"{ref}:{ref}")
+    if plain_git:
+        notes = _glob(gitio.NOTES_REF, len(gitio.NOTES_REF))
+        specs += [f"{notes}:{notes}", f"^{notes_tracking_ref('*')}"]
+    else:
+        specs.append(f"{gitio.NOTES_REF}:{gitio.NOTES_REF}")
     specs.append(f"{gitio.GITTREE_REF_PREFIX}*:{gitio.GITTREE_REF_PREFIX}*")
     return specs
+
+
+def _glob(ref: str, at: int) -> str:
+    """``ref`` as a refspec pattern that matches it: a ``*`` (which may match nothing) inserted at ``at``."""
+    return f"{ref[:at]}*{ref[at:]}"
 
 
 def branch_matches(branch: str, pattern: str) -> bool:
@@ -193,6 +248,7 @@ def sync(
     specs = fetch_refspecs(remote, branches, gittree_refs=gittree_refs)
     report = SyncReport(remote=remote)
     notify = on_step or (lambda step: None)
+    clashes: list[_NameClash] = []  # refs no retry can push: reported once everything else is synced
     for attempt in range(1, attempts + 1):
         report.attempts = attempt
         notify(SyncStep("fetch", attempt))
@@ -205,16 +261,19 @@ def sync(
                 _adopt_gittree_refs(repo, remote, report)
             plan = _plan(repo, remote, branches, remote_notes, gittree_refs=gittree_refs)
             report.behind, report.diverged = plan.behind, plan.diverged
-            if not plan.updates:
-                return report
-            notify(SyncStep("push", attempt, ", ".join(short_ref(u.ref) for u in plan.updates)))
-            result = gitio.push(repo, remote, plan.updates)
+            updates = [u for u in plan.updates if u.ref not in {clash.ref for clash in clashes}]
+            if not updates:
+                return _finished(report, clashes)
+            notify(SyncStep("push", attempt, ", ".join(short_ref(u.ref) for u in updates)))
+            result = gitio.push(repo, remote, updates)
             answered = {pushed.ref: pushed for pushed in result.refs}
-            done = [u.ref for u in plan.updates if u.ref in answered and answered[u.ref].ok]
+            done = [u.ref for u in updates if u.ref in answered and answered[u.ref].ok]
             report.pushed = list(dict.fromkeys(report.pushed + done))
             refused = [pushed for pushed in result.refs if not pushed.ok]
-            if not refused and all(u.ref in answered for u in plan.updates):
-                return report
+            clashes += _name_clashes(repo, remote, refused, result.remote_messages)
+            refused = [pushed for pushed in refused if pushed.ref not in {clash.ref for clash in clashes}]
+            if not refused and all(u.ref in answered for u in updates):
+                return _finished(report, clashes)
             final = [pushed for pushed in refused if not _retryable(pushed.summary)]
             if final:
                 raise _refused(remote, final, result.remote_messages)
@@ -229,6 +288,96 @@ def sync(
     raise RemoteError(
         f"gave up after {attempts} attempts: '{remote}' kept changing while gittree was pushing",
         hint="nothing was lost (your branches and notes are intact); run gittree sync again",
+    )
+
+
+@dataclass(frozen=True)
+class _NameClash:
+    """A ref the remote cannot take because of another ref's name: ``exp/lr`` while it has ``exp/lr/a``.
+
+    git keeps refs as files and folders, so no ref can be both a name and a folder of names, on any
+    ref backend: waiting never helps, unlike a ref another push holds locked.
+    """
+
+    #: the ref that was not pushed (full name).
+    ref: str
+    #: the remote's ref in its way (full name).
+    other: str
+    #: git's words for it.
+    reason: str
+
+
+def clashing_ref(ref: str, names: Iterable[str]) -> str | None:
+    """A ref among ``names`` that ``ref`` cannot exist beside: a folder of it (``exp`` for ``exp/a``), or one in it."""
+    for name in names:
+        if ref.startswith(name + "/") or name.startswith(ref + "/"):
+            return name
+    return None
+
+
+def _name_clashes(
+    repo: gitio.Repo, remote: str, refused: Sequence[PushedRef], messages: Sequence[str]
+) -> list[_NameClash]:
+    """The refused refs that another ref's name keeps off the remote.
+
+    The remote says "[remote rejected] (failed to update ref)" both when another push holds the ref
+    locked, which a retry clears, and when a ref's name clashes, which no retry does (GitHub says
+    "directory file conflict"); the remote's refs, listed now, tell the two apart.
+    """
+    doubtful = [pushed for pushed in refused if any(m in pushed.summary.lower() for m in _REMOTE_FAILURES)]
+    if not doubtful:
+        return []
+    names = gitio.remote_ref_names(repo, remote)
+    said = "\n".join(messages)
+    clashes = []
+    for pushed in doubtful:
+        other = clashing_ref(pushed.ref, names)
+        if other is not None:
+            reason = gitio.name_clash(said, pushed.ref) or f"'{other}' exists; cannot create '{pushed.ref}'"
+            clashes.append(_NameClash(ref=pushed.ref, other=other, reason=reason))
+    return clashes
+
+
+def _finished(report: SyncReport, clashes: Sequence[_NameClash]) -> SyncReport:
+    """The report of a sync that has pushed all it can; or, when a name clash kept refs back, the error
+    naming each clash and what to do (after the rest was synced: a clash never blocks other refs)."""
+    if not clashes:
+        return report
+    mine = [short_ref(clash.ref) for clash in clashes]
+    theirs = [short_ref(clash.other) for clash in clashes]
+    were = "was" if len(mine) == 1 else "were"
+    pushed = ", ".join(short_ref(ref) for ref in report.pushed)
+    done = f"pushed {pushed}" if pushed else "nothing else needed pushing"
+    message = (
+        f"{', '.join(mine)} {were} not pushed: '{report.remote}' has {', '.join(theirs)}, and a ref cannot "
+        f"also be a folder of other refs ({'; '.join(clash.reason for clash in clashes)}); "
+        f"everything else was synced ({done})"
+    )
+    hint = _clash_hint(report.remote, clashes[0])
+    diverged = report.problem()
+    if diverged is not None:
+        message += f". Also: {diverged.message}"
+        hint += f". Then: {diverged.hint}"
+    raise RemoteError(message, hint=hint)
+
+
+def _clash_hint(remote: str, clash: _NameClash) -> str:
+    mine, theirs = short_ref(clash.ref), short_ref(clash.other)
+    delete = f"git push {remote} --delete {theirs}"
+    if not clash.ref.startswith(HEADS):
+        return (
+            f"rename or delete one of the two ({delete} deletes {theirs} there), then run gittree sync again"
+        )
+    if clash.ref.startswith(clash.other + "/"):
+        # Renaming inside the folder cannot help: nothing named THEIRS/... can exist beside THEIRS.
+        return (
+            f"if {theirs} is no longer needed (say it was renamed to {mine}), delete it on '{remote}' "
+            f"({delete}); else rename yours out of {theirs}/ (git branch -m {mine} NEW-NAME); "
+            "then run gittree sync again"
+        )
+    return (
+        f"rename yours (git branch -m {mine} {mine}-2), or delete {theirs} on '{remote}' if it is no "
+        f"longer needed ({delete}); then run gittree sync again"
     )
 
 
@@ -478,6 +627,8 @@ class ConfigureResult:
     added: tuple[tuple[str, str], ...]
     #: (git setting, value) pairs that were already there.
     present: tuple[tuple[str, str], ...]
+    #: (git setting, value) pairs removed now: the exact refspecs older versions wrote, replaced by patterns.
+    removed: tuple[tuple[str, str], ...] = ()
 
 
 def configure_remote(
@@ -485,16 +636,30 @@ def configure_remote(
 ) -> ConfigureResult:
     """Add fetch and push refspecs to ``remote.<name>`` so plain git fetch/push carry the research tree.
 
-    Idempotent: a refspec already there is left alone. The fetch side writes only into private
-    places (remote-tracking refs, ``refs/notes/gittree-remote/<remote>``), so a plain ``git fetch``
-    can never overwrite local notes; merging them in is ``gittree sync``'s job.
+    Idempotent: a refspec already there is left alone. Every refspec but ``HEAD`` is a pattern, so
+    plain git fetch, pull and push work whether or not the notes ref or a branch exists yet on either
+    side (:func:`push_refspecs`); the exact refspecs earlier versions wrote, which broke them, are
+    replaced. The fetch side writes only into private places (remote-tracking refs,
+    ``refs/notes/gittree-remote/<remote>``), so a plain ``git fetch`` can never overwrite local notes;
+    merging them in is ``gittree sync``'s job.
     """
     remote = resolve_remote(repo, remote)
     patterns = (config or load_config(repo)).sync_branches
-    wanted = [(f"remote.{remote}.fetch", spec) for spec in fetch_refspecs(remote, patterns)]
-    wanted += [(f"remote.{remote}.push", spec) for spec in push_refspecs(patterns)]
+    fetch_key, push_key = f"remote.{remote}.fetch", f"remote.{remote}.push"
+    wanted = [(fetch_key, spec) for spec in fetch_refspecs(remote, patterns, plain_git=True)]
+    wanted += [(push_key, spec) for spec in push_refspecs(patterns, plain_git=True)]
+    exact = [(fetch_key, spec) for spec in fetch_refspecs(remote, patterns)]
+    exact += [(push_key, spec) for spec in push_refspecs(patterns)]
+    fetch_lines = gitio.config_values(repo, fetch_key)
+    # git clone's own line (the first) stays, even when an exact one of ours equals it (a single-branch
+    # clone of a branch in sync.branches): it is not ours to remove, and that branch is on the remote.
+    ours = {(fetch_key, line) for line in fetch_lines if line != fetch_lines[0]}
+    ours |= {(push_key, line) for line in gitio.config_values(repo, push_key)}
+    removed = [setting for setting in exact if setting not in wanted and setting in ours]
+    for key, spec in removed:
+        gitio.git_text(repo, "config", "--local", "--fixed-value", "--unset-all", key, spec)
     added: list[tuple[str, str]] = []
     present: list[tuple[str, str]] = []
     for key, value in wanted:
         (added if gitio.add_config_value(repo, key, value) else present).append((key, value))
-    return ConfigureResult(remote=remote, added=tuple(added), present=tuple(present))
+    return ConfigureResult(remote=remote, added=tuple(added), present=tuple(present), removed=tuple(removed))

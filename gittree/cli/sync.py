@@ -103,7 +103,9 @@ def _print_report(report: SyncReport) -> None:
 def _print_configured(result: ConfigureResult) -> None:
     from gittree.render.escape import terminal_safe
 
+    for key, value in result.removed:  # the exact refspecs an older gittree wrote
+        print(terminal_safe(f"git config --unset {key} {value}"))
     for key, value in result.added:
         print(terminal_safe(f"git config --add {key} {value}"))
-    if result.present and not result.added:
+    if result.present and not result.added and not result.removed:
         print(terminal_safe(f"remote '{result.remote}' already carries the research tree: nothing to change"))
