@@ -89,9 +89,17 @@ class RenderError(GittreeError):
 
 
 class RemoteError(GittreeError):
-    """A remote could not be reached, or refused what gittree sent."""
+    """A remote could not be reached, or refused what gittree sent.
+
+    ``unreachable``: git could not talk to the remote at all (address, network, access), which
+    trying again later may fix; a refusal (a diverged branch, a name clash) needs something done.
+    """
 
     exit_code = 14
+
+    def __init__(self, message: str, *, hint: str | None = None, unreachable: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.unreachable = unreachable
 
 
 #: Exit codes by class, for the documentation and its test.

@@ -1375,6 +1375,7 @@ def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
             f"cannot fetch from '{remote}': {_git_says(err)}",
             hint="check the remote's address (git remote -v), the network and your access; "
             "nothing local was changed",
+            unreachable=True,
         )
     return FetchResult(missing=tuple(missing))
 
@@ -1461,6 +1462,7 @@ def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
             f"cannot push to '{remote}': {_git_says(err)}",
             hint="check the remote's address (git remote -v), the network, your access and any pre-push hook; "
             "your local work is intact",
+            unreachable=True,
         )
     return PushResult(refs=refs, remote_messages=messages)
 
@@ -1473,6 +1475,7 @@ def remote_ref_names(repo: Repo, remote: str) -> list[str]:
             f"cannot list the refs of '{remote}': {_git_says(err)}",
             hint="check the remote's address (git remote -v), the network and your access; "
             "your local work is intact",
+            unreachable=True,
         )
     return [line.split("\t", 1)[1] for line in out.splitlines() if "\t" in line]
 

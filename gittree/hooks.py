@@ -9,6 +9,9 @@ The scripts are data files in the top-level ``hooks/`` folder, shipped inside th
   one, so nothing a user wrote is overwritten or deleted without ``--force``;
 * a foreign hook is moved to ``NAME.legacy`` and chained (its exit status still counts); uninstall moves
   it back; installing twice changes nothing;
+* another tool may do the same to gittree (pre-commit does): gittree's hook at ``NAME.legacy`` is then
+  refreshed or removed where it is, and the scripts never chain themselves or another gittree hook,
+  with a guard against any chain coming back round (docs/hooks.md);
 * the Python that ran ``install`` is written into the hook, which says clearly if it later disappears.
 """
 
@@ -139,22 +142,38 @@ def find_hook(repo: gitio.Repo, name: str) -> Path | None:
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
+def chained_step(hook: Path) -> Path | None:
+    """The foreign ``NAME.legacy`` that ``hook`` runs, when ``hook`` is gittree's script as installed.
+
+    After a committed run, such a hook fails only through that step: how ``gittree run`` names what failed.
+    """
+    text = _ours(hook)
+    if text is None or is_edited(text):
+        return None
+    legacy = _chained(hook.with_name(hook.name + LEGACY_SUFFIX))
+    return legacy if legacy is not None and os.access(legacy, os.X_OK) else None
+
+
 # -- install, uninstall, status -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class HookChange:
     name: str
+    #: the file changed: ``NAME``, or ``NAME.legacy`` when another tool's hook runs gittree's from there.
     path: Path
     #: installed, updated, unchanged, removed, absent, left-foreign.
     action: str
     #: the foreign hook now chained (install) or restored (uninstall).
     legacy: Path | None = None
+    #: the other tool's hook at ``NAME`` that runs gittree's from ``NAME.legacy`` (pre-commit does so).
+    run_by: Path | None = None
 
 
 @dataclass(frozen=True)
 class HookStatus:
     name: str
+    #: where gittree's hook is: ``NAME``, or ``NAME.legacy`` when ``run_by`` runs it from there.
     path: Path
     #: absent, gittree, edited, foreign.
     state: str
@@ -162,7 +181,22 @@ class HookStatus:
     python_exists: bool = True
     #: a pristine gittree hook from another gittree version or interpreter: install refreshes it.
     outdated: bool = False
+    #: the foreign hook gittree's hook chains (never another copy of gittree's).
     legacy: Path | None = None
+    #: the other tool's hook at ``NAME`` that runs gittree's hook from ``NAME.legacy``.
+    run_by: Path | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    name: str
+    path: Path
+    #: unchanged, updated, installed, chain (move NAME to NAME.legacy first), removed, absent, left-foreign.
+    action: str
+    text: str = ""
+    run_by: Path | None = None
+    #: a copy of gittree's hook at NAME.legacy that goes too (gittree's hooks never chain each other).
+    drop: Path | None = None
 
 
 def _read_hook(path: Path) -> str | None:
@@ -170,6 +204,30 @@ def _read_hook(path: Path) -> str | None:
         return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None  # unreadable or binary: not ours
+
+
+def _ours(path: Path) -> str | None:
+    """The text of ``path`` when it is one of gittree's hooks; None when absent, foreign or unreadable."""
+    text = _read_hook(path) if os.path.lexists(path) else None
+    return text if text is not None and is_ours(text) else None
+
+
+def _chained(legacy: Path) -> Path | None:
+    """``NAME.legacy`` when gittree's hook at ``NAME`` runs it: it exists and is not a gittree hook.
+
+    The scripts never run a gittree hook as their legacy (the marker line says which are), so that a
+    chain cannot come back round to gittree (see "When another tool chains gittree's hook" in
+    docs/hooks.md).
+    """
+    return legacy if os.path.lexists(legacy) and _ours(legacy) is None else None
+
+
+def _refuse_edited(path: Path, text: str, force: bool, doing: str, fix: str) -> None:
+    if is_edited(text) and not force:
+        raise HookError(
+            f"{path} is gittree's hook but has been edited; {doing} your edits",
+            hint=f"copy your changes aside and pass --force to {fix} it",
+        )
 
 
 def _write_hook(path: Path, text: str) -> None:
@@ -210,47 +268,57 @@ def install(
     interpreter = python or sys.executable
     if not interpreter or not os.path.isabs(interpreter):
         raise HookError(f"cannot tell which Python runs gittree ({interpreter!r})")
-    plans: list[tuple[str, Path, str, str]] = []  # name, path, new text, action
-    for name in _names(names):
-        path = folder / name
-        legacy = path.with_name(name + LEGACY_SUFFIX)
-        new = render(name, interpreter)
-        current = _read_hook(path) if os.path.lexists(path) else None
-        if current is not None and is_ours(current):
-            if is_edited(current) and not force:
-                raise HookError(
-                    f"{path} is gittree's hook but has been edited; installing would overwrite your edits",
-                    hint="copy your changes aside and pass --force to reinstall it",
-                )
-            plans.append((name, path, new, "unchanged" if current == new else "updated"))
-        elif os.path.lexists(path):
-            if os.path.lexists(legacy) and not force:
-                raise HookError(
-                    f"{path} is not gittree's, and {legacy} already exists to chain it as",
-                    hint=f"move one of them away, or pass --force to replace {legacy.name}",
-                )
-            plans.append((name, path, new, "chain"))
-        else:
-            plans.append((name, path, new, "installed"))
+    plans = [_install_plan(folder / name, render(name, interpreter), force) for name in _names(names)]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise HookError(f"cannot create the hooks folder {folder}: {e.strerror or e}") from e
     changes = []
-    for name, path, new, action in plans:
-        legacy = path.with_name(name + LEGACY_SUFFIX)
-        if action == "unchanged":
-            changes.append(HookChange(name, path, action, legacy if os.path.lexists(legacy) else None))
-            continue
+    for plan in plans:
+        legacy = folder / (plan.name + LEGACY_SUFFIX)
+        action = plan.action
         if action == "chain":
             try:
-                os.replace(path, legacy)  # a symlink moves as a symlink
+                os.replace(plan.path, legacy)  # a symlink moves as a symlink
             except OSError as e:
-                raise HookError(f"cannot move {path} to {legacy}: {e.strerror or e}") from e
+                raise HookError(f"cannot move {plan.path} to {legacy}: {e.strerror or e}") from e
             action = "installed"
-        _write_hook(path, new)
-        changes.append(HookChange(name, path, action, legacy if os.path.lexists(legacy) else None))
+        if action != "unchanged":
+            _write_hook(plan.path, plan.text)
+        if plan.drop is not None:
+            try:
+                plan.drop.unlink()
+            except OSError as e:
+                raise HookError(f"cannot remove {plan.drop}: {e.strerror or e}") from e
+        chained = None if plan.run_by is not None else _chained(legacy)
+        changes.append(HookChange(plan.name, plan.path, action, chained, plan.run_by))
     return changes
+
+
+def _install_plan(path: Path, new: str, force: bool) -> _Plan:
+    name = path.name
+    legacy = path.with_name(name + LEGACY_SUFFIX)
+    current = _ours(path)
+    if current is not None:
+        _refuse_edited(path, current, force, "installing would overwrite", "reinstall")
+        return _Plan(name, path, "unchanged" if current == new else "updated", new)
+    at_legacy = _ours(legacy)
+    if at_legacy is not None:
+        # Another hook manager did to gittree what gittree does to others (pre-commit's "migration
+        # mode"): gittree's hook is at NAME.legacy, run by that tool's hook at NAME. It is refreshed
+        # where it is and the other hook is left alone; with nothing left at NAME, it moves back there.
+        _refuse_edited(legacy, at_legacy, force, "installing would overwrite", "reinstall")
+        if os.path.lexists(path):
+            return _Plan(name, legacy, "unchanged" if at_legacy == new else "updated", new, run_by=path)
+        return _Plan(name, path, "installed", new, drop=legacy)
+    if os.path.lexists(path):
+        if os.path.lexists(legacy) and not force:
+            raise HookError(
+                f"{path} is not gittree's, and {legacy} already exists to chain it as",
+                hint=f"move one of them away, or pass --force to replace {legacy.name}",
+            )
+        return _Plan(name, path, "chain", new)
+    return _Plan(name, path, "installed", new)
 
 
 def uninstall(
@@ -258,35 +326,38 @@ def uninstall(
 ) -> list[HookChange]:
     """Remove gittree's hooks and put back the hooks they had moved aside."""
     folder = hooks_dir(repo, allow_hooks_path=allow_hooks_path)
-    plans: list[tuple[str, Path, str]] = []
-    for name in _names(names):
-        path = folder / name
-        current = _read_hook(path) if os.path.lexists(path) else None
-        if current is not None and is_ours(current):
-            if is_edited(current) and not force:
-                raise HookError(
-                    f"{path} is gittree's hook but has been edited; uninstalling would delete your edits",
-                    hint="copy your changes aside and pass --force to remove it",
-                )
-            plans.append((name, path, "removed"))
-        elif os.path.lexists(path):
-            plans.append((name, path, "left-foreign"))
-        else:
-            plans.append((name, path, "absent"))
+    plans = [_uninstall_plan(folder / name, force) for name in _names(names)]
     changes = []
-    for name, path, action in plans:
-        legacy = path.with_name(name + LEGACY_SUFFIX)
+    for plan in plans:
+        legacy = folder / (plan.name + LEGACY_SUFFIX)
         restored = None
         try:
-            if action == "removed":
-                path.unlink()
-            if action in ("removed", "absent") and os.path.lexists(legacy):
-                os.replace(legacy, path)
-                restored = path
+            if plan.action == "removed":
+                plan.path.unlink()
+            if plan.drop is not None:
+                plan.drop.unlink()
+            if plan.action in ("removed", "absent") and plan.path != legacy and os.path.lexists(legacy):
+                os.replace(legacy, plan.path)
+                restored = plan.path
         except OSError as e:
-            raise HookError(f"cannot uninstall {path}: {e.strerror or e}") from e
-        changes.append(HookChange(name, path, action, restored))
+            raise HookError(f"cannot uninstall {plan.path}: {e.strerror or e}") from e
+        changes.append(HookChange(plan.name, plan.path, plan.action, restored, plan.run_by))
     return changes
+
+
+def _uninstall_plan(path: Path, force: bool) -> _Plan:
+    name = path.name
+    legacy = path.with_name(name + LEGACY_SUFFIX)
+    current = _ours(path)
+    at_legacy = _ours(legacy)
+    if at_legacy is not None:  # never put back as NAME: that would install gittree's hook again
+        _refuse_edited(legacy, at_legacy, force, "uninstalling would delete", "remove")
+    if current is not None:
+        _refuse_edited(path, current, force, "uninstalling would delete", "remove")
+        return _Plan(name, path, "removed", drop=legacy if at_legacy is not None else None)
+    if at_legacy is not None:  # run from there by another tool's hook at NAME, which is left alone
+        return _Plan(name, legacy, "removed", run_by=path if os.path.lexists(path) else None)
+    return _Plan(name, path, "left-foreign" if os.path.lexists(path) else "absent")
 
 
 def status(repo: gitio.Repo) -> tuple[Path, str | None, list[HookStatus]]:
@@ -297,22 +368,30 @@ def status(repo: gitio.Repo) -> tuple[Path, str | None, list[HookStatus]]:
     for name in HOOK_NAMES:
         path = folder / name
         legacy = path.with_name(name + LEGACY_SUFFIX)
-        chained = legacy if os.path.lexists(legacy) else None
-        if not os.path.lexists(path):
-            found.append(HookStatus(name, path, "absent", legacy=chained))
+        if not os.path.lexists(path):  # git runs nothing, not even a gittree hook left at NAME.legacy
+            found.append(HookStatus(name, path, "absent", legacy=_chained(legacy)))
             continue
-        text = _read_hook(path)
-        if text is None or not is_ours(text):
-            found.append(HookStatus(name, path, "foreign", legacy=chained))
+        text = _ours(path)
+        if text is not None:
+            found.append(_our_status(name, path, text, legacy=_chained(legacy)))
             continue
-        python = recorded_python(text)
-        exists = python is not None and os.access(python, os.X_OK)
-        edited = is_edited(text)
-        outdated = not edited and python is not None and text != render(name, python)
-        found.append(
-            HookStatus(name, path, "edited" if edited else "gittree", python, exists, outdated, chained)
-        )
+        at_legacy = _ours(legacy)
+        if at_legacy is not None:
+            found.append(_our_status(name, legacy, at_legacy, run_by=path))
+        else:
+            found.append(HookStatus(name, path, "foreign", legacy=_chained(legacy)))
     return folder, configured, found
+
+
+def _our_status(
+    name: str, path: Path, text: str, *, legacy: Path | None = None, run_by: Path | None = None
+) -> HookStatus:
+    python = recorded_python(text)
+    exists = python is not None and os.access(python, os.X_OK)
+    edited = is_edited(text)
+    outdated = not edited and python is not None and text != render(name, python)
+    state = "edited" if edited else "gittree"
+    return HookStatus(name, path, state, python, exists, outdated, legacy, run_by)
 
 
 # -- the commit-msg check -------------------------------------------------------------------------

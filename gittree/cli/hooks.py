@@ -89,6 +89,8 @@ def status() -> None:
             text += " (an older version: gittree hook install updates it)"
         if s.legacy is not None:
             text += f"; chains {s.legacy.name}"
+        if s.run_by is not None:  # another hook manager moved ours aside and runs it
+            text += f", as {s.path.name}, run by {s.run_by.name} (another tool's hook)"
         print(f"{s.name:11} {text}")
 
 

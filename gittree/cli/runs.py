@@ -133,9 +133,13 @@ def _push_run(repo: gitio.Repo, remote: str, branch: str) -> None:
     try:
         report = push_branch_and_notes(repo, remote, branch)
     except RemoteError as e:
+        # Only a remote that could not be reached is fixed by waiting; otherwise the error's own hint
+        # is the next step (a diverged branch: how to merge; a name clash: what to delete).
+        steps = ["the commit and the journal are safe", *([e.hint] if e.hint else [])]
+        if not e.hint or e.unreachable:
+            steps.append(f"run `gittree sync {remote}` when the remote is back")
         raise RemoteError(
-            f"the run is committed on {branch} here, but the push failed: {e.message}",
-            hint=f"the commit and the journal are safe; run `gittree sync {remote}` when the remote is back",
+            f"the run is committed on {branch} here, but the push failed: {e.message}", hint="; ".join(steps)
         ) from e
     _say(f"gittree: pushed {branch} and the notes to {report.remote}")
 
@@ -167,11 +171,31 @@ def _print_report(report: RunReport) -> None:
     _say(head)
     for warning in meta.warnings:
         _say(f"gittree: warning: {warning}")
-    if meta.status == journal.COMMITTED and meta.sha:
-        _say(f"gittree: committed {meta.sha[:7]} on {meta.branch or 'a detached HEAD'}")
-    elif report.hook is not None and report.hook_exit:
-        _say(f"gittree: error: the post-run hook {report.hook} exited with status {report.hook_exit}")
-        _say(f"hint: the run is safe in the journal ({meta.status}): see `gittree runs {meta.id}`")
+    committed = meta.sha if meta.status == journal.COMMITTED else None
+    if committed:
+        _say(f"gittree: committed {committed[:7]} on {meta.branch or 'a detached HEAD'}")
+    if report.hook is not None and report.hook_exit:
+        from gittree.hooks import chained_step
+
+        code = report.hook_exit  # negative: subprocess's way of saying signal -code ended it
+        ended = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        if committed:  # a step after the commit failed: a chained post-run.legacy, a push added to the hook
+            step = chained_step(report.hook)
+            what = (
+                f"{step.name}, run by gittree's post-run hook,"
+                if step
+                else f"the post-run hook {report.hook}"
+            )
+            _say(f"gittree: error: {what} {ended} after the run was committed")
+            _say(
+                f"hint: the run is committed ({committed[:7]}) and safe, nothing to recover; "
+                "fix that step, and run it again by hand if it matters"
+            )
+        else:
+            _say(f"gittree: error: the post-run hook {report.hook} {ended}")
+            _say(f"hint: the run is safe in the journal ({meta.status}): see `gittree runs {meta.id}`")
+    elif committed:
+        return
     elif report.error is not None:
         _say(f"gittree: error: the run finished but could not be committed: {report.error.message}")
         _say(
