@@ -91,28 +91,51 @@ def split_lines(text: str) -> list[str]:
     return re.split(r"\r\n|\r|\n", text)
 
 
+#: A line of output longer than this is handed to the parser in pieces of this size: a command that
+#: prints 100 MB without a newline would otherwise be held whole, and searched again for every chunk.
+MAX_LINE = 1 << 20
+
+
 class LineSplitter:
-    """Bytes from a pipe, in chunks of any size, to whole decoded lines (the last partial one kept)."""
+    """Bytes from a pipe, in chunks of any size, to whole decoded lines (the last partial one kept).
+
+    Each chunk is searched once: the unfinished line is kept as a list of pieces, not one buffer
+    searched again with every chunk (quadratic: 100 MB without a newline took 57 s, and the command
+    waited on its pipe meanwhile).
+    """
 
     def __init__(self, on_line: Callable[[str], None]) -> None:
         self.on_line = on_line
-        self._pending = b""
+        self._parts: list[bytes] = []
+        self._size = 0
 
     def feed(self, chunk: bytes) -> None:
-        data = self._pending + chunk
-        # A final '\r' may be the first half of '\r\n': keep it until the next chunk tells.
-        end = len(data) - 1 if data.endswith(b"\r") else len(data)
-        cut = max(data.rfind(b"\n", 0, end), data.rfind(b"\r", 0, end))
-        if cut < 0:
-            self._pending = data
+        if not chunk:
             return
-        complete, self._pending = data[: cut + 1], data[cut + 1 :]
-        for line in split_lines(complete.decode("utf-8", errors="replace"))[:-1]:
-            self.on_line(line)
+        # A final '\r' may be the first half of '\r\n': keep it until the next chunk tells.
+        end = len(chunk) - 1 if chunk.endswith(b"\r") else len(chunk)
+        cut = max(chunk.rfind(b"\n", 0, end), chunk.rfind(b"\r", 0, end))
+        if cut < 0 and self._parts and self._parts[-1].endswith(b"\r"):
+            self._flush(whole=True)  # the '\r' held back ends a line: this chunk starts no '\n'
+        if cut < 0:
+            self._parts.append(chunk)
+            self._size += len(chunk)
+            if self._size > MAX_LINE:
+                self._flush(whole=True)
+            return
+        self._parts.append(chunk[: cut + 1])
+        self._flush(whole=False)
+        rest = chunk[cut + 1 :]
+        self._parts, self._size = ([rest] if rest else []), len(rest)
+
+    def _flush(self, *, whole: bool) -> None:
+        """Hand the pending text's lines to ``on_line``: all of it (``whole``), or up to its last line end."""
+        lines = split_lines(b"".join(self._parts).decode("utf-8", errors="replace"))
+        self._parts, self._size = [], 0
+        for line in lines if whole else lines[:-1]:
+            if line or not whole:
+                self.on_line(line)
 
     def close(self) -> None:
-        if self._pending:
-            for line in split_lines(self._pending.decode("utf-8", errors="replace")):
-                if line:
-                    self.on_line(line)
-            self._pending = b""
+        if self._parts:
+            self._flush(whole=True)

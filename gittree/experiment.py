@@ -14,10 +14,10 @@ from gittree.trailers import (
     append_trailers,
     canonical_status,
     format_trailer_lines,
-    parse_assignment,
     parse_experiment,
     parse_metric_assignment,
     parse_number,
+    parse_params,
 )
 
 
@@ -65,7 +65,7 @@ def prepare_entry(
     entry = ExperimentEntry(
         message=message,
         metrics=tuple(metric_pairs),
-        params=tuple(parse_assignment(text, kind="param") for text in params),
+        params=parse_params(params),
         notes=tuple(notes),
         status=status,
         run=tuple(run),

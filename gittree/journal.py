@@ -111,13 +111,51 @@ class RunMeta:
 
     @classmethod
     def from_json(cls, text: str) -> RunMeta:
+        """The entry in ``text``; ValueError when it is not one this gittree wrote (another schema,
+        not an object, a field of the wrong type: a hand-edited or damaged file)."""
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"not a JSON object but {type(data).__name__}")
+        schema = data.get("schema", SCHEMA_VERSION)
+        if schema != SCHEMA_VERSION:
+            raise ValueError(f"schema {schema!r}, not {SCHEMA_VERSION} (written by another gittree version?)")
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         for key in ("start", "end"):
             if isinstance(values.get(key), str):
                 values[key] = datetime.fromisoformat(values[key]).timestamp()
+        for key, value in values.items():
+            if not _fits(value, _FIELD_TYPES[key]):
+                raise ValueError(f"{key} is {value!r}, not {_FIELD_TYPES[key]}")
         return cls(**values)
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+#: What a JSON value must be for each kind of field of :class:`RunMeta` (``tests/test_runs_journal.py``
+#: checks every field's kind is here).
+_CHECKS: dict[str, Any] = {
+    "str": lambda value: isinstance(value, str),
+    "bool": lambda value: isinstance(value, bool),
+    "int": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "float": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+    "list[str]": _is_str_list,
+    "list[list[str]]": lambda value: isinstance(value, list) and all(map(_is_str_list, value)),
+    "dict[str, object]": lambda value: isinstance(value, dict),
+}
+
+
+def _fits(value: object, annotation: str) -> bool:
+    """Whether a JSON value fits a field annotation of :class:`RunMeta` (as written in its source)."""
+    if value is None:
+        return annotation.endswith("| None")
+    return bool(_CHECKS[annotation.removesuffix(" | None")](value))
+
+
+#: Each field's annotation, as written (``from __future__ import annotations`` keeps them as text).
+_FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(RunMeta)}
 
 
 def _iso(stamp: float | None) -> str | None:

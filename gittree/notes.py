@@ -17,7 +17,7 @@ from pathlib import Path
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError
 from gittree.metricsfile import read_metrics_file
-from gittree.trailers import canonical_status, format_trailer_lines, parse_assignment, parse_metric_assignment
+from gittree.trailers import canonical_status, format_trailer_lines, parse_metric_assignment, parse_params
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def record(
         metric_pairs.extend(read_metrics_file(metrics_file))
     if status is not None:
         status = canonical_status(status)  # any letter case, as the format reads it
-    param_pairs = [parse_assignment(text, kind="param") for text in params]
+    param_pairs = list(parse_params(params))
     if not (metric_pairs or param_pairs or notes or status):
         raise BadValueError(
             "nothing to record: give at least one --metric, --param, --note or --status",

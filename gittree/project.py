@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,8 +33,9 @@ def init_project(
         )
     if goal is not None and goal not in ("max", "min"):
         raise BadValueError(f"--goal must be 'max' or 'min', not '{goal}'")
-    if threshold is not None and not threshold >= 0:
-        raise BadValueError(f"--threshold must be a non-negative number, not {threshold}")
+    if threshold is not None and not 0 <= threshold < math.inf:  # NaN fails too
+        # the same rule the file is read with (config.py): inf would be written, then refused ever after
+        raise BadValueError(f"--threshold must be a finite non-negative number, not {threshold}")
     if (goal is not None or threshold is not None) and metric is None:
         raise BadValueError("--goal and --threshold describe a metric", hint="name it with --metric NAME")
     config = load_config(repo)

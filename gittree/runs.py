@@ -41,7 +41,7 @@ from gittree.errors import BadValueError, GittreeError, HookError, RunError
 from gittree.journal import RunMeta
 from gittree.runcommit import check_branch_name, commit_run
 from gittree.runmetrics import collect_metrics, metrics_file_path, metrics_file_state
-from gittree.trailers import fold_note, parse_assignment, validate_name
+from gittree.trailers import fold_note, parse_params, validate_name
 
 #: Seconds gittree keeps reading the command's pipes after it exited (a background child may hold them).
 PIPE_GRACE = 2.0
@@ -103,7 +103,7 @@ def make_request(
         command=tuple(command),
         cwd=cwd,
         name=name,
-        params=tuple(parse_assignment(text, kind="param") for text in params),
+        params=parse_params(params),
         notes=tuple(fold_note(text) for text in notes),
         metrics_file=metrics_file or config.run.metrics_file,
         capture=tuple(validate_name(text, kind="capture") for text in (capture or config.run.capture)),

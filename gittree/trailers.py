@@ -289,6 +289,22 @@ _STRIP = " \t\n\r\v\f"
 _EXAMPLES = {"metric": "acc=0.73", "param": "lr=3e-4", "run": "exit=0"}
 
 
+def parse_params(texts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``--param NAME=VALUE`` options -> pairs; a name given twice is refused (a param has one value:
+    a second one would be read back as the last one, and the first lost)."""
+    pairs = tuple(parse_assignment(text, kind="param") for text in texts)
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            values = ", ".join(value for other, value in pairs if other == name)
+            raise BadValueError(
+                f"param '{name}' is given twice ({values}): a param has one value",
+                hint="give each --param once; several runs of one setting are several experiments",
+            )
+        seen.add(name)
+    return pairs
+
+
 def is_number(text: str) -> bool:
     """Whether ``text`` is a number as ``Gittree-Metric`` accepts it (:func:`parse_number`)."""
     try:

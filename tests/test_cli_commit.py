@@ -207,6 +207,17 @@ def test_init_rejects_a_bad_goal(repo: GitRepo, gittree) -> None:  # type: ignor
     assert gittree("init", "--metric", "acc", "--goal", "up").code == 6
 
 
+def test_init_refuses_a_threshold_the_config_file_would_refuse(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # Regression: `--threshold inf` (or 1e400) wrote `threshold: .inf`, which every later command,
+    # init included, refused with exit 9.
+    for value in ("inf", "1e400", "nan", "-1"):
+        result = gittree("init", "--metric", "acc", "--threshold", value)
+        assert result.code in (2, 6) and not (repo.path / ".gittree.yaml").exists(), value
+    assert gittree("init", "--metric", "acc", "--threshold", "0.003").code == 0
+    repo.experiment("a", metrics=[("acc", 0.5)])
+    assert gittree("show").code == 0
+
+
 def test_config_thresholds_drive_verdicts(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.experiment("a", metrics=[("acc", 0.50)])
     repo.experiment("b", metrics=[("acc", 0.52)])

@@ -88,6 +88,23 @@ def test_same_metric_twice_is_two_samples(repo: GitRepo, gittree) -> None:  # ty
     assert metric["samples"] == [0.5, 0.7] and metric["n"] == 2
 
 
+def test_the_same_param_twice_is_refused_before_anything_runs(repo: GitRepo, gittree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Regression: `commit` committed, then exited 8 blaming a hook (the check read back the last value
+    # only); `run` then copied every trailer into a note, so each metric got a second, false sample.
+    repo.commit("start")
+    head = repo.head()
+    marker = tmp_path / "ran"
+    for args in (
+        ("commit", "--allow-empty", "-m", "x", "--metric", "acc=0.5", "--param", "lr=1", "--param", "lr=2"),
+        ("run", "--param", "lr=1", "--param", "lr=2", "--", "touch", str(marker)),
+        ("record", "HEAD", "--param", "lr=1", "--param", "lr=2"),
+    ):
+        result = gittree(*args)
+        assert result.code == 6 and "param 'lr' is given twice (1, 2)" in result.err, args
+    assert repo.head() == head and not marker.exists()
+    assert repo.git("notes", "--ref", "refs/notes/gittree", "list", check=False).strip() == ""
+
+
 def test_very_long_values_are_kept_and_truncated_on_screen(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     note = "n" * 100_000
     assert (

@@ -141,3 +141,23 @@ def test_lines_do_not_depend_on_how_the_pipe_chunks_the_bytes(data: bytes, cuts:
     many.feed(data[last:])
     many.close()
     assert pieces == whole
+
+
+def test_a_long_line_without_newlines_is_read_in_linear_time_and_in_pieces() -> None:
+    """Regression: the unfinished line was one buffer searched again with every chunk: 100 MB printed
+    without a newline took 57 s, and the command waited on its pipe meanwhile. Now each chunk is
+    searched once, and a line is handed on in pieces of MAX_LINE (metrics after it still count)."""
+    from gittree.capture import MAX_LINE
+
+    pieces: list[str] = []
+    splitter = LineSplitter(pieces.append)
+    chunk = b"x" * 65536
+    for _ in range(3 * MAX_LINE // len(chunk) + 1):
+        splitter.feed(chunk)
+    splitter.feed(b"\nacc: 0.9\n")
+    splitter.close()
+    assert all(len(piece) <= MAX_LINE + len(chunk) for piece in pieces)
+    assert sum(len(piece) for piece in pieces) == (3 * MAX_LINE // len(chunk) + 1) * len(chunk) + len(
+        "acc: 0.9"
+    )
+    assert pieces[-1] == "acc: 0.9"

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from gittree.trailers import parse_experiment
 from tests.conftest import GitRepo
 from tests.runtools import only_run, py, run_dir
@@ -111,6 +113,42 @@ def test_an_unreadable_entry_is_listed_not_fatal(repo: GitRepo, gittree) -> None
     listing = gittree("runs")
     assert listing.code == 0 and "unreadable" in listing.out
     assert gittree("recover", entry["id"]).code == 11
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda meta: [],  # valid JSON, not an object
+        lambda meta: {**meta, "start": None},
+        lambda meta: {**meta, "duration": "abc"},
+        lambda meta: {**meta, "command": None},
+        lambda meta: {**meta, "warnings": None},
+        lambda meta: {**meta, "params": [["lr"], 3]},
+        lambda meta: {**meta, "schema": 99},  # a newer gittree's entry: not guessed at
+    ],
+)
+def test_an_entry_of_valid_json_but_the_wrong_shape_is_unreadable_not_a_traceback(
+    repo: GitRepo, gittree, damage
+) -> None:  # type: ignore[no-untyped-def]
+    # Regression: each of these made `runs`, `runs ID` or `recover` end in a traceback (exit 1), and
+    # schema 99 was read as schema 1 and committed.
+    repo.commit("start")
+    assert gittree("run", "--no-commit", "--", "true").code == 0
+    entry = only_run(repo.path)
+    meta = run_dir(repo.path, entry["id"]) / "meta.json"
+    meta.write_text(json.dumps(damage(json.loads(meta.read_text()))))
+    for args in (("runs",), ("runs", "--json"), ("runs", entry["id"]), ("recover", entry["id"])):
+        result = gittree(*args)
+        assert "Traceback" not in result.err and result.code in (0, 11), (args, result.err)
+    assert "unreadable" in gittree("runs").out
+    assert gittree("recover", entry["id"]).code == 11 and repo.git("log", "--oneline").count("\n") == 1
+
+
+def test_every_journal_field_has_a_type_check() -> None:
+    from gittree import journal
+
+    kinds = {annotation.removesuffix(" | None") for annotation in journal._FIELD_TYPES.values()}
+    assert kinds <= set(journal._CHECKS)
 
 
 def test_a_run_still_in_its_post_run_step_is_left_to_its_own_gittree(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
