@@ -229,20 +229,23 @@ def read_history(
         # so read them all at once rather than one by one along the walk. git walked them from the
         # tips: when it could walk the whole history, that is the walk.
         visited = commits.read_all(tips, progress)
+    # A shallow clone's boundary commits: the walk stops there, as git's does, even where the commit
+    # cache or the object store still holds their parents (a clone shortened by `fetch --depth`).
+    shallow = gitio.shallow_boundary(repo)
     if visited is None and limit is not None:
-        visited = _walk_newest_first(commits, tips, notes, limit, since, progress)
+        visited = _walk_newest_first(commits, tips, notes, limit, since, progress, shallow)
     elif visited is None:
-        visited = _walk(commits, tips, since, progress)
-    commits.store.save(live=set(visited) if whole else None)
+        visited = _walk(commits, tips, since, progress, shallow)
+    windowed = since is not None or limit is not None
+    # Only a walk of the whole history knows which cached commits no ref reaches any more.
+    commits.store.save(live=set(visited) if whole and not windowed else None)
     from gittree.model import CommitRecord, History
     from gittree.trailers import ExperimentRecord
 
-    shallow = gitio.shallow_boundary(repo)
-    windowed = since is not None or limit is not None
     records: list[CommitRecord] = []
     parsed = commits.parsed
     for sha, entry in visited.items():
-        parents = entry[0]
+        parents = entry[0] if sha not in shallow else ()
         if windowed and any(p not in visited for p in parents):
             # a parent outside the window is left out, not shown as a cut: it is there, just not asked for
             parents = tuple(p for p in parents if p in visited or commits.get(p) is None)
@@ -259,7 +262,11 @@ def read_history(
 
 
 def _walk(
-    commits: _Commits, tips: Iterable[str], since: int | None, progress: Progress | None
+    commits: _Commits,
+    tips: Iterable[str],
+    since: int | None,
+    progress: Progress | None,
+    shallow: frozenset[str] = frozenset(),
 ) -> dict[str, cache.CommitEntry]:
     visited: dict[str, cache.CommitEntry] = {}
     skipped: set[str] = set()
@@ -273,7 +280,8 @@ def _walk(
             skipped.add(sha)
             continue
         visited[sha] = entry
-        stack.extend(entry[0])
+        if sha not in shallow:
+            stack.extend(entry[0])
         if progress is not None and len(visited) % PROGRESS_EVERY == 0:
             progress(len(visited))
     return visited
@@ -286,6 +294,7 @@ def _walk_newest_first(
     limit: int,
     since: int | None,
     progress: Progress | None,
+    shallow: frozenset[str] = frozenset(),
 ) -> dict[str, cache.CommitEntry]:
     """Newest commit first (committer date, as ``git log``), until ``limit`` experiments are found."""
     from gittree.model import CommitRecord
@@ -314,7 +323,7 @@ def _walk_newest_first(
         probe = CommitRecord(sha=sha, parents=(), message=entry[6], note=notes.get(sha))
         if experiment_of(probe, {sha: _from_tuple(entry[7])}) is not None:
             found += 1
-        for parent in entry[0]:
+        for parent in entry[0] if sha not in shallow else ():
             push(parent)
         if progress is not None and len(visited) % PROGRESS_EVERY == 0:
             progress(len(visited))
@@ -338,7 +347,7 @@ def _notes(repo: gitio.Repo, refs: gitio.RefState) -> dict[str, str]:
 def view(
     repo: gitio.Repo,
     name: str,
-    render: Callable[[ResearchTree], Iterable[str] | Iterable[bytes]],
+    render: Callable[[ResearchTree, Config], Iterable[str] | Iterable[bytes]],
     revs: Sequence[str] = (),
     *,
     all_refs: bool = False,
@@ -349,7 +358,9 @@ def view(
     branches: Sequence[str] = (),
     author: str | None = None,
 ) -> Iterable[bytes]:
-    """The bytes of a view of the tree: ``render(tree)`` (text is encoded as UTF-8), or the same bytes from the cache.
+    """The bytes of a view of the tree: ``render(tree, config)`` (text is encoded as UTF-8), or the same
+    bytes from the cache. ``config`` is made from the very bytes the view is keyed by: a renderer that
+    read ``.gittree.yaml`` again could store, under this key, what another configuration draws.
 
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
@@ -398,7 +409,7 @@ def view(
         if author is not None:
             tree = by_author(tree, author)
         with bulk_building():
-            yield from _batched(render(tree))
+            yield from _batched(render(tree, config))
 
     return cache.store_view(repo.shared_dir, key, fresh())
 

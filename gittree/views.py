@@ -15,6 +15,7 @@ from gittree.research import Progress, view
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
+    from gittree.config import Config
     from gittree.model import ResearchTree
 
 
@@ -37,7 +38,7 @@ def show_view(
     if as_json:
         name = "show-json"
 
-        def render(tree: ResearchTree) -> Iterator[str]:
+        def render(tree: ResearchTree, config: Config) -> Iterator[str]:
             from gittree.render.jsonview import render_json_chunks
 
             return render_json_chunks(tree)
@@ -45,7 +46,7 @@ def show_view(
     else:
         name = f"show-text:{width}:{int(colour)}"
 
-        def render(tree: ResearchTree) -> Iterator[str]:
+        def render(tree: ResearchTree, config: Config) -> Iterator[str]:
             from gittree.render.text import TextStyle, render_view
 
             for line in render_view(tree, TextStyle(width=width, colour=colour)):
@@ -78,12 +79,11 @@ def table_view(
 ) -> Iterable[bytes]:
     """The bytes ``gittree table`` prints, from the view cache when none of their inputs changed."""
 
-    def render(tree: ResearchTree) -> Iterator[str]:
-        from gittree.config import load_config
+    def render(tree: ResearchTree, config: Config) -> Iterator[str]:
         from gittree.questions import table_rows
         from gittree.render.table import render_table_chunks, render_table_json_chunks
 
-        specs, rows = table_rows(tree, load_config(repo), metrics, sort)
+        specs, rows = table_rows(tree, config, metrics, sort)
         names = [spec.name for spec in specs]
         if as_json:
             yield from render_table_json_chunks(tree, rows, names)
@@ -101,7 +101,7 @@ def export_view(
     """The bytes ``gittree export`` prints (every ref unless revisions are named), cached like a view."""
     project = project_name(repo)
 
-    def render(tree: ResearchTree) -> Iterator[str]:
+    def render(tree: ResearchTree, config: Config) -> Iterator[str]:
         from gittree.render.export import render_export_json_chunks, render_export_markdown
 
         if fmt == "json":
@@ -127,7 +127,7 @@ def drawing_view(
 ) -> Iterable[bytes]:
     """The bytes of ``gittree render``: DOT, SVG, PNG, PDF or HTML, cached like a view.
 
-    The Graphviz program that lays out SVG, PNG and PDF is part of the view's name, so installing
+    The Graphviz program that lays out SVG, PNG, PDF and the page's drawing is part of the view's name, so installing
     another one draws again. The drawing modules are imported only when the view is not cached.
     """
 
@@ -135,19 +135,18 @@ def drawing_view(
 
     folding = DEFAULT_FOLD if fold is None else fold
 
-    def render(tree: ResearchTree) -> Iterator[str] | Iterator[bytes]:
-        from gittree.config import load_config
+    def render(tree: ResearchTree, config: Config) -> Iterator[str] | Iterator[bytes]:
         from gittree.render.dot import ViewOptions
         from gittree.render.picture import draw
 
         chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
-        return draw(tree, fmt, chosen, load_config(repo))
+        return draw(tree, fmt, chosen, config)
 
     engine = None
-    if fmt in ("svg", "png", "pdf"):
+    if fmt in ("svg", "png", "pdf", "html"):  # the page holds an SVG laid out by the same Graphviz
         from gittree.render.graphviz import engine_identity
 
-        engine = engine_identity(fmt)
+        engine = engine_identity("svg" if fmt == "html" else fmt)
     name = repr(("render", fmt, engine, depth, since, only_best_path, folding))
     return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
 

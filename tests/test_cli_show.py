@@ -127,6 +127,50 @@ def test_show_shallow_clone_shows_a_cut(repo: GitRepo, gittree, tmp_path: Path, 
     assert "step 3" in result.out and "step 1" not in result.out
 
 
+def test_a_warm_cache_stops_at_the_shallow_boundary_as_git_does(
+    repo: GitRepo, gittree, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Regression: the first read went through git (which stops at the boundary); every later one
+    walked the commit cache, which followed a boundary commit's parents wherever they were still
+    known: a full clone shortened by `git fetch --depth` showed its whole past again, a --depth clone
+    the parents of commits fetched earlier. Each view must be the uncached one."""
+    for i in range(6):
+        repo.experiment(f"step {i}", metrics=[("acc", 0.5 + i / 10)])
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", f"file://{repo.path}", str(clone)], check=True)
+    monkeypatch.chdir(clone)
+    full = gittree("show", "--json")
+    assert len(json.loads(full.out)["nodes"]) == 6  # the commit cache now holds every commit
+    subprocess.run(["git", "fetch", "-q", "--depth", "2", "origin"], check=True)
+    for args in (("show", "--json"), ("best",), ("path", "HEAD"), ("show", "--json", "--limit", "5")):
+        cached = gittree(*args)
+        monkeypatch.setenv("GITTREE_NO_CACHE", "1")
+        uncached = gittree(*args)
+        monkeypatch.delenv("GITTREE_NO_CACHE")
+        assert cached.code == 0 and cached.out == uncached.out, args
+    assert [node["subject"] for node in json.loads(gittree("show", "--json").out)["nodes"]] == [
+        "step 4",
+        "step 5",
+    ]
+
+
+def test_a_cut_walk_keeps_the_commit_cache_of_the_rest(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: `show --all --limit 3` dropped every cached commit it had not walked, as if no ref
+    reached them: the next full view read them all again."""
+    from gittree import cache, gitio
+
+    for i in range(10):
+        repo.experiment(f"step {i}", metrics=[("acc", 0.5 + i / 100)])
+    assert gittree("show", "--all").code == 0
+    common = gitio.common_dir(gitio.open_repo(repo.path))
+    repo.experiment("new", metrics=[("acc", 0.9)])
+    assert gittree("show", "--all", "--limit", "3").code == 0
+    assert len(cache.CommitStore(common).entries) == 11
+    repo.experiment("newer", metrics=[("acc", 0.91)])
+    assert gittree("show", "--all", "--since", "@1767225600").code == 0  # a window by date
+    assert len(cache.CommitStore(common).entries) == 12
+
+
 def test_show_non_utf8_message_is_decoded_with_replacement(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     # git commit-tree would re-encode Latin-1 bytes; a raw object keeps them as a careless tool writes them.
     repo.raw_commit(b"caf\xe9 au lait\n\nGittree-Metric: acc=0.5\n")

@@ -615,3 +615,29 @@ def test_header_fast_path_reads_merges_and_plain_commits() -> None:
         1767225700,
         "merge\n",
     )
+
+
+def test_the_page_is_drawn_again_when_the_graphviz_that_lays_it_out_changes(
+    repo: GitRepo, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Regression: the page holds an SVG laid out by Graphviz, but only svg/png/pdf were keyed by the
+    Graphviz program: after installing another one, the cached page kept the old drawing."""
+    from gittree import gitio, views
+    from gittree.render import graphviz
+
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    repo.experiment("next", metrics=[("acc", 0.6)])
+    opened = gitio.open_repo(repo.path)
+    drawn: list[str] = []
+    real = views.view
+
+    def counting_view(*args, **kwargs):  # type: ignore[no-untyped-def]
+        drawn.append(args[1])  # the view's name, which holds the engine
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "view", counting_view)
+    first = b"".join(views.drawing_view(opened, fmt="html"))
+    monkeypatch.setattr(graphviz, "engine_identity", lambda fmt: f"another Graphviz for {fmt}")
+    second = b"".join(views.drawing_view(opened, fmt="html"))
+    assert drawn[0] != drawn[1] and "another Graphviz for svg" in drawn[1]
+    assert first.startswith(b"<!DOCTYPE html>") and second.startswith(b"<!DOCTYPE html>")
