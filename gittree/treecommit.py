@@ -111,8 +111,16 @@ def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> str:
     """Commit ``plan.tree`` onto ``plan.target`` with the user's hooks, identity and signing; returns the sha."""
     wt = _open_worktree(plan.worktree, repo)
     target = plan.target
-    if target == "HEAD":
-        target = gitio.symbolic_head(wt) or "HEAD"
+    branch = gitio.symbolic_head(wt) if target == "HEAD" else None
+    if branch is not None:
+        # Started on a detached HEAD, which is now on a branch: committing "on HEAD" would move that
+        # branch, which the run never started from.
+        raise GitCommandError(
+            f"the run started on a detached HEAD, which is now on {branch.removeprefix('refs/heads/')}: "
+            "gittree does not put the run on a branch it did not start from",
+            hint="the run stays in the journal: `gittree recover ID --branch NAME` commits it on a branch "
+            "(a new one starts where the run did), or detach HEAD again (git switch --detach) and recover",
+        )
     on_checkout = _check_where_checked_out(wt, target)
     hooks = gitio.git_path(wt, "hooks")
     index = plan.scratch / "commit.index"

@@ -309,6 +309,24 @@ def test_a_run_on_a_detached_head(repo: GitRepo, gittree) -> None:  # type: igno
     assert only_run(repo.path)["branch"] is None
 
 
+def test_a_run_started_detached_never_lands_on_the_branch_checked_out_meanwhile(
+    repo: GitRepo, gittree
+) -> None:  # type: ignore[no-untyped-def]
+    # Regression: the run moved `main` to its commit and said "committed ... on a detached HEAD".
+    repo.commit("start")
+    main = repo.head()
+    repo.git("checkout", "-q", "--detach")
+    result = gittree("run", "--capture", "acc", "--", "sh", "-c", "git checkout -q main; echo acc: 0.7")
+    assert result.code == 7 and "started on a detached HEAD, which is now on main" in result.err
+    assert repo.git("rev-parse", "main").strip() == main
+    entry = only_run(repo.path)
+    assert entry["status"] == "commit-failed"
+    recovered = gittree("recover", entry["id"], "--branch", "exp/from-detached")
+    assert recovered.code == 0, recovered.err
+    assert repo.git("rev-parse", "exp/from-detached~1").strip() == main
+    assert repo.git("rev-parse", "main").strip() == main
+
+
 def test_a_run_in_a_linked_worktree(repo: GitRepo, gittree, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     repo.commit("start")
     linked = tmp_path / "linked"
