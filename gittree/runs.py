@@ -239,10 +239,12 @@ def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
                 child.send_signal(getattr(signal, forwarder.received))
         meta.child_pid = child.pid
         journal.save_meta(run_dir, meta)
-        _pump(child, out, err, log, parser)
+        exited = _pump(child, out, err, log, parser)
         returncode = child.wait()
-    meta.end = time.time()
-    meta.duration = round(time.monotonic() - started, 3)
+    # The command's own time: not the grace left to a background process holding its pipes.
+    ended = exited if exited is not None else time.monotonic()
+    meta.end = time.time() - (time.monotonic() - ended)
+    meta.duration = round(ended - started, 3)
     if log.error:
         meta.warnings.append(f"output.log is incomplete: {log.error}")
     log.close()
@@ -308,8 +310,13 @@ class _Log:
             self.fd = None
 
 
-def _pump(child: subprocess.Popen[bytes], out: Sink, err: Sink, log: _Log, parser: CaptureParser) -> None:
-    """Copy the child's stdout and stderr to ours and to the log as they come, feeding the capture."""
+def _pump(
+    child: subprocess.Popen[bytes], out: Sink, err: Sink, log: _Log, parser: CaptureParser
+) -> float | None:
+    """Copy the child's stdout and stderr to ours and to the log as they come, feeding the capture.
+
+    Returns when the command was first seen to have ended (``time.monotonic()``), None when its
+    pipes closed first."""
     assert child.stdout is not None and child.stderr is not None
     selector = selectors.DefaultSelector()
     sinks: dict[int, list[Sink]] = {child.stdout.fileno(): [out], child.stderr.fileno(): [err]}
@@ -338,6 +345,7 @@ def _pump(child: subprocess.Popen[bytes], out: Sink, err: Sink, log: _Log, parse
         splitter.close()
     child.stdout.close()
     child.stderr.close()
+    return exited_at
 
 
 def _discard(_: bytes) -> None:

@@ -271,3 +271,18 @@ def test_a_real_gittree_process_end_to_end(repo: GitRepo) -> None:
     assert done.returncode == 0, done.stderr
     assert "acc: 0.9" in done.stdout and "committed" in done.stderr
     assert only_run(repo.path)["status"] == "committed"
+
+
+def test_a_background_process_holding_the_pipes_neither_hangs_the_run_nor_counts_in_its_time(
+    repo: GitRepo, gittree
+) -> None:  # type: ignore[no-untyped-def]
+    """The command exits at once but leaves a child holding its stdout: gittree waits PIPE_GRACE for
+    more output, then commits. Regression: that grace was counted in the run's duration (2.3 s for a
+    command that took none)."""
+    from gittree.runs import PIPE_GRACE
+
+    repo.commit("start")
+    result = gittree("run", "--capture", "acc", "--", "sh", "-c", "echo acc: 0.5; sleep 5 & exit 0")
+    assert result.code == 0, result.err
+    entry = only_run(repo.path)
+    assert entry["status"] == "committed" and entry["duration"] < PIPE_GRACE
