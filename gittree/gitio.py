@@ -480,8 +480,9 @@ def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, Commi
 
 
 def _history_env() -> dict[str, str]:
-    """git's environment for reading history as recorded: replace refs (``git replace``) ignored."""
-    return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
+    """git's environment for reading history as recorded: replace refs (``git replace``) and the old
+    grafts file (``.git/info/grafts``, which git still honours) ignored, as the commit cache does."""
+    return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
 
 
 def _git_pipe(repo: Repo, args: list[str], stdin: Any, errors: Any) -> subprocess.Popen[bytes]:

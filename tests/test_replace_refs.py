@@ -47,3 +47,25 @@ def test_path_and_table_agree_with_show(repo: GitRepo, gittree) -> None:  # type
     steps = json.loads(gittree("path", c, "--json").out)
     assert b in json.dumps(steps)
     assert gittree("table", "--json").code == 0
+
+
+def test_the_old_grafts_file_is_ignored_cold_and_warm(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`.git/info/grafts` (deprecated, still honoured by git): the cold read walked it (git rev-list
+    follows it) while the cached walk followed the recorded parents, so the first and every later
+    view differed (4 experiments, then 15, in the demo). Both now read the history as recorded."""
+    a = repo.experiment("a", metrics=[("acc", 0.5)])
+    b = repo.experiment("b", metrics=[("acc", 0.6)])
+    c = repo.experiment("c", metrics=[("acc", 0.7)])
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "grafts").write_text(f"{c}\n")  # git log: c has no parent
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "advice.graftFileDeprecated")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "false")
+    assert repo.git("log", "--format=%s").split() == ["c"]
+    cold = gittree("show", "--json").out
+    warm = gittree("show", "--json").out
+    monkeypatch.setenv("GITTREE_NO_CACHE", "1")
+    uncached = gittree("show", "--json").out
+    assert cold == warm == uncached
+    nodes = {n["sha"]: n for n in json.loads(cold)["nodes"]}
+    assert set(nodes) == {a, b, c} and nodes[c]["parents"] == [b]
