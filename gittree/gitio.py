@@ -258,7 +258,7 @@ def resolve_commit(repo: Repo, rev: str) -> str:
         cwd=repo.worktree or repo.git_dir,
     )
     if code != 0 or not rev:
-        if rev.startswith(("HEAD", "@")) and _head_is_unborn(repo):
+        if rev.startswith(("HEAD", "@")) and repo.handle.head_is_unborn:
             raise NoCommitsError(
                 f"'{rev}' names no commit: HEAD is on a branch with no commits yet",
                 hint="make a first commit (gittree commit -m 'baseline' --metric acc=0.5)",
@@ -268,14 +268,6 @@ def resolve_commit(repo: Repo, rev: str) -> str:
             hint="use a sha, a branch or tag name, or HEAD~N",
         )
     return out.decode("ascii").strip()
-
-
-def _head_is_unborn(repo: Repo) -> bool:
-    """HEAD names a branch that has no commit yet (a new repository, or after ``git checkout --orphan``)."""
-    cwd = repo.worktree or repo.git_dir
-    if git_output(["rev-parse", "-q", "--verify", "HEAD"], cwd=cwd)[0] == 0:
-        return False
-    return git_output(["symbolic-ref", "-q", "HEAD"], cwd=cwd)[0] == 0
 
 
 class RefState:
@@ -718,8 +710,14 @@ def read_commit(repo: Repo, rev: str) -> CommitRecord:
     """One commit (with its note) by revision."""
     sha = resolve_commit(repo, rev)
     return _read_record(
-        CommitReader(repo), sha, shallow=sha in shallow_boundary(repo), note=read_notes(repo).get(sha)
+        CommitReader(repo), sha, shallow=sha in shallow_boundary(repo), note=_note_of(repo, sha)
     )
+
+
+def _note_of(repo: Repo, sha: str, ref: str = NOTES_REF) -> str | None:
+    """The note on ``sha`` alone, looked up by path (:func:`read_notes` would read every note)."""
+    found = _note_at(_commit_tree(repo, ref_target(repo, ref)), sha)
+    return None if found is None else decode_message(read_blob(repo, found.blob), None)
 
 
 def _read_record(
@@ -1098,8 +1096,7 @@ def config_values(repo: Repo, key: str) -> list[str]:
 def comment_char(repo: Repo) -> str:
     """The character git starts comment lines with here (``core.commentChar``), which decides where git
     reads a message's trailers; ``#`` when unset or ``auto`` (git then still reads with ``#``)."""
-    code, out, _ = git_output(["config", "--get", "core.commentChar"], cwd=repo.worktree or repo.git_dir)
-    value = out.decode("utf-8", errors="replace").rstrip("\n") if code == 0 else ""
+    value = config_value(repo, "core.commentChar") or ""
     return "#" if value in ("", "auto") else value[0]
 
 

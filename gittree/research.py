@@ -364,7 +364,7 @@ def view(
 
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
-    commit, the shallow boundary, the ``.gittree.yaml`` bytes (and where they were read) and the options.
+    commit, the shallow boundary, the ``.gittree.yaml`` bytes and the options.
     """
     from gittree import CONFIG_FILE, __version__
 
@@ -377,9 +377,8 @@ def view(
         refs = gitio.read_refs(repo, listing)
         tips = _tips(repo, revs, all_refs, branches, refs)
         starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
-    # Read once: the view is made from the very bytes it is keyed by. Where they come from (the
-    # working tree's file, or in a bare repository HEAD's: docs/config.md) is keyed too, since a
-    # renderer may read the configuration itself.
+    # Read once (the working tree's file, or in a bare repository HEAD's: docs/config.md): the tree
+    # and the renderer are given the configuration made from the very bytes the view is keyed by.
     config_source, config_data = gitio.read_top_file(repo, CONFIG_FILE)
     key = cache.view_key(
         __version__,
@@ -387,7 +386,6 @@ def view(
         starts_at,
         every_ref,
         tuple(sorted(gitio.shallow_boundary(repo))),
-        config_source,
         config_data,
         metric,
         limit,

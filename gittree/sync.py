@@ -34,20 +34,8 @@ HEADS = "refs/heads/"
 NOTES_PREFIX = "refs/notes/"
 NOTES_MERGE_MESSAGE = "Notes merged by 'gittree sync' from {remote}\n"
 
-#: Push outcomes that mean "someone else got there first": fetch again, merge, retry. The remote's own
-#: failures among them (_REMOTE_FAILURES) may instead be a name clash, which no retry can clear: those
-#: are checked against the remote's refs first (_name_clashes).
-_RETRYABLE = (
-    "fetch first",
-    "non-fast-forward",
-    "stale info",
-    "cannot lock",
-    "failed to lock",
-    "unable to lock",
-    "failed to update ref",
-    "incorrect old value",
-    "directory file conflict",
-)
+#: The remote's own failures to write a ref: a lock another push holds (a retry clears it) or a name
+#: clash (no retry does); told apart against the remote's refs (_name_clashes).
 _REMOTE_FAILURES = (
     "cannot lock",
     "failed to lock",
@@ -55,6 +43,8 @@ _REMOTE_FAILURES = (
     "failed to update ref",
     "directory file conflict",
 )
+#: Push outcomes that mean "someone else got there first": fetch again, merge, retry.
+_RETRYABLE = ("fetch first", "non-fast-forward", "stale info", "incorrect old value", *_REMOTE_FAILURES)
 
 
 def notes_tracking_ref(remote: str) -> str:

@@ -67,8 +67,10 @@ def format_delta(delta: float | None, reference: float | None = None) -> str:
         return "nan"
     # At the reference's precision when it is written with decimals; a reference in scientific
     # notation (1e-20) has no decimal places to keep, and pinning them wrote 25 digits of noise.
-    plain = reference is not None and reference != 0 and 1e-3 <= abs(reference) < 1e6
-    text = format_value(delta, decimals_for(reference) if plain and reference is not None else None)
+    decimals = None
+    if reference is not None and reference != 0 and 1e-3 <= abs(reference) < 1e6:
+        decimals = decimals_for(reference)
+    text = format_value(delta, decimals)
     if text.lstrip("-").strip("0.") == "" and not math.isnan(delta):
         return "±0" if delta == 0 else ("+" if delta > 0 else "-") + text.lstrip("-")
     return text if text.startswith("-") else "+" + text
