@@ -201,7 +201,7 @@ def render_text(
         if node.folded_below and node.parents:
             # An experiment with parents, one of whose sides reaches no experiment (a merged unrelated
             # history of ordinary work): no parent's edge, so marked below the join, saying so.
-            mark = _commits(node.folded_below)[:-1] + " on a side with no experiment)"
+            mark = _commits(node.folded_below, " on a side with no experiment")
             yield _folded_row(row.lanes_at_node, row.here, mark, style)
         if row.hangs_from >= 0:
             cells = _hanging_cells(row, style)
@@ -239,7 +239,7 @@ def _folded_rows(row: _Row, far: tuple[str, ...], style: TextStyle) -> Iterator[
     for parent in far:
         count = folded.get(parent)
         if count:
-            text = f"{_commits(count)[:-1]} from {parent[:SHA_WIDTH]})"
+            text = _commits(count, f" from {parent[:SHA_WIDTH]}")
             yield _folded_row(row.lanes_before, row.here, text, style)
 
 
@@ -251,8 +251,9 @@ def _folded_row(lanes: tuple[str | None, ...], column: int, text: str, style: Te
     return " ".join(cells) + " " + style.paint(text, "dim")
 
 
-def _commits(count: int) -> str:
-    return f"(+{count} commit)" if count == 1 else f"(+{count} commits)"
+def _commits(count: int, more: str = "") -> str:
+    """``(+2 commits)``, with ``more`` said inside the brackets."""
+    return f"(+{count} commit{'' if count == 1 else 's'}{more})"
 
 
 def _free_column(lanes: list[str | None], after: int) -> int:
