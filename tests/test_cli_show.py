@@ -278,3 +278,13 @@ def test_forest_and_octopus_merge(repo: GitRepo, gittree) -> None:  # type: igno
     octopus = next(n for n in data["nodes"] if n["subject"] == "all three ideas")
     assert len(octopus["parents"]) == 3 and data["goal"] == "min"
     assert sum(1 for n in data["nodes"] if not n["parents"]) == 2
+
+
+def test_the_help_says_what_the_options_do(gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: `--since` claimed git log's date parser (gittree's own is strict), `--all` left out
+    the kept refs it reads, and `render --depth` said it counts from the tips (it counts from the tops)."""
+    show = gittree("show", "--help")
+    assert show.code == 0 and "as git log" not in show.out
+    assert "@EPOCH" in show.out and "kept ref" in show.out
+    render = gittree("render", "--help")
+    assert "kept ref" in render.out and "counted from" in render.out and "most recent" not in render.out
