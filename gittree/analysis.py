@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import CommitRecord, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
-from gittree.tree import compare, rank_key
+from gittree.tree import Evaluation, compare, evaluate_each, rank_key
 
 # -- best -----------------------------------------------------------------------------------------
 
@@ -290,6 +290,28 @@ def _compare_metric(spec: MetricSpec, a: MetricSummary | None, b: MetricSummary 
     )
 
 
+def compare_with_parents(
+    tree: ResearchTree, node: Node, spec: MetricSpec
+) -> tuple[tuple[str, MetricComparison], ...]:
+    """``node`` against each of its experiment parents on ``spec`` (a crossover has several), in order.
+
+    The tree's own delta and verdict are against one parent, its reference; this is every parent's.
+    """
+    value = node.metrics.get(spec.name)
+    return tuple(
+        (sha, _compare_metric(spec, tree.by_sha[sha].metrics.get(spec.name), value)) for sha in node.parents
+    )
+
+
+def evaluate_metrics(tree: ResearchTree, spec_for: Callable[[str], MetricSpec]) -> dict[str, Evaluation]:
+    """The verdicts on every metric the tree records (each judged by ``spec_for(name)``, the
+    configuration's rules) and on the tree's own metric: what a view that switches metrics shows."""
+    specs = [spec_for(name) for name in tree.metric_names]
+    if tree.metric is not None and tree.metric.name not in tree.metric_names:
+        specs.append(tree.metric)
+    return evaluate_each(tree, specs)
+
+
 def relation_of(a: str, b: str, is_ancestor: Callable[[str, str], bool]) -> str:
     """ "same", "a-before-b", "b-before-a" or "diverged", by ``is_ancestor(older, newer)`` in the commit
     graph: an ordinary commit on top of an experiment grew from it as much as an experiment does."""
@@ -302,7 +324,7 @@ def relation_of(a: str, b: str, is_ancestor: Callable[[str, str], bool]) -> str:
     return "diverged"
 
 
-# -- branches and dead ends (for the narrative export) ----------------------------------------------
+# -- branches (for the narrative export) ----------------------------------------------------------
 
 
 def branch_points(tree: ResearchTree) -> dict[str, str | None]:
@@ -319,13 +341,6 @@ def branch_points(tree: ResearchTree) -> dict[str, str | None]:
         upstream = node.reference or (node.parents[0] if node.parents else None)
         anchor[node.sha] = anchor.get(upstream) if upstream else None
     return {sha: value for sha, value in anchor.items() if not tree.by_sha[sha].on_best_path}
-
-
-def dead_end_reason(node: Node) -> str:
-    """Why a dead end died: its notes, else what its status says."""
-    if node.notes:
-        return "; ".join(node.notes)
-    return "failed (no reason recorded)" if node.status == "failed" else "abandoned (no reason recorded)"
 
 
 # -- table order ------------------------------------------------------------------------------------

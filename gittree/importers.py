@@ -17,11 +17,12 @@ while writing undoes what was written. The rules are in ``docs/guide.md`` ("Impo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError, GittreeError
+from gittree.model import ImportReport, RowOutcome
 from gittree.notemerge import IMPORTED_FACT
 from gittree.trailers import format_trailer_lines, is_number, parse_number, validate_name
 
@@ -55,37 +56,6 @@ class Row:
     @property
     def status(self) -> str:
         return self.cells.get(STATUS, "").strip().lower()
-
-
-@dataclass
-class RowOutcome:
-    """What the import does (or would do, or cannot do) with one row."""
-
-    line: int
-    commit: str
-    status: str
-    #: "record", "already imported", "unrecoverable" or "error".
-    action: str
-    message: str
-    sha: str | None = None
-    lines: tuple[str, ...] = ()
-    #: the ref created to keep a commit reachable that only the reflog (or nothing) held.
-    kept_ref: str | None = None
-
-
-@dataclass
-class ImportReport:
-    source: str
-    rows: list[RowOutcome] = field(default_factory=list)
-    #: something was written (a note or a keep-alive ref); false in a dry run and when all was imported.
-    written: bool = False
-
-    @property
-    def errors(self) -> list[RowOutcome]:
-        return [row for row in self.rows if row.action == "error"]
-
-    def count(self, action: str) -> int:
-        return sum(1 for row in self.rows if row.action == action)
 
 
 # -- reading the file ------------------------------------------------------------------------------

@@ -309,3 +309,37 @@ class PushResult:
     refs: tuple[PushedRef, ...]
     #: what the remote said ("remote: ..." lines: a hook's message), one string per line.
     remote_messages: tuple[str, ...]
+
+
+# -- imports of other tools' logs (importers.py fills them, render/answers.py shows them) ----------
+
+
+@dataclass
+class RowOutcome:
+    """What the import does (or would do, or cannot do) with one row."""
+
+    line: int
+    commit: str
+    status: str
+    #: "record", "already imported", "unrecoverable" or "error".
+    action: str
+    message: str
+    sha: str | None = None
+    lines: tuple[str, ...] = ()
+    #: the ref created to keep a commit reachable that only the reflog (or nothing) held.
+    kept_ref: str | None = None
+
+
+@dataclass
+class ImportReport:
+    source: str
+    rows: list[RowOutcome] = field(default_factory=list)
+    #: something was written (a note or a keep-alive ref); false in a dry run and when all was imported.
+    written: bool = False
+
+    @property
+    def errors(self) -> list[RowOutcome]:
+        return [row for row in self.rows if row.action == "error"]
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)

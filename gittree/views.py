@@ -136,8 +136,8 @@ def drawing_view(
     folding = DEFAULT_FOLD if fold is None else fold
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str] | Iterator[bytes]:
-        from gittree.render.dot import ViewOptions
         from gittree.render.picture import draw
+        from gittree.render.subgraph import ViewOptions
 
         chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
         return draw(tree, fmt, chosen, config)

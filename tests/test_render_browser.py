@@ -357,7 +357,7 @@ def test_hostile_commit_text_renders_as_text_and_runs_nothing(
     shas = hostile_history(repo)
     tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
     file = repo.path / "hostile.html"
-    from gittree.render.dot import ViewOptions
+    from gittree.render.subgraph import ViewOptions
 
     file.write_text(render_html(tree, options=ViewOptions(fold=0)), encoding="utf-8")
     page = Page(browser, file)

@@ -117,6 +117,36 @@ def test_dead_ends_are_red_dashed_with_their_reason(repo: GitRepo, gittree) -> N
     assert "✗ abandoned: underfits badly" in text_of(dead.get("label"))
 
 
+def _drawn_lines(svg: str, sha: str) -> list[str]:
+    """The text lines Graphviz drew inside an experiment's mark in the SVG."""
+    for group in minidom.parseString(svg.encode()).getElementsByTagName("g"):
+        if group.getAttribute("id") == f"node-{sha}":
+            return [
+                "".join(t.data for t in el.childNodes if t.nodeType == t.TEXT_NODE)
+                for el in group.getElementsByTagName("text")
+            ]
+    raise AssertionError(f"no mark for {sha}")
+
+
+def test_a_dead_end_is_worded_the_same_in_the_picture_and_the_markdown_export(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """One reason for a dead end everywhere: all its notes, joined (the drawing once showed only the
+    first, so a late note saying why was in the Markdown narrative but not on the picture)."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    slow = repo.experiment("bigger model", metrics=[("acc", 0.4)], notes=["too slow"], status="abandoned")
+    repo.git("notes", "--ref=gittree", "add", "-m", "Gittree-Note: OOM at batch 512", slow)
+    repo.branch("side", base)
+    crashed = repo.experiment("fp8 weights", status="failed")
+    markdown = gittree("export", "--format", "markdown").out
+    svg = gittree("render", "--all", "--format", "svg").out
+    labels = nodes_of(parse(dot_of(gittree)))
+    for sha, words in ((slow, "too slow; OOM at batch 512"), (crashed, "no reason recorded")):
+        status = "abandoned" if sha == slow else "failed"
+        assert f"({status}): {words}\n" in markdown
+        # The drawing wraps the line at spaces: its lines, joined by spaces, are the sentence again.
+        assert f"✗ {status}: {words}" in " ".join(text_of(labels[sha].get("label")).split("\n"))
+        assert f"✗ {status}: {words}" in " ".join(_drawn_lines(svg, sha))
+
+
 def test_best_experiment_and_its_path_are_emphasised(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     shas = small_history(repo)
     graph = parse(dot_of(gittree))

@@ -11,40 +11,26 @@ from collections.abc import Iterator
 from typing import Any
 
 from gittree.analysis import ExperimentDiff, PathReport, PathStep, Ranking, Side
-from gittree.importers import ImportReport
-from gittree.model import MetricSummary, Node, ResearchTree, Verdict
+from gittree.model import ImportReport, MetricSummary, ResearchTree
 from gittree.render.escape import terminal_safe
 from gittree.render.jsonview import json_number, summary_data
+from gittree.render.markup import one_line
 from gittree.render.numbers import decimals_for, format_delta, format_summary, format_value
-from gittree.render.table import FLAG_TEXT, delta_text, flags, verdict_text
-from gittree.render.text import DIRTY_NOTE, FOOTNOTE, SURPRISE_NOTE
+from gittree.render.words import (
+    FOOTNOTE,
+    delta_text,
+    flags_text,
+    footnotes,
+    rests_on_one_run,
+    verdict_text,
+    verdict_word,
+)
 
 SCHEMA_VERSION = 1
-COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
 
 
 def _dump(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def _safe(text: str) -> str:
-    return terminal_safe(" ".join(text.split()))
-
-
-def _flag_words(node: Node | None) -> str:
-    return " · ".join(FLAG_TEXT[flag] for flag in flags(node)) if node else ""
-
-
-def footnotes(nodes: list[Node]) -> list[str]:
-    """The legend lines the shown experiments need: single runs, surprises, dirty code."""
-    lines = []
-    if any(node.single_run and node.verdict in COMPARED for node in nodes):
-        lines.append(FOOTNOTE)
-    if any(node.surprise for node in nodes):
-        lines.append(SURPRISE_NOTE)
-    if any(node.dirty for node in nodes):
-        lines.append(DIRTY_NOTE)
-    return lines
 
 
 # -- best -------------------------------------------------------------------------------------------
@@ -54,7 +40,7 @@ def render_best(tree: ResearchTree, ranking: Ranking) -> str:
     from tabulate import tabulate
 
     spec = ranking.metric
-    out = [f"best by {_safe(spec.name)} ({spec.goal.value}) · {_ranked_phrase(tree, ranking)}"]
+    out = [f"best by {one_line(spec.name)} ({spec.goal.value}) · {_ranked_phrase(tree, ranking)}"]
     if not ranking.entries:
         out.append("no experiment can be ranked: " + (_left_out_phrase(ranking) or "none has a value"))
         return "\n".join(out) + "\n"
@@ -62,15 +48,15 @@ def render_best(tree: ResearchTree, ranking: Ranking) -> str:
         [
             str(entry.rank),
             entry.node.short,
-            _safe(entry.node.subject),
+            one_line(entry.node.subject),
             format_summary(entry.value),
             delta_text(tree, entry.node),
             verdict_text(entry.node),
-            _flag_words(entry.node),
+            flags_text(entry.node),
         ]
         for entry in ranking.entries
     ]
-    headers = ["rank", "sha", "subject", _safe(spec.name), "Δ", "verdict", "flags"]
+    headers = ["rank", "sha", "subject", one_line(spec.name), "Δ", "verdict", "flags"]
     out.append(str(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)))
     if ranking.ties_cut:
         noun = "experiment" if ranking.ties_cut == 1 else "experiments"
@@ -143,7 +129,7 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     spec = report.metric
     target = report.target
     mark = "★ " if target.best else ""
-    yield f"path to {mark}{target.short} {_safe(target.subject)}"
+    yield f"path to {mark}{target.short} {one_line(target.subject)}"
     start = report.start
     if spec and start and start.value is not None and report.steps[-1].value is not None:
         decimals = _decimals(start.value)
@@ -151,27 +137,27 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
         steps = len(report.steps) - 1
         noun = "step" if steps == 1 else "steps"
         yield (
-            f"{_safe(spec.name)} ({spec.goal.value}): {format_value(start.value.mean, decimals)} → "
+            f"{one_line(spec.name)} ({spec.goal.value}): {format_value(start.value.mean, decimals)} → "
             f"{format_value(report.steps[-1].value.mean, decimals)}, {gain} over {steps} {noun}"
         )
     elif spec:
-        yield f"{_safe(spec.name)} ({spec.goal.value}): no value to measure the gain"
+        yield f"{one_line(spec.name)} ({spec.goal.value}): no value to measure the gain"
     width = len(str(len(report.steps)))
     indent = " " * (width + 2 + 7 + 2)
     for number, step in enumerate(report.steps, start=1):
         yield ""
         yield from _folded_lines(step, width)
-        yield f"{number:>{width}}. {step.node.short}  {_safe(step.node.subject)}"
+        yield f"{number:>{width}}. {step.node.short}  {one_line(step.node.subject)}"
         yield indent + _step_summary(tree, report, step)
         for parent in step.node.parents:
             if parent != step.node.reference:  # a crossover: the other lines of work it brings in
                 other = tree.by_sha[parent]
-                yield indent + f"merges: {other.short} {_safe(other.subject)}"
+                yield indent + f"merges: {other.short} {one_line(other.subject)}"
         if step.node.params:
             params = " ".join(f"{name}={value}" for name, value in step.node.params.items())
-            yield indent + "params: " + _safe(params)
+            yield indent + "params: " + one_line(params)
         for note in step.node.notes:
-            yield indent + "note: " + _safe(note)
+            yield indent + "note: " + one_line(note)
     notes = footnotes([step.node for step in report.steps])
     if notes:
         yield ""
@@ -191,7 +177,7 @@ def _folded_lines(step: PathStep, width: int) -> Iterator[str]:
     noun = "ordinary commit" if folded.count == 1 else "ordinary commits"
     yield f"{lead}{folded.count} {noun} folded in:"
     for commit in folded.commits:
-        yield f"{lead}  {commit.sha[:7]} {_safe(commit.subject)}"
+        yield f"{lead}  {commit.sha[:7]} {one_line(commit.subject)}"
     rest = folded.count - len(folded.commits)
     if rest > 0:
         yield f"{lead}  … and {rest} more"
@@ -202,7 +188,7 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str
     node = step.node
     parts = []
     if spec:
-        parts.append(f"{_safe(spec.name)} {format_summary(step.value)}")
+        parts.append(f"{one_line(spec.name)} {format_summary(step.value)}")
     if node.delta is not None:
         parts.append(f"{delta_text(tree, node)} {verdict_text(node)}")
     else:
@@ -214,7 +200,7 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str
         )
     if node.status and node.status != "ok":
         parts.append(node.status if node.dead_end else f"status {node.status}")
-    words = _flag_words(node)
+    words = flags_text(node)
     if words:
         parts.append(words)
     return " · ".join(parts)
@@ -274,8 +260,8 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
 
     a, b = answer_diff.a, answer_diff.b
     short_a, short_b = a.sha[:7], b.sha[:7]
-    yield f"diff {short_a} {_safe(a.subject)}"
-    yield f"  →  {short_b} {_safe(b.subject)}"
+    yield f"diff {short_a} {one_line(a.subject)}"
+    yield f"  →  {short_b} {one_line(b.subject)}"
     yield "     " + _RELATION_TEXT[answer_diff.relation].format(a=short_a, b=short_b)
     for side in (a, b):
         if side.node is None:
@@ -283,11 +269,11 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
     if answer_diff.metrics:
         rows = [
             [
-                _safe(m.spec.name),
+                one_line(m.spec.name),
                 format_summary(m.a),
                 format_summary(m.b),
                 format_delta(m.delta, m.a.mean if m.a else None),
-                _verdict(m.verdict, m.single_run),
+                verdict_word(m.verdict, m.single_run),
             ]
             for m in answer_diff.metrics
         ]
@@ -295,7 +281,7 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
         headers = ["metric", short_a, short_b, "delta", "verdict"]
         yield str(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True))
     if answer_diff.params:
-        rows = [[_safe(p.name), _safe(p.a or "—"), _safe(p.b or "—")] for p in answer_diff.params]
+        rows = [[one_line(p.name), one_line(p.a or "—"), one_line(p.b or "—")] for p in answer_diff.params]
         yield ""
         yield str(
             tabulate(rows, headers=["param", short_a, short_b], tablefmt="plain", disable_numparse=True)
@@ -313,15 +299,9 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
             yield "\t".join(terminal_safe(part) for part in line.split("\t"))
     else:
         yield "(no change in the code)"
-    if any(m.single_run and m.verdict in COMPARED for m in answer_diff.metrics):
+    if any(rests_on_one_run(m.verdict, m.single_run) for m in answer_diff.metrics):
         yield ""
         yield FOOTNOTE
-
-
-def _verdict(verdict: Verdict | None, single_run: bool) -> str:
-    if verdict is None:
-        return ""
-    return verdict.value + ("¹" if single_run and verdict in COMPARED else "")
 
 
 def _side_facts(a: Side, b: Side) -> Iterator[str]:
@@ -333,13 +313,13 @@ def _side_facts(a: Side, b: Side) -> Iterator[str]:
         facts = []
         if node.status and node.status != "ok":
             facts.append(node.status)
-        words = _flag_words(node)
+        words = flags_text(node)
         if words:
             facts.append(words)
         if facts:
             lines.append(f"  {side.sha[:7]}  " + " · ".join(facts))
         for note in node.notes:
-            lines.append(f"  {side.sha[:7]}  note: {_safe(note)}")
+            lines.append(f"  {side.sha[:7]}  note: {one_line(note)}")
     if lines:
         yield ""
         yield "notes and flags"
@@ -401,8 +381,8 @@ def render_import(report: ImportReport) -> Iterator[str]:
     """One line per row, then a summary; in a dry run (or when rows are in error) nothing was written."""
     for row in report.rows:
         action = _action_word(row.action, report.written)
-        commit = _safe(row.commit or "?")
-        line = f"line {row.line:<4} {commit:<9} {_safe(row.status or '?'):<8} {action}: {_safe(row.message)}"
+        commit = one_line(row.commit or "?")
+        line = f"line {row.line:<4} {commit:<9} {one_line(row.status or '?'):<8} {action}: {one_line(row.message)}"
         if row.kept_ref and row.sha and row.action != "error":
             line += f" · kept reachable as {row.kept_ref.removesuffix(row.sha)}{row.sha[:12]}…"
         yield line

@@ -1,7 +1,7 @@
 """The research tree as a Graphviz graph (``gittree render --format dot``), in pydot's DOT syntax.
 
 One tree builder, two views: this reads the same :class:`ResearchTree` ``gittree show`` draws in the
-terminal. First :func:`select_view` decides what is drawn (``--depth``, ``--since``, ``--only-best-path``
+terminal. First :func:`gittree.render.subgraph.select_view` decides what is drawn (``--depth``, ``--since``, ``--only-best-path``
 and the folding of long negligible chains, docs/render.md); then :func:`dot_lines` writes it as DOT,
 line by line, exactly as pydot writes the same graph (see "the graph" below for why not through pydot's
 objects).
@@ -18,14 +18,23 @@ import functools
 import html
 import textwrap
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gittree.dates import author_clock
-from gittree.model import MetricSpec, Node, ResearchTree, Verdict
-from gittree.render import DEFAULT_FOLD
+from gittree.model import Node, ResearchTree, Verdict
 from gittree.render.escape import terminal_safe
-from gittree.render.numbers import format_delta, format_plain, format_summary
+from gittree.render.numbers import format_summary
+from gittree.render.subgraph import Edge, Fold, View, ViewOptions, select_view
+from gittree.render.words import (
+    BEST_MARK,
+    CUT_MARK,
+    dead_end_line,
+    delta_on,
+    metric_text,
+    problems_mark,
+    verdict_word,
+)
 
 if TYPE_CHECKING:
     import pydot
@@ -56,8 +65,6 @@ PALETTE: dict[Verdict, Palette] = {
 EDGE_COLOUR = "#9e9e9e"
 BEST_PATH_COLOUR = "#1565c0"
 MUTED = "#757575"
-#: Verdicts that come from comparing numbers (they carry the single-run mark ``¹``).
-COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
 
 
 # -- escaping ---------------------------------------------------------------------------------------
@@ -96,186 +103,6 @@ def html_label_text(text: str) -> str:
 def _id(name: str) -> str:
     """A DOT id for a name gittree made itself (a sha, or a sha with a suffix): quoted, never user text."""
     return f'"{name}"'
-
-
-# -- what is drawn ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ViewOptions:
-    """What to draw of a tree (``gittree render`` options; rules in docs/render.md)."""
-
-    #: keep only the first ``depth`` generations, counted from the top of what is drawn.
-    depth: int | None = None
-    #: keep only experiments authored at or after this time (seconds since the epoch).
-    since: int | None = None
-    only_best_path: bool = False
-    #: fold linear chains of at least this many negligible experiments; 0 never folds.
-    fold: int = DEFAULT_FOLD
-    #: a legend node in the graph (the HTML page draws its own legend instead).
-    legend: bool = True
-    #: tooltips on nodes (the HTML page shows cards instead).
-    tooltips: bool = True
-
-
-@dataclass(frozen=True)
-class Fold:
-    """A linear chain of negligible experiments drawn as one small mark."""
-
-    members: tuple[str, ...]
-    #: ordinary commits between the folded experiments.
-    commits: int = 0
-
-    @property
-    def id(self) -> str:
-        return f"fold-{self.members[0]}"
-
-
-@dataclass(frozen=True)
-class Edge:
-    """A drawn link from a parent mark (an experiment or a fold) to a child mark."""
-
-    parent: str
-    child: str
-    #: the experiments it links (they differ from the marks where a fold stands in for a chain).
-    source: str
-    target: str
-    #: ordinary commits folded into this link ("+N").
-    commits: int = 0
-    best_path: bool = False
-
-    @property
-    def id(self) -> str:
-        return f"edge-{self.parent}-{self.child}"
-
-
-@dataclass
-class View:
-    """The marks to draw: experiments (drawing order), folds, links, and what was left out above them."""
-
-    nodes: list[Node]
-    folds: list[Fold] = field(default_factory=list)
-    edges: list[Edge] = field(default_factory=list)
-    #: experiments some of whose experiment parents are not drawn (--since; a crossover's other
-    #: parent with --only-best-path), by sha.
-    hidden_parents: set[str] = field(default_factory=set)
-    #: experiments whose descendants are cut off by --depth: how many experiments lie below, by sha.
-    hidden_below: dict[str, int] = field(default_factory=dict)
-    #: experiments left out altogether (not drawn, not folded).
-    hidden: int = 0
-
-    @property
-    def experiment_count(self) -> int:
-        return len(self.nodes) + sum(len(fold.members) for fold in self.folds)
-
-
-def select_view(tree: ResearchTree, options: ViewOptions) -> View:
-    """The experiments to draw, the chains to fold and the links between them (docs/render.md)."""
-    keep = [node for node in tree.nodes if _wanted(node, options)]
-    kept = {node.sha for node in keep}
-    below: dict[str, int] = {}
-    if options.depth is not None:
-        deeper = kept
-        kept = _within_depth(tree, kept, options.depth)
-        keep = [node for node in keep if node.sha in kept]
-        cut_off = deeper - kept
-        for node in keep:
-            if any(c in cut_off for c in node.children):
-                below[node.sha] = _descendants(tree, node.sha, cut_off)
-    children = {node.sha: [c for c in node.children if c in kept] for node in keep}
-    folds = _folds(tree, keep, kept, children, options.fold) if options.fold > 0 else []
-    folded_into = {sha: fold for fold in folds for sha in fold.members}
-
-    def mark(sha: str) -> str:
-        return folded_into[sha].id if sha in folded_into else sha
-
-    view = View(
-        nodes=[n for n in keep if n.sha not in folded_into],
-        folds=folds,
-        hidden_below=below,
-        hidden=len(tree.nodes) - len(keep),
-    )
-    on_path = {node.sha for node in tree.nodes if node.on_best_path}
-    for node in keep:
-        for parent in node.parents:
-            if parent not in kept:
-                view.hidden_parents.add(node.sha)
-                continue
-            if (
-                parent in folded_into
-                and node.sha in folded_into
-                and folded_into[parent] is folded_into[node.sha]
-            ):
-                continue  # a link inside a folded chain
-            best = node.sha in on_path and parent in on_path and node.reference == parent
-            view.edges.append(
-                Edge(mark(parent), mark(node.sha), parent, node.sha, node.folded.get(parent, 0), best)
-            )
-    return view
-
-
-def _wanted(node: Node, options: ViewOptions) -> bool:
-    if options.only_best_path and not node.on_best_path:
-        return False
-    return options.since is None or node.author_time >= options.since
-
-
-def _within_depth(tree: ResearchTree, kept: set[str], depth: int) -> set[str]:
-    """The first ``depth`` generations of the kept tree, counted from its tops (experiments with no kept parent)."""
-    frontier = [sha for sha in kept if not any(p in kept for p in tree.by_sha[sha].parents)]
-    reached = set(frontier)
-    for _ in range(depth - 1):
-        frontier = [
-            c for sha in frontier for c in tree.by_sha[sha].children if c in kept and c not in reached
-        ]
-        reached.update(frontier)
-    return reached
-
-
-def _descendants(tree: ResearchTree, sha: str, among: set[str]) -> int:
-    """How many experiments of ``among`` descend from ``sha``."""
-    seen: set[str] = set()
-    stack = [c for c in tree.by_sha[sha].children if c in among]
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(c for c in tree.by_sha[current].children if c in among and c not in seen)
-    return len(seen)
-
-
-def _foldable(node: Node, kept: set[str]) -> bool:
-    """A link of a chain that may be folded: negligible, alone on its line, and nothing worth seeing."""
-    return (
-        node.verdict is Verdict.NEGLIGIBLE
-        and len(node.parents) == 1
-        and node.parents[0] in kept
-        and not (node.best or node.head or node.cut or node.problems)
-    )
-
-
-def _folds(
-    tree: ResearchTree, keep: list[Node], kept: set[str], children: dict[str, list[str]], minimum: int
-) -> list[Fold]:
-    """Maximal runs v1 → … → vk of foldable experiments, each the only child of the one before, k ≥ minimum."""
-    folds: list[Fold] = []
-    for node in keep:
-        parent = node.parents[0] if node.parents else None
-        starts = _foldable(node, kept) and not (
-            parent and _foldable(tree.by_sha[parent], kept) and children[parent] == [node.sha]
-        )
-        if not starts:
-            continue
-        chain = [node]
-        while len(children[chain[-1].sha]) == 1:
-            nxt = tree.by_sha[children[chain[-1].sha][0]]
-            if not _foldable(nxt, kept):
-                break
-            chain.append(nxt)
-        if len(chain) >= minimum:
-            commits = sum(n.folded.get(n.parents[0], 0) for n in chain[1:])
-            folds.append(Fold(tuple(n.sha for n in chain), commits))
-    return folds
 
 
 # -- text of the marks ------------------------------------------------------------------------------
@@ -344,18 +171,11 @@ def delta_text(
     verdict: Verdict,
     single_run: bool,
 ) -> str:
-    """``+0.0127 better¹``, ``-0.0150 abandoned``, ``baseline``: the delta at the reference's precision."""
-    ref_node = tree.by_sha.get(reference or "")
-    ref_value = ref_node.metrics.get(metric) if ref_node else None
-    mark = "¹" if single_run and verdict in COMPARED else ""
-    delta_part = format_delta(delta, ref_value.mean if ref_value else None)
-    return f"{delta_part} {verdict.value}{mark}".strip()
+    """``+0.0127 better¹``, ``-0.0150 abandoned``, ``baseline``: the delta at the reference's precision.
 
-
-def dead_end_reason(node: Node) -> str:
-    """``✗ abandoned: <first note>``: a dead end shows why it was left."""
-    reason = node.notes[0] if node.notes else "no reason recorded"
-    return f"✗ {node.status}: {reason}"
+    The verdict is given apart from ``node`` because the HTML page shows every metric's, not only the tree's.
+    """
+    return f"{delta_on(tree, metric, delta, reference)} {verdict_word(verdict, single_run)}".strip()
 
 
 def subject_lines(node: Node) -> list[str]:
@@ -365,7 +185,7 @@ def subject_lines(node: Node) -> list[str]:
 
 def marks_text(node: Node, *, best: bool, head: bool) -> str:
     """``275fac9  ★ best  HEAD``: the line under the subject."""
-    return "  ".join([node.short] + (["★ best"] if best else []) + (["HEAD"] if head else []))
+    return "  ".join([node.short] + ([BEST_MARK] if best else []) + (["HEAD"] if head else []))
 
 
 def label_lines(tree: ResearchTree, node: Node) -> list[str]:
@@ -377,11 +197,11 @@ def label_lines(tree: ResearchTree, node: Node) -> list[str]:
     lines = subject_lines(node)
     lines.append(marks_text(node, best=node.best, head=node.head))
     if node.dead_end:
-        lines += wrap(visible(dead_end_reason(node)), SUBJECT_WIDTH + 4, 2)
+        lines += wrap(visible(dead_end_line(node)), SUBJECT_WIDTH + 4, 2)
     if node.cut:
-        lines.append("⋯ history cut (shallow clone)")
+        lines.append(CUT_MARK)
     if node.problems:
-        lines.append(f"⚠ {len(node.problems)} malformed trailer(s)")
+        lines.append(problems_mark(len(node.problems)))
     spec = tree.metric
     if spec is not None:
         lines.append(value_text(node, spec.name))
@@ -413,19 +233,6 @@ def tooltip_lines(node: Node) -> list[str]:
         lines.append(f"status: {node.status}")
     lines += [f"run {name} = {value}" for name, value in node.run.items()]
     return lines
-
-
-def threshold_text(spec: MetricSpec) -> str:
-    if spec.threshold is not None:
-        return f"threshold {format_plain(spec.threshold)}"
-    return f"threshold {format_plain(spec.relative_threshold * 100)}% of parent"
-
-
-def metric_text(spec: MetricSpec | None) -> str:
-    """``acc (max, threshold 0.003)`` — what the colours mean."""
-    if spec is None:
-        return "no metric recorded"
-    return f"{spec.name} ({spec.goal.value}, {threshold_text(spec)})"
 
 
 # -- the graph --------------------------------------------------------------------------------------

@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from gittree import __version__
-from gittree.analysis import branch_points, dead_end_reason
+from gittree.analysis import branch_points
 from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import json_number, node_data, node_json_writer, one_line_encoder
 from gittree.render.markup import markdown_code, markdown_escape
 from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
-from gittree.render.table import FLAG_TEXT, delta_text, flags, iso_date, verdict_text
-from gittree.render.text import DIRTY_NOTE, FOOTNOTE, SURPRISE_NOTE
+from gittree.render.table import iso_date
+from gittree.render.words import FLAG_TEXT, dead_end_reason, delta_text, flags, footnotes, verdict_text
 
 EXPORT_SCHEMA = 1
 EXPORT_FORMAT = "gittree-export"
@@ -372,15 +372,7 @@ def _to_verify(tree: ResearchTree) -> Iterator[str]:
 
 
 def _legend(tree: ResearchTree) -> Iterator[str]:
-    lines = []
-    if any(
-        node.single_run and node.verdict.value in ("better", "negligible", "worse") for node in tree.nodes
-    ):
-        lines.append(FOOTNOTE)
-    if any(node.surprise for node in tree.nodes):
-        lines.append(SURPRISE_NOTE)
-    if any(node.dirty for node in tree.nodes):
-        lines.append(DIRTY_NOTE)
+    lines = footnotes(tree.nodes)
     if lines:
         yield "---"
         yield ""

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from gittree.analysis import compare_with_parents, evaluate_metrics
 from gittree.config import Config
 from gittree.errors import RenderError
 from gittree.model import MetricSpec, Node, ResearchTree
@@ -33,18 +34,16 @@ from gittree.render.dot import (
     BEST_PATH_COLOUR,
     EDGE_COLOUR,
     PALETTE,
-    View,
-    ViewOptions,
     delta_text,
     format_time,
-    metric_text,
     render_dot,
-    select_view,
     subject_lines,
     value_text,
     visible,
 )
 from gittree.render.numbers import format_delta, format_summary
+from gittree.render.subgraph import View, ViewOptions, select_view
+from gittree.render.words import metric_text
 
 SCHEMA_VERSION = 1
 CONTENT_SECURITY_POLICY = (
@@ -80,13 +79,9 @@ def render_html(
 
 
 def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
-    """Everything the script shows, already formatted the way the terminal formats it."""
-    from gittree.tree import evaluate_each
-
-    specs = [config.spec(name) for name in tree.metric_names]
-    if tree.metric is not None and tree.metric.name not in tree.metric_names:
-        specs.append(tree.metric)
-    evaluations = evaluate_each(tree, specs)
+    """Everything the script shows, already formatted the way the terminal formats it; the verdicts on
+    each metric come from the analysis (:func:`gittree.analysis.evaluate_metrics`)."""
+    evaluations = evaluate_metrics(tree, config.spec)
     drawn = {node.sha for node in view.nodes} | {sha for fold in view.folds for sha in fold.members}
     nodes = [node for node in tree.nodes if node.sha in drawn]
     metrics: dict[str, Any] = {}
@@ -138,17 +133,13 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
 
 def _parent_deltas(tree: ResearchTree, node: Node, spec: MetricSpec) -> list[list[str]]:
     """``[[parent sha, "+0.0127 better"], ...]``: the experiment against each of its parents (a crossover has several)."""
-    from gittree.tree import compare
-
-    value = node.metrics.get(spec.name)
     result = []
-    for sha in node.parents:
-        reference = tree.by_sha[sha].metrics.get(spec.name)
-        if value is None or reference is None:
+    for sha, comparison in compare_with_parents(tree, node, spec):
+        if comparison.verdict is None or comparison.a is None:
             result.append([sha, "—"])
             continue
-        delta = format_delta(value.mean - reference.mean, reference.mean)
-        result.append([sha, f"{delta} {compare(value, reference, spec).value}"])
+        delta = format_delta(comparison.delta, comparison.a.mean)
+        result.append([sha, f"{delta} {comparison.verdict.value}"])
     return result
 
 

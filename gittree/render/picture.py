@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from gittree.config import Config
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import ResearchTree
-from gittree.render.dot import ViewOptions, dot_lines, render_dot, select_view
+from gittree.render.dot import dot_lines, render_dot
+from gittree.render.subgraph import ViewOptions, select_view
 
 FORMATS = ("dot", "svg", "png", "pdf", "html")
 

@@ -26,11 +26,11 @@ from operator import attrgetter
 from typing import Any
 
 from gittree.dates import author_clock
-from gittree.model import Node, ResearchTree, Verdict
-from gittree.render.escape import terminal_safe
+from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import json_number
-from gittree.render.markup import csv_text, html_escape, latex_escape, markdown_escape
-from gittree.render.numbers import format_delta, format_summary
+from gittree.render.markup import csv_text, html_escape, latex_escape, markdown_escape, one_line
+from gittree.render.numbers import format_summary
+from gittree.render.words import delta_text, flags_text, verdict_text
 from gittree.trailers import format_number
 
 HUMAN_FORMATS = {
@@ -44,13 +44,8 @@ HUMAN_FORMATS = {
 DELIMITED_FORMATS = {"csv": ",", "tsv": "\t"}
 FORMATS = (*HUMAN_FORMATS, *DELIMITED_FORMATS)
 
-COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
-
-#: Flag words, in the order they are shown; the honesty marks of docs/tree.md.
-FLAG_TEXT = {"best": "★ best", "surprise": "⚠ verify", "dirty": "dirty", "cut": "⋯ history cut"}
-
 _ESCAPES: dict[str, Callable[[str], str]] = {
-    "plain": lambda text: terminal_safe(" ".join(text.split())),
+    "plain": one_line,
     "github": markdown_escape,
     "markdown": markdown_escape,
     "latex": latex_escape,
@@ -60,34 +55,6 @@ _ESCAPES: dict[str, Callable[[str], str]] = {
 #: Rows handed on at a time: small enough that a big table starts printing at once, big enough that
 #: joining them costs nothing per row.
 BATCH_ROWS = 1024
-
-
-def flags(node: Node) -> list[str]:
-    """The honesty and position flags of an experiment, as keys of :data:`FLAG_TEXT`."""
-    found = [
-        ("best", node.best),
-        ("surprise", node.surprise),
-        ("dirty", node.dirty),
-        ("cut", node.cut),
-    ]
-    return [name for name, present in found if present]
-
-
-def flags_text(node: Node) -> str:
-    return " · ".join(FLAG_TEXT[flag] for flag in flags(node))
-
-
-def verdict_text(node: Node) -> str:
-    """``better``, or ``better¹`` when the verdict rests on a single run on at least one side."""
-    return node.verdict.value + ("¹" if node.single_run and node.verdict in COMPARED else "")
-
-
-def delta_text(tree: ResearchTree, node: Node) -> str:
-    """The delta at the precision of the value it changes."""
-    reference = tree.by_sha.get(node.reference or "")
-    spec = tree.metric
-    ref_value = reference.metrics.get(spec.name) if reference and spec else None
-    return format_delta(node.delta, ref_value.mean if ref_value else None)
 
 
 def date_text(node: Node) -> str:

@@ -11,9 +11,22 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 
-from gittree.model import VERDICT_COLOURS, Node, ResearchTree, Verdict
+from gittree.model import VERDICT_COLOURS, Node, ResearchTree
 from gittree.render.escape import display_width, pad, terminal_safe, truncate
-from gittree.render.numbers import format_delta, format_plain, format_summary
+from gittree.render.numbers import format_summary
+from gittree.render.words import (
+    BEST_MARK,
+    CUT_MARK,
+    DIRTY_MARK,
+    FAR_NOTE,
+    SURPRISE_MARK,
+    WIDEST_VERDICT,
+    delta_text,
+    footnotes,
+    metric_text,
+    problems_mark,
+    verdict_text,
+)
 
 ANSI = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1"}
 SHA_WIDTH = 7
@@ -47,15 +60,7 @@ def header(tree: ResearchTree, style: TextStyle) -> str:
     spec = tree.metric
     if spec is None:
         return f"research tree · {count} {noun} · no metric recorded"
-    band = (
-        f"threshold {format_plain(spec.threshold)}"
-        if spec.threshold is not None
-        else (f"threshold {format_plain(spec.relative_threshold * 100)}% of parent")
-    )
-    return truncate(
-        terminal_safe(f"research tree · {count} {noun} · {spec.name} ({spec.goal.value}, {band})"),
-        style.width,
-    )
+    return truncate(terminal_safe(f"research tree · {count} {noun} · {metric_text(spec)}"), style.width)
 
 
 @dataclass(frozen=True)
@@ -358,7 +363,7 @@ class _Columns:
         #: each node's value as shown, by sha: computed once (for the width, then for the row)
         self.values = {node.sha: self._value(node) for node in tree.nodes}
         self.value_width = max(map(display_width, self.values.values()), default=1)
-        self.deltas = {node.sha: self._delta(node) for node in tree.nodes}
+        self.deltas = {node.sha: delta_text(tree, node) for node in tree.nodes}
         self.delta_width = max((len(d) for d in self.deltas.values()), default=0)
         self.lane_width = lane_width
         self.markers = {node.sha: self._markers(node) for node in tree.nodes}
@@ -371,14 +376,9 @@ class _Columns:
     def _value(self, node: Node) -> str:
         return format_summary(node.metrics.get(self.metric)) if self.metric else ""
 
-    def _delta(self, node: Node) -> str:
-        reference = self.tree.by_sha.get(node.reference or "")
-        ref_value = reference.metrics.get(self.metric) if reference and self.metric else None
-        return format_delta(node.delta, ref_value.mean if ref_value else None)
-
     def _subject_width(self) -> int:
         """Cells left for the subject once the lanes and the other columns have theirs."""
-        fixed = SHA_WIDTH + 1 + 2 + self.value_width + 2 + self.delta_width + 2 + len("negligible¹")
+        fixed = SHA_WIDTH + 1 + 2 + self.value_width + 2 + self.delta_width + 2 + len(WIDEST_VERDICT)
         fixed += 2 + self.marker_width if self.marker_width else 0
         fixed += 2 + self.author_width if self.author_width else 0
         return max(MIN_SUBJECT_WIDTH, self.style.width - self.lane_width - fixed - 1)
@@ -388,7 +388,7 @@ class _Columns:
         colour = VERDICT_COLOURS[node.verdict]
         value = pad(self.values[node.sha], self.value_width)
         delta = self.deltas[node.sha].rjust(self.delta_width)
-        verdict = node.verdict.value + ("¹" if node.single_run and node.verdict in _COMPARED else "")
+        verdict = verdict_text(node)
         markers = self.markers[node.sha]
         if self.lane_width != self._budget_for:  # the lanes only ever widen: recomputed a few times
             self._budget_for, self._budget = self.lane_width, self._subject_width()
@@ -420,7 +420,7 @@ class _Columns:
         if node.status == "running":
             marks.append("running")
         if node.cut:
-            marks.append(self.style.paint("⋯ history cut (shallow clone)", "dim"))
+            marks.append(self.style.paint(CUT_MARK, "dim"))
         if node.surprise:
             marks.append(self.style.paint(SURPRISE_MARK, "yellow"))
         if node.dirty:
@@ -428,7 +428,7 @@ class _Columns:
         if node.sha in self.far:
             marks.append(self.style.paint(self._far_mark(node, self.far[node.sha]), "dim"))
         if node.problems:
-            marks.append(self.style.paint(f"⚠ {len(node.problems)} malformed trailer(s)", "yellow"))
+            marks.append(self.style.paint(problems_mark(len(node.problems)), "yellow"))
         return " ".join(marks)
 
     def _far_mark(self, node: Node, far: tuple[str, ...]) -> str:
@@ -462,34 +462,19 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
-_COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
-
-
-FOOTNOTE = "¹ one run on at least one side: no noise estimate behind this verdict"
-#: The honesty marks every view shows (docs/tree.md, "Keeping the researcher honest").
-SURPRISE_MARK = "⚠ verify"
-DIRTY_MARK = "dirty"
-SURPRISE_NOTE = "⚠ verify: a delta far outside the usual steps of this tree; a surprise is most often a bug"
-DIRTY_NOTE = "dirty: recorded while the working tree differed from the commit"
-FAR_NOTE = "⊕ also: a crossover that also builds on that experiment, drawn far above (no lane)"
-
-
 def legend(tree: ResearchTree, style: TextStyle, far: dict[str, tuple[str, ...]] | None = None) -> str:
     """The key printed under the tree (``far``: :func:`far_parents`, found here if not given)."""
     parts = [
         style.paint("better", "green"),
         style.paint("negligible", "yellow"),
         style.paint("worse/abandoned/failed", "red"),
-        "★ best",
+        BEST_MARK,
         "✗ dead end",
     ]
     line = " · ".join(parts)
-    if any(node.single_run and node.verdict in _COMPARED for node in tree.nodes):
-        line += "\n" + FOOTNOTE
-    if any(node.surprise for node in tree.nodes):
-        line += "\n" + SURPRISE_NOTE
-    if any(node.dirty for node in tree.nodes):
-        line += "\n" + DIRTY_NOTE
+    notes = footnotes(tree.nodes)
+    if notes:
+        line += "\n" + "\n".join(notes)
     if far_parents(tree) if far is None else far:
         line += "\n" + FAR_NOTE
     return line

@@ -1,0 +1,124 @@
+"""The words and marks every view uses for verdicts, flags and dead ends, written once.
+
+The terminal tree, the tables, the answers of ``best``/``path``/``diff``, the Markdown export, the
+DOT/SVG marks and the HTML page all say the same thing the same way: a verdict that rests on a
+single run carries ``¹`` and the footnote that explains it, a dead end gives its reason, a delta is
+shown at the precision of the value it changes (docs/tree.md, "Keeping the researcher honest").
+Plain text only: each renderer escapes these for its own output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gittree.model import MetricSpec, Node, ResearchTree, Verdict
+from gittree.render.numbers import format_delta, format_plain
+
+#: Verdicts that come from comparing numbers (they carry the single-run mark ``¹``).
+COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
+SINGLE_RUN_MARK = "¹"
+#: The widest verdict as shown, for columns that reserve its room.
+WIDEST_VERDICT = "negligible" + SINGLE_RUN_MARK
+
+FOOTNOTE = "¹ one run on at least one side: no noise estimate behind this verdict"
+#: The honesty marks every view shows (docs/tree.md, "Keeping the researcher honest").
+SURPRISE_MARK = "⚠ verify"
+DIRTY_MARK = "dirty"
+BEST_MARK = "★ best"
+CUT_MARK = "⋯ history cut (shallow clone)"
+SURPRISE_NOTE = "⚠ verify: a delta far outside the usual steps of this tree; a surprise is most often a bug"
+DIRTY_NOTE = "dirty: recorded while the working tree differed from the commit"
+FAR_NOTE = "⊕ also: a crossover that also builds on that experiment, drawn far above (no lane)"
+
+#: Flag words, in the order they are shown; the honesty and position marks of docs/tree.md.
+FLAG_TEXT = {"best": BEST_MARK, "surprise": SURPRISE_MARK, "dirty": DIRTY_MARK, "cut": "⋯ history cut"}
+
+NO_REASON = "no reason recorded"
+
+
+def rests_on_one_run(verdict: Verdict | None, single_run: bool) -> bool:
+    """Whether a verdict compared numbers with only one run on a side (no noise estimate behind it)."""
+    return single_run and verdict in COMPARED
+
+
+def verdict_word(verdict: Verdict | None, single_run: bool) -> str:
+    """``better``, ``better¹`` (one run on a side), or nothing for no verdict."""
+    if verdict is None:
+        return ""
+    return verdict.value + (SINGLE_RUN_MARK if rests_on_one_run(verdict, single_run) else "")
+
+
+def verdict_text(node: Node) -> str:
+    """An experiment's verdict as every view shows it: ``better``, ``better¹``, ``abandoned``."""
+    return verdict_word(node.verdict, node.single_run)
+
+
+def delta_on(tree: ResearchTree, metric: str | None, delta: float | None, reference: str | None) -> str:
+    """``+0.0127``: ``delta`` on ``metric`` at the precision of the reference's value (``—`` for none)."""
+    ref_node = tree.by_sha.get(reference or "")
+    ref_value = ref_node.metrics.get(metric) if ref_node and metric else None
+    return format_delta(delta, ref_value.mean if ref_value else None)
+
+
+def delta_text(tree: ResearchTree, node: Node) -> str:
+    """An experiment's delta on the tree's metric, at the precision of the value it changes."""
+    return delta_on(tree, tree.metric.name if tree.metric else None, node.delta, node.reference)
+
+
+def flags(node: Node) -> list[str]:
+    """The honesty and position flags of an experiment, as keys of :data:`FLAG_TEXT`."""
+    found = [
+        ("best", node.best),
+        ("surprise", node.surprise),
+        ("dirty", node.dirty),
+        ("cut", node.cut),
+    ]
+    return [name for name, present in found if present]
+
+
+def flags_text(node: Node | None) -> str:
+    """``★ best · ⚠ verify``: an experiment's flags in words (nothing for no experiment)."""
+    return " · ".join(FLAG_TEXT[flag] for flag in flags(node)) if node else ""
+
+
+def problems_mark(count: int) -> str:
+    """``⚠ 2 malformed trailer(s)``."""
+    return f"⚠ {count} malformed trailer(s)"
+
+
+def dead_end_reason(node: Node) -> str:
+    """Why a dead end was left: all its notes, in order (a later note often says more), else that none says."""
+    return "; ".join(node.notes) if node.notes else NO_REASON
+
+
+def dead_end_line(node: Node) -> str:
+    """``✗ abandoned: <its reason>``: the line a drawn dead end carries."""
+    return f"✗ {node.status}: {dead_end_reason(node)}"
+
+
+def footnotes(nodes: Iterable[Node]) -> list[str]:
+    """The legend lines the shown experiments need: single runs, surprises, dirty code."""
+    one_run = surprise = dirty = False
+    for node in nodes:
+        one_run = one_run or rests_on_one_run(node.verdict, node.single_run)
+        surprise = surprise or node.surprise
+        dirty = dirty or node.dirty
+    return [
+        line
+        for line, needed in ((FOOTNOTE, one_run), (SURPRISE_NOTE, surprise), (DIRTY_NOTE, dirty))
+        if needed
+    ]
+
+
+def threshold_text(spec: MetricSpec) -> str:
+    """``threshold 0.003`` or ``threshold 0.1% of parent``."""
+    if spec.threshold is not None:
+        return f"threshold {format_plain(spec.threshold)}"
+    return f"threshold {format_plain(spec.relative_threshold * 100)}% of parent"
+
+
+def metric_text(spec: MetricSpec | None) -> str:
+    """``acc (max, threshold 0.003)`` — what the verdicts and colours are judged by."""
+    if spec is None:
+        return "no metric recorded"
+    return f"{spec.name} ({spec.goal.value}, {threshold_text(spec)})"
