@@ -1,9 +1,8 @@
 """Run git in tests without the user's configuration, identity or clock.
 
-``isolated_git_env(home)`` gives the variables; the ``git_env`` fixture applies them with
-monkeypatch (so every subprocess sees them) and ``git_repo`` adds an empty repository.
-``git_env_context(home)`` does the same for module-scoped fixtures and hypothesis tests, which
-cannot use function-scoped fixtures.
+``isolated_git_env(home)`` gives the variables; conftest's autouse ``sandbox`` fixture applies them
+with monkeypatch (so every subprocess sees them). ``git_env_context(home)`` does the same for
+module-scoped fixtures and hypothesis tests, which cannot use function-scoped fixtures.
 """
 
 from __future__ import annotations
@@ -62,17 +61,3 @@ def init_repo(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", str(path)], check=True)
     return path
-
-
-@pytest.fixture
-def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Isolate git for one test; returns the fake HOME."""
-    home = tmp_path_factory.mktemp("home")
-    _apply(monkeypatch, home)
-    return home
-
-
-@pytest.fixture
-def git_repo(git_env: Path, tmp_path: Path) -> Path:
-    """An empty, isolated repository in ``tmp_path / "repo"``."""
-    return init_repo(tmp_path / "repo")

@@ -41,10 +41,17 @@ def test_show_small_history_colour(repo: GitRepo, gittree) -> None:  # type: ign
 
 
 def test_show_auto_colour_is_off_on_a_pipe_and_with_no_color(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    small_history(repo)
-    assert "\x1b[" not in gittree("show", "--all").out
+    shas = small_history(repo)
+    coloured = gittree("show", "--all", "--color", "always")
+    assert coloured.code == 0 and "\x1b[" in coloured.out  # the same tree can be coloured
+    plain = gittree("show", "--all", "--color", "never").out
+    piped = gittree("show", "--all")  # captured output is a pipe, not a terminal
+    assert piped.code == 0, piped.err
+    assert piped.out == plain and all(sha[:7] in piped.out for sha in shas.values())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert "\x1b[" not in gittree("show", "--all", "--color", "auto").out
+    auto = gittree("show", "--all", "--color", "auto")
+    assert auto.code == 0, auto.err
+    assert auto.out == plain
 
 
 def test_show_narrow_terminal_truncates_subjects(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -204,12 +211,33 @@ def test_terminal_escapes_in_subjects_are_made_harmless(repo: GitRepo, gittree, 
 
 
 def test_wide_characters_are_measured_in_cells(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    repo.experiment("中文字符的实验名称非常长非常长非常长非常长非常长非常长", metrics=[("acc", 0.5)])
+    """Each CJK character takes two terminal cells: a wide subject is cut to the same number of cells
+    as a long ASCII one, so the columns after it line up, and no row passes the terminal's 60 cells
+    (counted here by the Unicode standard's East Asian Width, not by the code under test)."""
+    ascii_sha = repo.experiment("an ascii subject much longer than the room it has", metrics=[("acc", 0.5)])
+    wide_sha = repo.experiment(
+        "中文字符的实验名称非常长非常长非常长非常长非常长非常长", metrics=[("acc", 0.6)]
+    )
     monkeypatch.setenv("COLUMNS", "60")
-    out = gittree("show", "--color", "never").out
-    from gittree.render.escape import display_width
+    result = gittree("show", "--color", "never")
+    assert result.code == 0, result.err
+    tree_lines = result.out.split("\n\n")[0].splitlines()  # the header and the rows, not the legend
+    ascii_row = next(line for line in tree_lines if ascii_sha[:7] in line)
+    wide_row = next(line for line in tree_lines if wide_sha[:7] in line)
+    assert "中文字符" in wide_row and "…" in wide_row  # the subject is there, and cut
+    assert cells(wide_row) > len(wide_row)  # wide characters in it, so cells and characters differ
+    # The value column starts at the same cell in both rows.
+    ascii_at = cells(ascii_row[: ascii_row.index("0.5000")])
+    wide_at = cells(wide_row[: wide_row.index("0.6000")])
+    assert ascii_at == wide_at
+    assert max(cells(line) for line in tree_lines) <= 60
 
-    assert all(display_width(line) <= 60 for line in out.splitlines()[:2])
+
+def cells(text: str) -> int:
+    """Terminal cells of ``text``: two for East Asian Wide and Fullwidth characters, one for the others."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def test_help_output(gittree) -> None:  # type: ignore[no-untyped-def]

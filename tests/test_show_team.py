@@ -42,10 +42,18 @@ def test_the_author_column_appears_with_several_authors(repo: GitRepo, gittree, 
     check_expected("show_team.txt", result.out)
 
 
-def test_one_author_has_no_author_column(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
-    repo.experiment("baseline", metrics=[("acc", 0.5)])
-    out = gittree("show", "--color", "never").out
-    assert "Ada Tester" not in out
+def test_one_author_has_no_author_column(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    alone = gittree("show", "--color", "never")
+    assert alone.code == 0, alone.err
+    row = next(line for line in alone.out.splitlines() if base[:7] in line)
+    assert row.split()[:3] == ["★", base[:7], "baseline"]  # the subject right after the sha
+    assert "Ada Tester" not in alone.out
+    as_author(monkeypatch, "Bob", "bob@example.org")
+    repo.experiment("bob: mixup", metrics=[("acc", 0.6)])
+    together = gittree("show", "--color", "never").out
+    row = next(line for line in together.splitlines() if base[:7] in line)
+    assert row.split()[:4] == ["●", base[:7], "Ada", "Tester"]  # a second author brings the column
 
 
 def test_author_names_are_terminal_safe_and_cut(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
