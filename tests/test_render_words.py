@@ -1,0 +1,94 @@
+"""The one wording of verdicts (gittree/render/words.py), and every view using it.
+
+The rule for ``¹`` is that a verdict compared numbers with one run on at least one side; a dead end,
+a baseline or no verdict never carries it. The views are checked to say the same: the terminal
+tree, the table, ``best``, the Markdown export and the DOT marks.
+"""
+
+from __future__ import annotations
+
+import json
+
+from gittree.config import Config, MetricConfig
+from gittree.model import CommitRecord, Goal, Verdict
+from gittree.render.words import (
+    FOOTNOTE,
+    NO_REASON,
+    SURPRISE_NOTE,
+    dead_end_line,
+    dead_end_reason,
+    delta_text,
+    flags_text,
+    footnotes,
+    metric_text,
+    verdict_text,
+    verdict_word,
+)
+from gittree.tree import build_tree
+from tests.conftest import GitRepo
+
+ACC = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.01)})
+
+
+def record(sha: str, parents: tuple[str, ...], t: int, *lines: str) -> CommitRecord:
+    return CommitRecord(sha, parents, f"{sha}\n\n" + "\n".join(lines) + "\n", author_time=t)
+
+
+def test_the_single_run_mark_goes_on_compared_verdicts_only() -> None:
+    assert verdict_word(Verdict.BETTER, True) == "better¹"
+    assert verdict_word(Verdict.NEGLIGIBLE, True) == "negligible¹"
+    assert verdict_word(Verdict.WORSE, True) == "worse¹"
+    assert verdict_word(Verdict.BETTER, False) == "better"
+    for verdict in (Verdict.BASELINE, Verdict.ABANDONED, Verdict.FAILED):
+        assert verdict_word(verdict, True) == verdict.value
+    assert verdict_word(None, True) == ""
+
+
+def test_an_experiments_words_come_from_its_tree() -> None:
+    tree = build_tree(
+        [
+            record("a", (), 0, "Gittree-Metric: acc=0.5"),
+            record("b", ("a",), 1, "Gittree-Metric: acc=0.6"),
+            record("c", ("a",), 2, "Gittree-Metric: acc=0.61", "Gittree-Metric: acc=0.63"),
+            record("d", ("a",), 3, "Gittree-Status: abandoned", "Gittree-Note: slow", "Gittree-Note: OOM"),
+        ],
+        config=ACC,
+    )
+    b, c, d = tree.by_sha["b"], tree.by_sha["c"], tree.by_sha["d"]
+    assert (delta_text(tree, b), verdict_text(b)) == ("+0.1000", "better¹")
+    assert verdict_text(c) == "better¹"  # a has one run: no noise estimate on that side
+    assert verdict_text(tree.by_sha["a"]) == "baseline" and delta_text(tree, tree.by_sha["a"]) == ""
+    assert (dead_end_reason(d), dead_end_line(d)) == ("slow; OOM", "✗ abandoned: slow; OOM")
+    assert footnotes(tree.nodes) == [FOOTNOTE]
+    assert footnotes([tree.by_sha["a"], d]) == []
+    assert flags_text(tree.by_sha[tree.best or ""]) == "★ best" and flags_text(None) == ""
+    assert (
+        metric_text(tree.metric) == "acc (max, threshold 0.01)" and metric_text(None) == "no metric recorded"
+    )
+
+
+def test_a_dead_end_without_notes_says_so() -> None:
+    tree = build_tree(
+        [record("a", (), 0, "Gittree-Metric: acc=0.5"), record("f", ("a",), 1, "Gittree-Status: failed")],
+        config=ACC,
+    )
+    assert dead_end_line(tree.by_sha["f"]) == f"✗ failed: {NO_REASON}"
+
+
+def test_every_view_words_a_single_run_verdict_the_same(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    lr = repo.experiment("lower lr", metrics=[("acc", 0.6)])
+    show = gittree("show", "--color", "never").out
+    row = next(line for line in show.splitlines() if lr[:7] in line)
+    assert row.split()[-4:] == ["+0.1000", "better¹", "←", "HEAD"]
+    assert FOOTNOTE in show
+    table = gittree("table", "--format", "plain").out
+    assert "better¹" in next(line for line in table.splitlines() if lr[:7] in line)
+    best = gittree("best").out
+    assert "better¹" in best and FOOTNOTE in best
+    markdown = gittree("export", "--format", "markdown").out
+    assert "(better¹)" in markdown and FOOTNOTE in markdown
+    assert "+0.1000 better¹" in gittree("render", "--format", "dot").out
+    data = json.loads(gittree("show", "--json").out)
+    assert [node["single_run"] for node in data["nodes"]] == [False, True]  # a baseline compares nothing
+    assert base[:7] in show and SURPRISE_NOTE not in show

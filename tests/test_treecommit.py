@@ -1,0 +1,130 @@
+"""A saved tree committed onto a branch without touching the checkout (gittree/treecommit.py), called
+directly, in real repositories: snapshot the working tree, commit it elsewhere, build on a branch that
+moved, run the user's hooks, refuse to undo work (docs/runs.md, "How a run is committed")."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from gittree import gitio
+from gittree.errors import GitCommandError
+from gittree.treecommit import TreeCommit, commit_tree, snapshot
+from tests.conftest import GitRepo
+
+
+def plan(
+    repo: GitRepo, tree: str, target: str, scratch: Path, *, base: str | None, message: str
+) -> TreeCommit:
+    return TreeCommit(
+        tree=tree,
+        target=target,
+        head=repo.head(),
+        base=base,
+        message=message,
+        worktree=repo.path,
+        scratch=scratch,
+        lock_timeout=2.0,
+    )
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    return folder
+
+
+def test_snapshot_saves_tracked_changes_and_leaves_the_index_alone(repo: GitRepo, scratch: Path) -> None:
+    repo.write("model.py", "depth = 4\n")
+    repo.commit("start")
+    repo.write("model.py", "depth = 8\n")  # edited, not staged
+    repo.write("notes.txt", "scratch\n")  # untracked
+    git = gitio.open_repo(repo.path)
+    tree = snapshot(git, scratch)
+    assert repo.git("show", f"{tree}:model.py") == "depth = 8\n"
+    assert "notes.txt" not in repo.git("ls-tree", "--name-only", tree).split()
+    assert repo.git("status", "--porcelain").splitlines() == [
+        " M model.py",
+        "?? notes.txt",
+    ]  # index untouched
+    with_untracked = snapshot(git, scratch, add_untracked=True)
+    assert "notes.txt" in repo.git("ls-tree", "--name-only", with_untracked).split()
+    assert list(scratch.iterdir()) == []  # the private index is gone
+
+
+def test_commit_tree_on_a_new_branch_leaves_the_checkout_as_it_was(repo: GitRepo, scratch: Path) -> None:
+    repo.write("model.py", "depth = 4\n")
+    start = repo.commit("start")
+    repo.write("model.py", "depth = 8\n")
+    git = gitio.open_repo(repo.path)
+    tree = snapshot(git, scratch)
+    sha = commit_tree(git, plan(repo, tree, "refs/heads/exp/deeper", scratch, base=None, message="deeper\n"))
+    assert repo.git("rev-parse", "exp/deeper").strip() == sha
+    assert repo.git("log", "-1", "--format=%P %s", sha).split() == [start, "deeper"]
+    assert repo.head() == start and repo.git("status", "--porcelain").splitlines() == [" M model.py"]
+
+
+def test_commit_tree_builds_on_a_branch_that_moved_when_nothing_is_undone(
+    repo: GitRepo, scratch: Path
+) -> None:
+    repo.write("model.py", "depth = 4\n")
+    start = repo.commit("start")
+    repo.git("branch", "exp/a")
+    git = gitio.open_repo(repo.path)
+    repo.write("model.py", "depth = 8\n")
+    tree = snapshot(git, scratch)  # the run starts with depth = 8
+    repo.git("checkout", "-q", "exp/a")
+    moved = _empty_commit(repo, "another run")
+    repo.git("checkout", "-q", "main")
+    sha = commit_tree(git, plan(repo, tree, "refs/heads/exp/a", scratch, base=start, message="deeper\n"))
+    assert repo.git("log", "-1", "--format=%P", sha).strip() == moved  # on the new tip, not on start
+    assert repo.git("show", f"{sha}:model.py") == "depth = 8\n"
+
+
+def _empty_commit(repo: GitRepo, subject: str) -> str:
+    """A commit that changes no file (another run of the same code landing first)."""
+    repo.git("commit", "-q", "--allow-empty", "-m", subject)
+    return repo.head()
+
+
+def test_commit_tree_refuses_to_revert_what_the_branch_changed_meanwhile(
+    repo: GitRepo, scratch: Path
+) -> None:
+    repo.write("model.py", "depth = 4\n")
+    start = repo.commit("start")
+    repo.git("branch", "exp/a")
+    git = gitio.open_repo(repo.path)
+    tree = snapshot(git, scratch)
+    repo.git("checkout", "-q", "exp/a")
+    repo.write("model.py", "depth = 16\n")
+    tip = repo.commit("deeper still")  # the same file the run's code has otherwise
+    repo.git("checkout", "-q", "main")
+    with pytest.raises(GitCommandError, match=r"would undo those changes to model\.py"):
+        commit_tree(git, plan(repo, tree, "refs/heads/exp/a", scratch, base=start, message="run\n"))
+    assert repo.git("rev-parse", "exp/a").strip() == tip
+
+
+def test_commit_tree_runs_the_users_commit_msg_hook(repo: GitRepo, scratch: Path) -> None:
+    repo.commit("start")
+    hook = repo.path / ".git" / "hooks" / "commit-msg"
+    hook.write_text('#!/bin/sh\nprintf "\\nSigned-off-by: Ada\\n" >> "$1"\n', newline="\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    git = gitio.open_repo(repo.path)
+    tree = snapshot(git, scratch)
+    sha = commit_tree(git, plan(repo, tree, "refs/heads/exp/b", scratch, base=None, message="signed\n"))
+    assert "Signed-off-by: Ada" in repo.git("log", "-1", "--format=%B", sha)
+
+
+def test_a_hook_that_refuses_stops_the_commit(repo: GitRepo, scratch: Path) -> None:
+    repo.commit("start")
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'lint failed' >&2\nexit 1\n", newline="\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    git = gitio.open_repo(repo.path)
+    tree = snapshot(git, scratch)
+    with pytest.raises(GitCommandError, match="pre-commit"):
+        commit_tree(git, plan(repo, tree, "refs/heads/exp/c", scratch, base=None, message="x\n"))
+    assert repo.git("branch", "--list", "exp/c") == ""
