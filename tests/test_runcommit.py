@@ -71,11 +71,12 @@ def test_runs_lists_a_run_by_what_it_means_now(repo: GitRepo, gittree) -> None: 
 def test_recover_reports_each_run_and_keeps_going_past_a_failure(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--", "true")
-    outcomes = runcommit.recover(gitio.open_repo(repo.path), [run_id, "nosuch"])
+    outcomes = runcommit.recover(gitio.open_repo(repo.path), ["nosuch", run_id])
     assert [(o.run_id, o.result is not None, o.error is not None) for o in outcomes] == [
-        (run_id, True, False),
         ("nosuch", False, True),
+        (run_id, True, False),
     ]
+    assert outcomes[1].result is not None and outcomes[1].result.sha == repo.head()
 
 
 def test_prune_removes_only_old_committed_runs_a_ref_still_reaches(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
