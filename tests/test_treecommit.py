@@ -67,41 +67,48 @@ def test_commit_tree_on_a_new_branch_leaves_the_checkout_as_it_was(repo: GitRepo
     assert repo.head() == start and repo.git("status", "--porcelain").splitlines() == [" M model.py"]
 
 
-def test_commit_tree_builds_on_a_branch_that_moved_when_nothing_is_undone(
-    repo: GitRepo, scratch: Path
-) -> None:
+def run_beside_a_branch(repo: GitRepo, scratch: Path) -> tuple[gitio.Repo, str, str]:
+    """``start`` (depth = 4) with a branch exp/a on it, and a run that started from it with depth = 8
+    in the working tree: (the repository, start, the run's saved tree)."""
     repo.write("model.py", "depth = 4\n")
     start = repo.commit("start")
     repo.git("branch", "exp/a")
     git = gitio.open_repo(repo.path)
     repo.write("model.py", "depth = 8\n")
-    tree = snapshot(git, scratch)  # the run starts with depth = 8
-    repo.git("checkout", "-q", "exp/a")
-    moved = _empty_commit(repo, "another run")
+    return git, start, snapshot(git, scratch)
+
+
+def commit_on_branch(repo: GitRepo, branch: str, change: str | None) -> str:
+    """A commit on ``branch``, made in the checkout and left again; ``change``: model.py's new text,
+    or None for a commit that changes no file (another run of the same code landing first)."""
+    repo.git("stash", "-q")
+    repo.git("checkout", "-q", branch)
+    if change is None:
+        repo.git("commit", "-q", "--allow-empty", "-m", "another run")
+    else:
+        repo.write("model.py", change)
+        repo.git("commit", "-q", "-am", "deeper still")
+    sha = repo.head()
     repo.git("checkout", "-q", "main")
+    repo.git("stash", "pop", "-q")
+    return sha
+
+
+def test_commit_tree_builds_on_a_branch_that_moved_when_nothing_is_undone(
+    repo: GitRepo, scratch: Path
+) -> None:
+    git, start, tree = run_beside_a_branch(repo, scratch)
+    moved = commit_on_branch(repo, "exp/a", None)
     sha = commit_tree(git, plan(repo, tree, "refs/heads/exp/a", scratch, base=start, message="deeper\n"))
     assert repo.git("log", "-1", "--format=%P", sha).strip() == moved  # on the new tip, not on start
     assert repo.git("show", f"{sha}:model.py") == "depth = 8\n"
 
 
-def _empty_commit(repo: GitRepo, subject: str) -> str:
-    """A commit that changes no file (another run of the same code landing first)."""
-    repo.git("commit", "-q", "--allow-empty", "-m", subject)
-    return repo.head()
-
-
 def test_commit_tree_refuses_to_revert_what_the_branch_changed_meanwhile(
     repo: GitRepo, scratch: Path
 ) -> None:
-    repo.write("model.py", "depth = 4\n")
-    start = repo.commit("start")
-    repo.git("branch", "exp/a")
-    git = gitio.open_repo(repo.path)
-    tree = snapshot(git, scratch)
-    repo.git("checkout", "-q", "exp/a")
-    repo.write("model.py", "depth = 16\n")
-    tip = repo.commit("deeper still")  # the same file the run's code has otherwise
-    repo.git("checkout", "-q", "main")
+    git, start, tree = run_beside_a_branch(repo, scratch)
+    tip = commit_on_branch(repo, "exp/a", "depth = 16\n")  # the file the run's code has otherwise
     with pytest.raises(GitCommandError, match=r"would undo those changes to model\.py"):
         commit_tree(git, plan(repo, tree, "refs/heads/exp/a", scratch, base=start, message="run\n"))
     assert repo.git("rev-parse", "exp/a").strip() == tip
