@@ -29,6 +29,7 @@ from gittree.render.subgraph import Edge, Fold, View, ViewOptions, select_view
 from gittree.render.words import (
     BEST_MARK,
     CUT_MARK,
+    SHORT_FOOTNOTE,
     dead_end_line,
     delta_on,
     metric_text,
@@ -439,7 +440,7 @@ def _legend(tree: ResearchTree, view: View) -> pydot.Node:
         _swatch(PALETTE[Verdict.ABANDONED], "dead end ✗"),
         _swatch(PALETTE[Verdict.BASELINE], "baseline"),
     ]
-    marks = "★ best · blue: path to the best · +N: ordinary commits · ¹ single run (no noise estimate)"
+    marks = f"{BEST_MARK} · blue: path to the best · +N: ordinary commits · {SHORT_FOOTNOTE}"
     label = (
         '<<table border="0" cellborder="0" cellspacing="2" cellpadding="3">'
         f'<tr><td colspan="5" align="left"><b>{html_label_text(title)}</b></td></tr>'

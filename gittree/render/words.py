@@ -21,6 +21,8 @@ SINGLE_RUN_MARK = "¹"
 WIDEST_VERDICT = "negligible" + SINGLE_RUN_MARK
 
 FOOTNOTE = "¹ one run on at least one side: no noise estimate behind this verdict"
+#: The footnote as a drawing's legend says it, in little room.
+SHORT_FOOTNOTE = "¹ single run (no noise estimate)"
 #: The honesty marks every view shows (docs/tree.md, "Keeping the researcher honest").
 SURPRISE_MARK = "⚠ verify"
 DIRTY_MARK = "dirty"
