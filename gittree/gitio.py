@@ -1,9 +1,11 @@
 """The one module that talks to git.
 
-Reading the graph goes through pygit2 (libgit2: fast, in-process). Writing goes through the git
-command line (via GitPython's ``Git`` runner) so that the user's own hooks, identity, signing and
-configuration apply exactly as they would to a plain ``git commit``. Both libraries are imported
-inside the functions that need them, to keep start-up fast.
+Every git process starts through :func:`run` (or :func:`popen`, for the streaming reads), under one
+environment policy (:func:`git_env`): the history as recorded (no replace refs, no grafts), git's
+messages in English, the user's own configuration. Writes go through the git command line, so the
+user's hooks, identity, signing and configuration apply exactly as they would to a plain
+``git commit``. In-process object reads go through pygit2 (libgit2), imported inside the functions
+that need it, to keep start-up fast.
 
 Every library error is translated here into a :mod:`gittree.errors` exception that tells the user
 what to do.
@@ -15,7 +17,7 @@ import codecs
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from gittree.errors import (
@@ -23,6 +25,7 @@ from gittree.errors import (
     GitCommandError,
     NoCommitsError,
     NotARepositoryError,
+    RefLockedError,
     RemoteError,
     RevisionNotFoundError,
 )
@@ -90,6 +93,11 @@ class Repo:
         return self.common_dir or self.git_dir
 
     @property
+    def cwd(self) -> Path:
+        """Where git commands about this repository run: the top of the working tree, else the git dir."""
+        return self.worktree or self.git_dir
+
+    @property
     def handle(self) -> pygit2.Repository:
         if self._handle is None:
             import pygit2
@@ -102,22 +110,106 @@ class Repo:
         return handle
 
 
-def git_output(
-    args: Sequence[str], cwd: Path | str | None = None, *, input: bytes | None = None
-) -> tuple[int, bytes, bytes]:
-    """Run ``git ARGS`` without a shell (``input`` on its stdin); returns (exit code, stdout, stderr).
+#: The one environment policy of every git process gittree starts (docs/architecture.md, "The git
+#: boundary"): the history as recorded, with replace refs (``git replace``) and the old grafts file
+#: (``.git/info/grafts``, which git still honours) ignored, as libgit2 and the commit cache read it; and
+#: git's messages in English, because gittree recognises some of them (lock contention, name clashes,
+#: a missing remote ref). Everything else, the user's configuration included, is inherited as it is.
+_POLICY = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull, "LC_ALL": "C", "LANGUAGE": "C"}
 
-    For fast read-only queries; replace refs are not followed (docs/reliability.md).
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a git process: this one's, then ``extra`` (an index file, dates), then the policy."""
+    return {**os.environ, **(extra or {}), **_POLICY}
+
+
+class GitResult:
+    """What a finished git process left: its exit code and its output, as bytes."""
+
+    __slots__ = ("args", "code", "err", "out")
+
+    def __init__(self, args: Sequence[str], code: int, out: bytes, err: bytes) -> None:
+        self.args = args
+        self.code = code
+        self.out = out
+        self.err = err
+
+    def __repr__(self) -> str:
+        return f"GitResult(args={list(self.args)!r}, code={self.code})"
+
+    @property
+    def text(self) -> str:
+        """stdout as text (UTF-8; a byte that is not is replaced, never an error)."""
+        return self.out.decode("utf-8", "replace")
+
+    @property
+    def err_text(self) -> str:
+        return self.err.decode("utf-8", "replace")
+
+    @property
+    def said(self) -> str:
+        """What git said about a failure: its stderr, else its stdout (``git commit`` says "nothing to
+        commit" there), else its exit status."""
+        return self.err_text.strip() or self.text.strip() or f"exit status {self.code}"
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    input: bytes | str | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = False,
+) -> GitResult:
+    """Run ``git ARGS`` (no shell) in ``cwd`` and wait: the one way gittree starts git and collects its output.
+
+    ``input`` (text is sent as UTF-8) goes to its stdin, else stdin is empty; ``env`` adds variables
+    under :func:`git_env`'s policy. With ``check``, a non-zero exit becomes :class:`GitCommandError`
+    carrying git's own words; without it, the exit code is an answer the caller reads.
     """
     import subprocess
 
-    env = _history_env()
-    stdin = subprocess.DEVNULL if input is None else None
+    data = input.encode("utf-8") if isinstance(input, str) else input
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, stdin=stdin, input=input)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(env),
+            input=data,
+            stdin=subprocess.DEVNULL if data is None else None,
+            capture_output=True,
+            check=False,
+        )
     except FileNotFoundError as e:
         raise GitCommandError("the git program was not found on PATH", hint="install git") from e
-    return done.returncode, done.stdout, done.stderr
+    result = GitResult(args, done.returncode, done.stdout, done.stderr)
+    if check and result.code != 0:
+        raise GitCommandError(
+            f"git {_subcommand(args)} failed: {result.said}",
+            hint="fix what git reports above and run the command again",
+        )
+    return result
+
+
+def popen(args: Sequence[str], *, cwd: Path | str, stdin: Any, stderr: Any) -> subprocess.Popen[bytes]:
+    """Start ``git ARGS`` under the same policy as :func:`run`, its stdout a pipe read while git works
+    (the streaming reads: ``rev-list | cat-file --batch``)."""
+    import subprocess
+
+    try:
+        return subprocess.Popen(
+            ["git", *args], cwd=cwd, env=git_env(), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr
+        )
+    except FileNotFoundError as e:
+        raise GitCommandError("the git program was not found on PATH", hint="install git") from e
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git command in an argument list that may start with ``-c NAME=VALUE`` options."""
+    rest = list(args)
+    while len(rest) > 1 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "git"
 
 
 def open_repo(path: Path | str | None = None) -> Repo:
@@ -126,7 +218,7 @@ def open_repo(path: Path | str | None = None) -> Repo:
     if not start.is_dir():
         raise NotARepositoryError(f"{start} is not a folder", hint="pass an existing folder to -C")
     # --show-toplevel comes last: git prints the answers before it even where it fails (a bare repository).
-    code, out, err = git_output(
+    found = run(
         [
             "rev-parse",
             "--path-format=absolute",
@@ -138,9 +230,9 @@ def open_repo(path: Path | str | None = None) -> Repo:
         ],
         cwd=start,
     )
-    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    lines = found.out.decode("utf-8", "surrogateescape").splitlines()
     if len(lines) < 3:
-        reason = err.decode("utf-8", "replace").strip().removeprefix("fatal: ")
+        reason = found.err_text.strip().removeprefix("fatal: ")
         detail = f": {reason}" if reason and "not a git repository" not in reason else ""
         raise NotARepositoryError(
             f"{start} is not inside a git repository{detail}",
@@ -159,7 +251,7 @@ def open_repo(path: Path | str | None = None) -> Repo:
         )
     if lines[2] != "false":
         worktree = None
-    elif code == 0 and len(lines) > 4:
+    elif found.code == 0 and len(lines) > 4:
         worktree = Path(lines[4])
     else:  # inside the git dir of a repository that has a working tree
         worktree = _worktree_of(git_dir, common_dir)
@@ -223,8 +315,7 @@ def check_git_version(common_dir: Path | None) -> None:
             pass
     else:
         stamp_file = None
-    _, out, _ = git_output(["--version"])
-    text = out.decode("utf-8", "replace").strip()
+    text = run(["--version"]).text.strip()
     version = parse_git_version(text)
     if version is not None and version < MIN_GIT_VERSION:
         needed = ".".join(map(str, MIN_GIT_VERSION))
@@ -247,18 +338,20 @@ def check_git_version(common_dir: Path | None) -> None:
 
 def head_sha(repo: Repo) -> str | None:
     """The commit HEAD points at, or None on an unborn branch."""
-    code, out, _ = git_output(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=repo.git_dir)
-    return out.decode("ascii").strip() if code == 0 else None
+    found = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=repo.git_dir)
+    return found.text.strip() if found.code == 0 else None
+
+
+def head_is_unborn(repo: Repo) -> bool:
+    """Whether HEAD is on a branch with no commits yet (a new repository, an orphan branch)."""
+    return bool(repo.handle.head_is_unborn)
 
 
 def resolve_commit(repo: Repo, rev: str) -> str:
     """Full sha of the commit ``rev`` names (any revision syntax git accepts)."""
-    code, out, _ = git_output(
-        ["rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}"],
-        cwd=repo.worktree or repo.git_dir,
-    )
-    if code != 0 or not rev:
-        if rev.startswith(("HEAD", "@")) and repo.handle.head_is_unborn:
+    found = run(["rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}"], cwd=repo.cwd)
+    if found.code != 0 or not rev:
+        if rev.startswith(("HEAD", "@")) and head_is_unborn(repo):
             raise NoCommitsError(
                 f"'{rev}' names no commit: HEAD is on a branch with no commits yet",
                 hint="make a first commit (gittree commit -m 'baseline' --metric acc=0.5)",
@@ -267,7 +360,7 @@ def resolve_commit(repo: Repo, rev: str) -> str:
             f"'{rev}' does not name a commit in this repository",
             hint="use a sha, a branch or tag name, or HEAD~N",
         )
-    return out.decode("ascii").strip()
+    return found.text.strip()
 
 
 class RefState:
@@ -315,12 +408,10 @@ def list_refs(repo: Repo) -> bytes:
     Exactly git's view (packed, loose, any ref backend). The bytes themselves key a cached view of
     every ref: nothing about the refs can change without changing them.
     """
-    code, out, err = git_output(["show-ref", "--head", "--dereference"], cwd=repo.git_dir)
-    if code not in (0, 1):  # 1: no ref at all (a new repository)
-        raise GitCommandError(
-            f"cannot list the refs: {err.decode('utf-8', 'replace').strip()}", hint="run `git fsck`"
-        )
-    return out
+    found = run(["show-ref", "--head", "--dereference"], cwd=repo.git_dir)
+    if found.code not in (0, 1):  # 1: no ref at all (a new repository)
+        raise GitCommandError(f"cannot list the refs: {found.err_text.strip()}", hint="run `git fsck`")
+    return found.out
 
 
 def read_refs(repo: Repo, listing: bytes | None = None) -> RefState:
@@ -389,10 +480,9 @@ def read_top_file(repo: Repo, name: str) -> tuple[str, bytes | None]:
         except OSError as e:
             raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
     where = f"HEAD:{name}"
-    code, out, err = git_output(
-        ["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n".encode()
-    )
-    header, _, rest = out.partition(b"\n")
+    found = run(["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n")
+    code = found.code
+    header, _, rest = found.out.partition(b"\n")
     fields = header.split(b" ")
     if code == 0 and len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
         return where, rest[: int(fields[2])]
@@ -402,7 +492,7 @@ def read_top_file(repo: Repo, name: str) -> tuple[str, bytes | None]:
         )
     if code == 0:  # "missing", or a link that is "dangling", a "loop", "notdir", "symlink" out of the tree
         return where, None
-    said = _git_says(err.decode("utf-8", "replace"))
+    said = _git_says(found.err_text)
     raise ConfigError(f"cannot read {where} in {repo.git_dir}: {said}", hint="run `git fsck`")
 
 
@@ -456,7 +546,7 @@ def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, Commi
 
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a flood of errors cannot block git
         walker = _start_walk(repo, errors)
-        reader = _git_pipe(repo, ["cat-file", "--batch"], walker.stdout, errors)
+        reader = popen(["cat-file", "--batch"], cwd=repo.git_dir, stdin=walker.stdout, stderr=errors)
         assert walker.stdout is not None and reader.stdout is not None
         walker.stdout.close()  # the reader owns it now
         try:
@@ -471,31 +561,11 @@ def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, Commi
             raise GitCommandError(f"git could not walk the history: {message or 'no reason given'}")
 
 
-def _history_env() -> dict[str, str]:
-    """git's environment for reading history as recorded: replace refs (``git replace``) and the old
-    grafts file (``.git/info/grafts``, which git still honours) ignored, as the commit cache does."""
-    return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
-
-
-def _git_pipe(repo: Repo, args: list[str], stdin: Any, errors: Any) -> subprocess.Popen[bytes]:
-    """``git ARGS`` reading history as recorded, its output a pipe, its errors to the file ``errors``."""
-    import subprocess
-
-    return subprocess.Popen(
-        ["git", *args],
-        cwd=repo.git_dir,
-        env=_history_env(),
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-    )
-
-
 def _start_walk(repo: Repo, errors: Any) -> subprocess.Popen[bytes]:
     """``git rev-list --stdin``, waiting for its tips (:func:`_feed_tips`); its errors go to ``errors``."""
     import subprocess
 
-    return _git_pipe(repo, ["rev-list", "--stdin"], subprocess.PIPE, errors)
+    return popen(["rev-list", "--stdin"], cwd=repo.git_dir, stdin=subprocess.PIPE, stderr=errors)
 
 
 def _feed_tips(walker: subprocess.Popen[bytes], tips: Iterable[str]) -> None:
@@ -742,51 +812,31 @@ def _read_record(
 # -- writing (through the git command line, so the user's hooks and config apply) ----------------
 
 
-def _git(repo: Repo) -> Any:
-    import git
-
-    return git.Git(str(repo.worktree or repo.git_dir))
-
-
-def run_git(repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None) -> str:
-    """Run ``git ARGS`` in the repository and return stdout; a refusal becomes :class:`GitCommandError`."""
-    import tempfile
-
-    import git
-
-    runner = _git(repo)
-    kwargs: dict[str, Any] = {"with_extended_output": False, "strip_newline_in_stdout": False}
-    if env:
-        kwargs["env"] = env
-    try:
-        if input_text is None:
-            out = runner.execute(["git", *args], **kwargs)
-        else:
-            with tempfile.TemporaryFile() as stdin:
-                stdin.write(input_text.encode("utf-8"))
-                stdin.seek(0)
-                out = runner.execute(["git", *args], istream=stdin, **kwargs)
-    except git.GitCommandError as e:
-        raise GitCommandError(
-            f"git {args[0]} failed: {_stderr(e)}",
-            hint="fix what git reports above and run the command again",
-        ) from e
-    except git.GitCommandNotFound as e:
-        raise GitCommandError("the git program was not found on PATH", hint="install git") from e
-    return str(out)
+def init_repo(path: Path, *, branch: str, settings: Sequence[tuple[str, str]] = ()) -> Repo:
+    """A new repository at ``path`` (``git init``) on ``branch``, with ``settings`` in its own configuration."""
+    run(["init", "-q", "-b", branch, str(path)], check=True)
+    for key, value in settings:
+        run(["config", "--local", key, value], cwd=path, check=True)
+    return open_repo(path)
 
 
-def _stderr(e: Any) -> str:
-    """What git said: its stderr, else its stdout (``git commit`` reports "nothing to commit" there)."""
-    for stream in (e.stderr, e.stdout):
-        text = stream if isinstance(stream, str) else bytes(stream or b"").decode("utf-8", "replace")
-        text = text.strip()
-        for prefix in ("stderr:", "stdout:"):
-            if text.startswith(prefix):
-                text = text[len(prefix) :].strip().strip("'").strip()
-        if text:
-            return text
-    return f"exit status {e.status}"
+def checkout(repo: Repo, branch: str, start: str | None = None) -> None:
+    """``git checkout BRANCH``; with ``start``, the branch is (re)created there first (``-B``)."""
+    run(
+        ["checkout", "-q", *(["-B", branch, start] if start is not None else [branch])],
+        cwd=repo.cwd,
+        check=True,
+    )
+
+
+def merge_without_commit(repo: Repo, rev: str, *, env: Mapping[str, str] | None = None) -> None:
+    """``git merge --no-ff --no-commit REV``: the merge staged, for the caller to commit."""
+    run(["merge", "-q", "--no-ff", "--no-commit", rev], cwd=repo.cwd, env=env, check=True)
+
+
+def stage_all(repo: Repo) -> None:
+    """``git add -A``: every change of the working tree, new files included, into the index."""
+    run(["add", "-A"], cwd=repo.cwd, check=True)
 
 
 def commit_with_message(
@@ -814,7 +864,7 @@ def commit_with_message(
             args.append("--all")
         if allow_empty:
             args.append("--allow-empty")
-        run_git(repo, *args, env=env)
+        run(args, cwd=repo.cwd, env=env, check=True)
     finally:
         os.unlink(path)
     sha = head_sha(repo)
@@ -830,12 +880,12 @@ def has_staged_changes(repo: Repo) -> bool:
     git reads (an author without an email). An unborn HEAD is compared with the empty tree.
     """
     base = ref_sha(repo, "HEAD") or EMPTY_TREE
-    code, _, err = run_git_status(repo, "diff-index", "--cached", "--quiet", base, "--")
-    if code not in (0, 1):
+    found = run(["diff-index", "--cached", "--quiet", base, "--"], cwd=repo.cwd)
+    if found.code not in (0, 1):
         raise GitCommandError(
-            f"git diff-index failed: {err.strip()}", hint="run `git status` to see what is wrong"
+            f"git diff-index failed: {found.err_text.strip()}", hint="run `git status` to see what is wrong"
         )
-    return code == 1
+    return found.code == 1
 
 
 def append_note(repo: Repo, sha: str, lines: Sequence[str], ref: str = NOTES_REF) -> None:
@@ -945,7 +995,7 @@ def diff_text(repo: Repo, a: str, b: str, *, patch: bool = False) -> str:
     args = ["diff", "--no-color", "--no-ext-diff", "--stat"]
     if patch:
         args.append("--patch")
-    return run_git(repo, *args, resolve_commit(repo, a), resolve_commit(repo, b), "--")
+    return run([*args, resolve_commit(repo, a), resolve_commit(repo, b), "--"], cwd=repo.cwd, check=True).text
 
 
 def commits_between(
@@ -964,17 +1014,16 @@ def commits_between(
     if facts is None or not facts[0]:
         return [], 0
     starts = [*facts[0], *(f"^{sha}" for sha in stop_at)]
-    code, out, err = git_output(
+    found = run(
         ["rev-list", "--date-order", "--ignore-missing", "--stdin"],
         cwd=repo.git_dir,
         input="".join(line + "\n" for line in starts).encode("ascii", "replace"),
     )
-    if code != 0:
+    if found.code != 0:
         raise GitCommandError(
-            f"cannot read the history below {tip[:7]}: {_git_says(err.decode('utf-8', 'replace'))}",
-            hint="run `git fsck`",
+            f"cannot read the history below {tip[:7]}: {_git_says(found.err_text)}", hint="run `git fsck`"
         )
-    below = out.decode("ascii", "replace").split()
+    below = found.text.split()
     return [_read_record(reader, sha) for sha in below[:limit]], len(below)
 
 
@@ -991,23 +1040,23 @@ def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
     """
     from gittree.model import PrefixMatch
 
-    code, out, err = git_output(["rev-parse", f"--disambiguate={prefix}"], cwd=repo.git_dir)
-    if code != 0:
+    found = run(["rev-parse", f"--disambiguate={prefix}"], cwd=repo.git_dir)
+    if found.code != 0:
         raise GitCommandError(
-            f"cannot look up '{prefix}': {_git_says(err.decode('utf-8', 'replace'))}",
+            f"cannot look up '{prefix}': {_git_says(found.err_text)}",
             hint="give 4 to 40 hexadecimal digits of a commit's name",
         )
-    names = out.decode("ascii", "replace").split()
+    names = found.text.split()
     if not names:
         return PrefixMatch(())
-    code, out, err = git_output(
+    found = run(
         ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
         cwd=repo.git_dir,
-        input="".join(name + "\n" for name in names).encode("ascii"),
+        input="".join(name + "\n" for name in names),
     )
-    if code != 0:  # pragma: no cover - the objects were just listed
+    if found.code != 0:  # pragma: no cover - the objects were just listed
         raise GitCommandError(f"cannot read the objects named {prefix}…", hint="run `git fsck`")
-    kinds = [line.partition(" ")[::2] for line in out.decode("ascii", "replace").splitlines()]
+    kinds = [line.partition(" ")[::2] for line in found.text.splitlines()]
     commits = tuple(sorted(name for name, kind in kinds if kind == "commit"))
     others = tuple(kind for _, kind in kinds if kind != "commit")
     return PrefixMatch(commits, others)
@@ -1062,7 +1111,12 @@ def reachable_from_refs(repo: Repo, shas: Iterable[str]) -> set[str]:
 def update_refs(repo: Repo, commands: Sequence[str]) -> None:
     """Apply ``git update-ref --stdin`` commands as one transaction: all of them happen, or none."""
     if commands:
-        run_git(repo, "update-ref", "--stdin", input_text="".join(line + "\n" for line in commands))
+        run(
+            ["update-ref", "--stdin"],
+            cwd=repo.cwd,
+            input="".join(line + "\n" for line in commands),
+            check=True,
+        )
 
 
 # -- remotes, refs and notes history (gittree sync; docs/teams.md) --------------------------------
@@ -1100,12 +1154,28 @@ def comment_char(repo: Repo) -> str:
     return "#" if value in ("", "auto") else value[0]
 
 
-def add_config_value(repo: Repo, key: str, value: str) -> bool:
-    """Add ``value`` to a multi-valued setting of the repository unless it is there; True when added."""
-    if value in config_values(repo, key):
+def add_config_value(repo: Repo, key: str, value: str, *, only_local: bool = False) -> bool:
+    """Add ``value`` to a multi-valued setting of the repository unless it is there; True when added.
+
+    "There" is as git resolves the setting (every level), or with ``only_local`` in the repository's
+    own configuration only (what the repository itself must carry, whatever the user's global one says).
+    """
+    present = _local_config_values(repo, key) if only_local else config_values(repo, key)
+    if value in present:
         return False
-    _plumbing(repo, "config", "--local", "--add", key, value)
+    run(["config", "--local", "--add", key, value], cwd=repo.cwd, check=True)
     return True
+
+
+def _local_config_values(repo: Repo, key: str) -> list[str]:
+    """Every value of a setting in the repository's own configuration (``git config --local --get-all``)."""
+    found = run(["config", "--local", "--get-all", key], cwd=repo.cwd)
+    return found.text.split() if found.code == 0 else []  # git exits 1 when the key is unset
+
+
+def remove_config_value(repo: Repo, key: str, value: str) -> None:
+    """Remove every line of a multi-valued setting of the repository that is exactly ``value``."""
+    run(["config", "--local", "--fixed-value", "--unset-all", key, value], cwd=repo.cwd, check=True)
 
 
 def ref_target(repo: Repo, ref: str) -> str | None:
@@ -1137,16 +1207,14 @@ def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
     without an email), and would answer False for them. A history cut by a shallow clone gives no
     proof of ancestry, so False; so do a missing object and one that is not a commit (git exits 128).
     """
-    code, _, _ = git_output(
-        ["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant], cwd=repo.git_dir
-    )
-    return code == 0
+    found = run(["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant], cwd=repo.git_dir)
+    return found.code == 0
 
 
 def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
     """Every best common ancestor of two commits (``git merge-base --all``); empty when unrelated."""
-    status, out, _ = _run_git_status(repo, "merge-base", "--all", a, b)
-    return out.split() if status == 0 else []
+    found = run(["merge-base", "--all", a, b], cwd=repo.cwd)
+    return found.text.split() if found.code == 0 else []
 
 
 def notes_of_commit(repo: Repo, commit: str | None) -> dict[str, NoteEntry]:
@@ -1195,10 +1263,13 @@ def write_blobs(repo: Repo, contents: Sequence[bytes]) -> list[str]:
             path = Path(folder) / f"{i}.txt"
             path.write_bytes(data)
             paths.append(str(path))
-        out = _plumbing(
-            repo, "hash-object", "-w", "--no-filters", "--stdin-paths", input_text="\n".join(paths) + "\n"
+        found = run(
+            ["hash-object", "-w", "--no-filters", "--stdin-paths"],
+            cwd=repo.cwd,
+            input="\n".join(paths) + "\n",
+            check=True,
         )
-    return out.split()
+    return found.text.split()
 
 
 def write_notes_commit(
@@ -1218,105 +1289,65 @@ def write_notes_commit(
     os.unlink(index)  # git wants to create the index itself
     env = {"GIT_INDEX_FILE": index}
     try:
-        _plumbing(repo, "read-tree", *([f"{start}^{{tree}}"] if start is not None else ["--empty"]), env=env)
+        start_tree = [f"{start}^{{tree}}"] if start is not None else ["--empty"]
+        run(["read-tree", *start_tree], cwd=repo.cwd, env=env, check=True)
         lines = [
             f"100644 {blob}\t{path}" if blob is not None else f"0 {ZERO_SHA}\t{path}"
             for path, blob in sorted(updates.items())
         ]
         if lines:
-            _plumbing(repo, "update-index", "--index-info", input_text="\n".join(lines) + "\n", env=env)
-        tree = _plumbing(repo, "write-tree", env=env).strip()
-        args = ["commit-tree", "--no-gpg-sign", "-m", message]
-        for parent in parents:
-            args += ["-p", parent]
-        return _plumbing(repo, *args, tree).strip()
+            run(
+                ["update-index", "--index-info"],
+                cwd=repo.cwd,
+                input="\n".join(lines) + "\n",
+                env=env,
+                check=True,
+            )
+        tree = run(["write-tree"], cwd=repo.cwd, env=env, check=True).text.strip()
+        return commit_tree(repo, tree, parents, message=message)
     finally:
         if os.path.exists(index):
             os.unlink(index)
 
 
-def update_ref(repo: Repo, ref: str, new: str, old: str | None, *, reason: str = "gittree sync") -> bool:
+def update_ref(
+    repo: Repo,
+    ref: str,
+    new: str,
+    old: str | None,
+    *,
+    reason: str = "gittree sync",
+    no_deref: bool = False,
+    lock_wait_ms: int = 1000,
+) -> bool:
     """Move ``ref`` to ``new`` only if it still points at ``old`` (None: only if it does not exist).
 
-    Returns False when another process changed the ref first; git's own lock makes this a
-    compare-and-swap, so concurrent writers never overwrite each other. Writers that hold the lock
-    keep it for milliseconds, so git is asked to wait for it up to a second (its default is 0.1 s, short
-    for a sweep's sixteen writers); a lock held longer is reported with git's words.
+    The one compare-and-swap of a ref (notes, sync's private refs, a run's branch): returns False when
+    another process changed the ref first; git's own lock makes this a compare-and-swap, so concurrent
+    writers never overwrite each other. Writers that hold the lock keep it for milliseconds, so git is
+    asked to wait for it up to ``lock_wait_ms`` (git's default, 0.1 s, is short for a sweep's sixteen
+    writers); a lock still held then is :class:`RefLockedError`, anything else :class:`GitCommandError`,
+    both with git's words. ``no_deref`` moves a detached ``HEAD`` itself, never the branch it may name.
     """
-    try:
-        _plumbing(
-            repo,
-            "-c",
-            f"core.filesRefLockTimeout={_REF_LOCK_WAIT_MS}",
-            "update-ref",
-            "-m",
-            reason,
-            ref,
-            new,
-            old or ZERO_SHA,
-        )
-    except GitCommandError:
-        if ref_target(repo, ref) != old:
-            return False
-        raise
-    return True
-
-
-_REF_LOCK_WAIT_MS = 1000
+    args = ["-c", f"core.filesRefLockTimeout={lock_wait_ms}", "update-ref", "-m", reason]
+    args += [*(["--no-deref"] if no_deref else []), ref, new, old or ZERO_SHA]
+    done = run(args, cwd=repo.cwd)
+    if done.code == 0:
+        return True
+    if ref_target(repo, ref) != old:
+        return False
+    said = _git_says(done.err_text or done.text)
+    if ".lock': File exists" in done.err_text:
+        raise RefLockedError(f"{ref} is locked by another process: {said}", hint="run the command again")
+    raise GitCommandError(
+        f"git update-ref failed: {said}", hint="fix what git reports above and run the command again"
+    )
 
 
 def delete_ref(repo: Repo, ref: str) -> None:
     """Remove a ref (used for gittree's private copies of remote refs); absent refs are fine."""
     if ref_target(repo, ref) is not None:
-        _plumbing(repo, "update-ref", "-d", ref)
-
-
-def _run_git_status(
-    repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None
-) -> tuple[int, str, str]:
-    """Run git and return (exit status, stdout, stderr) without raising on a non-zero status.
-
-    The sync path runs git directly rather than through GitPython: it reads git's own output, and a
-    sync (often one per job of a sweep) should not pay GitPython's import, a fifth of a second.
-    Messages are in English (``LC_ALL=C``) because gittree recognises some of them.
-    """
-    import subprocess
-
-    full_env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **(env or {})}
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=str(repo.worktree or repo.git_dir),
-            input=input_text.encode("utf-8") if input_text is not None else None,
-            stdin=None if input_text is not None else subprocess.DEVNULL,
-            capture_output=True,
-            env=full_env,
-            check=False,
-        )
-    except FileNotFoundError as e:
-        raise GitCommandError("the git program was not found on PATH", hint="install git") from e
-    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
-
-
-def _plumbing(
-    repo: Repo, *args: str, input_text: str | None = None, env: dict[str, str] | None = None
-) -> str:
-    """Run a git plumbing command for sync; a failure becomes :class:`GitCommandError` with git's words."""
-    status, out, err = _run_git_status(repo, *args, input_text=input_text, env=env)
-    if status != 0:
-        raise GitCommandError(
-            f"git {_subcommand(args)} failed: {_git_says(err or out)}",
-            hint="fix what git reports above and run the command again",
-        )
-    return out
-
-
-def _subcommand(args: Sequence[str]) -> str:
-    """The git command in an argument list that may start with ``-c NAME=VALUE`` options."""
-    rest = list(args)
-    while len(rest) > 1 and rest[0] == "-c":
-        rest = rest[2:]
-    return rest[0] if rest else "git"
+        run(["update-ref", "-d", ref], cwd=repo.cwd, check=True)
 
 
 #: Only the refspecs asked for: no tags (sync does not share them; git would otherwise follow the tags
@@ -1356,8 +1387,9 @@ def fetch(repo: Repo, remote: str, refspecs: Sequence[str]) -> FetchResult:
     specs = list(refspecs)
     missing: list[str] = []
     while specs:
-        status, _, err = _run_git_status(repo, "fetch", *_FETCH_OPTIONS, remote, *specs)
-        if status == 0:
+        fetched = run(["fetch", *_FETCH_OPTIONS, remote, *specs], cwd=repo.cwd)
+        err = fetched.err_text
+        if fetched.code == 0:
             return FetchResult(missing=tuple(missing))
         absent = _missing_remote_ref(err)
         if absent is not None and any(_refspec_source(spec) == absent for spec in specs):
@@ -1448,8 +1480,9 @@ def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
         args.append(f"--force-with-lease={update.ref}:{update.expected or ''}")
     args.append(remote)
     args += [f"{update.new}:{update.ref}" for update in updates]
-    status, out, err = _run_git_status(repo, *args)
-    refs = _parse_porcelain(out)
+    pushed = run(args, cwd=repo.cwd)
+    status, err = pushed.code, pushed.err_text
+    refs = _parse_porcelain(pushed.text)
     messages = tuple(
         line[len("remote:") :].strip()
         for line in err.splitlines()
@@ -1467,15 +1500,15 @@ def push(repo: Repo, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
 
 def remote_ref_names(repo: Repo, remote: str) -> list[str]:
     """The names of the refs the remote has now (``git ls-remote --refs``), to tell a name clash from a race."""
-    status, out, err = _run_git_status(repo, "ls-remote", "--refs", remote)
-    if status != 0:
+    listed = run(["ls-remote", "--refs", remote], cwd=repo.cwd)
+    if listed.code != 0:
         raise RemoteError(
-            f"cannot list the refs of '{remote}': {_git_says(err)}",
+            f"cannot list the refs of '{remote}': {_git_says(listed.err_text)}",
             hint="check the remote's address (git remote -v), the network and your access; "
             "your local work is intact",
             unreachable=True,
         )
-    return [line.split("\t", 1)[1] for line in out.splitlines() if "\t" in line]
+    return [line.split("\t", 1)[1] for line in listed.text.splitlines() if "\t" in line]
 
 
 def _parse_porcelain(out: str) -> tuple[PushedRef, ...]:
@@ -1543,19 +1576,21 @@ def index_path(repo: Repo) -> Path:
 
 def git_path(repo: Repo, name: str) -> Path:
     """``git rev-parse --git-path NAME`` as an absolute path (honours ``core.hooksPath`` for ``hooks``)."""
-    text = git_text(repo, "rev-parse", "--git-path", name).strip()
+    text = run(["rev-parse", "--git-path", name], cwd=repo.cwd, check=True).text.strip()
     return (Path(repo.worktree or repo.git_dir) / text).resolve()
 
 
 def config_value(repo: Repo, key: str, *, kind: str | None = None) -> str | None:
     """One git configuration value as git reads it (every level), or None when unset."""
     args = ["config", *([f"--type={kind}"] if kind else []), "--get", key]
-    code, out, err = run_git_status(repo, *args)
-    if code == 1:
+    found = run(args, cwd=repo.cwd)
+    if found.code == 1:
         return None  # git exits 1 when the key is unset
-    if code != 0:
-        raise GitCommandError(f"git config {key} failed: {err.strip()}", hint="check your git configuration")
-    return out.strip()
+    if found.code != 0:
+        raise GitCommandError(
+            f"git config {key} failed: {found.err_text.strip()}", hint="check your git configuration"
+        )
+    return found.text.strip()
 
 
 def symbolic_head(repo: Repo) -> str | None:
@@ -1569,50 +1604,78 @@ def symbolic_head(repo: Repo) -> str | None:
 
 def ref_sha(repo: Repo, ref: str) -> str | None:
     """The commit ``ref`` (a full ref name or ``HEAD``) points at, or None when it does not exist."""
-    code, out, _ = run_git_status(repo, "rev-parse", "-q", "--verify", f"{ref}^{{commit}}")
-    return out.strip() if code == 0 else None
+    found = run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], cwd=repo.cwd)
+    return found.text.strip() if found.code == 0 else None
 
 
-def run_git_status(
-    repo: Repo, *args: str, env: dict[str, str] | None = None, input_text: str | None = None
-) -> tuple[int, str, str]:
-    """``git ARGS`` without raising: (exit status, stdout, stderr), for commands whose failure is an answer.
+def add_to_index(repo: Repo, index: Path, *, untracked: bool = False) -> None:
+    """``git add --update`` (with ``untracked``: ``--all``) of the working tree into the index file ``index``."""
+    run(["add", "--all" if untracked else "--update"], cwd=repo.cwd, env=_index_env(index), check=True)
 
-    A plain subprocess (no GitPython import: ``gittree run`` pays for every millisecond). Messages are
-    in English (``LC_ALL=C``, as GitPython does) because callers recognise lock contention by them.
+
+def read_tree(repo: Repo, tree: str, index: Path) -> None:
+    """Make the index file ``index`` hold exactly ``tree`` (``git read-tree``)."""
+    run(["read-tree", tree], cwd=repo.cwd, env=_index_env(index), check=True)
+
+
+def carry_index(repo: Repo, old: str, new: str, index: Path) -> bool:
+    """Move the index file ``index`` from ``old`` to ``new`` as a branch switch does (``git read-tree -m -i``):
+    entries staged for files the move does not change are kept. False when git refuses (a staged file
+    the move changes), leaving the index as it was."""
+    return run(["read-tree", "-m", "-i", old, new], cwd=repo.cwd, env=_index_env(index)).code == 0
+
+
+def write_tree(repo: Repo, index: Path) -> str:
+    """The tree object of the index file ``index`` (``git write-tree``)."""
+    return run(["write-tree"], cwd=repo.cwd, env=_index_env(index), check=True).text.strip()
+
+
+def _index_env(index: Path) -> dict[str, str]:
+    return {"GIT_INDEX_FILE": str(index)}
+
+
+def stripspace(repo: Repo, text: str) -> str:
+    """A commit message cleaned as ``git commit`` cleans it (``git stripspace``: comments kept)."""
+    return run(["stripspace"], cwd=repo.cwd, input=text, check=True).text
+
+
+def changed_paths(repo: Repo, old: str, new: str) -> set[str]:
+    """The paths whose content differs between two trees or commits (``git diff-tree -r``, no renames)."""
+    done = run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new], cwd=repo.cwd, check=True)
+    return {path for path in done.text.split("\0") if path}
+
+
+def commit_tree(
+    repo: Repo,
+    tree: str,
+    parents: Sequence[str],
+    *,
+    message: str | None = None,
+    message_file: Path | None = None,
+    sign: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """A commit object of ``tree`` (``git commit-tree``), the message given or in ``message_file``; returns its id.
+
+    Signed (``-S``) when ``sign`` asks, else never (``--no-gpg-sign``): ``commit-tree`` ignores
+    ``commit.gpgSign``, so the caller decides. No ref moves: see :func:`update_ref`.
     """
-    import subprocess
-
-    full_env = {**os.environ, **(env or {}), "LANGUAGE": "C", "LC_ALL": "C"}
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=str(repo.worktree or repo.git_dir),
-            env=full_env,
-            input=input_text,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
+    args = ["commit-tree", "-S" if sign else "--no-gpg-sign", tree]
+    for parent in parents:
+        args += ["-p", parent]
+    args += ["-F", str(message_file)] if message_file is not None else ["-m", message or ""]
+    done = run(args, cwd=repo.cwd, env=env)
+    if done.code != 0:
+        raise GitCommandError(
+            f"git could not create the commit: {' '.join(done.said.split())}",
+            hint="fix what git reports, then try again",
         )
-    except FileNotFoundError as e:
-        raise GitCommandError("the git program was not found on PATH", hint="install git") from e
-    return done.returncode, done.stdout, done.stderr
-
-
-def git_text(repo: Repo, *args: str, env: dict[str, str] | None = None, input_text: str | None = None) -> str:
-    """``git ARGS``'s stdout; a failure becomes :class:`GitCommandError` carrying git's own words."""
-    code, out, err = run_git_status(repo, *args, env=env, input_text=input_text)
-    if code != 0:
-        said = err.strip() or out.strip() or f"exit status {code}"
-        raise GitCommandError(f"git {args[0]} failed: {said}", hint="fix what git reports and try again")
-    return out
+    return done.text.strip()
 
 
 def checked_out_branches(repo: Repo) -> dict[Path, str | None]:
     """Every worktree of the repository and the branch it has checked out (None: detached or bare)."""
-    out = git_text(repo, "worktree", "list", "--porcelain", "-z")
+    out = run(["worktree", "list", "--porcelain", "-z"], cwd=repo.cwd, check=True).text
     found: dict[Path, str | None] = {}
     current: Path | None = None
     for entry in out.split("\0"):
@@ -1649,14 +1712,16 @@ def worktree_differs(repo: Repo, rev: str) -> bool:
     """Whether tracked files in the working tree differ from ``rev`` (``git diff --quiet REV``)."""
     if repo.worktree is None:
         return False
-    code, _, err = run_git_status(repo, "diff", "--quiet", "--no-ext-diff", "--no-textconv", rev, "--")
-    if code not in (0, 1):
-        raise GitCommandError(f"git diff failed: {err.strip()}", hint="run `git status` to see what is wrong")
-    return code == 1
+    found = run(["diff", "--quiet", "--no-ext-diff", "--no-textconv", rev, "--"], cwd=repo.cwd)
+    if found.code not in (0, 1):
+        raise GitCommandError(
+            f"git diff failed: {found.err_text.strip()}", hint="run `git status` to see what is wrong"
+        )
+    return found.code == 1
 
 
 def is_valid_branch_name(repo: Repo, name: str) -> bool:
     """Whether git accepts ``name`` as a new branch name (``git check-ref-format --branch``)."""
     if not name or name.startswith("-"):
         return False
-    return run_git_status(repo, "check-ref-format", "--branch", name)[0] == 0
+    return run(["check-ref-format", "--branch", name], cwd=repo.cwd).code == 0

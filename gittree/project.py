@@ -51,15 +51,6 @@ def init_project(
     path = repo.worktree / CONFIG_FILE
     path.write_text(dump_config(config), encoding="utf-8")
     for key, value in NOTES_SETTINGS:
-        _add_config_value(repo, key, value)
+        # the repository's own configuration: a global setting does not travel with it
+        gitio.add_config_value(repo, key, value, only_local=True)
     return InitResult(config_path=path, config=config, git_settings=NOTES_SETTINGS)
-
-
-def _add_config_value(repo: gitio.Repo, key: str, value: str) -> None:
-    """Add ``value`` to a multi-valued git setting unless it is already there."""
-    try:
-        present = gitio.run_git(repo, "config", "--local", "--get-all", key).split()
-    except GitCommandError:
-        present = []  # git exits 1 when the key is unset
-    if value not in present:
-        gitio.run_git(repo, "config", "--local", "--add", key, value)

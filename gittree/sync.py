@@ -647,7 +647,7 @@ def configure_remote(
     ours |= {(push_key, line) for line in gitio.config_values(repo, push_key)}
     removed = [setting for setting in exact if setting not in wanted and setting in ours]
     for key, spec in removed:
-        gitio.git_text(repo, "config", "--local", "--fixed-value", "--unset-all", key, spec)
+        gitio.remove_config_value(repo, key, spec)
     added: list[tuple[str, str]] = []
     present: list[tuple[str, str]] = []
     for key, value in wanted:
