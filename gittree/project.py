@@ -7,9 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gittree import CONFIG_FILE, gitio
-from gittree.config import Config, MetricConfig, dump_config, load_config
+from gittree.config import Config, MetricConfig, dump_config
 from gittree.errors import BadValueError, GitCommandError
 from gittree.model import Goal
+from gittree.research import repo_config
 from gittree.trailers import validate_name
 
 #: git settings ``init`` makes so that late results (git notes) follow amend and rebase and show in git log.
@@ -38,7 +39,7 @@ def init_project(
         raise BadValueError(f"--threshold must be a finite non-negative number, not {threshold}")
     if (goal is not None or threshold is not None) and metric is None:
         raise BadValueError("--goal and --threshold describe a metric", hint="name it with --metric NAME")
-    config = load_config(repo)
+    config = repo_config(repo)
     if metric is not None:
         validate_name(metric)
         previous = config.metrics.get(metric, MetricConfig())
