@@ -130,3 +130,44 @@ def test_the_check_catches_each_way_of_running_git() -> None:
     assert violations("import pygit2", "gittree.gitio") == []
     # a file's own handle is not libgit2's
     assert violations("class F:\n    def close(self):\n        self.handle.close()", "gittree.cache") == []
+
+
+def test_every_name_of_the_boundary_is_reachable_as_gitio_name() -> None:
+    """``gitio.NAME`` loads NAME's module on first use (gittree/gitio/__init__.py): its table, the
+    imports mypy reads, and the modules' own public names must agree, or a name would be missing."""
+    import importlib
+
+    from gittree import gitio
+
+    init = ast.parse((PACKAGE / "gitio" / "__init__.py").read_text(encoding="utf-8"))
+    typed = {
+        alias.name: node.module
+        for node in ast.walk(init)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gittree.")
+        for alias in node.names
+    }
+    homes: dict[str, str] = gitio._HOMES  # type: ignore[attr-defined]
+    assert typed == homes
+    for path in sorted((PACKAGE / "gitio").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = importlib.import_module(module_name(path))
+        public = {
+            name
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+            for name in _defined(node)
+            if not name.startswith("_") and name != "TYPE_CHECKING"
+        }
+        assert {name for name, home in homes.items() if home == module.__name__} == public, module.__name__
+    for name, home in homes.items():
+        assert getattr(gitio, name) is getattr(importlib.import_module(home), name)
+
+
+def _defined(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [target.id for target in node.targets if isinstance(target, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
