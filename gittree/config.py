@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gittree import CONFIG_FILE, gitio
+from gittree import CONFIG_FILE
 from gittree.errors import ConfigError
 from gittree.model import Goal, MetricSpec
 
@@ -93,26 +93,23 @@ class Config:
         )
 
 
-def load_config(where: Path | gitio.Repo | None) -> Config:
-    """Read ``.gittree.yaml``; a missing file gives the defaults.
+def load_config(where: Path | None) -> Config:
+    """Read the ``.gittree.yaml`` at the top of the working tree ``where``; a missing file gives the defaults.
 
-    ``where`` is a repository (the file as its views read it: the checkout's, else, in a bare
-    repository, the one committed in HEAD's tree; :func:`gittree.gitio.read_top_file`), or the top
-    of a working tree; None gives the defaults.
+    None gives the defaults. A repository's file, as its views read it (the checkout's, else, in a
+    bare repository, the one committed in HEAD's tree), is read through git by
+    :func:`gittree.research.repo_config`: this module never runs git.
     """
     if where is None:
         return Config()
-    if isinstance(where, Path):
-        path = where / CONFIG_FILE
-        try:
-            data: bytes | None = path.read_bytes()
-        except FileNotFoundError:
-            data = None
-        except OSError as e:
-            raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
-        return config_from_bytes(data, str(path))
-    source, data = gitio.read_top_file(where, CONFIG_FILE)
-    return config_from_bytes(data, source)
+    path = where / CONFIG_FILE
+    try:
+        data: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
+    return config_from_bytes(data, str(path))
 
 
 def config_from_bytes(data: bytes | None, source: str) -> Config:

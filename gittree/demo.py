@@ -385,33 +385,28 @@ def build_demo(directory: Path | None = None) -> Path:
     if target.exists() and any(target.iterdir()):
         raise GittreeError(f"{target} is not empty", hint="name a new or empty folder for the demo")
     target.mkdir(parents=True, exist_ok=True)
-    _git_init(target)
-    repo = gitio.open_repo(target)
+    repo = gitio.init_repo(
+        target,
+        branch="main",
+        settings=(
+            ("user.name", DEMO_NAME),
+            ("user.email", DEMO_EMAIL),
+            ("commit.gpgSign", "false"),
+            ("core.hooksPath", ".git/hooks"),
+            ("notes.rewriteRef", gitio.NOTES_REF),
+        ),
+    )
     (target / ".gittree.yaml").write_text(CONFIG_YAML, encoding="utf-8")
     shas: dict[str, str] = {}
     for index, step in enumerate(_story()):
         shas[step.key] = _write_step(repo, target, step, shas, START + index * 7 * HOUR)
-    gitio.run_git(repo, "checkout", "-q", "main")
+    gitio.checkout(repo, "main")
     return target
-
-
-def _git_init(target: Path) -> None:
-    import subprocess
-
-    subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
-    for key, value in (
-        ("user.name", DEMO_NAME),
-        ("user.email", DEMO_EMAIL),
-        ("commit.gpgSign", "false"),
-        ("core.hooksPath", ".git/hooks"),
-        ("notes.rewriteRef", gitio.NOTES_REF),
-    ):
-        subprocess.run(["git", "-C", str(target), "config", "--local", key, value], check=True)
 
 
 def _write_step(repo: gitio.Repo, target: Path, step: Step, shas: dict[str, str], when: int) -> str:
     if step.parent is not None:
-        gitio.run_git(repo, "checkout", "-q", "-B", step.branch, shas[step.parent])
+        gitio.checkout(repo, step.branch, shas[step.parent])
     # The identity goes in the environment too: a user's GIT_AUTHOR_* variables would override the
     # demo repository's own config, and the demo must be the same on every machine.
     env = {
@@ -423,12 +418,12 @@ def _write_step(repo: gitio.Repo, target: Path, step: Step, shas: dict[str, str]
         "GIT_COMMITTER_EMAIL": DEMO_EMAIL,
     }
     if step.merge:
-        gitio.run_git(repo, "merge", "-q", "--no-ff", "--no-commit", shas[step.merge], env=env)
+        gitio.merge_without_commit(repo, shas[step.merge], env=env)
     path = target / step.file
     if step.change:
         previous = path.read_text(encoding="utf-8") if path.exists() else ""
         path.write_text(previous + step.change + "\n", encoding="utf-8")
-    gitio.run_git(repo, "add", "-A")
+    gitio.stage_all(repo)
     if step.ordinary:
         return gitio.commit_with_message(repo, step.subject + "\n", env=env)
     from gittree.trailers import format_number

@@ -52,6 +52,13 @@ class GitCommandError(GittreeError):
     exit_code = 7
 
 
+class RefLockedError(GitCommandError):
+    """A ref could not be moved because another process held its lock longer than git waited.
+
+    Nothing was written: trying again (after the other process is done) is the remedy.
+    """
+
+
 class TrailersLostError(GittreeError):
     """A commit was made but its Gittree-* trailers did not survive (a commit-msg hook rewrote them)."""
 

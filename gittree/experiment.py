@@ -90,7 +90,7 @@ def commit_experiment(
     """Commit ``entry`` with the user's git (hooks, identity, signing); returns the new sha."""
     if (
         not (stage_all or allow_empty)
-        and not repo.handle.head_is_unborn
+        and not gitio.head_is_unborn(repo)
         and not gitio.has_staged_changes(repo)
     ):
         raise GitCommandError(

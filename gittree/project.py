@@ -7,9 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gittree import CONFIG_FILE, gitio
-from gittree.config import Config, MetricConfig, dump_config, load_config
+from gittree.config import Config, MetricConfig, dump_config
 from gittree.errors import BadValueError, GitCommandError
 from gittree.model import Goal
+from gittree.research import repo_config
 from gittree.trailers import validate_name
 
 #: git settings ``init`` makes so that late results (git notes) follow amend and rebase and show in git log.
@@ -38,7 +39,7 @@ def init_project(
         raise BadValueError(f"--threshold must be a finite non-negative number, not {threshold}")
     if (goal is not None or threshold is not None) and metric is None:
         raise BadValueError("--goal and --threshold describe a metric", hint="name it with --metric NAME")
-    config = load_config(repo)
+    config = repo_config(repo)
     if metric is not None:
         validate_name(metric)
         previous = config.metrics.get(metric, MetricConfig())
@@ -51,15 +52,6 @@ def init_project(
     path = repo.worktree / CONFIG_FILE
     path.write_text(dump_config(config), encoding="utf-8")
     for key, value in NOTES_SETTINGS:
-        _add_config_value(repo, key, value)
+        # the repository's own configuration: a global setting does not travel with it
+        gitio.add_config_value(repo, key, value, only_local=True)
     return InitResult(config_path=path, config=config, git_settings=NOTES_SETTINGS)
-
-
-def _add_config_value(repo: gitio.Repo, key: str, value: str) -> None:
-    """Add ``value`` to a multi-valued git setting unless it is already there."""
-    try:
-        present = gitio.run_git(repo, "config", "--local", "--get-all", key).split()
-    except GitCommandError:
-        present = []  # git exits 1 when the key is unset
-    if value not in present:
-        gitio.run_git(repo, "config", "--local", "--add", key, value)

@@ -26,10 +26,10 @@ from gittree.analysis import (
     relation_of,
     sort_experiments,
 )
-from gittree.config import Config, load_config
+from gittree.config import Config
 from gittree.errors import BadValueError
 from gittree.model import MetricSpec, Node, ResearchTree
-from gittree.research import load_tree
+from gittree.research import load_tree, repo_config
 
 #: How many folded ordinary commits ``path`` names per step (the rest are counted).
 FOLDED_LISTED = 5
@@ -114,7 +114,7 @@ def diff(
     repo: gitio.Repo, a: str, b: str, *, metric: str | None = None, patch: bool = False
 ) -> tuple[ResearchTree, DiffAnswer]:
     """``b`` against ``a``: their metrics and params side by side, and the code change between them."""
-    config = load_config(repo)
+    config = repo_config(repo)
     commit_a, commit_b = gitio.read_commit(repo, a), gitio.read_commit(repo, b)
     tree = load_tree(
         repo,

@@ -85,13 +85,22 @@ def _build(
     *,
     whole: bool,
 ) -> ResearchTree:
-    from gittree.config import load_config
     from gittree.tree import build_tree_of
 
-    config = config or load_config(repo)
+    config = config or repo_config(repo)
     with bulk_building():
         history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
         return build_tree_of(history, config=config, metric=metric, head=refs.head)
+
+
+def repo_config(repo: gitio.Repo) -> Config:
+    """The repository's ``.gittree.yaml`` as its views read it: the checkout's, else, in a bare
+    repository, the one committed in HEAD's tree (:func:`gitio.read_top_file`); defaults without one."""
+    from gittree import CONFIG_FILE
+    from gittree.config import config_from_bytes
+
+    source, data = gitio.read_top_file(repo, CONFIG_FILE)
+    return config_from_bytes(data, source)
 
 
 @contextlib.contextmanager

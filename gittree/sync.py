@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gittree import gitio
-from gittree.config import Config, load_config
+from gittree.config import Config
 from gittree.errors import BadValueError, GitCommandError, RemoteError, RevisionNotFoundError
 from gittree.model import NoteEntry, PushedRef, RefUpdate
 from gittree.notemerge import join_paragraphs, merge_note, union_of_paragraphs
+from gittree.research import repo_config
 
 #: Attempts before giving up when other clones keep pushing between our fetch and our push.
 MAX_ATTEMPTS = 10
@@ -234,7 +235,7 @@ def sync(
     """Fetch, merge and push the research tree with ``remote``; see the module docstring."""
     remote = resolve_remote(repo, remote)
     if branches is None:
-        branches = (config or load_config(repo)).sync_branches
+        branches = (config or repo_config(repo)).sync_branches
     specs = fetch_refspecs(remote, branches, gittree_refs=gittree_refs)
     report = SyncReport(remote=remote)
     notify = on_step or (lambda step: None)
@@ -634,7 +635,7 @@ def configure_remote(
     merging them in is ``gittree sync``'s job.
     """
     remote = resolve_remote(repo, remote)
-    patterns = (config or load_config(repo)).sync_branches
+    patterns = (config or repo_config(repo)).sync_branches
     fetch_key, push_key = f"remote.{remote}.fetch", f"remote.{remote}.push"
     wanted = [(fetch_key, spec) for spec in fetch_refspecs(remote, patterns, plain_git=True)]
     wanted += [(push_key, spec) for spec in push_refspecs(patterns, plain_git=True)]
@@ -647,7 +648,7 @@ def configure_remote(
     ours |= {(push_key, line) for line in gitio.config_values(repo, push_key)}
     removed = [setting for setting in exact if setting not in wanted and setting in ours]
     for key, spec in removed:
-        gitio.git_text(repo, "config", "--local", "--fixed-value", "--unset-all", key, spec)
+        gitio.remove_config_value(repo, key, spec)
     added: list[tuple[str, str]] = []
     present: list[tuple[str, str]] = []
     for key, value in wanted:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gittree import gitio
-from gittree.errors import GitCommandError
+from gittree.errors import GitCommandError, RefLockedError
 
 #: Attempts after the branch moved under us (each one means another commit landed: progress, not a wait).
 MAX_MOVES = 1000
@@ -85,10 +85,9 @@ def snapshot(repo: gitio.Repo, scratch: Path, *, add_untracked: bool = False) ->
         pass  # no index yet (a new repository): git add starts an empty one
     except OSError as e:
         raise GitCommandError(f"cannot copy the index {source}: {e.strerror or e}") from e
-    env = {"GIT_INDEX_FILE": str(index)}
     try:
-        gitio.git_text(repo, "add", "--all" if add_untracked else "--update", env=env)
-        return gitio.git_text(repo, "write-tree", env=env).strip()
+        gitio.add_to_index(repo, index, untracked=add_untracked)
+        return gitio.write_tree(repo, index)
     finally:
         for leftover in (index, index.with_name(index.name + ".lock")):
             with contextlib.suppress(FileNotFoundError):
@@ -125,17 +124,16 @@ def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> str:
     hooks = gitio.git_path(wt, "hooks")
     index = plan.scratch / "commit.index"
     message_file = plan.scratch / "COMMIT_EDITMSG"
-    env = {"GIT_INDEX_FILE": str(index)}
-    hook_env = {**env, "GIT_EDITOR": ":"}
+    hook_env = {"GIT_INDEX_FILE": str(index), "GIT_EDITOR": ":"}
     _clear_private_index(index)
     try:
-        gitio.git_text(wt, "read-tree", plan.tree, env=env)
+        gitio.read_tree(wt, plan.tree, index)
         _run_hook(wt, hooks, "pre-commit", [], hook_env, plan.scratch)
         message_file.write_text(plan.message, encoding="utf-8", newline="\n")
         _run_hook(wt, hooks, "prepare-commit-msg", [str(message_file), "message"], hook_env, plan.scratch)
         _run_hook(wt, hooks, "commit-msg", [str(message_file)], hook_env, plan.scratch)
-        tree = gitio.git_text(wt, "write-tree", env=env).strip()  # a pre-commit hook may have staged fixes
-        message = gitio.git_text(wt, "stripspace", input_text=message_file.read_text(encoding="utf-8"))
+        tree = gitio.write_tree(wt, index)  # a pre-commit hook may have staged fixes
+        message = gitio.stripspace(wt, message_file.read_text(encoding="utf-8"))
         if not message.strip():
             raise GitCommandError("the commit message is empty after the commit hooks ran")
         message_file.write_text(message, encoding="utf-8", newline="\n")
@@ -220,10 +218,10 @@ def _refuse_to_undo(wt: gitio.Repo, reference: str, tip: str, tree: str, target:
     """The branch moved since the run started: committing the run's code on top must not revert that work."""
     if tip == reference:
         return
-    moved = _changed_paths(wt, reference, tip)
+    moved = gitio.changed_paths(wt, reference, tip)
     if not moved:
         return
-    undone = sorted(moved & _changed_paths(wt, tip, tree))
+    undone = sorted(moved & gitio.changed_paths(wt, tip, tree))
     if undone:
         shown = ", ".join(undone[:5]) + (f" and {len(undone) - 5} more" if len(undone) > 5 else "")
         raise GitCommandError(
@@ -233,40 +231,30 @@ def _refuse_to_undo(wt: gitio.Repo, reference: str, tip: str, tree: str, target:
         )
 
 
-def _changed_paths(wt: gitio.Repo, old: str, new: str) -> set[str]:
-    out = gitio.git_text(wt, "diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new)
-    return {path for path in out.split("\0") if path}
-
-
 def _commit_object(
     wt: gitio.Repo, tree: str, parent: str | None, message_file: Path, sign: bool, author_date: str | None
 ) -> str:
-    args = ["commit-tree", *(["-S"] if sign else []), tree]
-    if parent:
-        args += ["-p", parent]
-    args += ["-F", str(message_file)]
     env = {"GIT_AUTHOR_DATE": author_date} if author_date and "GIT_AUTHOR_DATE" not in os.environ else None
-    code, out, err = gitio.run_git_status(wt, *args, env=env)
-    if code != 0:
-        said = " ".join(err.split()) or f"exit status {code}"
-        raise GitCommandError(
-            f"git could not create the commit: {said}", hint="fix what git reports, then commit the run again"
-        )
-    return out.strip()
+    return gitio.commit_tree(
+        wt, tree, [parent] if parent else [], message_file=message_file, sign=sign, env=env
+    )
 
 
 def _update_ref(wt: gitio.Repo, ref: str, old: str | None, new: str, reflog: str) -> None:
-    """``git update-ref REF NEW OLD``: moves REF only if it is still at OLD (absent when OLD is None)."""
-    args = ["update-ref", "-m", reflog, *(["--no-deref"] if ref == "HEAD" else []), ref, new, old or ""]
-    code, _, err = gitio.run_git_status(wt, *args)
-    if code == 0:
-        return
-    said = err.strip()
-    if "Unable to create" in said or "File exists" in said:
-        raise _Contention(said.splitlines()[0])
-    if "cannot lock ref" in said:  # "is at X but expected Y", "reference already exists"
-        raise _Moved(said)
-    raise GitCommandError(f"git update-ref failed: {said}", hint="fix what git reports, then commit again")
+    """Move REF to NEW only if it is still at OLD (absent when OLD is None): :func:`gitio.update_ref`."""
+    try:
+        # git's own wait for a ref lock (0.1 s): longer waits are _land's, up to the plan's lock_timeout
+        moved = not gitio.update_ref(
+            wt, ref, new, old, reason=reflog, no_deref=ref == "HEAD", lock_wait_ms=_GIT_LOCK_WAIT_MS
+        )
+    except RefLockedError as e:
+        raise _Contention(e.message) from None
+    if moved:
+        raise _Moved(ref)
+
+
+#: git's default ``core.filesRefLockTimeout``.
+_GIT_LOCK_WAIT_MS = 100
 
 
 def _move_checked_out(wt: gitio.Repo, ref: str, old: str | None, new: str, plan: TreeCommit) -> None:
@@ -293,10 +281,9 @@ def _move_checked_out(wt: gitio.Repo, ref: str, old: str | None, new: str, plan:
         except FileNotFoundError:
             with contextlib.suppress(FileNotFoundError):
                 moved.unlink()
-        env = {"GIT_INDEX_FILE": str(moved)}
-        code, _, _ = gitio.run_git_status(wt, "read-tree", "-m", "-i", old or gitio.EMPTY_TREE, new, env=env)
-        if code != 0:  # the user staged other content for a file the run changed: the commit wins
-            gitio.git_text(wt, "read-tree", new, env=env)
+        if not gitio.carry_index(wt, old or gitio.EMPTY_TREE, new, moved):
+            # the user staged other content for a file the run changed: the commit wins
+            gitio.read_tree(wt, new, moved)
         data = memoryview(moved.read_bytes())
         moved.unlink()
         while data:

@@ -134,12 +134,7 @@ def test_a_module_that_runs_another_program_runs_no_git(module: str) -> None:
     assert not {text for text in strings if text.split(" ")[0] in ("git", "git.exe")}
 
 
-# config.py still imports gitio for load_config (it reads .gittree.yaml's bytes from git); the change
-# that makes one git boundary moves that read out. The integrator removes this xfail when the arch-git
-# branch lands: from then on config must stay pure like the others (strict: an unexpected pass fails).
-@pytest.mark.xfail(
-    strict=True, reason="config.load_config reads through gitio until the arch-git branch lands"
-)
+# config.py turns .gittree.yaml's bytes into a Config; reading them from git is research.repo_config's job.
 def test_the_configuration_reaches_no_git() -> None:
     paths = git_reaching_paths(CONFIG)
     assert not paths, "\n".join(" -> ".join(chain) for chain in paths)

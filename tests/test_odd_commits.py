@@ -16,6 +16,7 @@ import pytest
 
 from gittree import gitio
 from gittree.config import Config, load_config
+from gittree.research import repo_config
 from tests.conftest import BASE_TIME, GitRepo
 
 #: Author lines git reads and libgit2 refuses (None: no author line at all).
@@ -197,7 +198,7 @@ def test_a_bare_clone_reads_the_committed_config(clone: GitRepo, gittree, tmp_pa
     bare = bare_clone(clone, tmp_path / "shared.git")
     assert views_from(gittree, bare) == views_from(gittree, clone.path)
     assert "threshold 0.003" in gittree("-C", str(bare), "show").out.splitlines()[0]
-    assert load_config(gitio.open_repo(bare)) == load_config(clone.path)
+    assert repo_config(gitio.open_repo(bare)) == load_config(clone.path)
 
 
 def test_inside_dot_git_reads_the_working_trees_config(clone: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
@@ -225,7 +226,7 @@ def test_an_unborn_bare_repository_uses_the_defaults(clone: GitRepo, gittree, tm
     empty = tmp_path / "empty.git"
     subprocess.run(["git", "init", "-q", "--bare", str(empty)], check=True)
     assert gitio.read_top_file(gitio.open_repo(empty), ".gittree.yaml") == ("HEAD:.gittree.yaml", None)
-    assert load_config(gitio.open_repo(empty)) == Config()
+    assert repo_config(gitio.open_repo(empty)) == Config()
     result = gittree("-C", str(empty), "show")
     assert result.code == 4 and "Traceback" not in result.err
     # HEAD on a branch with no commits, other branches holding the history: every ref is shown, by the defaults

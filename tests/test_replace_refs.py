@@ -80,3 +80,24 @@ def test_the_old_grafts_file_is_ignored_cold_and_warm(repo: GitRepo, gittree, mo
     assert cold == warm == uncached
     nodes = {n["sha"]: n for n in json.loads(cold)["nodes"]}
     assert set(nodes) == {a, b, c} and nodes[c]["parents"] == [b]
+
+
+def test_diff_shows_the_recorded_code_not_the_replacement(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: `diff` ran `git diff` through a second runner (GitPython) that followed replace refs,
+    so after `git replace B X` it printed B's metrics beside X's patch. Every git process now starts
+    with GIT_NO_REPLACE_OBJECTS=1 (gittree/gitio, docs/reliability.md)."""
+    a = repo.experiment("a", metrics=[("acc", 0.5)])
+    b = repo.experiment("recorded change", metrics=[("acc", 0.6)])
+    repo.git("reset", "-q", "--hard", a)
+    x = repo.experiment("replacement change", metrics=[("acc", 0.9)])
+    repo.git("reset", "-q", "--hard", b)
+    repo.git("replace", b, x)
+    assert "+replacement change" in repo.git("diff", a, b)  # git itself follows the replacement
+    result = gittree("diff", "--patch", a, b, "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    patch = data["code"]["text"]
+    assert "+recorded change" in patch and "replacement" not in patch
+    assert "0.6" in result.out and "0.9" not in result.out
+    text = gittree("diff", "--patch", a, b).out
+    assert "+recorded change" in text and "replacement" not in text

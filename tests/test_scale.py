@@ -590,7 +590,7 @@ def _commit_object(draw: st.DrawFn) -> bytes:
 @settings(max_examples=2000, deadline=None)
 @given(_commit_object())
 def test_header_fast_path_agrees_with_the_general_parser(data: bytes) -> None:
-    from gittree.gitio import _USUAL_HEADER, parse_any_commit_object, parse_commit_object
+    from gittree.rawcommit import _USUAL_HEADER, parse_any_commit_object, parse_commit_object
 
     assert parse_commit_object(data) == parse_any_commit_object(data)
     usual = _USUAL_HEADER.match(data)
@@ -598,7 +598,7 @@ def test_header_fast_path_agrees_with_the_general_parser(data: bytes) -> None:
 
 
 def test_header_fast_path_reads_merges_and_plain_commits() -> None:
-    from gittree.gitio import _USUAL_HEADER, parse_commit_object
+    from gittree.rawcommit import _USUAL_HEADER, parse_commit_object
 
     a, b = "a" * 40, "b" * 40
     data = (

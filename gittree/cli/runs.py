@@ -94,11 +94,11 @@ def run(
     commit fails, the run stays in the journal: see `gittree runs`, fix the cause, `gittree recover`.
     """
     from gittree import gitio, journal
-    from gittree.config import load_config
+    from gittree.research import repo_config
     from gittree.runs import make_request, run_command
 
     repo = gitio.open_repo(State.repo_path)
-    config = load_config(repo)
+    config = repo_config(repo)
     push_to: str | None = None
     if push:  # checked before the command runs: a typo must not cost a run's push
         from gittree.sync import check_pushable, resolve_remote
@@ -257,13 +257,13 @@ def runs(
 
 
 def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_json: bool) -> None:
-    from gittree.config import load_config
     from gittree.errors import BadValueError
+    from gittree.research import repo_config
     from gittree.runcommit import prune_runs
 
     if run_id is not None:
         raise BadValueError("--prune takes no run id", hint="gittree runs --prune [--older-than DAYS]")
-    days = older_than if older_than is not None else load_config(repo).run.keep_days
+    days = older_than if older_than is not None else repo_config(repo).run.keep_days
     report = prune_runs(repo, keep_days=days)
     if as_json:
         from dataclasses import asdict

@@ -1,0 +1,181 @@
+"""gittree's notes (``refs/notes/gittree``): reading them, and appending to them by compare-and-swap."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+
+from gittree.errors import GitCommandError
+from gittree.gitio.objects import read_blob, tree_of_commit
+from gittree.gitio.plumbing import commit_tree, write_blobs
+from gittree.gitio.refs import NOTES_REF, ZERO_SHA, ref_target, update_ref
+from gittree.gitio.repo import Repo
+from gittree.gitio.runner import run
+from gittree.rawcommit import decode_message
+
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
+
+    from gittree.model import NoteEntry
+
+
+def read_notes(repo: Repo, ref: str = NOTES_REF) -> dict[str, str]:
+    """Annotated commit sha -> note text, for every note under ``ref`` (empty when the ref is absent).
+
+    Read from the notes commit's tree, as git reads notes: libgit2's notes
+    iterator parses the notes commit first, and refuses one git reads (an author without an email).
+    """
+    import pygit2
+
+    try:
+        return {
+            sha: decode_message(blob.read_raw(), None)
+            for sha, _, blob in _notes_in(repo, ref_target(repo, ref))
+        }
+    except (pygit2.GitError, KeyError, ValueError) as e:
+        raise GitCommandError(f"cannot read the notes under {ref}: {e}", hint="run `git fsck`") from e
+
+
+def note_of(repo: Repo, sha: str, ref: str = NOTES_REF) -> str | None:
+    """The note on ``sha`` alone, looked up by path (:func:`read_notes` would read every note)."""
+    found = _note_at(tree_of_commit(repo, ref_target(repo, ref)), sha)
+    return None if found is None else decode_message(read_blob(repo, found.blob), None)
+
+
+def notes_of_commit(repo: Repo, commit: str | None) -> dict[str, NoteEntry]:
+    """Annotated object id -> note entry, for every note in the tree of a notes commit (fan-out included)."""
+    from gittree.model import NoteEntry
+
+    return {key: NoteEntry(path=path, blob=str(blob.id)) for key, path, blob in _notes_in(repo, commit)}
+
+
+def _notes_in(repo: Repo, commit: str | None) -> Iterator[tuple[str, str, Any]]:
+    """(annotated object id, path, blob) of every note in the tree of a notes commit (None: no notes)."""
+    if commit is None:
+        return
+    stack: list[tuple[str, Any]] = [("", tree_of_commit(repo, commit))]
+    while stack:
+        prefix, tree = stack.pop()
+        for entry in tree:
+            path = prefix + str(entry.name)
+            kind = entry.type_str
+            if kind == "tree":
+                stack.append((path + "/", entry))
+            elif kind == "blob":
+                key = path.replace("/", "")
+                # git names a note by its object id, split into fan-out folders; anything else is not a note.
+                if _NOTE_NAME(key):
+                    yield key, path, entry
+
+
+_NOTE_NAME = re.compile("[0-9a-f]{40}|[0-9a-f]{64}").fullmatch
+
+
+def _note_at(tree: Any, sha: str) -> NoteEntry | None:
+    """The note on ``sha`` in the tree of a notes commit (None: no notes yet), looked up by path: flat,
+    or under git's fan-out folders (two hex digits per level), without listing the other notes."""
+    from gittree.model import NoteEntry
+
+    if tree is None:
+        return None
+    for depth in range(len(sha) // 2):
+        path = "/".join([sha[2 * i : 2 * i + 2] for i in range(depth)] + [sha[2 * depth :]])
+        try:
+            entry = tree[path]
+        except KeyError:
+            continue
+        if entry.type_str == "blob":
+            return NoteEntry(path=path, blob=str(entry.id))
+    return None
+
+
+def append_note(repo: Repo, sha: str, lines: Sequence[str], ref: str = NOTES_REF) -> None:
+    """Append trailer lines to the gittree note of ``sha``: a new paragraph, as ``git notes append`` adds."""
+    append_notes(repo, [(sha, lines)], ref)
+
+
+def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], ref: str = NOTES_REF) -> None:
+    """Append each (commit sha, trailer lines) as a new paragraph of that commit's note, in order, in one
+    notes commit: all of them land, or none.
+
+    ``git notes append`` moves the notes ref without checking where it was, so of two processes
+    appending at once (the seeds of a sweep recording on one commit) only the last one's note is kept,
+    and neither is told. Here the notes commit is built from the ref's current tip and the ref is moved
+    by compare-and-swap; a writer that lost the race builds again on the winner's commit.
+    """
+    import random
+    import time
+
+    added: dict[str, list[bytes]] = {}
+    for sha, lines in paragraphs:
+        added.setdefault(sha, []).append(("\n".join(lines) + "\n").encode("utf-8"))
+    if not added:
+        return
+    for attempt in range(_NOTE_ATTEMPTS):
+        tip = ref_target(repo, ref)
+        notes_tree = tree_of_commit(repo, tip)
+        paths: list[str] = []
+        texts: list[bytes] = []
+        for sha, new in added.items():
+            found = _note_at(notes_tree, sha)
+            before = read_blob(repo, found.blob).rstrip(b"\n") if found is not None else b""
+            paths.append(found.path if found is not None else sha)
+            texts.append(b"\n\n".join([before, *new] if before else new))
+        commit = write_notes_commit(
+            repo,
+            start=tip,
+            parents=[tip] if tip is not None else [],
+            updates=dict(zip(paths, write_blobs(repo, texts), strict=True)),
+            message="Notes added by gittree",
+        )
+        if update_ref(repo, ref, commit, tip, reason="gittree: notes"):
+            return
+        time.sleep(random.uniform(0.0, 0.01 * (attempt + 1)))  # spread the writers that lost
+    raise GitCommandError(
+        f"cannot add the notes: {ref} kept changing under {_NOTE_ATTEMPTS} attempts",
+        hint="run the command again; nothing was written",
+    )
+
+
+#: Compare-and-swap attempts before giving up; each lost race means another note did land.
+_NOTE_ATTEMPTS = 50
+
+
+def write_notes_commit(
+    repo: Repo, *, start: str | None, parents: Sequence[str], updates: dict[str, str | None], message: str
+) -> str:
+    """A notes commit: the tree of ``start`` (None: an empty tree) with ``updates`` (path -> blob id, or
+    None to remove) applied.
+
+    Built with git's plumbing in a temporary index (``read-tree``, ``update-index``, ``write-tree``,
+    ``commit-tree``), so nothing in the user's index, working tree or merge state is touched and two
+    processes can do it at once. Like ``git notes``, the commit is never signed.
+    """
+    import tempfile
+
+    fd, index = tempfile.mkstemp(prefix="gittree-notes-index-")
+    os.close(fd)
+    os.unlink(index)  # git wants to create the index itself
+    env = {"GIT_INDEX_FILE": index}
+    try:
+        start_tree = [f"{start}^{{tree}}"] if start is not None else ["--empty"]
+        run(["read-tree", *start_tree], cwd=repo.cwd, env=env, check=True)
+        lines = [
+            f"100644 {blob}\t{path}" if blob is not None else f"0 {ZERO_SHA}\t{path}"
+            for path, blob in sorted(updates.items())
+        ]
+        if lines:
+            run(
+                ["update-index", "--index-info"],
+                cwd=repo.cwd,
+                input="\n".join(lines) + "\n",
+                env=env,
+                check=True,
+            )
+        tree = run(["write-tree"], cwd=repo.cwd, env=env, check=True).text.strip()
+        return commit_tree(repo, tree, parents, message=message)
+    finally:
+        if os.path.exists(index):
+            os.unlink(index)

@@ -1,0 +1,164 @@
+"""Reading objects in-process through libgit2: commits (through the lenient parser), trees, blobs."""
+
+from __future__ import annotations
+
+from gittree.errors import GitCommandError
+from gittree.gitio.refs import resolve_commit
+from gittree.gitio.repo import Repo
+from gittree.gitio.runner import git_says, run
+from gittree.rawcommit import CommitFacts, parse_commit_object
+
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
+
+    from gittree.model import CommitRecord, PrefixMatch
+
+
+_COMMIT_TYPE = 1  # libgit2's GIT_OBJECT_COMMIT
+
+
+_TAG_TYPE = 4  # libgit2's GIT_OBJECT_TAG
+
+
+#: How many tags of tags are followed to a commit (git itself stops at a loop of them).
+_TAG_DEPTH = 16
+
+
+class CommitReader:
+    """Reads commit objects by id, in-process, straight from libgit2's object database.
+
+    There is no revision walk here: the caller walks (``research``), looking most commits up in the
+    cache and reading only the others. libgit2's own walker spends most of its time on bookkeeping
+    for ~23k tips; a raw object read is a few microseconds.
+    """
+
+    def __init__(self, repo: Repo) -> None:
+        import pygit2
+
+        self._odb = repo.handle.odb
+        self._git_error = pygit2.GitError
+
+    def read(self, sha: str) -> CommitFacts | None:
+        """The commit's facts; None when the object is missing (shallow clone) or is not a commit."""
+        try:
+            kind, data = self._odb.read(sha)[:2]
+        except (KeyError, ValueError):
+            return None
+        except self._git_error as e:
+            raise GitCommandError(
+                f"cannot read the object {sha}: {e}", hint="the repository may be damaged; run `git fsck`"
+            ) from e
+        return parse_commit_object(data) if kind == _COMMIT_TYPE else None
+
+
+def commit_record(
+    sha: str, facts: CommitFacts, *, shallow: bool = False, note: str | None = None
+) -> CommitRecord:
+    from gittree.model import CommitRecord
+
+    parents, name, email, when, offset, _, message = facts
+    return CommitRecord(
+        sha=sha,
+        parents=parents,
+        message=message,
+        author_name=name,
+        author_email=email,
+        author_time=when,
+        author_offset=offset,
+        shallow=shallow,
+        note=note,
+    )
+
+
+def read_record(
+    reader: CommitReader, sha: str, *, shallow: bool = False, note: str | None = None
+) -> CommitRecord:
+    """The commit ``sha`` read as every view reads it: its raw object, through the lenient parser.
+
+    libgit2's own commit objects are never used for this: libgit2 refuses commits git reads (an
+    author without an email, no author line at all; ``git fsck`` only warns about them, and tools
+    that import history write them), so ``path`` and ``diff`` would fail where ``show`` works, or
+    tell another author and date.
+    """
+    facts = reader.read(sha)
+    if facts is None:
+        raise GitCommandError(
+            f"cannot read the commit {sha}: it is missing or not a commit",
+            hint="the repository may be damaged; run `git fsck`",
+        )
+    return commit_record(sha, facts, shallow=shallow, note=note)
+
+
+def commit_subject(repo: Repo, sha: str) -> str:
+    """The subject line of the commit ``sha`` (no notes read: one object, however many notes exist)."""
+    return read_record(CommitReader(repo), sha).subject
+
+
+def tree_of_commit(repo: Repo, commit: str | None) -> Any:
+    """The tree of ``commit`` (a pygit2 object; a tag is followed to its commit), or None for no commit.
+
+    Found in the raw object's ``tree`` line, as git finds it: libgit2 would parse the whole commit
+    first, and refuses some that git reads (an author without an email).
+    """
+    if commit is None:
+        return None
+    odb = repo.handle.odb
+    sha = commit
+    for _ in range(_TAG_DEPTH):
+        try:
+            kind, data = odb.read(sha)[:2]
+        except (KeyError, ValueError) as e:
+            raise GitCommandError(f"cannot read the object {sha}: {e}", hint="run `git fsck`") from e
+        first = data.split(b"\n", 1)[0].decode("ascii", "replace")
+        if kind == _COMMIT_TYPE and first.startswith("tree "):
+            return repo.handle[first[5:]]
+        if kind != _TAG_TYPE or not first.startswith("object "):
+            break
+        sha = first[7:]
+    raise GitCommandError(f"{commit} does not name a commit", hint="run `git fsck`")
+
+
+def read_blob(repo: Repo, sha: str) -> bytes:
+    """The raw bytes of a blob."""
+    return bytes(repo.handle[sha].read_raw())
+
+
+def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
+    """Every object whose name starts with ``prefix`` (4 to 40 hex digits), split into commits and others.
+
+    Like ``git rev-parse PREFIX^{commit}``, a prefix that matches one commit and some blobs or trees
+    names that commit. Objects reachable only from the reflog, or from nothing, are found too.
+    git lists and classifies them (``rev-parse --disambiguate``, ``cat-file --batch-check``): libgit2
+    would parse each commit to name it, and refuses some that git reads (an author without an email).
+    """
+    from gittree.model import PrefixMatch
+
+    found = run(["rev-parse", f"--disambiguate={prefix}"], cwd=repo.git_dir)
+    if found.code != 0:
+        raise GitCommandError(
+            f"cannot look up '{prefix}': {git_says(found.err_text)}",
+            hint="give 4 to 40 hexadecimal digits of a commit's name",
+        )
+    names = found.text.split()
+    if not names:
+        return PrefixMatch(())
+    found = run(
+        ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        cwd=repo.git_dir,
+        input="".join(name + "\n" for name in names),
+    )
+    if found.code != 0:  # pragma: no cover - the objects were just listed
+        raise GitCommandError(f"cannot read the objects named {prefix}…", hint="run `git fsck`")
+    kinds = [line.partition(" ")[::2] for line in found.text.splitlines()]
+    commits = tuple(sorted(name for name, kind in kinds if kind == "commit"))
+    others = tuple(kind for _, kind in kinds if kind != "commit")
+    return PrefixMatch(commits, others)
+
+
+def diff_text(repo: Repo, a: str, b: str, *, patch: bool = False) -> str:
+    """``git diff --stat A B`` (with ``patch``: the stat followed by the whole patch), never coloured."""
+    args = ["diff", "--no-color", "--no-ext-diff", "--stat"]
+    if patch:
+        args.append("--patch")
+    return run([*args, resolve_commit(repo, a), resolve_commit(repo, b), "--"], cwd=repo.cwd, check=True).text

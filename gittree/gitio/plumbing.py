@@ -1,0 +1,182 @@
+"""Writes: the index, trees and commits, through git's plumbing (a run's commit, notes) and porcelain
+(``git commit``, so the user's hooks, identity, signing and configuration apply exactly)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from gittree.errors import GitCommandError
+from gittree.gitio.refs import head_sha, ref_sha
+from gittree.gitio.repo import Repo
+from gittree.gitio.runner import run
+
+#: Empty tree object name (SHA-1): what an unborn branch "contains".
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def stage_all(repo: Repo) -> None:
+    """``git add -A``: every change of the working tree, new files included, into the index."""
+    run(["add", "-A"], cwd=repo.cwd, check=True)
+
+
+def has_staged_changes(repo: Repo) -> bool:
+    """Whether the index differs from HEAD (what a plain ``git commit`` would record).
+
+    ``git diff-index --cached``: libgit2's status would parse HEAD's commit, and refuses some that
+    git reads (an author without an email). An unborn HEAD is compared with the empty tree.
+    """
+    base = ref_sha(repo, "HEAD") or EMPTY_TREE
+    found = run(["diff-index", "--cached", "--quiet", base, "--"], cwd=repo.cwd)
+    if found.code not in (0, 1):
+        raise GitCommandError(
+            f"git diff-index failed: {found.err_text.strip()}", hint="run `git status` to see what is wrong"
+        )
+    return found.code == 1
+
+
+def worktree_differs(repo: Repo, rev: str) -> bool:
+    """Whether tracked files in the working tree differ from ``rev`` (``git diff --quiet REV``)."""
+    if repo.worktree is None:
+        return False
+    found = run(["diff", "--quiet", "--no-ext-diff", "--no-textconv", rev, "--"], cwd=repo.cwd)
+    if found.code not in (0, 1):
+        raise GitCommandError(
+            f"git diff failed: {found.err_text.strip()}", hint="run `git status` to see what is wrong"
+        )
+    return found.code == 1
+
+
+def commit_with_message(
+    repo: Repo,
+    message: str,
+    *,
+    stage_all: bool = False,
+    allow_empty: bool = False,
+    env: dict[str, str] | None = None,
+) -> str:
+    """``git commit -F <file>`` with the user's hooks and config; returns the new commit's sha."""
+    import tempfile
+
+    if repo.worktree is None:
+        raise GitCommandError(
+            "this is a bare repository: there is no working tree to commit",
+            hint="run gittree commit inside a clone with a working tree",
+        )
+    fd, path = tempfile.mkstemp(prefix="gittree-msg-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(message)
+        args = ["commit", "--file", path, "--cleanup=whitespace"]
+        if stage_all:
+            args.append("--all")
+        if allow_empty:
+            args.append("--allow-empty")
+        run(args, cwd=repo.cwd, env=env, check=True)
+    finally:
+        os.unlink(path)
+    sha = head_sha(repo)
+    if sha is None:  # pragma: no cover - git said it committed
+        raise GitCommandError("git reported success but HEAD does not point at a commit")
+    return sha
+
+
+def checkout(repo: Repo, branch: str, start: str | None = None) -> None:
+    """``git checkout BRANCH``; with ``start``, the branch is (re)created there first (``-B``)."""
+    run(
+        ["checkout", "-q", *(["-B", branch, start] if start is not None else [branch])],
+        cwd=repo.cwd,
+        check=True,
+    )
+
+
+def merge_without_commit(repo: Repo, rev: str, *, env: Mapping[str, str] | None = None) -> None:
+    """``git merge --no-ff --no-commit REV``: the merge staged, for the caller to commit."""
+    run(["merge", "-q", "--no-ff", "--no-commit", rev], cwd=repo.cwd, env=env, check=True)
+
+
+def add_to_index(repo: Repo, index: Path, *, untracked: bool = False) -> None:
+    """``git add --update`` (with ``untracked``: ``--all``) of the working tree into the index file ``index``."""
+    run(["add", "--all" if untracked else "--update"], cwd=repo.cwd, env=_index_env(index), check=True)
+
+
+def read_tree(repo: Repo, tree: str, index: Path) -> None:
+    """Make the index file ``index`` hold exactly ``tree`` (``git read-tree``)."""
+    run(["read-tree", tree], cwd=repo.cwd, env=_index_env(index), check=True)
+
+
+def carry_index(repo: Repo, old: str, new: str, index: Path) -> bool:
+    """Move the index file ``index`` from ``old`` to ``new`` as a branch switch does (``git read-tree -m -i``):
+    entries staged for files the move does not change are kept. False when git refuses (a staged file
+    the move changes), leaving the index as it was."""
+    return run(["read-tree", "-m", "-i", old, new], cwd=repo.cwd, env=_index_env(index)).code == 0
+
+
+def write_tree(repo: Repo, index: Path) -> str:
+    """The tree object of the index file ``index`` (``git write-tree``)."""
+    return run(["write-tree"], cwd=repo.cwd, env=_index_env(index), check=True).text.strip()
+
+
+def _index_env(index: Path) -> dict[str, str]:
+    return {"GIT_INDEX_FILE": str(index)}
+
+
+def stripspace(repo: Repo, text: str) -> str:
+    """A commit message cleaned as ``git commit`` cleans it (``git stripspace``: comments kept)."""
+    return run(["stripspace"], cwd=repo.cwd, input=text, check=True).text
+
+
+def changed_paths(repo: Repo, old: str, new: str) -> set[str]:
+    """The paths whose content differs between two trees or commits (``git diff-tree -r``, no renames)."""
+    done = run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new], cwd=repo.cwd, check=True)
+    return {path for path in done.text.split("\0") if path}
+
+
+def write_blobs(repo: Repo, contents: Sequence[bytes]) -> list[str]:
+    """Store blobs in the object database (one ``git hash-object -w``); returns their ids, in order."""
+    import tempfile
+
+    if not contents:
+        return []
+    with tempfile.TemporaryDirectory(prefix="gittree-blobs-") as folder:
+        paths = []
+        for i, data in enumerate(contents):
+            path = Path(folder) / f"{i}.txt"
+            path.write_bytes(data)
+            paths.append(str(path))
+        found = run(
+            ["hash-object", "-w", "--no-filters", "--stdin-paths"],
+            cwd=repo.cwd,
+            input="\n".join(paths) + "\n",
+            check=True,
+        )
+    return found.text.split()
+
+
+def commit_tree(
+    repo: Repo,
+    tree: str,
+    parents: Sequence[str],
+    *,
+    message: str | None = None,
+    message_file: Path | None = None,
+    sign: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """A commit object of ``tree`` (``git commit-tree``), the message given or in ``message_file``; returns its id.
+
+    Signed (``-S``) when ``sign`` asks, else never (``--no-gpg-sign``): ``commit-tree`` ignores
+    ``commit.gpgSign``, so the caller decides. No ref moves: see :func:`update_ref`.
+    """
+    args = ["commit-tree", "-S" if sign else "--no-gpg-sign", tree]
+    for parent in parents:
+        args += ["-p", parent]
+    args += ["-F", str(message_file)] if message_file is not None else ["-m", message or ""]
+    done = run(args, cwd=repo.cwd, env=env)
+    if done.code != 0:
+        raise GitCommandError(
+            f"git could not create the commit: {' '.join(done.said.split())}",
+            hint="fix what git reports, then try again",
+        )
+    return done.text.strip()

@@ -1,0 +1,346 @@
+"""The repository: finding and opening it, the git version, its configuration and where its files are."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from gittree.errors import ConfigError, GitCommandError, NotARepositoryError
+from gittree.gitio.runner import git_says, run
+
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
+
+    import pygit2
+
+
+class Repo:
+    """An opened repository: where things are on disk, and (opened on first use) the libgit2 handle.
+
+    Opening runs ``git rev-parse`` (a few milliseconds) rather than importing pygit2 (about 85 ms), so
+    views served from the cache start fast; :attr:`handle` imports and opens libgit2 when needed.
+    A plain class, like :class:`RefState`: the cached-view start-up path does not pay for importing
+    ``dataclasses`` (about 14 ms here).
+    """
+
+    __slots__ = ("_handle", "common_dir", "git_dir", "worktree")
+
+    def __init__(self, git_dir: Path, worktree: Path | None, common_dir: Path | None = None) -> None:
+        self.git_dir = git_dir
+        #: top of the working tree (also when gittree runs inside ``.git``); None for a bare repository.
+        self.worktree = worktree
+        #: the folder shared by every worktree of the repository (refs, objects, gittree's cache).
+        self.common_dir = common_dir
+        self._handle: Any = None
+
+    def __repr__(self) -> str:
+        return f"Repo(git_dir={self.git_dir!r}, worktree={self.worktree!r}, common_dir={self.common_dir!r})"
+
+    @property
+    def is_bare(self) -> bool:
+        return self.worktree is None
+
+    @property
+    def shared_dir(self) -> Path:
+        return self.common_dir or self.git_dir
+
+    @property
+    def cwd(self) -> Path:
+        """Where git commands about this repository run: the top of the working tree, else the git dir."""
+        return self.worktree or self.git_dir
+
+    @property
+    def handle(self) -> pygit2.Repository:
+        if self._handle is None:
+            import pygit2
+
+            try:
+                self._handle = pygit2.Repository(str(self.git_dir))
+            except pygit2.GitError as e:
+                raise NotARepositoryError(f"cannot open the repository at {self.git_dir}: {e}") from e
+        handle: pygit2.Repository = self._handle
+        return handle
+
+
+def open_repo(path: Path | str | None = None) -> Repo:
+    """Open the repository containing ``path`` (default: the current directory), found as git finds it."""
+    start = Path(path) if path is not None else Path.cwd()
+    if not start.is_dir():
+        raise NotARepositoryError(f"{start} is not a folder", hint="pass an existing folder to -C")
+    # --show-toplevel comes last: git prints the answers before it even where it fails (a bare repository).
+    found = run(
+        [
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-dir",
+            "--git-common-dir",
+            "--is-bare-repository",
+            "--show-object-format",
+            "--show-toplevel",
+        ],
+        cwd=start,
+    )
+    lines = found.out.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) < 3:
+        reason = found.err_text.strip().removeprefix("fatal: ")
+        detail = f": {reason}" if reason and "not a git repository" not in reason else ""
+        raise NotARepositoryError(
+            f"{start} is not inside a git repository{detail}",
+            hint="run `git init` first, or `gittree demo` to see an example",
+        )
+    if lines[0].startswith("--path-format"):  # git before 2.31 echoes the option it does not know
+        check_git_version(None)
+    git_dir, common_dir = Path(lines[0]), Path(lines[1])
+    check_git_version(common_dir)
+    if len(lines) > 3 and lines[3] != "sha1":
+        # Reading worked, through git; but commits, notes and the incremental read go through libgit2.
+        raise GitCommandError(
+            f"this repository names its objects with {lines[3].upper()}, which gittree cannot work with "
+            "yet: its git library (libgit2, through pygit2) reads SHA-1 repositories only",
+            hint="use gittree in a repository with git's default object format, SHA-1",
+        )
+    if lines[2] != "false":
+        worktree = None
+    elif found.code == 0 and len(lines) > 4:
+        worktree = Path(lines[4])
+    else:  # inside the git dir of a repository that has a working tree
+        worktree = _worktree_of(git_dir, common_dir)
+    return Repo(git_dir=git_dir, worktree=worktree, common_dir=common_dir)
+
+
+def _worktree_of(git_dir: Path, common_dir: Path) -> Path | None:
+    """The working tree of a repository that is not bare, found from inside its git dir.
+
+    There git sets up no working tree, so ``rev-parse --show-toplevel`` fails (``git -C .git log``
+    reads what it reads from the top; ``git -C .git status`` refuses). gittree works as from the
+    top of the working tree instead: the repository is not bare, and its views (coloured by the
+    checkout's ``.gittree.yaml``) should not change with the folder they are asked from. The working
+    tree is the folder holding ``.git``, or, for a linked worktree's own git dir
+    (``.git/worktrees/NAME``), the one its ``gitdir`` file names; None when neither is found (a
+    ``--separate-git-dir`` repository): then gittree works as in a bare repository.
+    """
+    if git_dir == common_dir and git_dir.name == ".git":
+        return git_dir.parent
+    try:
+        # absolute, or relative to the git dir (git 2.48's worktree.useRelativePaths)
+        linked = (git_dir / git_dir.joinpath("gitdir").read_text(encoding="utf-8").strip()).resolve()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return linked.parent if linked.name == ".git" and linked.exists() else None
+
+
+#: The oldest git gittree works with: ``git rev-parse --path-format=absolute`` (2.31) finds the
+#: repository; ``--end-of-options`` (2.24) and ``fetch --no-write-fetch-head`` (2.29) come before it.
+MIN_GIT_VERSION = (2, 31)
+
+
+def parse_git_version(text: str) -> tuple[int, int] | None:
+    """``git version 2.39.5.windows.1`` -> (2, 39); None when the text is not git's answer."""
+
+    found = re.match(r"git version (\d+)\.(\d+)", text.strip())
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def check_git_version(common_dir: Path | None) -> None:
+    """Refuse, with the version needed, a git older than :data:`MIN_GIT_VERSION`.
+
+    Asking ``git --version`` costs a process (about 2 ms) on every command, so a passed check is
+    remembered in ``$GIT_COMMON_DIR/gittree/git-version``, keyed by the git program's path, size and modification time: a
+    new or different git on PATH is checked again. The stamp is only an optimisation (best effort).
+    """
+    import shutil
+
+    program = shutil.which("git")
+    if program is None:
+        raise GitCommandError("the git program was not found on PATH", hint="install git")
+    info = os.stat(program)
+    stamp = f"{program}\0{info.st_size}\0{info.st_mtime_ns}\0{MIN_GIT_VERSION}\n"
+    stamp_file = common_dir / "gittree" / "git-version" if common_dir is not None else None
+    if stamp_file is not None and os.environ.get("GITTREE_NO_CACHE", "") in ("", "0"):
+        try:
+            if stamp_file.read_text(encoding="utf-8", errors="replace") == stamp:
+                return
+        except OSError:
+            pass
+    else:
+        stamp_file = None
+    text = run(["--version"]).text.strip()
+    version = parse_git_version(text)
+    if version is not None and version < MIN_GIT_VERSION:
+        needed = ".".join(map(str, MIN_GIT_VERSION))
+        raise GitCommandError(
+            f"{text} ({program}) is too old: gittree needs git {needed} or newer",
+            hint=f"install git {needed} or newer (https://git-scm.com/downloads) and put it first on PATH",
+        )
+    if stamp_file is not None and version is not None:
+        try:
+            stamp_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = stamp_file.with_name(f"git-version.{os.getpid()}.tmp")
+            temporary.write_text(stamp, encoding="utf-8")
+            os.replace(temporary, stamp_file)
+        except OSError:
+            pass  # a read-only repository: check again next time
+
+
+def init_repo(path: Path, *, branch: str, settings: Sequence[tuple[str, str]] = ()) -> Repo:
+    """A new repository at ``path`` (``git init``) on ``branch``, with ``settings`` in its own configuration."""
+    run(["init", "-q", "-b", branch, str(path)], check=True)
+    for key, value in settings:
+        run(["config", "--local", key, value], cwd=path, check=True)
+    return open_repo(path)
+
+
+def common_dir(repo: Repo) -> Path:
+    """The folder shared by every worktree of the repository (``git rev-parse --git-common-dir``)."""
+    return repo.shared_dir
+
+
+def index_path(repo: Repo) -> Path:
+    """The index of this worktree (a linked worktree has its own under ``.git/worktrees/NAME``)."""
+    return repo.git_dir / "index"
+
+
+def git_path(repo: Repo, name: str) -> Path:
+    """``git rev-parse --git-path NAME`` as an absolute path (honours ``core.hooksPath`` for ``hooks``)."""
+    text = run(["rev-parse", "--git-path", name], cwd=repo.cwd, check=True).text.strip()
+    return (Path(repo.worktree or repo.git_dir) / text).resolve()
+
+
+def read_top_file(repo: Repo, name: str) -> tuple[str, bytes | None]:
+    """A file at the top of the repository, as gittree's views read it: (where it was read, its bytes).
+
+    The working tree's copy when the repository has one (found from inside ``.git`` too). A bare
+    repository has none, so the copy committed in HEAD's tree is read: the file every clone checks
+    out (symbolic links inside the tree followed, as a checkout would). The bytes are None when
+    there is no such file: none in the working tree, an unborn HEAD, a HEAD without it, or a link
+    out of the tree. A file that cannot be read is a :class:`ConfigError`.
+    """
+    if repo.worktree is not None:
+        path = repo.worktree / name
+        try:
+            return str(path), path.read_bytes()
+        except FileNotFoundError:
+            return str(path), None
+        except OSError as e:
+            raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
+    where = f"HEAD:{name}"
+    found = run(["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n")
+    code = found.code
+    header, _, rest = found.out.partition(b"\n")
+    fields = header.split(b" ")
+    if code == 0 and len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
+        return where, rest[: int(fields[2])]
+    if code == 0 and len(fields) == 3 and fields[1] in (b"tree", b"commit"):
+        raise ConfigError(
+            f"{where} is a {fields[1].decode()}, not a file", hint="commit a file there, or none"
+        )
+    if code == 0:  # "missing", or a link that is "dangling", a "loop", "notdir", "symlink" out of the tree
+        return where, None
+    said = git_says(found.err_text)
+    raise ConfigError(f"cannot read {where} in {repo.git_dir}: {said}", hint="run `git fsck`")
+
+
+def shallow_boundary(repo: Repo) -> frozenset[str]:
+    """Commits whose parents were cut away by a shallow clone (``$GIT_DIR/shallow``)."""
+    try:
+        text = (repo.shared_dir / "shallow").read_text(encoding="ascii")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return frozenset()
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def config_value(repo: Repo, key: str, *, kind: str | None = None) -> str | None:
+    """One git configuration value as git reads it (every level), or None when unset."""
+    args = ["config", *([f"--type={kind}"] if kind else []), "--get", key]
+    found = run(args, cwd=repo.cwd)
+    if found.code == 1:
+        return None  # git exits 1 when the key is unset
+    if found.code != 0:
+        raise GitCommandError(
+            f"git config {key} failed: {found.err_text.strip()}", hint="check your git configuration"
+        )
+    return found.text.strip()
+
+
+def config_values(repo: Repo, key: str) -> list[str]:
+    """Every value of a (possibly multi-valued) git setting, as git resolves it; empty when unset."""
+    import pygit2
+
+    try:
+        return [str(value) for value in repo.handle.config.get_multivar(key)]
+    except (KeyError, pygit2.GitError):
+        return []
+
+
+def comment_char(repo: Repo) -> str:
+    """The character git starts comment lines with here (``core.commentChar``), which decides where git
+    reads a message's trailers; ``#`` when unset or ``auto`` (git then still reads with ``#``)."""
+    value = config_value(repo, "core.commentChar") or ""
+    return "#" if value in ("", "auto") else value[0]
+
+
+def add_config_value(repo: Repo, key: str, value: str, *, only_local: bool = False) -> bool:
+    """Add ``value`` to a multi-valued setting of the repository unless it is there; True when added.
+
+    "There" is as git resolves the setting (every level), or with ``only_local`` in the repository's
+    own configuration only (what the repository itself must carry, whatever the user's global one says).
+    """
+    present = _local_config_values(repo, key) if only_local else config_values(repo, key)
+    if value in present:
+        return False
+    run(["config", "--local", "--add", key, value], cwd=repo.cwd, check=True)
+    return True
+
+
+def _local_config_values(repo: Repo, key: str) -> list[str]:
+    """Every value of a setting in the repository's own configuration (``git config --local --get-all``)."""
+    found = run(["config", "--local", "--get-all", key], cwd=repo.cwd)
+    return found.text.split() if found.code == 0 else []  # git exits 1 when the key is unset
+
+
+def remove_config_value(repo: Repo, key: str, value: str) -> None:
+    """Remove every line of a multi-valued setting of the repository that is exactly ``value``."""
+    run(["config", "--local", "--fixed-value", "--unset-all", key, value], cwd=repo.cwd, check=True)
+
+
+def list_remotes(repo: Repo) -> list[str]:
+    """The names of the configured remotes (``git remote``)."""
+    return [str(name) for name in repo.handle.remotes.names()]
+
+
+def checked_out_branches(repo: Repo) -> dict[Path, str | None]:
+    """Every worktree of the repository and the branch it has checked out (None: detached or bare)."""
+    out = run(["worktree", "list", "--porcelain", "-z"], cwd=repo.cwd, check=True).text
+    found: dict[Path, str | None] = {}
+    current: Path | None = None
+    for entry in out.split("\0"):
+        if entry.startswith("worktree "):
+            current = Path(entry[len("worktree ") :]).resolve()
+            found[current] = None
+        elif entry.startswith("branch ") and current is not None:
+            found[current] = entry[len("branch ") :]
+    return found
+
+
+def operation_in_progress(repo: Repo) -> tuple[str, str | None] | None:
+    """(what, branch being rebased) when a merge, rebase, cherry-pick, revert or bisect is under way here."""
+    git_dir = repo.git_dir
+    for folder in ("rebase-merge", "rebase-apply"):
+        if (git_dir / folder).is_dir():
+            try:
+                head_name: str | None = (git_dir / folder / "head-name").read_text(encoding="utf-8").strip()
+            except OSError:
+                head_name = None
+            return "rebase", head_name
+    for marker, what in (
+        ("MERGE_HEAD", "merge"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+        ("BISECT_LOG", "bisect"),
+    ):
+        if (git_dir / marker).exists():
+            return what, None
+    return None
