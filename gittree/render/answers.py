@@ -394,25 +394,54 @@ def _action_word(action: str, written: bool) -> str:
     """How a row's outcome reads: ``record`` is "recorded" once written, "to record" before."""
     if action == "record":
         return "recorded" if written else "to record"
+    if action == "reconstruct":
+        return "reconstructed" if written else "to reconstruct"
+    if action == "sample":
+        return "added as a sample" if written else "to add as a sample"
     return action
 
 
+_GOAL_WORDS = {"min": "lower is better", "max": "higher is better"}
+
+
 def render_import(report: ImportReport) -> Iterator[str]:
-    """One line per row, then a summary; in a dry run (or when rows are in error) nothing was written."""
+    """One line per row, then what the import decided, then a summary; in a dry run (or with
+    --strict and rows in error) nothing was written."""
     for row in report.rows:
         action = _action_word(row.action, report.written)
         commit = _safe(row.commit or "?")
         line = f"line {row.line:<4} {commit:<9} {_safe(row.status or '?'):<8} {action}: {_safe(row.message)}"
-        if row.kept_ref and row.sha and row.action != "error":
+        if row.kept_ref and row.sha and row.action not in ("error", "skipped"):
             line += f" · kept reachable as {row.kept_ref.removesuffix(row.sha)}{row.sha[:12]}…"
         yield line
-    actions = ("record", "already imported", "unrecoverable", "error")
+    for word, (status, count, how) in report.status_rules.items():
+        rows = f"{count} row{'s' if count != 1 else ''}"
+        yield (
+            f"status '{_safe(word)}' imported as {status} ({rows}, by the {how}; "
+            f"change it with --status-map {_safe(word)}=keep|discard|crash)"
+        )
+    if report.metric:
+        goal = _GOAL_WORDS.get(report.goal or "", report.goal or "")
+        yield (
+            f"judged by {_safe(report.metric)}, {goal} ({report.metric_source}); to change it, set primary "
+            f"(and metrics.{_safe(report.metric)}.goal) in .gittree.yaml, or pass --metric to a view"
+        )
+    rebuilt = sum(
+        1 for row in report.rows if row.action == "reconstruct" or (row.raw and row.action != "error")
+    )
+    if rebuilt:
+        yield (
+            f"{rebuilt} row{'s' if rebuilt != 1 else ''} not in this history: imported as reconstructed "
+            "experiments (commits of gittree's own under refs/gittree/kept/); see them with gittree show --all"
+        )
+    actions = ("record", "reconstruct", "sample", "already imported", "skipped", "error")
     counts = ", ".join(
         f"{report.count(action)} {_action_word(action, report.written)}"
         for action in actions
         if report.count(action)
     )
-    yield f"{len(report.rows)} rows: {counts or 'none'} · {'written' if report.written else 'nothing written'}"
+    total = len(report.rows)
+    yield f"{total} row{'s' if total != 1 else ''}: {counts or 'none'} · {'written' if report.written else 'nothing written'}"
 
 
 def import_data(report: ImportReport) -> dict[str, Any]:
@@ -420,14 +449,24 @@ def import_data(report: ImportReport) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "source": report.source,
         "written": report.written,
+        "strict": report.strict,
+        "metric": report.metric,
+        "goal": report.goal,
+        "statuses": {
+            word: {"imported_as": status, "rows": count, "by": how}
+            for word, (status, count, how) in report.status_rules.items()
+        },
         "rows": [
             {
                 "line": row.line,
                 "commit": row.commit,
                 "status": row.status,
+                "imported_status": row.imported_status or None,
                 "action": row.action,
                 "message": row.message,
                 "sha": row.sha,
+                "parent": row.parent,
+                "reconstructed": bool(row.raw),
                 "trailers": list(row.lines),
                 "kept_ref": row.kept_ref,
             }
