@@ -949,7 +949,7 @@ def diff_text(repo: Repo, a: str, b: str, *, patch: bool = False) -> str:
 
 
 def commits_between(
-    repo: Repo, tip: str, stop_at: Sequence[str], *, limit: int
+    repo: Repo, tip: str, stop_at: Sequence[str], *, limit: int, skip: Iterable[str] = ()
 ) -> tuple[list[CommitRecord], int]:
     """Commits below ``tip`` down to (not including) ``stop_at``: the first ``limit``, newest first, and the count.
 
@@ -958,6 +958,7 @@ def commits_between(
     (``rev-list --date-order``: no parent before its children, else newest first), since it reads
     every commit git reads; the commits listed are read like every other (:func:`_read_record`).
     Parents and ``stop_at`` commits missing from this clone are left out, as a shallow clone cuts them.
+    ``skip``: commits not to list or count (dead-end experiments drawn beside the line, docs/tree.md).
     """
     reader = CommitReader(repo)
     facts = reader.read(tip)
@@ -974,7 +975,8 @@ def commits_between(
             f"cannot read the history below {tip[:7]}: {_git_says(err.decode('utf-8', 'replace'))}",
             hint="run `git fsck`",
         )
-    below = out.decode("ascii", "replace").split()
+    skipped = set(skip)
+    below = [sha for sha in out.decode("ascii", "replace").split() if sha not in skipped]
     return [_read_record(reader, sha) for sha in below[:limit]], len(below)
 
 

@@ -25,10 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gittree import gitio
+from gittree import gitio, tree
 from gittree.errors import BadValueError, GitCommandError, GittreeError
 from gittree.notemerge import IMPORTED_FACT
-from gittree import tree
 from gittree.trailers import format_trailer_lines, is_number, parse_number, validate_name
 
 FORMATS = ("autoresearch",)
@@ -39,6 +38,8 @@ SOURCE_FACT = (IMPORTED_FACT, "autoresearch")
 #: The run fact naming the metric the log judged its rows by: the tree's metric when neither
 #: ``--metric`` nor ``primary`` in .gittree.yaml says otherwise (tree.choose_metric).
 JUDGED_BY_FACT = tree.JUDGED_BY_FACT
+#: The run fact naming an experiment in views by the log's description (model.Node.label).
+LABEL_FACT = "label"
 #: The run fact holding a row's commit id as logged, when the row became a reconstructed experiment.
 LOGGED_COMMIT_FACT = "logged-commit"
 #: Columns with a meaning of their own (matched in any letter case); every other column is a metric
@@ -328,9 +329,10 @@ def _is_empty(text: str) -> bool:
 
 
 def _is_placeholder(text: str, status: str) -> bool:
-    """A cell that holds no value: empty or N/A, or a zero on a discard or crash row (autoresearch
-    logs ``0.000000`` for a run that gave no number)."""
-    if _is_empty(text):
+    """A cell that holds no value: empty or N/A; every number of a crash row (the run gave none:
+    autoresearch writes ``0.000000``, forks write settings such as the batch size); a zero on a
+    discard row."""
+    if _is_empty(text) or status == CRASH:
         return True
     if status == KEEP:
         return False
@@ -623,6 +625,9 @@ class _Planner:
         run = [
             (name, row.cells[name]) for name in columns.facts if not _is_placeholder(row.cells[name], status)
         ]
+        if subject is not None and description and description.lower() != subject.strip().lower():
+            # The log's description names the row in every view; the subject stays in the card and JSON.
+            run.append((LABEL_FACT, description))
         if dirty:
             run.append(("dirty", "true"))
         if logged:

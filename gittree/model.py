@@ -207,6 +207,12 @@ class Node:
         return subject_of(self.message)
 
     @property
+    def label(self) -> str:
+        """What the experiment is called in a view: the log's description for an imported row that
+        names another commit's subject (run fact ``label``, issue 17), else the commit's subject."""
+        return self.run.get("label") or self.subject
+
+    @property
     def dirty(self) -> bool:
         """Recorded while the working tree differed from the commit (run fact ``dirty=true``)."""
         return self.run.get("dirty", "").strip().lower() in DIRTY_VALUES

@@ -90,7 +90,11 @@ def test_tree_rules_hold_on_any_history(commits: list[CommitRecord]) -> None:
     drawn = [node.sha for node in tree.nodes]
     assert sorted(drawn) == sorted(experiments)  # every experiment exactly once
     position = {sha: i for i, sha in enumerate(drawn)}
-    dead = {c.sha for c in commits if "Gittree-Status: abandoned" in c.message or "Gittree-Status: failed" in c.message}
+    dead = {
+        c.sha
+        for c in commits
+        if "Gittree-Status: abandoned" in c.message or "Gittree-Status: failed" in c.message
+    }
     for node in tree.nodes:
         # parents are the nearest live experiment ancestors; dead ends hang off the live line
         assert set(node.parents) == live_parents(node.sha, by_sha, experiments, dead)

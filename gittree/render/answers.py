@@ -62,7 +62,7 @@ def render_best(tree: ResearchTree, ranking: Ranking) -> str:
         [
             str(entry.rank),
             entry.node.short,
-            _safe(entry.node.subject),
+            _safe(entry.node.label),
             format_summary(entry.value),
             delta_text(tree, entry.node),
             verdict_text(entry.node),
@@ -143,7 +143,7 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     spec = report.metric
     target = report.target
     mark = "★ " if target.best else ""
-    yield f"path to {mark}{target.short} {_safe(target.subject)}"
+    yield f"path to {mark}{target.short} {_safe(target.label)}"
     start = report.start
     if spec and start and start.value is not None and report.steps[-1].value is not None:
         decimals = _decimals(start.value)
@@ -161,7 +161,7 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     for number, step in enumerate(report.steps, start=1):
         yield ""
         yield from _folded_lines(step, width)
-        yield f"{number:>{width}}. {step.node.short}  {_safe(step.node.subject)}"
+        yield f"{number:>{width}}. {step.node.short}  {_safe(step.node.label)}"
         yield indent + _step_summary(tree, report, step)
         for parent in step.node.parents:
             if parent != step.node.reference:  # a crossover: the other lines of work it brings in
