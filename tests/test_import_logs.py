@@ -228,7 +228,6 @@ def test_reverted_losers_are_dead_ends_beside_the_line_of_kept_experiments(repo:
     assert nodes[shas["k2"]]["folded"] == {shas["k1"]: 2}
     assert 'Revert "dropout 0.1"' in path.out and 'Revert "flash attention v3"' in path.out
     markdown = gittree("export", "-f", "markdown").out
-    best_path = (
-        markdown.split("## Best path", 1)[1].split("\n## ", 1)[0] if "## Best path" in markdown else ""
-    )
+    best_path = markdown.split("## The best path", 1)[1].split("\n## ", 1)[0]
+    assert "in 2 steps" in best_path and "zero-init the output projection" in best_path
     assert "rotary base" not in best_path and "dropout" not in best_path
