@@ -127,9 +127,10 @@ def _assemble(
                 if nodes[parents[0]].dead_end:
                     live, folded = _past_dead_ends({parents[0]: 0}, nodes, generation)
                     nodes[sha] = _node(commit, record, tuple(live), folded, 0, False, params)
+                    generation[sha] = 1 + max((generation[p] for p in live), default=-1)
                 else:
                     nodes[sha] = _node(commit, record, parents, _NO_FOLDS, 0, False, params)
-                generation[sha] = 1 + max((generation[p] for p in nodes[sha].parents), default=-1)
+                    generation[sha] = generation[parents[0]] + 1
             else:
                 frontiers[sha] = _Frontier({parents[0]: 1})
             continue
@@ -446,7 +447,11 @@ def _evaluate_node(
     if spec and value is not None and parents:
         name = spec.name
         if len(parents) == 1:
-            reference = _valued_ancestor(parents[0], name, by_sha, valued)
+            only = by_sha[parents[0]]
+            if name in only.metrics and only.status not in _DEAD:  # the usual case, without a walk
+                reference = only
+            else:
+                reference = _valued_ancestor(parents[0], name, by_sha, valued)
         else:
             found = (_valued_ancestor(p, name, by_sha, valued) for p in parents)
             candidates = [p for p in found if p is not None]
@@ -466,6 +471,9 @@ def _evaluate_node(
         node.verdict = Verdict.ABANDONED
     elif status == "failed":
         node.verdict = Verdict.FAILED
+
+
+_DEAD = ("abandoned", "failed")
 
 
 def _valued_ancestor(
