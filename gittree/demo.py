@@ -439,3 +439,79 @@ def _write_step(repo: gitio.Repo, target: Path, step: Step, shas: dict[str, str]
         status=step.status,
     )
     return commit_experiment(repo, entry, allow_empty=True, env=env)
+
+
+# -- gittree demo --agent: an autoresearch-style agent loop, imported from its log (docs/import.md) -----
+
+#: The loop's iterations: (description, val_bpb or None for a crash, status, how a loser was undone).
+#: The agent commits each idea, runs it, logs a row, and resets a loser away, or reverts it.
+AGENT_STEPS: tuple[tuple[str, float | None, str, str], ...] = (
+    ("raise matrix LR to 0.05", 0.9954, "keep", ""),
+    ("swap ReLU^2 for GeLU", 1.0023, "discard", "reset"),
+    ("widen MLP to 6x", None, "crash", "reset"),
+    ("short LR warmup (2% of steps)", 0.9949, "keep", ""),
+    ("rotary base 5e5", 0.9961, "discard", "revert"),
+    ("zero-init the output projection", 0.9931, "keep", ""),
+    ("dropout 0.1", 0.9958, "discard", "reset"),
+    ("tweak Adam betas to (0.9, 0.95)", 0.99307, "tentative", ""),
+    ("value embeddings on every layer", 0.9902, "keep", ""),
+    ("fp8 matmuls", None, "crash", "revert"),
+    ("longer cooldown (30%)", 0.9897, "keep", ""),
+    ("batch 2x, LR x1.4", 0.9911, "discard", "reset"),
+)
+AGENT_HEADER = "commit\tval_bpb\tmemory_gb\tstatus\tdescription\n"
+
+
+def build_agent_demo(directory: Path | None = None) -> tuple[Path, Path]:
+    """An agent loop's repository and its ``results.tsv`` (not yet imported): (repository, log)."""
+    target = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="gittree-agent-demo-"))
+    if target.exists() and any(target.iterdir()):
+        raise GittreeError(f"{target} is not empty", hint="name a new or empty folder for the demo")
+    target.mkdir(parents=True, exist_ok=True)
+    repo = gitio.init_repo(
+        target,
+        branch="main",
+        settings=(
+            ("user.name", DEMO_NAME),
+            ("user.email", DEMO_EMAIL),
+            ("commit.gpgSign", "false"),
+            ("core.hooksPath", ".git/hooks"),
+            ("notes.rewriteRef", gitio.NOTES_REF),
+        ),
+    )
+    (target / ".gitignore").write_text("results.tsv\n", encoding="utf-8")
+    clock = iter(range(START, START + 1000 * HOUR, HOUR // 2))
+    _agent_commit(repo, target, "prepare.py and train.py", "# GPT training script", next(clock))
+    rows = ["baseline\t0.998100\t44.0\tkeep\tbaseline"]
+    for index, (description, value, status, undo) in enumerate(AGENT_STEPS, start=1):
+        sha = _agent_commit(repo, target, description, f"# idea {index}: {description}", next(clock))
+        bpb = f"{value:.6f}" if value is not None else "0.000000"
+        memory = "44.0" if value is not None else "0.0"
+        rows.append(f"{sha[:7]}\t{bpb}\t{memory}\t{status}\t{description}")
+        env = _identity(next(clock))
+        if undo == "reset":
+            gitio.reset_hard(repo, "HEAD~1", env=env)
+        elif undo == "revert":
+            gitio.revert(repo, "HEAD", env=env)
+    log = target / "results.tsv"
+    log.write_text(AGENT_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    return target, log
+
+
+def _identity(when: int) -> dict[str, str]:
+    return {
+        "GIT_AUTHOR_DATE": f"@{when} +0000",
+        "GIT_COMMITTER_DATE": f"@{when} +0000",
+        "GIT_AUTHOR_NAME": DEMO_NAME,
+        "GIT_AUTHOR_EMAIL": DEMO_EMAIL,
+        "GIT_COMMITTER_NAME": DEMO_NAME,
+        "GIT_COMMITTER_EMAIL": DEMO_EMAIL,
+    }
+
+
+def _agent_commit(repo: gitio.Repo, target: Path, subject: str, change: str, when: int) -> str:
+    path = target / "train.py"
+    previous = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(previous + change + "\n", encoding="utf-8")
+    gitio.stage_all(repo)
+    return gitio.commit_with_message(repo, subject + "\n", env=_identity(when))

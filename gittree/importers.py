@@ -7,20 +7,25 @@ autoresearch-style agent loops commit each idea, run it, and append a row to a t
     b2c3d4e 1.005000  44.2       discard  switch to GeLU
     c3d4e5f 0.000000  0.0        crash    double the width (OOM)
 
-A kept idea stays on the branch; a discarded or crashed one is reset away and survives only in the
-reflog. The import records every row on its commit as a gittree note (what ``gittree record`` writes)
-and keeps discarded commits reachable under ``refs/gittree/kept/`` so the tree shows the dead ends
-and garbage collection cannot take them. Every row is checked before anything is written; a failure
-while writing undoes what was written. The rules are in ``docs/guide.md`` ("Import a log").
+The import takes such a file as it is (docs/import.md): each row it understands is recorded on its
+commit as a gittree note (what ``gittree record`` writes); a row naming no commit of this history
+(a hash reset away and collected, ``exp001``, ``baseline``) becomes a reconstructed experiment, a
+commit of gittree's own hanging off the experiment logged before it; repeated rows of one commit are
+samples of one experiment; unknown statuses map to the nearest known one. Rows it cannot understand
+are reported one line each and skipped (``--strict``: nothing is written when any row is in error).
+Commits no branch reaches are kept reachable by :func:`keep_reachable`, so the tree shows the dead
+ends and garbage collection cannot take them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gittree import gitio
+from gittree import gitio, tree
 from gittree.errors import BadValueError, GitCommandError, GittreeError
 from gittree.model import ImportReport, RowOutcome
 from gittree.notemerge import IMPORTED_FACT
@@ -31,31 +36,74 @@ KEPT_REF_PREFIX = gitio.GITTREE_REF_PREFIX + "kept/"
 #: The run fact that marks a note written by an import: a second import of a row is a no-op, and
 #: ``gittree sync`` keeps one copy of a paragraph that two clones imported (notemerge.py).
 SOURCE_FACT = (IMPORTED_FACT, "autoresearch")
-#: Columns with a meaning of their own; every other column is a metric (numbers) or a param (text).
+#: The run fact naming the metric the log judged its rows by: the tree's metric when neither
+#: ``--metric`` nor ``primary`` in .gittree.yaml says otherwise (tree.choose_metric).
+JUDGED_BY_FACT = tree.JUDGED_BY_FACT
+#: The run fact naming an experiment in views by the log's description (model.Node.label).
+LABEL_FACT = "label"
+#: The run fact holding a row's commit id as logged, when the row became a reconstructed experiment.
+LOGGED_COMMIT_FACT = "logged-commit"
+#: Columns with a meaning of their own (matched in any letter case); every other column is a metric
+#: (numbers), a param (one-word text) or a note (free text).
 COMMIT, STATUS, DESCRIPTION = "commit", "status", "description"
 #: Resources a run used are facts about the run, not research results: recorded as Gittree-Run.
 RUN_FACT_COLUMNS = frozenset(["memory_gb"])
 DEFAULT_COLUMNS = (COMMIT, "val_bpb", "memory_gb", STATUS, DESCRIPTION)
-STATUSES = {"keep": None, "discard": "abandoned", "crash": "failed"}
-#: Cells that mean "no value" in a text column (autoresearch forks write N/A for crashes).
-EMPTY_CELLS = frozenset(["", "-", "n/a", "na", "none"])
+#: autoresearch's own metric: the one its loop keeps or discards by, lower is better.
+AUTORESEARCH_METRIC = "val_bpb"
+KEEP, DISCARD, CRASH = "keep", "discard", "crash"
+STATUSES = {KEEP: None, DISCARD: "abandoned", CRASH: "failed"}
+#: The nearest-status rule for statuses other than keep/discard/crash (docs/import.md): a word that
+#: says the run broke is a crash, one that says the idea was dropped is a discard, and any other
+#: (``tentative``, ``repair``, ``support``, ``run``) is kept: the loop went on from it.
+CRASH_WORDS = ("crash", "fail", "error", "oom", "timeout", "timed out", "killed", "abort", "broke", "diverge")
+DISCARD_WORDS = ("discard", "reject", "revert", "drop", "abandon", "worse", "regress", "skip", "undo", "dead")
+#: Cells that mean "no value" (autoresearch forks write N/A for crashes).
+EMPTY_CELLS = frozenset(["", "-", "n/a", "na", "none", "null", "nan%"])
+#: The commit cell of a reference row that names no commit: the code the loop started from.
+BASELINE_WORD = "baseline"
+DIRTY_SUFFIX = "-dirty"
+#: Who and when a reconstructed experiment says it is: fixed, so one log gives the same commits in
+#: every clone (they then sync as one). Its time is a second after the experiment it hangs off; a
+#: reconstructed root (a log with no repository) is dated 2000-01-01 plus its line number in seconds.
+RECONSTRUCTED_AUTHOR = b"gittree import <import@gittree.invalid>"
+RECONSTRUCTED_EPOCH = 946684800
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
 
 
 @dataclass(frozen=True)
 class Row:
-    """One data row of the log, as written."""
+    """One data row of the log, as written (cells keyed by the header's names as written)."""
 
     line: int
     cells: dict[str, str]
+    columns: Columns
 
     @property
     def commit(self) -> str:
-        return self.cells.get(COMMIT, "")
+        return self.cells.get(self.columns.commit, "")
 
     @property
-    def status(self) -> str:
-        return self.cells.get(STATUS, "").strip().lower()
+    def logged_status(self) -> str:
+        return self.cells.get(self.columns.status, "").strip()
+
+    @property
+    def description(self) -> str:
+        return " ".join(self.cells.get(self.columns.description or "", "").split())
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The header's columns as written, and what each one is."""
+
+    names: tuple[str, ...]
+    commit: str = COMMIT
+    status: str = STATUS
+    description: str | None = DESCRIPTION
+    metrics: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 # -- reading the file ------------------------------------------------------------------------------
@@ -72,45 +120,51 @@ def read_log(path: Path) -> str:
         raise BadValueError(f"cannot read {path}: {e}", hint="the log must be UTF-8 text") from e
 
 
-def parse_log(text: str) -> tuple[tuple[str, ...], list[Row], list[RowOutcome]]:
-    """(columns, rows, malformed rows). The header row names the columns; without one, the default five."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    columns: tuple[str, ...] = DEFAULT_COLUMNS
+def parse_log(text: str) -> tuple[Columns, list[Row], list[RowOutcome]]:
+    """(columns, rows, malformed rows). The header row names the columns; without one, the default five.
+
+    A row with fewer cells than the header is padded with empty ones (editors drop trailing tabs);
+    one with more cannot be read and is reported.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    names: tuple[str, ...] = DEFAULT_COLUMNS
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     start = 0
     if first is not None:
-        header = tuple(cell.strip().lower() for cell in lines[first].split("\t"))
-        if header[0] == COMMIT:
-            columns = header
-            _check_header(columns)
+        header = tuple(cell.strip() for cell in lines[first].split("\t"))
+        if header[0].lower() == COMMIT:
+            names = header
+            _check_header(names)
             start = first + 1
         elif _looks_like_header(header):
             raise _unexpected_header(first + 1, header)
     rows: list[Row] = []
     malformed: list[RowOutcome] = []
+    raw_rows: list[tuple[int, list[str]]] = []
     for index in range(start, len(lines)):
         line = lines[index]
         if not line.strip():
             continue
-        cells = line.split("\t")
-        number = index + 1
-        if len(cells) != len(columns):
+        cells = [cell.strip() for cell in line.split("\t")]
+        if len(cells) > len(names):
             malformed.append(
-                _error(
-                    number,
-                    cells[0].strip(),
+                _problem(
+                    index + 1,
+                    cells[0],
                     "",
-                    f"malformed row: {len(cells)} tab-separated cells, the header has {len(columns)}",
+                    f"malformed row: {len(cells)} tab-separated cells, the header has {len(names)}",
                 )
             )
             continue
-        rows.append(Row(number, dict(zip(columns, (cell.strip() for cell in cells), strict=True))))
+        raw_rows.append((index + 1, cells + [""] * (len(names) - len(cells))))
+    columns = _classify(names, raw_rows)
+    rows = [Row(number, dict(zip(names, cells, strict=True)), columns) for number, cells in raw_rows]
     return columns, rows, malformed
 
 
 def _looks_like_header(cells: tuple[str, ...]) -> bool:
     """A first line that names no commit and holds no status is a header, not a data row with a typo."""
-    return not _HEX.fullmatch(cells[0]) and not any(cell in STATUSES for cell in cells)
+    return not _HEX.fullmatch(cells[0]) and not any(cell.lower() in STATUSES for cell in cells)
 
 
 def _unexpected_header(line: int, cells: tuple[str, ...]) -> BadValueError:
@@ -123,167 +177,439 @@ def _unexpected_header(line: int, cells: tuple[str, ...]) -> BadValueError:
     )
 
 
-def _check_header(columns: tuple[str, ...]) -> None:
+def _check_header(names: tuple[str, ...]) -> None:
+    lowered = [name.lower() for name in names]
     for required in (COMMIT, STATUS):
-        if required not in columns:
+        if required not in lowered:
             raise BadValueError(
-                f"the header row has no '{required}' column: {' '.join(columns)}",
+                f"the header row has no '{required}' column: {' '.join(names)}",
                 hint="autoresearch logs start with: commit val_bpb memory_gb status description",
             )
     seen: set[str] = set()
-    for name in columns:
-        if name in seen:
+    for name in names:
+        if name.lower() in seen:
             raise BadValueError(f"the header row names the column '{name}' twice")
-        seen.add(name)
-        if name not in (COMMIT, STATUS, DESCRIPTION):
+        seen.add(name.lower())
+        if name.lower() not in (COMMIT, STATUS, DESCRIPTION):
             try:
                 validate_name(name, kind="metric")
             except BadValueError as e:
                 raise BadValueError(f"the header row has a bad column name: {e.message}") from e
 
 
-def _error(line: int, commit: str, status: str, message: str) -> RowOutcome:
-    return RowOutcome(line=line, commit=commit, status=status, action="error", message=message)
-
-
-# -- checking rows ---------------------------------------------------------------------------------
-
-
-def _data_columns(columns: tuple[str, ...], rows: list[Row]) -> tuple[list[str], list[str], list[str]]:
-    """(metric columns, run-fact columns, param columns).
+def _classify(names: tuple[str, ...], rows: list[tuple[int, list[str]]]) -> Columns:
+    """What each column is (docs/import.md, "Columns").
 
     Resource columns (memory) are run facts. Any other column is a metric when some row that did not
-    crash holds a number in it (crash rows hold placeholders), else a param (text such as ``true``).
-    In metric and run-fact columns every such row must then hold a number or an empty marker (N/A):
-    a typo such as ``0,99`` is an error, not a silent change of the column's kind.
+    crash holds a number in it (crash rows hold placeholders); else a note when some cell holds free
+    text (a blank inside: hypothesis, interpretation), else a param (one word such as ``true``).
     """
-    metrics, facts, params = [], [], []
-    for name in columns:
-        if name in (COMMIT, STATUS, DESCRIPTION):
+    special = {name.lower(): name for name in names if name.lower() in (COMMIT, STATUS, DESCRIPTION)}
+    status_at = names.index(special[STATUS])
+    live = [cells for _, cells in rows if _nearest_status(cells[status_at].lower()) != CRASH]
+    metrics, facts, params, notes = [], [], [], []
+    for at, name in enumerate(names):
+        if name.lower() in special:
             continue
-        if name in RUN_FACT_COLUMNS:
+        if name.lower() in RUN_FACT_COLUMNS:
             facts.append(name)
-        elif any(is_number(row.cells[name]) for row in rows if row.status != "crash"):
+        elif any(is_number(cells[at]) for cells in live):
             metrics.append(name)
+        elif any(len(cells[at].split()) > 1 for _, cells in rows):
+            notes.append(name)
         else:
             params.append(name)
-    return metrics, facts, params
+    return Columns(
+        names=names,
+        commit=special[COMMIT],
+        status=special[STATUS],
+        description=special.get(DESCRIPTION),
+        metrics=tuple(metrics),
+        facts=tuple(facts),
+        params=tuple(params),
+        notes=tuple(notes),
+    )
+
+
+def log_metric(columns: Columns) -> str | None:
+    """The metric the log judges its rows by: autoresearch's ``val_bpb``, else its first metric column."""
+    for name in columns.metrics:
+        if name.lower() == AUTORESEARCH_METRIC:
+            return name
+    return columns.metrics[0] if columns.metrics else None
+
+
+# -- statuses ----------------------------------------------------------------------------------------
+
+
+def parse_status_map(entries: Sequence[str]) -> dict[str, str]:
+    """``--status-map tentative=keep,repair=discard`` (repeatable) -> {logged word: keep/discard/crash}."""
+    mapping: dict[str, str] = {}
+    for entry in entries:
+        for part in entry.split(","):
+            if not part.strip():
+                continue
+            word, sep, status = part.partition("=")
+            word, status = word.strip().lower(), status.strip().lower()
+            if not sep or not word or status not in STATUSES:
+                raise BadValueError(
+                    f"bad --status-map entry '{part.strip()}': expected WORD=keep, WORD=discard or WORD=crash",
+                    hint="for example: --status-map tentative=keep,repair=discard",
+                )
+            mapping[word] = status
+    return mapping
+
+
+def _nearest_status(word: str) -> str:
+    """keep, discard or crash for a logged status word (the nearest-status rule, docs/import.md)."""
+    if word in STATUSES:
+        return word
+    if any(part in word for part in CRASH_WORDS):
+        return CRASH
+    if any(part in word for part in DISCARD_WORDS):
+        return DISCARD
+    return KEEP
+
+
+# -- checking and planning rows ------------------------------------------------------------------------
+
+
+def _problem(line: int, commit: str, status: str, message: str) -> RowOutcome:
+    """A row that cannot be imported: "skipped" or, with --strict, "error" (decided in check_rows)."""
+    return RowOutcome(line=line, commit=commit, status=status, action="error", message=message)
 
 
 def _is_empty(text: str) -> bool:
     return text.strip().lower() in EMPTY_CELLS
 
 
-def _trailer_lines(
-    row: Row, subject: str, metrics: list[str], facts: list[str], params: list[str]
-) -> list[str]:
-    """The note lines for a row: its results, its status and reason, and where they came from."""
-    crashed = row.status == "crash"
-    values = (
-        [] if crashed else [(name, row.cells[name]) for name in metrics if not _is_empty(row.cells[name])]
-    )
-    texts = [(name, row.cells[name]) for name in params if not _is_empty(row.cells[name])]
-    run = [] if crashed else [(name, row.cells[name]) for name in facts if not _is_empty(row.cells[name])]
-    description = " ".join(row.cells.get(DESCRIPTION, "").split())
-    # A kept row's description usually repeats the commit subject; a discarded one is the reason it died.
-    keep_note = description and (row.status != "keep" or description.lower() != subject.strip().lower())
-    return format_trailer_lines(
-        metrics=values,
-        params=texts,
-        notes=[description] if keep_note else [],
-        status=STATUSES[row.status],
-        run=[*run, SOURCE_FACT],
-    )
+def _is_placeholder(text: str, status: str) -> bool:
+    """A cell that holds no value: empty or N/A; every number of a crash row (the run gave none:
+    autoresearch writes ``0.000000``, forks write settings such as the batch size); a zero on a
+    discard row."""
+    if _is_empty(text) or status == CRASH:
+        return True
+    if status == KEEP:
+        return False
+    try:
+        return float(text) == 0.0
+    except ValueError:
+        return False
 
 
-def check_rows(repo: gitio.Repo, text: str, source: str) -> ImportReport:
-    """Every row checked against the repository; nothing is written."""
+@dataclass(frozen=True)
+class _Name:
+    """What a commit cell names: a hash to look up (with -dirty), the word baseline, or nothing usable."""
+
+    text: str
+    hex: str | None
+    dirty: bool
+
+
+def _read_name(cell: str) -> _Name:
+    text = cell.strip()
+    body = text[: -len(DIRTY_SUFFIX)] if text.lower().endswith(DIRTY_SUFFIX) else text
+    if _HEX.fullmatch(body):
+        return _Name(text, body.lower(), body != text)
+    return _Name(text, None, False)
+
+
+def check_rows(
+    repo: gitio.Repo,
+    text: str,
+    source: str,
+    *,
+    strict: bool = False,
+    status_map: Mapping[str, str] | None = None,
+    config_primary: str | None = None,
+    goal_of: Mapping[str, str] | None = None,
+) -> ImportReport:
+    """Every row checked against the repository and planned; nothing is written.
+
+    ``config_primary``: .gittree.yaml's primary metric, which wins over the log's own;
+    ``goal_of``: each metric's goal as the configuration decides it (for the summary).
+    """
     columns, rows, malformed = parse_log(text)
-    metrics, facts, params = _data_columns(columns, rows)
-    report = ImportReport(source=source)
+    report = ImportReport(source=source, strict=strict)
+    judged_by = log_metric(columns)
+    report.metric = config_primary or judged_by
+    report.metric_source = ".gittree.yaml's primary" if config_primary else "the log's metric"
+    report.goal = (goal_of or {}).get(report.metric or "")
+    planner = _Planner(repo, columns, rows, dict(status_map or {}), judged_by)
     outcomes = {outcome.line: outcome for outcome in malformed}
-    notes = gitio.read_notes(repo)
-    first_row_of: dict[str, int] = {}
-    for row in rows:
-        outcome = _check_row(repo, row, metrics, facts, params, notes)
-        sha = outcome.sha
-        if sha is not None and outcome.action != "error":
-            if sha in first_row_of:
-                outcome = _error(
-                    row.line,
-                    row.commit,
-                    row.status,
-                    f"names the same commit as line {first_row_of[sha]}; "
-                    "two rows would record two runs on one commit",
-                )
-            else:
-                first_row_of[sha] = row.line
-        outcomes[row.line] = outcome
+    for outcome in planner.plan():
+        outcomes[outcome.line] = outcome
     report.rows = [outcomes[line] for line in sorted(outcomes)]
+    report.status_rules = planner.status_rules
+    for row in report.rows:
+        if row.action == "error" and not strict:
+            row.action = "skipped"
     _plan_kept_refs(repo, report)
     return report
 
 
-def _check_row(
-    repo: gitio.Repo,
-    row: Row,
-    metrics: list[str],
-    facts: list[str],
-    params: list[str],
-    notes: dict[str, str],
-) -> RowOutcome:
-    commit, status = row.commit, row.status
-    if status not in STATUSES:
-        return _error(
-            row.line,
-            commit,
-            status,
-            f"bad status '{row.cells.get(STATUS, '')}': expected keep, discard or crash",
+class _Planner:
+    """Decides each row's experiment, in log order (a reconstructed one hangs off the row before)."""
+
+    def __init__(
+        self,
+        repo: gitio.Repo,
+        columns: Columns,
+        rows: list[Row],
+        status_map: dict[str, str],
+        judged_by: str | None,
+    ) -> None:
+        self.repo = repo
+        self.columns = columns
+        self.rows = rows
+        self.status_map = status_map
+        self.judged_by = judged_by
+        self.status_rules: dict[str, tuple[str, int, str]] = {}
+        self.names = {row.line: _read_name(row.commit) for row in rows}
+        self.found = gitio.resolve_names(repo, [n.hex for n in self.names.values() if n.hex])
+        self.notes = gitio.read_notes(repo)
+        #: the tree and author time of each commit a reconstructed one may hang off, by sha.
+        self.facts: dict[str, tuple[str, int]] = {}
+
+    def plan(self) -> list[RowOutcome]:
+        outcomes: list[RowOutcome] = []
+        groups: dict[str, list[tuple[Row, RowOutcome]]] = {}
+        previous: str | None = None
+        for index, row in enumerate(self.rows):
+            outcome = self._plan_row(index, row, previous, groups)
+            outcomes.append(outcome)
+            if outcome.action != "error" and outcome.sha:
+                previous = outcome.sha
+        for sha, members in groups.items():
+            self._note_lines(sha, members)
+        return outcomes
+
+    def _status(self, row: Row) -> str | None:
+        word = row.logged_status.lower()
+        if not word:
+            return None
+        if word in STATUSES:
+            return word
+        status, how = (
+            (self.status_map[word], "--status-map")
+            if word in self.status_map
+            else (_nearest_status(word), "nearest-status rule")
         )
-    if not _HEX.fullmatch(commit):
-        return _error(row.line, commit, status, f"bad commit '{commit}': expected 4 to 40 hexadecimal digits")
-    if status != "crash":
-        for name in (*metrics, *facts):
-            cell = row.cells[name]
-            if not _is_empty(cell) and not is_number(cell):
-                try:
-                    parse_number(cell, name=name)
-                except BadValueError as e:
-                    return _error(row.line, commit, status, e.message + (f" ({e.hint})" if e.hint else ""))
-    match = gitio.match_commit_prefix(repo, commit.lower())
-    if len(match.commits) > 1:
-        names = ", ".join(sha[:12] for sha in match.commits)
-        return _error(row.line, commit, status, f"ambiguous: '{commit}' matches the commits {names}")
-    if not match.commits:
-        if match.other_types:
-            kinds = " and ".join(sorted(set(match.other_types)))
-            return _error(row.line, commit, status, f"'{commit}' names a {kinds}, not a commit")
-        if status == "keep":
-            return _error(
-                row.line,
-                commit,
-                status,
-                f"unknown commit '{commit}': a kept row's commit should be in this repository "
-                "(is this the log of another clone?)",
+        _, count, _ = self.status_rules.get(word, (status, 0, how))
+        self.status_rules[word] = (status, count + 1, how)
+        return status
+
+    def _plan_row(
+        self,
+        index: int,
+        row: Row,
+        previous: str | None,
+        groups: dict[str, list[tuple[Row, RowOutcome]]],
+    ) -> RowOutcome:
+        name, line, logged = self.names[row.line], row.line, row.logged_status
+        status = self._status(row)
+        if status is None:
+            return _problem(
+                line, name.text, logged, "no status: expected keep, discard, crash or a word to map"
             )
-        return RowOutcome(
-            line=row.line,
-            commit=commit,
-            status=status,
-            action="unrecoverable",
-            message="the commit is gone (reset away and garbage-collected): nothing to record it on",
+        problem = self._bad_cell(row, status)
+        if problem:
+            return _problem(line, name.text, logged, problem)
+        target: str | None = None
+        if name.hex is not None:
+            found = self._commit_of(name.hex)
+            if isinstance(found, RowOutcome):
+                found.line, found.commit, found.status = line, name.text, logged
+                return found
+            target = found
+        elif name.text.lower() == BASELINE_WORD:
+            target = self._baseline_commit(index)
+        if target is not None:
+            members = groups.setdefault(target, [])
+            if not members or _same_experiment(members[0][0], row, status, members[0][1].imported_status):
+                outcome = RowOutcome(line, name.text, logged, "record", "", target, imported_status=status)
+                if members:
+                    outcome.action = "sample"
+                    outcome.message = f"another run of line {members[0][0].line}'s experiment (a sample)"
+                members.append((row, outcome))
+                return outcome
+            # Another experiment run on the same code (a settings sweep logged on one commit): a
+            # reconstructed sibling on that commit.
+            return self._reconstruct(row, status, parent=target, why="another experiment on this commit")
+        why = (
+            "names no commit of this history"
+            if name.hex
+            else "names no commit"
+            if name.text.lower() != BASELINE_WORD
+            else "the baseline names no commit"
         )
-    sha = match.commits[0]
-    subject = gitio.commit_subject(repo, sha)
-    try:
-        lines = tuple(_trailer_lines(row, subject, metrics, facts, params))
-    except BadValueError as e:
-        return _error(row.line, commit, status, e.message)
-    if _already_recorded(notes.get(sha), lines):
+        return self._reconstruct(row, status, parent=previous, why=why)
+
+    def _bad_cell(self, row: Row, status: str) -> str | None:
+        for column in (*self.columns.metrics, *self.columns.facts):
+            cell = row.cells[column]
+            if not _is_placeholder(cell, status) and not is_number(cell):
+                try:
+                    parse_number(cell, name=column)
+                except BadValueError as e:
+                    return e.message + (f" ({e.hint})" if e.hint else "")
+        return None
+
+    def _commit_of(self, hex_name: str) -> str | RowOutcome | None:
+        """The commit a hash names; None when git knows no such object; a problem when it is not one commit."""
+        sha, kind = self.found.get(hex_name, ("", "missing"))
+        if kind == "commit":
+            return sha
+        if kind == "missing":
+            return None
+        if kind == "ambiguous":
+            match = gitio.match_commit_prefix(self.repo, hex_name)
+            if len(match.commits) == 1:
+                return match.commits[0]  # a prefix of one commit and some other objects names the commit
+            if match.commits:
+                names = ", ".join(s[:12] for s in match.commits)
+                return _problem(0, "", "", f"ambiguous: '{hex_name}' matches the commits {names}")
+            kind = " and ".join(sorted(set(match.other_types)))
+        return _problem(0, "", "", f"'{hex_name}' names a {kind}, not a commit")
+
+    def _baseline_commit(self, index: int) -> str | None:
+        """The code a ``baseline`` row measured: the parent of the next logged commit, when it has one
+        that no row names (autoresearch's first row runs the code the loop starts from)."""
+        named = {self.found.get(n.hex or "", ("", ""))[0] for n in self.names.values()}
+        for row in self.rows[index + 1 :]:
+            name = self.names[row.line]
+            sha, kind = self.found.get(name.hex or "", ("", "missing"))
+            if kind == "commit":
+                parents = self._parents(sha)
+                if parents and parents[0] not in named:
+                    return parents[0]
+                return None
+        return None
+
+    def _parents(self, sha: str) -> tuple[str, ...]:
+        tree, time, parents = gitio.commit_tree_time_parents(self.repo, sha)
+        self.facts[sha] = (tree, time)
+        return parents
+
+    def _tree_and_time(self, sha: str) -> tuple[str, int]:
+        if sha not in self.facts:
+            self._parents(sha)
+        return self.facts[sha]
+
+    def _reconstruct(self, row: Row, status: str, *, parent: str | None, why: str) -> RowOutcome:
+        name = self.names[row.line]
+        try:
+            lines = self._trailers([row], status, subject=None, dirty=name.dirty, logged=name.text)
+        except BadValueError as e:
+            return _problem(row.line, name.text, row.logged_status, e.message)
+        if parent is None:
+            tree, time = gitio.EMPTY_TREE, RECONSTRUCTED_EPOCH + row.line
+        else:
+            tree, parent_time = self._tree_and_time(parent)
+            time = parent_time + 1
+        subject = row.description or f"line {row.line} of the log"
+        message = subject + "\n\n" + "\n".join(lines) + "\n"
+        raw = _commit_object(tree, parent, time, message)
+        sha = hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest()
+        self.facts[sha] = (tree, time)
+        exists = gitio.object_exists(self.repo, sha)
+        where = f"on {parent[:12]}" if parent else "as a root"
         return RowOutcome(
-            row.line, commit, status, "already imported", "this row is already in the note", sha, lines
+            row.line,
+            name.text,
+            row.logged_status,
+            "already imported" if exists else "reconstruct",
+            f"{why}: reconstructed {where} · {_summary(tuple(lines))}",
+            sha,
+            tuple(lines),
+            imported_status=status,
+            parent=parent,
+            raw=raw,
         )
-    return RowOutcome(row.line, commit, status, "record", _summary(lines), sha, lines)
+
+    def _note_lines(self, sha: str, members: list[tuple[Row, RowOutcome]]) -> None:
+        """The note of a commit the log names: every sample of its rows, in one paragraph."""
+        first_row, first = members[0]
+        name = self.names[first_row.line]
+        subject = gitio.commit_subject(self.repo, sha)
+        try:
+            lines = tuple(
+                self._trailers(
+                    [row for row, _ in members], first.imported_status, subject=subject, dirty=name.dirty
+                )
+            )
+        except BadValueError as e:
+            for _, outcome in members:
+                outcome.action, outcome.message = "error", e.message
+            return
+        first.lines = lines
+        if _already_recorded(self.notes.get(sha), lines):
+            for _, outcome in members:
+                outcome.action = "already imported"
+            first.message = "this row is already in the note"
+        else:
+            samples = f" ({len(members)} samples)" if len(members) > 1 else ""
+            first.message = _summary(lines) + samples
+
+    def _trailers(
+        self, rows: list[Row], status: str, *, subject: str | None, dirty: bool, logged: str | None = None
+    ) -> list[str]:
+        """The trailer lines of an experiment: each row's results (samples), status, notes, facts."""
+        columns, row = self.columns, rows[0]
+        values = [
+            (name, r.cells[name])
+            for r in rows
+            for name in columns.metrics
+            if not _is_placeholder(r.cells[name], status)
+        ]
+        params = [(name, row.cells[name]) for name in columns.params if not _is_empty(row.cells[name])]
+        notes = [
+            f"{name}: {' '.join(row.cells[name].split())}"
+            for name in columns.notes
+            if not _is_empty(row.cells[name])
+        ]
+        description = row.description
+        # A kept row's description usually repeats the commit subject; a discarded one is the reason it
+        # died. A reconstructed experiment's subject is the description itself.
+        if (
+            subject is not None
+            and description
+            and (status != KEEP or description.lower() != subject.strip().lower())
+        ):
+            notes.insert(0, description)
+        run = [
+            (name, row.cells[name]) for name in columns.facts if not _is_placeholder(row.cells[name], status)
+        ]
+        if subject is not None and description and description.lower() != subject.strip().lower():
+            # The log's description names the row in every view; the subject stays in the card and JSON.
+            run.append((LABEL_FACT, description))
+        if dirty:
+            run.append(("dirty", "true"))
+        if logged:
+            run.append((LOGGED_COMMIT_FACT, logged))
+        if self.judged_by:
+            run.append((JUDGED_BY_FACT, self.judged_by))
+        return format_trailer_lines(
+            metrics=values, params=params, notes=notes, status=STATUSES[status], run=[*run, SOURCE_FACT]
+        )
+
+
+def _same_experiment(first: Row, row: Row, status: str, first_status: str) -> bool:
+    """Whether two rows of one commit are two runs of one experiment: they agree on all but the metrics."""
+    columns = first.columns
+    other = [name for name in columns.names if name not in columns.metrics and name not in columns.facts]
+    return status == first_status and all(
+        first.cells[name] == row.cells[name] for name in other if name not in (columns.status, columns.commit)
+    )
+
+
+def _commit_object(tree: str, parent: str | None, time: int, message: str) -> bytes:
+    """A reconstructed experiment's raw commit: the tree of the one it hangs off (an empty change)."""
+    ident = RECONSTRUCTED_AUTHOR + b" %d +0000" % time
+    head = b"tree " + tree.encode("ascii") + b"\n"
+    if parent is not None:
+        head += b"parent " + parent.encode("ascii") + b"\n"
+    return head + b"author " + ident + b"\ncommitter " + ident + b"\n\n" + message.encode("utf-8")
 
 
 def _already_recorded(note: str | None, lines: tuple[str, ...]) -> bool:
@@ -305,32 +631,78 @@ def _summary(lines: tuple[str, ...]) -> str:
         parts.append(f"{status}: {note}" if note else status)
     elif note:
         parts.append(f"note: {note}")
-    return " · ".join(parts) or "no results (crash)"
+    return " · ".join(parts) or "no results"
 
 
 def _plan_kept_refs(repo: gitio.Repo, report: ImportReport) -> None:
-    """Rows whose commit no branch, tag or gittree ref reaches get a keep-alive ref."""
-    planned = [row for row in report.rows if row.action in ("record", "already imported") and row.sha]
-    reachable = gitio.reachable_from_refs(repo, {row.sha for row in planned if row.sha})
+    """The rows whose commit must be kept reachable get the ref :func:`keep_reachable` will make."""
+    planned = [row for row in report.rows if row.action in IMPORTED_ACTIONS and row.sha]
+    existing = {row.sha for row in planned if row.sha and row.action != "reconstruct"}
+    reachable = gitio.reachable_from_refs(repo, existing)
+    needed = [row.sha for row in planned if row.sha and row.sha not in reachable]
+    parents = {row.sha: row.parent for row in planned if row.raw and row.sha}
+    refs = kept_refs_for(needed, parents)
     for row in planned:
-        if row.sha not in reachable:
-            row.kept_ref = KEPT_REF_PREFIX + str(row.sha)
+        if row.sha in refs and row.action != "sample":
+            row.kept_ref = refs.pop(row.sha)
+
+
+#: The actions that leave a row in the tree.
+IMPORTED_ACTIONS = ("record", "reconstruct", "sample", "already imported")
+
+
+def kept_refs_for(shas: Sequence[str], parents: Mapping[str, str | None]) -> dict[str, str]:
+    """The refs that keep every one of ``shas`` reachable: {sha: ref}, one per tip.
+
+    The one place that decides how gittree keeps the commits it imports alive (today one ref per
+    tip under ``refs/gittree/kept/``): a commit that another kept one hangs off (``parents``, of
+    reconstructed commits) is reached through it and needs no ref of its own.
+    """
+    covered: set[str] = set()
+    for sha in shas:
+        parent = parents.get(sha)
+        while parent is not None and parent not in covered:
+            covered.add(parent)
+            parent = parents.get(parent)
+    return {sha: KEPT_REF_PREFIX + sha for sha in dict.fromkeys(shas) if sha not in covered}
 
 
 # -- writing ----------------------------------------------------------------------------------------
 
 
 def import_log(
-    repo: gitio.Repo, path: Path, *, fmt: str = "autoresearch", dry_run: bool = False
+    repo: gitio.Repo,
+    path: Path,
+    *,
+    fmt: str = "autoresearch",
+    dry_run: bool = False,
+    strict: bool = False,
+    status_map: Mapping[str, str] | None = None,
 ) -> ImportReport:
-    """Check every row, then (unless ``dry_run`` or a row is in error) write notes and keep-alive refs.
+    """Check and plan every row, then (unless ``dry_run``, or ``strict`` and a row is in error) write.
 
-    Raises nothing for row problems: they are in the report, and nothing is written when there are
-    any. A git failure while writing rolls back the notes ref and the refs created, then re-raises.
+    Raises nothing for row problems: they are in the report (skipped; with ``strict`` nothing is
+    written). A git failure while writing rolls back the notes ref and the refs created, then re-raises.
     """
+    from gittree.research import repo_config
+
     if fmt not in FORMATS:
         raise BadValueError(f"unknown import format '{fmt}'", hint=f"known formats: {', '.join(FORMATS)}")
-    report = check_rows(repo, read_log(path), str(path))
+    text = read_log(path)
+    config = repo_config(repo)
+    columns = parse_log(text)[0]
+    goal_of = {name: config.spec(name).goal.value for name in columns.metrics}
+    if config.primary:
+        goal_of[config.primary] = config.spec(config.primary).goal.value
+    report = check_rows(
+        repo,
+        text,
+        str(path),
+        strict=strict,
+        status_map=status_map,
+        config_primary=config.primary,
+        goal_of=goal_of,
+    )
     if dry_run or report.errors:
         return report
     write_report(repo, report)
@@ -338,22 +710,30 @@ def import_log(
 
 
 def write_report(repo: gitio.Repo, report: ImportReport) -> None:
-    """Create the keep-alive refs (one transaction), then append each row's note; all or nothing.
+    """Write the reconstructed commits, create the keep-alive refs (one transaction), then append each
+    row's note; all or nothing (unreferenced objects left by a failure are git's garbage).
 
     ``report.written`` says whether anything was written: not when every row was already imported.
     """
+    commits = [row.raw for row in report.rows if row.action == "reconstruct"]
     kept = {row.kept_ref: str(row.sha) for row in report.rows if row.kept_ref and row.sha}
     notes = [(row.sha, row.lines) for row in report.rows if row.action == "record" and row.sha]
-    if not (kept or notes):
+    if not (commits or kept or notes):
         return
+    gitio.write_commit_objects(repo, commits)
     notes_before = gitio.ref_target(repo, gitio.NOTES_REF)
-    gitio.update_refs(repo, [f"create {ref} {sha}" for ref, sha in kept.items()])
+    keep_reachable(repo, kept)
     try:
         gitio.append_notes(repo, notes)
     except GittreeError as e:
         _roll_back(repo, notes_before, kept, e)
         raise
     report.written = True
+
+
+def keep_reachable(repo: gitio.Repo, refs: Mapping[str, str]) -> None:
+    """Make the refs (``{ref: sha}``, from :func:`kept_refs_for`) that keep imported commits alive."""
+    gitio.update_refs(repo, [f"create {ref} {sha}" for ref, sha in refs.items()])
 
 
 def _roll_back(repo: gitio.Repo, notes_before: str | None, kept: dict[str, str], cause: GittreeError) -> None:

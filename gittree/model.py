@@ -207,6 +207,12 @@ class Node:
         return subject_of(self.message)
 
     @property
+    def label(self) -> str:
+        """What the experiment is called in a view: the log's description for an imported row that
+        names another commit's subject (run fact ``label``, issue 17), else the commit's subject."""
+        return self.run.get("label") or self.subject
+
+    @property
     def dirty(self) -> bool:
         """Recorded while the working tree differed from the commit (run fact ``dirty=true``)."""
         return self.run.get("dirty", "").strip().lower() in DIRTY_VALUES
@@ -321,21 +327,36 @@ class RowOutcome:
     line: int
     commit: str
     status: str
-    #: "record", "already imported", "unrecoverable" or "error".
+    #: "record" (a note on the commit), "reconstruct" (a commit of gittree's own), "sample" (a
+    #: repeated run added to another row's experiment), "already imported", "skipped" (a row problem,
+    #: the rest imported) or "error" (a row problem with --strict: nothing written).
     action: str
     message: str
     sha: str | None = None
     lines: tuple[str, ...] = ()
     #: the ref created to keep a commit reachable that only the reflog (or nothing) held.
     kept_ref: str | None = None
+    #: keep / discard / crash: the logged status as imported (the nearest-status rule, or --status-map).
+    imported_status: str = ""
+    #: a reconstructed experiment: the commit it hangs off (None: a root).
+    parent: str | None = None
+    #: a reconstructed experiment: its raw commit object, to write.
+    raw: bytes = b""
 
 
 @dataclass
 class ImportReport:
     source: str
     rows: list[RowOutcome] = field(default_factory=list)
-    #: something was written (a note or a keep-alive ref); false in a dry run and when all was imported.
+    #: something was written (a note, a commit or a keep-alive ref); false in a dry run and when all was imported.
     written: bool = False
+    strict: bool = False
+    #: the metric the tree is judged by after this import, its goal, and where the choice came from.
+    metric: str | None = None
+    goal: str | None = None
+    metric_source: str = ""
+    #: logged statuses that are not keep/discard/crash: word -> (imported status, rows, how decided).
+    status_rules: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[RowOutcome]:

@@ -58,7 +58,9 @@ def path(
     folded: dict[str, FoldedCommits] = {}
     for node in chain:
         if sum(node.folded.values()) + node.folded_below:
-            listed, count = gitio.commits_between(repo, node.sha, node.parents, limit=FOLDED_LISTED)
+            listed, count = gitio.commits_between(
+                repo, node.sha, node.parents, limit=FOLDED_LISTED, skip=tree.by_sha
+            )
             folded[node.sha] = FoldedCommits(count, tuple(listed))
     return tree, build_path(tree, target, folded)
 

@@ -124,8 +124,13 @@ def _assemble(
         if len(parents) == 1 and parents[0] in nodes and not commit.shallow:
             # The usual step, decided without building a frontier: right on top of an experiment.
             if record is not None:
-                nodes[sha] = _node(commit, record, parents, _NO_FOLDS, 0, False, params)
-                generation[sha] = generation[parents[0]] + 1
+                if nodes[parents[0]].dead_end:
+                    live, folded = _past_dead_ends({parents[0]: 0}, nodes, generation)
+                    nodes[sha] = _node(commit, record, tuple(live), folded, 0, False, params)
+                    generation[sha] = 1 + max((generation[p] for p in live), default=-1)
+                else:
+                    nodes[sha] = _node(commit, record, parents, _NO_FOLDS, 0, False, params)
+                    generation[sha] = generation[parents[0]] + 1
             else:
                 frontiers[sha] = _Frontier({parents[0]: 1})
             continue
@@ -140,6 +145,8 @@ def _assemble(
             below = _below(experiments, nodes, generation)
             experiments = {exp: n for exp, n in experiments.items() if exp not in below}
         if record is not None:
+            if any(nodes[exp].dead_end for exp in experiments):
+                experiments, _ = _past_dead_ends(experiments, nodes, generation)
             folded = {exp: n for exp, n in experiments.items() if n} or _NO_FOLDS
             nodes[sha] = _node(
                 commit, record, tuple(experiments), folded, incoming.bare, incoming.cut, params
@@ -165,6 +172,32 @@ def _assemble(
     chosen = choose_metric(tree, config, metric)
     evaluate(tree, config.spec(chosen) if chosen else None)
     return tree
+
+
+def _past_dead_ends(
+    experiments: dict[str, int], nodes: dict[str, Node], generation: dict[str, int]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Experiment parents with each dead end replaced by the live experiments it hangs off.
+
+    A discarded or failed experiment is a dead end, not a step (issue 17): what is tried after it
+    grows from the line of live work, and the dead end is drawn as a side leaf of that line. Its own
+    parents are already live (it was placed the same way), so one step up is enough; a dead root
+    has none and stays. The ordinary commits folded into the new edge are those on both edges.
+    Returns (parents with folded counts, the folded counts that are not zero).
+    """
+    live: dict[str, int] = {}
+    for exp, n in experiments.items():
+        node = nodes[exp]
+        if not node.dead_end or not node.parents:
+            live[exp] = min(n, live.get(exp, n))
+            continue
+        for parent in node.parents:
+            total = n + node.folded.get(parent, 0)
+            live[parent] = min(total, live.get(parent, total))
+    if len(live) > 1:
+        below = _below(live, nodes, generation)
+        live = {exp: n for exp, n in live.items() if exp not in below}
+    return live, {exp: n for exp, n in live.items() if n} or _NO_FOLDS
 
 
 def _parents_first(by_sha: dict[str, CommitRecord]) -> list[str]:
@@ -353,13 +386,34 @@ def _metric_names(nodes: list[Node]) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda name: (-counts[name], name)))
 
 
+#: The run fact an imported log writes to name the metric it judged its rows by (importers.py).
+JUDGED_BY_FACT = "judged-by"
+
+
 def choose_metric(tree: ResearchTree, config: Config, metric: str | None) -> str | None:
-    """The metric asked for, else the configured primary one, else the one most experiments have."""
+    """The metric asked for, else the configured primary one, else the one imported logs were judged
+    by (never an alphabetical tie-break among a log's columns: issue 17), else the one most
+    experiments have."""
     if metric:
         return metric
     if config.primary:
         return config.primary
+    judged = _judged_by(tree.nodes)
+    if judged is not None:
+        return judged
     return tree.metric_names[0] if tree.metric_names else None
+
+
+def _judged_by(nodes: Iterable[Node]) -> str | None:
+    """The metric most experiments' ``judged-by`` fact names, when one is recorded by some of them."""
+    counts: dict[str, int] = {}
+    for node in nodes:
+        name = node.run.get(JUDGED_BY_FACT) if node.run else None
+        if name and name in node.metrics:
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return None
+    return min(counts, key=lambda name: (-counts[name], name))
 
 
 # -- evaluation -----------------------------------------------------------------------------------
@@ -369,8 +423,9 @@ def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
     """(Re)compute every node's reference parent, delta and verdict for ``spec``, and the best experiment."""
     tree.metric = spec
     by_sha = tree.by_sha
+    valued: dict[str, Node | None] = {}
     for node in tree.nodes:
-        _evaluate_node(node, by_sha, spec)
+        _evaluate_node(node, by_sha, spec, valued)
     tree.typical_delta = typical_delta(tree.nodes, spec)
     for node in tree.nodes:
         node.surprise = is_surprise(node, tree.typical_delta, spec)
@@ -382,7 +437,9 @@ def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
         node.on_best_path = node.sha in on_path
 
 
-def _evaluate_node(node: Node, by_sha: dict[str, Node], spec: MetricSpec | None) -> None:
+def _evaluate_node(
+    node: Node, by_sha: dict[str, Node], spec: MetricSpec | None, valued: dict[str, Node | None]
+) -> None:
     node.delta, node.reference, node.single_run = None, None, False
     value = node.metrics.get(spec.name) if spec else None
     parents = node.parents
@@ -391,9 +448,13 @@ def _evaluate_node(node: Node, by_sha: dict[str, Node], spec: MetricSpec | None)
         name = spec.name
         if len(parents) == 1:
             only = by_sha[parents[0]]
-            reference = only if name in only.metrics else None
+            if name in only.metrics and only.status not in _DEAD:  # the usual case, without a walk
+                reference = only
+            else:
+                reference = _valued_ancestor(parents[0], name, by_sha, valued)
         else:
-            candidates = [by_sha[p] for p in parents if name in by_sha[p].metrics]
+            found = (_valued_ancestor(p, name, by_sha, valued) for p in parents)
+            candidates = [p for p in found if p is not None]
             if candidates:
                 reference = max(candidates, key=lambda p: rank_key(p.metrics[name].mean, spec.goal))
     if spec and value is not None and reference is not None:
@@ -410,6 +471,33 @@ def _evaluate_node(node: Node, by_sha: dict[str, Node], spec: MetricSpec | None)
         node.verdict = Verdict.ABANDONED
     elif status == "failed":
         node.verdict = Verdict.FAILED
+
+
+_DEAD = ("abandoned", "failed")
+
+
+def _valued_ancestor(
+    sha: str, name: str, by_sha: dict[str, Node], valued: dict[str, Node | None]
+) -> Node | None:
+    """The nearest live experiment from ``sha`` down its first experiment parents that has a value
+    for ``name`` (issue 16: the fix after a crash, which has no value, is judged against the last
+    result before it). ``valued`` remembers the answers of one evaluation, so each line is walked once."""
+    walked: list[str] = []
+    current: str | None = sha
+    found: Node | None = None
+    while current is not None:
+        if current in valued:
+            found = valued[current]
+            break
+        walked.append(current)
+        node = by_sha[current]
+        if name in node.metrics and not node.dead_end:
+            found = node
+            break
+        current = node.parents[0] if node.parents else None
+    for step in walked:
+        valued[step] = found
+    return found
 
 
 def rank_key(value: float, goal: Goal) -> float:

@@ -69,3 +69,24 @@ def test_demo_identity_ignores_the_users_git_variables(tmp_path: Path, gittree, 
         ["git", "log", "--all", "--format=%an <%ae>|%cn"], cwd=tmp_path / "d", capture_output=True, text=True
     ).stdout.split("\n")
     assert set(filter(None, authors)) == {"Ada Researcher <ada@example.org>|Ada Researcher"}
+
+
+def test_the_agent_demo_imports_its_loop_and_draws_dead_ends_beside_the_kept_line(
+    tmp_path: Path, gittree, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "agent"
+    result = gittree("demo", "--agent", str(target), "--color", "never")
+    assert result.code == 0, result.err
+    check_expected("demo_agent.txt", result.out.replace(str(target), "<DIR>"))
+    monkeypatch.chdir(target)
+    data = json.loads(gittree("show", "--all", "--json").out)
+    assert data["metric"] == "val_bpb" and data["goal"] == "min"
+    nodes = data["nodes"]
+    assert len(nodes) == 13
+    by_sha = {n["sha"]: n for n in nodes}
+    for n in nodes:  # dead ends are leaves; every experiment hangs off a kept one
+        assert all(not by_sha[p]["status"] for p in n["parents"])
+    assert by_sha[data["best"]]["subject"] == "longer cooldown (30%)"
+    # the same loop gives the same repository
+    again = gittree("demo", "--agent", str(tmp_path / "again"), "--color", "never")
+    assert again.out.replace(str(tmp_path / "again"), "<DIR>") == result.out.replace(str(target), "<DIR>")

@@ -26,19 +26,22 @@ def test_the_report_classes_are_the_models_and_still_importable_from_the_importe
 
 
 def test_parse_log_reads_the_header_and_keeps_malformed_rows_as_errors() -> None:
-    text = HEADER + "a1b2c3d\t0.99\t44.0\tkeep\tbaseline\r\n\nb2c3d4e\t1.01\tdiscard\n"
+    # A short row is padded (editors drop trailing tabs); a row with more cells than the header cannot be read.
+    text = HEADER + "a1b2c3d\t0.99\t44.0\tkeep\tbaseline\r\n\nb2c3d4e\t1.01\t\tdiscard\nc3d4e5f\t1\t2\tkeep\tx\ty\n"
     columns, rows, malformed = importers.parse_log(text)
-    assert columns == ("commit", "val_bpb", "memory_gb", "status", "description")
-    assert [(row.line, row.commit, row.status, row.cells["val_bpb"]) for row in rows] == [
-        (2, "a1b2c3d", "keep", "0.99")
+    assert columns.names == ("commit", "val_bpb", "memory_gb", "status", "description")
+    assert [(row.line, row.commit, row.logged_status, row.cells["val_bpb"]) for row in rows] == [
+        (2, "a1b2c3d", "keep", "0.99"),
+        (4, "b2c3d4e", "discard", "1.01"),
     ]
-    assert [(bad.line, bad.action) for bad in malformed] == [(4, "error")]
-    assert "3 tab-separated cells, the header has 5" in malformed[0].message
+    assert rows[1].cells["description"] == ""
+    assert [(bad.line, bad.action) for bad in malformed] == [(5, "error")]
+    assert "6 tab-separated cells, the header has 5" in malformed[0].message
 
 
 def test_parse_log_without_a_header_uses_the_default_columns() -> None:
     columns, rows, _ = importers.parse_log("a1b2c3d\t0.99\t44.0\tKEEP\tbaseline\n")
-    assert columns == importers.DEFAULT_COLUMNS and rows[0].status == "keep"
+    assert columns.names == importers.DEFAULT_COLUMNS and rows[0].logged_status == "keep"
 
 
 def test_a_header_that_does_not_start_with_commit_is_refused() -> None:
@@ -93,13 +96,16 @@ def test_import_log_writes_the_notes_and_a_second_import_is_a_no_op(repo: GitRep
     assert gitio.read_notes(git) == notes
 
 
-def test_a_row_in_error_means_nothing_is_written(repo: GitRepo) -> None:
+def test_with_strict_a_row_in_error_means_nothing_is_written(repo: GitRepo) -> None:
     shas = history(repo)
-    log = write_log(repo, f"{shas['base']}\t0.99\t44.0\tkeep\tbaseline\nfffffff\t0.98\t44.0\tkeep\tlost\n")
+    log = write_log(repo, f"{shas['base']}\t0.99\t44.0\tkeep\tbaseline\n{shas['base']}\tfast\t44.0\tkeep\tx\ty\n")
     git = gitio.open_repo(repo.path)
-    report = importers.import_log(git, log)
+    report = importers.import_log(git, log, strict=True)
     assert [row.action for row in report.rows] == ["record", "error"]
     assert not report.written and gitio.read_notes(git) == {}
     assert importers.import_log(git, log, dry_run=True).written is False
+    # Without --strict the row that cannot be read is skipped and the rest imported.
+    lenient = importers.import_log(git, log)
+    assert [row.action for row in lenient.rows] == ["record", "skipped"] and lenient.written
     with pytest.raises(BadValueError, match="unknown import format"):
         importers.import_log(git, log, fmt="wandb")

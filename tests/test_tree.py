@@ -447,3 +447,52 @@ def test_a_crossover_far_below_a_parent_names_it_instead_of_a_lane() -> None:
     # The whole view (show's text): the same rows, a blank line, the legend with its far note.
     assert list(text.render_view(tree, style)) == [*lines, "", *text.legend(tree, style).split("\n")]
     assert text.FAR_NOTE not in "\n".join(text.render_view(near, style))
+
+
+# -- dead ends beside the line, and the reference of a delta (issues 16 and 17) ------------------------
+
+
+def test_the_fix_after_a_crash_is_judged_against_the_result_before_it() -> None:
+    tree = build_tree(
+        [
+            exp("a", acc=0.50),
+            exp("crash", ("a",), 1, status="failed"),
+            exp("fix", ("crash",), 2, acc=0.60),
+        ],
+        config=ACC,
+    )
+    fix = tree.by_sha["fix"]
+    assert fix.parents == ("a",) and fix.reference == "a"
+    assert fix.verdict is Verdict.BETTER and fix.delta is not None and round(fix.delta, 9) == 0.1
+    assert tree.by_sha["a"].children == ["crash", "fix"]  # the crash is a side leaf, the fix goes on
+
+
+def test_an_experiment_without_the_metric_is_passed_for_the_one_below_it() -> None:
+    tree = build_tree(
+        [exp("a", acc=0.50), exp("b", ("a",), 1, loss=0.3), exp("c", ("b",), 2, acc=0.52)], config=ACC
+    )
+    c = tree.by_sha["c"]
+    assert c.parents == ("b",) and c.reference == "a" and c.verdict is Verdict.BETTER
+
+
+def test_a_discarded_experiment_on_the_main_line_is_a_side_leaf_of_the_kept_line() -> None:
+    tree = build_tree(
+        [
+            exp("a", acc=0.50),
+            exp("x", ("a",), 1, acc=0.70, status="abandoned"),
+            plain("revert", ("x",), 2),
+            exp("y", ("revert",), 3, acc=0.40, status="abandoned"),
+            exp("k", ("y",), 4, acc=0.55),
+        ],
+        config=ACC,
+    )
+    k, y = tree.by_sha["k"], tree.by_sha["y"]
+    assert k.parents == ("a",) and k.reference == "a" and k.folded == {"a": 1}
+    assert y.parents == ("a",) and y.folded == {"a": 1}
+    assert [node.sha for node in tree.path_to("k")] == ["a", "k"]
+    assert tree.best == "k"
+
+
+def test_a_dead_root_keeps_its_children() -> None:
+    tree = build_tree([exp("x", acc=0.5, status="failed"), exp("k", ("x",), 1, acc=0.6)], config=ACC)
+    assert tree.by_sha["k"].parents == ("x",) and tree.by_sha["k"].verdict is Verdict.BASELINE

@@ -68,6 +68,18 @@ def nearest_experiments(sha: str, by_sha: dict[str, CommitRecord], experiments: 
     return found
 
 
+def live_parents(
+    sha: str, by_sha: dict[str, CommitRecord], experiments: set[str], dead: set[str]
+) -> set[str]:
+    """The rule, computed naively: nearest experiments, each dead end replaced by its own live
+    parents (it is a side leaf of the live line), then those behind another one dropped."""
+    found: set[str] = set()
+    for exp in nearest_experiments(sha, by_sha, experiments):
+        above = live_parents(exp, by_sha, experiments, dead) if exp in dead else set()
+        found |= above or {exp}
+    return {a for a in found if not any(a in ancestors(b, by_sha) for b in found if b != a)}
+
+
 @settings(max_examples=300, deadline=None)
 @given(histories())
 def test_tree_rules_hold_on_any_history(commits: list[CommitRecord]) -> None:
@@ -78,11 +90,14 @@ def test_tree_rules_hold_on_any_history(commits: list[CommitRecord]) -> None:
     drawn = [node.sha for node in tree.nodes]
     assert sorted(drawn) == sorted(experiments)  # every experiment exactly once
     position = {sha: i for i, sha in enumerate(drawn)}
+    dead = {
+        c.sha
+        for c in commits
+        if "Gittree-Status: abandoned" in c.message or "Gittree-Status: failed" in c.message
+    }
     for node in tree.nodes:
-        nearest = nearest_experiments(node.sha, by_sha, experiments)
-        assert set(node.parents) <= nearest  # parents are nearest experiment ancestors
-        for dropped in nearest - set(node.parents):  # ... and any other is already behind a kept one
-            assert any(dropped in ancestors(kept, by_sha) for kept in node.parents)
+        # parents are the nearest live experiment ancestors; dead ends hang off the live line
+        assert set(node.parents) == live_parents(node.sha, by_sha, experiments, dead)
         for parent in node.parents:
             assert position[parent] < position[node.sha]  # parents drawn first
             assert node.sha in tree.by_sha[parent].children
@@ -96,7 +111,19 @@ def test_tree_rules_hold_on_any_history(commits: list[CommitRecord]) -> None:
             assert node.verdict is Verdict.BASELINE
         else:
             reference = tree.by_sha[node.reference]
-            assert reference.sha in node.parents
+            # the nearest live experiment with a value, down the first parents from a parent
+            assert not reference.dead_end and "acc" in reference.metrics
+            starts = node.parents if len(node.parents) > 1 else node.parents[:1]
+            walks = []
+            for start in starts:
+                current: str | None = start
+                while current is not None:
+                    step = tree.by_sha[current]
+                    if "acc" in step.metrics and not step.dead_end:
+                        walks.append(current)
+                        break
+                    current = step.parents[0] if step.parents else None
+            assert reference.sha in walks
             assert node.verdict is compare(node.metrics["acc"], reference.metrics["acc"], tree.metric)  # type: ignore[arg-type]
     if tree.best is not None:
         best = tree.by_sha[tree.best]

@@ -18,17 +18,34 @@ def demo(
     color: Annotated[
         ColourMode, typer.Option("--color", "--colour", help="Colour output.")
     ] = ColourMode.auto,
+    agent: Annotated[
+        bool,
+        typer.Option(
+            "--agent",
+            help="An autoresearch-style agent loop instead: commits, resets and reverts, results.tsv, "
+            "then gittree import.",
+        ),
+    ] = False,
 ) -> None:
     """Build a realistic research repository in a new folder and show its tree."""
     from gittree import gitio
-    from gittree.demo import build_demo
+    from gittree.demo import build_agent_demo, build_demo
     from gittree.render.text import TextStyle, render_view
     from gittree.research import load_tree
 
-    path = build_demo(directory)
+    if agent:
+        from gittree.importers import import_log
+        from gittree.render.answers import render_import
+
+        path, log = build_agent_demo(directory)
+        print(f"agent loop repository: {path}")
+        print(f"$ gittree import {log.name}")
+        print_lines(render_import(import_log(gitio.open_repo(path), log)))
+    else:
+        path = build_demo(directory)
+        print(f"demo research repository: {path}")
     tree = load_tree(gitio.open_repo(path), all_refs=True)
     style = TextStyle(width=terminal_width(), colour=use_colour(color))
-    print(f"demo research repository: {path}")
     print()
     print_lines(render_view(tree, style))
     print()

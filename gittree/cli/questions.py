@@ -157,14 +157,28 @@ def import_(
         bool,
         typer.Option("--dry-run", "-n", help="Check every row and say what would be written; write nothing."),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Write nothing when any row cannot be imported (else it is skipped)."),
+    ] = False,
+    status_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status-map",
+            metavar="WORD=STATUS,...",
+            help="Import a logged status as keep, discard or crash: tentative=keep,repair=discard.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record another tool's results log on its commits (git notes); keep discarded commits reachable."""
+    """Record another tool's results log on its commits (git notes); rows naming no commit become
+    reconstructed experiments; discarded commits are kept reachable (docs/import.md)."""
     from gittree.errors import BadValueError
-    from gittree.importers import import_log
+    from gittree.importers import import_log, parse_status_map
     from gittree.render import answers
 
-    report = import_log(_repo(), log, fmt=fmt.value, dry_run=dry_run)
+    mapping = parse_status_map(status_map or [])
+    report = import_log(_repo(), log, fmt=fmt.value, dry_run=dry_run, strict=strict, status_map=mapping)
     if as_json:
         sys.stdout.write(answers.render_import_json(report))
     else:
@@ -172,6 +186,6 @@ def import_(
     if report.errors:
         count = len(report.errors)
         raise BadValueError(
-            f"{count} row{'s' if count > 1 else ''} of {log} cannot be imported; nothing was written",
-            hint="fix or remove the rows marked 'error' and run the import again",
+            f"{count} row{'s' if count > 1 else ''} of {log} cannot be imported; with --strict nothing was written",
+            hint="fix or remove the rows marked 'error', or import without --strict to skip them",
         )

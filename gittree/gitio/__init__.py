@@ -72,16 +72,25 @@ if TYPE_CHECKING:
         commit_subject as commit_subject,
     )
     from gittree.gitio.objects import (
+        commit_tree_time_parents as commit_tree_time_parents,
+    )
+    from gittree.gitio.objects import (
         diff_text as diff_text,
     )
     from gittree.gitio.objects import (
         match_commit_prefix as match_commit_prefix,
     )
     from gittree.gitio.objects import (
+        object_exists as object_exists,
+    )
+    from gittree.gitio.objects import (
         read_blob as read_blob,
     )
     from gittree.gitio.objects import (
         read_record as read_record,
+    )
+    from gittree.gitio.objects import (
+        resolve_names as resolve_names,
     )
     from gittree.gitio.objects import (
         tree_of_commit as tree_of_commit,
@@ -117,6 +126,12 @@ if TYPE_CHECKING:
         read_tree as read_tree,
     )
     from gittree.gitio.plumbing import (
+        reset_hard as reset_hard,
+    )
+    from gittree.gitio.plumbing import (
+        revert as revert,
+    )
+    from gittree.gitio.plumbing import (
         stage_all as stage_all,
     )
     from gittree.gitio.plumbing import (
@@ -127,6 +142,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.plumbing import (
         write_blobs as write_blobs,
+    )
+    from gittree.gitio.plumbing import (
+        write_commit_objects as write_commit_objects,
     )
     from gittree.gitio.plumbing import (
         write_tree as write_tree,
@@ -326,6 +344,7 @@ _HOMES = {
     "commit_record": "gittree.gitio.objects",
     "commit_subject": "gittree.gitio.objects",
     "commit_tree": "gittree.gitio.plumbing",
+    "commit_tree_time_parents": "gittree.gitio.objects",
     "commit_with_message": "gittree.gitio.plumbing",
     "commits_between": "gittree.gitio.history",
     "common_dir": "gittree.gitio.repo",
@@ -354,6 +373,7 @@ _HOMES = {
     "name_clash": "gittree.gitio.remote",
     "note_of": "gittree.gitio.notes",
     "notes_of_commit": "gittree.gitio.notes",
+    "object_exists": "gittree.gitio.objects",
     "open_repo": "gittree.gitio.repo",
     "operation_in_progress": "gittree.gitio.repo",
     "parse_any_commit_object": "gittree.rawcommit",
@@ -375,7 +395,10 @@ _HOMES = {
     "refs_under": "gittree.gitio.refs",
     "remote_ref_names": "gittree.gitio.remote",
     "remove_config_value": "gittree.gitio.repo",
+    "reset_hard": "gittree.gitio.plumbing",
     "resolve_commit": "gittree.gitio.refs",
+    "resolve_names": "gittree.gitio.objects",
+    "revert": "gittree.gitio.plumbing",
     "run": "gittree.gitio.runner",
     "shallow_boundary": "gittree.gitio.repo",
     "stage_all": "gittree.gitio.plumbing",
@@ -388,6 +411,7 @@ _HOMES = {
     "update_refs": "gittree.gitio.refs",
     "worktree_differs": "gittree.gitio.plumbing",
     "write_blobs": "gittree.gitio.plumbing",
+    "write_commit_objects": "gittree.gitio.plumbing",
     "write_notes_commit": "gittree.gitio.notes",
     "write_tree": "gittree.gitio.plumbing",
 }

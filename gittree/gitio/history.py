@@ -94,7 +94,7 @@ def read_commit(repo: Repo, rev: str) -> CommitRecord:
 
 
 def commits_between(
-    repo: Repo, tip: str, stop_at: Sequence[str], *, limit: int
+    repo: Repo, tip: str, stop_at: Sequence[str], *, limit: int, skip: Iterable[str] = ()
 ) -> tuple[list[CommitRecord], int]:
     """Commits below ``tip`` down to (not including) ``stop_at``: the first ``limit``, newest first, and the count.
 
@@ -103,6 +103,7 @@ def commits_between(
     (``rev-list --date-order``: no parent before its children, else newest first), since it reads
     every commit git reads; the commits listed are read like every other (:func:`read_record`).
     Parents and ``stop_at`` commits missing from this clone are left out, as a shallow clone cuts them.
+    ``skip``: commits not to list or count (dead-end experiments drawn beside the line, docs/tree.md).
     """
     reader = CommitReader(repo)
     facts = reader.read(tip)
@@ -118,7 +119,8 @@ def commits_between(
         raise GitCommandError(
             f"cannot read the history below {tip[:7]}: {git_says(found.err_text)}", hint="run `git fsck`"
         )
-    below = found.text.split()
+    skipped = set(skip)
+    below = [sha for sha in found.text.split() if sha not in skipped]
     return [read_record(reader, sha) for sha in below[:limit]], len(below)
 
 

@@ -96,6 +96,16 @@ def merge_without_commit(repo: Repo, rev: str, *, env: Mapping[str, str] | None 
     run(["merge", "-q", "--no-ff", "--no-commit", rev], cwd=repo.cwd, env=env, check=True)
 
 
+def reset_hard(repo: Repo, rev: str, *, env: Mapping[str, str] | None = None) -> None:
+    """``git reset --hard REV``: the branch and the working tree back to REV (an agent loop dropping a loser)."""
+    run(["reset", "-q", "--hard", rev], cwd=repo.cwd, env=env, check=True)
+
+
+def revert(repo: Repo, rev: str, *, env: Mapping[str, str] | None = None) -> None:
+    """``git revert --no-edit REV``: a new commit undoing REV (an agent loop keeping the loser in history)."""
+    run(["revert", "--no-edit", rev], cwd=repo.cwd, env=env, check=True)
+
+
 def add_to_index(repo: Repo, index: Path, *, untracked: bool = False) -> None:
     """``git add --update`` (with ``untracked``: ``--all``) of the working tree into the index file ``index``."""
     run(["add", "--all" if untracked else "--update"], cwd=repo.cwd, env=_index_env(index), check=True)
@@ -180,3 +190,22 @@ def commit_tree(
             hint="fix what git reports, then try again",
         )
     return done.text.strip()
+
+
+def write_commit_objects(repo: Repo, objects: Sequence[bytes]) -> list[str]:
+    """Write raw commit objects (parents first) into the object database; their ids, in order.
+
+    The empty tree is written too, since a commit reconstructed without a repository holds it and
+    git checks that a commit's tree exists.
+    """
+    import pygit2
+
+    odb = repo.handle.odb
+    try:
+        if objects and EMPTY_TREE not in odb:
+            odb.write(pygit2.enums.ObjectType.TREE, b"")
+        return [str(odb.write(pygit2.enums.ObjectType.COMMIT, data)) for data in objects]
+    except pygit2.GitError as e:
+        raise GitCommandError(
+            f"cannot write the reconstructed commits: {e}", hint="check free space and permissions in .git"
+        ) from e

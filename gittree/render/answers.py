@@ -48,7 +48,7 @@ def render_best(tree: ResearchTree, ranking: Ranking) -> str:
         [
             str(entry.rank),
             entry.node.short,
-            one_line(entry.node.subject),
+            one_line(entry.node.label),
             format_summary(entry.value),
             delta_text(tree, entry.node),
             verdict_text(entry.node),
@@ -129,7 +129,7 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     spec = report.metric
     target = report.target
     mark = "★ " if target.best else ""
-    yield f"path to {mark}{target.short} {one_line(target.subject)}"
+    yield f"path to {mark}{target.short} {one_line(target.label)}"
     start = report.start
     if spec and start and start.value is not None and report.steps[-1].value is not None:
         decimals = _decimals(start.value)
@@ -147,7 +147,7 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     for number, step in enumerate(report.steps, start=1):
         yield ""
         yield from _folded_lines(step, width)
-        yield f"{number:>{width}}. {step.node.short}  {one_line(step.node.subject)}"
+        yield f"{number:>{width}}. {step.node.short}  {one_line(step.node.label)}"
         yield indent + _step_summary(tree, report, step)
         for parent in step.node.parents:
             if parent != step.node.reference:  # a crossover: the other lines of work it brings in
@@ -374,25 +374,54 @@ def _action_word(action: str, written: bool) -> str:
     """How a row's outcome reads: ``record`` is "recorded" once written, "to record" before."""
     if action == "record":
         return "recorded" if written else "to record"
+    if action == "reconstruct":
+        return "reconstructed" if written else "to reconstruct"
+    if action == "sample":
+        return "added as a sample" if written else "to add as a sample"
     return action
 
 
+_GOAL_WORDS = {"min": "lower is better", "max": "higher is better"}
+
+
 def render_import(report: ImportReport) -> Iterator[str]:
-    """One line per row, then a summary; in a dry run (or when rows are in error) nothing was written."""
+    """One line per row, then what the import decided, then a summary; in a dry run (or with
+    --strict and rows in error) nothing was written."""
     for row in report.rows:
         action = _action_word(row.action, report.written)
         commit = one_line(row.commit or "?")
         line = f"line {row.line:<4} {commit:<9} {one_line(row.status or '?'):<8} {action}: {one_line(row.message)}"
-        if row.kept_ref and row.sha and row.action != "error":
+        if row.kept_ref and row.sha and row.action not in ("error", "skipped"):
             line += f" · kept reachable as {row.kept_ref.removesuffix(row.sha)}{row.sha[:12]}…"
         yield line
-    actions = ("record", "already imported", "unrecoverable", "error")
+    for word, (status, count, how) in report.status_rules.items():
+        rows = f"{count} row{'s' if count != 1 else ''}"
+        yield (
+            f"status '{one_line(word)}' imported as {status} ({rows}, by the {how}; "
+            f"change it with --status-map {one_line(word)}=keep|discard|crash)"
+        )
+    if report.metric:
+        goal = _GOAL_WORDS.get(report.goal or "", report.goal or "")
+        yield (
+            f"judged by {one_line(report.metric)}, {goal} ({report.metric_source}); to change it, set primary "
+            f"(and metrics.{one_line(report.metric)}.goal) in .gittree.yaml, or pass --metric to a view"
+        )
+    rebuilt = sum(
+        1 for row in report.rows if row.action == "reconstruct" or (row.raw and row.action != "error")
+    )
+    if rebuilt:
+        yield (
+            f"{rebuilt} row{'s' if rebuilt != 1 else ''} not in this history: imported as reconstructed "
+            "experiments (commits of gittree's own under refs/gittree/kept/); see them with gittree show --all"
+        )
+    actions = ("record", "reconstruct", "sample", "already imported", "skipped", "error")
     counts = ", ".join(
         f"{report.count(action)} {_action_word(action, report.written)}"
         for action in actions
         if report.count(action)
     )
-    yield f"{len(report.rows)} rows: {counts or 'none'} · {'written' if report.written else 'nothing written'}"
+    total = len(report.rows)
+    yield f"{total} row{'s' if total != 1 else ''}: {counts or 'none'} · {'written' if report.written else 'nothing written'}"
 
 
 def import_data(report: ImportReport) -> dict[str, Any]:
@@ -400,14 +429,24 @@ def import_data(report: ImportReport) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "source": report.source,
         "written": report.written,
+        "strict": report.strict,
+        "metric": report.metric,
+        "goal": report.goal,
+        "statuses": {
+            word: {"imported_as": status, "rows": count, "by": how}
+            for word, (status, count, how) in report.status_rules.items()
+        },
         "rows": [
             {
                 "line": row.line,
                 "commit": row.commit,
                 "status": row.status,
+                "imported_status": row.imported_status or None,
                 "action": row.action,
                 "message": row.message,
                 "sha": row.sha,
+                "parent": row.parent,
+                "reconstructed": bool(row.raw),
                 "trailers": list(row.lines),
                 "kept_ref": row.kept_ref,
             }

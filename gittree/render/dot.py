@@ -181,7 +181,8 @@ def delta_text(
 
 def subject_lines(node: Node) -> list[str]:
     """The subject, wrapped; never an empty line (Graphviz draws no text for one, and the page counts lines)."""
-    return wrap(visible(node.subject)) if node.subject.strip() else ["(no subject)"]
+    label = node.label
+    return wrap(visible(label)) if label.strip() else ["(no subject)"]
 
 
 def marks_text(node: Node, *, best: bool, head: bool) -> str:

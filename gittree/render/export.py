@@ -231,7 +231,7 @@ def _value(node: Node, tree: ResearchTree) -> str:
 
 
 def _ref(node: Node) -> str:
-    return f"{markdown_code(node.short)} {markdown_escape(node.subject)}"
+    return f"{markdown_code(node.short)} {markdown_escape(node.label)}"
 
 
 def _marks(node: Node) -> str:

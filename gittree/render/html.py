@@ -148,7 +148,7 @@ def _node_data(tree: ResearchTree, node: Node) -> dict[str, Any]:
     return {
         "sha": node.sha,
         "short": node.short,
-        "subject": visible(node.subject),
+        "subject": visible(node.label),
         "message": visible(node.message.rstrip("\n")),
         "author": visible(node.author_name),
         "email": visible(node.author_email),

@@ -72,7 +72,15 @@ def format_delta(delta: float | None, reference: float | None = None) -> str:
         decimals = decimals_for(reference)
     text = format_value(delta, decimals)
     if text.lstrip("-").strip("0.") == "" and not math.isnan(delta):
-        return "±0" if delta == 0 else ("+" if delta > 0 else "-") + text.lstrip("-")
+        if delta == 0:
+            return "±0"
+        if reference is not None and decimals is not None and abs(delta) > 1e-9 * abs(reference):
+            # A real change too small for the value's precision (autoresearch gains are 1e-5 to 1e-3 of a
+            # value near 1): written to two significant digits of its own, never as -0.0000 (issue 17).
+            # Below a billionth of the value it is binary rounding, not a change: written as before.
+            places = decimals_for(delta) - 2
+            text = f"{abs(delta):.{places}f}" if places <= 8 else f"{abs(delta):.1e}"
+        return ("+" if delta > 0 else "-") + text.lstrip("-")
     return text if text.startswith("-") else "+" + text
 
 

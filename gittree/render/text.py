@@ -393,7 +393,7 @@ class _Columns:
         if self.lane_width != self._budget_for:  # the lanes only ever widen: recomputed a few times
             self._budget_for, self._budget = self.lane_width, self._subject_width()
         budget = self._budget
-        subject = node.subject
+        subject = node.label
         if subject.isascii() and subject.isprintable():  # nearly every subject: one cell per character
             subject = subject.ljust(budget) if len(subject) <= budget else subject[: budget - 1] + "…"
         else:
