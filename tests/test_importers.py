@@ -27,7 +27,10 @@ def test_the_report_classes_are_the_models_and_still_importable_from_the_importe
 
 def test_parse_log_reads_the_header_and_keeps_malformed_rows_as_errors() -> None:
     # A short row is padded (editors drop trailing tabs); a row with more cells than the header cannot be read.
-    text = HEADER + "a1b2c3d\t0.99\t44.0\tkeep\tbaseline\r\n\nb2c3d4e\t1.01\t\tdiscard\nc3d4e5f\t1\t2\tkeep\tx\ty\n"
+    text = (
+        HEADER
+        + "a1b2c3d\t0.99\t44.0\tkeep\tbaseline\r\n\nb2c3d4e\t1.01\t\tdiscard\nc3d4e5f\t1\t2\tkeep\tx\ty\n"
+    )
     columns, rows, malformed = importers.parse_log(text)
     assert columns.names == ("commit", "val_bpb", "memory_gb", "status", "description")
     assert [(row.line, row.commit, row.logged_status, row.cells["val_bpb"]) for row in rows] == [
@@ -41,7 +44,9 @@ def test_parse_log_reads_the_header_and_keeps_malformed_rows_as_errors() -> None
 
 def test_parse_log_without_a_header_uses_the_default_columns() -> None:
     columns, rows, _ = importers.parse_log("a1b2c3d\t0.99\t44.0\tKEEP\tbaseline\n")
-    assert columns.names == importers.DEFAULT_COLUMNS and rows[0].logged_status == "keep"
+    assert (
+        columns.names == importers.DEFAULT_COLUMNS and rows[0].logged_status == "KEEP"
+    )  # as written; statuses are read case-blind later
 
 
 def test_a_header_that_does_not_start_with_commit_is_refused() -> None:
@@ -98,7 +103,9 @@ def test_import_log_writes_the_notes_and_a_second_import_is_a_no_op(repo: GitRep
 
 def test_with_strict_a_row_in_error_means_nothing_is_written(repo: GitRepo) -> None:
     shas = history(repo)
-    log = write_log(repo, f"{shas['base']}\t0.99\t44.0\tkeep\tbaseline\n{shas['base']}\tfast\t44.0\tkeep\tx\ty\n")
+    log = write_log(
+        repo, f"{shas['base']}\t0.99\t44.0\tkeep\tbaseline\n{shas['base']}\tfast\t44.0\tkeep\tx\ty\n"
+    )
     git = gitio.open_repo(repo.path)
     report = importers.import_log(git, log, strict=True)
     assert [row.action for row in report.rows] == ["record", "error"]
