@@ -153,6 +153,9 @@ def run_facts(meta: RunMeta, *, dirty: bool) -> list[tuple[str, str]]:
     if meta.duration is not None:
         facts.append(("duration", f"{meta.duration:.3f}"))
     facts.append(("id", meta.id))
+    if meta.outcome == "failed" and meta.stderr_last:
+        # A failed run's reason (docs/runs.md): its last error line, as views show it.
+        facts.append(("stderr", _one_line(meta.stderr_last)))
     if dirty:
         facts.append(("dirty", "true"))
     return facts

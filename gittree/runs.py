@@ -35,7 +35,7 @@ from types import FrameType
 from typing import Any
 
 from gittree import gitio, journal
-from gittree.capture import CaptureParser, LineSplitter
+from gittree.capture import CaptureParser, LineSplitter, strip_ansi
 from gittree.config import Config
 from gittree.errors import BadValueError, GittreeError, HookError, RunError
 from gittree.journal import RunMeta
@@ -187,7 +187,7 @@ def _mark_interrupted(meta: RunMeta, run_dir: Path) -> None:
     meta.outcome = "failed"
     meta.interrupted = meta.interrupted or "SIGINT"
     meta.status = journal.NOT_COMMITTED
-    meta.reason = meta.reason or f"interrupted (Ctrl-C): not committed (gittree recover {meta.id} commits it)"
+    meta.reason = meta.reason or f"interrupted by Ctrl-C (gittree recover {meta.id} commits it)"
     meta.done = True
     with contextlib.suppress(GittreeError):
         journal.save_meta(run_dir, meta)
@@ -239,7 +239,8 @@ def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
                 child.send_signal(getattr(signal, forwarder.received))
         meta.child_pid = child.pid
         journal.save_meta(run_dir, meta)
-        exited = _pump(child, out, err, log, parser)
+        last_error = LastLine()
+        exited = _pump(child, out, err, log, parser, last_error)
         returncode = child.wait()
     # The command's own time: not the grace left to a background process holding its pipes.
     ended = exited if exited is not None else time.monotonic()
@@ -254,13 +255,12 @@ def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
         meta.exit_code = returncode
     meta.interrupted = forwarder.received
     meta.outcome = "ok" if returncode == 0 and not forwarder.received else "failed"
+    meta.stderr_last = last_error.text
     meta.warnings.extend(parser.warnings())
     collect_metrics(meta, run_dir, parser.pairs())
     if meta.interrupted:
         meta.status = journal.NOT_COMMITTED
-        meta.reason = (
-            f"interrupted by {meta.interrupted}: not committed (gittree recover {meta.id} commits it)"
-        )
+        meta.reason = f"interrupted by {meta.interrupted} (gittree recover {meta.id} commits it)"
     elif not meta.commit:
         meta.status = journal.NOT_COMMITTED
         meta.reason = f"--no-commit (gittree recover {meta.id} commits it)"
@@ -310,17 +310,48 @@ class _Log:
             self.fd = None
 
 
+class LastLine:
+    """The last line with text among those fed (a failed run's reason is often its last error line)."""
+
+    #: Characters kept of it: a reason, not a log (the whole output is in ``output.log``).
+    LIMIT = 200
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+
+    def feed(self, line: str) -> None:
+        if "\x1b" in line:
+            line = strip_ansi(line)
+        line = " ".join(line.split())
+        if line:
+            self.text = line if len(line) <= self.LIMIT else line[: self.LIMIT - 1] + "…"
+
+
 def _pump(
-    child: subprocess.Popen[bytes], out: Sink, err: Sink, log: _Log, parser: CaptureParser
+    child: subprocess.Popen[bytes],
+    out: Sink,
+    err: Sink,
+    log: _Log,
+    parser: CaptureParser,
+    last_error: LastLine,
 ) -> float | None:
-    """Copy the child's stdout and stderr to ours and to the log as they come, feeding the capture.
+    """Copy the child's stdout and stderr to ours and to the log as they come, feeding the capture
+    (and ``last_error`` with stderr's lines).
 
     Returns when the command was first seen to have ended (``time.monotonic()``), None when its
     pipes closed first."""
     assert child.stdout is not None and child.stderr is not None
     selector = selectors.DefaultSelector()
     sinks: dict[int, list[Sink]] = {child.stdout.fileno(): [out], child.stderr.fileno(): [err]}
-    splitters = {fd: LineSplitter(parser.feed_line) for fd in sinks}
+
+    def on_error_line(line: str) -> None:
+        parser.feed_line(line)
+        last_error.feed(line)
+
+    splitters = {
+        child.stdout.fileno(): LineSplitter(parser.feed_line),
+        child.stderr.fileno(): LineSplitter(on_error_line),
+    }
     selector.register(child.stdout, selectors.EVENT_READ)
     selector.register(child.stderr, selectors.EVENT_READ)
     exited_at: float | None = None

@@ -202,6 +202,9 @@ def _print_report(report: RunReport) -> None:
             "hint: its metrics and log are safe in the journal (gittree runs); "
             f"fix the cause, then: gittree recover {meta.id}"
         )
+    elif meta.status == journal.NOT_COMMITTED and meta.interrupted:
+        # The first line said how it was interrupted: say it once.
+        _say(f"gittree: kept in the journal, not committed (gittree recover {meta.id} commits it)")
     elif meta.status == journal.NOT_COMMITTED:
         _say(f"gittree: kept in the journal, not committed: {meta.reason}")
     elif meta.status != journal.COMMITTED:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gittree.analysis import ExperimentDiff, PathReport, PathStep, Ranking, Side
-from gittree.model import ImportReport, MetricSummary, ResearchTree
+from gittree.model import ImportReport, MetricSummary, Node, ResearchTree
 from gittree.render.escape import terminal_safe
 from gittree.render.jsonview import json_number, summary_data
 from gittree.render.markup import one_line
@@ -19,6 +19,7 @@ from gittree.render.numbers import decimals_for, format_delta, format_summary, f
 from gittree.render.words import (
     FOOTNOTE,
     delta_text,
+    failure_reason,
     flags_text,
     footnotes,
     rests_on_one_run,
@@ -199,11 +200,19 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str
             f"cumulative {format_delta(step.cumulative, start.value.mean if start and start.value else None)}"
         )
     if node.status and node.status != "ok":
-        parts.append(node.status if node.dead_end else f"status {node.status}")
+        parts.append(_status_words(node))
     words = flags_text(node)
     if words:
         parts.append(words)
     return " · ".join(parts)
+
+
+def _status_words(node: Node) -> str:
+    """``failed (exit 1: ValueError: …)``, ``abandoned``, ``status running``."""
+    if not node.dead_end:
+        return f"status {node.status}"
+    failure = failure_reason(node)
+    return f"{node.status} ({one_line(failure)})" if failure else str(node.status)
 
 
 def path_data(report: PathReport) -> dict[str, Any]:
@@ -229,6 +238,7 @@ def path_data(report: PathReport) -> dict[str, Any]:
                 "dirty": step.node.dirty,
                 "best": step.node.best,
                 "status": step.node.status,
+                "failure": failure_reason(step.node),
                 "params": dict(step.node.params),
                 "notes": list(step.node.notes),
                 "folded": {
@@ -312,7 +322,7 @@ def _side_facts(a: Side, b: Side) -> Iterator[str]:
             continue
         facts = []
         if node.status and node.status != "ok":
-            facts.append(node.status)
+            facts.append(_status_words(node) if node.dead_end else node.status)
         words = flags_text(node)
         if words:
             facts.append(words)
@@ -334,6 +344,7 @@ def diff_data(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> dict[st
             "subject": s.subject,
             "experiment": node is not None,
             "status": node.status if node else None,
+            "failure": failure_reason(node) if node else None,
             "notes": list(node.notes) if node else [],
             "params": dict(node.params) if node else {},
             "surprise": node.surprise if node else False,

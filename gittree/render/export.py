@@ -17,7 +17,15 @@ from gittree.render.jsonview import json_number, node_data, node_json_writer, on
 from gittree.render.markup import markdown_code, markdown_escape
 from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
 from gittree.render.table import iso_date
-from gittree.render.words import FLAG_TEXT, dead_end_reason, delta_text, flags, footnotes, verdict_text
+from gittree.render.words import (
+    FLAG_TEXT,
+    dead_end_reason,
+    delta_text,
+    failure_reason,
+    flags,
+    footnotes,
+    verdict_text,
+)
 
 EXPORT_SCHEMA = 1
 EXPORT_FORMAT = "gittree-export"
@@ -57,6 +65,7 @@ def export_node(node: Node) -> dict[str, Any]:
         "date": iso_date(node),
         "children": list(node.children),
         "dead_end": node.dead_end,
+        "failure": failure_reason(node),
     }
 
 
@@ -160,6 +169,7 @@ def export_node_json_writer(dumps: Callable[[Any], str]) -> Callable[[Node], str
             "date": iso_date(node),
             "children": node.children,
             "dead_end": node.dead_end,
+            "failure": failure_reason(node),
         }
         return write(node)[:-1] + ", " + dumps(extra)[1:]
 

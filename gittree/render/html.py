@@ -43,7 +43,7 @@ from gittree.render.dot import (
 )
 from gittree.render.numbers import format_delta, format_summary
 from gittree.render.subgraph import View, ViewOptions, select_view
-from gittree.render.words import metric_text
+from gittree.render.words import failure_reason, metric_text
 
 SCHEMA_VERSION = 1
 CONTENT_SECURITY_POLICY = (
@@ -157,6 +157,7 @@ def _node_data(tree: ResearchTree, node: Node) -> dict[str, Any]:
         "params": [[visible(k), visible(v)] for k, v in node.params.items()],
         "notes": [visible(note) for note in node.notes],
         "status": visible(node.status) if node.status else None,
+        "reason": visible(reason) if (reason := failure_reason(node)) else None,
         "run": [[visible(k), visible(v)] for k, v in node.run.items()],
         "problems": [visible(p) for p in node.problems],
         "parents": list(node.parents),

@@ -25,6 +25,7 @@ from gittree.render.words import (
     footnotes,
     metric_text,
     problems_mark,
+    short_failure,
     verdict_text,
 )
 
@@ -419,6 +420,9 @@ class _Columns:
             marks.append(self.style.paint("← HEAD", "bold"))
         if node.status == "running":
             marks.append("running")
+        failure = short_failure(node)
+        if failure:
+            marks.append(self.style.paint(failure, "red"))
         if node.cut:
             marks.append(self.style.paint(CUT_MARK, "dim"))
         if node.surprise:

@@ -9,7 +9,7 @@ Plain text only: each renderer escapes these for its own output.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
 from gittree.render.numbers import format_delta, format_plain
@@ -88,9 +88,48 @@ def problems_mark(count: int) -> str:
     return f"⚠ {count} malformed trailer(s)"
 
 
+def run_outcome(run: Mapping[str, str]) -> str | None:
+    """How a recorded run ended, from its ``Gittree-Run`` facts: ``exit 1``, ``killed by SIGKILL``,
+    ``interrupted by SIGTERM``; None for a run that succeeded or facts that do not say.
+
+    A command stopped by a signal gittree forwarded has both ``signal`` and ``interrupted``: the
+    interruption is the cause, said once.
+    """
+    interrupted = run.get("interrupted", "")
+    if interrupted == "lost":
+        return "gittree was killed during the run"
+    if interrupted:
+        return f"interrupted by {interrupted}"
+    if run.get("signal"):
+        return f"killed by {run['signal']}"
+    code = run.get("exit", "")
+    if code and code != "0":
+        return f"exit {code}"
+    return None
+
+
+def failure_reason(node: Node) -> str | None:
+    """Why a failed run failed, from what gittree saw: ``exit 1: ValueError: lr must be positive``
+    (the outcome, then the last line the command wrote to stderr); None when nothing was seen."""
+    if node.status != "failed":
+        return None
+    outcome, error = run_outcome(node.run), node.run.get("stderr")
+    if outcome and error:
+        return f"{outcome}: {error}"
+    return outcome or error
+
+
+def short_failure(node: Node) -> str | None:
+    """:func:`failure_reason` without the stderr line, for a row with little room: ``exit 1``."""
+    return run_outcome(node.run) if node.status == "failed" else None
+
+
 def dead_end_reason(node: Node) -> str:
-    """Why a dead end was left: all its notes, in order (a later note often says more), else that none says."""
-    return "; ".join(node.notes) if node.notes else NO_REASON
+    """Why a dead end was left: what gittree saw of a failed run (docs/runs.md, "Why a run failed"),
+    then all its notes, in order (a later note often says more); else that none says."""
+    failure = failure_reason(node)
+    reasons = [failure, *node.notes] if failure else list(node.notes)
+    return "; ".join(reasons) if reasons else NO_REASON
 
 
 def dead_end_line(node: Node) -> str:

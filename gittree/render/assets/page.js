@@ -180,7 +180,9 @@
     if (node.notes.length || node.status) {
       box.appendChild(el("h3", null, "notes"));
       var list = el("ul", "notes");
-      if (node.status) { list.appendChild(el("li", null, "status: " + node.status)); }
+      if (node.status) {
+        list.appendChild(el("li", null, "status: " + node.status + (node.reason ? " (" + node.reason + ")" : "")));
+      }
       node.notes.forEach(function (note) { list.appendChild(el("li", null, note)); });
       box.appendChild(list);
     }
