@@ -35,6 +35,22 @@ def strip_ansi(text: str) -> str:
     return _ANSI_RE.sub("", text)
 
 
+#: A printed number as the capture takes it: it must end there (``91%``, ``0.5s``, ``0,73`` do not).
+_VALUE_RE = re.compile(rf"(?:{_NUMBER})(?![A-Za-z0-9_%]|[.,][0-9])")
+#: The text after ``NAME:`` up to a blank or a separator: a value, taken or not.
+_TOKEN = r"[^\s,;|)\]}:=]*"
+#: Any ``NAME: <something that starts like a number>``: the names a script prints, to suggest one
+#: when a ``--capture`` name matched nothing (``acc`` for ``--capture accuracy``).
+_PRINTED_NAME_RE = re.compile(
+    rf"(?<![{_NAME_CHARS}])(?P<name>[A-Za-z_][{_NAME_CHARS}]{{0,63}})[ \t]*[:=][ \t]*"
+    rf"(?=[+-]?\.?[0-9]|[+-]?(?i:nan|inf))"
+)
+#: Distinct printed names remembered for those suggestions (a log can print millions of lines).
+PRINTED_NAMES_KEPT = 256
+#: Characters of a refused line quoted in a warning.
+QUOTED_LINE = 120
+
+
 class CaptureParser:
     """Finds the values of the named metrics in lines of output; ``values`` holds the last of each."""
 
@@ -43,12 +59,15 @@ class CaptureParser:
         self.values: dict[str, str] = {}
         #: name -> (why its first refused value was refused, how many values were refused)
         self._refused: dict[str, tuple[str, int]] = {}
+        #: name -> (the first line where its value was not a number, how many such lines)
+        self._not_numbers: dict[str, tuple[str, int]] = {}
+        #: names printed before something number-like, in the order first seen
+        self._printed: dict[str, None] = {}
         self._pattern: re.Pattern[str] | None = None
         if self.names:
             alternatives = "|".join(re.escape(name) for name in sorted(self.names, key=len, reverse=True))
             self._pattern = re.compile(
-                rf"(?<![{_NAME_CHARS}])(?P<name>{alternatives})[ \t]*[:=][ \t]*(?P<value>{_NUMBER})"
-                rf"(?![A-Za-z0-9_%]|[.,][0-9])"
+                rf"(?<![{_NAME_CHARS}])(?P<name>{alternatives})[ \t]*[:=][ \t]*(?P<value>{_TOKEN})"
             )
 
     def feed_line(self, line: str) -> None:
@@ -57,7 +76,14 @@ class CaptureParser:
         if "\x1b" in line:
             line = strip_ansi(line)
         for match in self._pattern.finditer(line):
-            name, value = match.group("name"), match.group("value")
+            name = match.group("name")
+            number = _VALUE_RE.match(line, match.start("value"))
+            if number is None:
+                if match.group("value")[:1] in _NUMBER_START or match.group("value")[1:2].isdigit():
+                    first, count = self._not_numbers.get(name, (line.strip(), 0))
+                    self._not_numbers[name] = (first, count + 1)
+                continue
+            value = number.group()
             if value.lower() in ("-nan", "+nan"):  # glibc's printf("%f", -NAN): a NaN has no sign to keep
                 value = "nan"
             try:
@@ -66,24 +92,66 @@ class CaptureParser:
             except GittreeError as e:  # 1e999: refused by the format; the last accepted value stands
                 first, count = self._refused.get(name, (e.message, 0))
                 self._refused[name] = (first, count + 1)
+        if len(self._printed) < PRINTED_NAMES_KEPT and (":" in line or "=" in line):
+            for match in _PRINTED_NAME_RE.finditer(line):
+                self._printed.setdefault(match.group("name"))
 
     def feed_text(self, text: str) -> None:
         for line in split_lines(text):
             self.feed_line(line)
 
     def warnings(self) -> list[str]:
-        """One line per name whose printed values were refused: the first one and how many there were."""
+        """What the capture could not take, one line per name (docs/runs.md, "Captured output"):
+        values the format refused, values that are not numbers (with the line), and names that
+        matched nothing (with the closest names the output printed)."""
         lines = []
         for name in self.names:
             if name in self._refused:
                 why, count = self._refused[name]
                 more = f" ({count} such values)" if count > 1 else ""
                 lines.append(f"--capture {name}: not captured{more}: {why}")
+            if name in self._not_numbers:
+                line, count = self._not_numbers[name]
+                quoted = line if len(line) <= QUOTED_LINE else line[: QUOTED_LINE - 1] + "…"
+                more = f" ({count} such lines)" if count > 1 else ""
+                lines.append(f"--capture {name}: not a number, not captured{more}: {quoted!r}")
+            elif name not in self.values and name not in self._refused:
+                lines.append(f"--capture {name}: matched nothing; {self._suggestion(name)}")
         return lines
+
+    def _suggestion(self, name: str) -> str:
+        close = closest_names(name, [printed for printed in self._printed if printed not in self.names])
+        if close:
+            return "the output printed " + ", ".join(f"'{printed}:'" for printed in close)
+        if self._printed:
+            shown = list(self._printed)[:5]
+            return (
+                "names printed with a number: " + ", ".join(shown) + (" …" if len(self._printed) > 5 else "")
+            )
+        return f"no line of the form '{name}: NUMBER' or '{name}=NUMBER' was printed"
 
     def pairs(self) -> list[tuple[str, str]]:
         """``(name, value)`` for every captured name, in the order the names were given."""
         return [(name, self.values[name]) for name in self.names if name in self.values]
+
+
+_NUMBER_START = frozenset("0123456789.")
+
+
+def closest_names(name: str, printed: Iterable[str], limit: int = 3) -> list[str]:
+    """The printed names most like ``name``: one inside the other (``acc``, ``accuracy``), the same
+    letters in another case, or spelled alike (difflib's ratio of at least 0.6)."""
+    from difflib import SequenceMatcher
+
+    wanted = name.lower()
+    scored = []
+    for candidate in printed:
+        other = candidate.lower()
+        ratio = SequenceMatcher(None, wanted, other).ratio()
+        inside = wanted in other or other in wanted
+        if inside or ratio >= 0.6:
+            scored.append((not inside, -ratio, candidate))
+    return [candidate for _, _, candidate in sorted(scored)[:limit]]
 
 
 def split_lines(text: str) -> list[str]:
@@ -116,7 +184,9 @@ class LineSplitter:
         end = len(chunk) - 1 if chunk.endswith(b"\r") else len(chunk)
         cut = max(chunk.rfind(b"\n", 0, end), chunk.rfind(b"\r", 0, end))
         if cut < 0 and self._parts and self._parts[-1].endswith(b"\r"):
-            self._flush(whole=True)  # the '\r' held back ends a line: this chunk starts no '\n'
+            # The '\r' held back ends a line (this chunk starts no '\n'): hand on every line up to it,
+            # an empty one too, as when the '\r' and what follows come in one chunk.
+            self._flush(whole=False)
         if cut < 0:
             self._parts.append(chunk)
             self._size += len(chunk)

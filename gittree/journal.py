@@ -98,10 +98,6 @@ class RunMeta:
     done: bool = False
     #: the last line the command wrote to stderr (a failed run's reason: ``Gittree-Run: stderr=``).
     stderr_last: str | None = None
-    #: untracked (not ignored) files left out of the run's code when it started (the first few), and
-    #: how many there were: a run committed without them may not be reproducible.
-    untracked: list[str] = field(default_factory=list)
-    untracked_count: int = 0
 
     @property
     def branch(self) -> str | None:

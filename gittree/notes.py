@@ -4,8 +4,9 @@ The note lives under ``refs/notes/gittree``; each record is a new paragraph of t
 (``git notes append``), and ``show`` merges every paragraph with the commit's own trailers, so another
 seed's result adds a sample. ``gittree init`` sets ``notes.rewriteRef`` so notes follow amend and rebase.
 
-A result recorded while the working tree differs from the commit carries the run fact ``dirty=true``:
-it may not have been produced by the code the commit holds (docs/runs.md, "Late results").
+A metric recorded while the working tree differs from the commit carries the run fact ``dirty=true``:
+it may not have been produced by the code the commit holds (docs/runs.md, "Late results"). A note,
+param or status alone is not a measurement and never makes a commit dirty.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def record(
             "nothing to record: give at least one --metric, --param, --note or --status",
             hint="for example: gittree record HEAD --metric acc=0.91",
         )
-    dirty = gitio.worktree_differs(repo, sha)
+    # Dirty means a measurement made on code that differs from the commit: a note, a param or a
+    # status alone measures nothing (docs/runs.md, "Late results").
+    dirty = bool(metric_pairs) and gitio.worktree_differs(repo, sha)
     lines = format_trailer_lines(
         metrics=metric_pairs,
         params=param_pairs,

@@ -27,16 +27,69 @@ def collect_metrics(
     meta: RunMeta, run_dir: Path, captured: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str]]:
     """Merge the three sources into ``metrics.json``; a name's first source in this order wins:
-    ``log_metric`` (the script said so explicitly), the metrics file, the captured output."""
-    logged = _read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings)
-    from_file = _read_metrics_file(meta, run_dir)
-    rows: list[dict[str, str]] = [{"name": n, "value": v, "source": "log_metric"} for n, v in logged.items()]
-    seen = set(logged)
-    rows += [{"name": n, "value": v, "source": "metrics_file"} for n, v in from_file if n not in seen]
-    seen |= {name for name, _ in from_file}
-    rows += [{"name": n, "value": v, "source": "capture"} for n, v in captured if n not in seen]
-    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows})
+    ``log_metric`` (the script said so explicitly), the metrics file, the captured output.
+
+    A value another source gave for a name already taken is never dropped silently: unless it
+    repeats the kept values exactly (one result reported twice), the run gets a warning naming the
+    metric, the values kept and the values dropped, and ``metrics.json`` lists it under ``dropped``
+    (docs/runs.md, "Metrics: three sources").
+    """
+    sources = [
+        ("log_metric", list(_read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings).items())),
+        ("metrics_file", _read_metrics_file(meta, run_dir)),
+        ("capture", list(captured)),
+    ]
+    owner: dict[str, str] = {}
+    rows: list[dict[str, str]] = []
+    dropped: list[dict[str, str]] = []
+    for source, pairs in sources:
+        taken = set(owner)  # names an earlier source gave: this source's values for them lose
+        for name, value in pairs:
+            row = {"name": name, "value": value, "source": source}
+            if name in taken:
+                dropped.append(row)
+            else:
+                owner[name] = source
+                rows.append(row)
+    meta.warnings.extend(_dropped_warnings(meta, rows, dropped))
+    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows, "dropped": dropped})
     return [(row["name"], row["value"]) for row in rows]
+
+
+def _same_samples(a: list[str], b: list[str]) -> bool:
+    """The same numbers, in any order (``0.50`` is ``0.5``; ``nan`` is ``nan``)."""
+
+    def canonical(values: list[str]) -> list[str]:
+        return sorted(format_number(parse_number(value)) for value in values)
+
+    return canonical(a) == canonical(b)
+
+
+def _source_words(meta: RunMeta, source: str) -> str:
+    if source == "metrics_file":
+        return f"the metrics file {meta.metrics_file}"
+    return "--capture" if source == "capture" else source
+
+
+def _dropped_warnings(meta: RunMeta, rows: list[dict[str, str]], dropped: list[dict[str, str]]) -> list[str]:
+    """One warning per metric and losing source, unless that source said exactly what was kept."""
+    kept: dict[str, list[str]] = {}
+    for row in rows:
+        kept.setdefault(row["name"], []).append(row["value"])
+    losing: dict[tuple[str, str], list[str]] = {}
+    for row in dropped:
+        losing.setdefault((row["name"], row["source"]), []).append(row["value"])
+    warnings = []
+    for (name, source), values in losing.items():
+        if _same_samples(values, kept[name]):
+            continue  # the same result reported twice (the script logged it and wrote it to the file)
+        winner = next(row["source"] for row in rows if row["name"] == name)
+        warnings.append(
+            f"metric {name}: kept {', '.join(kept[name])} from {_source_words(meta, winner)}; "
+            f"dropped {', '.join(values)} from {_source_words(meta, source)} "
+            "(one source per metric: log_metric, then the metrics file, then --capture)"
+        )
+    return warnings
 
 
 def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:

@@ -177,8 +177,37 @@ def start_run(repo: gitio.Repo, request: RunRequest) -> tuple[RunMeta, Path]:
     except KeyboardInterrupt:
         _mark_interrupted(meta, run_dir)
         raise
+    if not request.add_untracked:
+        meta.warnings.extend(_untracked_warning(repo, meta))
     journal.save_meta(run_dir, meta)
     return meta, run_dir
+
+
+#: How many untracked files the warning names before it counts the rest.
+UNTRACKED_SHOWN = 5
+
+
+def _untracked_warning(repo: gitio.Repo, meta: RunMeta) -> list[str]:
+    """Files the run's code leaves out, said at the end of the run: a run whose ``features.py`` was
+    not committed cannot be reproduced (docs/runs.md, "Untracked files"). The metrics file is the
+    run's output, not its code."""
+    assert repo.worktree is not None
+    try:
+        paths = gitio.untracked_files(repo)
+    except GittreeError:
+        return []  # a warning is not worth failing the run for
+    if meta.metrics_file:
+        output = metrics_file_path(meta).resolve()
+        paths = [path for path in paths if (repo.worktree / path).resolve() != output]
+    if not paths:
+        return []
+    shown = ", ".join(paths[:UNTRACKED_SHOWN])
+    more = f" and {len(paths) - UNTRACKED_SHOWN} more" if len(paths) > UNTRACKED_SHOWN else ""
+    noun = "file is" if len(paths) == 1 else "files are"
+    return [
+        f"{len(paths)} untracked {noun} not part of the run's code: {shown}{more} "
+        "(gittree run --add commits them with the run; or git add / .gitignore them)"
+    ]
 
 
 def _mark_interrupted(meta: RunMeta, run_dir: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gittree.capture import CaptureParser, LineSplitter, split_lines
@@ -127,6 +127,7 @@ def test_any_output_is_safe_and_only_yields_valid_numbers(text: str, wanted: lis
     data=st.binary(max_size=300) | st.text(alphabet="ab: 01.\r\n\x1b[m", max_size=300).map(str.encode),
     cuts=st.lists(st.integers(min_value=0, max_value=300), max_size=10),
 )
+@example(data=b"\r\x00", cuts=[1])  # a lone '\r' ending a chunk: the empty line it ends was dropped
 def test_lines_do_not_depend_on_how_the_pipe_chunks_the_bytes(data: bytes, cuts: list[int]) -> None:
     whole: list[str] = []
     one = LineSplitter(whole.append)

@@ -78,6 +78,9 @@ if TYPE_CHECKING:
         diff_text as diff_text,
     )
     from gittree.gitio.objects import (
+        file_in as file_in,
+    )
+    from gittree.gitio.objects import (
         match_commit_prefix as match_commit_prefix,
     )
     from gittree.gitio.objects import (
@@ -136,6 +139,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.plumbing import (
         stripspace as stripspace,
+    )
+    from gittree.gitio.plumbing import (
+        untracked_files as untracked_files,
     )
     from gittree.gitio.plumbing import (
         worktree_differs as worktree_differs,
@@ -355,6 +361,7 @@ _HOMES = {
     "delete_ref": "gittree.gitio.refs",
     "diff_text": "gittree.gitio.objects",
     "fetch": "gittree.gitio.remote",
+    "file_in": "gittree.gitio.objects",
     "git_env": "gittree.gitio.runner",
     "git_path": "gittree.gitio.repo",
     "git_says": "gittree.gitio.runner",
@@ -407,6 +414,7 @@ _HOMES = {
     "symbolic_head": "gittree.gitio.refs",
     "tip_shas": "gittree.gitio.refs",
     "tree_of_commit": "gittree.gitio.objects",
+    "untracked_files": "gittree.gitio.plumbing",
     "update_ref": "gittree.gitio.refs",
     "update_refs": "gittree.gitio.refs",
     "worktree_differs": "gittree.gitio.plumbing",

@@ -204,3 +204,16 @@ def commit_tree_time_parents(repo: Repo, sha: str) -> tuple[str, int, tuple[str,
 
 def object_exists(repo: Repo, sha: str) -> bool:
     return sha in repo.handle.odb
+
+
+def file_in(repo: Repo, where: str) -> bytes | None:
+    """The bytes of the file ``where`` names, as git names them: ``TREE:path`` (a saved tree, a
+    commit) or ``:path`` (the index); None when there is no such file (or it is not a file)."""
+    found = run(["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n")
+    if found.code != 0:
+        raise GitCommandError(f"cannot read {where}: {git_says(found.err_text)}", hint="run `git fsck`")
+    header, _, rest = found.out.partition(b"\n")
+    fields = header.split(b" ")
+    if len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
+        return rest[: int(fields[2])]
+    return None

@@ -48,6 +48,22 @@ def worktree_differs(repo: Repo, rev: str) -> bool:
     return found.code == 1
 
 
+def untracked_files(repo: Repo) -> list[str]:
+    """Untracked files that are not ignored, relative to the working tree's top; a folder holding
+    only untracked files is one entry (``data/``), as ``git status`` shows it."""
+    if repo.worktree is None:
+        return []
+    found = run(
+        ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--no-empty-directory"],
+        cwd=repo.worktree,
+    )
+    if found.code != 0:
+        raise GitCommandError(
+            f"git ls-files failed: {found.err_text.strip()}", hint="run `git status` to see what is wrong"
+        )
+    return [path for path in found.text.split("\0") if path]
+
+
 def commit_with_message(
     repo: Repo,
     message: str,
