@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import CommitRecord, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
@@ -201,11 +201,14 @@ def build_path(
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a diff: a commit, and its experiment when it is one."""
+    """One side of a diff: a commit, and its experiment when it is one, with its effective params."""
 
     sha: str
     subject: str
     node: Node | None
+    params: Mapping[str, str] = field(default_factory=dict)
+    #: the params this experiment set itself (the others it inherits).
+    params_set_here: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -259,8 +262,9 @@ def diff_experiments(
     comparisons = tuple(
         _compare_metric(spec_for(name), metrics_a.get(name), metrics_b.get(name)) for name in names
     )
-    params_a = node_a.params if node_a else {}
-    params_b = node_b.params if node_b else {}
+    params = effective_params(tree) if node_a or node_b else None
+    params_a = params.of(node_a) if params and node_a else {}
+    params_b = params.of(node_b) if params and node_b else {}
     changed = tuple(
         ParamChange(name, params_a.get(name), params_b.get(name))
         for name in sorted(set(params_a) | set(params_b))
@@ -268,13 +272,19 @@ def diff_experiments(
     )
     same = sum(1 for name in set(params_a) & set(params_b) if params_a[name] == params_b[name])
     return ExperimentDiff(
-        a=Side(a.sha, a.subject, node_a),
-        b=Side(b.sha, b.subject, node_b),
+        a=_side(a, node_a, params),
+        b=_side(b, node_b, params),
         metrics=comparisons,
         params=changed,
         same_params=same,
         relation=relation,
     )
+
+
+def _side(commit: CommitRecord, node: Node | None, params: EffectiveParams | None) -> Side:
+    if node is None or params is None:
+        return Side(commit.sha, commit.subject, node)
+    return Side(commit.sha, commit.subject, node, params.of(node), params.set_by(node))
 
 
 def _compare_metric(spec: MetricSpec, a: MetricSummary | None, b: MetricSummary | None) -> MetricComparison:
@@ -341,6 +351,70 @@ def branch_points(tree: ResearchTree) -> dict[str, str | None]:
         upstream = node.reference or (node.parents[0] if node.parents else None)
         anchor[node.sha] = anchor.get(upstream) if upstream else None
     return {sha: value for sha, value in anchor.items() if not tree.by_sha[sha].on_best_path}
+
+
+# -- params as a whole configuration ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EffectiveParams:
+    """Every experiment's effective params, and which of them it set itself (docs/tree.md, "Params").
+
+    An experiment's effective params are its parent experiment's, merged with its own: a child
+    recorded with ``--param lr=1e-3`` alone still ran with its parent's ``depth=6``. A crossover
+    inherits from each parent, the first parent winning where they disagree. A param is *set here*
+    when this experiment recorded it with a value other than the one it inherits (or it inherits none).
+    """
+
+    by_sha: dict[str, dict[str, str]]
+    set_here: dict[str, frozenset[str]]
+
+    def of(self, node: Node) -> dict[str, str]:
+        return self.by_sha.get(node.sha, node.params)
+
+    def set_by(self, node: Node) -> frozenset[str]:
+        return self.set_here.get(node.sha, frozenset(node.params))
+
+
+_NOTHING_SET: frozenset[str] = frozenset()
+
+
+def effective_params(tree: ResearchTree) -> EffectiveParams:
+    """:class:`EffectiveParams` of every experiment, in one pass in drawing order (parents first).
+
+    Dictionaries are shared wherever nothing changes (a child that records no param, or the same
+    params as its parent, has its parent's dictionary), and each merge of the same inherited and
+    own dictionaries is made once: a sweep repeats a few combinations across thousands of experiments.
+    """
+    effective: dict[str, dict[str, str]] = {}
+    set_here: dict[str, frozenset[str]] = {}
+    merges: dict[tuple[int, int], tuple[dict[str, str], frozenset[str], dict[str, str], dict[str, str]]] = {}
+    for node in tree.nodes:
+        inherited = _inherited(node, effective)
+        own = node.params
+        if not own:
+            effective[node.sha], set_here[node.sha] = inherited, _NOTHING_SET
+            continue
+        key = (id(inherited), id(own))
+        known = merges.get(key)
+        if known is None or known[2] is not inherited or known[3] is not own:
+            changed = frozenset(name for name, value in own.items() if inherited.get(name) != value)
+            merged = {**inherited, **own} if changed else inherited
+            known = merges[key] = (merged, changed or _NOTHING_SET, inherited, own)
+        effective[node.sha], set_here[node.sha] = known[0], known[1]
+    return EffectiveParams(effective, set_here)
+
+
+def _inherited(node: Node, effective: Mapping[str, dict[str, str]]) -> dict[str, str]:
+    parents = [effective[parent] for parent in node.parents if parent in effective]
+    if not parents:
+        return {}
+    if len(parents) == 1 or all(other is parents[0] for other in parents[1:]):
+        return parents[0]
+    merged: dict[str, str] = {}
+    for params in reversed(parents):  # the first parent last: it wins where parents disagree
+        merged.update(params)
+    return merged
 
 
 # -- table order ------------------------------------------------------------------------------------

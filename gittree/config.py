@@ -63,6 +63,8 @@ class RunConfig:
     commit_failed: bool = True
     #: ``gittree runs --prune`` removes committed runs that ended more than this many days ago.
     keep_days: float = 30.0
+    #: the params file (relative to the top of the working tree); None: params.yaml, else params.json.
+    params_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,9 +186,12 @@ def _parse_run(raw: Any, source: str) -> RunConfig:
 
     if not isinstance(raw, dict):
         raise ConfigError(
-            f"{source}: 'run' must be a mapping with capture, metrics_file, commit_failed, keep_days"
+            f"{source}: 'run' must be a mapping with capture, metrics_file, params_file, commit_failed, "
+            "keep_days"
         )
-    extra = sorted(set(map(str, raw)) - {"capture", "metrics_file", "commit_failed", "keep_days"})
+    extra = sorted(
+        set(map(str, raw)) - {"capture", "metrics_file", "params_file", "commit_failed", "keep_days"}
+    )
     if extra:
         raise ConfigError(f"{source}: run: unknown key(s) {', '.join(extra)}")
     capture = raw.get("capture") or []
@@ -201,6 +206,9 @@ def _parse_run(raw: Any, source: str) -> RunConfig:
     metrics_file = raw.get("metrics_file")
     if metrics_file is not None and (not isinstance(metrics_file, str) or not metrics_file):
         raise ConfigError(f"{source}: run.metrics_file must be a path, got {metrics_file!r}")
+    params_file = raw.get("params_file")
+    if params_file is not None and (not isinstance(params_file, str) or not params_file.strip()):
+        raise ConfigError(f"{source}: run.params_file must be a path, got {params_file!r}")
     commit_failed = raw.get("commit_failed", True)
     if not isinstance(commit_failed, bool):
         raise ConfigError(f"{source}: run.commit_failed must be true or false, got {commit_failed!r}")
@@ -208,7 +216,11 @@ def _parse_run(raw: Any, source: str) -> RunConfig:
     if isinstance(keep_days, bool) or not isinstance(keep_days, int | float) or not 0 <= keep_days < 1e6:
         raise ConfigError(f"{source}: run.keep_days must be a number of days, 0 or more, got {keep_days!r}")
     return RunConfig(
-        capture=names, metrics_file=metrics_file, commit_failed=commit_failed, keep_days=float(keep_days)
+        capture=names,
+        metrics_file=metrics_file,
+        commit_failed=commit_failed,
+        keep_days=float(keep_days),
+        params_file=params_file,
     )
 
 
@@ -345,6 +357,8 @@ def dump_config(config: Config) -> str:
             run["capture"] = list(config.run.capture)
         if config.run.metrics_file:
             run["metrics_file"] = config.run.metrics_file
+        if config.run.params_file:
+            run["params_file"] = config.run.params_file
         if not config.run.commit_failed:
             run["commit_failed"] = False
         if config.run.keep_days != RunConfig().keep_days:

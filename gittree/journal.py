@@ -98,6 +98,8 @@ class RunMeta:
     done: bool = False
     #: the last line the command wrote to stderr (a failed run's reason: ``Gittree-Run: stderr=``).
     stderr_last: str | None = None
+    #: the params file read when the run started (its params are in ``params``, ``--param`` applied).
+    params_file: str | None = None
 
     @property
     def branch(self) -> str | None:

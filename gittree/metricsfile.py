@@ -73,6 +73,12 @@ def parse_metrics_text(
     return pairs
 
 
+def load_as_written(text: str, source: str, *, yaml_first: bool) -> Any:
+    """JSON or YAML data whose numbers (and YAML's plain scalars) are kept as the text written
+    (:class:`str` subclasses), for the params file too (docs/runs.md, "Params files")."""
+    return _load(text, source, yaml_first)
+
+
 def _load(text: str, source: str, yaml_first: bool) -> Any:
     if not yaml_first:
         try:

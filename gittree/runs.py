@@ -65,6 +65,8 @@ class RunRequest:
     add_untracked: bool = False
     #: commit a run that exits non-zero (``run.commit_failed`` in .gittree.yaml).
     commit_failed: bool = True
+    #: ``run.params_file`` in .gittree.yaml (None: params.yaml, else params.json).
+    params_file: str | None = None
 
 
 @dataclass
@@ -111,6 +113,7 @@ def make_request(
         commit=commit,
         add_untracked=add_untracked,
         commit_failed=config.run.commit_failed,
+        params_file=config.run.params_file,
     )
 
 
@@ -177,10 +180,29 @@ def start_run(repo: gitio.Repo, request: RunRequest) -> tuple[RunMeta, Path]:
     except KeyboardInterrupt:
         _mark_interrupted(meta, run_dir)
         raise
+    _read_params_file(repo, meta, request)
     if not request.add_untracked:
         meta.warnings.extend(_untracked_warning(repo, meta))
     journal.save_meta(run_dir, meta)
     return meta, run_dir
+
+
+def _read_params_file(repo: gitio.Repo, meta: RunMeta, request: RunRequest) -> None:
+    """The params file of the code the run starts with, ``--param`` applied over it, as the run's
+    params (docs/runs.md, "Params files"). The run goes ahead whatever the file holds: what cannot
+    be read is a warning."""
+    from gittree.paramsfile import merge_params, params_from_file
+
+    problems: list[BadValueError] = []
+    try:
+        found = params_from_file(repo, request.params_file, tree=meta.tree, problems=problems)
+    except GittreeError as e:
+        meta.warnings.append(f"the params file was ignored: {e.message}")
+        return
+    meta.warnings += [f"the params file: {e.message} (ignored)" for e in problems]
+    if found is not None:
+        meta.params_file = found.path
+        meta.params = [list(pair) for pair in merge_params(found.params, request.params)]
 
 
 #: How many untracked files the warning names before it counts the rest.

@@ -76,21 +76,23 @@ def table_view(
     sort: str | None = None,
     fmt: str = "plain",
     as_json: bool = False,
+    params: Sequence[str] = (),
 ) -> Iterable[bytes]:
     """The bytes ``gittree table`` prints, from the view cache when none of their inputs changed."""
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
         from gittree.questions import table_rows
-        from gittree.render.table import render_table_chunks, render_table_json_chunks
+        from gittree.render.table import ParamCells, render_table_chunks, render_table_json_chunks
 
         specs, rows = table_rows(tree, config, metrics, sort)
         names = [spec.name for spec in specs]
+        cells = ParamCells.of(tree, params)
         if as_json:
-            yield from render_table_json_chunks(tree, rows, names)
+            yield from render_table_json_chunks(tree, rows, names, cells)
         else:
-            yield from render_table_chunks(tree, rows, names, fmt)
+            yield from render_table_chunks(tree, rows, names, fmt, cells)
 
-    name = repr(("table", tuple(metrics), sort, "json" if as_json else fmt))
+    name = repr(("table", tuple(metrics), sort, "json" if as_json else fmt, tuple(params)))
     metric = metrics[0] if metrics else None
     return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
 

@@ -214,6 +214,7 @@ def test_the_node_and_edge_writers_write_what_the_encoder_writes(repo: GitRepo) 
     """The export writes nodes and edges straight from the tree; byte for byte what encoding
     export_node and export_edges gives, on hostile text, folded commits, NaN and multi-run samples."""
     from gittree import gitio
+    from gittree.analysis import effective_params
     from gittree.render.export import export_fields, export_node, export_node_json_writer, render_export_json
     from gittree.render.jsonview import one_line_encoder
     from gittree.research import load_tree
@@ -225,8 +226,9 @@ def test_the_node_and_edge_writers_write_what_the_encoder_writes(repo: GitRepo) 
     repo.experiment("after the fold", metrics=[("acc", 0.71)])
     tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
     dumps = one_line_encoder()
-    write = export_node_json_writer(dumps)
-    assert [write(node) for node in tree.nodes] == [dumps(export_node(node)) for node in tree.nodes]
+    params = effective_params(tree)
+    write = export_node_json_writer(dumps, params)
+    assert [write(node) for node in tree.nodes] == [dumps(export_node(node, params)) for node in tree.nodes]
     # The whole export, written the plain way: every field, node and edge through the encoder.
     pieces = []
     for key, value in export_fields(tree).items():

@@ -244,7 +244,9 @@ def test_diff_side_by_side_with_params_notes_and_code(demo: Path, gittree) -> No
     assert acc.split() == ["acc", "0.7550", "0.7510", "-0.0040", "worse¹"]
     loss = next(line for line in lines if line.startswith("loss "))
     assert loss.split()[-1] == "worse¹"  # loss is minimised: up is worse
-    assert next(line for line in lines if line.startswith("depth ")).split() == ["depth", "12", "16"]
+    # each side set its depth itself (marked *), and says so in the legend
+    assert next(line for line in lines if line.startswith("depth ")).split() == ["depth", "12*", "16*"]
+    assert "* set by that experiment itself" in out
     assert "note: train loss lower, val worse: overfits" in out
     assert f"code: git diff --stat {a} {b}" in out and "model.py | 1 +" in out
     assert "+depth = 16" not in out

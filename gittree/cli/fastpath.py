@@ -53,8 +53,8 @@ _FORMS: dict[str, _Form] = {
     ),
     "table": (
         {"--all": "all_refs", "--json": "as_json"},
-        {**_METRIC, "--sort": "sort", "--format": "fmt", "-f": "fmt"},
-        frozenset({"metric"}),
+        {**_METRIC, "--sort": "sort", "--format": "fmt", "-f": "fmt", "--param": "param"},
+        frozenset({"metric", "param"}),
         {"fmt": _one_of(*TableFormat.__members__)},
     ),
     "export": (
@@ -211,13 +211,21 @@ def print_table(
     sort: str | None = None,
     fmt: str = "plain",
     as_json: bool = False,
+    param: list[str] | None = None,
 ) -> None:
     """``gittree table``: the rows, from the cache when nothing changed."""
     from gittree import gitio, views
 
     repo = gitio.open_repo(repo_path)
     chunks = views.table_view(
-        repo, revs, all_refs=all_refs, metrics=metric or (), sort=sort, fmt=fmt, as_json=as_json
+        repo,
+        revs,
+        all_refs=all_refs,
+        metrics=metric or (),
+        sort=sort,
+        fmt=fmt,
+        as_json=as_json,
+        params=param or (),
     )
     write_chunks(chunks)
 

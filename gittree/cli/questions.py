@@ -91,6 +91,14 @@ def table(
     ] = None,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.plain,
     as_json: JsonOption = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="NAME",
+            help="A param column (repeatable): the effective value, marked * where the experiment set it.",
+        ),
+    ] = None,
 ) -> None:
     """One row per experiment: sha, subject, metrics (mean ± std (n)), delta, verdict, status, author, date."""
     from gittree.cli.fastpath import print_table
@@ -103,6 +111,7 @@ def table(
         sort=sort,
         fmt=fmt.value,
         as_json=as_json,
+        param=param,
     )
 
 

@@ -39,17 +39,25 @@ def commit(
     """Record an experiment: commit through git (your hooks, identity and signing apply) with Gittree-* trailers."""
     from gittree import gitio
     from gittree.experiment import commit_experiment, prepare_entry
+    from gittree.paramsfile import merge_params, params_from_file
+    from gittree.research import repo_config
+    from gittree.trailers import parse_params
 
     text = _read_message(message, message_file)
+    overrides = parse_params(param or ())  # a name given twice is refused before anything is read
+    repo = gitio.open_repo(State.repo_path)
+    # The params file as this commit will hold it: staged, or as it is with -a (when tracked).
+    staged = params_from_file(repo, repo_config(repo).run.params_file, index=True)
+    found = params_from_file(repo, staged.path) if stage_all and staged else staged
+    params = merge_params(found.params if found else (), overrides)
     entry = prepare_entry(
         text,
         metrics=metric or (),
-        params=param or (),
+        params=[f"{name}={value}" for name, value in params],
         notes=note or (),
         status=status,
         metrics_file=metrics_file,
     )
-    repo = gitio.open_repo(State.repo_path)
     sha = commit_experiment(repo, entry, stage_all=stage_all, allow_empty=allow_empty)
     from gittree.render.escape import terminal_safe
 

@@ -291,7 +291,14 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
         headers = ["metric", short_a, short_b, "delta", "verdict"]
         yield str(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True))
     if answer_diff.params:
-        rows = [[one_line(p.name), one_line(p.a or "—"), one_line(p.b or "—")] for p in answer_diff.params]
+        rows = [
+            [
+                one_line(p.name),
+                _param_cell(p.a, p.name in a.params_set_here),
+                _param_cell(p.b, p.name in b.params_set_here),
+            ]
+            for p in answer_diff.params
+        ]
         yield ""
         yield str(
             tabulate(rows, headers=["param", short_a, short_b], tablefmt="plain", disable_numparse=True)
@@ -299,6 +306,8 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
     if answer_diff.same_params:
         noun = "param" if answer_diff.same_params == 1 else "params"
         yield f"({answer_diff.same_params} {noun} the same)"
+    if any(p.name in a.params_set_here or p.name in b.params_set_here for p in answer_diff.params):
+        yield SET_HERE_NOTE
     yield from _side_facts(a, b)
     yield ""
     yield f"code: git diff --stat{' --patch' if patch else ''} {short_a} {short_b}"
@@ -312,6 +321,17 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
     if any(rests_on_one_run(m.verdict, m.single_run) for m in answer_diff.metrics):
         yield ""
         yield FOOTNOTE
+
+
+#: The mark of a param value an experiment set itself, and its legend (docs/tree.md, "Params").
+SET_HERE_MARK = "*"
+SET_HERE_NOTE = "* set by that experiment itself; the other values are inherited from its parent experiments"
+
+
+def _param_cell(value: str | None, set_here: bool) -> str:
+    if value is None:
+        return "—"
+    return one_line(value) + (SET_HERE_MARK if set_here else "")
 
 
 def _side_facts(a: Side, b: Side) -> Iterator[str]:
@@ -346,7 +366,8 @@ def diff_data(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> dict[st
             "status": node.status if node else None,
             "failure": failure_reason(node) if node else None,
             "notes": list(node.notes) if node else [],
-            "params": dict(node.params) if node else {},
+            "params": dict(s.params),
+            "params_set_here": sorted(s.params_set_here),
             "surprise": node.surprise if node else False,
             "dirty": node.dirty if node else False,
         }

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from gittree import __version__
-from gittree.analysis import branch_points
+from gittree.analysis import EffectiveParams, branch_points, effective_params
 from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import json_number, node_data, node_json_writer, one_line_encoder
 from gittree.render.markup import markdown_code, markdown_escape
@@ -56,8 +56,9 @@ def message_body(message: str) -> str:
     return "\n\n".join(p.strip("\n") for p in paragraphs).strip()
 
 
-def export_node(node: Node) -> dict[str, Any]:
-    """``show --json``'s node, plus what a reader without the repository needs: body, date, children."""
+def export_node(node: Node, params: EffectiveParams) -> dict[str, Any]:
+    """``show --json``'s node, plus what a reader without the repository needs: body, date, children,
+    why a failed run failed, and its effective params (``params`` holds what it recorded itself)."""
     return {
         **node_data(node),
         "short": node.short,
@@ -66,6 +67,8 @@ def export_node(node: Node) -> dict[str, Any]:
         "children": list(node.children),
         "dead_end": node.dead_end,
         "failure": failure_reason(node),
+        "params_effective": params.of(node),
+        "params_set_here": sorted(params.set_by(node)),
     }
 
 
@@ -92,6 +95,7 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
     """The export's fields in order; ``nodes`` and ``edges`` are iterators, made one item at a time."""
     spec = tree.metric
     best_path = [node.sha for node in tree.path_to(tree.best)] if tree.best else []
+    params = effective_params(tree)
     return {
         "format": EXPORT_FORMAT,
         "schema": EXPORT_SCHEMA,
@@ -124,7 +128,7 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
         "best": tree.best,
         "best_path": best_path,
         "head": tree.head,
-        "nodes": (export_node(node) for node in tree.nodes),
+        "nodes": (export_node(node, params) for node in tree.nodes),
         "edges": export_edges(tree),
     }
 
@@ -142,7 +146,7 @@ def render_export_json_chunks(tree: ResearchTree, *, project: str | None = None)
     # export_node and export_edges (tests/test_export.py checks it), without making the dictionaries.
     dumps = one_line_encoder()
     fields = export_fields(tree, project=project)
-    fields["nodes"] = map(export_node_json_writer(dumps), tree.nodes)
+    fields["nodes"] = map(export_node_json_writer(dumps, effective_params(tree)), tree.nodes)
     fields["edges"] = _edge_lines(tree)
     yield "{\n"
     for index, (key, value) in enumerate(fields.items()):
@@ -158,8 +162,8 @@ def render_export_json_chunks(tree: ResearchTree, *, project: str | None = None)
     yield "\n}\n"
 
 
-def export_node_json_writer(dumps: Callable[[Any], str]) -> Callable[[Node], str]:
-    """``dumps(export_node(node))``, from ``show --json``'s node writer plus the export's own fields."""
+def export_node_json_writer(dumps: Callable[[Any], str], params: EffectiveParams) -> Callable[[Node], str]:
+    """``dumps(export_node(node, params))``, from ``show --json``'s node writer plus the export's own fields."""
     write = node_json_writer()
 
     def export_line(node: Node) -> str:
@@ -170,6 +174,8 @@ def export_node_json_writer(dumps: Callable[[Any], str]) -> Callable[[Node], str
             "children": node.children,
             "dead_end": node.dead_end,
             "failure": failure_reason(node),
+            "params_effective": params.of(node),
+            "params_set_here": sorted(params.set_by(node)),
         }
         return write(node)[:-1] + ", " + dumps(extra)[1:]
 
@@ -258,6 +264,7 @@ def _best_path(tree: ResearchTree) -> Iterator[str]:
         return
     spec = tree.metric
     chain = tree.path_to(tree.best)
+    params = effective_params(tree)
     first = next((node for node in chain if spec.name in node.metrics), chain[0])
     best = tree.by_sha[tree.best]
     start, end = first.metrics.get(spec.name), best.metrics[spec.name]
@@ -280,12 +287,28 @@ def _best_path(tree: ResearchTree) -> Iterator[str]:
         indent = " " * len(f"{number}. ")
         yield from _merges(tree, node, indent)
         yield from _folded(tree, node, indent)
-        if node.params:
-            params = ", ".join(f"{name}={value}" for name, value in node.params.items())
-            yield f"{indent}- params: {markdown_escape(params)}"
+        yield from _params(params, node, indent, whole=number == 1)
         for note in node.notes:
             yield f"{indent}- {markdown_escape(note)}"
     yield ""
+
+
+def _params(params: EffectiveParams, node: Node, indent: str, *, whole: bool) -> Iterator[str]:
+    """The first step's whole configuration; on later steps and branches, what the experiment set
+    itself (the rest it inherits, docs/tree.md "Params")."""
+    effective = params.of(node)
+    if whole:
+        shown = effective
+        label = "params"
+    else:
+        here = params.set_by(node)
+        shown = {name: value for name, value in effective.items() if name in here}
+        label = "params set here"
+    if shown:
+        text = ", ".join(f"{name}={value}" for name, value in shown.items())
+        inherited = len(effective) - len(shown)
+        more = f" ({inherited} more inherited)" if inherited else ""
+        yield f"{indent}- {label}: {markdown_escape(text)}{more}"
 
 
 def _merges(tree: ResearchTree, node: Node, indent: str) -> Iterator[str]:
@@ -319,6 +342,7 @@ def _branches(tree: ResearchTree) -> Iterator[str]:
     anchors = branch_points(tree)
     if not anchors:
         return
+    params = effective_params(tree)
     yield "## Branches off the best path" if tree.best else "## Other lines of work"
     yield ""
     groups: dict[str | None, list[Node]] = {}
@@ -345,6 +369,7 @@ def _branches(tree: ResearchTree) -> Iterator[str]:
                 line += f" → merged into the best path at {_ref(joined[0])}"
             yield line
             yield from _merges(tree, node, indent + "  ")
+            yield from _params(params, node, indent + "  ", whole=False)
             for note in node.notes:
                 yield f"{indent}  - {markdown_escape(note)}"
         yield ""

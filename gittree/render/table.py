@@ -25,6 +25,7 @@ from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
 
+from gittree.analysis import EffectiveParams, effective_params
 from gittree.dates import author_clock
 from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import json_number
@@ -70,6 +71,38 @@ def _when(node: Node) -> datetime:
     return author_clock(node.author_time, node.author_offset)
 
 
+# -- params columns ---------------------------------------------------------------------------------
+
+#: The mark of a param value an experiment set itself (the others it inherits): docs/guide.md, "Tables".
+SET_HERE_MARK = "*"
+
+
+@dataclass(frozen=True)
+class ParamCells:
+    """The ``--param NAME`` columns: each experiment's effective value, and whether it set it itself."""
+
+    names: tuple[str, ...]
+    params: EffectiveParams
+
+    @classmethod
+    def of(cls, tree: ResearchTree, names: Sequence[str]) -> ParamCells | None:
+        return cls(tuple(dict.fromkeys(names)), effective_params(tree)) if names else None
+
+    def value(self, name: str, node: Node) -> str | None:
+        return self.params.of(node).get(name)
+
+    def set_here(self, node: Node) -> list[str]:
+        """The requested params this experiment set itself, in the order asked for."""
+        here = self.params.set_by(node)
+        return [name for name in self.names if name in here]
+
+    def text(self, name: str, node: Node) -> str:
+        value = self.value(name, node)
+        if value is None:
+            return ""
+        return value + (SET_HERE_MARK if name in self.params.set_by(node) else "")
+
+
 # -- human formats ----------------------------------------------------------------------------------
 
 
@@ -84,12 +117,16 @@ class Column:
     repeats: bool = False
 
 
-def human_columns(tree: ResearchTree, metrics: Sequence[str]) -> list[Column]:
+def human_columns(
+    tree: ResearchTree, metrics: Sequence[str], params: ParamCells | None = None
+) -> list[Column]:
     primary = tree.metric.name if tree.metric else None
+    param_columns = [Column(n, partial(params.text, n), repeats=True) for n in params.names] if params else []
     return [
         Column("sha", attrgetter("short")),
         Column("subject", attrgetter("subject")),
         *(Column(name, partial(_summary_text, name), repeats=True) for name in metrics),
+        *param_columns,
         Column(f"Δ {primary}" if primary else "Δ", partial(delta_text, tree), repeats=True),
         Column("verdict", verdict_text, repeats=True),
         Column("status", _status_text, repeats=True),
@@ -128,11 +165,15 @@ ROW_LAYOUTS: dict[str, tuple[str, str, str, int]] = {
 
 
 def render_human_chunks(
-    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], fmt: str
+    tree: ResearchTree,
+    nodes: Sequence[Node],
+    metrics: Sequence[str],
+    fmt: str,
+    params: ParamCells | None = None,
 ) -> Iterator[str]:
     """A table in one of :data:`HUMAN_FORMATS`, every cell escaped for it, in pieces."""
     escape = _ESCAPES[fmt]
-    columns = human_columns(tree, metrics)
+    columns = human_columns(tree, metrics, params)
     headers = [escape(column.header) for column in columns]
     cells = [escaped_cells(column, nodes, escape) for column in columns]
     width_of = _cell_width()
@@ -220,12 +261,14 @@ def _tabulate(rows: list[list[str]], headers: list[str], fmt: str) -> str:
 # -- delimited formats and JSON ---------------------------------------------------------------------
 
 
-def record_columns(metrics: Sequence[str]) -> list[str]:
+def record_columns(metrics: Sequence[str], params: ParamCells | None = None) -> list[str]:
     per_metric = [f"{name}_{part}" for name in metrics for part in ("mean", "std", "n")]
+    per_param = [f"param:{name}" for name in params.names] + ["params_set_here"] if params else []
     return [
         "sha",
         "subject",
         *per_metric,
+        *per_param,
         "delta",
         "reference",
         "verdict",
@@ -241,7 +284,7 @@ def record_columns(metrics: Sequence[str]) -> list[str]:
     ]
 
 
-def record_values(node: Node, metrics: Sequence[str]) -> list[Any]:
+def record_values(node: Node, metrics: Sequence[str], params: ParamCells | None = None) -> list[Any]:
     """One experiment as typed values (JSON), in the order of :func:`record_columns`.
 
     The csv cells are these, written as text.
@@ -253,6 +296,9 @@ def record_values(node: Node, metrics: Sequence[str]) -> list[Any]:
             values += (None, None, 0)
         else:
             values += (summary.mean, summary.std, summary.n)
+    if params is not None:
+        values += [params.value(name, node) for name in params.names]
+        values.append(params.set_here(node))
     values += (
         node.delta,
         node.reference,
@@ -301,37 +347,45 @@ def _csv_row(values: Iterable[Any]) -> list[str]:
     return [cells.get(type(value), _csv_cell)(value) for value in values]
 
 
-def render_delimited_chunks(nodes: Sequence[Node], metrics: Sequence[str], fmt: str) -> Iterator[str]:
+def render_delimited_chunks(
+    nodes: Sequence[Node], metrics: Sequence[str], fmt: str, params: ParamCells | None = None
+) -> Iterator[str]:
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITED_FORMATS[fmt], lineterminator="\n")
-    writer.writerow(record_columns(metrics))
+    writer.writerow(record_columns(metrics, params))
     for start in range(0, len(nodes), BATCH_ROWS):
         batch = nodes[start : start + BATCH_ROWS]
-        writer.writerows([_csv_row(record_values(node, metrics)) for node in batch])
+        writer.writerows([_csv_row(record_values(node, metrics, params)) for node in batch])
         yield out.getvalue()
         out.seek(0)
         out.truncate()
     yield out.getvalue()
 
 
-def table_head(tree: ResearchTree, metrics: Sequence[str]) -> dict[str, Any]:
+def table_head(
+    tree: ResearchTree, metrics: Sequence[str], params: ParamCells | None = None
+) -> dict[str, Any]:
     """The JSON table without its rows."""
     spec = tree.metric
     return {
         "schema": 1,
         "metric": spec.name if spec else None,
         "goal": spec.goal.value if spec else None,
-        "columns": record_columns(metrics),
+        "columns": record_columns(metrics, params),
     }
 
 
-def table_data(tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str]) -> dict[str, Any]:
-    columns = record_columns(metrics)
-    rows = [dict(zip(columns, map(_typed, record_values(node, metrics)), strict=True)) for node in nodes]
-    return {**table_head(tree, metrics), "rows": rows}
+def table_data(
+    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], params: ParamCells | None = None
+) -> dict[str, Any]:
+    columns = record_columns(metrics, params)
+    rows = [
+        dict(zip(columns, map(_typed, record_values(node, metrics, params)), strict=True)) for node in nodes
+    ]
+    return {**table_head(tree, metrics, params), "rows": rows}
 
 
 def _typed(value: Any) -> Any:
@@ -339,7 +393,7 @@ def _typed(value: Any) -> Any:
 
 
 def render_table_json_chunks(
-    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str]
+    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], params: ParamCells | None = None
 ) -> Iterator[str]:
     """``json.dumps(table_data(...), indent=2, ensure_ascii=False)`` and a newline, a batch of rows at a time.
 
@@ -349,7 +403,7 @@ def render_table_json_chunks(
     import json
 
     head = json.dumps(
-        {**table_head(tree, metrics), "rows": []}, indent=2, ensure_ascii=False, allow_nan=False
+        {**table_head(tree, metrics, params), "rows": []}, indent=2, ensure_ascii=False, allow_nan=False
     )
     if not nodes:
         yield head + "\n"
@@ -357,9 +411,9 @@ def render_table_json_chunks(
     yield head[: -len("[]\n}")] + "[\n"
     # A metric named twice is one key of a row (a dict), where its value first came.
     once = list(dict.fromkeys(metrics))
-    row = _json_row_writer(record_columns(once))
+    row = _json_row_writer(record_columns(once, params))
     for start in range(0, len(nodes), BATCH_ROWS):
-        rows = [row(record_values(node, once)) for node in nodes[start : start + BATCH_ROWS]]
+        rows = [row(record_values(node, once, params)) for node in nodes[start : start + BATCH_ROWS]]
         yield ("" if start == 0 else ",\n") + ",\n".join(rows)
     yield "\n  ]\n}\n"
 
@@ -412,9 +466,14 @@ _JSON_VALUES: dict[type, Callable[[Any], str]] = {
 
 
 def render_table_chunks(
-    tree: ResearchTree, nodes: Sequence[Node], metrics: Sequence[str], fmt: str
+    tree: ResearchTree,
+    nodes: Sequence[Node],
+    metrics: Sequence[str],
+    fmt: str,
+    params: ParamCells | None = None,
 ) -> Iterator[str]:
-    """The table of ``nodes`` (in that order) with the ``metrics`` columns, in format ``fmt``, in pieces."""
+    """The table of ``nodes`` (in that order) with the ``metrics`` columns (and the ``params`` ones),
+    in format ``fmt``, in pieces."""
     if fmt in DELIMITED_FORMATS:
-        return render_delimited_chunks(nodes, metrics, fmt)
-    return render_human_chunks(tree, nodes, metrics, fmt)
+        return render_delimited_chunks(nodes, metrics, fmt, params)
+    return render_human_chunks(tree, nodes, metrics, fmt, params)
