@@ -382,37 +382,44 @@ _NOTHING_SET: frozenset[str] = frozenset()
 def effective_params(tree: ResearchTree) -> EffectiveParams:
     """:class:`EffectiveParams` of every experiment, in one pass in drawing order (parents first).
 
-    Dictionaries are shared wherever nothing changes (a child that records no param, or the same
-    params as its parent, has its parent's dictionary), and each merge of the same inherited and
-    own dictionaries is made once: a sweep repeats a few combinations across thousands of experiments.
+    Dictionaries are shared wherever nothing changes: a child that records no param, or only the
+    values it inherits (a params file that did not change), has its parent's dictionary.
     """
     effective: dict[str, dict[str, str]] = {}
     set_here: dict[str, frozenset[str]] = {}
-    merges: dict[tuple[int, int], tuple[dict[str, str], frozenset[str], dict[str, str], dict[str, str]]] = {}
+    empty: dict[str, str] = {}
     for node in tree.nodes:
-        inherited = _inherited(node, effective)
+        parents = node.parents
+        if len(parents) == 1:
+            inherited = effective.get(parents[0], empty)
+        elif parents:
+            inherited = _inherited(parents, effective)
+        else:
+            inherited = empty
         own = node.params
-        if not own:
-            effective[node.sha], set_here[node.sha] = inherited, _NOTHING_SET
+        sha = node.sha
+        if not own or own is inherited:
+            effective[sha], set_here[sha] = inherited, _NOTHING_SET
             continue
-        key = (id(inherited), id(own))
-        known = merges.get(key)
-        if known is None or known[2] is not inherited or known[3] is not own:
-            changed = frozenset(name for name, value in own.items() if inherited.get(name) != value)
-            merged = {**inherited, **own} if changed else inherited
-            known = merges[key] = (merged, changed or _NOTHING_SET, inherited, own)
-        effective[node.sha], set_here[node.sha] = known[0], known[1]
+        get = inherited.get
+        changed = [name for name, value in own.items() if get(name) != value]
+        if changed:
+            effective[sha] = {**inherited, **own} if inherited else own
+            set_here[sha] = frozenset(changed)
+        else:
+            effective[sha], set_here[sha] = inherited, _NOTHING_SET
     return EffectiveParams(effective, set_here)
 
 
-def _inherited(node: Node, effective: Mapping[str, dict[str, str]]) -> dict[str, str]:
-    parents = [effective[parent] for parent in node.parents if parent in effective]
-    if not parents:
+def _inherited(parents: tuple[str, ...], effective: Mapping[str, dict[str, str]]) -> dict[str, str]:
+    """A crossover's inherited params: each parent's, the first parent winning where they disagree."""
+    found = [effective[parent] for parent in parents if parent in effective]
+    if not found:
         return {}
-    if len(parents) == 1 or all(other is parents[0] for other in parents[1:]):
-        return parents[0]
+    if all(other is found[0] for other in found[1:]):
+        return found[0]
     merged: dict[str, str] = {}
-    for params in reversed(parents):  # the first parent last: it wins where parents disagree
+    for params in reversed(found):  # the first parent last: it wins where parents disagree
         merged.update(params)
     return merged
 

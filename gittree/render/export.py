@@ -95,7 +95,6 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
     """The export's fields in order; ``nodes`` and ``edges`` are iterators, made one item at a time."""
     spec = tree.metric
     best_path = [node.sha for node in tree.path_to(tree.best)] if tree.best else []
-    params = effective_params(tree)
     return {
         "format": EXPORT_FORMAT,
         "schema": EXPORT_SCHEMA,
@@ -128,9 +127,16 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
         "best": tree.best,
         "best_path": best_path,
         "head": tree.head,
-        "nodes": (export_node(node, params) for node in tree.nodes),
+        "nodes": _export_nodes(tree),
         "edges": export_edges(tree),
     }
+
+
+def _export_nodes(tree: ResearchTree) -> Iterator[dict[str, Any]]:
+    """:func:`export_node` of each node; the effective params are computed when the first is asked for."""
+    params = effective_params(tree)
+    for node in tree.nodes:
+        yield export_node(node, params)
 
 
 def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str:
@@ -165,6 +171,18 @@ def render_export_json_chunks(tree: ResearchTree, *, project: str | None = None)
 def export_node_json_writer(dumps: Callable[[Any], str], params: EffectiveParams) -> Callable[[Node], str]:
     """``dumps(export_node(node, params))``, from ``show --json``'s node writer plus the export's own fields."""
     write = node_json_writer()
+    # Effective params and set-here names are shared between experiments wherever nothing changes
+    # (a sweep, a child that records no param): each is encoded once. The object is kept with its
+    # text, so its id cannot be reused while cached.
+    encoded: dict[int, tuple[object, str]] = {}
+
+    def once(value: object, encode: Callable[[], str]) -> str:
+        known = encoded.get(id(value))
+        if known is None or known[0] is not value:
+            if len(encoded) >= 4096:
+                encoded.clear()
+            known = encoded[id(value)] = (value, encode())
+        return known[1]
 
     def export_line(node: Node) -> str:
         extra = {
@@ -174,10 +192,13 @@ def export_node_json_writer(dumps: Callable[[Any], str], params: EffectiveParams
             "children": node.children,
             "dead_end": node.dead_end,
             "failure": failure_reason(node),
-            "params_effective": params.of(node),
-            "params_set_here": sorted(params.set_by(node)),
         }
-        return write(node)[:-1] + ", " + dumps(extra)[1:]
+        effective, here = params.of(node), params.set_by(node)
+        return (
+            f"{write(node)[:-1]}, {dumps(extra)[1:-1]}, "
+            f'"params_effective": {once(effective, lambda: dumps(effective))}, '
+            f'"params_set_here": {once(here, lambda: dumps(sorted(here)))}}}'
+        )
 
     return export_line
 
@@ -207,8 +228,9 @@ def _markdown(tree: ResearchTree, project: str | None) -> Iterator[str]:
     yield f"# {title}"
     yield ""
     yield from _overview(tree)
-    yield from _best_path(tree)
-    yield from _branches(tree)
+    params = effective_params(tree)
+    yield from _best_path(tree, params)
+    yield from _branches(tree, params)
     yield from _dead_ends(tree)
     yield from _to_verify(tree)
     yield from _legend(tree)
@@ -255,7 +277,7 @@ def _marks(node: Node) -> str:
     return (" · " + " · ".join(markdown_escape(word) for word in words)) if words else ""
 
 
-def _best_path(tree: ResearchTree) -> Iterator[str]:
+def _best_path(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
     yield "## The best path"
     yield ""
     if tree.best is None or tree.metric is None:
@@ -264,7 +286,6 @@ def _best_path(tree: ResearchTree) -> Iterator[str]:
         return
     spec = tree.metric
     chain = tree.path_to(tree.best)
-    params = effective_params(tree)
     first = next((node for node in chain if spec.name in node.metrics), chain[0])
     best = tree.by_sha[tree.best]
     start, end = first.metrics.get(spec.name), best.metrics[spec.name]
@@ -338,11 +359,10 @@ def _folded(tree: ResearchTree, node: Node, indent: str) -> Iterator[str]:
         yield f"{indent}- {_count(node.folded_below, 'ordinary commit')} {where}"
 
 
-def _branches(tree: ResearchTree) -> Iterator[str]:
+def _branches(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
     anchors = branch_points(tree)
     if not anchors:
         return
-    params = effective_params(tree)
     yield "## Branches off the best path" if tree.best else "## Other lines of work"
     yield ""
     groups: dict[str | None, list[Node]] = {}
