@@ -404,7 +404,10 @@ def effective_params(tree: ResearchTree) -> EffectiveParams:
         get = inherited.get
         changed = [name for name, value in own.items() if get(name) != value]
         if changed:
-            effective[sha] = {**inherited, **own} if inherited else own
+            # A whole configuration recorded again (a params file) holds every inherited name: its
+            # own dictionary is the effective one, shared rather than copied.
+            whole = len(own) >= len(inherited) and all(name in own for name in inherited)
+            effective[sha] = own if whole else {**inherited, **own}
             set_here[sha] = frozenset(changed)
         else:
             effective[sha], set_here[sha] = inherited, _NOTHING_SET

@@ -454,7 +454,7 @@
   // -- search --------------------------------------------------------------------------------------
   function haystack(sha) {
     var node = data.nodes[sha];
-    var parts = [node.sha, node.subject, node.message, node.author, node.email, node.status || ""];
+    var parts = [node.sha, node.subject, node.message, node.author, node.email, node.status || "", node.reason || ""];
     node.notes.forEach(function (n) { parts.push(n); });
     node.params.concat(node.run).forEach(function (pair) { parts.push(pair[0] + "=" + pair[1]); });
     return parts.join("\n").toLowerCase();
