@@ -5,6 +5,7 @@ The file is optional. Its reference is ``docs/config.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -79,6 +80,8 @@ class Config:
     #: branch-name patterns ``gittree sync`` fetches and pushes (``sync.branches``).
     sync_branches: tuple[str, ...] = DEFAULT_SYNC_BRANCHES
     run: RunConfig = field(default_factory=RunConfig)
+    #: where the file was read (a path, or ``REV:.gittree.yaml``); None: no file, the defaults.
+    source: str | None = field(default=None, compare=False)
 
     def spec(self, metric: str) -> MetricSpec:
         configured = self.metrics.get(metric, MetricConfig())
@@ -122,7 +125,7 @@ def config_from_bytes(data: bytes | None, source: str) -> Config:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ConfigError(f"cannot read {source}: {e}", hint="fix or remove the file") from e
-    return parse_config(text, source=source)
+    return dataclasses.replace(parse_config(text, source=source), source=source)
 
 
 def parse_config(text: str, *, source: str = CONFIG_FILE) -> Config:

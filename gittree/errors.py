@@ -128,3 +128,8 @@ EXIT_CODES: dict[str, int] = {
         RemoteError,
     )
 }
+
+
+class Notice(UserWarning):
+    """Not an error: something a user should know, raised as a warning by core code (``warnings.warn``)
+    and printed once by the command line as ``gittree: MESSAGE`` on stderr, the command going on."""

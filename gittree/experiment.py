@@ -13,7 +13,9 @@ from gittree.metricsfile import read_metrics_file
 from gittree.trailers import (
     append_trailers,
     canonical_status,
+    fold_note,
     format_trailer_lines,
+    parse_assignment,
     parse_experiment,
     parse_metric_assignment,
     parse_number,
@@ -57,6 +59,7 @@ def prepare_entry(
         )
     if "\0" in message:
         raise BadValueError("the message contains a NUL byte, which git cannot store")
+    message = without_carriage_returns(message)
     metric_pairs = [parse_metric_assignment(text) for text in metrics]
     if metrics_file is not None:
         metric_pairs.extend(read_metrics_file(metrics_file))
@@ -77,6 +80,18 @@ def prepare_entry(
         )
     entry.full_message()  # formats and validates every trailer now, before git is touched
     return entry
+
+
+def without_carriage_returns(message: str) -> str:
+    """``message`` with the carriage returns at line ends removed (CRLF pasted from Windows).
+
+    ``git commit --cleanup=whitespace`` strips them after gittree placed its trailers, which can change
+    where git finds the trailer block (a ``# ---- >8 ----\\r`` line becomes the scissors line, and the
+    trailers below it are cut): so they go first, and the trailers are placed on what git will store.
+    """
+    if "\r" not in message:
+        return message
+    return "\n".join(line.rstrip("\r") for line in message.split("\n"))
 
 
 def commit_experiment(
@@ -109,7 +124,8 @@ def commit_experiment(
 
 
 def verify_recorded(repo: gitio.Repo, sha: str, entry: ExperimentEntry) -> None:
-    """Re-read the commit: a commit-msg hook may have rewritten the message and dropped our trailers."""
+    """Re-read the commit and check every result in it (metrics, params, notes, status, run facts): a
+    commit-msg hook, or git's own clean-up, may have rewritten the message and dropped our trailers."""
     record = parse_experiment(gitio.read_commit(repo, sha).message)
     expected = {name: parse_number(value) for name, value in entry.metrics}
     found = record.metric_dict() if record else {}
@@ -125,6 +141,17 @@ def verify_recorded(repo: gitio.Repo, sha: str, entry: ExperimentEntry) -> None:
     ]
     if entry.status and (record is None or record.status != entry.status):
         lost.append("status")
+    found_notes = list(record.notes) if record else []
+    for note in entry.notes:
+        if fold_note(note) in found_notes:
+            found_notes.remove(fold_note(note))
+        else:
+            lost.append("note")
+    facts = record.run_dict() if record else {}
+    for name, value in entry.run:
+        name, value = parse_assignment(f"{name}={value}", kind="run")  # as it was written
+        if facts.get(name) != value:
+            lost.append(f"run fact {name}")
     if lost:
         raise TrailersLostError(
             f"commit {sha[:7]} was made, but these results did not survive in its message: {', '.join(lost)}",

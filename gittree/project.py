@@ -13,14 +13,12 @@ from gittree.model import Goal
 from gittree.research import repo_config
 from gittree.trailers import validate_name
 
-#: git settings ``init`` makes so that late results (git notes) follow amend and rebase and show in git log.
-NOTES_SETTINGS = (("notes.rewriteRef", gitio.NOTES_REF), ("notes.displayRef", gitio.NOTES_REF))
-
 
 @dataclass(frozen=True)
 class InitResult:
     config_path: Path
     config: Config
+    #: the git settings added now (notes.rewriteRef, notes.displayRef): :func:`gitio.keep_notes_through_rewrites`.
     git_settings: tuple[tuple[str, str], ...]
 
 
@@ -51,7 +49,5 @@ def init_project(
         config = replace(config, primary=metric, metrics={**config.metrics, metric: settings})
     path = repo.worktree / CONFIG_FILE
     path.write_text(dump_config(config), encoding="utf-8")
-    for key, value in NOTES_SETTINGS:
-        # the repository's own configuration: a global setting does not travel with it
-        gitio.add_config_value(repo, key, value, only_local=True)
-    return InitResult(config_path=path, config=config, git_settings=NOTES_SETTINGS)
+    added = gitio.keep_notes_through_rewrites(repo)
+    return InitResult(config_path=path, config=config, git_settings=added)

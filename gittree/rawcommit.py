@@ -122,14 +122,32 @@ def _decode_name(raw: bytes) -> str:
 
 
 def decode_message(raw: bytes, encoding: str | None) -> str:
-    """Decode a commit message: its declared ``encoding`` header if git knows it, else UTF-8; never fails."""
+    """Decode a commit message: its declared ``encoding`` header if git knows it, else UTF-8; never fails.
+
+    git converts a message with iconv and shows it as it is when iconv does not know the encoding.
+    Python's codec registry also holds codecs that are no text encodings (``base64``, ``rot13``,
+    ``zlib``: decoding with them raised LookupError, and one such commit broke every view) and
+    Python-only ones iconv lacks (``idna``, ``unicode_escape``, ``undefined``): those are read as git
+    reads them, as UTF-8.
+    """
     codec = "utf-8"
     if encoding:
         try:
-            codec = codecs.lookup(encoding).name
+            info = codecs.lookup(encoding)
         except LookupError:
-            codec = "utf-8"
-    return raw.decode(codec, errors="replace")
+            info = None
+        if info is not None and getattr(info, "_is_text_encoding", True) and info.name not in _NOT_ICONV:
+            codec = info.name
+    try:
+        return raw.decode(codec, errors="replace")
+    except (LookupError, UnicodeError):  # a codec that refuses even with errors="replace"
+        return raw.decode("utf-8", errors="replace")
+
+
+#: Text codecs of Python that iconv does not have (git shows such a message as it is).
+_NOT_ICONV = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"}
+)
 
 
 def batch_commits(stream: Any) -> Iterator[tuple[str, CommitFacts]]:

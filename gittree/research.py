@@ -56,10 +56,18 @@ def load_tree(
     points, instead of HEAD; ``author`` keeps only that author's experiments and their ancestors.
     """
     refs = gitio.read_refs(repo)
+    _warn_late_results(repo, refs, lambda: (config or repo_config(repo)).sync_branches)
     tips = _tips(repo, revs, all_refs, branches, refs)
     tree = _build(repo, tips, refs, config, metric, limit, since, progress, whole=all_refs and not revs)
     _check(tree, metric, require_experiments)
     return by_author(tree, author) if author is not None and tree.nodes else tree
+
+
+def _warn_late_results(repo: gitio.Repo, refs: gitio.RefState, patterns: Callable[[], Sequence[str]]) -> None:
+    """Every view's one notice about late results a remote holds and this clone does not (docs/teams.md)."""
+    from gittree.latenotes import warn_if_missing
+
+    warn_if_missing(repo, refs, patterns)
 
 
 def _tips(
@@ -94,13 +102,14 @@ def _build(
 
 
 def repo_config(repo: gitio.Repo) -> Config:
-    """The repository's ``.gittree.yaml`` as its views read it: the checkout's, else, in a bare
-    repository, the one committed in HEAD's tree (:func:`gitio.read_top_file`); defaults without one."""
+    """The repository's ``.gittree.yaml`` as every view reads it: the working tree's, else HEAD's, else a
+    remote default branch's, else the newest tip's (:func:`gitio.read_shared_file`, docs/config.md);
+    the defaults without one."""
     from gittree import CONFIG_FILE
     from gittree.config import config_from_bytes
 
-    source, data = gitio.read_top_file(repo, CONFIG_FILE)
-    return config_from_bytes(data, source)
+    source, data = gitio.read_shared_file(repo, CONFIG_FILE)
+    return config_from_bytes(data, source or CONFIG_FILE)
 
 
 @contextlib.contextmanager
@@ -386,9 +395,18 @@ def view(
         refs = gitio.read_refs(repo, listing)
         tips = _tips(repo, revs, all_refs, branches, refs)
         starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
-    # Read once (the working tree's file, or in a bare repository HEAD's: docs/config.md): the tree
-    # and the renderer are given the configuration made from the very bytes the view is keyed by.
-    config_source, config_data = gitio.read_top_file(repo, CONFIG_FILE)
+    # Read once (the working tree's file, else HEAD's, else a remote default branch's: docs/config.md):
+    # the tree and the renderer are given the configuration made from the very bytes the view is keyed
+    # by, and where they were read (`show --json` says it).
+    config_source, config_data = gitio.read_shared_file(repo, CONFIG_FILE)
+    if b" refs/remotes/" in listing:
+        from gittree.config import config_from_bytes
+
+        _warn_late_results(
+            repo,
+            refs or gitio.read_refs(repo, listing),
+            lambda: config_from_bytes(config_data, config_source or CONFIG_FILE).sync_branches,
+        )
     key = cache.view_key(
         __version__,
         name,
@@ -396,6 +414,7 @@ def view(
         every_ref,
         tuple(sorted(gitio.shallow_boundary(repo))),
         config_data,
+        config_source,
         metric,
         limit,
         since,
@@ -410,7 +429,7 @@ def view(
 
         read = refs or gitio.read_refs(repo, listing)
         starts = tips if tips is not None else _tips(repo, revs, all_refs, branches, read)
-        config = config_from_bytes(config_data, config_source)
+        config = config_from_bytes(config_data, config_source or CONFIG_FILE)
         tree = _build(repo, starts, read, config, metric, limit, since, progress, whole=all_refs and not revs)
         _check(tree, metric)
         if author is not None:

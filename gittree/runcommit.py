@@ -395,3 +395,42 @@ def iter_log_tail(run_dir: Path, lines: int = 10) -> Iterator[str]:
     except OSError:
         return
     yield from text.splitlines()[-lines:]
+
+
+@dataclass(frozen=True)
+class DropResult:
+    """A run taken out of the journal by ``gittree runs --drop``, and where what it left is kept."""
+
+    run_id: str
+    #: its journal status when dropped (commit-failed, pending, not-committed...).
+    status: str
+    #: the folder now holding its output.log, metrics.json and meta.json.
+    kept: Path
+
+
+def drop_run(repo: gitio.Repo, run_id: str) -> DropResult:
+    """Take one run out of the journal on purpose (``gittree runs --drop ID``, docs/runs.md).
+
+    For a run that can never be committed as it is (its commit failed and the user does not want it,
+    or `recover` cannot place it) and that ``runs --prune`` rightly keeps. Nothing is deleted: the
+    run's folder moves in one step to ``$GIT_COMMON_DIR/gittree/dropped/ID``, which the result names,
+    so its output and metrics stay at hand. A run still going (or committing) is refused.
+    """
+
+    root = journal.runs_root(gitio.common_dir(repo))
+    run_dir = journal.find_run_dir(root, run_id)
+    with journal.locked(run_dir):
+        meta = journal.load_meta(run_dir)
+        _refuse_if_alive(meta, force=False)
+        kept = root.parent / "dropped" / run_dir.name
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(run_dir, kept)
+        except OSError as e:
+            raise RunError(
+                f"cannot move the journal entry {run_dir} to {kept}: {e.strerror or e}",
+                hint="nothing was dropped; fix the permissions of the .git folder",
+            ) from e
+        journal.fsync_dir(root)
+    (kept / journal.LOCK).unlink(missing_ok=True)
+    return DropResult(meta.id, meta.status, kept)

@@ -452,7 +452,9 @@ def parse_metric_assignment(text: str) -> tuple[str, str]:
 
 
 def fold_note(text: str) -> str:
-    """A note as one line: runs of whitespace (newlines and tabs included) become one space.
+    """A note as one line, for writing: each run of blanks holding a line break (newline, carriage
+    return, U+2028, U+2029) or a tab becomes one space, and blanks at either end are dropped; other spaces (``a   b``, a no-break
+    space in ``10\u00a0%``) are kept as written, so the note reads back as it is written here.
 
     Other control characters (C0, DEL, C1) are refused, as is a note with no text.
     """
@@ -462,12 +464,31 @@ def fold_note(text: str) -> str:
             f"bad note {text!r}: it contains the control character {_describe_char(control)}",
             hint="notes are plain text; remove the control character",
         )
-    folded = " ".join(text.split())
+    folded = _LINE_BREAKING_BLANKS.sub(" ", text).strip(_GIT_SPACE)
     if not folded:
         raise BadValueError(
             "empty note: a note needs some text", hint='write for example --note "lr too high"'
         )
     return folded
+
+
+#: A run of blanks that holds a line break (newline, carriage return, Unicode line or paragraph
+#: separator) or a tab: fold_note makes it one space.
+_LINE_BREAKING_BLANKS = re.compile(r" *[\t\n\r\u2028\u2029][ \t\n\r\u2028\u2029]*")
+
+
+def read_note(value: str) -> str:
+    """A ``Gittree-Note`` value as git reports it (continuation lines unfolded, ends stripped), kept as
+    it is: inner spaces, tabs and no-break spaces are not collapsed (issue 18: ``a   b`` read as
+    ``a b``). A control character other than tab or carriage return, or no text, is a problem."""
+    control = _first_control(value, allowed="\t\r")
+    if control is not None:
+        raise BadValueError(
+            f"bad note {value!r}: it contains the control character {_describe_char(control)}"
+        )
+    if not value.strip(_GIT_SPACE):
+        raise BadValueError("empty note: a note needs some text")
+    return value
 
 
 def canonical_status(text: str) -> str:
@@ -537,7 +558,7 @@ class _RecordBuilder:
                 name, text = parse_assignment(value, kind="param")
                 self.params[name] = text
             elif canonical_key == KEY_NOTE:
-                self.notes.append(fold_note(value))
+                self.notes.append(read_note(value))
             elif canonical_key == KEY_STATUS:
                 self.status = canonical_status(value)
             elif canonical_key == KEY_RUN:
@@ -689,10 +710,33 @@ def append_trailers(message: str, lines: Sequence[str], comment: str = "#") -> s
             # Checked with the same parser: never hand back a message whose trailers git would lose.
             if all(git_trailers(result, reader) == expected[reader] for reader in readers):
                 return result
+    # No place keeps every reader's old trailers (with `;`, `#123 ...` is text above `Fixes: #123`; with
+    # `#` a comment): what docs/format.md promises, a paragraph of their own at the very end (above a
+    # scissors line), which every reader takes as the trailer block. Accepted when each reader finds
+    # the new lines last and every Gittree-* trailer it found before.
+    for char in readers if len(readers) > 1 else ():
+        layout = _layout(message, char)
+        result = _insert_lines(layout, layout.cut_at, True, lines)
+        if all(_keeps_the_experiment(message, result, reader, new_trailers) for reader in readers):
+            return result
     raise BadValueError(
         "gittree cannot add trailers to this commit message so that git reads them back",
         hint="start the message with a one-line summary followed by a blank line",
     )
+
+
+def _keeps_the_experiment(
+    message: str, result: str, comment: str, new_trailers: Sequence[tuple[str, str]]
+) -> bool:
+    """Whether ``result``, read with ``comment``, ends with ``new_trailers`` and keeps every Gittree-*
+    trailer ``message`` had (other trailers may have become text to this reader)."""
+    read = git_trailers(result, comment)
+    if read[len(read) - len(new_trailers) :] != list(new_trailers):
+        return False
+    before = [trailer for trailer in git_trailers(message, comment) if is_gittree_key(trailer[0])]
+    return [trailer for trailer in read if is_gittree_key(trailer[0])] == before + [
+        trailer for trailer in new_trailers if is_gittree_key(trailer[0])
+    ]
 
 
 def _trailer_places(layout: _Layout, comment: str) -> list[tuple[int, bool]]:

@@ -174,10 +174,18 @@ def _check_where_checked_out(wt: gitio.Repo, target: str) -> bool:
     busy = gitio.operation_in_progress(wt)
     if busy and (on_checkout or busy[1] == target):
         what = busy[0]
+        hint = (
+            f"finish it or abort it (git {what} --continue / --abort), then commit the run again "
+            "with gittree recover"
+        )
+        if what == "merge":  # a run on a merge being made is a crossover: its commit is the merge itself
+            hint = (
+                "to record the crossover, resolve the merge and commit it with the run's results: "
+                "gittree commit -m 'crossover ...' --metric NAME=VALUE (its results: gittree runs RUN_ID); "
+                "or abort the merge (git merge --abort) and commit the run with gittree recover RUN_ID"
+            )
         raise GitCommandError(
-            f"a {what} is in progress in {own}: committing now would mix the run into it",
-            hint=f"finish it or abort it (git {what} --continue / --abort), then commit the run again "
-            "with gittree recover",
+            f"a {what} is in progress in {own}: committing now would mix the run into it", hint=hint
         )
     return on_checkout
 

@@ -41,7 +41,7 @@ def show_view(
         def render(tree: ResearchTree, config: Config) -> Iterator[str]:
             from gittree.render.jsonview import render_json_chunks
 
-            return render_json_chunks(tree)
+            return render_json_chunks(tree, config=config.source)
 
     else:
         name = f"show-text:{width}:{int(colour)}"

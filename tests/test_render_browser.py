@@ -407,3 +407,25 @@ def test_ci_installs_chromium_before_running_the_tests() -> None:
 
 def test_playwright_is_a_test_extra() -> None:
     assert '"playwright' in (ROOT / "pyproject.toml").read_text()
+
+
+@pytest.mark.browser
+def test_a_card_opened_by_search_and_enter_follows_a_metric_switch(demo: Page) -> None:
+    """It kept the old metric's value and verdict until the pointer moved (issue 18)."""
+    data = demo.data()
+    sha = by_subject(demo, "depth 8")
+    demo.page.click("#zoom-fit")
+    demo.page.fill("#search", data["nodes"][sha]["short"])
+    demo.page.press("#search", "Enter")
+    assert demo.page.is_visible("#card")
+    assert demo.js("document.querySelector('#graph .selected').dataset.mark") == sha
+
+    def headline() -> str:
+        return str(demo.js("document.querySelector('#card .headline').textContent"))
+
+    acc, loss = data["metrics"]["acc"], data["metrics"]["loss"]
+    assert headline() == acc["values"][sha] + acc["deltas"][sha]
+    demo.page.select_option("#metric", "loss")
+    assert demo.page.is_visible("#card")
+    assert headline() == loss["values"][sha] + loss["deltas"][sha] != acc["values"][sha] + acc["deltas"][sha]
+    assert demo.problems == []

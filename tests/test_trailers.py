@@ -187,7 +187,8 @@ def test_validate_name_refuses_empty_and_long_names() -> None:
 @pytest.mark.parametrize(
     ("text", "folded"),
     [("converged twice as fast", "converged twice as fast"), ("  two\nlines\r\n\tand a tab  ", "two lines and a tab"),
-     ("a\u2028b\u00a0c", "a b c"), ("très bien ✓", "très bien ✓")],
+     ("a\u2028b\u00a0c", "a b\u00a0c"), ("a   b", "a   b"), ("10\u00a0%", "10\u00a0%"),
+     ("très bien ✓", "très bien ✓")],
 )  # fmt: skip
 def test_fold_note_makes_one_line(text: str, folded: str) -> None:
     assert fold_note(text) == folded

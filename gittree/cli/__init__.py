@@ -8,6 +8,7 @@ Core modules are imported inside the commands.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -15,6 +16,7 @@ from gittree.errors import GittreeError
 
 TYPE_CHECKING = False  # typing itself costs ~10 ms of start-up; mypy reads this as True
 if TYPE_CHECKING:
+    import warnings
     from typing import Any
 
 __all__ = ["app", "main"]
@@ -41,8 +43,43 @@ def __getattr__(name: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the app, turning every :class:`GittreeError` into its message and exit code."""
+    """Console entry point: run the app, turning every :class:`GittreeError` into its message and exit code,
+    and every :class:`~gittree.errors.Notice` core code raised into one line on stderr."""
+    import warnings
+
+    from gittree.errors import Notice
+
     args = sys.argv[1:] if argv is None else list(argv)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            caught = recorded if recorded is not None else caught
+            warnings.simplefilter("always", Notice)
+            _run(args)
+    finally:  # after the output and any error, whatever the exit
+        _say_notices(caught)
+
+
+def _say_notices(caught: list[warnings.WarningMessage]) -> None:
+    """Each notice once, as ``gittree: MESSAGE`` (terminal-safe); other warnings shown as Python would."""
+    import warnings
+
+    from gittree.errors import Notice
+
+    said: set[str] = set()
+    for warning in caught:
+        if not isinstance(warning.message, Notice):
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        elif str(warning.message) not in said:
+            from gittree.render.escape import terminal_safe
+
+            said.add(str(warning.message))
+            with contextlib.suppress(OSError):  # the reader of stdout left (`gittree show | head`)
+                sys.stdout.flush()
+            print(terminal_safe(f"gittree: {warning.message}"), file=sys.stderr)
+
+
+def _run(args: list[str]) -> None:
     try:
         from gittree.cli.fastpath import try_fast
 

@@ -198,10 +198,11 @@ def _print_report(report: RunReport) -> None:
         return
     elif report.error is not None:
         _say(f"gittree: error: the run finished but could not be committed: {report.error.message}")
-        _say(
-            "hint: its metrics and log are safe in the journal (gittree runs); "
-            f"fix the cause, then: gittree recover {meta.id}"
-        )
+        # The cause's own advice (a merge in progress says how to record the crossover), with this run's id.
+        advice = (report.error.hint or "fix the cause").replace("RUN_ID", meta.id)
+        if "gittree recover" not in advice:
+            advice += f"; then: gittree recover {meta.id}"
+        _say(f"hint: its metrics and log are safe in the journal (gittree runs); {advice}")
     elif meta.status == journal.NOT_COMMITTED and meta.interrupted:
         # The first line said how it was interrupted: say it once.
         _say(f"gittree: kept in the journal, not committed (gittree recover {meta.id} commits it)")
@@ -234,12 +235,24 @@ def runs(
             help="With --prune: the age in days (default: run.keep_days, 30).",
         ),
     ] = None,
+    drop: Annotated[
+        str | None,
+        typer.Option(
+            "--drop",
+            metavar="ID",
+            help="Take this run out of the journal on purpose (one whose commit failed, say); its output, "
+            "metrics and record are kept in a folder it names.",
+        ),
+    ] = None,
 ) -> None:
     """List the run journal: pending runs, committed ones with their sha, failed commits with the reason."""
     from gittree import gitio
     from gittree.runcommit import list_runs, show_run
 
     repo = gitio.open_repo(State.repo_path)
+    if drop is not None:
+        _drop(repo, drop, run_id, prune, as_json)
+        return
     if prune:
         _prune(repo, run_id, older_than, as_json)
         return
@@ -257,6 +270,21 @@ def runs(
         print("no runs in the journal yet: start one with gittree run -- CMD")
     else:
         _print_table(views)
+
+
+def _drop(repo: gitio.Repo, drop: str, run_id: str | None, prune: bool, as_json: bool) -> None:
+    from gittree.errors import BadValueError
+    from gittree.runcommit import drop_run
+
+    if run_id is not None or prune:
+        raise BadValueError("--drop takes one run id and nothing else", hint="gittree runs --drop ID")
+    dropped = drop_run(repo, drop)
+    if as_json:
+        data = {"id": dropped.run_id, "status": dropped.status, "kept": str(dropped.kept)}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    print(f"dropped run {dropped.run_id} ({dropped.status}) from the journal")
+    print(f"its output, metrics and record are kept in {dropped.kept} (output.log, metrics.json, meta.json)")
 
 
 def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_json: bool) -> None:
@@ -302,34 +330,78 @@ def _view_data(v: RunView) -> dict[str, Any]:
 
 
 def _print_table(views: list[RunView]) -> None:
-    """One row per run; a run that is not committed gets a second line saying why."""
+    """One row per run; a run that is not committed gets a second line saying why.
+
+    The run's name (``--name``) is never cut; the command, last, is cut to the terminal's width. When
+    the columns do not leave it room (80 columns), the commit loses its branch name, then the run id is
+    shortened to its shortest unique prefix of at least ``YYYYmmdd-HHMMSS`` (``recover`` takes a prefix),
+    then the time goes (``gittree runs ID`` shows it).
+    """
     import shlex
 
     from gittree.cli.common import terminal_width
-    from gittree.render.escape import pad, terminal_safe, truncate
+    from gittree.render.escape import display_width, pad, terminal_safe, truncate
 
     width = terminal_width()
-    header = ["RUN", "STATUS", "OUTCOME", "TIME", "COMMIT", "COMMAND"]
-    rows = []
-    for v in views:
-        meta = v.meta
-        rows.append(
+    named = any(v.meta.name for v in views)
+    commands = [terminal_safe(shlex.join(v.meta.command)) for v in views]
+    narrower = ((False, False, True), (False, True, True), (True, True, True), (True, True, False))
+    for short_ids, sha_only, timed in narrower:
+        ids = _short_ids([v.meta.id for v in views]) if short_ids else [v.meta.id for v in views]
+        header = [
+            "RUN",
+            "STATUS",
+            "OUTCOME",
+            *(["TIME"] if timed else []),
+            "COMMIT",
+            *(["NAME"] if named else []),
+        ]
+        rows = [header] + [
             [
-                meta.id,
+                run_id,
                 v.state,
-                _outcome(meta) if meta.outcome else "",
-                f"{meta.duration:.1f}s" if meta.duration is not None else "",
-                f"{meta.sha[:7]} {meta.branch or 'HEAD'}" if v.state == "committed" and meta.sha else "",
-                terminal_safe(shlex.join(meta.command)),
+                _outcome(v.meta) if v.meta.outcome else "",
+                *([f"{v.meta.duration:.1f}s" if v.meta.duration is not None else ""] if timed else []),
+                _commit_cell(v, sha_only),
+                *([terminal_safe(v.meta.name or "")] if named else []),
             ]
-        )
-    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(5)]
+            for run_id, v in zip(ids, views, strict=True)
+        ]
+        widths = [max(display_width(terminal_safe(row[i])) for row in rows) for i in range(len(header))]
+        fixed_width = sum(widths) + 2 * len(widths)
+        if fixed_width + MIN_COMMAND_WIDTH <= width:
+            break
     reasons = [""] + [v.detail if v.state != "committed" else "" for v in views]
-    for row, reason in zip([header, *rows], reasons, strict=True):
-        fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row[:5]))
-        print(f"{fixed}  {truncate(row[5], max(10, width - len(fixed) - 2))}".rstrip())
+    for row, command, reason in zip(rows, ["COMMAND", *commands], reasons, strict=True):
+        fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row))
+        print(f"{fixed}  {truncate(command, max(1, width - fixed_width))}".rstrip())
         if reason:
             print(truncate(f"    ↳ {terminal_safe(' '.join(reason.split()))}", width))
+
+
+#: Columns the command keeps before the other columns are narrowed (it is cut to fit in any case).
+MIN_COMMAND_WIDTH = 10
+
+
+def _commit_cell(v: RunView, sha_only: bool) -> str:
+    meta = v.meta
+    if v.state != "committed" or not meta.sha:
+        return ""
+    return meta.sha[:7] if sha_only else f"{meta.sha[:7]} {meta.branch or 'HEAD'}"
+
+
+def _short_ids(ids: list[str]) -> list[str]:
+    """Each id cut to its shortest prefix no other listed id shares, never below its start time."""
+    shortest = len("YYYYmmdd-HHMMSS")
+    short = []
+    for run_id in ids:
+        size = shortest
+        while size < len(run_id) and any(
+            other != run_id and other.startswith(run_id[:size]) for other in ids
+        ):
+            size += 1
+        short.append(run_id[:size])
+    return short
 
 
 def _print_details(v: RunView) -> None:

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
         append_notes as append_notes,
     )
     from gittree.gitio.notes import (
+        keep_notes_through_rewrites as keep_notes_through_rewrites,
+    )
+    from gittree.gitio.notes import (
         note_of as note_of,
     )
     from gittree.gitio.notes import (
@@ -255,6 +258,9 @@ if TYPE_CHECKING:
         common_dir as common_dir,
     )
     from gittree.gitio.repo import (
+        config_all as config_all,
+    )
+    from gittree.gitio.repo import (
         config_value as config_value,
     )
     from gittree.gitio.repo import (
@@ -280,6 +286,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.repo import (
         parse_git_version as parse_git_version,
+    )
+    from gittree.gitio.repo import (
+        read_shared_file as read_shared_file,
     )
     from gittree.gitio.repo import (
         read_top_file as read_top_file,
@@ -396,6 +405,9 @@ _HOMES = {
     "read_record": "gittree.gitio.objects",
     "read_refs": "gittree.gitio.refs",
     "read_top_file": "gittree.gitio.repo",
+    "read_shared_file": "gittree.gitio.repo",
+    "config_all": "gittree.gitio.repo",
+    "keep_notes_through_rewrites": "gittree.gitio.notes",
     "read_tree": "gittree.gitio.plumbing",
     "ref_sha": "gittree.gitio.refs",
     "ref_target": "gittree.gitio.refs",

@@ -131,6 +131,8 @@ def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], re
             message="Notes added by gittree",
         )
         if update_ref(repo, ref, commit, tip, reason="gittree: notes"):
+            if ref == NOTES_REF:  # every writer of a late result: they survive amend and rebase (issue 18)
+                keep_notes_through_rewrites(repo)
             return
         time.sleep(random.uniform(0.0, 0.01 * (attempt + 1)))  # spread the writers that lost
     raise GitCommandError(
@@ -179,3 +181,62 @@ def write_notes_commit(
     finally:
         if os.path.exists(index):
             os.unlink(index)
+
+
+#: The settings that carry gittree's notes through ``git commit --amend`` and ``git rebase``
+#: (``notes.rewriteRef``) and show them in ``git log`` (``notes.displayRef``): docs/config.md.
+_REWRITE_REF_KEY = "notes.rewriteRef"
+_DISPLAY_REF_KEY = "notes.displayRef"
+
+
+def keep_notes_through_rewrites(repo: Repo) -> tuple[tuple[str, str], ...]:
+    """Make git carry gittree's notes through amend and rebase, and show them in ``git log``.
+
+    ``notes.rewriteRef`` gets ``refs/notes/gittree`` unless a value of the repository's own
+    configuration already covers it (git matches the values as globs: ``refs/notes/*`` does). ``notes.displayRef`` gets it only once
+    the notes ref exists: git warns ``notes ref refs/notes/gittree is invalid`` on every ``git log``
+    while it names a ref that does not exist. Called by ``gittree init`` and by every writer of a note,
+    so a late result survives a rewrite without ``gittree init``. Returns the (setting, value) pairs
+    added (to the repository's own ``.git/config``).
+    """
+    from fnmatch import fnmatchcase
+
+    from gittree.gitio.repo import config_all
+
+    wanted = [_REWRITE_REF_KEY]
+    if ref_target(repo, NOTES_REF) is not None:
+        wanted.append(_DISPLAY_REF_KEY)
+    added = []
+    for key in wanted:
+        # The repository's own configuration: a global setting does not travel with the repository.
+        if not any(fnmatchcase(NOTES_REF, value) for value in config_all(repo, key, local=True)):
+            _set_notes_ref_setting(repo, key)
+            added.append((key, NOTES_REF))
+    return tuple(added)
+
+
+def _set_notes_ref_setting(repo: Repo, key: str) -> None:
+    """``KEY = refs/notes/gittree`` in ``.git/config``, exactly once even when writers race.
+
+    ``--replace-all`` with the value itself as the pattern leaves one such line however many processes
+    (the seeds of a sweep) write it at once: twice listed, git would copy each note twice on a rewrite
+    (its concatenating ``notes.rewriteMode``). A writer that finds the file locked tries again.
+    """
+    import time
+
+    from gittree.gitio.runner import git_says
+
+    args = ["config", "--local", "--fixed-value", "--replace-all", key, NOTES_REF, NOTES_REF]
+    for attempt in range(_CONFIG_ATTEMPTS):
+        found = run(args, cwd=repo.cwd)
+        if found.code == 0:
+            return
+        if "lock" not in found.err_text or attempt == _CONFIG_ATTEMPTS - 1:
+            raise GitCommandError(
+                f"cannot set {key}: {git_says(found.err_text)}",
+                hint=f"set it yourself: git config --local --add {key} {NOTES_REF}",
+            )
+        time.sleep(0.01 * (attempt + 1))
+
+
+_CONFIG_ATTEMPTS = 20

@@ -344,3 +344,87 @@ def operation_in_progress(repo: Repo) -> tuple[str, str | None] | None:
         if (git_dir / marker).exists():
             return what, None
     return None
+
+
+def read_shared_file(repo: Repo, name: str) -> tuple[str | None, bytes | None]:
+    """A file at the top of the research tree, found the same way in every clone: (where, its bytes).
+
+    In order (docs/config.md, "Which file is read"): the working tree's copy; else the one committed
+    at HEAD; else the one on a remote's default branch (``refs/remotes/origin/HEAD`` first, then any
+    other remote's); else the one at the newest tip (branch or remote-tracking branch, by committer
+    date, then name) that has it. So a ``--no-checkout`` clone, a bare mirror and a clone on a branch
+    made before the file existed read what the author's checkout reads. ``where`` is the working tree
+    file's path or ``REV:NAME``; both are None when no tip has the file. Only the first step costs
+    nothing; the others ask git only when the earlier ones found nothing.
+    """
+    if repo.worktree is not None:
+        path = repo.worktree / name
+        try:
+            return str(path), path.read_bytes()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
+    found = _first_having(repo, ["HEAD"], name)
+    if found is None:
+        found = _first_having(repo, _tips_newest_first(repo), name)
+    if found is None:
+        return None, None
+    return found, _blob_following_links(repo, found)
+
+
+def _tips_newest_first(repo: Repo) -> list[str]:
+    """Remotes' default branches (origin's first), then every branch and remote-tracking branch, newest first."""
+    args = ["for-each-ref", "--sort=refname", "--sort=-committerdate", "--format=%(refname)"]
+    found = run([*args, "refs/heads/", "refs/remotes/"], cwd=repo.git_dir)
+    refs = found.text.split() if found.code == 0 else []
+    defaults = sorted(
+        (ref for ref in refs if ref.startswith("refs/remotes/") and ref.endswith("/HEAD")),
+        key=lambda ref: ref != "refs/remotes/origin/HEAD",
+    )
+    return defaults + [ref for ref in refs if ref not in defaults]
+
+
+def _first_having(repo: Repo, revs: Sequence[str], name: str) -> str | None:
+    """``REV:NAME`` for the first of ``revs`` whose tree has ``name`` (a file or a link), in one git call."""
+    if not revs:
+        return None
+    wanted = [f"{rev}:{name}" for rev in revs]
+    found = run(
+        ["cat-file", "--batch-check=%(objecttype)"], cwd=repo.git_dir, input="".join(w + "\n" for w in wanted)
+    )
+    if found.code != 0:
+        return None
+    for where, answer in zip(wanted, found.text.splitlines(), strict=False):
+        if answer in ("blob", "tree", "commit"):
+            return where
+    return None
+
+
+def _blob_following_links(repo: Repo, where: str) -> bytes | None:
+    """The bytes of ``REV:PATH`` with symbolic links inside the tree followed, as a checkout would."""
+    found = run(["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n")
+    header, _, rest = found.out.partition(b"\n")
+    fields = header.split(b" ")
+    if found.code == 0 and len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
+        return rest[: int(fields[2])]
+    if found.code == 0 and len(fields) == 3 and fields[1] in (b"tree", b"commit"):
+        raise ConfigError(
+            f"{where} is a {fields[1].decode()}, not a file", hint="commit a file there, or none"
+        )
+    if found.code == 0:  # a link that is "dangling", a "loop", "notdir", "symlink" out of the tree
+        return None
+    raise ConfigError(
+        f"cannot read {where} in {repo.git_dir}: {git_says(found.err_text)}", hint="run `git fsck`"
+    )
+
+
+def config_all(repo: Repo, key: str, *, local: bool = False) -> list[str]:
+    """Every value of a setting as git itself reads it (every level, ``GIT_CONFIG_GLOBAL`` honoured,
+    which libgit2 ignores; with ``local``, the repository's own configuration only); empty when unset."""
+    found = run(["config", *(["--local"] if local else []), "--get-all", key], cwd=repo.cwd)
+    if found.code not in (0, 1):  # 1: unset
+        raise GitCommandError(
+            f"cannot read {key}: {git_says(found.err_text)}", hint="fix your git configuration"
+        )
+    return found.text.splitlines() if found.code == 0 else []

@@ -291,8 +291,10 @@ def _head(tree: ResearchTree, view: View, options: ViewOptions) -> str:
         shape="box", style=_q("rounded,filled"), fontname=_q(FONT), fontsize="10", margin=_q("0.12,0.06")
     )
     graph.set_edge_defaults(color=_q(EDGE_COLOUR), arrowsize="0.6", fontname=_q(FONT), fontsize="9")
-    if options.legend:
+    if options.legend and options.html_legend:
         graph.add_node(_legend(tree, view))
+    elif options.legend:
+        _add_plain_legend(graph, tree, view)
     text: str = graph.to_string()
     return text.removesuffix("}\n")  # the graph is closed after the last link instead
 
@@ -426,22 +428,67 @@ def _edge(edge: Edge) -> str:
     return _edge_line(_id(edge.parent), _id(edge.child), attrs)
 
 
+#: The legend's colours, in order, and the marks it explains.
+_LEGEND_SWATCHES = (
+    (Verdict.BETTER, "better"),
+    (Verdict.NEGLIGIBLE, "negligible"),
+    (Verdict.WORSE, "worse"),
+    (Verdict.ABANDONED, "dead end ✗"),
+    (Verdict.BASELINE, "baseline"),
+)
+_LEGEND_MARKS = f"{BEST_MARK} · blue: path to the best · +N: ordinary commits · {SHORT_FOOTNOTE}"
+
+
+def _legend_title(view: View) -> str:
+    count = view.experiment_count
+    title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
+    return title + (f" ({view.hidden} more not drawn)" if view.hidden else "")
+
+
+def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, view: View) -> None:
+    """The legend's words and colours without an HTML-like label: a title node, a row of swatches and
+    the marks, held in place by invisible links (the same text as :func:`_legend`'s table)."""
+    import pydot
+
+    graph.add_node(
+        pydot.Node(
+            _id("legend"),
+            id=_q("legend"),
+            shape="plaintext",
+            style='""',
+            label=dot_string([_legend_title(view), f"colour by {metric_text(tree.metric)}"]),
+        )
+    )
+    row = pydot.Subgraph(_id("legend-row"), rank="same")
+    for verdict, text in _LEGEND_SWATCHES:
+        palette = PALETTE[verdict]
+        row.add_node(
+            pydot.Node(
+                _id(f"legend-{verdict.value}"),
+                style=_q("filled,dashed" if palette.dashed else "filled"),
+                fillcolor=_q(palette.fill),
+                color=_q(palette.border),
+                label=dot_string(text),
+            )
+        )
+    graph.add_subgraph(row)
+    graph.add_node(
+        pydot.Node(
+            _id("legend-marks"), shape="plaintext", style='""', fontsize="8", label=dot_string(_LEGEND_MARKS)
+        )
+    )
+    first = _id(f"legend-{_LEGEND_SWATCHES[0][0].value}")
+    graph.add_edge(pydot.Edge(_id("legend"), first, style="invis"))
+    graph.add_edge(pydot.Edge(first, _id("legend-marks"), style="invis"))
+
+
 def _legend(tree: ResearchTree, view: View) -> pydot.Node:
     """The key: what each colour means, the metric with its goal and threshold, and the marks."""
     import pydot
 
-    count = view.experiment_count
-    title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
-    if view.hidden:
-        title += f" ({view.hidden} more not drawn)"
-    cells = [
-        _swatch(PALETTE[Verdict.BETTER], "better"),
-        _swatch(PALETTE[Verdict.NEGLIGIBLE], "negligible"),
-        _swatch(PALETTE[Verdict.WORSE], "worse"),
-        _swatch(PALETTE[Verdict.ABANDONED], "dead end ✗"),
-        _swatch(PALETTE[Verdict.BASELINE], "baseline"),
-    ]
-    marks = f"{BEST_MARK} · blue: path to the best · +N: ordinary commits · {SHORT_FOOTNOTE}"
+    title = _legend_title(view)
+    cells = [_swatch(PALETTE[verdict], text) for verdict, text in _LEGEND_SWATCHES]
+    marks = _LEGEND_MARKS
     label = (
         '<<table border="0" cellborder="0" cellspacing="2" cellpadding="3">'
         f'<tr><td colspan="5" align="left"><b>{html_label_text(title)}</b></td></tr>'

@@ -63,6 +63,15 @@ def layout(dot_source: str, fmt: str) -> bytes:
     return system_layout(dot_source, fmt, dot)
 
 
+def draws_html_labels(fmt: str) -> bool:
+    """Whether the Graphviz that lays out ``fmt`` draws HTML-like labels (tables).
+
+    The bundled WebAssembly Graphviz is built without expat, which Graphviz parses such labels with:
+    it draws the node's bare name instead (the legend came out as the word ``legend``).
+    """
+    return not (fmt == "svg" and wasm_available())
+
+
 def engine_identity(fmt: str) -> str:
     """Which Graphviz would draw ``fmt``, as a name that changes when that program does (for cached views).
 

@@ -173,18 +173,22 @@ def tree_data(tree: ResearchTree) -> dict[str, Any]:
     return {**tree_head(tree), "nodes": [node_data(node) for node in tree.nodes]}
 
 
-def render_json(tree: ResearchTree) -> str:
-    return json.dumps(tree_data(tree), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def render_json(tree: ResearchTree, *, config: str | None = None) -> str:
+    data = {**tree_head(tree), "config": config, "nodes": [node_data(node) for node in tree.nodes]}
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def render_json_chunks(tree: ResearchTree) -> Iterator[str]:
+def render_json_chunks(tree: ResearchTree, *, config: str | None = None) -> Iterator[str]:
     """The same data as :func:`render_json`, streamed: one node per line, written by json's C encoder.
+
+    ``config``: where the view's ``.gittree.yaml`` was read, written as ``"config"`` (null: none, the
+    defaults; docs/config.md).
 
     ``gittree show --json`` uses this: a 100k-experiment tree starts printing at once and costs a
     fraction of the indented form (the indenting encoder is pure Python).
     """
     write = node_json_writer()
-    text = json.dumps(tree_head(tree), indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps({**tree_head(tree), "config": config}, indent=2, ensure_ascii=False, allow_nan=False)
     yield text[:-2] + ',\n  "nodes": ['
     for index, node in enumerate(tree.nodes):
         yield ("\n    " if index == 0 else ",\n    ") + write(node)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from gittree.config import Config
 from gittree.errors import BadValueError, GittreeError
@@ -34,7 +35,9 @@ def draw(
 
         return iter([render_html(tree, config, options, view).encode("utf-8")])
     if fmt in ("svg", "png", "pdf"):
-        from gittree.render.graphviz import layout
+        from gittree.render.graphviz import draws_html_labels, layout
 
+        if not draws_html_labels(fmt):  # the WebAssembly Graphviz: the legend drawn without a table
+            options = replace(options, html_legend=False)
         return iter([layout(render_dot(tree, options, view), fmt)])
     raise BadValueError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")

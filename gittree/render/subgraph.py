@@ -27,6 +27,9 @@ class ViewOptions:
     fold: int = DEFAULT_FOLD
     #: a legend node in the graph (the HTML page draws its own legend instead).
     legend: bool = True
+    #: the legend as one HTML-like table; False: plain nodes, for a Graphviz built without expat (the
+    #: bundled WebAssembly one), which draws an HTML-like label as the node's bare name ``legend``.
+    html_legend: bool = True
     #: tooltips on nodes (the HTML page shows cards instead).
     tooltips: bool = True
 

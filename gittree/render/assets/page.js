@@ -128,6 +128,8 @@
     });
     drawLegend(view);
     if (pinned) { showDetails(pinned); }
+    // A card left open (search + Enter, the arrow keys) shows the new metric too, where it is.
+    if (!card.hidden && cardMark) { fill(card, cardMark, false); }
     document.body.setAttribute("data-metric", metric);
   }
 
@@ -254,7 +256,9 @@
     if (isFold(mark)) { fillFold(box, mark, full); } else { fillExperiment(box, mark, full); }
   }
 
+  var cardMark = null; // the box the card describes, so a metric switch can refill it in place
   function showCard(mark, x, y) {
+    cardMark = mark;
     fill(card, mark, false);
     card.hidden = false;
     var width = card.offsetWidth, height = card.offsetHeight;
@@ -263,7 +267,7 @@
     card.style.left = Math.max(8, left) + "px";
     card.style.top = Math.max(8, top) + "px";
   }
-  function hideCard() { card.hidden = true; }
+  function hideCard() { card.hidden = true; cardMark = null; }
 
   function showDetails(target) {
     // A button followed in the panel (a parent or child link) goes away with the old panel: keep the

@@ -1,0 +1,124 @@
+"""Runs found wanting on the way to one research tree (issue 18): merges, the post-run hook, the journal."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import GitRepo
+from tests.runtools import only_run, py
+from tests.test_runs_faults import SCRIPT, conflicting_branches
+
+
+def test_a_run_during_a_merge_says_how_to_record_the_crossover(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    conflicting_branches(repo)
+    repo.git("merge", "-q", "other", check=False)  # stops on the conflict
+    result = gittree("run", "--capture", "acc", "--", *py(SCRIPT))
+    assert result.code == 7 and "merge is in progress" in result.err
+    assert "to record the crossover" in result.err and "gittree commit -m" in result.err
+    # ... which works: resolve, then commit the merge with the run's results
+    repo.write("model.py", "both\n")
+    repo.git("add", "model.py")
+    done = gittree("commit", "-m", "crossover of ours and theirs", "--metric", "acc=0.9")
+    assert done.code == 0, done.err
+    assert len(repo.git("log", "-1", "--format=%P").split()) == 2
+    assert only_run(repo.path)["status"] == "commit-failed"  # still in the journal, nothing lost
+
+
+def test_the_post_run_hook_says_exactly_whether_it_committed(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    assert gittree("hook", "install", "post-run").code == 0
+    hook = repo.path / ".git" / "hooks" / "post-run"
+    seen = repo.path.parent / "seen.txt"
+    text = hook.read_text(encoding="utf-8")
+    assert "$status is 0 when the run was committed" not in text
+    hook.write_text(
+        text.replace(
+            'exit "$status"', f'echo "$committed $status $GITTREE_RUN_STATUS" >> {seen}\nexit "$status"'
+        ),
+        encoding="utf-8",
+    )
+    assert gittree("run", "--no-commit", "--", *py("print('acc: 0.5')")).code == 0
+    assert gittree("run", "--capture", "acc", "--", *py("print('acc: 0.6')")).code == 0
+    assert gittree("run", "--", *py("raise SystemExit(3)")).code != 0
+    assert seen.read_text(encoding="utf-8").splitlines() == ["0 0 ok", "1 0 ok", "1 0 failed"]
+
+
+def _a_run_whose_commit_failed(repo: GitRepo, gittree) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A run whose commit is refused: its author committed other work on model.py meanwhile."""
+    repo.write("model.py", "v1\n")
+    start = repo.commit("start")
+    script = (
+        "import subprocess\n"
+        "open('model.py', 'w').write('v2\\n')\n"
+        "subprocess.run(['git', 'commit', '-qam', 'other work'], check=True)\n"
+        "print('acc: 0.5')\n"
+    )
+    assert gittree("run", "--capture", "acc", "--", *py(script)).code == 7
+    entry = only_run(repo.path)
+    assert entry["status"] == "commit-failed"
+    return entry["id"], start
+
+
+def test_runs_drop_takes_a_failed_run_out_of_the_journal_and_names_where_its_output_is(
+    repo: GitRepo, gittree
+) -> None:  # type: ignore[no-untyped-def]
+    run_id, _ = _a_run_whose_commit_failed(repo, gittree)
+    assert gittree("recover", run_id).code != 0  # the branch moved: recover refuses, as it should
+    assert gittree("runs", "--prune").code == 0 and run_id in gittree("runs").out  # and prune keeps it
+    result = gittree("runs", "--drop", run_id[:15])
+    assert result.code == 0, result.err
+    kept = Path(result.out.split("kept in ")[1].split(" (")[0])
+    assert kept.name == run_id and "acc: 0.5" in (kept / "output.log").read_text(encoding="utf-8")
+    assert (kept / "metrics.json").exists() and not (kept / "lock").exists()
+    assert run_id not in gittree("runs").out
+    again = gittree("runs", "--drop", run_id)
+    assert again.code != 0 and "no run" in again.err
+
+
+def test_recover_onto_a_new_branch_works_for_a_run_whose_commit_failed(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    run_id, start = _a_run_whose_commit_failed(repo, gittree)
+    assert gittree("recover", run_id).code != 0
+    result = gittree("recover", run_id, "--branch", "exp/v1")
+    assert result.code == 0, result.err
+    assert repo.git("rev-parse", "exp/v1^").strip() == start
+    assert only_run(repo.path)["status"] == "committed"
+
+
+def test_a_running_run_cannot_be_dropped(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.runtools import run_dir
+
+    repo.commit("start")
+    assert gittree("run", "--no-commit", "--", *py("print('acc: 0.5')")).code == 0
+    entry = only_run(repo.path)
+    meta_path = run_dir(repo.path, entry["id"]) / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.update(status="running", pid=os.getpid())  # as if this very process were running it
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    result = gittree("runs", "--drop", entry["id"])
+    assert result.code != 0 and "still running" in result.err
+    assert entry["id"] in gittree("runs").out
+
+
+def test_runs_at_80_columns_shows_each_name_whole_and_cuts_the_command(
+    repo: GitRepo, gittree, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    repo.commit("start")
+    long_command = py("print('acc: 0.5')  # " + "a long comment " * 8)
+    assert (
+        gittree("run", "--name", "lr-sweep-3e-4", "--branch", "exp/lr-sweep", "--", *long_command).code == 0
+    )
+    assert gittree("run", "--no-commit", "--name", "baseline-long-name", "--", *long_command).code == 0
+    assert gittree("run", "--no-commit", "--", *long_command).code == 0  # often in the same second
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = gittree("runs").out.splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    assert "NAME" in lines[0] and "lr-sweep-3e-4" in lines[1] and "baseline-long-name" in lines[2]
+    assert lines[1].endswith("…") and lines[2].endswith("…")  # the command is what was cut
+    ids = [entry.split()[0] for entry in lines[1:3]]
+    assert gittree("runs", ids[1]).code == 0  # a shortened id still names its run
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = gittree("runs").out.splitlines()
+    assert "exp/lr-sweep" in wide[1] and "a long comment" in wide[1]
