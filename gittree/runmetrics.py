@@ -30,7 +30,9 @@ def collect_metrics(
     ``log_metric`` (the script said so explicitly), the metrics file, the captured output."""
     logged = _read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings)
     from_file = _read_metrics_file(meta, run_dir)
-    rows: list[dict[str, str]] = [{"name": n, "value": v, "source": "log_metric"} for n, v in logged.items()]
+    rows: list[dict[str, str]] = [
+        {"name": n, "value": v, "source": "log_metric"} for n, samples in logged.items() for v in samples
+    ]
     seen = set(logged)
     rows += [{"name": n, "value": v, "source": "metrics_file"} for n, v in from_file if n not in seen]
     seen |= {name for name, _ in from_file}
@@ -39,13 +41,14 @@ def collect_metrics(
     return [(row["name"], row["value"]) for row in rows]
 
 
-def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:
-    """The JSON lines ``gittree.log_metric`` appended; the last value of each name wins."""
+def _read_logged(path: Path, warnings: list[str]) -> dict[str, list[str]]:
+    """The JSON lines ``gittree.log_metric`` appended; the last call for each name wins (a list logged
+    in one call, ``"values"``, is several samples)."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return {}
-    values: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -53,17 +56,23 @@ def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:
         try:
             record = json.loads(line)
             name = validate_name(str(record["name"]))
-            value = record["value"]
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ValueError(f"{value!r} is not a number")
-            text_value = str(value) if isinstance(value, int) else format_number(parse_number(str(value)))
+            raw = record["values"] if "values" in record else [record["value"]]
+            if not isinstance(raw, list) or not raw:
+                raise ValueError(f"{raw!r} is not a list of numbers")
+            texts = [_logged_number(value) for value in raw]
         except (ValueError, KeyError, TypeError, GittreeError) as e:
             last = number == len(lines)  # no final newline: the writer was stopped mid-line
             warnings.append(f"{path.name} line {number} ignored ({'cut short' if last else e})")
             continue
         values.pop(name, None)  # keep the order of the last values
-        values[name] = text_value
+        values[name] = texts
     return values
+
+
+def _logged_number(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{value!r} is not a number")
+    return str(value) if isinstance(value, int) else format_number(parse_number(str(value)))
 
 
 def metrics_file_path(meta: RunMeta) -> Path:

@@ -95,6 +95,18 @@ if TYPE_CHECKING:
     from gittree.gitio.objects import (
         tree_of_commit as tree_of_commit,
     )
+    from gittree.gitio.history import (
+        experiment_landed as experiment_landed,
+    )
+    from gittree.gitio.objects import (
+        tree_of as tree_of,
+    )
+    from gittree.gitio.plumbing import (
+        add_temporary_worktree as add_temporary_worktree,
+    )
+    from gittree.gitio.plumbing import (
+        remove_temporary_worktree as remove_temporary_worktree,
+    )
     from gittree.gitio.plumbing import (
         EMPTY_TREE as EMPTY_TREE,
     )
@@ -330,6 +342,7 @@ _HOMES = {
     "Repo": "gittree.gitio.repo",
     "ZERO_SHA": "gittree.gitio.refs",
     "add_config_value": "gittree.gitio.repo",
+    "add_temporary_worktree": "gittree.gitio.plumbing",
     "add_to_index": "gittree.gitio.plumbing",
     "append_note": "gittree.gitio.notes",
     "append_notes": "gittree.gitio.notes",
@@ -354,6 +367,7 @@ _HOMES = {
     "decode_message": "gittree.rawcommit",
     "delete_ref": "gittree.gitio.refs",
     "diff_text": "gittree.gitio.objects",
+    "experiment_landed": "gittree.gitio.history",
     "fetch": "gittree.gitio.remote",
     "git_env": "gittree.gitio.runner",
     "git_path": "gittree.gitio.repo",
@@ -395,6 +409,7 @@ _HOMES = {
     "refs_under": "gittree.gitio.refs",
     "remote_ref_names": "gittree.gitio.remote",
     "remove_config_value": "gittree.gitio.repo",
+    "remove_temporary_worktree": "gittree.gitio.plumbing",
     "reset_hard": "gittree.gitio.plumbing",
     "resolve_commit": "gittree.gitio.refs",
     "resolve_names": "gittree.gitio.objects",
@@ -406,6 +421,7 @@ _HOMES = {
     "stripspace": "gittree.gitio.plumbing",
     "symbolic_head": "gittree.gitio.refs",
     "tip_shas": "gittree.gitio.refs",
+    "tree_of": "gittree.gitio.objects",
     "tree_of_commit": "gittree.gitio.objects",
     "update_ref": "gittree.gitio.refs",
     "update_refs": "gittree.gitio.refs",

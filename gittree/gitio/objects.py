@@ -204,3 +204,9 @@ def commit_tree_time_parents(repo: Repo, sha: str) -> tuple[str, int, tuple[str,
 
 def object_exists(repo: Repo, sha: str) -> bool:
     return sha in repo.handle.odb
+
+
+def tree_of(repo: Repo, rev: str) -> str | None:
+    """The tree object of the commit ``rev`` (None: no such commit)."""
+    found = run(["rev-parse", "-q", "--verify", f"{rev}^{{tree}}"], cwd=repo.cwd)
+    return found.text.strip() if found.code == 0 else None
