@@ -239,7 +239,14 @@ def sweep(
             if point.metas:
                 _say(f"  {point.request.label}: stopped, in the journal: gittree recover {point.metas[0].id}")
         raise typer.Exit(130)
-    if any(point.error is not None or point.report is None or point.report.error for point in points):
+    # A point that failed (every seed), or that could not be committed, fails the sweep, as make expects.
+    if any(
+        point.report is None
+        or point.report.error is not None
+        or point.report.hook_exit
+        or all(meta.outcome != "ok" for meta in point.metas)
+        for point in points
+    ):
         raise typer.Exit(1)
 
 
