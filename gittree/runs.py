@@ -642,14 +642,16 @@ def run_points(
                 if problem is not None and not isinstance(problem, GittreeError):
                     raise problem
                 left[index] -= 1
-                if left[index] == 0 and not forwarder.received:
+                # A point whose seeds all ended before a signal came is committed even after it:
+                # Ctrl-C keeps every finished point (_finish_point keeps one it interrupted).
+                if left[index] == 0:
                     _finish_point(repo, points[index])
                     if on_point is not None:
                         on_point(index, points[index])
             if forwarder.received:
                 queue.clear()
     for index, point in enumerate(points):
-        if point.report is None and point.error is None and (forwarder.received or left[index]):
+        if point.report is None and point.error is None and (point.interrupted or left[index]):
             started = {meta.seed for meta in point.metas}
             point.interrupted = True
             point.not_started = tuple(s for s in point.request.seeds if s not in started)
