@@ -27,6 +27,9 @@ if TYPE_CHECKING:
         commits_between as commits_between,
     )
     from gittree.gitio.history import (
+        experiment_landed as experiment_landed,
+    )
+    from gittree.gitio.history import (
         is_ancestor as is_ancestor,
     )
     from gittree.gitio.history import (
@@ -93,22 +96,16 @@ if TYPE_CHECKING:
         resolve_names as resolve_names,
     )
     from gittree.gitio.objects import (
-        tree_of_commit as tree_of_commit,
-    )
-    from gittree.gitio.history import (
-        experiment_landed as experiment_landed,
-    )
-    from gittree.gitio.objects import (
         tree_of as tree_of,
     )
-    from gittree.gitio.plumbing import (
-        add_temporary_worktree as add_temporary_worktree,
-    )
-    from gittree.gitio.plumbing import (
-        remove_temporary_worktree as remove_temporary_worktree,
+    from gittree.gitio.objects import (
+        tree_of_commit as tree_of_commit,
     )
     from gittree.gitio.plumbing import (
         EMPTY_TREE as EMPTY_TREE,
+    )
+    from gittree.gitio.plumbing import (
+        add_temporary_worktree as add_temporary_worktree,
     )
     from gittree.gitio.plumbing import (
         add_to_index as add_to_index,
@@ -136,6 +133,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.plumbing import (
         read_tree as read_tree,
+    )
+    from gittree.gitio.plumbing import (
+        remove_temporary_worktree as remove_temporary_worktree,
     )
     from gittree.gitio.plumbing import (
         reset_hard as reset_hard,
