@@ -77,6 +77,22 @@ class RunMeta:
     commit: bool = True
     #: a run that exits non-zero is committed too (with Gittree-Status: failed).
     commit_failed: bool = True
+    #: this run's seed (``--seeds``, or seen in the command: ``--seed 3``); None when it has none.
+    seed: str | None = None
+    #: the id of the first run of a group committed as one experiment (``--seeds``, a sweep point).
+    group: str | None = None
+    #: every seed of the group, in order.
+    group_seeds: list[str] = field(default_factory=list)
+    #: the command as written, with its ``{seed}`` placeholder: the experiment's ``cmd`` fact.
+    template: list[str] | None = None
+    #: ``--new``: never add the results to the experiment at HEAD as samples.
+    new: bool = False
+    #: add the results to this commit as samples (``gittree rerun``) instead of committing a new one.
+    sample_of: str | None = None
+    #: the results were added to ``sha`` as samples (its note) rather than committed as a new experiment.
+    sample: bool = False
+    #: the ref the run was meant to land on, when it landed elsewhere as a sibling (that ref had moved).
+    moved_from: str | None = None
     #: the code the run was started with: a tree object written before the command started.
     tree: str | None = None
     snapshot_error: str | None = None

@@ -37,11 +37,20 @@ def record(
     notes: Sequence[str] = (),
     status: str | None = None,
     metrics_file: Path | None = None,
+    run_id: str | None = None,
 ) -> RecordResult:
-    """Append results to the gittree note of ``rev``; everything is validated before git is touched."""
+    """Append results to the gittree note of ``rev``; everything is validated before git is touched.
+
+    ``run_id``: a run of the journal whose metrics are recorded (``--run``); whether they are dirty
+    is then told by the code that run saved when it started, not by the working tree as it is now.
+    """
     _refuse_bare(repo, "record")
     sha = gitio.resolve_commit(repo, rev)
     metric_pairs = [parse_metric_assignment(text) for text in metrics]
+    run_facts: list[tuple[str, str]] = []
+    ran: str | None = None
+    if run_id is not None:
+        metric_pairs[:0], run_facts, ran = _journalled_run(repo, run_id)
     if metrics_file is not None:
         metric_pairs.extend(read_metrics_file(metrics_file))
     if status is not None:
@@ -54,16 +63,33 @@ def record(
         )
     # Dirty means a measurement made on code that differs from the commit: a note, a param or a
     # status alone measures nothing (docs/runs.md, "Late results").
-    dirty = bool(metric_pairs) and gitio.worktree_differs(repo, sha)
+    dirty = bool(metric_pairs) and (
+        gitio.tree_of(repo, sha) != ran if ran is not None else gitio.worktree_differs(repo, sha)
+    )
     lines = format_trailer_lines(
         metrics=metric_pairs,
         params=param_pairs,
         notes=notes,
         status=status,
-        run=[("dirty", "true")] if dirty else (),
+        run=[*run_facts, *([("dirty", "true")] if dirty else [])],
     )
     gitio.append_note(repo, sha, lines)
     return RecordResult(sha, tuple(lines), dirty)
+
+
+def _journalled_run(
+    repo: gitio.Repo, run_id: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], str | None]:
+    """A journalled run's metrics, its sample fact, and the tree of the code it ran (None: not saved)."""
+    from gittree import journal
+    from gittree.runcommit import run_dir_for, sample_fact
+    from gittree.runmetrics import collected_metrics
+
+    run_dir = run_dir_for(repo, run_id)
+    meta = journal.load_meta(run_dir)
+    if meta.outcome is None:
+        raise BadValueError(f"run {meta.id} has not ended yet", hint="record it once it has")
+    return collected_metrics(run_dir), [sample_fact(meta)], meta.tree
 
 
 def abandon(repo: gitio.Repo, rev: str, *, reason: str) -> RecordResult:

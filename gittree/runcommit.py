@@ -27,6 +27,8 @@ from gittree.trailers import format_trailer_lines
 
 if TYPE_CHECKING:
     from gittree.experiment import ExperimentEntry
+    from gittree.model import CommitRecord
+    from gittree.trailers import ExperimentRecord
 
 #: Environment variable: seconds to wait for a lock held by another git process before giving up.
 LOCK_TIMEOUT_ENV = "GITTREE_LOCK_TIMEOUT"
@@ -54,30 +56,70 @@ def run_dir_for(repo: gitio.Repo, run_id: str) -> Path:
 def commit_run(
     repo: gitio.Repo, run_id: str, *, branch: str | None = None, force: bool = False
 ) -> CommitResult:
-    """Commit a journalled run as an experiment (the default post-run step, and ``gittree recover``)."""
+    """Commit a journalled run as an experiment (the default post-run step, and ``gittree recover``).
+
+    A run of a group (the seeds of ``--seeds``, of a sweep point) is committed with the whole group:
+    one experiment holding every seed's sample (docs/runs.md, "Seeds and samples").
+    """
     run_dir = run_dir_for(repo, run_id)
-    with journal.locked(run_dir):
-        meta = journal.load_meta(run_dir)
-        if meta.status == journal.COMMITTED and meta.sha:
+    first = journal.load_meta(run_dir)
+    dirs = group_dirs(repo, first) if first.group else [run_dir]
+    with contextlib.ExitStack() as stack:
+        for path in sorted(dirs):  # one order for every process: two recovers never deadlock
+            stack.enter_context(journal.locked(path))
+        metas = [journal.load_meta(path) for path in dirs]
+        done = next((meta for meta in metas if meta.status == journal.COMMITTED and meta.sha), None)
+        if done is not None and done.sha is not None:
             if branch is not None:
                 raise RunError(
-                    f"run {meta.id} is already committed as {meta.sha[:7]} "
-                    f"on {meta.branch or 'a detached HEAD'}, not on {branch}",
-                    hint=f"to have it on {branch} too, cherry-pick {meta.sha[:7]} onto it (git cherry-pick)",
+                    f"run {done.id} is already committed as {done.sha[:7]} "
+                    f"on {done.branch or 'a detached HEAD'}, not on {branch}",
+                    hint=f"to have it on {branch} too, cherry-pick {done.sha[:7]} onto it (git cherry-pick)",
                 )
-            return CommitResult(meta, meta.sha, already=True)
-        _refuse_if_alive(meta, force)
-        if meta.status == journal.RUNNING:
-            _finish_abandoned_run(meta, run_dir)
+            for meta, path in zip(metas, dirs, strict=True):
+                if meta.status != journal.COMMITTED:  # a group whose writing-down was cut short
+                    meta.target, meta.sample = done.target, done.sample
+                    _mark_committed(meta, path, done.sha)
+            mine = metas[dirs.index(run_dir)]
+            return CommitResult(mine, done.sha, already=True)
+        for meta in metas:
+            _refuse_if_alive(meta, force)
+        for meta, path in zip(metas, dirs, strict=True):
+            if meta.status == journal.RUNNING:
+                _finish_abandoned_run(meta, path)
         if branch is not None:
             check_branch_name(repo, branch)
-            meta.target = f"refs/heads/{branch}"
-            meta.base = gitio.ref_sha(repo, meta.target)
-        if meta.attempts:
-            landed = _already_landed(repo, meta)
+            for meta in metas:
+                meta.target = f"refs/heads/{branch}"
+                meta.base = gitio.ref_sha(repo, meta.target)
+        lead = metas[0]
+        if any(meta.attempts for meta in metas):
+            landed = _already_landed(repo, lead)
             if landed:
-                return CommitResult(_mark_committed(meta, run_dir, landed), landed, already=True)
-        return _commit(repo, meta, run_dir)
+                for meta, path in zip(metas, dirs, strict=True):
+                    meta.target = lead.target
+                    _mark_committed(meta, path, landed)
+                return CommitResult(metas[dirs.index(run_dir)], landed, already=True)
+        result = _commit(repo, metas, dirs)
+        return CommitResult(metas[dirs.index(run_dir)], result.sha, warnings=result.warnings)
+
+
+def group_dirs(repo: gitio.Repo, meta: RunMeta) -> list[Path]:
+    """The journal folders of ``meta``'s group, lead first, then in seed order."""
+    root = journal.runs_root(gitio.common_dir(repo))
+    lead_dir = journal.find_run_dir(root, meta.group or meta.id)
+    members: list[tuple[int, Path]] = []
+    for path in journal.list_run_dirs(root):
+        if path.name[:15] < lead_dir.name[:15]:  # members start after their lead (ids begin with the time)
+            continue
+        try:
+            other = journal.load_meta(path)
+        except RunError:
+            continue
+        if other.group == meta.group:
+            order = other.group_seeds.index(other.seed) if other.seed in other.group_seeds else len(members)
+            members.append((order, path))
+    return [path for _, path in sorted(members)] or [lead_dir]
 
 
 def _refuse_if_alive(meta: RunMeta, force: bool) -> None:
@@ -120,17 +162,27 @@ def _finish_abandoned_run(meta: RunMeta, run_dir: Path) -> None:
 
 
 def _already_landed(repo: gitio.Repo, meta: RunMeta) -> str | None:
-    """A previous attempt may have moved the branch and died before writing it down: look for it."""
-    tip = gitio.ref_sha(repo, meta.target)
-    if tip is None:
-        return None
+    """A previous attempt may have moved the branch and died before writing it down: look for it, on the
+    branch and on the branch a sibling lands on (:func:`sibling_ref`)."""
     needle = f"Gittree-Run: id={meta.id}"
-    for count, record in enumerate(gitio.read_commits(repo, [tip], with_notes=False)):
-        if needle in record.message.splitlines():
-            return record.sha
-        if count >= 1000:
-            break
+    for ref in (meta.target, sibling_ref(meta)):
+        tip = gitio.ref_sha(repo, ref)
+        if tip is None:
+            continue
+        for count, record in enumerate(gitio.read_commits(repo, [tip], with_notes=False)):
+            if needle in record.message.splitlines():
+                return record.sha
+            if count >= 1000:
+                break
     return None
+
+
+#: Where a run lands when its branch moved while it ran (another run landed first): ``run/<run id>``.
+SIBLING_PREFIX = "run/"
+
+
+def sibling_ref(meta: RunMeta) -> str:
+    return f"refs/heads/{SIBLING_PREFIX}{meta.group or meta.id}"
 
 
 def _mark_committed(meta: RunMeta, run_dir: Path, sha: str) -> RunMeta:
@@ -143,7 +195,10 @@ def _mark_committed(meta: RunMeta, run_dir: Path, sha: str) -> RunMeta:
 
 def run_facts(meta: RunMeta, *, dirty: bool) -> list[tuple[str, str]]:
     """The ``Gittree-Run`` facts of a run (docs/runs.md): command, outcome, duration, id."""
-    facts = [("cmd", _one_line(shlex.join(meta.command)))]
+    facts = [("cmd", _one_line(shlex.join(meta.template or meta.command)))]
+    cwd = _relative_cwd(meta)
+    if cwd:
+        facts.append(("cwd", _one_line(cwd)))
     if meta.exit_code is not None:
         facts.append(("exit", str(meta.exit_code)))
     if meta.signal:
@@ -156,9 +211,54 @@ def run_facts(meta: RunMeta, *, dirty: bool) -> list[tuple[str, str]]:
     if meta.outcome == "failed" and meta.stderr_last:
         # A failed run's reason (docs/runs.md): its last error line, as views show it.
         facts.append(("stderr", _one_line(meta.stderr_last)))
+    if meta.seed is not None:
+        facts.append(sample_fact(meta))
     if dirty:
         facts.append(("dirty", "true"))
     return facts
+
+
+def group_facts(metas: Sequence[RunMeta], *, dirty: bool) -> list[tuple[str, str]]:
+    """The facts of a group committed as one experiment: the command as written (``{seed}`` in it), the
+    wall-clock time from the first start to the last end, the lead's id, and one ``seed.S`` per sample."""
+    if len(metas) == 1:
+        return run_facts(metas[0], dirty=dirty)
+    lead = metas[0]
+    facts = [("cmd", _one_line(shlex.join(lead.template or lead.command)))]
+    cwd = _relative_cwd(lead)
+    if cwd:
+        facts.append(("cwd", _one_line(cwd)))
+    ends = [meta.end for meta in metas if meta.end is not None]
+    if ends:
+        facts.append(("duration", f"{max(ends) - min(meta.start for meta in metas):.3f}"))
+    facts.append(("id", lead.id))
+    facts += [sample_fact(meta) for meta in metas]
+    if dirty:
+        facts.append(("dirty", "true"))
+    return facts
+
+
+def sample_fact(meta: RunMeta) -> tuple[str, str]:
+    """``seed.S=exit 0, 12.301 s, run ID``: how one sample ended (docs/runs.md, "Seeds and samples")."""
+    from gittree.samples import outcome_text, sample_fact_name
+
+    text = outcome_text(
+        exit_code=meta.exit_code,
+        signal=meta.signal,
+        interrupted=meta.interrupted,
+        duration=meta.duration,
+        run_id=meta.id,
+    )
+    return sample_fact_name(meta.seed, meta.id), text
+
+
+def _relative_cwd(meta: RunMeta) -> str:
+    """Where the command ran, relative to the top of the working tree ('' at the top or outside it)."""
+    try:
+        relative = Path(meta.cwd).relative_to(Path(meta.worktree))
+    except ValueError:
+        return ""
+    return "" if str(relative) == "." else relative.as_posix()
 
 
 def _one_line(text: str) -> str:
@@ -169,52 +269,65 @@ def _one_line(text: str) -> str:
 
 
 def default_subject(meta: RunMeta) -> str:
-    subject = "run: " + _one_line(shlex.join(meta.command))
+    subject = "run: " + _one_line(shlex.join(meta.template or meta.command))
     return subject if len(subject) <= SUBJECT_WIDTH else subject[: SUBJECT_WIDTH - 1] + "…"
 
 
-def _commit(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> CommitResult:
+def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path]) -> CommitResult:
+    """Commit a run (or a group, as one experiment), or add it to the experiment it repeats as samples."""
     from gittree import treecommit
     from gittree.experiment import prepare_entry, verify_recorded
 
+    lead, lead_dir = metas[0], dirs[0]
     try:
-        tree, dirty = meta.tree, False
+        tree, dirty = lead.tree, False
         if tree is None:  # the snapshot failed when the run started: save the code as it is now
-            tree = treecommit.snapshot(_worktree_repo(repo, meta), run_dir, add_untracked=meta.add_untracked)
+            tree = treecommit.snapshot(_worktree_repo(repo, lead), lead_dir, add_untracked=lead.add_untracked)
             dirty = True
+        elif lead.sample_of is not None:  # gittree rerun: the code is the commit's own, unless a filter
+            dirty = gitio.tree_of(repo, lead.sample_of) != tree  # rewrote a file on checkout
+        metrics = [f"{name}={value}" for path in dirs for name, value in collected_metrics(path)]
         entry = prepare_entry(
-            meta.name or default_subject(meta),
-            metrics=[f"{name}={value}" for name, value in collected_metrics(run_dir)],
-            params=[f"{name}={value}" for name, value in meta.params],
-            notes=meta.notes,
-            status="failed" if meta.outcome != "ok" else None,
-            run=run_facts(meta, dirty=dirty),
+            lead.name or default_subject(lead),
+            metrics=metrics,
+            params=[f"{name}={value}" for name, value in lead.params],
+            notes=lead.notes,
+            status="failed" if all(meta.outcome != "ok" for meta in metas) else None,
+            run=group_facts(metas, dirty=dirty),
         )
+        repeated = None if dirty else _repeated_experiment(repo, lead, tree, entry.params)
     except GittreeError as e:
-        _mark_failed(meta, run_dir, e.message)
+        for meta, path in zip(metas, dirs, strict=True):
+            _mark_failed(meta, path, e.message)
         raise
+    if repeated is not None:
+        return _add_samples(repo, repeated, metas, dirs, entry.metrics, dirty=dirty)
     plan = treecommit.TreeCommit(
         tree=tree,
-        target=meta.target,
-        head=meta.head,
-        base=meta.base,
+        target=lead.target,
+        head=lead.head,
+        base=lead.base,
         message=entry.full_message(gitio.comment_char(repo)),
-        worktree=Path(meta.worktree),
-        scratch=run_dir,
-        author_date=_git_date(meta.end or meta.start),
-        reflog=f"gittree run {meta.id}",
+        worktree=Path(lead.worktree),
+        scratch=lead_dir,
+        author_date=_git_date(max((meta.end or meta.start) for meta in metas)),
+        reflog=f"gittree run {lead.id}",
         lock_timeout=_lock_timeout(),
+        sibling=sibling_ref(lead),
     )
-    meta.status = journal.COMMITTING
-    meta.attempts += 1
-    journal.save_meta(run_dir, meta)
+    for meta, path in zip(metas, dirs, strict=True):
+        meta.status = journal.COMMITTING
+        meta.attempts += 1
+        journal.save_meta(path, meta)
     try:
-        sha = treecommit.commit_tree(repo, plan)
+        sha, landed = treecommit.commit_tree(repo, plan)
     except GittreeError as e:
-        _mark_failed(meta, run_dir, e.message + (f" (hint: {e.hint})" if e.hint else ""))
+        for meta, path in zip(metas, dirs, strict=True):
+            _mark_failed(meta, path, e.message + (f" (hint: {e.hint})" if e.hint else ""))
         raise
     except BaseException:
-        _mark_failed(meta, run_dir, "interrupted while committing")
+        for meta, path in zip(metas, dirs, strict=True):
+            _mark_failed(meta, path, "interrupted while committing")
         raise
     warnings: list[str] = []
     try:
@@ -223,8 +336,82 @@ def _commit(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> CommitResult:
         # A commit-msg hook rewrote the message: the results go into the commit's note instead.
         gitio.append_note(repo, sha, _trailer_lines(entry))
         warnings.append("a commit-msg hook removed the trailers; the results were attached as a git note")
+    for meta, path in zip(metas, dirs, strict=True):
+        if landed != meta.target:
+            meta.moved_from, meta.target = meta.target, landed
         meta.warnings.extend(warnings)
-    return CommitResult(_mark_committed(meta, run_dir, sha), sha, warnings=tuple(warnings))
+        _mark_committed(meta, path, sha)
+    return CommitResult(lead, sha, warnings=tuple(warnings))
+
+
+def _repeated_experiment(
+    repo: gitio.Repo, lead: RunMeta, tree: str, params: Sequence[tuple[str, str]]
+) -> str | None:
+    """The experiment this run repeats, whose results it adds to as samples (docs/runs.md, "Running the
+    same code again"): ``gittree rerun``'s commit; else, unless ``--new``, the experiment at the branch's
+    tip or where the run started, when its tree, its command (seed aside) and its params equal this run's."""
+    if lead.sample_of is not None:
+        return lead.sample_of
+    if lead.new:
+        return None
+    from gittree.samples import without_seed
+
+    command = without_seed(lead.template or lead.command)
+    candidates = [gitio.ref_sha(repo, lead.target), lead.base]
+    for sha in dict.fromkeys(c for c in candidates if c is not None):
+        record = experiment_at(gitio.read_commit(repo, sha))
+        if record is None:
+            continue
+        recorded = record.run_dict().get("cmd")
+        if recorded is None or sorted(record.params) != sorted(params):
+            continue
+        try:
+            same_command = without_seed(shlex.split(recorded)) == command
+        except ValueError:  # not a shell-quoted line gittree wrote
+            continue
+        if same_command and gitio.tree_of(repo, sha) == tree:
+            return sha
+    return None
+
+
+def experiment_at(commit: CommitRecord) -> ExperimentRecord | None:
+    """What a commit records, its note included (as every view reads it)."""
+    from gittree.tree import experiment_of
+
+    return experiment_of(commit)
+
+
+def _add_samples(
+    repo: gitio.Repo,
+    sha: str,
+    metas: list[RunMeta],
+    dirs: list[Path],
+    metrics: Sequence[tuple[str, str]],
+    *,
+    dirty: bool,
+) -> CommitResult:
+    """Append the runs' results to ``sha``'s note: one paragraph, as ``gittree record`` adds a seed."""
+    commit = gitio.read_commit(repo, sha)
+    record = experiment_at(commit)
+    note = commit.note or ""
+    if f"run {metas[0].id}" not in note:  # not added already by an attempt cut short
+        revived = record is not None and record.status == "failed" and any(m.outcome == "ok" for m in metas)
+        lines = format_trailer_lines(
+            metrics=metrics,
+            # The experiment failed until now, and a sample succeeded: it is failed no longer.
+            status="ok" if revived else None,
+            run=[sample_fact(meta) for meta in metas] + ([("dirty", "true")] if dirty else []),
+        )
+        try:
+            gitio.append_note(repo, sha, lines)
+        except GittreeError as e:
+            for meta, path in zip(metas, dirs, strict=True):
+                _mark_failed(meta, path, e.message)
+            raise
+    for meta, path in zip(metas, dirs, strict=True):
+        meta.sample = True
+        _mark_committed(meta, path, sha)
+    return CommitResult(metas[0], sha)
 
 
 def _trailer_lines(entry: ExperimentEntry) -> list[str]:

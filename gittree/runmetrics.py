@@ -34,8 +34,9 @@ def collect_metrics(
     metric, the values kept and the values dropped, and ``metrics.json`` lists it under ``dropped``
     (docs/runs.md, "Metrics: three sources").
     """
+    logged = _read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings)
     sources = [
-        ("log_metric", list(_read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings).items())),
+        ("log_metric", [(n, v) for n, samples in logged.items() for v in samples]),
         ("metrics_file", _read_metrics_file(meta, run_dir)),
         ("capture", list(captured)),
     ]
@@ -92,13 +93,14 @@ def _dropped_warnings(meta: RunMeta, rows: list[dict[str, str]], dropped: list[d
     return warnings
 
 
-def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:
-    """The JSON lines ``gittree.log_metric`` appended; the last value of each name wins."""
+def _read_logged(path: Path, warnings: list[str]) -> dict[str, list[str]]:
+    """The JSON lines ``gittree.log_metric`` appended; the last call for each name wins (a list logged
+    in one call, ``"values"``, is several samples)."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return {}
-    values: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -106,17 +108,23 @@ def _read_logged(path: Path, warnings: list[str]) -> dict[str, str]:
         try:
             record = json.loads(line)
             name = validate_name(str(record["name"]))
-            value = record["value"]
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ValueError(f"{value!r} is not a number")
-            text_value = str(value) if isinstance(value, int) else format_number(parse_number(str(value)))
+            raw = record["values"] if "values" in record else [record["value"]]
+            if not isinstance(raw, list) or not raw:
+                raise ValueError(f"{raw!r} is not a list of numbers")
+            texts = [_logged_number(value) for value in raw]
         except (ValueError, KeyError, TypeError, GittreeError) as e:
             last = number == len(lines)  # no final newline: the writer was stopped mid-line
             warnings.append(f"{path.name} line {number} ignored ({'cut short' if last else e})")
             continue
         values.pop(name, None)  # keep the order of the last values
-        values[name] = text_value
+        values[name] = texts
     return values
+
+
+def _logged_number(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{value!r} is not a number")
+    return str(value) if isinstance(value, int) else format_number(parse_number(str(value)))
 
 
 def metrics_file_path(meta: RunMeta) -> Path:

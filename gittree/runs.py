@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -67,6 +67,16 @@ class RunRequest:
     commit_failed: bool = True
     #: ``run.params_file`` in .gittree.yaml (None: params.yaml, else params.json).
     params_file: str | None = None
+    #: ``--seeds``: run the command once per seed, as one experiment with a sample per seed.
+    seeds: tuple[str, ...] = ()
+    #: how many runs at once (``-j``).
+    jobs: int = 1
+    #: ``--new``: a new experiment even when this one repeats the experiment at HEAD.
+    new: bool = False
+    #: ``gittree rerun``: add the results to this commit as samples.
+    sample_of: str | None = None
+    #: what this run's output lines start with besides the seed (a sweep point's values).
+    label: str = ""
 
 
 @dataclass
@@ -80,6 +90,8 @@ class RunReport:
     #: why the default post-run step could not commit the run.
     error: GittreeError | None = None
     exit_code: int = 0
+    #: every run of the group (``--seeds``), the lead first; empty for a single run.
+    members: list[tuple[RunMeta, Path]] = field(default_factory=list)
 
 
 def make_request(
@@ -95,12 +107,20 @@ def make_request(
     branch: str | None = None,
     commit: bool = True,
     add_untracked: bool = False,
+    seeds: str | None = None,
+    jobs: int = 1,
+    new: bool = False,
 ) -> RunRequest:
     """Validate a ``gittree run`` command line (config defaults applied) before anything runs."""
     if not command:
         raise BadValueError("no command to run", hint="put it after --, e.g. gittree run -- python train.py")
     if name is not None and (not name.strip() or "\0" in name):
         raise BadValueError("--name needs some text saying what this run tries")
+    if jobs < 1:
+        raise BadValueError(f"-j {jobs}: at least one run at a time", hint="-j 2 runs two seeds at once")
+    from gittree.samples import parse_seeds
+
+    seed_list = parse_seeds(seeds) if seeds is not None else ()
     return RunRequest(
         command=tuple(command),
         cwd=cwd,
@@ -114,6 +134,9 @@ def make_request(
         add_untracked=add_untracked,
         commit_failed=config.run.commit_failed,
         params_file=config.run.params_file,
+        seeds=seed_list,
+        jobs=jobs,
+        new=new,
     )
 
 
@@ -123,6 +146,9 @@ def run_command(repo: gitio.Repo, request: RunRequest, *, out: Sink, err: Sink) 
         raise RunError("gittree run needs a working tree: this is a bare repository")
     if request.branch is not None:
         check_branch_name(repo, request.branch)
+    if request.seeds:
+        (point,) = run_points(repo, [request], jobs=request.jobs, out=out, err=err)
+        return point_report(point)
     meta, run_dir = start_run(repo, request)
     try:
         execute(meta, run_dir, out=out, err=err)
@@ -135,10 +161,29 @@ def run_command(repo: gitio.Repo, request: RunRequest, *, out: Sink, err: Sink) 
 # -- 1. start -------------------------------------------------------------------------------------
 
 
-def start_run(repo: gitio.Repo, request: RunRequest) -> tuple[RunMeta, Path]:
-    """Write the journal entry (before anything can fail), then save the code the run starts with."""
-    assert repo.worktree is not None
+def start_run(
+    repo: gitio.Repo,
+    request: RunRequest,
+    *,
+    seed: str | None = None,
+    group: str | None = None,
+    tree: str | None = None,
+) -> tuple[RunMeta, Path]:
+    """Write the journal entry (before anything can fail), then save the code the run starts with.
+
+    ``seed``: the seed of one run of ``request.seeds`` (its ``{seed}`` is filled); ``group``: the id of
+    the group's first run (None for the first one itself); ``tree``: the code, saved once for a group.
+    """
+    from gittree.samples import SEED, fill, seed_of
+
     run_id, run_dir = journal.create_run_dir(journal.runs_root(gitio.common_dir(repo)))
+    command = list(request.command)
+    template: list[str] | None = None
+    if request.seeds:
+        assert seed is not None
+        template, command = command, fill(command, {SEED: seed})
+    else:
+        seed = seed_of(command)
     head = gitio.head_sha(repo)
     if request.branch is not None:
         target = f"refs/heads/{request.branch}"
@@ -148,7 +193,7 @@ def start_run(repo: gitio.Repo, request: RunRequest) -> tuple[RunMeta, Path]:
         base = head
     meta = RunMeta(
         id=run_id,
-        command=list(request.command),
+        command=command,
         cwd=str(request.cwd.resolve()),
         worktree=str(repo.worktree),
         start=time.time(),
@@ -165,24 +210,34 @@ def start_run(repo: gitio.Repo, request: RunRequest) -> tuple[RunMeta, Path]:
         add_untracked=request.add_untracked,
         commit=request.commit,
         commit_failed=request.commit_failed,
+        seed=seed,
+        group=(group or run_id) if request.seeds else None,
+        group_seeds=list(request.seeds),
+        template=template,
+        new=request.new,
+        sample_of=request.sample_of,
+        tree=tree,
     )
     if meta.metrics_file:  # to tell afterwards whether this run wrote it (an earlier run's file is not)
         meta.metrics_file_before = metrics_file_state(metrics_file_path(meta))
     journal.save_meta(run_dir, meta)
-    from gittree import treecommit
+    if tree is None:  # a group's or a sweep's later runs share the code their first one saved
+        from gittree import treecommit
 
-    try:
-        meta.tree = treecommit.snapshot(repo, run_dir, add_untracked=request.add_untracked)
-    except GittreeError as e:
-        # The run goes ahead: its results matter more. The code is saved at commit time instead,
-        # and the commit says so with dirty=true.
-        meta.snapshot_error = e.message
-    except KeyboardInterrupt:
-        _mark_interrupted(meta, run_dir)
-        raise
+        try:
+            meta.tree = treecommit.snapshot(repo, run_dir, add_untracked=request.add_untracked)
+        except GittreeError as e:
+            # The run goes ahead: its results matter more. The code is saved at commit time instead,
+            # and the commit says so with dirty=true.
+            meta.snapshot_error = e.message
+        except KeyboardInterrupt:
+            _mark_interrupted(meta, run_dir)
+            raise
+        if not request.add_untracked:
+            meta.warnings.extend(_untracked_warning(repo, meta))
+    # Every run of a group or a sweep reads the params file of the code it runs (a sweep point's grid
+    # values are its --param, applied over the file).
     _read_params_file(repo, meta, request)
-    if not request.add_untracked:
-        meta.warnings.extend(_untracked_warning(repo, meta))
     journal.save_meta(run_dir, meta)
     return meta, run_dir
 
@@ -252,17 +307,24 @@ def child_environment(meta: RunMeta, run_dir: Path) -> dict[str, str]:
     env["GITTREE_METRICS_FILE"] = str(run_dir / journal.LOGGED_METRICS)
     env["GITTREE_RUN_ID"] = meta.id
     env["GITTREE_RUN_DIR"] = str(run_dir)
+    if meta.seed is not None:
+        env["GITTREE_SEED"] = meta.seed
     # Python buffers stdout in blocks when it is a pipe; ask for lines, so the output stays live.
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
 
-def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
-    """Run the command, stream and log its output, and journal how it ended; raises only if it cannot start."""
+def execute(
+    meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink, forwarder: _SignalForwarder | None = None
+) -> None:
+    """Run the command, stream and log its output, and journal how it ended; raises only if it cannot start.
+
+    ``forwarder``: the signal handling of a group of runs (started by the main thread); else this
+    run installs its own."""
     parser = CaptureParser(meta.capture)
     log = _Log(run_dir / journal.OUTPUT_LOG)
     started = time.monotonic()
-    with _SignalForwarder() as forwarder:
+    with contextlib.nullcontext(forwarder) if forwarder is not None else _SignalForwarder() as forwarder:
         try:
             child = subprocess.Popen(
                 meta.command,
@@ -284,7 +346,7 @@ def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
                 f"cannot run {shlex.join(meta.command)}: {e.strerror or e}",
                 hint="check the command's spelling and that it is on PATH (or give its path)",
             ) from e
-        forwarder.child = child
+        forwarder.children.add(child)
         if forwarder.received:  # told to stop while the command was being started
             with contextlib.suppress(OSError):
                 child.send_signal(getattr(signal, forwarder.received))
@@ -293,6 +355,7 @@ def execute(meta: RunMeta, run_dir: Path, *, out: Sink, err: Sink) -> None:
         last_error = LastLine()
         exited = _pump(child, out, err, log, parser, last_error)
         returncode = child.wait()
+        forwarder.children.discard(child)
     # The command's own time: not the grace left to a background process holding its pipes.
     ended = exited if exited is not None else time.monotonic()
     meta.end = time.time() - (time.monotonic() - ended)
@@ -444,8 +507,11 @@ class _SignalForwarder:
 
     SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
-    def __init__(self) -> None:
-        self.child: subprocess.Popen[bytes] | None = None
+    def __init__(self, *, group: bool = False) -> None:
+        #: the commands running now (several for a group run with -j).
+        self.children: set[subprocess.Popen[bytes]] = set()
+        #: a group's driver never raises KeyboardInterrupt between runs: it stops starting new ones.
+        self.group = group
         self.received: str | None = None
         self._previous: dict[int, Any] = {}
 
@@ -463,15 +529,16 @@ class _SignalForwarder:
 
     def _handle(self, number: int, frame: FrameType | None) -> None:
         self.received = self.received or _signal_name(number)
-        child = self.child
-        if child is None:
-            if number == signal.SIGINT:
+        children = list(self.children)
+        if not children:
+            if number == signal.SIGINT and not self.group:
                 raise KeyboardInterrupt
             return
         if number == signal.SIGINT and _terminal_sent_it():
             return
-        with contextlib.suppress(OSError):
-            child.send_signal(number)
+        for child in children:
+            with contextlib.suppress(OSError):
+                child.send_signal(number)
 
 
 def _terminal_sent_it() -> bool:
@@ -577,3 +644,209 @@ def _exit_code(report: RunReport) -> int:
     if report.hook_exit:
         return HookError.exit_code
     return 0
+
+
+# -- groups: the seeds of one experiment, the points of a sweep --------------------------------------
+
+
+@dataclass
+class PointReport:
+    """One experiment run as a group of runs (its seeds): the journal entries and what became of them."""
+
+    request: RunRequest
+    metas: list[RunMeta]
+    run_dirs: list[Path]
+    #: the post-run step's outcome (None: not committed: interrupted, or no seed could start).
+    report: RunReport | None = None
+    #: stopped by a signal (Ctrl-C) before every seed ended: kept in the journal, not committed.
+    interrupted: bool = False
+    #: no seed could be started (the command is not found, for example).
+    error: GittreeError | None = None
+    #: seeds never started (the sweep was stopped first).
+    not_started: tuple[str, ...] = ()
+
+
+def run_points(
+    repo: gitio.Repo,
+    requests: Sequence[RunRequest],
+    *,
+    jobs: int,
+    out: Sink,
+    err: Sink,
+    on_point: Callable[[int, PointReport], None] | None = None,
+    tree: str | None = None,
+) -> list[PointReport]:
+    """Run every seed of every request, ``jobs`` at a time, each request committed as one experiment as
+    soon as its last seed ends (``on_point`` is told then); a signal stops the group: the running seeds
+    get it, none is started after it, and the points already committed stay (docs/runs.md, "Sweeps").
+
+    ``tree``: the code, saved once for every point (a sweep); else saved once per request.
+    """
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    if repo.worktree is None:
+        raise RunError("gittree run needs a working tree: this is a bare repository")
+    points = [PointReport(request, [], []) for request in requests]
+    queue = deque(
+        (index, number, seed)
+        for index, request in enumerate(requests)
+        for number, seed in enumerate(request.seeds or (None,))
+    )
+    left = [len(request.seeds or (None,)) for request in requests]
+    trees: dict[int, str | None] = {}
+    lock = threading.Lock()
+    running: dict[Future[None], tuple[int, _PrefixedSink | None, _PrefixedSink | None]] = {}
+    with _SignalForwarder(group=True) as forwarder, ThreadPoolExecutor(max_workers=jobs) as pool:
+        while queue or running:
+            while queue and len(running) < jobs and not forwarder.received:
+                index, number, seed = queue.popleft()
+                point, request = points[index], requests[index]
+                if index not in trees:
+                    trees[index] = tree if tree is not None else snapshot_or_none(repo, request)
+                group = point.metas[0].id if point.metas else None
+                meta, run_dir = start_run(repo, request, seed=seed, group=group, tree=trees[index])
+                point.metas.append(meta)
+                point.run_dirs.append(run_dir)
+                prefix = _prefix(request, number, seed)
+                outs = _PrefixedSink(prefix, out, lock) if prefix else None
+                errs = _PrefixedSink(prefix, err, lock) if prefix else None
+                future = pool.submit(
+                    execute, meta, run_dir, out=outs or out, err=errs or err, forwarder=forwarder
+                )
+                running[future] = (index, outs, errs)
+            finished, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index, outs, errs = running.pop(future)
+                for sink in (outs, errs):
+                    if sink is not None:
+                        sink.close()
+                problem = future.exception()
+                if problem is not None and not isinstance(problem, GittreeError):
+                    raise problem
+                left[index] -= 1
+                # A point whose seeds all ended before a signal came is committed even after it:
+                # Ctrl-C keeps every finished point (_finish_point keeps one it interrupted).
+                if left[index] == 0:
+                    _finish_point(repo, points[index])
+                    if on_point is not None:
+                        on_point(index, points[index])
+            if forwarder.received:
+                queue.clear()
+    for index, point in enumerate(points):
+        if point.report is None and point.error is None and (point.interrupted or left[index]):
+            started = {meta.seed for meta in point.metas}
+            point.interrupted = True
+            point.not_started = tuple(s for s in point.request.seeds if s not in started)
+            for meta, run_dir in zip(point.metas, point.run_dirs, strict=True):
+                _keep_interrupted(meta, run_dir, forwarder.received or "SIGINT")
+    return points
+
+
+def snapshot_or_none(repo: gitio.Repo, request: RunRequest) -> str | None:
+    """The working tree saved once for a group; None when that fails (each run then tries on its own)."""
+    import shutil
+    import tempfile
+
+    from gittree import treecommit
+
+    root = journal.runs_root(gitio.common_dir(repo))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=root))  # hidden: not a run
+    except OSError:
+        return None
+    try:
+        return treecommit.snapshot(repo, scratch, add_untracked=request.add_untracked)
+    except GittreeError:
+        return None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _prefix(request: RunRequest, number: int, seed: str | None) -> bytes:
+    """``[seed 1/3] ``, ``[lr=1e-3 wd=0 · seed 1/3] ``: what each output line of a group's run starts with."""
+    parts = [request.label] if request.label else []
+    if seed is not None and len(request.seeds) > 1:
+        parts.append(f"seed {number + 1}/{len(request.seeds)}")
+    return f"[{' · '.join(parts)}] ".encode() if parts else b""
+
+
+def _finish_point(repo: gitio.Repo, point: PointReport) -> None:
+    """Every seed of the point ended: commit them as one experiment (a seed that failed is a failed sample)."""
+    metas = [journal.load_meta(run_dir) for run_dir in point.run_dirs]
+    point.metas = metas
+    if any(meta.interrupted for meta in metas):
+        point.interrupted = True
+        return
+    unstarted = [meta for meta in metas if meta.outcome == "failed" and meta.child_pid is None]
+    if len(unstarted) == len(metas):
+        point.error = RunError(
+            f"cannot run {shlex.join(metas[0].command)}: {metas[0].reason}",
+            hint="check the command's spelling and that it is on PATH (or give its path)",
+        )
+        return
+    some_ok = any(meta.outcome == "ok" for meta in metas)
+    for meta, run_dir in zip(metas, point.run_dirs, strict=True):
+        # A failed seed among good ones is a failed sample of the experiment, committed with them.
+        if meta.status == journal.NOT_COMMITTED and meta.commit and (some_ok or meta.commit_failed):
+            meta.status, meta.reason = journal.PENDING, None
+            journal.save_meta(run_dir, meta)
+    point.report = post_run(repo, metas[0], point.run_dirs[0])
+    for run_dir in point.run_dirs[1:]:
+        _finished(run_dir)
+    point.metas = [journal.load_meta(run_dir) for run_dir in point.run_dirs]
+
+
+def _keep_interrupted(meta: RunMeta, run_dir: Path, signal_name: str) -> None:
+    """A group stopped by a signal: each of its runs stays in the journal, not committed."""
+    meta = journal.load_meta(run_dir)
+    if meta.status in (journal.COMMITTED, journal.NOT_COMMITTED) and meta.done:
+        return
+    if meta.status == journal.PENDING:
+        meta.status = journal.NOT_COMMITTED
+        meta.reason = (
+            f"the group was stopped by {signal_name}: not committed (gittree recover {meta.id} commits it)"
+        )
+    meta.done = True
+    journal.save_meta(run_dir, meta)
+
+
+def point_report(point: PointReport) -> RunReport:
+    """What ``gittree run --seeds`` reports: the lead run's report, the worst exit status of the seeds."""
+    if point.error is not None:
+        raise point.error
+    lead = point.metas[0]
+    if point.report is None:  # interrupted
+        report = RunReport(lead, point.run_dirs[0])
+        report.exit_code = _exit_code(report)
+    else:
+        report = point.report
+    report.members = list(zip(point.metas, point.run_dirs, strict=True))
+    if point.report is None:
+        return report
+    failed = [command_exit_code(meta) for meta in point.metas if meta.outcome != "ok"]
+    if failed and report.exit_code == 0:
+        report.exit_code = failed[0]
+    return report
+
+
+class _PrefixedSink:
+    """Writes whole lines, each starting with a prefix, so the output of runs at once stays readable."""
+
+    def __init__(self, prefix: bytes, sink: Sink, lock: threading.Lock) -> None:
+        self.prefix, self.sink, self.lock = prefix, sink, lock
+        self.pending = b""
+
+    def __call__(self, data: bytes) -> None:
+        lines = (self.pending + data).split(b"\n")
+        self.pending = lines.pop()
+        if lines:
+            with self.lock:
+                self.sink(b"".join(self.prefix + line + b"\n" for line in lines))
+
+    def close(self) -> None:
+        if self.pending:
+            with self.lock, contextlib.suppress(OSError):
+                self.sink(self.prefix + self.pending + b"\n")
+            self.pending = b""

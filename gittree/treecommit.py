@@ -57,6 +57,10 @@ class TreeCommit:
     reflog: str = "gittree run"
     #: seconds to wait for ``index.lock`` or a ref lock held by another process.
     lock_timeout: float = 10.0
+    #: where to land instead when the target moved meanwhile with another experiment on it, or with
+    #: changes the saved tree would undo: a new branch whose parent is where the run started, so the run
+    #: is a sibling of what landed first (docs/runs.md, "Runs started together are siblings").
+    sibling: str | None = None
 
 
 class _Contention(Exception):
@@ -106,8 +110,11 @@ def _clear_private_index(index: Path) -> None:
             leftover.unlink()
 
 
-def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> str:
-    """Commit ``plan.tree`` onto ``plan.target`` with the user's hooks, identity and signing; returns the sha."""
+def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str]:
+    """Commit ``plan.tree`` onto ``plan.target`` with the user's hooks, identity and signing.
+
+    Returns the commit and the ref it landed on: the target, or ``plan.sibling`` when the target moved.
+    """
     wt = _open_worktree(plan.worktree, repo)
     target = plan.target
     branch = gitio.symbolic_head(wt) if target == "HEAD" else None
@@ -137,13 +144,13 @@ def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> str:
         if not message.strip():
             raise GitCommandError("the commit message is empty after the commit hooks ran")
         message_file.write_text(message, encoding="utf-8", newline="\n")
-        sha = _land(wt, plan, target, tree, message_file, on_checkout)
+        sha, landed = _land(wt, plan, target, tree, message_file, on_checkout)
     finally:
         for leftover in (index, index.with_name(index.name + ".lock"), message_file):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     _run_hook(wt, hooks, "post-commit", [], hook_env, plan.scratch, check=False)
-    return sha
+    return sha, landed
 
 
 def _open_worktree(path: Path, fallback: gitio.Repo) -> gitio.Repo:
@@ -192,14 +199,39 @@ def _check_where_checked_out(wt: gitio.Repo, target: str) -> bool:
 
 def _land(
     wt: gitio.Repo, plan: TreeCommit, target: str, tree: str, message_file: Path, on_checkout: bool
-) -> str:
-    """Create the commit on the current tip and move the branch to it, retrying on contention."""
+) -> tuple[str, str]:
+    """Create the commit on the current tip and move the branch to it, retrying on contention; or, when
+    the branch moved under the run, land it as a sibling (``plan.sibling``)."""
     sign = gitio.config_value(wt, "commit.gpgSign", kind="bool") == "true"
     deadline = time.monotonic() + plan.lock_timeout
     delay = 0.005
+    start = plan.base if plan.base is not None or target == "HEAD" else None
     for _ in range(MAX_MOVES):
         tip = gitio.ref_sha(wt, target)
-        if tip is not None:
+        if (
+            plan.sibling is not None
+            and tip is not None
+            and tip != start
+            and _must_be_sibling(wt, plan, tip, tree)
+        ):
+            parent = plan.base or plan.head
+            sha = _commit_object(wt, tree, parent, message_file, sign, plan.author_date)
+            try:
+                _update_ref(wt, plan.sibling, None, sha, plan.reflog)
+            except _Moved:
+                raise GitCommandError(
+                    f"{_short(target)} moved during the run, and the branch {_short(plan.sibling)} "
+                    "that would hold the run beside it exists already",
+                    hint=f"delete it if it is a leftover (git branch -D {_short(plan.sibling)}), "
+                    "or commit the run elsewhere: gittree recover RUN_ID --branch NEW",
+                ) from None
+            except _Contention:
+                if time.monotonic() >= deadline:
+                    raise GitCommandError(f"gave up waiting for the lock of {plan.sibling}") from None
+                time.sleep(delay)
+                continue
+            return sha, plan.sibling
+        if tip is not None and plan.sibling is None:
             _refuse_to_undo(wt, plan.base or plan.head or gitio.EMPTY_TREE, tip, tree, target)
         sha = _commit_object(wt, tree, tip or plan.head, message_file, sign, plan.author_date)
         try:
@@ -207,9 +239,9 @@ def _land(
                 _move_checked_out(wt, target, tip, sha, plan)
             else:
                 _update_ref(wt, target, tip, sha, plan.reflog)
-            return sha
+            return sha, target
         except _Moved:
-            continue  # another commit landed first: build on it
+            continue  # another commit landed first: look again
         except _Contention as e:
             if time.monotonic() >= deadline:
                 raise GitCommandError(
@@ -220,6 +252,20 @@ def _land(
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.25)
     raise GitCommandError(f"{_short(target)} kept moving: gave up after {MAX_MOVES} attempts")
+
+
+def _must_be_sibling(wt: gitio.Repo, plan: TreeCommit, tip: str, tree: str) -> bool:
+    """The target moved during the run: is the run a sibling of what landed, rather than its child?
+
+    It is when an experiment landed (another run: the two are two ideas tried on the same parent), or
+    when committing the saved code on top would undo the changes that landed. Ordinary commits whose
+    changes the run's code already holds (committed during the run from the same edits) are built on.
+    """
+    start = plan.base if plan.base is not None else None
+    if start is None or gitio.experiment_landed(wt, start, tip):
+        return True
+    moved = gitio.changed_paths(wt, start, tip)
+    return bool(moved & gitio.changed_paths(wt, tip, tree))
 
 
 def _refuse_to_undo(wt: gitio.Repo, reference: str, tip: str, tree: str, target: str) -> None:

@@ -360,16 +360,16 @@ def test_work_committed_during_the_run_is_never_undone(repo: GitRepo, gittree) -
         "print('acc: 0.5')\n"
     )
     result = gittree("run", "--capture", "acc", "--", *py(script))
-    assert result.code == 7 and "moved during the run" in result.err and "model.py" in result.err
+    assert result.code == 0, result.err
+    assert "moved during the run" in result.err and "sibling" in result.err
     other = repo.head()
     assert other != start and repo.git("show", "HEAD:model.py") == "v2\n"
     entry = only_run(repo.path)
-    assert entry["status"] == "commit-failed"
-    # the suggested way out: commit the run on a branch of its own, from where it started
-    result = gittree("recover", entry["id"], "--branch", "exp/v1")
-    assert result.code == 0, result.err
-    assert repo.git("rev-parse", "exp/v1^").strip() == start
-    assert repo.git("show", "exp/v1:model.py") == "v1\n" and repo.head() == other
+    # The run lands beside that work, off the commit it started from, with the code it ran.
+    assert entry["status"] == "committed" and entry["branch"] == f"run/{entry['id']}"
+    assert entry["moved_from"] == "refs/heads/main"
+    assert repo.git("rev-parse", f"run/{entry['id']}^").strip() == start
+    assert repo.git("show", f"run/{entry['id']}:model.py") == "v1\n" and repo.head() == other
 
 
 def test_runs_lists_and_details_the_journal(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

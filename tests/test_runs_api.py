@@ -38,10 +38,20 @@ def test_bad_names_and_values_are_refused(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("GITTREE_METRICS_FILE", str(tmp_path / "m.jsonl"))
     with pytest.raises(ValueError, match="acc top1"):
         gittree.log_metric("acc top1", 0.5)
-    for bad in ("0.5", True, None, [1]):
+    for bad in ("0.5", True, None, ["0.5"], [0.5, None]):
         with pytest.raises(TypeError):
             gittree.log_metric("acc", bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="empty list"):
+        gittree.log_metric("acc", [])
     assert not (tmp_path / "m.jsonl").exists()
+
+
+def test_a_list_is_several_samples_of_one_metric(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.jsonl"
+    monkeypatch.setenv("GITTREE_METRICS_FILE", str(path))
+    gittree.log_metric("acc", (0.5, 0.75))
+    (line,) = path.read_text().splitlines()
+    assert json.loads(line)["values"] == [0.5, 0.75]
 
 
 def test_numpy_like_scalars_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ SCRIPT = (
     "i = int(sys.argv[1])\n"
     "gittree.log_metric('logged', i)\n"
     "json.dump({'filed': i}, open(f'metrics-{i}.json', 'w'))\n"
-    "time.sleep(0.2)\n"
+    "time.sleep(1.5)\n"
     "print(f'printed: {i}')\n"
 )
 
@@ -53,21 +53,28 @@ def test_eight_runs_on_eight_branches_at_once(repo: GitRepo) -> None:
 
 @pytest.mark.slow
 def test_four_runs_on_the_checked_out_branch_at_once(repo: GitRepo) -> None:
-    base = repo.commit("start")
+    repo.commit("start")
     runners = [start(repo, i) for i in range(4)]
     for runner in runners:
         _, err = runner.communicate(timeout=300)
         assert runner.returncode == 0, err
-    # They queue on the branch: a chain of four experiments on top of where they started.
-    shas = repo.git("rev-list", f"{base}..main").split()
-    assert len(shas) == 4
+    # Runs started from the same commit are siblings: the first lands on main, each later one on a branch
+    # of its own (run/ID) whose parent is where it started: none is judged against another.
+    entries = journal(repo.path)
+    assert all(entry["status"] == "committed" for entry in entries), entries
     numbers = set()
-    for sha in shas:
+    for entry in entries:
+        sha = entry["sha"]
+        assert repo.git("rev-parse", f"{sha}^").strip() == entry["base"]
         record = parse_experiment(repo.git("log", "-1", "--format=%B", sha))
         assert record is not None
         (value,) = record.metric_dict()["printed"]
         assert record.metric_dict()["logged"] == (value,) and record.metric_dict()["filed"] == (value,)
         numbers.add(value)
+        if entry["branch"] != "main":
+            assert entry["branch"] == f"run/{entry['id']}" and entry["moved_from"] == "refs/heads/main"
     assert numbers == {0.0, 1.0, 2.0, 3.0}
-    assert sorted(entry["sha"] for entry in journal(repo.path)) == sorted(shas)
+    on_main = [entry for entry in entries if entry["branch"] == "main"]
+    assert on_main and repo.head() in {entry["sha"] for entry in on_main}
+    assert any(entry["branch"] != "main" for entry in entries)  # they overlapped: one at least is a sibling
     assert repo.git("status", "--porcelain", "--untracked-files=no") == ""  # index moved with the branch

@@ -28,6 +28,8 @@ def _options(*path: str) -> list[str]:
     "path",
     [
         ("run",),
+        ("sweep",),
+        ("rerun",),
         ("runs",),
         ("recover",),
         ("record",),

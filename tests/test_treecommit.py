@@ -61,7 +61,9 @@ def test_commit_tree_on_a_new_branch_leaves_the_checkout_as_it_was(repo: GitRepo
     repo.write("model.py", "depth = 8\n")
     git = gitio.open_repo(repo.path)
     tree = snapshot(git, scratch)
-    sha = commit_tree(git, plan(repo, tree, "refs/heads/exp/deeper", scratch, base=None, message="deeper\n"))
+    sha, _ = commit_tree(
+        git, plan(repo, tree, "refs/heads/exp/deeper", scratch, base=None, message="deeper\n")
+    )
     assert repo.git("rev-parse", "exp/deeper").strip() == sha
     assert repo.git("log", "-1", "--format=%P %s", sha).split() == [start, "deeper"]
     assert repo.head() == start and repo.git("status", "--porcelain").splitlines() == [" M model.py"]
@@ -99,7 +101,7 @@ def test_commit_tree_builds_on_a_branch_that_moved_when_nothing_is_undone(
 ) -> None:
     git, start, tree = run_beside_a_branch(repo, scratch)
     moved = commit_on_branch(repo, "exp/a", None)
-    sha = commit_tree(git, plan(repo, tree, "refs/heads/exp/a", scratch, base=start, message="deeper\n"))
+    sha, _ = commit_tree(git, plan(repo, tree, "refs/heads/exp/a", scratch, base=start, message="deeper\n"))
     assert repo.git("log", "-1", "--format=%P", sha).strip() == moved  # on the new tip, not on start
     assert repo.git("show", f"{sha}:model.py") == "depth = 8\n"
 
@@ -121,7 +123,7 @@ def test_commit_tree_runs_the_users_commit_msg_hook(repo: GitRepo, scratch: Path
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
     git = gitio.open_repo(repo.path)
     tree = snapshot(git, scratch)
-    sha = commit_tree(git, plan(repo, tree, "refs/heads/exp/b", scratch, base=None, message="signed\n"))
+    sha, _ = commit_tree(git, plan(repo, tree, "refs/heads/exp/b", scratch, base=None, message="signed\n"))
     assert "Signed-off-by: Ada" in repo.git("log", "-1", "--format=%B", sha)
 
 

@@ -81,6 +81,22 @@ def run(
     remote: Annotated[
         str | None, typer.Option("--remote", help="Remote for --push (default: as gittree sync chooses).")
     ] = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            "--seeds",
+            metavar="LIST",
+            help="Run once per seed (0,1,2 or 0-4): {seed} in the command and GITTREE_SEED are set; "
+            "one experiment with a sample per seed.",
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="With --seeds: how many seeds run at once.")] = 1,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new", help="A new experiment even when the code, command and params repeat the one at HEAD."
+        ),
+    ] = False,
 ) -> None:
     """Run a command and record it as an experiment commit, with its metrics, whatever happens.
 
@@ -88,6 +104,10 @@ def run(
     Metrics come from gittree.log_metric() in the script, --metrics-file and --capture. The commit holds
     the code the run started with (tracked files; --add for new ones). A command that exits non-zero is
     committed with Gittree-Status: failed. Ctrl-C stops the command and commits nothing.
+
+    Running the code, command (seed aside) and params of the experiment at HEAD again adds a sample
+    to it instead of a new experiment (--new for a new one). If the branch moved during the run because
+    another run landed first, the run lands beside it as a sibling, on the branch run/ID.
 
     Afterwards gittree runs the post-run hook if one is installed (gittree hook install). Without it,
     gittree run works the same: it does the hook's default step itself and commits the run. If the
@@ -117,11 +137,209 @@ def run(
         branch=branch,
         commit=not no_commit,
         add_untracked=add,
+        seeds=seeds,
+        jobs=jobs,
+        new=new,
     )
     report = run_command(repo, request, out=_writer(sys.stdout), err=_writer(sys.stderr))
     _print_report(report)
     if push_to is not None and report.meta.status == journal.COMMITTED and report.meta.branch:
         _push_run(repo, push_to, report.meta.branch)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def sweep(
+    command: Annotated[
+        list[str],
+        typer.Argument(
+            help="The command, after --, with a {NAME} for each --grid (and {seed}).", metavar="CMD"
+        ),
+    ],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid", metavar="NAME=V1,V2", help="A param and its values; repeatable (every combination)."
+        ),
+    ] = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option("--seeds", metavar="LIST", help="Run each point once per seed (0,1,2 or 0-4)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="How many runs at once.")] = 1,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The sweep's name: its branches are sweep/NAME/POINT.")
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Each point's subject ({point}: its values).")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="Rank the summary by this metric (default: as show does).")
+    ] = None,
+    metrics_file: Annotated[
+        str | None, typer.Option("--metrics-file", help="JSON or YAML metrics each run writes.")
+    ] = None,
+    capture: Annotated[
+        list[str] | None, typer.Option("--capture", help="Record NAME from output lines 'NAME: VALUE'.")
+    ] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE for every point.")] = None,
+    note: Annotated[list[str] | None, typer.Option("--note", help="A one-line note on every point.")] = None,
+    add: Annotated[bool, typer.Option("--add", help="Also commit untracked files with the code.")] = False,
+) -> None:
+    """Run a command over a grid of params: one sibling experiment per point, off the current commit.
+
+    Each point runs on a branch of its own, sweep/NAME/POINT, created from HEAD (the checkout is never
+    touched), records its grid values as params and its seeds as samples, and is committed as soon as
+    its seeds end. A progress line per point, then a table of the points, best first. Ctrl-C stops
+    the sweep: the points already committed stay; the one running stays in the journal.
+    """
+    from gittree import gitio
+    from gittree.research import repo_config
+    from gittree.runs import make_request
+    from gittree.sweep import plan_sweep, run_sweep
+
+    repo = gitio.open_repo(State.repo_path)
+    config = repo_config(repo)
+    request = make_request(
+        command,
+        cwd=(State.repo_path or Path.cwd()).resolve(),
+        config=config,
+        name=message,
+        params=param or (),
+        notes=note or (),
+        metrics_file=metrics_file,
+        capture=capture or (),
+        add_untracked=add,
+        seeds=seeds,
+        jobs=jobs,
+    )
+    plan = plan_sweep(repo, request, grid or (), name=name)
+    total = len(plan.points)
+    per_point = f" × {len(request.seeds)} seeds" if request.seeds else ""
+    head = gitio.head_sha(repo)
+    _say(
+        f"gittree: sweep {plan.name}: {total} point(s){per_point}, {jobs} run(s) at a time, "
+        f"off {head[:7] if head else 'an unborn branch'}, on branches sweep/{plan.name}/..."
+    )
+    done = [0]
+
+    def progress(index: int, point: Any) -> None:
+        done[0] += 1
+        _say(f"gittree: [{done[0]}/{total}] {_point_line(plan.points[index].label, point)}")
+
+    points = run_sweep(
+        repo, plan, jobs=jobs, out=_writer(sys.stdout), err=_writer(sys.stderr), on_point=progress
+    )
+    _print_sweep_summary(plan, points, config, metric)
+    stopped = [point for point in points if point.interrupted]
+    if stopped:
+        kept = sum(1 for point in points if point.report is not None)
+        _say(f"gittree: sweep stopped: {kept} of {total} point(s) committed and kept")
+        for point in stopped:
+            if point.metas:
+                _say(f"  {point.request.label}: stopped, in the journal: gittree recover {point.metas[0].id}")
+        raise typer.Exit(130)
+    # A point that failed (every seed), or that could not be committed, fails the sweep, as make expects.
+    if any(
+        point.report is None
+        or point.report.error is not None
+        or point.report.hook_exit
+        or all(meta.outcome != "ok" for meta in point.metas)
+        for point in points
+    ):
+        raise typer.Exit(1)
+
+
+def _point_line(label: str, point: Any) -> str:
+    from gittree import journal
+    from gittree.sweep import point_metric
+
+    if point.error is not None:
+        return f"{label}: not run: {point.error.message}"
+    metas = point.metas
+    ok = sum(1 for meta in metas if meta.outcome == "ok")
+    outcome = "ok" if ok == len(metas) else f"{ok} of {len(metas)} ok" if ok else "failed"
+    values = " ".join(
+        f"{name}={_mean_text(samples)}" for name, samples in list(point_metric(point).items())[:3]
+    )
+    lead = metas[0]
+    where = (
+        f" -> {lead.sha[:7]} on {lead.branch}"
+        if lead.status == journal.COMMITTED and lead.sha
+        else f" (not committed: {lead.reason or lead.status})"
+    )
+    return f"{label}: {outcome}{' · ' + values if values else ''}{where}"
+
+
+def _mean_text(samples: list[float]) -> str:
+    from gittree.model import MetricSummary
+    from gittree.render.numbers import format_summary
+
+    return format_summary(MetricSummary(tuple(samples)))
+
+
+def _print_sweep_summary(plan: Any, points: Any, config: Any, metric: str | None) -> None:
+    from gittree.render.escape import terminal_safe
+    from gittree.render.numbers import format_summary
+    from gittree.sweep import summary
+
+    chosen, goal, rows = summary(plan, points, config, metric)
+    header = ["POINT", chosen or "METRIC", "STATE", "COMMIT", "BRANCH"]
+    table = [
+        [
+            row.label,
+            format_summary(row.value) if row.value is not None else "—",
+            row.state,
+            row.sha[:7] if row.sha else "",
+            row.branch or "",
+        ]
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *table]) for i in range(len(header))]
+    title = f"sweep {plan.name}" + (f" · {chosen} ({goal.value}), best first" if chosen and goal else "")
+    print(terminal_safe(title))
+    for line in [header, *table]:
+        print(terminal_safe("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip()))
+
+
+@app.command()
+def rerun(
+    rev: Annotated[str, typer.Argument(help="The experiment to run again.")],
+    seeds: Annotated[
+        str | None,
+        typer.Option("--seeds", metavar="LIST", help="Run these seeds (default: the ones it recorded)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="How many seeds run at once.")] = 1,
+    metrics_file: Annotated[
+        str | None, typer.Option("--metrics-file", help="JSON or YAML metrics the run writes.")
+    ] = None,
+    capture: Annotated[
+        list[str] | None, typer.Option("--capture", help="Record NAME from output lines 'NAME: VALUE'.")
+    ] = None,
+) -> None:
+    """Run REV's recorded command on REV's exact code again, adding the results to REV as samples.
+
+    The code is checked out in a temporary worktree, removed afterwards: your checkout, index and
+    branches are never touched, and the results are not dirty. Files git does not track (data sets)
+    are not in that worktree: give their absolute paths to the command.
+    """
+    from gittree import gitio
+    from gittree.research import repo_config
+    from gittree.sweep import plan_rerun
+    from gittree.sweep import rerun as rerun_commit
+
+    repo = gitio.open_repo(State.repo_path)
+    plan = plan_rerun(
+        repo,
+        rev,
+        config=repo_config(repo),
+        seeds=seeds,
+        jobs=jobs,
+        capture=capture or (),
+        metrics_file=metrics_file,
+    )
+    report = rerun_commit(repo, plan, out=_writer(sys.stdout), err=_writer(sys.stderr))
+    _print_report(report)
     raise typer.Exit(report.exit_code)
 
 
@@ -158,22 +376,42 @@ def _metrics_text(pairs: list[tuple[str, str]]) -> str:
     return " ".join(f"{name}={value}" for name, value in pairs[:6]) + (" …" if len(pairs) > 6 else "")
 
 
+def landed_text(meta: RunMeta) -> str:
+    """Where a committed run went: a new experiment, samples of an existing one, or a sibling."""
+    assert meta.sha is not None
+    if meta.sample:
+        return (
+            f"gittree: added to {meta.sha[:7]} as another sample (same code, command and params; "
+            "--new makes a new experiment)"
+        )
+    where = meta.branch or "a detached HEAD"
+    if meta.moved_from:
+        moved = meta.moved_from.removeprefix("refs/heads/")
+        return (
+            f"gittree: committed {meta.sha[:7]} on {where}: {moved} moved during the run (another run "
+            f"landed first), so this run is its sibling, off {(meta.base or meta.head or '')[:7]}"
+        )
+    return f"gittree: committed {meta.sha[:7]} on {where}"
+
+
 def _print_report(report: RunReport) -> None:
     from gittree import journal
     from gittree.runmetrics import collected_metrics
 
     meta = report.meta
-    duration = f", {meta.duration:.1f} s" if meta.duration is not None else ""
-    head = f"gittree: run {meta.id}: {_outcome(meta)}{duration}"
-    metrics = _metrics_text(collected_metrics(report.run_dir))
-    if metrics:
-        head += f" · {metrics}"
-    _say(head)
-    for warning in meta.warnings:
-        _say(f"gittree: warning: {warning}")
+    for member, run_dir in report.members or [(meta, report.run_dir)]:
+        duration = f", {member.duration:.1f} s" if member.duration is not None else ""
+        what = f"seed {member.seed} (run {member.id})" if report.members else f"run {member.id}"
+        head = f"gittree: {what}: {_outcome(member) if member.outcome else 'not run'}{duration}"
+        metrics = _metrics_text(collected_metrics(run_dir))
+        if metrics:
+            head += f" · {metrics}"
+        _say(head)
+        for warning in member.warnings:
+            _say(f"gittree: warning: {warning}")
     committed = meta.sha if meta.status == journal.COMMITTED else None
     if committed:
-        _say(f"gittree: committed {committed[:7]} on {meta.branch or 'a detached HEAD'}")
+        _say(landed_text(meta))
     if report.hook is not None and report.hook_exit:
         from gittree.hooks import chained_step
 
@@ -487,6 +725,14 @@ def record_results(
     metrics_file: Annotated[
         Path | None, typer.Option("--metrics-file", help="JSON or YAML file of metrics.")
     ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run",
+            metavar="RUN_ID",
+            help="Record that journalled run's metrics; dirty only if the code it ran differs from REV.",
+        ),
+    ] = None,
 ) -> None:
     """Attach late results to an existing commit (a git note under refs/notes/gittree)."""
     from gittree import gitio
@@ -500,6 +746,7 @@ def record_results(
         notes=note or (),
         status=status,
         metrics_file=metrics_file,
+        run_id=run_id,
     )
     print(f"recorded on {result.sha[:7]}: {len(result.lines)} line(s)")
     if result.dirty:

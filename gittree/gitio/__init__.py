@@ -27,6 +27,9 @@ if TYPE_CHECKING:
         commits_between as commits_between,
     )
     from gittree.gitio.history import (
+        experiment_landed as experiment_landed,
+    )
+    from gittree.gitio.history import (
         is_ancestor as is_ancestor,
     )
     from gittree.gitio.history import (
@@ -99,10 +102,16 @@ if TYPE_CHECKING:
         resolve_names as resolve_names,
     )
     from gittree.gitio.objects import (
+        tree_of as tree_of,
+    )
+    from gittree.gitio.objects import (
         tree_of_commit as tree_of_commit,
     )
     from gittree.gitio.plumbing import (
         EMPTY_TREE as EMPTY_TREE,
+    )
+    from gittree.gitio.plumbing import (
+        add_temporary_worktree as add_temporary_worktree,
     )
     from gittree.gitio.plumbing import (
         add_to_index as add_to_index,
@@ -130,6 +139,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.plumbing import (
         read_tree as read_tree,
+    )
+    from gittree.gitio.plumbing import (
+        remove_temporary_worktree as remove_temporary_worktree,
     )
     from gittree.gitio.plumbing import (
         reset_hard as reset_hard,
@@ -345,6 +357,7 @@ _HOMES = {
     "Repo": "gittree.gitio.repo",
     "ZERO_SHA": "gittree.gitio.refs",
     "add_config_value": "gittree.gitio.repo",
+    "add_temporary_worktree": "gittree.gitio.plumbing",
     "add_to_index": "gittree.gitio.plumbing",
     "append_note": "gittree.gitio.notes",
     "append_notes": "gittree.gitio.notes",
@@ -369,6 +382,7 @@ _HOMES = {
     "decode_message": "gittree.rawcommit",
     "delete_ref": "gittree.gitio.refs",
     "diff_text": "gittree.gitio.objects",
+    "experiment_landed": "gittree.gitio.history",
     "fetch": "gittree.gitio.remote",
     "file_in": "gittree.gitio.objects",
     "git_env": "gittree.gitio.runner",
@@ -414,6 +428,7 @@ _HOMES = {
     "refs_under": "gittree.gitio.refs",
     "remote_ref_names": "gittree.gitio.remote",
     "remove_config_value": "gittree.gitio.repo",
+    "remove_temporary_worktree": "gittree.gitio.plumbing",
     "reset_hard": "gittree.gitio.plumbing",
     "resolve_commit": "gittree.gitio.refs",
     "resolve_names": "gittree.gitio.objects",
@@ -425,6 +440,7 @@ _HOMES = {
     "stripspace": "gittree.gitio.plumbing",
     "symbolic_head": "gittree.gitio.refs",
     "tip_shas": "gittree.gitio.refs",
+    "tree_of": "gittree.gitio.objects",
     "tree_of_commit": "gittree.gitio.objects",
     "untracked_files": "gittree.gitio.plumbing",
     "update_ref": "gittree.gitio.refs",

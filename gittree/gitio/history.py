@@ -180,3 +180,13 @@ def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
     """Every best common ancestor of two commits (``git merge-base --all``); empty when unrelated."""
     found = run(["merge-base", "--all", a, b], cwd=repo.cwd)
     return found.text.split() if found.code == 0 else []
+
+
+def experiment_landed(repo: Repo, start: str | None, tip: str) -> bool:
+    """Whether a commit with a Gittree-* trailer is among those ``tip`` has and ``start`` has not
+    (all of ``tip``'s when ``start`` is None): another run landed on the branch meanwhile."""
+    span = f"{start}..{tip}" if start else tip
+    found = run(["rev-list", "-n", "1", "-i", "-E", "--grep=^gittree-[a-z]+:", span], cwd=repo.cwd)
+    if found.code != 0:
+        raise GitCommandError(f"git rev-list failed: {git_says(found.err_text)}", hint="run `git fsck`")
+    return bool(found.text.strip())

@@ -217,3 +217,9 @@ def file_in(repo: Repo, where: str) -> bytes | None:
     if len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
         return rest[: int(fields[2])]
     return None
+
+
+def tree_of(repo: Repo, rev: str) -> str | None:
+    """The tree object of the commit ``rev`` (None: no such commit)."""
+    found = run(["rev-parse", "-q", "--verify", f"{rev}^{{tree}}"], cwd=repo.cwd)
+    return found.text.strip() if found.code == 0 else None

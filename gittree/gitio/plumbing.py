@@ -225,3 +225,22 @@ def write_commit_objects(repo: Repo, objects: Sequence[bytes]) -> list[str]:
         raise GitCommandError(
             f"cannot write the reconstructed commits: {e}", hint="check free space and permissions in .git"
         ) from e
+
+
+def add_temporary_worktree(repo: Repo, path: Path, rev: str) -> None:
+    """Check out ``rev`` (detached) in a new worktree at ``path``; the user's checkout and index stay as they are."""
+    found = run(["worktree", "add", "--detach", "--quiet", str(path), rev], cwd=repo.cwd)
+    if found.code != 0:
+        raise GitCommandError(
+            f"cannot check out {rev[:7]} in a temporary worktree: {' '.join(found.said.split())}",
+            hint="fix what git reports (git worktree list shows the worktrees) and run the command again",
+        )
+
+
+def remove_temporary_worktree(repo: Repo, path: Path) -> None:
+    """Remove a worktree made by :func:`add_temporary_worktree`, whatever the command left in it."""
+    import shutil
+
+    run(["worktree", "remove", "--force", "--force", str(path)], cwd=repo.cwd)
+    shutil.rmtree(path, ignore_errors=True)
+    run(["worktree", "prune"], cwd=repo.cwd)
