@@ -9,8 +9,8 @@ autoresearch-style agent loops commit each idea, run it, and append a row to a t
 
 A kept idea stays on the branch; a discarded or crashed one is reset away and survives only in the
 reflog. The import records every row on its commit as a gittree note (what ``gittree record`` writes)
-and keeps discarded commits reachable under ``refs/gittree/kept/`` so the tree shows the dead ends
-and garbage collection cannot take them. Every row is checked before anything is written; a failure
+and keeps every row's commit in gittree's keep ref (``refs/gittree/keep``, :func:`gitio.keep_commits`)
+so the tree shows the dead ends and garbage collection cannot take them. Every row is checked before anything is written; a failure
 while writing undoes what was written. The rules are in ``docs/guide.md`` ("Import a log").
 """
 
@@ -27,7 +27,6 @@ from gittree.notemerge import IMPORTED_FACT
 from gittree.trailers import format_trailer_lines, is_number, parse_number, validate_name
 
 FORMATS = ("autoresearch",)
-KEPT_REF_PREFIX = gitio.GITTREE_REF_PREFIX + "kept/"
 #: The run fact that marks a note written by an import: a second import of a row is a no-op, and
 #: ``gittree sync`` keeps one copy of a paragraph that two clones imported (notemerge.py).
 SOURCE_FACT = (IMPORTED_FACT, "autoresearch")
@@ -309,12 +308,12 @@ def _summary(lines: tuple[str, ...]) -> str:
 
 
 def _plan_kept_refs(repo: gitio.Repo, report: ImportReport) -> None:
-    """Rows whose commit no branch, tag or gittree ref reaches get a keep-alive ref."""
+    """Rows whose commit no branch, tag or gittree ref reaches are kept alive by the keep ref."""
     planned = [row for row in report.rows if row.action in ("record", "already imported") and row.sha]
     reachable = gitio.reachable_from_refs(repo, {row.sha for row in planned if row.sha})
     for row in planned:
         if row.sha not in reachable:
-            row.kept_ref = KEPT_REF_PREFIX + str(row.sha)
+            row.kept_ref = gitio.KEEP_REF
 
 
 # -- writing ----------------------------------------------------------------------------------------
@@ -338,16 +337,16 @@ def import_log(
 
 
 def write_report(repo: gitio.Repo, report: ImportReport) -> None:
-    """Create the keep-alive refs (one transaction), then append each row's note; all or nothing.
+    """Keep every row's commit (the keep ref), then append each row's note; all or nothing.
 
     ``report.written`` says whether anything was written: not when every row was already imported.
     """
-    kept = {row.kept_ref: str(row.sha) for row in report.rows if row.kept_ref and row.sha}
+    rows = [str(row.sha) for row in report.rows if row.action in ("record", "already imported") and row.sha]
     notes = [(row.sha, row.lines) for row in report.rows if row.action == "record" and row.sha]
-    if not (kept or notes):
+    if not (any(row.kept_ref for row in report.rows) or notes):
         return
     notes_before = gitio.ref_target(repo, gitio.NOTES_REF)
-    gitio.update_refs(repo, [f"create {ref} {sha}" for ref, sha in kept.items()])
+    kept = gitio.keep_commits(repo, rows, reason="gittree import")
     try:
         gitio.append_notes(repo, notes)
     except GittreeError as e:
@@ -356,9 +355,9 @@ def write_report(repo: gitio.Repo, report: ImportReport) -> None:
     report.written = True
 
 
-def _roll_back(repo: gitio.Repo, notes_before: str | None, kept: dict[str, str], cause: GittreeError) -> None:
-    """Put the notes ref back where it was and delete the refs this import created."""
-    commands = [f"delete {ref} {sha}" for ref, sha in kept.items()]
+def _roll_back(repo: gitio.Repo, notes_before: str | None, kept: list[str], cause: GittreeError) -> None:
+    """Put the notes ref back where it was and forget the commits this import kept."""
+    commands = []
     notes_now = gitio.ref_target(repo, gitio.NOTES_REF)
     if notes_now != notes_before:
         if notes_before is None:
@@ -367,9 +366,10 @@ def _roll_back(repo: gitio.Repo, notes_before: str | None, kept: dict[str, str],
             commands.append(f"update {gitio.NOTES_REF} {notes_before} {notes_now}")
     try:
         gitio.update_refs(repo, commands)
+        gitio.forget_commits(repo, kept, descendants=False, reason="gittree import (undone)")
     except GitCommandError as e:
         raise GitCommandError(
             f"{cause.message}; and undoing the partial import failed too: {e.message}",
             hint=f"reset by hand: git update-ref {gitio.NOTES_REF} {notes_before or '(delete it)'}; "
-            f"delete the refs under {KEPT_REF_PREFIX} that this import created",
+            f"then forget what this import kept: gittree forget SHA",
         ) from e

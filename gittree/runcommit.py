@@ -76,7 +76,9 @@ def commit_run(
         if meta.attempts:
             landed = _already_landed(repo, meta)
             if landed:
-                return CommitResult(_mark_committed(meta, run_dir, landed), landed, already=True)
+                result = CommitResult(_mark_committed(meta, run_dir, landed), landed, already=True)
+                gitio.keep_commits(repo, [landed], reason=f"gittree run {meta.id}")
+                return result
         return _commit(repo, meta, run_dir)
 
 
@@ -221,7 +223,9 @@ def _commit(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> CommitResult:
         gitio.append_note(repo, sha, _trailer_lines(entry))
         warnings.append("a commit-msg hook removed the trailers; the results were attached as a git note")
         meta.warnings.extend(warnings)
-    return CommitResult(_mark_committed(meta, run_dir, sha), sha, warnings=tuple(warnings))
+    result = CommitResult(_mark_committed(meta, run_dir, sha), sha, warnings=tuple(warnings))
+    gitio.keep_commits(repo, [sha], reason=f"gittree run {meta.id}")  # nothing tried vanishes (docs/tree.md)
+    return result
 
 
 def _trailer_lines(entry: ExperimentEntry) -> list[str]:

@@ -89,3 +89,36 @@ def init(
     print(f"wrote {result.config_path}")
     for key, value in result.git_settings:
         print(f"git config {key} {value}")
+
+
+@app.command()
+def kept() -> None:
+    """List the experiments gittree keeps from garbage collection, marking those no branch reaches."""
+    from gittree import gitio
+    from gittree.keep import kept as kept_commits
+    from gittree.render.escape import terminal_safe
+
+    entries = kept_commits(gitio.open_repo(State.repo_path))
+    for entry in entries:
+        state = "discarded" if entry.discarded else "on a branch"
+        print(f"{entry.sha[:7]}  {state:<11}  {terminal_safe(entry.subject)}")
+    gone = sum(entry.discarded for entry in entries)
+    print(f"{len(entries)} kept, {gone} discarded (reached by no branch, tag or remote-tracking branch)")
+
+
+@app.command()
+def forget(
+    revs: Annotated[list[str], typer.Argument(help="The kept experiments to forget.", metavar="REV...")],
+) -> None:
+    """Stop keeping experiments (and the kept ones grown from them): git gc may then delete them."""
+    from gittree import gitio
+    from gittree.keep import forget as forget_commits
+
+    result = forget_commits(gitio.open_repo(State.repo_path), revs)
+    for sha in result.forgotten:
+        still = (
+            " (still reached by a ref: it stays in the tree as history)"
+            if sha in result.still_reachable
+            else ""
+        )
+        print(f"forgot {sha[:7]}{still}")

@@ -198,8 +198,8 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str
         parts.append(
             f"cumulative {format_delta(step.cumulative, start.value.mean if start and start.value else None)}"
         )
-    if node.status and node.status != "ok":
-        parts.append(node.status if node.dead_end else f"status {node.status}")
+    if node.dead_end or (node.status and node.status != "ok"):
+        parts.append(node.fate if node.dead_end else f"status {node.status}")
     words = flags_text(node)
     if words:
         parts.append(words)
@@ -384,7 +384,7 @@ def render_import(report: ImportReport) -> Iterator[str]:
         commit = one_line(row.commit or "?")
         line = f"line {row.line:<4} {commit:<9} {one_line(row.status or '?'):<8} {action}: {one_line(row.message)}"
         if row.kept_ref and row.sha and row.action != "error":
-            line += f" · kept reachable as {row.kept_ref.removesuffix(row.sha)}{row.sha[:12]}…"
+            line += f" · kept reachable by {row.kept_ref}"
         yield line
     actions = ("record", "already imported", "unrecoverable", "error")
     counts = ", ".join(

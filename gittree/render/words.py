@@ -90,12 +90,14 @@ def problems_mark(count: int) -> str:
 
 def dead_end_reason(node: Node) -> str:
     """Why a dead end was left: all its notes, in order (a later note often says more), else that none says."""
-    return "; ".join(node.notes) if node.notes else NO_REASON
+    if node.notes:
+        return "; ".join(node.notes)
+    return "no branch reaches it; gittree keeps it" if node.fate == "discarded" else NO_REASON
 
 
 def dead_end_line(node: Node) -> str:
     """``✗ abandoned: <its reason>``: the line a drawn dead end carries."""
-    return f"✗ {node.status}: {dead_end_reason(node)}"
+    return f"✗ {node.fate}: {dead_end_reason(node)}"
 
 
 def footnotes(nodes: Iterable[Node]) -> list[str]:
