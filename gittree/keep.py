@@ -19,6 +19,8 @@ class KeptCommit:
     subject: str
     #: reached by no branch, tag or remote-tracking branch: only the keep ref holds it.
     discarded: bool
+    #: discarded, and an earlier version of an experiment a branch reaches (amended, rebased: docs/tree.md).
+    rewritten: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,23 @@ def kept(repo: gitio.Repo) -> list[KeptCommit]:
     keep = refs.target(gitio.KEEP_REF)
     frontier = gitio.keep_frontier(repo, keep) if keep else []
     discarded = gitio.commits_only_from(repo, frontier, live)
-    return [KeptCommit(sha, gitio.commit_subject(repo, sha), sha in discarded) for sha in shas]
+    drawn: set[str] = set()
+    if discarded & set(shas):
+        from gittree.research import load_tree
+
+        drawn = {node.sha for node in load_tree(repo, all_refs=True, require_experiments=False).nodes}
+    return [
+        KeptCommit(
+            sha, gitio.commit_subject(repo, sha), sha in discarded, sha in discarded and sha not in drawn
+        )
+        for sha in shas
+    ]
 
 
-def forget(repo: gitio.Repo, revs: Sequence[str]) -> ForgetResult:
-    """Stop keeping ``revs`` (and the kept commits grown from them): ``git gc`` may then take what no ref reaches."""
+def forget(repo: gitio.Repo, revs: Sequence[str], *, descendants: bool = True) -> ForgetResult:
+    """Stop keeping ``revs`` (and, with ``descendants``, the kept commits grown from them): ``git gc`` may
+    then take what no ref reaches. An earlier version of a rewritten experiment is forgotten alone: its
+    kept children hang from the new version (docs/tree.md)."""
     shas = [gitio.resolve_commit(repo, rev) for rev in revs]
     held = set(gitio.kept_shas(repo))
     unknown = [rev for rev, sha in zip(revs, shas, strict=True) if sha not in held]
@@ -53,6 +67,6 @@ def forget(repo: gitio.Repo, revs: Sequence[str]) -> ForgetResult:
             f"not kept by gittree: {', '.join(unknown)}",
             hint="`gittree kept` lists what gittree keeps",
         )
-    forgotten = gitio.forget_commits(repo, shas)
+    forgotten = gitio.forget_commits(repo, shas, descendants=descendants)
     still = gitio.reachable_from_refs(repo, forgotten)
     return ForgetResult(tuple(forgotten), tuple(sha for sha in forgotten if sha in still))

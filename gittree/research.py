@@ -46,8 +46,11 @@ def load_tree(
     progress: Progress | None = None,
     branches: Sequence[str] = (),
     author: str | None = None,
+    within_scope: bool = False,
 ) -> ResearchTree:
-    """The research tree reachable from ``revs`` (default HEAD; every ref with ``all_refs``).
+    """The research tree of ``revs``, else of every local branch and gittree's refs plus HEAD (and of
+    remote-tracking branches and tags with ``all_refs``; docs/tree.md). ``within_scope``: ``revs`` are
+    added to that tree rather than narrowing it.
 
     ``limit``: only the ``limit`` newest experiments (by committer date), read newest first; the walk
     stops there. ``since``: only commits committed at or after this Unix time; the walk does not go
@@ -56,17 +59,22 @@ def load_tree(
     points, instead of HEAD; ``author`` keeps only that author's experiments and their ancestors.
     """
     refs = gitio.read_refs(repo)
-    tips = _tips(repo, revs, all_refs, branches, refs)
+    tips = _tips(repo, revs, all_refs, branches, refs, within_scope)
     tree = _build(repo, tips, refs, config, metric, limit, since, progress, whole=all_refs and not revs)
     _check(tree, metric, require_experiments)
     return by_author(tree, author) if author is not None and tree.nodes else tree
 
 
 def _tips(
-    repo: gitio.Repo, revs: Sequence[str], all_refs: bool, branches: Sequence[str], refs: gitio.RefState
+    repo: gitio.Repo,
+    revs: Sequence[str],
+    all_refs: bool,
+    branches: Sequence[str],
+    refs: gitio.RefState,
+    within_scope: bool = False,
 ) -> list[str]:
     if not branches:
-        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs, within_scope=within_scope)
     tips = gitio.branch_tips(repo, branches, refs=refs)
     if revs or all_refs:
         tips += gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)

@@ -121,11 +121,12 @@ def test_import_records_every_row_and_keeps_the_dead_ends(repo: GitRepo, gittree
     )
     assert json.loads(gittree("show", "--json").out)["goal"] == "min"  # val_bpb: lower is better
 
-    # `show --all` draws the dead ends; `show` (HEAD) does not
+    # `show` draws the dead ends (the keep ref is in every view's scope); HEAD's history alone does not
     shown_all = gittree("show", "--all", "--color", "never").out
     assert f"✗   {shas['gelu'][:7]}" in shown_all or f"✗ {shas['gelu'][:7]}" in shown_all.replace("│ ", "")
     assert shas["wide"][:7] in shown_all
-    assert shas["gelu"][:7] not in gittree("show", "--color", "never").out
+    assert shas["gelu"][:7] in gittree("show", "--color", "never").out
+    assert shas["gelu"][:7] not in gittree("show", "HEAD", "--color", "never").out
 
     # the dead ends and their reasons are in the narrative
     markdown = gittree("export", "-f", "markdown").out

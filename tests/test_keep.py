@@ -112,6 +112,13 @@ def test_a_rewritten_experiment_is_shown_once(repo: GitRepo, gittree) -> None:  
     assert sorted(n["subject"] for n in shown.values()) == ["baseline", "dropout 0.1", "loser"]
     loser = next(n for n in shown.values() if n["subject"] == "loser")
     assert loser["verdict"] == "discarded" and shown[loser["parents"][0]]["subject"] == "dropout 0.1"
+    # the keep ref follows the rewrites when asked: the old versions are listed, then forgotten
+    listed = gittree("kept").out
+    assert f"{first[:7]}  rewritten" in listed and f"{base[:7]}  rewritten" in listed  # git wrote the others
+    assert f"{loser['sha'][:7]}  discarded" in listed
+    assert gittree("forget", "--rewritten").code == 0
+    assert kept(repo) == [loser["sha"]]  # forgotten alone: the child they had stays
+    assert nodes(gittree) == shown
 
 
 def test_forget_drops_an_experiment_and_what_grew_from_it(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

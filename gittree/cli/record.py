@@ -100,25 +100,47 @@ def kept() -> None:
 
     entries = kept_commits(gitio.open_repo(State.repo_path))
     for entry in entries:
-        state = "discarded" if entry.discarded else "on a branch"
+        state = "rewritten" if entry.rewritten else "discarded" if entry.discarded else "on a branch"
         print(f"{entry.sha[:7]}  {state:<11}  {terminal_safe(entry.subject)}")
-    gone = sum(entry.discarded for entry in entries)
-    print(f"{len(entries)} kept, {gone} discarded (reached by no branch, tag or remote-tracking branch)")
+    gone = sum(entry.discarded and not entry.rewritten for entry in entries)
+    rewritten = sum(entry.rewritten for entry in entries)
+    print(
+        f"{len(entries)} kept, {gone} discarded (reached by no branch, tag or remote-tracking branch), "
+        f"{rewritten} rewritten (an earlier version of an experiment shown; gittree forget --rewritten)"
+    )
 
 
 @app.command()
 def forget(
-    revs: Annotated[list[str], typer.Argument(help="The kept experiments to forget.", metavar="REV...")],
+    revs: Annotated[
+        list[str] | None,
+        typer.Argument(help="The kept experiments to forget.", metavar="REV", show_default=False),
+    ] = None,
+    rewritten: Annotated[
+        bool,
+        typer.Option("--rewritten", help="Forget every kept earlier version of a rewritten experiment."),
+    ] = False,
 ) -> None:
     """Stop keeping experiments (and the kept ones grown from them): git gc may then delete them."""
     from gittree import gitio
+    from gittree.errors import BadValueError
     from gittree.keep import forget as forget_commits
+    from gittree.keep import kept as kept_commits
 
-    result = forget_commits(gitio.open_repo(State.repo_path), revs)
-    for sha in result.forgotten:
-        still = (
-            " (still reached by a ref: it stays in the tree as history)"
-            if sha in result.still_reachable
-            else ""
-        )
-        print(f"forgot {sha[:7]}{still}")
+    repo = gitio.open_repo(State.repo_path)
+    if not (revs or rewritten):
+        raise BadValueError("name the experiments to forget", hint="gittree kept lists what gittree keeps")
+    results = [forget_commits(repo, revs)] if revs else []
+    if rewritten:
+        old = [entry.sha for entry in kept_commits(repo) if entry.rewritten]
+        if not old:
+            print("nothing to forget: no kept experiment was rewritten")
+        else:
+            results.append(forget_commits(repo, old, descendants=False))
+    for result in results:
+        for sha in result.forgotten:
+            still = sha in result.still_reachable
+            print(
+                f"forgot {sha[:7]}"
+                + (" (still reached by a ref: it stays in the tree as history)" if still else "")
+            )

@@ -175,6 +175,9 @@ if TYPE_CHECKING:
         NOTES_REF as NOTES_REF,
     )
     from gittree.gitio.refs import (
+        SCOPE_REF_PREFIXES as SCOPE_REF_PREFIXES,
+    )
+    from gittree.gitio.refs import (
         ZERO_SHA as ZERO_SHA,
     )
     from gittree.gitio.refs import (
@@ -340,6 +343,7 @@ _HOMES = {
     "MIN_GIT_VERSION": "gittree.gitio.repo",
     "NOTES_REF": "gittree.gitio.refs",
     "RefState": "gittree.gitio.refs",
+    "SCOPE_REF_PREFIXES": "gittree.gitio.refs",
     "Repo": "gittree.gitio.repo",
     "ZERO_SHA": "gittree.gitio.refs",
     "add_config_value": "gittree.gitio.repo",

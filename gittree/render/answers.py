@@ -336,6 +336,7 @@ def diff_data(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> dict[st
             "status": node.status if node else None,
             "notes": list(node.notes) if node else [],
             "params": dict(node.params) if node else {},
+            "best": node.best if node else False,
             "surprise": node.surprise if node else False,
             "dirty": node.dirty if node else False,
         }
