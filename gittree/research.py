@@ -128,7 +128,12 @@ def _kept(repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState) -> tuple[
     walked = list(dict.fromkeys(walked + frontier))
     starts = [tip for tip in kept if tip not in keeps] + frontier
     living = [tip for tip in tips if tip not in kept]
-    return walked, frozenset(gitio.commits_only_from(repo, starts, living))
+    try:
+        return walked, frozenset(gitio.commits_only_from(repo, starts, living))
+    except GitCommandError:
+        # A kept commit this clone lacks (a shallow or partial clone): the view is still drawn, with
+        # nothing marked discarded, rather than refused.
+        return walked, frozenset()
 
 
 def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset[str]:

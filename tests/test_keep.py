@@ -160,3 +160,14 @@ def test_runs_started_together_all_stay_kept(repo: GitRepo) -> None:
     assert kept(repo) == sorted(shas)
     keep = repo.git("rev-parse", "refs/gittree/keep").strip()
     assert repo.git("rev-list", "--parents", "-n", "1", keep).split()[1:] == [shas[-1]]
+
+
+def test_a_keep_commit_naming_a_commit_this_clone_lacks_still_draws_the_tree(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """A shallow or partial clone can hold a keep commit whose parents it never fetched."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    tree = repo.git("write-tree").strip()
+    body = f"tree {tree}\nparent {base}\nparent {'1' * 40}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\n\nkeep\n"
+    keep = repo.git("hash-object", "-t", "commit", "-w", "--stdin", "--literally", input=body).strip()
+    repo.git("update-ref", "refs/gittree/keep", keep)
+    shown = nodes(gittree)
+    assert list(shown) == [base] and shown[base]["verdict"] == "baseline"
