@@ -468,11 +468,13 @@ def view(
     from gittree import CONFIG_FILE, __version__
 
     listing = gitio.list_refs(repo)
-    # A view of every ref is keyed by the listing of every ref itself: on a warm start nothing is parsed.
-    every_ref = all_refs and not revs and not branches
+    # A view of the scope (every local branch and gittree's refs; --all: every ref) is keyed by the
+    # listing of every ref itself: on a warm start nothing is parsed, however many branches there are.
+    # (A remote-tracking ref that moved renders the default view again: correct, if more often.)
+    by_listing = not revs and not branches
     refs, tips = None, None
     starts_at: object = listing
-    if not every_ref:
+    if not by_listing:
         refs = gitio.read_refs(repo, listing)
         tips = _tips(repo, revs, all_refs, branches, refs)
         starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
@@ -483,7 +485,7 @@ def view(
         __version__,
         name,
         starts_at,
-        every_ref,
+        (by_listing, all_refs),
         tuple(sorted(gitio.shallow_boundary(repo))),
         config_data,
         metric,
