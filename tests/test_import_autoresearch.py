@@ -323,7 +323,7 @@ def test_a_keep_ref_that_cannot_be_updated_writes_nothing(repo: GitRepo, gittree
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text("")
     result = gittree("import", str(write_log(repo, results_log(shas))))
-    assert result.code == 7 and "update-ref" in result.err
+    assert result.code == 7 and "refs/gittree/keep is locked" in result.err and "keep.lock" in result.err
     assert notes_ref(repo) is None and kept(repo) == []
 
 
