@@ -193,7 +193,9 @@ def main() -> None:
             ).stdout
         )
         git_time, git_size = timed(GIT_LOG, repo, env, args.repeat)
-        export_time, export_size = timed([gittree, "export", "--format", "json"], repo, env, args.repeat)
+        export_time, export_size = timed(
+            [gittree, "export", "--all", "--format", "json"], repo, env, args.repeat
+        )
         print(f"repository: {args.experiments} experiments, {commits} commits (built in {built:.1f} s)")
         print(f"git log --all (hash, parents, author, date, message): {git_time:.3f} s, {git_size} bytes")
         print(

@@ -38,7 +38,7 @@ VIEWS = [
     ("show --json", ["show", "--all", "--json"]),
     ("show (text)", ["show", "--all", "--color", "never"]),
     ("table", ["table", "--all"]),
-    ("export --format json", ["export", "--format", "json"]),  # export reads every ref by default
+    ("export --format json", ["export", "--all", "--format", "json"]),  # every ref, as the other rows
     ("render --format dot", ["render", "--all", "--format", "dot"]),
 ]
 TREE_ONLY = (

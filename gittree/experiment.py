@@ -120,6 +120,7 @@ def commit_experiment(
         env=env,
     )
     verify_recorded(repo, sha, entry)
+    gitio.keep_commits(repo, [sha], reason="gittree commit", env=env)  # nothing tried vanishes (docs/tree.md)
     return sha
 
 

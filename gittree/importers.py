@@ -13,8 +13,8 @@ commit as a gittree note (what ``gittree record`` writes); a row naming no commi
 commit of gittree's own hanging off the experiment logged before it; repeated rows of one commit are
 samples of one experiment; unknown statuses map to the nearest known one. Rows it cannot understand
 are reported one line each and skipped (``--strict``: nothing is written when any row is in error).
-Commits no branch reaches are kept reachable by :func:`keep_reachable`, so the tree shows the dead
-ends and garbage collection cannot take them.
+Every row's commit is kept in gittree's keep ref (``refs/gittree/keep``, :func:`gitio.keep_commits`),
+so the tree shows the dead ends and garbage collection cannot take them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from gittree.notemerge import IMPORTED_FACT
 from gittree.trailers import format_trailer_lines, is_number, parse_number, validate_name
 
 FORMATS = ("autoresearch",)
-KEPT_REF_PREFIX = gitio.GITTREE_REF_PREFIX + "kept/"
 #: The run fact that marks a note written by an import: a second import of a row is a no-op, and
 #: ``gittree sync`` keeps one copy of a paragraph that two clones imported (notemerge.py).
 SOURCE_FACT = (IMPORTED_FACT, "autoresearch")
@@ -635,36 +634,17 @@ def _summary(lines: tuple[str, ...]) -> str:
 
 
 def _plan_kept_refs(repo: gitio.Repo, report: ImportReport) -> None:
-    """The rows whose commit must be kept reachable get the ref :func:`keep_reachable` will make."""
+    """Rows whose commit no branch, tag or gittree ref reaches are kept alive by the keep ref."""
     planned = [row for row in report.rows if row.action in IMPORTED_ACTIONS and row.sha]
     existing = {row.sha for row in planned if row.sha and row.action != "reconstruct"}
     reachable = gitio.reachable_from_refs(repo, existing)
-    needed = [row.sha for row in planned if row.sha and row.sha not in reachable]
-    parents = {row.sha: row.parent for row in planned if row.raw and row.sha}
-    refs = kept_refs_for(needed, parents)
     for row in planned:
-        if row.sha in refs and row.action != "sample":
-            row.kept_ref = refs.pop(row.sha)
+        if row.action != "sample" and row.sha not in reachable:
+            row.kept_ref = gitio.KEEP_REF
 
 
 #: The actions that leave a row in the tree.
 IMPORTED_ACTIONS = ("record", "reconstruct", "sample", "already imported")
-
-
-def kept_refs_for(shas: Sequence[str], parents: Mapping[str, str | None]) -> dict[str, str]:
-    """The refs that keep every one of ``shas`` reachable: {sha: ref}, one per tip.
-
-    The one place that decides how gittree keeps the commits it imports alive (today one ref per
-    tip under ``refs/gittree/kept/``): a commit that another kept one hangs off (``parents``, of
-    reconstructed commits) is reached through it and needs no ref of its own.
-    """
-    covered: set[str] = set()
-    for sha in shas:
-        parent = parents.get(sha)
-        while parent is not None and parent not in covered:
-            covered.add(parent)
-            parent = parents.get(parent)
-    return {sha: KEPT_REF_PREFIX + sha for sha in dict.fromkeys(shas) if sha not in covered}
 
 
 # -- writing ----------------------------------------------------------------------------------------
@@ -710,19 +690,21 @@ def import_log(
 
 
 def write_report(repo: gitio.Repo, report: ImportReport) -> None:
-    """Write the reconstructed commits, create the keep-alive refs (one transaction), then append each
+    """Write the reconstructed commits, keep every row's commit (the keep ref), then append each
     row's note; all or nothing (unreferenced objects left by a failure are git's garbage).
 
     ``report.written`` says whether anything was written: not when every row was already imported.
     """
     commits = [row.raw for row in report.rows if row.action == "reconstruct"]
-    kept = {row.kept_ref: str(row.sha) for row in report.rows if row.kept_ref and row.sha}
+    rows = list(
+        dict.fromkeys(str(row.sha) for row in report.rows if row.action in IMPORTED_ACTIONS and row.sha)
+    )
     notes = [(row.sha, row.lines) for row in report.rows if row.action == "record" and row.sha]
-    if not (commits or kept or notes):
+    if not (commits or any(row.kept_ref for row in report.rows) or notes):
         return
     gitio.write_commit_objects(repo, commits)
     notes_before = gitio.ref_target(repo, gitio.NOTES_REF)
-    keep_reachable(repo, kept)
+    kept = gitio.keep_commits(repo, rows, reason="gittree import")
     try:
         gitio.append_notes(repo, notes)
     except GittreeError as e:
@@ -731,14 +713,9 @@ def write_report(repo: gitio.Repo, report: ImportReport) -> None:
     report.written = True
 
 
-def keep_reachable(repo: gitio.Repo, refs: Mapping[str, str]) -> None:
-    """Make the refs (``{ref: sha}``, from :func:`kept_refs_for`) that keep imported commits alive."""
-    gitio.update_refs(repo, [f"create {ref} {sha}" for ref, sha in refs.items()])
-
-
-def _roll_back(repo: gitio.Repo, notes_before: str | None, kept: dict[str, str], cause: GittreeError) -> None:
-    """Put the notes ref back where it was and delete the refs this import created."""
-    commands = [f"delete {ref} {sha}" for ref, sha in kept.items()]
+def _roll_back(repo: gitio.Repo, notes_before: str | None, kept: list[str], cause: GittreeError) -> None:
+    """Put the notes ref back where it was and forget the commits this import kept."""
+    commands = []
     notes_now = gitio.ref_target(repo, gitio.NOTES_REF)
     if notes_now != notes_before:
         if notes_before is None:
@@ -747,9 +724,10 @@ def _roll_back(repo: gitio.Repo, notes_before: str | None, kept: dict[str, str],
             commands.append(f"update {gitio.NOTES_REF} {notes_before} {notes_now}")
     try:
         gitio.update_refs(repo, commands)
+        gitio.forget_commits(repo, kept, descendants=False, reason="gittree import (undone)")
     except GitCommandError as e:
         raise GitCommandError(
             f"{cause.message}; and undoing the partial import failed too: {e.message}",
             hint=f"reset by hand: git update-ref {gitio.NOTES_REF} {notes_before or '(delete it)'}; "
-            f"delete the refs under {KEPT_REF_PREFIX} that this import created",
+            f"then forget what this import kept: gittree forget SHA",
         ) from e

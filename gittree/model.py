@@ -55,6 +55,8 @@ class Verdict(str, Enum):
     WORSE = "worse"
     ABANDONED = "abandoned"
     FAILED = "failed"
+    #: kept by gittree, reached by no branch (nor tag or remote with --all): reset or deleted away.
+    DISCARDED = "discarded"
     BASELINE = "baseline"
 
 
@@ -65,6 +67,7 @@ VERDICT_COLOURS: dict[Verdict, str | None] = {
     Verdict.WORSE: "red",
     Verdict.ABANDONED: "red",
     Verdict.FAILED: "red",
+    Verdict.DISCARDED: "red",
     Verdict.BASELINE: None,
 }
 
@@ -196,6 +199,8 @@ class Node:
     on_best_path: bool = False
     #: the delta is far outside what the tree has seen (docs/tree.md, "Surprise"): "⚠ verify".
     surprise: bool = False
+    #: kept by gittree's keep ref but reached by no branch in the view's scope (docs/tree.md): a dead end.
+    discarded: bool = False
 
     @property
     def short(self) -> str:
@@ -219,7 +224,12 @@ class Node:
 
     @property
     def dead_end(self) -> bool:
-        return self.status in ("abandoned", "failed")
+        return self.discarded or self.status in ("abandoned", "failed")
+
+    @property
+    def fate(self) -> str:
+        """How a dead end died: ``abandoned``, ``failed`` or ``discarded`` (no branch reaches it)."""
+        return self.status if self.status in ("abandoned", "failed") else "discarded"
 
     def value(self, metric: str) -> MetricSummary | None:
         return self.metrics.get(metric)

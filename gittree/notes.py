@@ -74,6 +74,7 @@ def record(
         run=[*run_facts, *([("dirty", "true")] if dirty else [])],
     )
     gitio.append_note(repo, sha, lines)
+    gitio.keep_commits(repo, [sha], reason="gittree record")  # a result recorded is something tried
     return RecordResult(sha, tuple(lines), dirty)
 
 
@@ -103,6 +104,9 @@ def abandon(repo: gitio.Repo, rev: str, *, reason: str) -> RecordResult:
     sha = gitio.resolve_commit(repo, rev)
     lines = format_trailer_lines(notes=[reason], status="abandoned")
     gitio.append_note(repo, sha, lines)
+    gitio.keep_commits(
+        repo, [sha], reason="gittree abandon"
+    )  # a dead end is the result most often reset away
     return RecordResult(sha, tuple(lines), dirty=False)
 
 

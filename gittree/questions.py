@@ -51,7 +51,7 @@ def path(
     repo: gitio.Repo, rev: str | None = None, *, all_refs: bool = False, metric: str | None = None
 ) -> tuple[ResearchTree, PathReport]:
     """The path to ``rev`` (default: the best experiment), with the ordinary commits folded between."""
-    tree = load_tree(repo, _with_head(repo, [rev] if rev else []), all_refs=all_refs, metric=metric)
+    tree = load_tree(repo, [rev] if rev else [], all_refs=all_refs, metric=metric, within_scope=True)
     target = find_experiment(tree, gitio.resolve_commit(repo, rev), rev).sha if rev else None
     end = target or tree.best
     chain = tree.path_to(end) if end else []
@@ -63,18 +63,6 @@ def path(
             )
             folded[node.sha] = FoldedCommits(count, tuple(listed))
     return tree, build_path(tree, target, folded)
-
-
-def _with_head(repo: gitio.Repo, revs: list[str]) -> list[str]:
-    """``revs`` and HEAD: the history a question about named commits is answered in.
-
-    The marks (★ best, ⚠ verify) must mean what they mean in ``show``, which reads HEAD's history;
-    read from the named commits alone, an ancestor of the best was "best", and the typical step
-    that makes a delta a surprise was measured on a few experiments.
-    """
-    if revs and gitio.read_refs(repo).head is not None:
-        return [*revs, "HEAD"]
-    return revs
 
 
 def table_rows(
@@ -113,17 +101,29 @@ class DiffAnswer:
 
 
 def diff(
-    repo: gitio.Repo, a: str, b: str, *, metric: str | None = None, patch: bool = False
+    repo: gitio.Repo,
+    a: str,
+    b: str,
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    patch: bool = False,
 ) -> tuple[ResearchTree, DiffAnswer]:
-    """``b`` against ``a``: their metrics and params side by side, and the code change between them."""
+    """``b`` against ``a``: their metrics and params side by side, and the code change between them.
+
+    ★ best and ⚠ verify are judged against the research tree (every local branch, with ``all_refs``
+    every ref; docs/tree.md) with the two commits in it, as ``show`` marks them: not the better of two.
+    """
     config = repo_config(repo)
     commit_a, commit_b = gitio.read_commit(repo, a), gitio.read_commit(repo, b)
     tree = load_tree(
         repo,
-        _with_head(repo, [commit_a.sha, commit_b.sha]),
+        [commit_a.sha, commit_b.sha],
+        all_refs=all_refs,
         metric=metric,
         config=config,
         require_experiments=False,
+        within_scope=True,
     )
     relation = relation_of(commit_a.sha, commit_b.sha, lambda old, new: gitio.is_ancestor(repo, old, new))
     compared = diff_experiments(tree, commit_a, commit_b, config.spec, relation)

@@ -46,8 +46,11 @@ def load_tree(
     progress: Progress | None = None,
     branches: Sequence[str] = (),
     author: str | None = None,
+    within_scope: bool = False,
 ) -> ResearchTree:
-    """The research tree reachable from ``revs`` (default HEAD; every ref with ``all_refs``).
+    """The research tree of ``revs``, else of every local branch and gittree's refs plus HEAD (and of
+    remote-tracking branches and tags with ``all_refs``; docs/tree.md). ``within_scope``: ``revs`` are
+    added to that tree rather than narrowing it.
 
     ``limit``: only the ``limit`` newest experiments (by committer date), read newest first; the walk
     stops there. ``since``: only commits committed at or after this Unix time; the walk does not go
@@ -57,7 +60,7 @@ def load_tree(
     """
     refs = gitio.read_refs(repo)
     _warn_late_results(repo, refs, lambda: (config or repo_config(repo)).sync_branches)
-    tips = _tips(repo, revs, all_refs, branches, refs)
+    tips = _tips(repo, revs, all_refs, branches, refs, within_scope)
     tree = _build(repo, tips, refs, config, metric, limit, since, progress, whole=all_refs and not revs)
     _check(tree, metric, require_experiments)
     return by_author(tree, author) if author is not None and tree.nodes else tree
@@ -71,10 +74,15 @@ def _warn_late_results(repo: gitio.Repo, refs: gitio.RefState, patterns: Callabl
 
 
 def _tips(
-    repo: gitio.Repo, revs: Sequence[str], all_refs: bool, branches: Sequence[str], refs: gitio.RefState
+    repo: gitio.Repo,
+    revs: Sequence[str],
+    all_refs: bool,
+    branches: Sequence[str],
+    refs: gitio.RefState,
+    within_scope: bool = False,
 ) -> list[str]:
     if not branches:
-        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
+        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs, within_scope=within_scope)
     tips = gitio.branch_tips(repo, branches, refs=refs)
     if revs or all_refs:
         tips += gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
@@ -96,9 +104,91 @@ def _build(
     from gittree.tree import build_tree_of
 
     config = config or repo_config(repo)
+    tips, discarded = _kept(repo, tips, refs)
     with bulk_building():
         history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
-        return build_tree_of(history, config=config, metric=metric, head=refs.head)
+        if discarded:
+            discarded = _replace_rewritten(history, discarded)
+        return build_tree_of(history, config=config, metric=metric, head=refs.head, discarded=discarded)
+
+
+def _kept(repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState) -> tuple[list[str], frozenset[str]]:
+    """The tips to walk, and the commits only gittree's own refs reach (the discarded ones; docs/tree.md).
+
+    A keep commit (``refs/gittree/keep``) is never walked itself: its parents are tips instead. Nothing is
+    asked of git unless a tip is one of gittree's refs that no branch, tag or HEAD points at.
+    """
+    own: set[str] = set()
+    keeps: set[str] = set()
+    live: set[str] = {refs.head} if refs.head else set()
+    for name, sha in refs.refs:
+        if name.startswith((gitio.GITTREE_REF_PREFIX, gitio.GITTREE_REMOTE_REF_PREFIX)):
+            own.add(sha)
+            if gitio.is_keep_ref(name):
+                keeps.add(sha)
+        elif not name.endswith("^{}"):
+            live.add(sha)
+    kept = [tip for tip in tips if tip in own and tip not in live]
+    if not kept:
+        return list(tips), frozenset()
+    walked = [tip for tip in tips if tip not in keeps]
+    frontier = [parent for keep in kept if keep in keeps for parent in gitio.keep_frontier(repo, keep)]
+    walked = list(dict.fromkeys(walked + frontier))
+    starts = [tip for tip in kept if tip not in keeps] + frontier
+    living = [tip for tip in tips if tip not in kept]
+    try:
+        return walked, frozenset(gitio.commits_only_from(repo, starts, living))
+    except GitCommandError:
+        # A kept commit this clone lacks (a shallow or partial clone): the view is still drawn, with
+        # nothing marked discarded, rather than refused.
+        return walked, frozenset()
+
+
+def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset[str]:
+    """Drop from ``history`` each discarded commit that a reachable one rewrote (amend, rebase, reword).
+
+    git keeps a commit's author and author date through every rewrite, and notes.rewriteRef carries its
+    gittree note: a discarded experiment with the same author, author date and results (metrics and params)
+    as a reachable one is that experiment before it was rewritten, so it is not shown twice; its kept
+    children hang from the rewritten version. Returns the discarded commits left.
+    """
+    from gittree.tree import experiment_of
+
+    parsed = history.parsed
+
+    def identity(commit: CommitRecord) -> tuple[str, str, int, int]:
+        return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
+
+    def results(commit: CommitRecord) -> tuple[object, ...] | None:
+        record = experiment_of(commit, parsed)
+        return None if record is None else (record.metrics, record.params)
+
+    candidates: dict[tuple[str, str, int, int], list[CommitRecord]] = {}
+    for commit in history.commits:
+        if commit.sha in discarded:
+            candidates.setdefault(identity(commit), []).append(commit)
+    replaced: dict[str, str] = {}
+    for commit in history.commits:
+        if commit.sha in discarded or identity(commit) not in candidates:
+            continue
+        mine = results(commit)
+        for old in candidates[identity(commit)]:  # every earlier version: amended, then rebased...
+            if mine is not None and old.sha not in replaced and results(old) == mine:
+                replaced[old.sha] = commit.sha
+    if not replaced:
+        return discarded
+    from dataclasses import replace
+
+    commits = []
+    for commit in history.commits:
+        if commit.sha in replaced:
+            continue
+        if any(parent in replaced for parent in commit.parents):
+            parents = tuple(dict.fromkeys(replaced.get(parent, parent) for parent in commit.parents))
+            commit = replace(commit, parents=parents)
+        commits.append(commit)
+    history.commits[:] = commits
+    return discarded - replaced.keys()
 
 
 def repo_config(repo: gitio.Repo) -> Config:
@@ -387,11 +477,13 @@ def view(
     from gittree import CONFIG_FILE, __version__
 
     listing = gitio.list_refs(repo)
-    # A view of every ref is keyed by the listing of every ref itself: on a warm start nothing is parsed.
-    every_ref = all_refs and not revs and not branches
+    # A view of the scope (every local branch and gittree's refs; --all: every ref) is keyed by the
+    # listing of every ref itself: on a warm start nothing is parsed, however many branches there are.
+    # (A remote-tracking ref that moved renders the default view again: correct, if more often.)
+    by_listing = not revs and not branches
     refs, tips = None, None
     starts_at: object = listing
-    if not every_ref:
+    if not by_listing:
         refs = gitio.read_refs(repo, listing)
         tips = _tips(repo, revs, all_refs, branches, refs)
         starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
@@ -411,7 +503,7 @@ def view(
         __version__,
         name,
         starts_at,
-        every_ref,
+        (by_listing, all_refs),
         tuple(sorted(gitio.shallow_boundary(repo))),
         config_data,
         config_source,

@@ -99,6 +99,7 @@ def commit_run(
                 for meta, path in zip(metas, dirs, strict=True):
                     meta.target = lead.target
                     _mark_committed(meta, path, landed)
+                gitio.keep_commits(repo, [landed], reason=f"gittree run {lead.id}")
                 return CommitResult(metas[dirs.index(run_dir)], landed, already=True)
         result = _commit(repo, metas, dirs)
         return CommitResult(metas[dirs.index(run_dir)], result.sha, warnings=result.warnings)
@@ -341,6 +342,7 @@ def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path]) -> CommitR
             meta.moved_from, meta.target = meta.target, landed
         meta.warnings.extend(warnings)
         _mark_committed(meta, path, sha)
+    gitio.keep_commits(repo, [sha], reason=f"gittree run {lead.id}")  # nothing tried vanishes (docs/tree.md)
     return CommitResult(lead, sha, warnings=tuple(warnings))
 
 
@@ -411,6 +413,7 @@ def _add_samples(
     for meta, path in zip(metas, dirs, strict=True):
         meta.sample = True
         _mark_committed(meta, path, sha)
+    gitio.keep_commits(repo, [sha], reason=f"gittree run {metas[0].id}")  # a recorded result is kept too
     return CommitResult(metas[0], sha)
 
 

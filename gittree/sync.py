@@ -118,6 +118,10 @@ def push_refspecs(patterns: Sequence[str], *, plain_git: bool = False) -> list[s
     else:
         specs.append(f"{gitio.NOTES_REF}:{gitio.NOTES_REF}")
     specs.append(f"{gitio.GITTREE_REF_PREFIX}*:{gitio.GITTREE_REF_PREFIX}*")
+    if plain_git:
+        # Keep commits never fast-forward (each lists what is kept, not what was): plain git would refuse
+        # the keep ref whenever both sides kept something, and abort the whole push. Sync merges it.
+        specs.append(f"^{gitio.KEEP_REF}")
     return specs
 
 
@@ -556,6 +560,12 @@ def _adopt_gittree_refs(repo: gitio.Repo, remote: str, report: SyncReport) -> No
     for tracking, theirs in sorted(gitio.refs_under(repo, prefix).items()):
         name = gitio.GITTREE_REF_PREFIX + tracking[len(prefix) :]
         mine = gitio.ref_target(repo, name)
+        if name == gitio.KEEP_REF:
+            # Both sides' keep commits list what each kept: the union is kept, whichever moved.
+            merged = gitio.merge_keep(repo, mine, theirs)
+            if merged != mine and gitio.update_ref(repo, name, merged, mine, reason="gittree sync: keep"):
+                report.adopted.append(name)
+            continue
         if mine == theirs or (mine is not None and gitio.is_ancestor(repo, theirs, mine)):
             continue
         if (mine is None or gitio.is_ancestor(repo, mine, theirs)) and gitio.update_ref(
@@ -606,6 +616,12 @@ def _plan(
         prefix = gittree_tracking_prefix(remote)
         for ref, mine in sorted(gitio.refs_under(repo, gitio.GITTREE_REF_PREFIX).items()):
             theirs = gitio.ref_target(repo, prefix + ref[len(gitio.GITTREE_REF_PREFIX) :])
+            if ref == gitio.KEEP_REF:
+                # Keep commits do not descend from each other: the lease is what keeps the push safe,
+                # and it is pushed only when it lists everything the remote's lists.
+                if mine != theirs and (theirs is None or gitio.keep_covers(repo, mine, theirs)):
+                    plan.updates.append(RefUpdate(ref=ref, new=mine, expected=theirs))
+                continue
             plan.consider(repo, ref, mine, theirs)
     # A behind ref under refs/gittree was already moved forward by _adopt_gittree_refs (or will be next time).
     plan.behind = [ref for ref in plan.behind if ref.startswith(HEADS)]

@@ -75,7 +75,14 @@ def build_tree(
     return _assemble(by_sha, _records(by_sha, parsed), config or Config(), metric, head)
 
 
-def build_tree_of(history: History, *, config: Config, metric: str | None, head: str | None) -> ResearchTree:
+def build_tree_of(
+    history: History,
+    *,
+    config: Config,
+    metric: str | None,
+    head: str | None,
+    discarded: frozenset[str] = frozenset(),
+) -> ResearchTree:
     """:func:`build_tree` of a history read for this tree alone, which is emptied as the tree is built.
 
     Each commit's record and parsed trailers are let go once its node is made, so a 100k-commit
@@ -85,7 +92,7 @@ def build_tree_of(history: History, *, config: Config, metric: str | None, head:
     history.commits.clear()
     records = _records(by_sha, history.parsed)
     history.parsed.clear()
-    return _assemble(by_sha, records, config, metric, head)
+    return _assemble(by_sha, records, config, metric, head, discarded)
 
 
 def _records(
@@ -106,8 +113,12 @@ def _assemble(
     config: Config,
     metric: str | None,
     head: str | None,
+    discarded: frozenset[str] = frozenset(),
 ) -> ResearchTree:
-    """The tree of the commits ``by_sha``, experiments ``records``; both dictionaries are emptied."""
+    """The tree of the commits ``by_sha``, experiments ``records``; both dictionaries are emptied.
+
+    ``discarded``: commits only gittree's keep ref reaches; their experiments are dead ends.
+    """
     order = _parents_first(by_sha)
     frontiers: dict[str, _Frontier] = {}
     nodes: dict[str, Node] = {}
@@ -159,6 +170,9 @@ def _assemble(
                 incoming.cut,
             )
 
+    for sha in discarded:
+        if sha in nodes:
+            nodes[sha].discarded = True
     del generation  # 100k entries at 100k experiments: let go before the drawing order makes its own
     for node in nodes.values():
         for parent in node.parents:
@@ -471,6 +485,8 @@ def _evaluate_node(
         node.verdict = Verdict.ABANDONED
     elif status == "failed":
         node.verdict = Verdict.FAILED
+    elif node.discarded:
+        node.verdict = Verdict.DISCARDED
 
 
 _DEAD = ("abandoned", "failed")

@@ -98,9 +98,14 @@ def table_view(
 
 
 def export_view(
-    repo: gitio.Repo, revs: Sequence[str] = (), *, metric: str | None = None, fmt: str = "json"
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    fmt: str = "json",
 ) -> Iterable[bytes]:
-    """The bytes ``gittree export`` prints (every ref unless revisions are named), cached like a view."""
+    """The bytes ``gittree export`` prints (the research tree of every view, docs/tree.md), cached like a view."""
     project = project_name(repo)
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
@@ -112,7 +117,7 @@ def export_view(
             yield render_export_markdown(tree, project=project)
 
     name = repr(("export", fmt, project))
-    return view(repo, name, render, revs, all_refs=not revs, metric=metric)
+    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
 
 
 def drawing_view(

@@ -65,9 +65,12 @@ def test_show_narrow_terminal_truncates_subjects(repo: GitRepo, gittree, monkeyp
     check_expected("show_narrow.txt", out)
 
 
-def test_show_default_is_head_only(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def test_show_default_is_every_local_branch_and_head_narrows(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """The scope rule (docs/tree.md): every local branch by default, not only HEAD's history (issue 18)."""
     shas = small_history(repo)
     out = gittree("show", "--color", "never").out
+    assert shas["drop"][:7] in out and shas["merge"][:7] in out
+    out = gittree("show", "HEAD", "--color", "never").out
     assert shas["drop"][:7] not in out and shas["merge"][:7] in out
 
 
@@ -309,10 +312,12 @@ def test_forest_and_octopus_merge(repo: GitRepo, gittree) -> None:  # type: igno
 
 
 def test_the_help_says_what_the_options_do(gittree) -> None:  # type: ignore[no-untyped-def]
-    """Regression: `--since` claimed git log's date parser (gittree's own is strict), `--all` left out
-    the kept refs it reads, and `render --depth` said it counts from the tips (it counts from the tops)."""
+    """Regression: `--since` claimed git log's date parser (gittree's own is strict), the scope left out
+    the kept experiments it reads, and `render --depth` said it counts from the tips (it counts from the tops)."""
     show = gittree("show", "--help")
     assert show.code == 0 and "as git log" not in show.out
-    assert "@EPOCH" in show.out and "kept ref" in show.out
+    assert "@EPOCH" in show.out and "kept experiments" in show.out
     render = gittree("render", "--help")
-    assert "kept ref" in render.out and "counted from" in render.out and "most recent" not in render.out
+    assert (
+        "kept experiments" in render.out and "counted from" in render.out and "most recent" not in render.out
+    )

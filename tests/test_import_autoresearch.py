@@ -56,8 +56,9 @@ def nodes_by_sha(gittree, *args: str) -> dict[str, dict]:  # type: ignore[no-unt
     return {n["sha"]: n for n in json.loads(gittree("show", "--json", *args).out)["nodes"]}
 
 
-def kept_refs(repo: GitRepo) -> list[str]:
-    return repo.git("for-each-ref", "--format=%(refname)", "refs/gittree/kept/").split()
+def kept(repo: GitRepo) -> list[str]:
+    """What gittree's keep ref holds (every experiment gittree wrote, docs/tree.md)."""
+    return gitio.kept_shas(gitio.open_repo(repo.path))
 
 
 def notes_ref(repo: GitRepo) -> str | None:
@@ -93,10 +94,12 @@ def test_import_records_every_row_and_keeps_the_dead_ends(repo: GitRepo, gittree
     result = gittree("import", str(log), "--format", "autoresearch")
     assert result.code == 0, result.err
     assert "5 rows: 5 recorded · written" in result.out
-    assert f"kept reachable as refs/gittree/kept/{shas['gelu'][:12]}…" in result.out
+    gelu_line = next(line for line in result.out.splitlines() if shas["gelu"][:7] in line)
+    assert gelu_line.endswith("kept reachable by refs/gittree/keep")
+    assert "refs/gittree/keep" not in next(line for line in result.out.splitlines() if shas["lr"][:7] in line)
 
-    # the dead ends are kept alive under refs/gittree/kept/, and only they
-    assert sorted(kept_refs(repo)) == sorted(f"refs/gittree/kept/{shas[k]}" for k in ("gelu", "wide"))
+    # every imported commit is kept by the one keep ref (the dead ends only survive through it)
+    assert kept(repo) == sorted(shas[k] for k in ("base", "lr", "gelu", "wide", "warmup"))
 
     nodes = nodes_by_sha(gittree, "--all")
     assert set(nodes) == set(shas.values())
@@ -118,11 +121,12 @@ def test_import_records_every_row_and_keeps_the_dead_ends(repo: GitRepo, gittree
     )
     assert json.loads(gittree("show", "--json").out)["goal"] == "min"  # val_bpb: lower is better
 
-    # `show --all` draws the dead ends; `show` (HEAD) does not
+    # `show` draws the dead ends (the keep ref is in every view's scope); HEAD's history alone does not
     shown_all = gittree("show", "--all", "--color", "never").out
     assert f"✗   {shas['gelu'][:7]}" in shown_all or f"✗ {shas['gelu'][:7]}" in shown_all.replace("│ ", "")
     assert shas["wide"][:7] in shown_all
-    assert shas["gelu"][:7] not in gittree("show", "--color", "never").out
+    assert shas["gelu"][:7] in gittree("show", "--color", "never").out
+    assert shas["gelu"][:7] not in gittree("show", "HEAD", "--color", "never").out
 
     # the dead ends and their reasons are in the narrative
     markdown = gittree("export", "-f", "markdown").out
@@ -157,8 +161,8 @@ def test_a_discarded_commit_already_collected_is_reconstructed(repo: GitRepo, gi
         "switch to GeLU activation",
     ]
     assert {node["status"] for node in rebuilt} == {"abandoned", "failed"}
-    # the crash hangs off the discarded row before it, which hangs off lr; one ref keeps both
-    assert len(kept_refs(repo)) == 1
+    # the crash hangs off the discarded row before it, which hangs off lr; the keep ref holds both
+    assert {sha for sha, node in nodes.items() if node in rebuilt} <= set(kept(repo))
 
 
 def test_importing_twice_changes_nothing(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
@@ -176,11 +180,11 @@ def test_dry_run_writes_nothing(repo: GitRepo, gittree) -> None:  # type: ignore
     shas = agent_loop(repo)
     result = gittree("import", "--dry-run", str(write_log(repo, results_log(shas))))
     assert result.code == 0 and "5 to record · nothing written" in result.out
-    assert notes_ref(repo) is None and kept_refs(repo) == []
+    assert notes_ref(repo) is None and kept(repo) == []
     data = json.loads(gittree("import", "-n", "--json", str(write_log(repo, results_log(shas)))).out)
     assert data["written"] is False and [row["action"] for row in data["rows"]] == ["record"] * 5
     gelu = data["rows"][2]
-    assert gelu["sha"] == shas["gelu"] and gelu["kept_ref"] == f"refs/gittree/kept/{shas['gelu']}"
+    assert gelu["sha"] == shas["gelu"] and gelu["kept_ref"] == "refs/gittree/keep"
     assert gelu["trailers"] == [
         "Gittree-Metric: val_bpb=1.005000",
         "Gittree-Note: switch to GeLU activation",
@@ -242,7 +246,7 @@ def test_bad_rows_are_reported_per_row_and_nothing_is_written_with_strict(repo: 
     assert "no status" in errors[9]
     assert "0,98" in errors[10] and "use a dot as the decimal separator" in errors[10]
     assert "names a tree, not a commit" in errors[11]
-    assert notes_ref(repo) is None and kept_refs(repo) == []
+    assert notes_ref(repo) is None and kept(repo) == []
 
     # without --strict the same rows are skipped, one line each, and the others imported
     result = gittree("import", str(write_log(repo, text)))
@@ -282,7 +286,7 @@ def test_unusable_files(repo: GitRepo, gittree, tmp_path: Path) -> None:  # type
 # -- all or nothing: a failure while writing undoes the import ----------------------------------------
 
 
-def test_a_failure_writing_the_notes_rolls_back_the_kept_refs(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failure_writing_the_notes_rolls_back_what_was_kept(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     shas = agent_loop(repo)
     other = repo.commit("an earlier experiment")
     gitio.append_note(gitio.open_repo(repo.path), other, ["Gittree-Metric: val_bpb=1.1"])
@@ -290,13 +294,13 @@ def test_a_failure_writing_the_notes_rolls_back_the_kept_refs(repo: GitRepo, git
     made_refs = []
 
     def failing_append_notes(*args, **kwargs):  # type: ignore[no-untyped-def]
-        made_refs.extend(kept_refs(repo))  # the keep-alive refs exist by now, made by real git
+        made_refs.extend(kept(repo))  # the commits are kept by now, by real git
         raise GitCommandError("git hash-object failed: No space left on device")
 
     monkeypatch.setattr(gitio, "append_notes", failing_append_notes)
     result = gittree("import", str(write_log(repo, results_log(shas))))
     assert result.code == 7 and "No space left on device" in result.err
-    assert made_refs and kept_refs(repo) == []
+    assert made_refs and kept(repo) == []
     assert notes_ref(repo) == before
     assert set(gitio.read_notes(gitio.open_repo(repo.path))) == {other}
 
@@ -312,31 +316,32 @@ def test_the_notes_of_an_import_are_one_notes_commit(repo: GitRepo, gittree) -> 
     assert len(gitio.read_notes(gitio.open_repo(repo.path))) > 2
 
 
-def test_a_real_git_failure_before_any_note_removes_the_kept_refs(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def test_a_real_git_failure_before_any_note_keeps_nothing(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     shas = agent_loop(repo)
     lock = repo.path / ".git" / "refs" / "notes" / "gittree.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text("held by another process\n")
     result = gittree("import", str(write_log(repo, results_log(shas))))
     assert result.code == 7 and "cannot lock ref" in result.err and "gittree.lock" in result.err
-    assert notes_ref(repo) is None and kept_refs(repo) == []
+    assert notes_ref(repo) is None and kept(repo) == []
     lock.unlink()
     assert gittree("import", str(write_log(repo, results_log(shas)))).code == 0
 
 
-def test_a_kept_ref_that_cannot_be_created_writes_nothing(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def test_a_keep_ref_that_cannot_be_updated_writes_nothing(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     shas = agent_loop(repo)
-    lock = repo.path / ".git" / "refs" / "gittree" / "kept" / f"{shas['wide']}.lock"
+    lock = repo.path / ".git" / "refs" / "gittree" / "keep.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text("")
     result = gittree("import", str(write_log(repo, results_log(shas))))
-    assert result.code == 7 and "update-ref" in result.err
-    assert notes_ref(repo) is None and kept_refs(repo) == []
+    assert result.code == 7 and "refs/gittree/keep is locked" in result.err and "keep.lock" in result.err
+    assert notes_ref(repo) is None and kept(repo) == []
 
 
 @pytest.mark.parametrize("status", ["discard", "crash"])
 def test_a_row_on_a_commit_still_on_the_branch_gets_no_kept_ref(repo: GitRepo, gittree, status: str) -> None:  # type: ignore[no-untyped-def]
     base = repo.commit("baseline")
     text = HEADER + f"{base[:7]}\t0.99\t44\t{status}\tnot reset away\n"
-    assert gittree("import", str(write_log(repo, text))).code == 0
-    assert kept_refs(repo) == []
+    result = gittree("import", str(write_log(repo, text)))
+    assert result.code == 0 and "kept reachable" not in result.out
+    assert kept(repo) == [base]  # kept all the same, as everything an import records

@@ -138,14 +138,14 @@ def test_an_import_with_nothing_new_says_nothing_was_written(repo: GitRepo, gitt
     assert repo.git("rev-parse", "refs/notes/gittree") == notes
 
 
-def test_a_second_import_that_restores_a_deleted_kept_ref_says_written(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_import_that_restores_a_deleted_keep_ref_says_written(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.commit("baseline")
     dead = repo.commit("switch to GeLU")
     repo.git("reset", "-q", "--hard", "HEAD~1")
     log = repo.path.parent / "results.tsv"
     log.write_text(HEADER + f"{dead[:7]}\t1.005\t44\tdiscard\tswitch to GeLU\n", encoding="utf-8")
     assert gittree("import", str(log)).code == 0
-    repo.git("update-ref", "-d", f"refs/gittree/kept/{dead}")
+    repo.git("update-ref", "-d", "refs/gittree/keep")
     again = gittree("import", str(log))
     assert again.code == 0 and "1 already imported · written" in again.out
-    assert repo.git("rev-parse", f"refs/gittree/kept/{dead}").strip() == dead
+    assert repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep").split() == [f"{dead[:2]}/{dead[2:]}"]

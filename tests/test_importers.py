@@ -81,7 +81,7 @@ def test_check_rows_plans_notes_and_keep_alive_refs_and_writes_nothing(repo: Git
     base, gelu = report.rows
     assert (base.action, base.sha, base.kept_ref) == ("record", shas["base"], None)
     assert (gelu.action, gelu.sha) == ("record", shas["gelu"])
-    assert gelu.kept_ref == importers.KEPT_REF_PREFIX + shas["gelu"]  # unreachable: kept alive
+    assert gelu.kept_ref == gitio.KEEP_REF  # unreachable: the keep ref keeps it alive
     assert "Gittree-Status: abandoned" in gelu.lines and "Gittree-Note: GeLU hurt" in gelu.lines
     assert "Gittree-Metric: val_bpb=1.005" in gelu.lines and "Gittree-Run: memory_gb=44.2" in gelu.lines
     assert not report.written and gitio.read_notes(git) == {}
@@ -95,7 +95,7 @@ def test_import_log_writes_the_notes_and_a_second_import_is_a_no_op(repo: GitRep
     assert first.written and first.count("record") == 1
     notes = gitio.read_notes(git)
     assert "Gittree-Status: abandoned" in notes[shas["gelu"]]
-    assert repo.git("rev-parse", importers.KEPT_REF_PREFIX + shas["gelu"]).strip() == shas["gelu"]
+    assert shas["gelu"] in gitio.kept_shas(gitio.open_repo(repo.path))
     again = importers.import_log(git, log)
     assert not again.written and [row.action for row in again.rows] == ["already imported"]
     assert gitio.read_notes(git) == notes

@@ -164,9 +164,11 @@ def test_table_metric_columns(repo: GitRepo, gittree) -> None:  # type: ignore[n
     assert result.code == 6 and "no experiment records the metric 'f1'" in result.err
 
 
-def test_table_default_is_head_only(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def test_table_default_is_every_local_branch_and_head_narrows(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     shas = small_history(repo)
     out = gittree("table").out
+    assert shas["dead"][:7] in out and shas["merge"][:7] in out
+    out = gittree("table", "HEAD").out
     assert shas["dead"][:7] not in out and shas["merge"][:7] in out
     assert shas["dead"][:7] in gittree("table", "exp/drop").out
 

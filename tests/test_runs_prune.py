@@ -33,7 +33,9 @@ def test_only_old_committed_runs_with_a_reachable_commit_are_removed(repo: GitRe
     recent = run(repo, gittree)
     kept_on_purpose = run(repo, gittree, "--no-commit")
     on_deleted_branch = run(repo, gittree, "--branch", "exp/gone")
+    gone = repo.git("rev-parse", "exp/gone").strip()
     repo.git("branch", "-D", "exp/gone")
+    assert gittree("forget", gone).code == 0  # else gittree's keep ref still holds it: safe to prune
     for run_id in (old, kept_on_purpose, on_deleted_branch):
         age(repo, run_id, 40)
     age(repo, recent, 3)

@@ -370,7 +370,7 @@ def test_render_to_a_file_by_both_paths(repo: GitRepo, gittree, monkeypatch, tmp
         ["show", "-m"],
         ["table", "--format", "yaml"],
         ["table", "-fcsv"],
-        ["export", "--all"],
+        ["export", "-fjson"],
         ["render", "--depth", "0"],
         ["render", "--fold", "-1"],
         ["render", "-o", "-"],

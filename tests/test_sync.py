@@ -79,13 +79,14 @@ def test_nothing_to_push_when_the_remote_has_it_all(team: Team) -> None:
 def test_gittree_refs_travel_and_are_adopted(team: Team) -> None:
     ada, bob = team.clone("Ada"), team.clone("Bob")
     kept = ada.experiment("exp/dead", "dead end kept alive", acc=0.1)
-    ada.git("update-ref", "refs/gittree/keep/dead", kept)
+    ada.git("update-ref", "refs/gittree/saved/dead", kept)
     ada.git("switch", "-q", "main")
     ada.git("branch", "-q", "-D", "exp/dead")
     ada.sync()
-    assert team.remote_refs()["refs/gittree/keep/dead"] == kept
-    assert "received refs/gittree/keep/dead" in bob.sync().out
-    assert bob.rev("refs/gittree/keep/dead") == kept
+    assert team.remote_refs()["refs/gittree/saved/dead"] == kept
+    # with the keep ref, which holds the baseline Ada committed with gittree
+    assert "received refs/gittree/keep, refs/gittree/saved/dead" in bob.sync().out
+    assert bob.rev("refs/gittree/saved/dead") == kept
     assert kept in samples(bob.tree_json())
 
 

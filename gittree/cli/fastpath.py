@@ -58,7 +58,7 @@ _FORMS: dict[str, _Form] = {
         {"fmt": _one_of(*TableFormat.__members__)},
     ),
     "export": (
-        {"--json": "as_json"},
+        {"--all": "all_refs", "--json": "as_json"},
         {**_METRIC, "--format": "fmt", "-f": "fmt"},
         frozenset(),
         {"fmt": _one_of(*ExportFormat.__members__)},
@@ -234,15 +234,17 @@ def print_export(
     repo_path: Path | None,
     revs: list[str],
     *,
+    all_refs: bool = False,
     metric: str | None = None,
     fmt: str = "json",
     as_json: bool = False,
 ) -> None:
-    """``gittree export``: the whole map as JSON or Markdown, from the cache when nothing changed."""
+    """``gittree export``: the research map as JSON or Markdown, from the cache when nothing changed."""
     from gittree import gitio, views
 
     chosen = "json" if as_json else fmt
-    write_chunks(views.export_view(gitio.open_repo(repo_path), revs, metric=metric, fmt=chosen))
+    repo = gitio.open_repo(repo_path)
+    write_chunks(views.export_view(repo, revs, all_refs=all_refs, metric=metric, fmt=chosen))
 
 
 def print_drawing(

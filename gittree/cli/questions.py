@@ -9,20 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gittree.cli.common import State, app, print_lines
+from gittree.cli.common import AllOption, JsonOption, MetricOption, RevsArgument, State, app, print_lines
 from gittree.cli.output import ExportFormat, TableFormat
 
 if TYPE_CHECKING:
     from gittree.gitio import Repo
-
-RevsArgument = Annotated[
-    list[str] | None, typer.Argument(help="Revisions to read from (default: HEAD).", show_default=False)
-]
-AllOption = Annotated[
-    bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
-]
-MetricOption = Annotated[str | None, typer.Option("--metric", "-m", help="Judge by this metric.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (docs/export.md).")]
 
 
 class ImportFormat(str, Enum):
@@ -82,7 +73,10 @@ def table(
     metric: Annotated[
         list[str] | None,
         typer.Option(
-            "--metric", "-m", help="A metric column (repeatable; the first one sets delta and verdict)."
+            "--metric",
+            "-m",
+            metavar="NAME",
+            help="Judge and colour by this metric. Repeat for more columns: the first sets delta and verdict.",
         ),
     ] = None,
     sort: Annotated[
@@ -119,6 +113,7 @@ def table(
 def diff(
     a: Annotated[str, typer.Argument(help="The experiment to compare against.")],
     b: Annotated[str, typer.Argument(help="The experiment to compare.")],
+    all_refs: AllOption = False,
     metric: MetricOption = None,
     patch: Annotated[
         bool, typer.Option("--patch", "-p", help="Show the whole code diff, not only the stat.")
@@ -129,7 +124,7 @@ def diff(
     from gittree import questions
     from gittree.render import answers
 
-    _, answer = questions.diff(_repo(), a, b, metric=metric, patch=patch)
+    _, answer = questions.diff(_repo(), a, b, all_refs=all_refs, metric=metric, patch=patch)
     if as_json:
         sys.stdout.write(answers.render_diff_json(answer.diff, answer.code, patch=patch))
         return
@@ -138,22 +133,20 @@ def diff(
 
 @app.command()
 def export(
-    revs: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Revisions to read from (default: every ref, the whole map).", show_default=False
-        ),
-    ] = None,
+    revs: RevsArgument = None,
+    all_refs: AllOption = False,
     fmt: Annotated[
         ExportFormat, typer.Option("--format", "-f", help="json or markdown.")
     ] = ExportFormat.json,
     metric: MetricOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The whole research map: JSON with a documented schema (docs/export.md), or a Markdown narrative."""
     from gittree.cli.fastpath import print_export
 
-    print_export(State.repo_path, revs or [], metric=metric, fmt=fmt.value, as_json=as_json)
+    print_export(
+        State.repo_path, revs or [], all_refs=all_refs, metric=metric, fmt=fmt.value, as_json=as_json
+    )
 
 
 @app.command("import")

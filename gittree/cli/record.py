@@ -97,3 +97,58 @@ def init(
     print(f"wrote {result.config_path}")
     for key, value in result.git_settings:
         print(f"git config {key} {value}")
+
+
+@app.command()
+def kept() -> None:
+    """List the experiments gittree keeps from garbage collection, marking those no branch reaches."""
+    from gittree import gitio
+    from gittree.keep import kept as kept_commits
+    from gittree.render.escape import terminal_safe
+
+    entries = kept_commits(gitio.open_repo(State.repo_path))
+    for entry in entries:
+        state = "rewritten" if entry.rewritten else "discarded" if entry.discarded else "on a branch"
+        print(f"{entry.sha[:7]}  {state:<11}  {terminal_safe(entry.subject)}")
+    gone = sum(entry.discarded and not entry.rewritten for entry in entries)
+    rewritten = sum(entry.rewritten for entry in entries)
+    print(
+        f"{len(entries)} kept, {gone} discarded (reached by no branch, tag or remote-tracking branch), "
+        f"{rewritten} rewritten (an earlier version of an experiment shown; gittree forget --rewritten)"
+    )
+
+
+@app.command()
+def forget(
+    revs: Annotated[
+        list[str] | None,
+        typer.Argument(help="The kept experiments to forget.", metavar="REV", show_default=False),
+    ] = None,
+    rewritten: Annotated[
+        bool,
+        typer.Option("--rewritten", help="Forget every kept earlier version of a rewritten experiment."),
+    ] = False,
+) -> None:
+    """Stop keeping experiments (and the kept ones grown from them): git gc may then delete them."""
+    from gittree import gitio
+    from gittree.errors import BadValueError
+    from gittree.keep import forget as forget_commits
+    from gittree.keep import kept as kept_commits
+
+    repo = gitio.open_repo(State.repo_path)
+    if not (revs or rewritten):
+        raise BadValueError("name the experiments to forget", hint="gittree kept lists what gittree keeps")
+    results = [forget_commits(repo, revs)] if revs else []
+    if rewritten:
+        old = [entry.sha for entry in kept_commits(repo) if entry.rewritten]
+        if not old:
+            print("nothing to forget: no kept experiment was rewritten")
+        else:
+            results.append(forget_commits(repo, old, descendants=False))
+    for result in results:
+        for sha in result.forgotten:
+            still = sha in result.still_reachable
+            print(
+                f"forgot {sha[:7]}"
+                + (" (still reached by a ref: it stays in the tree as history)" if still else "")
+            )

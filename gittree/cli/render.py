@@ -6,35 +6,39 @@ from typing import Annotated
 
 import typer
 
-from gittree.cli.common import State, app
+from gittree.cli.common import AllOption, MetricOption, RevsArgument, State, app
 from gittree.cli.output import DrawingFormat
 
 
 @app.command()
 def render(
-    revs: Annotated[list[str] | None, typer.Argument(help="Revisions to start from (default: HEAD).")] = None,
-    all_refs: Annotated[
-        bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
-    ] = False,
-    metric: Annotated[str | None, typer.Option("--metric", "-m", help="Colour by this metric.")] = None,
+    revs: RevsArgument = None,
+    all_refs: AllOption = False,
+    metric: MetricOption = None,
     fmt: Annotated[
         DrawingFormat | None,
         typer.Option("--format", "-f", help="Output format (default: from -o's extension, else svg)."),
     ] = None,
     output: Annotated[
-        str | None, typer.Option("-o", "--output", help="Write to this file ('-' or none: standard output).")
+        str | None,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="Write to this file ('-' or none: standard output)."
+        ),
     ] = None,
     depth: Annotated[
         int | None,
         typer.Option(
             "--depth",
             min=1,
+            metavar="N",
             help="Only the first N generations, counted from the tops (roots, or the first after --since).",
         ),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only experiments from this date on (2026-03-01, '2 weeks ago')."),
+        typer.Option(
+            "--since", metavar="DATE", help="Only experiments from this date on (2026-03-01, '2 weeks ago')."
+        ),
     ] = None,
     only_best_path: Annotated[
         bool, typer.Option("--only-best-path", help="Only the path from the root to the best experiment.")
@@ -42,7 +46,10 @@ def render(
     fold: Annotated[
         int,
         typer.Option(
-            "--fold", min=0, help="Fold chains of at least N negligible experiments into one mark (0: never)."
+            "--fold",
+            min=0,
+            metavar="N",
+            help="Fold chains of at least N negligible experiments into one mark (0: never).",
         ),
     ] = 4,
 ) -> None:

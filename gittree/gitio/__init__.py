@@ -9,7 +9,8 @@ Split by git concept (docs/architecture.md, "The git boundary"):
 * :mod:`~gittree.gitio.history`: walks, the bulk stream of a whole history, ancestry;
 * :mod:`~gittree.gitio.notes`: gittree's notes, read and appended to;
 * :mod:`~gittree.gitio.remote`: fetch and push;
-* :mod:`~gittree.gitio.plumbing`: index, tree and commit writes.
+* :mod:`~gittree.gitio.plumbing`: index, tree and commit writes;
+* :mod:`~gittree.gitio.keep`: the keep ref, which holds every experiment gittree wrote.
 
 Parsing a raw commit object needs no git: it is :mod:`gittree.rawcommit`. Every library error is
 translated inside the boundary into a :mod:`gittree.errors` exception that tells the user what to do.
@@ -46,6 +47,36 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.history import (
         stream_commits as stream_commits,
+    )
+    from gittree.gitio.keep import (
+        KEEP_REF as KEEP_REF,
+    )
+    from gittree.gitio.keep import (
+        commits_only_from as commits_only_from,
+    )
+    from gittree.gitio.keep import (
+        forget_commits as forget_commits,
+    )
+    from gittree.gitio.keep import (
+        independent_commits as independent_commits,
+    )
+    from gittree.gitio.keep import (
+        is_keep_ref as is_keep_ref,
+    )
+    from gittree.gitio.keep import (
+        keep_commits as keep_commits,
+    )
+    from gittree.gitio.keep import (
+        keep_covers as keep_covers,
+    )
+    from gittree.gitio.keep import (
+        keep_frontier as keep_frontier,
+    )
+    from gittree.gitio.keep import (
+        kept_shas as kept_shas,
+    )
+    from gittree.gitio.keep import (
+        merge_keep as merge_keep,
     )
     from gittree.gitio.notes import (
         append_note as append_note,
@@ -181,6 +212,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.refs import (
         NOTES_REF as NOTES_REF,
+    )
+    from gittree.gitio.refs import (
+        SCOPE_REF_PREFIXES as SCOPE_REF_PREFIXES,
     )
     from gittree.gitio.refs import (
         ZERO_SHA as ZERO_SHA,
@@ -354,6 +388,7 @@ _HOMES = {
     "MIN_GIT_VERSION": "gittree.gitio.repo",
     "NOTES_REF": "gittree.gitio.refs",
     "RefState": "gittree.gitio.refs",
+    "SCOPE_REF_PREFIXES": "gittree.gitio.refs",
     "Repo": "gittree.gitio.repo",
     "ZERO_SHA": "gittree.gitio.refs",
     "add_config_value": "gittree.gitio.repo",
@@ -363,6 +398,16 @@ _HOMES = {
     "append_notes": "gittree.gitio.notes",
     "batch_commits": "gittree.rawcommit",
     "branch_tips": "gittree.gitio.refs",
+    "KEEP_REF": "gittree.gitio.keep",
+    "is_keep_ref": "gittree.gitio.keep",
+    "keep_frontier": "gittree.gitio.keep",
+    "kept_shas": "gittree.gitio.keep",
+    "keep_commits": "gittree.gitio.keep",
+    "forget_commits": "gittree.gitio.keep",
+    "merge_keep": "gittree.gitio.keep",
+    "keep_covers": "gittree.gitio.keep",
+    "independent_commits": "gittree.gitio.keep",
+    "commits_only_from": "gittree.gitio.keep",
     "carry_index": "gittree.gitio.plumbing",
     "changed_paths": "gittree.gitio.plumbing",
     "check_git_version": "gittree.gitio.repo",

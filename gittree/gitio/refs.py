@@ -27,6 +27,9 @@ ALL_REF_PREFIXES = (
     GITTREE_REF_PREFIX,
     GITTREE_REMOTE_REF_PREFIX,
 )
+#: The research tree by default, in every view (docs/tree.md, "Which history is read"): every local
+#: branch and gittree's own refs, plus HEAD wherever it is. ``--all`` reads :data:`ALL_REF_PREFIXES`.
+SCOPE_REF_PREFIXES = ("refs/heads/", GITTREE_REF_PREFIX)
 
 
 #: git's "no object" id: as an expected old value it means "the ref must not exist".
@@ -170,27 +173,29 @@ def read_refs(repo: Repo, listing: bytes | None = None) -> RefState:
 
 
 def tip_shas(
-    repo: Repo, revs: Sequence[str] = (), all_refs: bool = False, refs: RefState | None = None
+    repo: Repo,
+    revs: Sequence[str] = (),
+    all_refs: bool = False,
+    refs: RefState | None = None,
+    *,
+    within_scope: bool = False,
 ) -> list[str]:
-    """The commits a walk starts from: the named revisions, every ref (``--all``) or HEAD."""
+    """The commits a walk starts from (docs/tree.md): the named revisions, which narrow the tree; else
+    every local branch and gittree's refs, plus HEAD (:data:`SCOPE_REF_PREFIXES`); ``all_refs`` adds
+    remote-tracking branches and tags. ``within_scope``: the revisions are added to the scope instead
+    (a question about named commits, such as diff's, is judged against the whole tree).
+    """
     tips = [resolve_commit(repo, rev) for rev in revs]
-    if all_refs or not revs:
+    if all_refs or not revs or within_scope:
         refs = refs or read_refs(repo)
-    if all_refs:
-        assert refs is not None
-        tips.extend(refs.tips())
+        tips.extend(refs.tips(ALL_REF_PREFIXES if all_refs else SCOPE_REF_PREFIXES))
         if refs.head:
             tips.append(refs.head)
-    elif not revs:
-        assert refs is not None
-        if refs.head is None:
-            raise NoCommitsError(
-                "this repository has no commits yet",
-                hint="record a first experiment: gittree commit -m 'baseline' --metric acc=0.5",
-            )
-        tips.append(refs.head)
     if not tips:
-        raise NoCommitsError("no branch or tag points at a commit yet", hint="make a first commit")
+        raise NoCommitsError(
+            "this repository has no commits yet",
+            hint="record a first experiment: gittree commit -m 'baseline' --metric acc=0.5",
+        )
     return list(dict.fromkeys(tips))
 
 

@@ -199,7 +199,7 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str
         parts.append(
             f"cumulative {format_delta(step.cumulative, start.value.mean if start and start.value else None)}"
         )
-    if node.status and node.status != "ok":
+    if node.dead_end or (node.status and node.status != "ok"):
         parts.append(_status_words(node))
     words = flags_text(node)
     if words:
@@ -212,7 +212,7 @@ def _status_words(node: Node) -> str:
     if not node.dead_end:
         return f"status {node.status}"
     failure = failure_reason(node)
-    return f"{node.status} ({one_line(failure)})" if failure else str(node.status)
+    return f"{node.fate} ({one_line(failure)})" if failure else str(node.fate)
 
 
 def path_data(report: PathReport) -> dict[str, Any]:
@@ -368,6 +368,7 @@ def diff_data(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> dict[st
             "notes": list(node.notes) if node else [],
             "params": dict(s.params),
             "params_set_here": sorted(s.params_set_here),
+            "best": node.best if node else False,
             "surprise": node.surprise if node else False,
             "dirty": node.dirty if node else False,
         }
@@ -424,7 +425,7 @@ def render_import(report: ImportReport) -> Iterator[str]:
         commit = one_line(row.commit or "?")
         line = f"line {row.line:<4} {commit:<9} {one_line(row.status or '?'):<8} {action}: {one_line(row.message)}"
         if row.kept_ref and row.sha and row.action not in ("error", "skipped"):
-            line += f" · kept reachable as {row.kept_ref.removesuffix(row.sha)}{row.sha[:12]}…"
+            line += f" · kept reachable by {row.kept_ref}"
         yield line
     for word, (status, count, how) in report.status_rules.items():
         rows = f"{count} row{'s' if count != 1 else ''}"

@@ -61,6 +61,7 @@ PALETTE: dict[Verdict, Palette] = {
     Verdict.WORSE: Palette("#fde0e0", "#c62828"),
     Verdict.ABANDONED: Palette("#fde0e0", "#c62828", dashed=True),
     Verdict.FAILED: Palette("#fde0e0", "#c62828", dashed=True),
+    Verdict.DISCARDED: Palette("#fde0e0", "#c62828", dashed=True),
     Verdict.BASELINE: Palette("#ffffff", "#616161"),
 }
 EDGE_COLOUR = "#9e9e9e"

@@ -402,7 +402,7 @@ def _dead_ends(tree: ResearchTree) -> Iterator[str]:
     yield "## Dead ends"
     yield ""
     for node in dead:
-        yield f"- ✗ {_ref(node)} ({node.status}): {markdown_escape(dead_end_reason(node))}"
+        yield f"- ✗ {_ref(node)} ({node.fate}): {markdown_escape(dead_end_reason(node))}"
     yield ""
 
 

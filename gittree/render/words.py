@@ -129,12 +129,14 @@ def dead_end_reason(node: Node) -> str:
     then all its notes, in order (a later note often says more); else that none says."""
     failure = failure_reason(node)
     reasons = [failure, *node.notes] if failure else list(node.notes)
-    return "; ".join(reasons) if reasons else NO_REASON
+    if reasons:
+        return "; ".join(reasons)
+    return "no branch reaches it; gittree keeps it" if node.fate == "discarded" else NO_REASON
 
 
 def dead_end_line(node: Node) -> str:
     """``✗ abandoned: <its reason>``: the line a drawn dead end carries."""
-    return f"✗ {node.status}: {dead_end_reason(node)}"
+    return f"✗ {node.fate}: {dead_end_reason(node)}"
 
 
 def footnotes(nodes: Iterable[Node]) -> list[str]:

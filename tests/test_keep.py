@@ -1,0 +1,173 @@
+"""Nothing tried ever vanishes (issue 16, docs/tree.md): gittree keeps every experiment it writes in one
+ref, refs/gittree/keep, through reset, branch deletion, force-push and gc, until forgotten on purpose."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from gittree import gitio
+from tests.conftest import GitRepo
+from tests.teamenv import Team
+
+
+def kept(repo: GitRepo) -> list[str]:
+    return gitio.kept_shas(gitio.open_repo(repo.path))
+
+
+def nodes(gittree, *args: str) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+    return {n["sha"]: n for n in json.loads(gittree("show", "--json", "--all", *args).out)["nodes"]}
+
+
+def commit(gittree, repo: GitRepo, subject: str, acc: float) -> str:  # type: ignore[no-untyped-def]
+    result = gittree("commit", "--allow-empty", "-m", subject, "--metric", f"acc={acc}")
+    assert result.code == 0, result.err
+    return repo.head()
+
+
+def collect_garbage(repo: GitRepo) -> None:
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+
+
+def test_a_reset_loser_survives_gc_as_a_discarded_dead_end(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    base = commit(gittree, repo, "baseline", 0.5)
+    loser = commit(gittree, repo, "bigger lr", 0.4)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    after = commit(gittree, repo, "warmup", 0.6)
+    collect_garbage(repo)
+    assert repo.git("cat-file", "-t", loser).strip() == "commit"
+    shown = nodes(gittree)
+    assert set(shown) == {base, loser, after}  # the keep commit itself is never a node
+    assert shown[loser]["verdict"] == "discarded" and shown[loser]["parents"] == [base]
+    assert shown[loser]["metrics"]["acc"]["mean"] == 0.4 and not shown[loser]["best"]
+    assert shown[after]["verdict"] == "better" and shown[after]["best"]
+    text = gittree("show", "--all", "--color", "never").out
+    row = next(line for line in text.splitlines() if loser[:7] in line)
+    assert "✗" in row and "bigger lr" in row and row.endswith("discarded")
+    # a new experiment on top of a kept one replaces it in the keep commit's parents: two tips, not three
+    keep = repo.git("rev-parse", "refs/gittree/keep").strip()
+    parents = repo.git("rev-list", "--parents", "-n", "1", keep).split()[1:]
+    assert sorted(parents) == sorted([loser, after])
+    assert kept(repo) == sorted([base, loser, after])
+
+
+def test_a_deleted_branch_and_a_force_push_lose_nothing(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    team = Team(tmp_path, gittree)
+    ana = team.clone("ana")
+    with ana.identity():
+        ana.git("switch", "-q", "-c", "idea")
+        assert ana.gittree("commit", "--allow-empty", "-m", "idea", "--metric", "acc=0.7").code == 0
+        idea = ana.rev("HEAD")
+        ana.git("push", "-q", "origin", "idea")
+        ana.git("switch", "-q", "main")
+        ana.git("branch", "-q", "-D", "idea")
+        ana.git("push", "-q", "--force", "origin", "main:idea")  # the remote loses it too
+        ana.git("fetch", "-q", "--prune", "origin")
+        assert ana.sync().code == 0
+    ben = team.clone("ben")
+    with ben.identity():
+        assert ben.sync().code == 0
+        ben.git("reflog", "expire", "--expire=now", "--all")
+        ben.git("gc", "-q", "--prune=now")
+        shown = json.loads(ben.gittree("show", "--json", "--all").out)["nodes"]
+    assert [n["verdict"] for n in shown if n["sha"] == idea] == ["discarded"]
+
+
+def test_sync_keeps_the_union_of_both_clones(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    team = Team(tmp_path, gittree)
+    ana, ben = team.clone("ana"), team.clone("ben")
+    made = {}
+    for clone in (ana, ben):
+        with clone.identity():
+            assert clone.gittree("commit", "--allow-empty", "-m", clone.name, "--metric", "acc=0.1").code == 0
+            made[clone.name] = clone.rev("HEAD")
+            clone.git("reset", "-q", "--hard", "HEAD~1")
+    for clone in (ana, ben, ana):
+        with clone.identity():
+            assert clone.sync().code == 0, clone.sync().err
+    for clone in (ana, ben):
+        held = clone.git("ls-tree", "-r", "--name-only", "refs/gittree/keep").split()
+        assert {sha[:2] + "/" + sha[2:] for sha in made.values()} <= set(held), clone.name
+    assert team.remote_git("rev-parse", "refs/gittree/keep").strip() == ana.rev("refs/gittree/keep")
+
+
+def test_a_rewritten_experiment_is_shown_once(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    repo.git("config", "notes.rewriteRef", "refs/notes/gittree")
+    base = commit(gittree, repo, "baseline", 0.5)
+    first = commit(gittree, repo, "dropout", 0.55)
+    assert gittree("record", "HEAD", "--metric", "acc=0.56").code == 0  # record, then amend
+    repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "dropout 0.1\n\nGittree-Metric: acc=0.55\n")
+    amended = repo.head()
+    shown = nodes(gittree)
+    assert set(shown) == {base, amended}, (first, shown.keys())
+    assert shown[amended]["metrics"]["acc"]["n"] == 2  # git's notes rewrite carried the late seed
+    # a rebase rewrites the base too: still one node per experiment, and kept children follow
+    commit(gittree, repo, "loser", 0.1)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.git("rebase", "-q", "--force-rebase", "--root")
+    shown = nodes(gittree)
+    assert sorted(n["subject"] for n in shown.values()) == ["baseline", "dropout 0.1", "loser"]
+    loser = next(n for n in shown.values() if n["subject"] == "loser")
+    assert loser["verdict"] == "discarded" and shown[loser["parents"][0]]["subject"] == "dropout 0.1"
+    # the keep ref follows the rewrites when asked: the old versions are listed, then forgotten
+    listed = gittree("kept").out
+    assert f"{first[:7]}  rewritten" in listed and f"{base[:7]}  rewritten" in listed  # git wrote the others
+    assert f"{loser['sha'][:7]}  discarded" in listed
+    assert gittree("forget", "--rewritten").code == 0
+    assert kept(repo) == [loser["sha"]]  # forgotten alone: the child they had stays
+    assert nodes(gittree) == shown
+
+
+def test_forget_drops_an_experiment_and_what_grew_from_it(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    base = commit(gittree, repo, "baseline", 0.5)
+    loser = commit(gittree, repo, "bigger lr", 0.4)
+    child = commit(gittree, repo, "bigger lr, longer", 0.45)
+    repo.git("reset", "-q", "--hard", base)
+    listed = gittree("kept")
+    assert listed.code == 0 and f"{loser[:7]}  discarded    bigger lr" in listed.out
+    assert "3 kept, 2 discarded" in listed.out
+    result = gittree("forget", loser[:7])
+    assert result.code == 0 and f"forgot {loser[:7]}" in result.out and f"forgot {child[:7]}" in result.out
+    assert set(nodes(gittree)) == {base}
+    collect_garbage(repo)
+    assert repo.git("cat-file", "-t", loser, check=False) == ""
+    refused = gittree("forget", "HEAD~0")
+    assert refused.code == 0 and "still reached by a ref" in refused.out  # base: on main, kept no more
+    assert kept(repo) == [] and repo.git("show-ref", check=False).count("refs/gittree/keep") == 0
+    assert gittree("forget", base).code == 6  # not kept
+
+
+def test_runs_started_together_all_stay_kept(repo: GitRepo) -> None:
+    """Eight gittree processes started together each keep one experiment: none overwrites another."""
+    repo.commit("base")
+    shas = [repo.commit(f"idea {i}") for i in range(8)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gittree", "record", sha, "--metric", f"acc=0.{i}"],
+            cwd=repo.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, sha in enumerate(shas)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    assert kept(repo) == sorted(shas)
+    keep = repo.git("rev-parse", "refs/gittree/keep").strip()
+    assert repo.git("rev-list", "--parents", "-n", "1", keep).split()[1:] == [shas[-1]]
+
+
+def test_a_keep_commit_naming_a_commit_this_clone_lacks_still_draws_the_tree(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """A shallow or partial clone can hold a keep commit whose parents it never fetched."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    tree = repo.git("write-tree").strip()
+    body = f"tree {tree}\nparent {base}\nparent {'1' * 40}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\n\nkeep\n"
+    keep = repo.git("hash-object", "-t", "commit", "-w", "--stdin", "--literally", input=body).strip()
+    repo.git("update-ref", "refs/gittree/keep", keep)
+    shown = nodes(gittree)
+    assert list(shown) == [base] and shown[base]["verdict"] == "baseline"
