@@ -1,7 +1,8 @@
-"""gittree render: the research tree as DOT, SVG, PNG, PDF or an interactive HTML page."""
+"""gittree render and plot: the research tree as DOT, SVG, PNG, PDF or an interactive HTML page; the progress chart."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -61,3 +62,57 @@ def render(
         only_best_path=only_best_path,
         fold=fold,
     )
+
+
+class ChartFormat(str, Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+
+
+@app.command()
+def plot(
+    revs: Annotated[list[str] | None, typer.Argument(help="Revisions to start from (default: HEAD).")] = None,
+    all_refs: Annotated[
+        bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
+    ] = False,
+    metric: Annotated[str | None, typer.Option("--metric", "-m", help="Chart this metric.")] = None,
+    fmt: Annotated[
+        ChartFormat | None,
+        typer.Option("--format", "-f", help="Output format (default: from -o's extension, else svg)."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write to this file ('-' or none: standard output).")
+    ] = None,
+) -> None:
+    """The progress chart: each experiment's metric in the order made, the best so far as a step line.
+
+    Needs matplotlib: pip install 'gittree[plot]'.
+    """
+    from gittree import gitio
+    from gittree.cli.output import write_output
+    from gittree.render.plot import plot_bytes
+    from gittree.research import load_tree
+
+    chosen = chart_format(fmt.value if fmt is not None else None, output)
+    tree = load_tree(gitio.open_repo(State.repo_path), revs or [], all_refs=all_refs, metric=metric)
+    write_output(plot_bytes(tree, chosen), output, binary=chosen != "svg", example=f"progress.{chosen}")
+
+
+def chart_format(fmt: str | None, output: str | None) -> str:
+    """``--format``, else the extension of ``-o``, else SVG."""
+    if fmt is not None:
+        return fmt
+    if output is None or output == "-":
+        return "svg"
+    from pathlib import Path
+
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if suffix not in ChartFormat.__members__:
+        from gittree.errors import BadValueError
+
+        raise BadValueError(
+            f"cannot tell the format from the file name '{output}'",
+            hint="name it .svg, .png or .pdf, or say --format",
+        )
+    return suffix
