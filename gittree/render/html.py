@@ -114,6 +114,7 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
             },
             "references": {n.sha: refs[n.sha] for n in nodes},
             "parent_deltas": {n.sha: _parent_deltas(tree, n, evaluation.spec) for n in nodes if n.parents},
+            "progress": progress_data(tree, evaluation.spec, drawn),
         }
     return {
         "schema": SCHEMA_VERSION,
@@ -128,6 +129,29 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
             for verdict, p in PALETTE.items()
         },
         "colours": {"edge": EDGE_COLOUR, "best_path": BEST_PATH_COLOUR},
+    }
+
+
+def progress_data(tree: ResearchTree, spec: MetricSpec, drawn: set[str]) -> dict[str, Any]:
+    """The "progress" view's data: :func:`gittree.progress.progress_of`, the one the chart draws.
+
+    ``points``: ``[sha, mean, std]`` for each drawn experiment, in the order made (``mean`` null without a
+    finite value, ``std`` null for a single run); ``index`` is the point's place in that order among every
+    experiment, drawn or not; ``frontier``: the best-so-far steps, ``[index, value]``.
+    """
+    from gittree.progress import progress_of
+
+    progress = progress_of(tree, spec)
+    return {
+        "goal": spec.goal.value,
+        "count": len(progress.points),
+        "points": [
+            [point.node.sha, point.index, point.mean, point.std]
+            for point in progress.points
+            if point.node.sha in drawn
+        ],
+        "new_best": [point.node.sha for point in progress.new_bests if point.node.sha in drawn],
+        "frontier": [list(step) for step in progress.frontier],
     }
 
 
@@ -262,12 +286,14 @@ def page(*, title: str, svg: str, data: dict[str, Any]) -> str:
         "</select></label>\n",
         '<input id="search" type="search" placeholder="search (/)" aria-label="search experiments" autocomplete="off">\n',
         '<span id="matches" aria-live="polite"></span>\n',
+        '<button id="show-progress" type="button" aria-pressed="false" title="the progress chart: each experiment in the order made">progress</button>\n',
         '<span class="zoom"><button id="zoom-in" type="button" title="zoom in (+)">+</button>'
         '<button id="zoom-out" type="button" title="zoom out (-)">−</button>'
         '<button id="zoom-fit" type="button" title="fit (0)">fit</button></span>\n',
         "</header>\n",
         '<div id="legend" aria-label="legend"></div>\n',
         f'<main id="viewport" tabindex="-1">{svg}</main>\n',
+        '<section id="progress" aria-label="progress: each experiment in the order made" hidden></section>\n',
         '<div id="card" class="card" role="tooltip" hidden></div>\n',
         '<aside id="details" class="card" aria-label="pinned experiment" hidden></aside>\n',
         '<p id="help">hover: card · click: pin · ↑ parent · ↓ child · ← → siblings · / search · Esc close · '
