@@ -96,9 +96,17 @@ def table_view(
 
 
 def export_view(
-    repo: gitio.Repo, revs: Sequence[str] = (), *, metric: str | None = None, fmt: str = "json"
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    metric: str | None = None,
+    fmt: str = "json",
+    budget: int | None = None,
 ) -> Iterable[bytes]:
-    """The bytes ``gittree export`` prints (every ref unless revisions are named), cached like a view."""
+    """The bytes ``gittree export`` prints (every ref unless revisions are named), cached like a view.
+
+    ``budget``: the Markdown story in at most that many characters (:mod:`gittree.render.digest`).
+    """
     project = project_name(repo)
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
@@ -106,10 +114,14 @@ def export_view(
 
         if fmt == "json":
             yield from render_export_json_chunks(tree, project=project)
+        elif budget is not None:
+            from gittree.render.digest import render_digest
+
+            yield render_digest(tree, budget, project=project)
         else:
             yield render_export_markdown(tree, project=project)
 
-    name = repr(("export", fmt, project))
+    name = repr(("export", fmt, project) if budget is None else ("export", fmt, project, budget))
     return view(repo, name, render, revs, all_refs=not revs, metric=metric)
 
 
