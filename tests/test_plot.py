@@ -133,3 +133,11 @@ def test_plot_without_matplotlib_says_how_to_install_it(repo: GitRepo) -> None:
     assert "matplotlib" in done.stderr
     assert "pip install 'gittree[plot]'" in done.stderr
     assert done.stdout == ""
+
+
+def test_plot_of_a_history_without_numbers_says_how_to_record_one(repo: GitRepo, gittree: Any) -> None:
+    repo.experiment("an idea", notes=["no number yet"])
+    result = gittree("plot", "-o", "chart.svg")
+    assert result.code == 6
+    assert "no experiment in this history records a metric" in result.err
+    assert not (repo.path / "chart.svg").exists()

@@ -40,16 +40,16 @@ def test_the_progress_view_draws_every_experiment_in_the_order_made(demo: Page) 
     data = demo.data()
     progress = data["metrics"]["acc"]["progress"]
     drawn = dots(demo)
-    assert [d["sha"] for d in drawn] == [p[0] for p in progress["points"]]
+    assert [d["sha"] for d in drawn] == [data["order"][p[0]] for p in progress["points"]]
     assert len(drawn) == 26
     assert all(d["verdict"] == data["metrics"]["acc"]["verdicts"][d["sha"]] for d in drawn)
     # made later, drawn further right; a higher accuracy, drawn higher (smaller y)
     circles = [d for d in drawn if d["tag"] == "circle"]
     assert [d["cx"] for d in circles] == sorted(d["cx"] for d in circles)
-    by_sha = {p[0]: p for p in progress["points"]}
+    by_sha = {data["order"][p[0]]: p for p in progress["points"]}
     best = data["metrics"]["acc"]["best"]
     assert min(circles, key=lambda d: d["cy"])["sha"] == best
-    assert progress["new_best"][-1] == best
+    assert data["order"][progress["new_best"][-1]] == best
     assert by_sha[best][2] == progress["frontier"][-1][1]
     assert demo.js("document.querySelectorAll('#chart path.frontier').length") == 1
     failed = [d for d in drawn if data["nodes"][d["sha"]]["status"] == "failed"]
@@ -95,7 +95,10 @@ def test_the_page_carries_what_gittree_plot_draws(repo: GitRepo) -> None:
     data = page_data(tree, select_view(tree, ViewOptions()), load_config(repo.path))
     progress = progress_of(tree)
     chart = data["metrics"]["acc"]["progress"]
-    assert chart["points"] == [[p.node.sha, p.index, p.mean, p.std] for p in progress.points]
+    order = data["order"]
+    assert [[order[p[0]], *p[1:]] for p in chart["points"]] == [
+        [p.node.sha, p.index, p.mean, p.std] for p in progress.points
+    ]
     assert chart["frontier"] == [list(step) for step in progress.frontier]
-    assert chart["new_best"] == [p.node.sha for p in progress.new_bests]
+    assert [order[i] for i in chart["new_best"]] == [p.node.sha for p in progress.new_bests]
     assert data["metrics"]["loss"]["progress"]["goal"] == "min"

@@ -84,6 +84,7 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
     evaluations = evaluate_metrics(tree, config.spec)
     drawn = {node.sha for node in view.nodes} | {sha for fold in view.folds for sha in fold.members}
     nodes = [node for node in tree.nodes if node.sha in drawn]
+    positions = {n.sha: position for position, n in enumerate(nodes)}
     metrics: dict[str, Any] = {}
     for name, evaluation in evaluations.items():
         refs = evaluation.references
@@ -114,7 +115,7 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
             },
             "references": {n.sha: refs[n.sha] for n in nodes},
             "parent_deltas": {n.sha: _parent_deltas(tree, n, evaluation.spec) for n in nodes if n.parents},
-            "progress": progress_data(tree, evaluation.spec, drawn),
+            "progress": progress_data(tree, evaluation.spec, positions),
         }
     return {
         "schema": SCHEMA_VERSION,
@@ -132,12 +133,14 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
     }
 
 
-def progress_data(tree: ResearchTree, spec: MetricSpec, drawn: set[str]) -> dict[str, Any]:
+def progress_data(tree: ResearchTree, spec: MetricSpec, order: dict[str, int]) -> dict[str, Any]:
     """The "progress" view's data: :func:`gittree.progress.progress_of`, the one the chart draws.
 
-    ``points``: ``[sha, mean, std]`` for each drawn experiment, in the order made (``mean`` null without a
-    finite value, ``std`` null for a single run); ``index`` is the point's place in that order among every
-    experiment, drawn or not; ``frontier``: the best-so-far steps, ``[index, value]``.
+    ``points``: ``[position, index, mean, std]`` for each drawn experiment, in the order made:
+    ``position`` in the data's ``order`` (a number, not the sha again: at 100k experiments, 4 MB less per
+    metric), ``index`` the place in the order made among every experiment, drawn or not, ``mean`` null
+    without a finite value, ``std`` null for a single run. ``frontier``: the best-so-far steps,
+    ``[index, value]``; ``new_best``: positions.
     """
     from gittree.progress import progress_of
 
@@ -146,11 +149,11 @@ def progress_data(tree: ResearchTree, spec: MetricSpec, drawn: set[str]) -> dict
         "goal": spec.goal.value,
         "count": len(progress.points),
         "points": [
-            [point.node.sha, point.index, point.mean, point.std]
+            [order[point.node.sha], point.index, point.mean, point.std]
             for point in progress.points
-            if point.node.sha in drawn
+            if point.node.sha in order
         ],
-        "new_best": [point.node.sha for point in progress.new_bests if point.node.sha in drawn],
+        "new_best": [order[point.node.sha] for point in progress.new_bests if point.node.sha in order],
         "frontier": [list(step) for step in progress.frontier],
     }
 

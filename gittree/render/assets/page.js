@@ -583,9 +583,9 @@
       plot.appendChild(line);
     }
     var newBest = {};
-    chart.new_best.forEach(function (sha) { newBest[sha] = true; });
+    chart.new_best.forEach(function (position) { newBest[data.order[position]] = true; });
     chart.points.forEach(function (p) {
-      var sha = p[0], node = data.nodes[sha];
+      var sha = data.order[p[0]], node = data.nodes[sha];
       var cx = x(p[1]);
       if (p[3] !== null && p[2] !== null) {
         plot.appendChild(svgEl("line", { x1: cx, y1: y(p[2] - p[3]), x2: cx, y2: y(p[2] + p[3]), stroke: "#616161" }, "noise"));
