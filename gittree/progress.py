@@ -10,18 +10,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from gittree.analysis import require_metric
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
 from gittree.tree import rank_key
 
 
-@dataclass(frozen=True)
-class Point:
-    """One experiment on the chart. ``mean`` is None when it records no finite value (a crashed run)."""
+class Point(NamedTuple):
+    """One experiment on the chart. ``mean`` is None when it records no finite value (a crashed run).
+
+    A named tuple rather than a frozen dataclass: one per experiment and metric, and a frozen dataclass
+    is made about fifteen times slower (0.6 s for 100k points here).
+    """
 
     #: position in the order the experiments were made, from 0.
-    index: int
+    place: int
     node: Node
     verdict: Verdict
     mean: float | None
@@ -58,11 +62,11 @@ class Progress:
     def frontier(self) -> tuple[tuple[int, float], ...]:
         """The best-so-far step line: ``(index, value)`` at each new best, and at the last point."""
         steps = [
-            (point.index, point.mean) for point in self.points if point.new_best and point.mean is not None
+            (point.place, point.mean) for point in self.points if point.new_best and point.mean is not None
         ]
         last = self.points[-1] if self.points else None
-        if steps and last is not None and last.best_so_far is not None and steps[-1][0] != last.index:
-            steps.append((last.index, last.best_so_far))
+        if steps and last is not None and last.best_so_far is not None and steps[-1][0] != last.place:
+            steps.append((last.place, last.best_so_far))
         return tuple(steps)
 
 
@@ -89,29 +93,35 @@ def progress_of(
     A new best must beat the best so far strictly, the way ★ keeps the earliest of equal values.
     """
     spec = spec or require_metric(tree)
+    name, goal, dirty_ok = spec.name, spec.goal, spec.dirty_can_be_best
+    isfinite, isnan = math.isfinite, math.isnan
     points: list[Point] = []
     best: float | None = None
+    best_key = -math.inf
     for index, node in enumerate(made_order(tree)):
-        value = node.metrics.get(spec.name)
-        finite = value is not None and math.isfinite(value.mean)
+        value = node.metrics.get(name)
+        verdict = verdicts[node.sha] if verdicts is not None else node.verdict
+        if value is None:
+            points.append(Point(index, node, verdict, None, None, 0, False, best))
+            continue
+        mean, std = value.mean, value.std
         new_best = False
-        if (
-            value is not None
-            and can_be_best(node, spec)
-            and (best is None or rank_key(value.mean, spec.goal) > rank_key(best, spec.goal))
-        ):
-            best, new_best = value.mean, True
-        std = value.std if value is not None and value.std is not None and math.isfinite(value.std) else None
+        # The ★ rules (can_be_best), inlined: this runs once per experiment, per metric, for the page.
+        if not (isnan(mean) or node.dead_end or (not dirty_ok and node.dirty)):
+            key = rank_key(mean, goal)
+            if best is None or key > best_key:
+                best, best_key, new_best = mean, key, True
+        finite = isfinite(mean)
         points.append(
             Point(
-                index=index,
-                node=node,
-                verdict=verdicts[node.sha] if verdicts is not None else node.verdict,
-                mean=value.mean if finite and value is not None else None,
-                std=std,
-                n=value.n if value is not None else 0,
-                new_best=new_best and finite,
-                best_so_far=best if best is not None and math.isfinite(best) else None,
+                index,
+                node,
+                verdict,
+                mean if finite else None,
+                std if std is not None and isfinite(std) else None,
+                value.n,
+                new_best and finite,
+                best if best is not None and isfinite(best) else None,
             )
         )
     return Progress(metric=spec, points=tuple(points))

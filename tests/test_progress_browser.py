@@ -97,7 +97,7 @@ def test_the_page_carries_what_gittree_plot_draws(repo: GitRepo) -> None:
     chart = data["metrics"]["acc"]["progress"]
     order = data["order"]
     assert [[order[p[0]], *p[1:]] for p in chart["points"]] == [
-        [p.node.sha, p.index, p.mean, p.std] for p in progress.points
+        [p.node.sha, p.place, p.mean, p.std] for p in progress.points
     ]
     assert chart["frontier"] == [list(step) for step in progress.frontier]
     assert [order[i] for i in chart["new_best"]] == [p.node.sha for p in progress.new_bests]

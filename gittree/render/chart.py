@@ -109,7 +109,7 @@ def _draw_points(axes: Any, progress: Progress) -> None:
     noisy = [point for point in plotted if point.std is not None]
     if noisy:
         axes.errorbar(
-            [p.index for p in noisy],
+            [p.place for p in noisy],
             [p.mean for p in noisy],
             yerr=[p.std for p in noisy],
             fmt="none",
@@ -125,7 +125,7 @@ def _draw_points(axes: Any, progress: Progress) -> None:
         if not members:
             continue
         axes.scatter(
-            [p.index for p in members],
+            [p.place for p in members],
             [p.mean for p in members],
             label=label,
             gid=f"progress-{group}",
@@ -136,7 +136,7 @@ def _draw_points(axes: Any, progress: Progress) -> None:
     if missing:
         # No value to place: marked along the bottom edge (x in data, y in axes units), so they still count.
         axes.scatter(
-            [p.index for p in missing],
+            [p.place for p in missing],
             [0.02] * len(missing),
             transform=blended_transform_factory(axes.transData, axes.transAxes),
             marker="x",
@@ -188,7 +188,7 @@ def labelled(progress: Progress) -> tuple[Point, ...]:
             if previous is not None and previous.mean is not None
             else float("inf")
         )
-        steps.append((size, point.index, point))
+        steps.append((size, point.place, point))
     chosen = sorted(steps, key=lambda step: (-step[0], step[1]))[:MOST_LABELS]
     return tuple(point for _, _, point in sorted(chosen, key=lambda step: step[1]))
 
@@ -204,7 +204,7 @@ def _draw_labels(axes: Any, progress: Progress) -> None:
     for point in labelled(progress):
         axes.annotate(
             label_text(point),
-            (point.index, point.mean),
+            (point.place, point.mean),
             xytext=(4, 6),
             textcoords="offset points",
             fontsize=6.5,

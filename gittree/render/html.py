@@ -149,7 +149,7 @@ def progress_data(tree: ResearchTree, spec: MetricSpec, order: dict[str, int]) -
         "goal": spec.goal.value,
         "count": len(progress.points),
         "points": [
-            [order[point.node.sha], point.index, point.mean, point.std]
+            [order[point.node.sha], point.place, point.mean, point.std]
             for point in progress.points
             if point.node.sha in order
         ],
