@@ -84,19 +84,38 @@ def plot(
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write to this file ('-' or none: standard output).")
     ] = None,
+    curves: Annotated[
+        bool,
+        typer.Option(
+            "--curves", help="Overlay the step-by-step curves the runs of REVS logged (log_metric step=)."
+        ),
+    ] = False,
 ) -> None:
     """The progress chart: each experiment's metric in the order made, the best so far as a step line.
 
-    Needs matplotlib: pip install 'gittree[plot]'.
+    With --curves, the curves of the experiments named instead. Needs matplotlib: pip install 'gittree[plot]'.
     """
     from gittree import gitio
     from gittree.cli.output import write_output
-    from gittree.render.plot import plot_bytes
-    from gittree.research import load_tree
 
     chosen = chart_format(fmt.value if fmt is not None else None, output)
-    tree = load_tree(gitio.open_repo(State.repo_path), revs or [], all_refs=all_refs, metric=metric)
-    write_output(plot_bytes(tree, chosen), output, binary=chosen != "svg", example=f"progress.{chosen}")
+    repo = gitio.open_repo(State.repo_path)
+    if curves:
+        from gittree.errors import BadValueError
+        from gittree.render.plot import curves_bytes
+        from gittree.runcurves import curves_of
+
+        if not revs or all_refs:
+            raise BadValueError(
+                "--curves needs the experiments to show", hint="gittree plot --curves HEAD exp/a"
+            )
+        data = curves_bytes(curves_of(repo, revs), metric, chosen)
+    else:
+        from gittree.render.plot import plot_bytes
+        from gittree.research import load_tree
+
+        data = plot_bytes(load_tree(repo, revs or [], all_refs=all_refs, metric=metric), chosen)
+    write_output(data, output, binary=chosen != "svg", example=f"progress.{chosen}")
 
 
 def chart_format(fmt: str | None, output: str | None) -> str:

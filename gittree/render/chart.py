@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from gittree.curves import Curve
 from gittree.model import Goal, Verdict
 from gittree.progress import Point, Progress
 from gittree.render.dot import BEST_PATH_COLOUR, MUTED, PALETTE, visible
@@ -224,3 +225,30 @@ def figure_bytes(figure: Figure, fmt: str) -> bytes:
     with matplotlib.rc_context(STABLE_OUTPUT):
         figure.savefig(buffer, format=fmt, metadata=METADATA[fmt], dpi=150 if fmt == "png" else None)
     return buffer.getvalue()
+
+
+#: Line colours of overlaid curves, one per run, in the order named (matplotlib's default cycle).
+CURVE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def curves_figure(series: list[tuple[str, Curve]], metric: str) -> ProgressFigure:
+    """Curves of one metric overlaid, one line per (label, curve); gids ``curve-0``, ``curve-1``..."""
+    with matplotlib.rc_context(STABLE_OUTPUT):
+        figure = ProgressFigure(figsize=(10, 5.2), layout="constrained")
+        axes = figure.add_subplot()
+        for number, (label, curve) in enumerate(series):
+            note = f" ({len(curve.steps):,} of {curve.total:,} points)" if curve.downsampled else ""
+            axes.plot(
+                curve.steps,
+                curve.values,
+                color=CURVE_COLOURS[number % len(CURVE_COLOURS)],
+                linewidth=1.2,
+                label=visible(label) + note,
+                gid=f"curve-{number}",
+            )
+        axes.set_xlabel("step")
+        axes.set_ylabel(visible(metric))
+        axes.set_title(f"curves · {visible(metric)}", loc="left", fontsize=10)
+        axes.grid(True, color="#e0e0e0", linewidth=0.6)
+        axes.legend(loc="best", fontsize=8, frameon=False)
+    return figure

@@ -1,0 +1,54 @@
+"""The curves of an experiment's runs, read from the run journal (``gittree plot --curves``).
+
+Each ``gittree run`` keeps what the script logged with ``gittree.log_metric(..., step=N)`` in its
+journal entry (``logged.jsonl``): the whole curve, on this machine. This module finds the runs that
+were committed as an experiment and reads their curves (:mod:`gittree.curves`). Read only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gittree import gitio, journal
+from gittree.curves import Curve, curves_from_logged
+from gittree.errors import GittreeError, RunError
+from gittree.model import CommitRecord
+
+
+@dataclass(frozen=True)
+class RunCurves:
+    """The curves one run logged, with the experiment it was committed as."""
+
+    commit: CommitRecord
+    run_id: str
+    curves: dict[str, Curve]
+
+
+def curves_of(repo: gitio.Repo, revs: list[str]) -> list[RunCurves]:
+    """Every journalled run committed as one of ``revs``, in the order named (runs of one commit: oldest first)."""
+    commits = [gitio.read_commit(repo, rev) for rev in revs]
+    by_sha: dict[str, list[RunCurves]] = {commit.sha: [] for commit in commits}
+    wanted = {commit.sha: commit for commit in commits}
+    for run_dir in journal.list_run_dirs(journal.runs_root(gitio.common_dir(repo))):
+        try:
+            meta = journal.load_meta(run_dir)
+        except RunError:
+            continue  # an unreadable entry: `gittree runs` reports it
+        if meta.sha not in wanted:
+            continue
+        try:
+            text = (run_dir / journal.LOGGED_METRICS).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        curves = curves_from_logged(text)
+        if curves:
+            by_sha[meta.sha].append(RunCurves(wanted[meta.sha], meta.id, curves))
+    missing = [commit for commit in commits if not by_sha[commit.sha]]
+    if missing:
+        names = ", ".join(commit.sha[:7] for commit in missing)
+        raise GittreeError(
+            f"no curve recorded for {names}: no run in this repository's journal logged one",
+            hint="curves come from gittree.log_metric(name, value, step=N) inside gittree run; "
+            "the journal is local to the machine that ran it (see gittree runs)",
+        )
+    return [run for commit in commits for run in by_sha[commit.sha]]
