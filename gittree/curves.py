@@ -84,3 +84,83 @@ def downsample(curve: Curve, points: int = CURVE_POINTS) -> Curve:
         tuple(curve.values[i] for i in chosen),
         curve.total,
     )
+
+
+# -- DVCLive's layout -------------------------------------------------------------------------------
+
+#: Where DVCLive writes each metric's history: ``<folder>/plots/metrics/<name>.tsv`` (``train/loss.tsv``).
+DVCLIVE_METRICS = "dvclive/plots/metrics"
+
+
+def curves_from_dvclive(files: dict[str, bytes], folder: str = DVCLIVE_METRICS) -> dict[str, Curve]:
+    """The curves in DVCLive's metric history files, by metric name (the path below ``folder``, no suffix).
+
+    ``.tsv``: a header ``timestamp  step  <name>`` then one row per step, as DVCLive writes them;
+    ``.json``: a list of ``{"step": N, "<name>": value}`` objects (DVC's data-series layout). A row
+    without a finite number is skipped; a file in neither shape is left out.
+    """
+    curves = {}
+    prefix = folder.rstrip("/") + "/"
+    for path, data in sorted(files.items()):
+        name, dot, suffix = path.removeprefix(prefix).rpartition(".")
+        if not dot or suffix not in ("tsv", "json"):
+            continue
+        text = data.decode("utf-8", "replace")
+        rows = _tsv_rows(text) if suffix == "tsv" else _json_rows(text)
+        points = sorted(rows)
+        if points:
+            curves[name] = Curve(name, tuple(s for s, _ in points), tuple(v for _, v in points), len(points))
+    return curves
+
+
+def _number(text: object) -> float | None:
+    if isinstance(text, bool):
+        return None
+    try:
+        value = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _tsv_rows(text: str) -> list[tuple[float, float]]:
+    lines = text.splitlines()
+    if not lines:
+        return []
+    header = lines[0].split("\t")
+    if "step" not in header:
+        return []
+    step_at = header.index("step")
+    value_at = next(
+        (i for i in range(len(header) - 1, -1, -1) if header[i] not in ("step", "timestamp")), None
+    )
+    if value_at is None:
+        return []
+    rows = []
+    for line in lines[1:]:
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            continue
+        step, value = _number(cells[step_at]), _number(cells[value_at])
+        if step is not None and value is not None:
+            rows.append((step, value))
+    return rows
+
+
+def _json_rows(text: str) -> list[tuple[float, float]]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(data, list):
+        return []
+    rows = []
+    for record in data:
+        if not isinstance(record, dict) or "step" not in record:
+            continue
+        others = [key for key in record if key not in ("step", "timestamp")]
+        step = _number(record["step"])
+        value = _number(record[others[-1]]) if others else None
+        if step is not None and value is not None:
+            rows.append((step, value))
+    return rows

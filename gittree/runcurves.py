@@ -1,8 +1,9 @@
-"""The curves of an experiment's runs, read from the run journal (``gittree plot --curves``).
+"""The curves of an experiment, for ``gittree plot --curves``: from its runs' journal, else from its commit.
 
 Each ``gittree run`` keeps what the script logged with ``gittree.log_metric(..., step=N)`` in its
-journal entry (``logged.jsonl``): the whole curve, on this machine. This module finds the runs that
-were committed as an experiment and reads their curves (:mod:`gittree.curves`). Read only.
+journal entry (``logged.jsonl``): the whole curve, on this machine. An experiment with no journalled
+curve may carry DVCLive's metric histories in its own tree (``dvclive/plots/metrics/``, committed
+with the code): those travel with the commit. Read only.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gittree import gitio, journal
-from gittree.curves import Curve, curves_from_logged
+from gittree.curves import DVCLIVE_METRICS, Curve, curves_from_dvclive, curves_from_logged
 from gittree.errors import GittreeError, RunError
 from gittree.model import CommitRecord
 
@@ -25,7 +26,8 @@ class RunCurves:
 
 
 def curves_of(repo: gitio.Repo, revs: list[str]) -> list[RunCurves]:
-    """Every journalled run committed as one of ``revs``, in the order named (runs of one commit: oldest first)."""
+    """The curves of each of ``revs``, in the order named: every journalled run committed as it (oldest
+    first), else the DVCLive histories in its tree (run id ``dvclive``)."""
     commits = [gitio.read_commit(repo, rev) for rev in revs]
     by_sha: dict[str, list[RunCurves]] = {commit.sha: [] for commit in commits}
     wanted = {commit.sha: commit for commit in commits}
@@ -43,12 +45,17 @@ def curves_of(repo: gitio.Repo, revs: list[str]) -> list[RunCurves]:
         curves = curves_from_logged(text)
         if curves:
             by_sha[meta.sha].append(RunCurves(wanted[meta.sha], meta.id, curves))
+    for commit in commits:
+        if not by_sha[commit.sha]:
+            committed = curves_from_dvclive(gitio.files_under(repo, commit.sha, DVCLIVE_METRICS))
+            if committed:
+                by_sha[commit.sha].append(RunCurves(commit, "dvclive", committed))
     missing = [commit for commit in commits if not by_sha[commit.sha]]
     if missing:
         names = ", ".join(commit.sha[:7] for commit in missing)
         raise GittreeError(
             f"no curve recorded for {names}: no run in this repository's journal logged one",
-            hint="curves come from gittree.log_metric(name, value, step=N) inside gittree run; "
-            "the journal is local to the machine that ran it (see gittree runs)",
+            hint="curves come from gittree.log_metric(name, value, step=N) inside gittree run (the journal "
+            f"is local to the machine that ran it), or from DVCLive's {DVCLIVE_METRICS}/ committed with the code",
         )
     return [run for commit in commits for run in by_sha[commit.sha]]

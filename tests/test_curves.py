@@ -107,3 +107,52 @@ def test_plot_curves_of_an_experiment_without_one_says_where_curves_come_from(re
     assert f"no curve recorded for {sha[:7]}" in done.stderr
     assert "log_metric(name, value, step=N)" in done.stderr
     assert gittree_process("plot", "--curves", cwd=repo.path).returncode == 6
+
+
+def dvclive_tsv(name: str, rows: list[tuple[int, float]]) -> str:
+    """A metric history as DVCLive writes it: timestamp, step and the metric's last path component."""
+    leaf = name.rsplit("/", 1)[-1]
+    return f"timestamp\tstep\t{leaf}\n" + "".join(f"{1_772_400_000_000 + s}\t{s}\t{v}\n" for s, v in rows)
+
+
+def test_dvclive_histories_are_read_as_they_are() -> None:
+    from gittree.curves import curves_from_dvclive
+
+    files = {
+        "dvclive/plots/metrics/train/loss.tsv": dvclive_tsv(
+            "train/loss", [(1, 0.5), (0, 0.9), (2, 0.3)]
+        ).encode(),
+        "dvclive/plots/metrics/acc.json": json.dumps(
+            [{"step": 0, "acc": 0.1}, {"step": 1, "acc": "0.2"}]
+        ).encode(),
+        "dvclive/plots/metrics/bad.tsv": b"timestamp\tstep\tbad\n1\tx\t0.1\n2\t3\tnan\n4\t5\n",
+        "dvclive/plots/metrics/notes.txt": b"not a history",
+        "dvclive/plots/metrics/broken.json": b"{not json",
+    }
+    curves = curves_from_dvclive(files)
+    assert set(curves) == {"train/loss", "acc"}
+    assert curves["train/loss"] == Curve("train/loss", (0.0, 1.0, 2.0), (0.9, 0.5, 0.3), 3)
+    assert curves["acc"].values == (0.1, 0.2)
+
+
+def test_committed_dvclive_curves_travel_with_the_commit(repo: GitRepo, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    repo.write(
+        "dvclive/plots/metrics/train/loss.tsv",
+        dvclive_tsv("train/loss", [(s, 1 / (s + 1)) for s in range(3000)]),
+    )
+    repo.write(
+        "dvclive/plots/metrics/val/loss.tsv",
+        dvclive_tsv("val/loss", [(s, 2 / (s + 1)) for s in range(0, 3000, 100)]),
+    )
+    sha = repo.commit("wider MLP\n\nGittree-Metric: val_loss=0.0007\n")
+    clone = tmp_path / "clone"
+    repo.git("clone", "-q", str(repo.path), str(clone))
+    out = tmp_path / "curves.svg"
+    done = gittree_process("plot", "--curves", sha, "-m", "train/loss", "-o", str(out), cwd=clone)
+    assert done.returncode == 0, done.stderr
+    texts = ["".join(t.itertext()) for t in ET.fromstring(out.read_bytes()).iter(f"{SVG}text")]
+    assert any(t.startswith(f"{sha[:7]} wider MLP") and "of 3,000 points)" in t for t in texts), texts[-3:]
+    assert "curves · train/loss" in texts
+    wrong = gittree_process("plot", "--curves", sha, "-m", "acc", cwd=clone)
+    assert wrong.returncode == 6 and "curves logged: train/loss, val/loss" in wrong.stderr

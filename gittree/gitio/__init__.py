@@ -75,6 +75,9 @@ if TYPE_CHECKING:
         diff_text as diff_text,
     )
     from gittree.gitio.objects import (
+        files_under as files_under,
+    )
+    from gittree.gitio.objects import (
         match_commit_prefix as match_commit_prefix,
     )
     from gittree.gitio.objects import (
@@ -348,6 +351,7 @@ _HOMES = {
     "is_valid_branch_name": "gittree.gitio.refs",
     "list_refs": "gittree.gitio.refs",
     "list_remotes": "gittree.gitio.repo",
+    "files_under": "gittree.gitio.objects",
     "match_commit_prefix": "gittree.gitio.objects",
     "merge_bases": "gittree.gitio.history",
     "merge_without_commit": "gittree.gitio.plumbing",
