@@ -87,7 +87,9 @@ def plot(
     curves: Annotated[
         bool,
         typer.Option(
-            "--curves", help="Overlay the step-by-step curves the runs of REVS logged (log_metric step=)."
+            "--curves",
+            help="Overlay the step-by-step curves of the experiments REVS (their runs' log_metric step=, "
+            "else DVCLive's histories committed with them).",
         ),
     ] = False,
 ) -> None:
