@@ -19,7 +19,7 @@ from typing import Any
 
 from gittree import gitio
 from gittree.analysis import PathReport, Ranking, rank_experiments
-from gittree.config import Config, load_config
+from gittree.config import Config
 from gittree.model import Node, ResearchTree
 
 #: What ``to_pandas`` needs, word for word as its error says it.
@@ -82,7 +82,9 @@ class Research:
 
     @property
     def config(self) -> Config:
-        return load_config(self.repo)
+        from gittree.research import repo_config
+
+        return repo_config(self.repo)
 
     def tree(
         self, revs: Sequence[str] | str | None = None, all: bool = False, metric: str | None = None
