@@ -86,8 +86,8 @@ def test_a_dot_selects_its_experiment_in_the_tree_and_back(demo: Page) -> None:
 def test_the_page_carries_what_gittree_plot_draws(repo: GitRepo) -> None:
     from gittree import gitio
     from gittree.config import load_config
-    from gittree.render.subgraph import ViewOptions, select_view
     from gittree.render.html import page_data
+    from gittree.render.subgraph import ViewOptions, select_view
     from gittree.research import load_tree
 
     small_history(repo)
