@@ -59,3 +59,17 @@ def curves_of(repo: gitio.Repo, revs: list[str]) -> list[RunCurves]:
             f"is local to the machine that ran it), or from DVCLive's {DVCLIVE_METRICS}/ committed with the code",
         )
     return [run for commit in commits for run in by_sha[commit.sha]]
+
+
+def labelled(runs: list[RunCurves]) -> list[tuple[str, dict[str, Curve]]]:
+    """Each run's curves with the label its line gets: the experiment, and the run when it has several."""
+    per_commit: dict[str, int] = {}
+    for run in runs:
+        per_commit[run.commit.sha] = per_commit.get(run.commit.sha, 0) + 1
+    result = []
+    for run in runs:
+        label = f"{run.commit.sha[:7]} {run.commit.subject}"
+        if per_commit[run.commit.sha] > 1:  # seeds, reruns: which run is which line
+            label += f" · run {run.run_id}"
+        result.append((label, run.curves))
+    return result

@@ -105,13 +105,13 @@ def plot(
     if curves:
         from gittree.errors import BadValueError
         from gittree.render.plot import curves_bytes
-        from gittree.runcurves import curves_of
+        from gittree.runcurves import curves_of, labelled
 
         if not revs or all_refs:
             raise BadValueError(
                 "--curves needs the experiments to show", hint="gittree plot --curves HEAD exp/a"
             )
-        data = curves_bytes(curves_of(repo, revs), metric, chosen)
+        data = curves_bytes(labelled(curves_of(repo, revs)), metric, chosen)
     else:
         from gittree.render.plot import plot_bytes
         from gittree.research import load_tree

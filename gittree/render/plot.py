@@ -10,10 +10,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from gittree.curves import Curve
     from gittree.model import ResearchTree
     from gittree.progress import Progress
     from gittree.render.chart import ProgressFigure
-    from gittree.runcurves import RunCurves
 
 #: The command that installs what ``gittree plot`` needs, word for word as the error says it.
 PLOT_INSTALL = "pip install 'gittree[plot]'"
@@ -52,27 +52,20 @@ def plot_bytes(tree: ResearchTree, fmt: str) -> bytes:
     return data
 
 
-def curves_bytes(runs: list[RunCurves], metric: str | None, fmt: str) -> bytes:
-    """The curves of ``metric`` (default: the first one the first run logged) in ``runs``, overlaid."""
+def curves_bytes(runs: list[tuple[str, dict[str, Curve]]], metric: str | None, fmt: str) -> bytes:
+    """The curves of ``metric`` (default: the first one the first run logged) in ``runs``, overlaid.
+
+    ``runs``: each run's label and its curves by metric name (:func:`gittree.runcurves.labelled`).
+    """
     from gittree.curves import downsample
     from gittree.errors import BadValueError
 
     if fmt not in FORMATS:
         raise BadValueError(f"unknown chart format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
-    name = metric or next(iter(runs[0].curves))
-    runs_per_commit: dict[str, int] = {}
-    for run in runs:
-        runs_per_commit[run.commit.sha] = runs_per_commit.get(run.commit.sha, 0) + 1
-    series = []
-    for run in runs:
-        curve = run.curves.get(name)
-        if curve is not None:
-            label = f"{run.commit.sha[:7]} {run.commit.subject}"
-            if runs_per_commit[run.commit.sha] > 1:  # seeds, reruns: which run is which line
-                label += f" · run {run.run_id}"
-            series.append((label, downsample(curve)))
+    name = metric or next(iter(runs[0][1]))
+    series = [(label, downsample(curves[name])) for label, curves in runs if name in curves]
     if not series:
-        logged = sorted({n for run in runs for n in run.curves})
+        logged = sorted({n for _, curves in runs for n in curves})
         raise BadValueError(f"no run logged a curve of '{name}'", hint=f"curves logged: {', '.join(logged)}")
     chart = chart_module()
     data: bytes = chart.figure_bytes(chart.curves_figure(series, name), fmt)
