@@ -109,6 +109,12 @@ class RemoteError(GittreeError):
         self.unreachable = unreachable
 
 
+class MissingExtraError(GittreeError):
+    """An optional library a feature needs is not installed (``gittree plot`` needs ``gittree[plot]``)."""
+
+    exit_code = 15
+
+
 #: Exit codes by class, for the documentation and its test.
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
@@ -126,6 +132,7 @@ EXIT_CODES: dict[str, int] = {
         HookError,
         RenderError,
         RemoteError,
+        MissingExtraError,
     )
 }
 

@@ -104,8 +104,12 @@ def export_view(
     all_refs: bool = False,
     metric: str | None = None,
     fmt: str = "json",
+    budget: int | None = None,
 ) -> Iterable[bytes]:
-    """The bytes ``gittree export`` prints (the research tree of every view, docs/tree.md), cached like a view."""
+    """The bytes ``gittree export`` prints (the research tree of every view, docs/tree.md), cached like a view.
+
+    ``budget``: the Markdown story in at most that many characters (:mod:`gittree.render.digest`).
+    """
     project = project_name(repo)
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
@@ -113,10 +117,14 @@ def export_view(
 
         if fmt == "json":
             yield from render_export_json_chunks(tree, project=project)
+        elif budget is not None:
+            from gittree.render.digest import render_digest
+
+            yield render_digest(tree, budget, project=project)
         else:
             yield render_export_markdown(tree, project=project)
 
-    name = repr(("export", fmt, project))
+    name = repr(("export", fmt, project) if budget is None else ("export", fmt, project, budget))
     return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
 
 

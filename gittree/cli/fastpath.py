@@ -238,13 +238,28 @@ def print_export(
     metric: str | None = None,
     fmt: str = "json",
     as_json: bool = False,
+    budget: int | None = None,
 ) -> None:
     """``gittree export``: the research map as JSON or Markdown, from the cache when nothing changed."""
     from gittree import gitio, views
 
     chosen = "json" if as_json else fmt
-    repo = gitio.open_repo(repo_path)
-    write_chunks(views.export_view(repo, revs, all_refs=all_refs, metric=metric, fmt=chosen))
+    if budget is not None:
+        from gittree.errors import BadValueError
+        from gittree.render.digest import MIN_BUDGET
+
+        if chosen != "markdown":
+            raise BadValueError("--budget fits the Markdown story only", hint="add --format markdown")
+        if budget < MIN_BUDGET:
+            raise BadValueError(
+                f"--budget must be at least {MIN_BUDGET} characters, not {budget}",
+                hint="the heading and the best experiment need that much",
+            )
+    write_chunks(
+        views.export_view(
+            gitio.open_repo(repo_path), revs, all_refs=all_refs, metric=metric, fmt=chosen, budget=budget
+        )
+    )
 
 
 def print_drawing(

@@ -129,3 +129,34 @@ class Progress:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
             self.shown = False
+
+
+def write_output(data: bytes, output: str | None, *, binary: bool, example: str) -> None:
+    """``data`` to stdout (``output`` None or '-') or to the file ``output``, which is written only whole.
+
+    Binary bytes are refused on a terminal (they would garble it); ``example`` names a file for the hint.
+    """
+    if output is None or output == "-":
+        if binary and sys.stdout.isatty():
+            from gittree.errors import BadValueError
+
+            raise BadValueError(
+                "the chart is binary and standard output is a terminal",
+                hint=f"write it to a file: -o {example}",
+            )
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(output, "wb") as handle:
+            handle.write(data)
+    except OSError as e:
+        from gittree.errors import GittreeError
+
+        raise GittreeError(
+            f"cannot write {output}: {e.strerror or e}", hint="check the folder exists and is writable"
+        ) from None
+    from gittree.render.escape import terminal_safe
+
+    print(f"wrote {terminal_safe(output)}")

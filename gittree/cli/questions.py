@@ -140,12 +140,26 @@ def export(
     ] = ExportFormat.json,
     metric: MetricOption = None,
     as_json: JsonOption = False,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget",
+            metavar="N",
+            help="Markdown: fit the story into N characters, best path first (docs/agents.md).",
+        ),
+    ] = None,
 ) -> None:
     """The whole research map: JSON with a documented schema (docs/export.md), or a Markdown narrative."""
     from gittree.cli.fastpath import print_export
 
     print_export(
-        State.repo_path, revs or [], all_refs=all_refs, metric=metric, fmt=fmt.value, as_json=as_json
+        State.repo_path,
+        revs or [],
+        all_refs=all_refs,
+        metric=metric,
+        fmt=fmt.value,
+        as_json=as_json,
+        budget=budget,
     )
 
 

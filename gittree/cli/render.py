@@ -1,7 +1,8 @@
-"""gittree render: the research tree as DOT, SVG, PNG, PDF or an interactive HTML page."""
+"""gittree render and plot: the research tree as DOT, SVG, PNG, PDF or an interactive HTML page; the progress chart."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -68,3 +69,78 @@ def render(
         only_best_path=only_best_path,
         fold=fold,
     )
+
+
+class ChartFormat(str, Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+
+
+@app.command()
+def plot(
+    revs: Annotated[list[str] | None, typer.Argument(help="Revisions to start from (default: HEAD).")] = None,
+    all_refs: Annotated[
+        bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
+    ] = False,
+    metric: Annotated[str | None, typer.Option("--metric", "-m", help="Chart this metric.")] = None,
+    fmt: Annotated[
+        ChartFormat | None,
+        typer.Option("--format", "-f", help="Output format (default: from -o's extension, else svg)."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write to this file ('-' or none: standard output).")
+    ] = None,
+    curves: Annotated[
+        bool,
+        typer.Option(
+            "--curves",
+            help="Overlay the step-by-step curves of the experiments REVS (their runs' log_metric step=, "
+            "else DVCLive's histories committed with them).",
+        ),
+    ] = False,
+) -> None:
+    """The progress chart: each experiment's metric in the order made, the best so far as a step line.
+
+    With --curves, the curves of the experiments named instead. Needs matplotlib: pip install 'gittree[plot]'.
+    """
+    from gittree import gitio
+    from gittree.cli.output import write_output
+
+    chosen = chart_format(fmt.value if fmt is not None else None, output)
+    repo = gitio.open_repo(State.repo_path)
+    if curves:
+        from gittree.errors import BadValueError
+        from gittree.render.plot import curves_bytes
+        from gittree.runcurves import curves_of, labelled
+
+        if not revs or all_refs:
+            raise BadValueError(
+                "--curves needs the experiments to show", hint="gittree plot --curves HEAD exp/a"
+            )
+        data = curves_bytes(labelled(curves_of(repo, revs)), metric, chosen)
+    else:
+        from gittree.render.plot import plot_bytes
+        from gittree.research import load_tree
+
+        data = plot_bytes(load_tree(repo, revs or [], all_refs=all_refs, metric=metric), chosen)
+    write_output(data, output, binary=chosen != "svg", example=f"progress.{chosen}")
+
+
+def chart_format(fmt: str | None, output: str | None) -> str:
+    """``--format``, else the extension of ``-o``, else SVG."""
+    if fmt is not None:
+        return fmt
+    if output is None or output == "-":
+        return "svg"
+    from pathlib import Path
+
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if suffix not in ChartFormat.__members__:
+        from gittree.errors import BadValueError
+
+        raise BadValueError(
+            f"cannot tell the format from the file name '{output}'",
+            hint="name it .svg, .png or .pdf, or say --format",
+        )
+    return suffix

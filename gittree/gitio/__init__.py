@@ -118,6 +118,9 @@ if TYPE_CHECKING:
         file_in as file_in,
     )
     from gittree.gitio.objects import (
+        files_under as files_under,
+    )
+    from gittree.gitio.objects import (
         match_commit_prefix as match_commit_prefix,
     )
     from gittree.gitio.objects import (
@@ -430,6 +433,7 @@ _HOMES = {
     "experiment_landed": "gittree.gitio.history",
     "fetch": "gittree.gitio.remote",
     "file_in": "gittree.gitio.objects",
+    "files_under": "gittree.gitio.objects",
     "git_env": "gittree.gitio.runner",
     "git_path": "gittree.gitio.repo",
     "git_says": "gittree.gitio.runner",

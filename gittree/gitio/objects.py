@@ -223,3 +223,36 @@ def tree_of(repo: Repo, rev: str) -> str | None:
     """The tree object of the commit ``rev`` (None: no such commit)."""
     found = run(["rev-parse", "-q", "--verify", f"{rev}^{{tree}}"], cwd=repo.cwd)
     return found.text.strip() if found.code == 0 else None
+
+
+def files_under(repo: Repo, commit: str, folder: str) -> dict[str, bytes]:
+    """The files below ``folder`` in ``commit``'s tree, by path (``git ls-tree -r`` and one ``cat-file --batch``).
+
+    Empty when the commit has no such folder. Used for metric curves committed with the code
+    (DVCLive's ``dvclive/plots/metrics/``).
+    """
+    listed = run(["ls-tree", "-r", "-z", commit, "--", folder.rstrip("/") + "/"], cwd=repo.git_dir)
+    if listed.code != 0:
+        raise GitCommandError(
+            f"cannot list {folder} in {commit[:12]}: {git_says(listed.err_text)}",
+            hint="check that the revision names a commit",
+        )
+    entries: list[tuple[str, str]] = []
+    for record in listed.out.split(b"\0"):
+        info, _, raw_path = record.partition(b"\t")
+        fields = info.split(b" ")
+        if len(fields) == 3 and fields[1] == b"blob":
+            entries.append((raw_path.decode("utf-8", "surrogateescape"), fields[2].decode("ascii")))
+    if not entries:
+        return {}
+    blobs = run(["cat-file", "--batch"], cwd=repo.git_dir, input="".join(f"{blob}\n" for _, blob in entries))
+    if blobs.code != 0:
+        raise GitCommandError(f"cannot read the files under {folder}: {git_says(blobs.err_text)}")
+    files: dict[str, bytes] = {}
+    position = 0
+    for name, _ in entries:
+        end = blobs.out.index(b"\n", position)
+        size = int(blobs.out[position:end].split(b" ")[2])
+        files[name] = blobs.out[end + 1 : end + 1 + size]
+        position = end + 1 + size + 1  # the blob, then a newline
+    return files

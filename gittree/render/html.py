@@ -84,6 +84,7 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
     evaluations = evaluate_metrics(tree, config.spec)
     drawn = {node.sha for node in view.nodes} | {sha for fold in view.folds for sha in fold.members}
     nodes = [node for node in tree.nodes if node.sha in drawn]
+    positions = {n.sha: position for position, n in enumerate(nodes)}
     metrics: dict[str, Any] = {}
     for name, evaluation in evaluations.items():
         refs = evaluation.references
@@ -114,6 +115,7 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
             },
             "references": {n.sha: refs[n.sha] for n in nodes},
             "parent_deltas": {n.sha: _parent_deltas(tree, n, evaluation.spec) for n in nodes if n.parents},
+            "progress": progress_data(tree, evaluation.spec, positions),
         }
     return {
         "schema": SCHEMA_VERSION,
@@ -128,6 +130,31 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
             for verdict, p in PALETTE.items()
         },
         "colours": {"edge": EDGE_COLOUR, "best_path": BEST_PATH_COLOUR},
+    }
+
+
+def progress_data(tree: ResearchTree, spec: MetricSpec, order: dict[str, int]) -> dict[str, Any]:
+    """The "progress" view's data: :func:`gittree.progress.progress_of`, the one the chart draws.
+
+    ``points``: ``[position, index, mean, std]`` for each drawn experiment, in the order made:
+    ``position`` in the data's ``order`` (a number, not the sha again: at 100k experiments, 4 MB less per
+    metric), ``index`` the place in the order made among every experiment, drawn or not, ``mean`` null
+    without a finite value, ``std`` null for a single run. ``frontier``: the best-so-far steps,
+    ``[index, value]``; ``new_best``: positions.
+    """
+    from gittree.progress import progress_of
+
+    progress = progress_of(tree, spec)
+    return {
+        "goal": spec.goal.value,
+        "count": len(progress.points),
+        "points": [
+            [order[point.node.sha], point.place, point.mean, point.std]
+            for point in progress.points
+            if point.node.sha in order
+        ],
+        "new_best": [order[point.node.sha] for point in progress.new_bests if point.node.sha in order],
+        "frontier": [list(step) for step in progress.frontier],
     }
 
 
@@ -263,12 +290,14 @@ def page(*, title: str, svg: str, data: dict[str, Any]) -> str:
         "</select></label>\n",
         '<input id="search" type="search" placeholder="search (/)" aria-label="search experiments" autocomplete="off">\n',
         '<span id="matches" aria-live="polite"></span>\n',
+        '<button id="show-progress" type="button" aria-pressed="false" title="the progress chart: each experiment in the order made">progress</button>\n',
         '<span class="zoom"><button id="zoom-in" type="button" title="zoom in (+)">+</button>'
         '<button id="zoom-out" type="button" title="zoom out (-)">−</button>'
         '<button id="zoom-fit" type="button" title="fit (0)">fit</button></span>\n',
         "</header>\n",
         '<div id="legend" aria-label="legend"></div>\n',
         f'<main id="viewport" tabindex="-1">{svg}</main>\n',
+        '<section id="progress" aria-label="progress: each experiment in the order made" hidden></section>\n',
         '<div id="card" class="card" role="tooltip" hidden></div>\n',
         '<aside id="details" class="card" aria-label="pinned experiment" hidden></aside>\n',
         '<p id="help">hover: card · click: pin · ↑ parent · ↓ child · ← → siblings · / search · Esc close · '

@@ -302,6 +302,7 @@
   function select(mark, reveal) {
     if (selected && elements[selected]) { elements[selected].classList.remove("selected"); }
     selected = mark;
+    markProgress(mark);
     if (!mark || !elements[mark]) { return; }
     elements[mark].classList.add("selected");
     if (reveal) { revealMark(mark); }
@@ -517,6 +518,134 @@
     }
     setViewBox(x, home.y, width, height);
   }
+
+
+  // -- the "progress" view: each experiment in the order made, the best so far as a step line -------
+  // Drawn from data.metrics[metric].progress (gittree.progress.progress_of, what `gittree plot` draws).
+  var progressBox = document.getElementById("progress");
+  var progressButton = document.getElementById("show-progress");
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var dots = {}; // sha -> the dot drawn for it
+
+  function svgEl(tag, attrs, className) {
+    var node = document.createElementNS(SVGNS, tag);
+    Object.keys(attrs).forEach(function (name) { node.setAttribute(name, String(attrs[name])); });
+    if (className) { node.setAttribute("class", className); }
+    return node;
+  }
+  function svgText(x, y, text, anchor, className) {
+    var node = svgEl("text", { x: x, y: y, "text-anchor": anchor || "start" }, className || "axis-text");
+    node.textContent = text;
+    return node;
+  }
+  function niceStep(rough) {
+    var power = Math.pow(10, Math.floor(Math.log10(rough)));
+    var scaled = rough / power;
+    return (scaled <= 1.5 ? 1 : scaled <= 3 ? 2 : scaled <= 7 ? 5 : 10) * power;
+  }
+  function tickValue(v) { return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : String(+v.toPrecision(4)); }
+
+  function drawProgress() {
+    clear(progressBox);
+    dots = {};
+    var view = metric ? data.metrics[metric] : null;
+    var chart = view ? view.progress : null;
+    if (!chart || !chart.points.length) {
+      progressBox.appendChild(el("p", "empty", "no experiment records a metric to chart"));
+      return;
+    }
+    var width = Math.max(progressBox.clientWidth, 320), height = Math.max(progressBox.clientHeight, 160);
+    var left = 64, right = 16, top = 14, bottom = 52; // the help line sits over the bottom edge
+    var values = [];
+    chart.points.forEach(function (p) {
+      if (p[2] !== null) { values.push(p[2] - (p[3] || 0), p[2] + (p[3] || 0)); }
+    });
+    chart.frontier.forEach(function (step) { values.push(step[1]); });
+    var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
+    if (low === high) { low -= 1; high += 1; }
+    var pad = (high - low) * 0.08;
+    low -= pad; high += pad;
+    var last = Math.max(chart.count - 1, 1);
+    function x(index) { return left + (width - left - right) * (index / last); }
+    function y(value) { return top + (height - top - bottom) * (1 - (value - low) / (high - low)); }
+
+    var plot = svgEl("svg", { id: "chart", width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img", "aria-label": "progress chart" });
+    plot.appendChild(svgEl("line", { x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }, "axis"));
+    plot.appendChild(svgEl("line", { x1: left, y1: top, x2: left, y2: height - bottom }, "axis"));
+    var step = niceStep((high - low) / 5);
+    for (var k = Math.ceil(low / step); k * step <= high; k++) {
+      var v = k * step;
+      plot.appendChild(svgEl("line", { x1: left, y1: y(v), x2: width - right, y2: y(v) }, "grid"));
+      plot.appendChild(svgText(left - 6, y(v) + 4, tickValue(v), "end"));
+    }
+    plot.appendChild(svgText((left + width - right) / 2, height - bottom + 30, "experiment, in the order made (" + chart.count + ")", "middle"));
+    var better = chart.goal === "min" ? "lower" : "higher";
+    plot.appendChild(svgText(left + 6, top + 10, metric + " (" + better + " is better)", "start", "axis-text title"));
+
+    if (chart.frontier.length) {
+      var d = "M" + x(chart.frontier[0][0]) + " " + y(chart.frontier[0][1]);
+      chart.frontier.slice(1).forEach(function (step) { d += " H" + x(step[0]) + " V" + y(step[1]); });
+      var line = svgEl("path", { d: d, fill: "none", stroke: data.colours.best_path, "stroke-width": 2 }, "frontier");
+      plot.appendChild(line);
+    }
+    var newBest = {};
+    chart.new_best.forEach(function (position) { newBest[data.order[position]] = true; });
+    chart.points.forEach(function (p) {
+      var sha = data.order[p[0]], node = data.nodes[sha];
+      var cx = x(p[1]);
+      if (p[3] !== null && p[2] !== null) {
+        plot.appendChild(svgEl("line", { x1: cx, y1: y(p[2] - p[3]), x2: cx, y2: y(p[2] + p[3]), stroke: "#616161" }, "noise"));
+      }
+      var verdict = view.verdicts[sha] || "baseline";
+      var failed = node.status === "failed";
+      var cy = p[2] === null ? height - bottom - 6 : y(p[2]);
+      var dot;
+      if (failed || p[2] === null) {
+        dot = svgEl("path", { d: "M" + (cx - 4) + " " + (cy - 4) + " l8 8 m0 -8 l-8 8", stroke: "#9e9e9e", "stroke-width": 2, fill: "none" }, "dot cross");
+      } else if (node.dead_end) {
+        dot = svgEl("circle", { cx: cx, cy: cy, r: 4.5, fill: "#fff", stroke: "#9e9e9e", "stroke-width": 1.5 }, "dot dead-end");
+      } else {
+        var colour = data.palette[verdict] ? data.palette[verdict].border : "#616161";
+        dot = svgEl("circle", { cx: cx, cy: cy, r: newBest[sha] ? 5.5 : 4.5, fill: colour, stroke: "#fff", "stroke-width": 1 }, "dot");
+      }
+      dot.setAttribute("data-sha", sha);
+      dot.setAttribute("data-verdict", verdict);
+      if (newBest[sha]) { dot.classList.add("new-best"); }
+      dots[sha] = dot;
+      plot.appendChild(dot);
+    });
+    progressBox.appendChild(plot);
+    markProgress(selected);
+  }
+
+  function markProgress(mark) {
+    Object.keys(dots).forEach(function (sha) {
+      dots[sha].classList.toggle("selected", !!mark && markOf[sha] === mark);
+    });
+  }
+  function shaFromDot(target) {
+    var dot = target && target.closest ? target.closest("[data-sha]") : null;
+    return dot ? dot.getAttribute("data-sha") : null;
+  }
+  function showProgress(on) {
+    progressBox.hidden = !on;
+    progressButton.setAttribute("aria-pressed", on ? "true" : "false");
+    if (on) { drawProgress(); }
+  }
+  progressButton.addEventListener("click", function () { showProgress(progressBox.hidden); });
+  progressBox.addEventListener("click", function (event) {
+    var sha = shaFromDot(event.target);
+    if (!sha || !markOf[sha]) { return; }
+    select(markOf[sha], true);
+    pin(markOf[sha]);
+  });
+  progressBox.addEventListener("mouseover", function (event) {
+    var sha = shaFromDot(event.target);
+    if (sha && markOf[sha]) { showCard(markOf[sha], event.clientX, event.clientY); }
+  });
+  progressBox.addEventListener("mouseout", function (event) { if (shaFromDot(event.target)) { hideCard(); } });
+  metricSelect.addEventListener("change", function () { if (!progressBox.hidden) { drawProgress(); } });
+  window.addEventListener("resize", function () { if (!progressBox.hidden) { drawProgress(); } });
 
   if (!metric) { metricSelect.disabled = true; legend.textContent = "no metric recorded"; }
   else { colour(); }
