@@ -13,8 +13,6 @@ from gittree.cli.common import State, app
 
 if TYPE_CHECKING:
     from gittree import gitio
-    from gittree.journal import RunMeta
-    from gittree.runcommit import RunView
     from gittree.runs import RunReport
 
 
@@ -144,28 +142,15 @@ def _push_run(repo: gitio.Repo, remote: str, branch: str) -> None:
     _say(f"gittree: pushed {branch} and the notes to {report.remote}")
 
 
-def _outcome(meta: RunMeta) -> str:
-    if meta.interrupted and meta.interrupted != "lost":
-        return f"interrupted by {meta.interrupted}"
-    if meta.signal:
-        return f"killed by {meta.signal}"
-    if meta.exit_code is None:
-        return "ended without an exit status"
-    return f"exit {meta.exit_code}"
-
-
-def _metrics_text(pairs: list[tuple[str, str]]) -> str:
-    return " ".join(f"{name}={value}" for name, value in pairs[:6]) + (" …" if len(pairs) > 6 else "")
-
-
 def _print_report(report: RunReport) -> None:
     from gittree import journal
+    from gittree.cli.runlist import metrics_text, outcome_text
     from gittree.runmetrics import collected_metrics
 
     meta = report.meta
     duration = f", {meta.duration:.1f} s" if meta.duration is not None else ""
-    head = f"gittree: run {meta.id}: {_outcome(meta)}{duration}"
-    metrics = _metrics_text(collected_metrics(report.run_dir))
+    head = f"gittree: run {meta.id}: {outcome_text(meta)}{duration}"
+    metrics = metrics_text(collected_metrics(report.run_dir))
     if metrics:
         head += f" · {metrics}"
     _say(head)
@@ -234,7 +219,7 @@ def runs(
 ) -> None:
     """List the run journal: pending runs, committed ones with their sha, failed commits with the reason."""
     from gittree import gitio
-    from gittree.runcommit import list_runs, show_run
+    from gittree.cli.runlist import print_runs
 
     repo = gitio.open_repo(State.repo_path)
     if prune:
@@ -245,15 +230,7 @@ def runs(
 
         # Never read alone as "prune": a listing asked for must not delete anything.
         raise BadValueError("--older-than goes with --prune", hint="gittree runs --prune --older-than DAYS")
-    views = [show_run(repo, run_id)] if run_id else list_runs(repo)
-    if as_json:
-        sys.stdout.write(json.dumps([_view_data(v) for v in views], indent=2, ensure_ascii=False) + "\n")
-    elif run_id:
-        _print_details(views[0])
-    elif not views:
-        print("no runs in the journal yet: start one with gittree run -- CMD")
-    else:
-        _print_table(views)
+    print_runs(repo, run_id, as_json=as_json)
 
 
 def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_json: bool) -> None:
@@ -287,74 +264,6 @@ def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_js
             print(f"kept {count}: {why}")
     for run in report.kept_unreachable:
         print(f"    {run}")
-
-
-def _view_data(v: RunView) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(v.meta.to_json())
-    data["state"] = v.state
-    data["detail"] = v.detail
-    data["journal"] = str(v.run_dir)
-    data["metrics"] = [{"name": name, "value": value} for name, value in v.metrics]
-    return data
-
-
-def _print_table(views: list[RunView]) -> None:
-    """One row per run; a run that is not committed gets a second line saying why."""
-    import shlex
-
-    from gittree.cli.common import terminal_width
-    from gittree.render.escape import pad, terminal_safe, truncate
-
-    width = terminal_width()
-    header = ["RUN", "STATUS", "OUTCOME", "TIME", "COMMIT", "COMMAND"]
-    rows = []
-    for v in views:
-        meta = v.meta
-        rows.append(
-            [
-                meta.id,
-                v.state,
-                _outcome(meta) if meta.outcome else "",
-                f"{meta.duration:.1f}s" if meta.duration is not None else "",
-                f"{meta.sha[:7]} {meta.branch or 'HEAD'}" if v.state == "committed" and meta.sha else "",
-                terminal_safe(shlex.join(meta.command)),
-            ]
-        )
-    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(5)]
-    reasons = [""] + [v.detail if v.state != "committed" else "" for v in views]
-    for row, reason in zip([header, *rows], reasons, strict=True):
-        fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row[:5]))
-        print(f"{fixed}  {truncate(row[5], max(10, width - len(fixed) - 2))}".rstrip())
-        if reason:
-            print(truncate(f"    ↳ {terminal_safe(' '.join(reason.split()))}", width))
-
-
-def _print_details(v: RunView) -> None:
-    import shlex
-
-    from gittree.render.escape import terminal_safe
-    from gittree.runcommit import iter_log_tail
-
-    meta = v.meta
-    lines = [
-        f"run       {meta.id}",
-        f"status    {v.state}" + (f": {v.detail}" if v.detail else ""),
-        f"command   {shlex.join(meta.command)}",
-        f"cwd       {meta.cwd}",
-        f"branch    {meta.branch or meta.target}",
-        f"outcome   {_outcome(meta) if meta.outcome else 'still running'}"
-        + (f", {meta.duration:.1f} s" if meta.duration is not None else ""),
-        f"journal   {v.run_dir}",
-    ]
-    if v.metrics:
-        lines.append(f"metrics   {_metrics_text(v.metrics)}")
-    lines += [f"warning   {warning}" for warning in meta.warnings]
-    tail = list(iter_log_tail(v.run_dir))
-    if tail:
-        lines.append("output (last lines):")
-        lines += [f"  {line}" for line in tail]
-    for line in lines:
-        print(terminal_safe(line))
 
 
 @app.command()
