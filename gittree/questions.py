@@ -1,4 +1,4 @@
-"""The read side of ``best``, ``path``, ``table``, ``diff`` and ``export``: one call per command.
+"""The read side of ``path``, ``table``, ``diff`` and ``export``: one call per command (``best``: views.py).
 
 Each function opens nothing itself: it takes an open repository, reads the tree through the one shared
 path (:func:`gittree.research.load_tree`), asks :mod:`gittree.analysis` and, where the answer needs
@@ -18,11 +18,9 @@ from gittree.analysis import (
     ExperimentDiff,
     FoldedCommits,
     PathReport,
-    Ranking,
     build_path,
     diff_experiments,
     find_experiment,
-    rank_experiments,
     relation_of,
     sort_experiments,
 )
@@ -33,18 +31,6 @@ from gittree.research import load_tree, repo_config
 
 #: How many folded ordinary commits ``path`` names per step (the rest are counted).
 FOLDED_LISTED = 5
-
-
-def best(
-    repo: gitio.Repo,
-    revs: Sequence[str] = (),
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-    top: int = 1,
-) -> tuple[ResearchTree, Ranking]:
-    tree = load_tree(repo, revs, all_refs=all_refs, metric=metric)
-    return tree, rank_experiments(tree, top)
 
 
 def path(

@@ -1,4 +1,4 @@
-"""The bytes ``show``, ``table``, ``export`` and ``render`` print, through the view cache.
+"""The bytes ``show``, ``table``, ``export``, ``render`` and ``best`` print, through the view cache.
 
 Each function names its view by every option its output depends on and hands
 :func:`gittree.research.view` a renderer; the view is served from the cache when none of its inputs
@@ -148,6 +148,28 @@ def drawing_view(
 
         engine = engine_identity("svg" if fmt == "html" else fmt)
     name = repr(("render", fmt, engine, depth, since, only_best_path, folding))
+    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+
+
+def best_view(
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    top: int = 1,
+    as_json: bool = False,
+) -> Iterable[bytes]:
+    """The bytes ``gittree best`` prints, cached like a view: the ranking depends on the tree alone."""
+
+    def render(tree: ResearchTree, config: Config) -> Iterator[str]:
+        from gittree.analysis import rank_experiments
+        from gittree.render import answers
+
+        ranking = rank_experiments(tree, top)
+        yield answers.render_best_json(tree, ranking) if as_json else answers.render_best(tree, ranking)
+
+    name = repr(("best", top, as_json))
     return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
 
 

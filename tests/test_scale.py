@@ -401,6 +401,19 @@ def test_the_fast_path_lists_runs_as_typer_does(repo: GitRepo, gittree, monkeypa
     assert fast[0].code == 0 and run_id in fast[0].out and fast[4].code != 0
 
 
+def test_best_from_the_cache_follows_a_new_experiment(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``best`` is a cached view: a new best experiment, or a note that abandons the best, is seen at once."""
+    shas = small_history(repo)
+    assert gittree("best").out == gittree("best").out  # the second answer is the cached one
+    assert shas["merge"][:7] in gittree("best").out
+    newer = repo.experiment("longer schedule", metrics=[("acc", 0.9)])
+    assert newer[:7] in gittree("best").out
+    assert gittree("abandon", newer, "--reason", "leaked the test set").code == 0
+    after = gittree("best", "--json")
+    assert json.loads(after.out) == json.loads(gittree("best", "--json").out)
+    assert newer not in after.out and shas["merge"] in after.out
+
+
 def test_render_to_a_file_by_both_paths(repo: GitRepo, gittree, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from gittree.cli import fastpath
 
@@ -471,7 +484,9 @@ HEAVY_MODULES = (
 
 
 @pytest.mark.parametrize(
-    "argv", [["show", "--all"], ["table"], ["export"], ["render", "--format", "dot"]], ids=" ".join
+    "argv",
+    [["show", "--all"], ["table"], ["export"], ["render", "--format", "dot"], ["best"], ["best", "--json", "-k", "2"]],
+    ids=" ".join,
 )
 def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -> None:
     small_history(repo)
@@ -487,9 +502,10 @@ def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -
     assert done.stderr == "[]"
 
 
-def test_version_imports_nothing_heavy() -> None:
+@pytest.mark.parametrize("argv", [["--version"], ["-C", ".", "--version"]], ids=" ".join)
+def test_version_imports_nothing_heavy(argv: list[str]) -> None:
     probe = (
-        "import sys\nfrom gittree.cli import main\nmain(['--version'])\n"
+        f"import sys\nfrom gittree.cli import main\nmain({argv!r})\n"
         f"heavy = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)\n"
         "sys.stderr.write(repr(heavy))\n"
     )

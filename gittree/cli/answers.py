@@ -18,16 +18,12 @@ def print_best(
     top: int = 1,
     as_json: bool = False,
 ) -> None:
-    """``gittree best``: the best experiment(s), best first."""
-    from gittree import gitio, questions
-    from gittree.render import answers
+    """``gittree best``: the best experiment(s), best first, from the view cache when nothing changed."""
+    from gittree import gitio, views
+    from gittree.cli.output import write_chunks
 
     repo = gitio.open_repo(repo_path)
-    tree, ranking = questions.best(repo, revs, all_refs=all_refs, metric=metric, top=top)
-    if as_json:
-        sys.stdout.write(answers.render_best_json(tree, ranking))
-        return
-    sys.stdout.write(answers.render_best(tree, ranking))
+    write_chunks(views.best_view(repo, revs, all_refs=all_refs, metric=metric, top=top, as_json=as_json))
 
 
 def print_path(

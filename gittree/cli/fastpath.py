@@ -1,4 +1,10 @@
-"""Start-up without typer: ``gittree --version`` and the usual forms of show, table, export and render.
+"""Start-up without typer: ``gittree --version`` and the usual forms of the commands that only read.
+
+The views (show, table, export, render) and the questions (best, path, diff, runs) each have a table
+of their options here. tests/test_scale.py walks the typer app's own parameters and checks every
+table against them (names, flags, repeats, argument counts, and that any value accepted here typer
+accepts and reads the same), so an option added to a command is either read here or listed as
+typer's alone.
 
 Importing typer (and click with it) costs about 60 ms here, six times an empty Python start; an
 answer served from the view cache needs a few milliseconds. So :func:`try_fast` recognises the
@@ -127,17 +133,17 @@ def _answer(repo_path: Path | None, command: str, options: dict[str, Any]) -> No
 
 def try_fast(argv: list[str]) -> bool:
     """Run ``argv`` here when it is one of the fast forms; False hands it to the typer app."""
-    if argv == ["--version"]:
-        from gittree import __version__
-
-        print(f"gittree {__version__}")
-        return True
     args = list(argv)
     repo_path: Path | None = None
     if len(args) >= 2 and args[0] in ("-C", "--repo") and not args[1].startswith("-"):
         repo_path, args = Path(args[1]), args[2:]
     elif args and args[0].startswith("--repo=") and len(args[0]) > len("--repo="):
         repo_path, args = Path(args[0].partition("=")[2]), args[1:]
+    if args == ["--version"]:  # `gittree -C DIR --version` too: typer prints it before looking at DIR
+        from gittree import __version__
+
+        print(f"gittree {__version__}")
+        return True
     if not args or form_of(args[0]) is None:
         return False
     options = parse_form(args[0], args[1:])
