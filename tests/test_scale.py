@@ -301,6 +301,16 @@ def test_since_stops_the_walk_at_older_commits(repo: GitRepo, gittree) -> None: 
     assert set(cache.CommitStore(repo.path / ".git").entries) <= set(shas[1:])
 
 
+@pytest.mark.parametrize(
+    "argv", [["show", "--limit", "²"], ["render", "--depth", "²"], ["render", "--fold", "³"], ["best", "-k", "²"]]
+)
+def test_a_superscript_digit_is_a_usage_error_not_a_traceback(repo: GitRepo, gittree, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """``"²".isdigit()`` is true but ``int("²")`` fails: the fast path took it and crashed with a traceback."""
+    chain(repo, 1)
+    result = gittree(*argv)
+    assert result.code == 2 and "Traceback" not in result.err and result.out == ""
+
+
 def test_limit_must_be_positive(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     chain(repo, 1)
     assert gittree("show", "--limit", "0").code == 2

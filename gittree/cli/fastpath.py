@@ -6,8 +6,8 @@ table against them (names, flags, repeats, argument counts, and that any value a
 accepts and reads the same), so an option added to a command is either read here or listed as
 typer's alone.
 
-Importing typer (and click with it) costs about 60 ms here, six times an empty Python start; an
-answer served from the view cache needs a few milliseconds. So :func:`try_fast` recognises the
+Importing typer (its own copy of click, and pydantic) costs 0.1-0.25 s here, ten to twenty empty
+Python starts; an answer served from the view cache needs a few milliseconds. So :func:`try_fast` recognises the
 common forms of these commands itself (one table of their flags and options, values checked as
 typer checks them) and runs them; anything else (``--help``, an unknown or malformed option, other
 commands) returns False and goes to the full typer command line, which also owns every error
