@@ -33,11 +33,11 @@ from gittree.research import load_tree, repo_config
 FOLDED_LISTED = 5
 
 
-def path(
-    repo: gitio.Repo, rev: str | None = None, *, all_refs: bool = False, metric: str | None = None
-) -> tuple[ResearchTree, PathReport]:
-    """The path to ``rev`` (default: the best experiment), with the ordinary commits folded between."""
-    tree = load_tree(repo, _with_head(repo, [rev] if rev else []), all_refs=all_refs, metric=metric)
+def path_report(repo: gitio.Repo, tree: ResearchTree, rev: str | None = None) -> PathReport:
+    """The path to ``rev`` (default: the best experiment) in ``tree``, with the ordinary commits folded between.
+
+    ``tree`` is read from ``rev`` and HEAD (see :func:`with_head`); views.path_view caches the answer.
+    """
     target = find_experiment(tree, gitio.resolve_commit(repo, rev), rev).sha if rev else None
     end = target or tree.best
     chain = tree.path_to(end) if end else []
@@ -48,10 +48,10 @@ def path(
                 repo, node.sha, node.parents, limit=FOLDED_LISTED, skip=tree.by_sha
             )
             folded[node.sha] = FoldedCommits(count, tuple(listed))
-    return tree, build_path(tree, target, folded)
+    return build_path(tree, target, folded)
 
 
-def _with_head(repo: gitio.Repo, revs: list[str]) -> list[str]:
+def with_head(repo: gitio.Repo, revs: list[str]) -> list[str]:
     """``revs`` and HEAD: the history a question about named commits is answered in.
 
     The marks (★ best, ⚠ verify) must mean what they mean in ``show``, which reads HEAD's history;
@@ -106,7 +106,7 @@ def diff(
     commit_a, commit_b = gitio.read_commit(repo, a), gitio.read_commit(repo, b)
     tree = load_tree(
         repo,
-        _with_head(repo, [commit_a.sha, commit_b.sha]),
+        with_head(repo, [commit_a.sha, commit_b.sha]),
         metric=metric,
         config=config,
         require_experiments=False,

@@ -1,4 +1,4 @@
-"""The bytes ``show``, ``table``, ``export``, ``render`` and ``best`` print, through the view cache.
+"""The bytes ``show``, ``table``, ``export``, ``render``, ``best`` and ``path`` print, through the view cache.
 
 Each function names its view by every option its output depends on and hands
 :func:`gittree.research.view` a renderer; the view is served from the cache when none of its inputs
@@ -170,6 +170,38 @@ def best_view(
         yield answers.render_best_json(tree, ranking) if as_json else answers.render_best(tree, ranking)
 
     name = repr(("best", top, as_json))
+    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+
+
+def path_view(
+    repo: gitio.Repo,
+    rev: str | None = None,
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    as_json: bool = False,
+) -> Iterable[bytes]:
+    """The bytes ``gittree path`` prints, cached like a view.
+
+    The tree is read from ``rev`` and HEAD (questions.with_head); the view is named by the commit
+    ``rev`` names now, so a branch that moves is a new view. The folded commits between steps are
+    fixed by the commits themselves, which the tips in the view's key already pin.
+    """
+    target = gitio.resolve_commit(repo, rev) if rev else None
+    revs = [rev, "HEAD"] if rev and gitio.read_refs(repo).head is not None else [rev] if rev else []
+
+    def render(tree: ResearchTree, config: Config) -> Iterator[str]:
+        from gittree.questions import path_report
+        from gittree.render import answers
+
+        report = path_report(repo, tree, rev)
+        if as_json:
+            yield answers.render_path_json(report)
+            return
+        for line in answers.render_path(tree, report):
+            yield line + "\n"
+
+    name = repr(("path", target, as_json))
     return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
 
 

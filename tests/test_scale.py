@@ -424,6 +424,17 @@ def test_best_from_the_cache_follows_a_new_experiment(repo: GitRepo, gittree) ->
     assert newer not in after.out and shas["merge"] in after.out
 
 
+def test_path_from_the_cache_follows_a_moved_branch(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``path REV`` is a cached view named by the commit REV names now: a branch moved is a new answer."""
+    shas = small_history(repo)
+    first = gittree("path", "--json", "exp/drop")
+    assert first.out == gittree("path", "--json", "exp/drop").out
+    assert json.loads(first.out)["steps"][-1]["sha"] == shas["dead"]
+    repo.git("branch", "-f", "exp/drop", shas["drop"])
+    moved = json.loads(gittree("path", "--json", "exp/drop").out)
+    assert moved["steps"][-1]["sha"] == shas["drop"]
+
+
 def test_render_to_a_file_by_both_paths(repo: GitRepo, gittree, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from gittree.cli import fastpath
 
@@ -495,7 +506,7 @@ HEAVY_MODULES = (
 
 @pytest.mark.parametrize(
     "argv",
-    [["show", "--all"], ["table"], ["export"], ["render", "--format", "dot"], ["best"], ["best", "--json", "-k", "2"]],
+    [["show", "--all"], ["table"], ["export"], ["render", "--format", "dot"], ["best"], ["best", "--json", "-k", "2"], ["path"]],
     ids=" ".join,
 )
 def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -> None:

@@ -34,16 +34,12 @@ def print_path(
     metric: str | None = None,
     as_json: bool = False,
 ) -> None:
-    """``gittree path``: the chain of experiments from the root to ``rev`` (default: the best)."""
-    from gittree import gitio, questions
-    from gittree.cli.output import print_lines
-    from gittree.render import answers
+    """``gittree path``: the chain of experiments from the root to ``rev`` (default: the best), cached."""
+    from gittree import gitio, views
+    from gittree.cli.output import write_chunks
 
-    tree, report = questions.path(gitio.open_repo(repo_path), rev, all_refs=all_refs, metric=metric)
-    if as_json:
-        sys.stdout.write(answers.render_path_json(report))
-        return
-    print_lines(answers.render_path(tree, report))
+    repo = gitio.open_repo(repo_path)
+    write_chunks(views.path_view(repo, rev, all_refs=all_refs, metric=metric, as_json=as_json))
 
 
 def print_diff(
