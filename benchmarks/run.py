@@ -1,6 +1,7 @@
 """Measure gittree against git itself, on generated repositories, and write benchmarks/RESULTS.md.
 
     .venv/bin/python -m benchmarks.run            # 10k and 100k commits; about 4 minutes on 2 cores
+    .venv/bin/python -m benchmarks.run --startup-only --out /tmp/startup.md   # start-up rows only
 
 Every figure is a ratio against a reference measured in the same run on the same repository:
 ``git log --all --format='%H %P%x00%(trailers:key=Gittree-Metric,valueonly)'`` for reading, and
@@ -51,6 +52,8 @@ TREE_ONLY = (
 class Sample:
     seconds: float
     peak_mb: float
+    #: The child's user + system CPU time (its rusage): on a loaded machine, steadier than wall time.
+    cpu: float = 0.0
 
 
 def run_once(command: Sequence[str], cwd: Path | None = None) -> Sample:
@@ -66,7 +69,7 @@ def run_once(command: Sequence[str], cwd: Path | None = None) -> Sample:
         raise RuntimeError(f"{' '.join(command)} failed: {stderr}")
     if process.stderr:
         process.stderr.close()
-    return Sample(elapsed, usage.ru_maxrss / 1024)
+    return Sample(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def first_output_after(command: Sequence[str], before: object = None) -> float:
@@ -92,7 +95,11 @@ def median(command: Sequence[str], repeat: int, cwd: Path | None = None, before:
         if callable(before):
             before()
         samples.append(run_once(command, cwd))
-    return Sample(statistics.median(s.seconds for s in samples), max(s.peak_mb for s in samples))
+    return Sample(
+        statistics.median(s.seconds for s in samples),
+        max(s.peak_mb for s in samples),
+        statistics.median(s.cpu for s in samples),
+    )
 
 
 def drop_cache(repo: Path, views_only: bool = False) -> None:
@@ -113,6 +120,9 @@ class Row:
     peak_mb: float | None
     target: str
     note: str = ""
+    #: CPU seconds (user + system) of gittree and of the reference, for the start-up rows.
+    cpu: float | None = None
+    cpu_reference: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -259,6 +269,78 @@ def measure_startup(small: Path, repeat: int, rows: list[Row]) -> None:
     )
 
 
+#: Every command that answers without writing, as a user or an agent loop types it, on the
+#: 20-experiment repository (``{a}``/``{b}``: two experiments of it). Issue 19: each ≤ 8× ``python -c pass``.
+COMMAND_STARTUP = [
+    ("--version", ["--version"]),
+    ("show", ["show"]),
+    ("show --json", ["show", "--json"]),
+    ("table", ["table"]),
+    ("export", ["export"]),
+    ("render --format dot", ["render", "--format", "dot"]),
+    ("best", ["best"]),
+    ("best --top 3 --json", ["best", "--top", "3", "--json"]),
+    ("path", ["path"]),
+    ("diff A B", ["diff", "{a}", "{b}"]),
+    ("runs", ["runs"]),
+]
+STARTUP_EXPERIMENTS = 20
+#: The load average when the command start-up rows began (written beside their CPU times).
+STARTUP_LOAD: list[float] = []
+
+
+def measure_command_startup(workdir: Path, repeat: int, rows: list[Row]) -> None:
+    """Each command, warm, on a small repository: wall and CPU time as ratios to ``python -c pass``.
+
+    The reference is measured in the same run, between the commands (its median over all its turns),
+    so a machine whose load changes during the run shifts both alike. CPU time (user + system, from
+    the child's rusage) is reported beside wall time: on a loaded machine it is the steadier figure.
+    """
+    small = workdir / f"small-{STARTUP_EXPERIMENTS}"
+    if not (small / ".git" / "packed-refs").exists():
+        shutil.rmtree(small, ignore_errors=True)
+        generate(small, STARTUP_EXPERIMENTS)
+    log = ["git", "log", "--format=%H", "-n", "2", "--grep=^Gittree-Metric"]
+    b, a = subprocess.run(log, cwd=small, capture_output=True, text=True, check=True).stdout.split()
+    STARTUP_LOAD[:] = os.getloadavg()
+    baseline: list[Sample] = []
+    for name, args in COMMAND_STARTUP:
+        command = [GITTREE, "-C", str(small), *(arg.format(a=a, b=b) for arg in args)]
+        run_once(command)  # the view cache filled: what every later call finds
+        baseline.append(median([sys.executable, "-c", "pass"], repeat))
+        sample = median(command, repeat * 2)
+        rows.append(
+            Row(
+                f"start-up, {STARTUP_EXPERIMENTS} experiments, warm: gittree {name}",
+                sample.seconds,
+                0.0,  # the reference: set below, once every turn of it is in
+                sample.peak_mb,
+                "≤ 8×",
+                cpu=sample.cpu,
+            )
+        )
+    reference = Sample(
+        statistics.median(s.seconds for s in baseline),
+        max(s.peak_mb for s in baseline),
+        statistics.median(s.cpu for s in baseline),
+    )
+    first = len(rows) - len(COMMAND_STARTUP)
+    rows.insert(
+        first,
+        Row(
+            "start-up reference: python -c pass (median of its turns between the commands)",
+            reference.seconds,
+            reference.seconds,
+            reference.peak_mb,
+            "",
+            cpu=reference.cpu,
+            cpu_reference=reference.cpu,
+        ),
+    )
+    for row in rows[first + 1 :]:
+        row.reference, row.cpu_reference = reference.seconds, reference.cpu
+
+
 def profile_summary(repo: Path) -> str:
     """The top of a cProfile of a cold ``show --all --json`` (in-process, so slower than real)."""
     drop_cache(repo)
@@ -339,6 +421,31 @@ def machine() -> str:
     )
 
 
+def startup_cpu_section(rows: list[Row]) -> list[str]:
+    """The start-up rows again by CPU time (user + system): what the load of the machine disturbs least."""
+    timed = [row for row in rows if row.cpu is not None and row.cpu_reference]
+    if not timed:
+        return []
+    lines = [
+        "",
+        "## Start-up of every command, by CPU time",
+        "",
+        "The same runs as the start-up rows above, by the CPU time (user + system) each child used,",
+        "against `python -c pass` measured between them (medians). Load average when they started:",
+        f"{', '.join(f'{x:.1f}' for x in STARTUP_LOAD)}.",
+        "",
+        "| what | wall (s) | wall ratio | CPU (s) | CPU ratio |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in timed:
+        assert row.cpu is not None and row.cpu_reference is not None and row.seconds is not None
+        lines.append(
+            f"| {row.what} | {row.seconds:.3f} | {row.seconds / row.reference:.2f}× | {row.cpu:.3f} "
+            f"| {row.cpu / row.cpu_reference:.2f}× |"
+        )
+    return lines
+
+
 def write_results(
     path: Path, rows: list[Row], command: str, profile: str, phases: dict[str, float], elapsed: float
 ) -> None:
@@ -365,10 +472,12 @@ def write_results(
         lines.append(
             f"| {row.what}{note} | {seconds} | {row.reference:.3f} | {ratio} | {row.target} | {row.met()} | {peak} |"
         )
+    lines += startup_cpu_section(rows)
+    lines += ["", "Peak memory target at 100k: ≤ 250 MB.", ""]
+    if not phases:  # --startup-only
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return
     lines += [
-        "",
-        "Peak memory target at 100k: ≤ 250 MB.",
-        "",
         "## Where the time goes",
         "",
         "A cold `show --all --json` at the largest size, step by step (one process, no profiler):",
@@ -395,6 +504,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per median (cold runs at 100k: fewer)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/gittree-bench"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument(
+        "--startup-only", action="store_true", help="only the start-up rows (seconds, not minutes)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     # A pip install compiles gittree's bytecode when it installs; an editable checkout (or
@@ -409,8 +521,9 @@ def main(argv: list[str] | None = None) -> None:
     if not small.exists():
         generate(small, 10)
     measure_startup(small, args.repeat, rows)
+    measure_command_startup(args.workdir, args.repeat, rows)
     largest = None
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in () if args.startup_only else (int(s) for s in args.sizes.split(",")):
         repo = args.workdir / f"repo-{size}"
         if not (repo / ".git" / "packed-refs").exists():
             shutil.rmtree(repo, ignore_errors=True)
@@ -419,7 +532,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"measuring {size:,} commits…", file=sys.stderr)
         measure_size(repo, size, args.repeat, rows)
         largest = repo
-    measure_shapes(args.workdir, args.repeat, rows)
+    if not args.startup_only:
+        measure_shapes(args.workdir, args.repeat, rows)
     profile = profile_summary(largest) if largest else ""
     phases = phase_times(largest) if largest else {}
     command = (

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from gittree import gitio, tree
 from gittree.errors import BadValueError, GitCommandError, GittreeError
-from gittree.model import ImportReport, RowOutcome
+from gittree.model import RECONSTRUCTED_FACT, ImportReport, RowOutcome
 from gittree.notemerge import IMPORTED_FACT
 from gittree.trailers import format_trailer_lines, is_number, parse_number, validate_name
 
@@ -41,7 +41,7 @@ JUDGED_BY_FACT = tree.JUDGED_BY_FACT
 #: The run fact naming an experiment in views by the log's description (model.Node.label).
 LABEL_FACT = "label"
 #: The run fact holding a row's commit id as logged, when the row became a reconstructed experiment.
-LOGGED_COMMIT_FACT = "logged-commit"
+LOGGED_COMMIT_FACT = RECONSTRUCTED_FACT
 #: Columns with a meaning of their own (matched in any letter case); every other column is a metric
 #: (numbers), a param (one-word text) or a note (free text).
 COMMIT, STATUS, DESCRIPTION = "commit", "status", "description"

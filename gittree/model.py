@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from gittree.trailers import ExperimentRecord
 
 
+#: The run fact of an experiment reconstructed from a log (the row's commit id as logged): such a commit
+#: lives only under gittree's keep ref by design, so the log's status, not reachability, says whether it
+#: was kept (docs/import.md).
+RECONSTRUCTED_FACT = "logged-commit"
+
+
 @dataclass(frozen=True, slots=True)  # slots: one per commit read, 100k in a big history
 class CommitRecord:
     """One commit as read from git: graph facts plus the (decoded) message."""

@@ -116,8 +116,10 @@ class Research:
     def path(self, rev: str | None = None, all: bool = False, metric: str | None = None) -> PathReport:
         """``gittree path [REV]``: the steps from the root to ``rev`` (default: the best experiment)."""
         from gittree import questions
+        from gittree.research import load_tree
 
-        return questions.path(self.repo, rev, all_refs=all, metric=metric)[1]
+        tree = load_tree(self.repo, [rev] if rev else [], all_refs=all, metric=metric, within_scope=True)
+        return questions.path_report(self.repo, tree, rev)
 
     def table(
         self, revs: Sequence[str] | str | None = None, all: bool = False, metric: str | None = None

@@ -1,4 +1,4 @@
-"""The read side of ``best``, ``path``, ``table``, ``diff`` and ``export``: one call per command.
+"""The read side of ``path``, ``table``, ``diff`` and ``export``: one call per command (``best``: views.py).
 
 Each function opens nothing itself: it takes an open repository, reads the tree through the one shared
 path (:func:`gittree.research.load_tree`), asks :mod:`gittree.analysis` and, where the answer needs
@@ -18,11 +18,9 @@ from gittree.analysis import (
     ExperimentDiff,
     FoldedCommits,
     PathReport,
-    Ranking,
     build_path,
     diff_experiments,
     find_experiment,
-    rank_experiments,
     relation_of,
     sort_experiments,
 )
@@ -35,23 +33,11 @@ from gittree.research import load_tree, repo_config
 FOLDED_LISTED = 5
 
 
-def best(
-    repo: gitio.Repo,
-    revs: Sequence[str] = (),
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-    top: int = 1,
-) -> tuple[ResearchTree, Ranking]:
-    tree = load_tree(repo, revs, all_refs=all_refs, metric=metric)
-    return tree, rank_experiments(tree, top)
+def path_report(repo: gitio.Repo, tree: ResearchTree, rev: str | None = None) -> PathReport:
+    """The path to ``rev`` (default: the best experiment) in ``tree``, with the ordinary commits folded between.
 
-
-def path(
-    repo: gitio.Repo, rev: str | None = None, *, all_refs: bool = False, metric: str | None = None
-) -> tuple[ResearchTree, PathReport]:
-    """The path to ``rev`` (default: the best experiment), with the ordinary commits folded between."""
-    tree = load_tree(repo, [rev] if rev else [], all_refs=all_refs, metric=metric, within_scope=True)
+    ``tree`` is the research tree with ``rev`` in it (views.path_view reads it and caches the answer).
+    """
     target = find_experiment(tree, gitio.resolve_commit(repo, rev), rev).sha if rev else None
     end = target or tree.best
     chain = tree.path_to(end) if end else []
@@ -62,7 +48,7 @@ def path(
                 repo, node.sha, node.parents, limit=FOLDED_LISTED, skip=tree.by_sha
             )
             folded[node.sha] = FoldedCommits(count, tuple(listed))
-    return tree, build_path(tree, target, folded)
+    return build_path(tree, target, folded)
 
 
 def table_rows(

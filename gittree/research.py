@@ -465,6 +465,7 @@ def view(
     progress: Progress | None = None,
     branches: Sequence[str] = (),
     author: str | None = None,
+    within_scope: bool = False,
 ) -> Iterable[bytes]:
     """The bytes of a view of the tree: ``render(tree, config)`` (text is encoded as UTF-8), or the same
     bytes from the cache. ``config`` is made from the very bytes the view is keyed by: a renderer that
@@ -485,7 +486,7 @@ def view(
     starts_at: object = listing
     if not by_listing:
         refs = gitio.read_refs(repo, listing)
-        tips = _tips(repo, revs, all_refs, branches, refs)
+        tips = _tips(repo, revs, all_refs, branches, refs, within_scope)
         starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
     # Read once (the working tree's file, else HEAD's, else a remote default branch's: docs/config.md):
     # the tree and the renderer are given the configuration made from the very bytes the view is keyed
@@ -520,7 +521,7 @@ def view(
         from gittree.config import config_from_bytes
 
         read = refs or gitio.read_refs(repo, listing)
-        starts = tips if tips is not None else _tips(repo, revs, all_refs, branches, read)
+        starts = tips if tips is not None else _tips(repo, revs, all_refs, branches, read, within_scope)
         config = config_from_bytes(config_data, config_source or CONFIG_FILE)
         tree = _build(repo, starts, read, config, metric, limit, since, progress, whole=all_refs and not revs)
         _check(tree, metric)

@@ -18,7 +18,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gittree.config import Config
-from gittree.model import CommitRecord, Goal, History, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
+from gittree.model import (
+    RECONSTRUCTED_FACT,
+    CommitRecord,
+    Goal,
+    History,
+    MetricSpec,
+    MetricSummary,
+    Node,
+    ResearchTree,
+    Verdict,
+)
 from gittree.trailers import ExperimentRecord, merge_records, parse_experiment_quick
 
 NOTE_TITLE = "gittree note\n\n"
@@ -171,8 +181,10 @@ def _assemble(
             )
 
     for sha in discarded:
-        if sha in nodes:
-            nodes[sha].discarded = True
+        node = nodes.get(sha)
+        # A reconstructed experiment lives only under the keep ref by design: its log says if it was kept.
+        if node is not None and RECONSTRUCTED_FACT not in node.run:
+            node.discarded = True
     del generation  # 100k entries at 100k experiments: let go before the drawing order makes its own
     for node in nodes.values():
         for parent in node.parents:

@@ -1,4 +1,4 @@
-"""The bytes ``show``, ``table``, ``export`` and ``render`` print, through the view cache.
+"""The bytes ``show``, ``table``, ``export``, ``render``, ``best`` and ``path`` print, through the view cache.
 
 Each function names its view by every option its output depends on and hands
 :func:`gittree.research.view` a renderer; the view is served from the cache when none of its inputs
@@ -164,6 +164,60 @@ def drawing_view(
         engine = engine_identity("svg" if fmt == "html" else fmt)
     name = repr(("render", fmt, engine, depth, since, only_best_path, folding))
     return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+
+
+def best_view(
+    repo: gitio.Repo,
+    revs: Sequence[str] = (),
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    top: int = 1,
+    as_json: bool = False,
+) -> Iterable[bytes]:
+    """The bytes ``gittree best`` prints, cached like a view: the ranking depends on the tree alone."""
+
+    def render(tree: ResearchTree, config: Config) -> Iterator[str]:
+        from gittree.analysis import rank_experiments
+        from gittree.render import answers
+
+        ranking = rank_experiments(tree, top)
+        yield answers.render_best_json(tree, ranking) if as_json else answers.render_best(tree, ranking)
+
+    name = repr(("best", top, as_json))
+    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+
+
+def path_view(
+    repo: gitio.Repo,
+    rev: str | None = None,
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    as_json: bool = False,
+) -> Iterable[bytes]:
+    """The bytes ``gittree path`` prints, cached like a view.
+
+    The tree is the research tree with ``rev`` in it (docs/tree.md, the one scope rule); the view is
+    named by the commit ``rev`` names now, so a branch that moves is a new view. The folded commits
+    between steps are fixed by the commits themselves, which the tips in the view's key already pin.
+    """
+    target = gitio.resolve_commit(repo, rev) if rev else None
+    revs = [rev] if rev else []
+
+    def render(tree: ResearchTree, config: Config) -> Iterator[str]:
+        from gittree.questions import path_report
+        from gittree.render import answers
+
+        report = path_report(repo, tree, rev)
+        if as_json:
+            yield answers.render_path_json(report)
+            return
+        for line in answers.render_path(tree, report):
+            yield line + "\n"
+
+    name = repr(("path", target, as_json))
+    return view(repo, name, render, revs, all_refs=all_refs, metric=metric, within_scope=True)
 
 
 def project_name(repo: gitio.Repo) -> str:

@@ -19,6 +19,9 @@ def command_names() -> list[str]:
 
 
 TYPE_NAMES = re.compile(r"<(str|int|float|bool|path|list\[[^\]]*\]|[a-z]+ range)>|\{[A-Za-z_.]+\}")
+#: Placeholders a user writes in a run's or a sweep's command (or a sweep's subject) for gittree to fill (docs/runs.md): syntax
+#: shown as it is typed, not type names.
+COMMAND_PLACEHOLDERS = ("{seed}", "{lr}", "{point}")
 VIEWS = ("show", "best", "path", "table", "diff", "export", "render")
 
 
@@ -27,7 +30,10 @@ def test_help_has_no_type_names_and_matches_its_snapshot(command: str, gittree, 
     monkeypatch.setenv("NO_COLOR", "1")
     result = gittree(command, "--help")
     assert result.code == 0, result.err
-    assert not TYPE_NAMES.search(result.out), TYPE_NAMES.search(result.out)
+    text = result.out
+    for placeholder in COMMAND_PLACEHOLDERS:
+        text = text.replace(placeholder, "")
+    assert not TYPE_NAMES.search(text), TYPE_NAMES.search(text)
     check_expected(f"help/{command}.txt", result.out)
 
 

@@ -30,7 +30,10 @@ def test_the_api_answers_as_the_command_line_does(repo: GitRepo) -> None:
     assert [n.sha for n in tree.nodes] == [n.sha for n in reference.nodes]
     assert [n.verdict for n in tree.nodes] == [n.verdict for n in reference.nodes]
     assert tree[shas["drop"][:7]].params == {} and tree[shas["lr"]].params == {"lr": "1e-4"}
-    assert len(research.tree()) == 4  # HEAD's history only, as `gittree show`
+    # the default scope (every local branch and gittree's kept experiments), as `gittree show`
+    assert [n.sha for n in research.tree().nodes] == [
+        n.sha for n in load_tree(gitio.open_repo(repo.path)).nodes
+    ]
     best = research.best(all=True)
     assert best is not None and best.sha == shas["merge"] == tree.best
     loss_best = research.best(all=True, metric="loss")

@@ -45,16 +45,21 @@ def test_the_post_run_hook_says_exactly_whether_it_committed(repo: GitRepo, gitt
 
 
 def _a_run_whose_commit_failed(repo: GitRepo, gittree) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """A run whose commit is refused: its author committed other work on model.py meanwhile."""
+    """A run whose commit is refused: the user's commit-msg hook says no while ``refuse`` exists.
+
+    (A branch that moved during the run no longer fails the commit: the run lands beside it as a
+    sibling, docs/runs.md.)"""
     repo.write("model.py", "v1\n")
     start = repo.commit("start")
-    script = (
-        "import subprocess\n"
-        "open('model.py', 'w').write('v2\\n')\n"
-        "subprocess.run(['git', 'commit', '-qam', 'other work'], check=True)\n"
-        "print('acc: 0.5')\n"
-    )
-    assert gittree("run", "--capture", "acc", "--", *py(script)).code == 7
+    hooks = Path(repo.git("rev-parse", "--git-path", "hooks").strip())
+    if not hooks.is_absolute():
+        hooks = repo.path / hooks
+    hooks.mkdir(parents=True, exist_ok=True)
+    hook = hooks / "commit-msg"
+    hook.write_text('#!/bin/sh\nif [ -e refuse ]; then echo "not now" >&2; exit 1; fi\n', encoding="utf-8")
+    hook.chmod(0o755)
+    (repo.path / "refuse").write_text("", encoding="utf-8")
+    assert gittree("run", "--capture", "acc", "--", *py("print('acc: 0.5')")).code != 0
     entry = only_run(repo.path)
     assert entry["status"] == "commit-failed"
     return entry["id"], start
@@ -64,7 +69,7 @@ def test_runs_drop_takes_a_failed_run_out_of_the_journal_and_names_where_its_out
     repo: GitRepo, gittree
 ) -> None:  # type: ignore[no-untyped-def]
     run_id, _ = _a_run_whose_commit_failed(repo, gittree)
-    assert gittree("recover", run_id).code != 0  # the branch moved: recover refuses, as it should
+    assert gittree("recover", run_id).code != 0  # the hook still refuses: recover fails, as it should
     assert gittree("runs", "--prune").code == 0 and run_id in gittree("runs").out  # and prune keeps it
     result = gittree("runs", "--drop", run_id[:15])
     assert result.code == 0, result.err
@@ -79,6 +84,7 @@ def test_runs_drop_takes_a_failed_run_out_of_the_journal_and_names_where_its_out
 def test_recover_onto_a_new_branch_works_for_a_run_whose_commit_failed(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     run_id, start = _a_run_whose_commit_failed(repo, gittree)
     assert gittree("recover", run_id).code != 0
+    (repo.path / "refuse").unlink()
     result = gittree("recover", run_id, "--branch", "exp/v1")
     assert result.code == 0, result.err
     assert repo.git("rev-parse", "exp/v1^").strip() == start

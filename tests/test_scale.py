@@ -6,11 +6,13 @@ Cache tests compare what gittree prints with the cache against what it prints wi
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import event, given, settings
@@ -299,6 +301,19 @@ def test_since_stops_the_walk_at_older_commits(repo: GitRepo, gittree) -> None: 
     assert set(cache.CommitStore(repo.path / ".git").entries) <= set(shas[1:])
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["show", "--limit", "²"], ["render", "--depth", "²"], ["render", "--fold", "³"], ["best", "-k", "²"]],
+)
+def test_a_superscript_digit_is_a_usage_error_not_a_traceback(
+    repo: GitRepo, gittree, argv: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    """``"²".isdigit()`` is true but ``int("²")`` fails: the fast path took it and crashed with a traceback."""
+    chain(repo, 1)
+    result = gittree(*argv)
+    assert result.code == 2 and "Traceback" not in result.err and result.out == ""
+
+
 def test_limit_must_be_positive(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     chain(repo, 1)
     assert gittree("show", "--limit", "0").code == 2
@@ -345,6 +360,93 @@ def test_the_fast_path_prints_what_typer_prints(repo: GitRepo, gittree, monkeypa
     assert with_repo.out == fast.out
 
 
+#: The question commands' usual forms, and the ones that fail, on small_history's branches.
+QUESTION_FORMS = [
+    ["best"],
+    ["best", "--all", "--top", "3"],
+    ["best", "-k", "2", "--json", "-m", "acc", "exp/drop"],
+    ["best", "--metric=nope"],
+    ["best", "--top", "0", "--all"],
+    ["path"],
+    ["path", "exp/wide", "--all"],
+    ["path", "--json", "-m", "acc", "--", "exp/drop"],
+    ["path", "nope"],
+    ["diff", "exp/wide", "exp/drop"],
+    ["diff", "-p", "--json", "exp/wide", "exp/drop"],
+    ["diff", "--patch", "--metric", "acc", "main", "exp/wide"],
+    ["diff", "exp/wide", "nope"],
+]
+
+
+@pytest.mark.parametrize("argv", QUESTION_FORMS, ids=" ".join)
+def test_the_fast_path_answers_questions_as_typer_does(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, monkeypatch, argv: list[str]
+) -> None:
+    from gittree.cli import fastpath
+
+    small_history(repo)
+    assert fastpath.parse_form(argv[0], argv[1:]) is not None  # these forms are the fast path's
+    fast = gittree(*argv)
+    monkeypatch.setattr(fastpath, "try_fast", lambda argv: False)
+    slow = gittree(*argv)
+    assert (fast.code, fast.out, fast.err) == (slow.code, slow.out, slow.err)
+    assert gittree("-C", str(repo.path), *argv).out == fast.out
+
+
+def test_the_fast_path_lists_runs_as_typer_does(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gittree.cli import fastpath
+    from tests.runtools import py
+
+    small_history(repo)
+    empty = [gittree("runs"), gittree("runs", "--json")]
+    with monkeypatch.context() as typer_only:
+        typer_only.setattr(fastpath, "try_fast", lambda argv: False)
+        assert [(r.code, r.out) for r in empty] == [
+            (0, gittree("runs").out),
+            (0, gittree("runs", "--json").out),
+        ]
+    assert gittree("run", "--capture", "acc", "--", *py("print('acc: 0.7')")).code == 0
+    assert gittree("run", "--no-commit", "--capture", "acc", "--", *py("print('acc: 0.6')")).code == 0
+    listed = json.loads(gittree("runs", "--json").out)
+    run_id = listed[0]["id"]
+    forms = [
+        ["runs"],
+        ["runs", "--json"],
+        ["runs", run_id],
+        ["runs", "--json", run_id[:-1]],
+        ["runs", "nope"],
+    ]
+    fast = [gittree(*argv) for argv in forms]
+    monkeypatch.setattr(fastpath, "try_fast", lambda argv: False)
+    slow = [gittree(*argv) for argv in forms]
+    assert [(r.code, r.out, r.err) for r in fast] == [(r.code, r.out, r.err) for r in slow]
+    assert fast[0].code == 0 and run_id in fast[0].out and fast[4].code != 0
+
+
+def test_best_from_the_cache_follows_a_new_experiment(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``best`` is a cached view: a new best experiment, or a note that abandons the best, is seen at once."""
+    shas = small_history(repo)
+    assert gittree("best").out == gittree("best").out  # the second answer is the cached one
+    assert shas["merge"][:7] in gittree("best").out
+    newer = repo.experiment("longer schedule", metrics=[("acc", 0.9)])
+    assert newer[:7] in gittree("best").out
+    assert gittree("abandon", newer, "--reason", "leaked the test set").code == 0
+    after = gittree("best", "--json")
+    assert json.loads(after.out) == json.loads(gittree("best", "--json").out)
+    assert newer not in after.out and shas["merge"] in after.out
+
+
+def test_path_from_the_cache_follows_a_moved_branch(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``path REV`` is a cached view named by the commit REV names now: a branch moved is a new answer."""
+    shas = small_history(repo)
+    first = gittree("path", "--json", "exp/drop")
+    assert first.out == gittree("path", "--json", "exp/drop").out
+    assert json.loads(first.out)["steps"][-1]["sha"] == shas["dead"]
+    repo.git("branch", "-f", "exp/drop", shas["drop"])
+    moved = json.loads(gittree("path", "--json", "exp/drop").out)
+    assert moved["steps"][-1]["sha"] == shas["drop"]
+
+
 def test_render_to_a_file_by_both_paths(repo: GitRepo, gittree, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from gittree.cli import fastpath
 
@@ -375,13 +477,24 @@ def test_render_to_a_file_by_both_paths(repo: GitRepo, gittree, monkeypatch, tmp
         ["render", "--fold", "-1"],
         ["render", "-o", "-"],
         ["render", "--format", "jpeg"],
-        ["diff", "a", "b"],
+        ["render", "--depth", "²"],
+        ["best", "--top", "x"],
+        ["best", "--top", "-1"],
+        ["best", "-k3"],
+        ["path", "a", "b"],
+        ["diff", "a"],
+        ["diff", "a", "b", "c"],
+        ["diff", "-pm", "acc", "a", "b"],
+        ["runs", "--prune"],
+        ["runs", "--older-than", "3"],
+        ["runs", "a", "b"],
+        ["commit", "-m", "x"],
     ],
 )
 def test_unusual_forms_go_to_typer(argv: list[str]) -> None:
-    from gittree.cli.fastpath import parse_form, try_fast
+    from gittree.cli.fastpath import form_of, parse_form, try_fast
 
-    if argv[0] in ("show", "table", "export", "render"):
+    if form_of(argv[0]) is not None:
         assert parse_form(argv[0], argv[1:]) is None
     else:
         assert try_fast(argv) is False
@@ -404,7 +517,17 @@ HEAVY_MODULES = (
 
 
 @pytest.mark.parametrize(
-    "argv", [["show", "--all"], ["table"], ["export"], ["render", "--format", "dot"]], ids=" ".join
+    "argv",
+    [
+        ["show", "--all"],
+        ["table"],
+        ["export"],
+        ["render", "--format", "dot"],
+        ["best"],
+        ["best", "--json", "-k", "2"],
+        ["path"],
+    ],
+    ids=" ".join,
 )
 def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -> None:
     small_history(repo)
@@ -420,9 +543,10 @@ def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -
     assert done.stderr == "[]"
 
 
-def test_version_imports_nothing_heavy() -> None:
+@pytest.mark.parametrize("argv", [["--version"], ["-C", ".", "--version"]], ids=" ".join)
+def test_version_imports_nothing_heavy(argv: list[str]) -> None:
     probe = (
-        "import sys\nfrom gittree.cli import main\nmain(['--version'])\n"
+        f"import sys\nfrom gittree.cli import main\nmain({argv!r})\n"
         f"heavy = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)\n"
         "sys.stderr.write(repr(heavy))\n"
     )
@@ -641,3 +765,117 @@ def test_the_page_is_drawn_again_when_the_graphviz_that_lays_it_out_changes(
     second = b"".join(views.drawing_view(opened, fmt="html"))
     assert drawn[0] != drawn[1] and "another Graphviz for svg" in drawn[1]
     assert first.startswith(b"<!DOCTYPE html>") and second.startswith(b"<!DOCTYPE html>")
+
+
+# -- the fast path and the typer app cannot drift apart --------------------------------------------
+
+#: Options of a fast command that only the typer app reads (their forms go to typer, whole).
+TYPER_ONLY = {
+    "show": {"--author", "--branch"},
+    "runs": {"--prune", "--older-than", "--drop"},
+    "export": {"--budget"},
+}
+
+
+@functools.cache
+def _typer_commands() -> dict[str, Any]:
+    import typer
+
+    from gittree.cli import app
+
+    return dict(typer.main.get_command(app).commands)
+
+
+def _typer_command(name: str) -> Any:
+    return _typer_commands()[name]
+
+
+def _fast_commands() -> list[str]:
+    from gittree.cli.fastpath import form_of
+
+    return [name for name in _typer_commands() if form_of(name) is not None]
+
+
+def test_the_fast_tables_name_every_option_of_their_commands() -> None:
+    """Each option of a fast command is in its table, under typer's name and kind, or marked typer's alone."""
+    from gittree.cli.fastpath import ARGUMENT_COUNTS, form_of
+
+    commands = _fast_commands()
+    assert {"show", "table", "export", "render", "best", "path", "diff", "runs"} <= set(commands)
+    for name in commands:
+        form = form_of(name)
+        assert form is not None
+        flags, takes_value, repeated, _ = form
+        params = _typer_command(name).params
+        options = {opt: p for p in params if p.param_type_name == "option" for opt in p.opts}
+        options.pop("--help", None)
+        options.pop("-h", None)
+        assert set(flags) | set(takes_value) | TYPER_ONLY.get(name, set()) == set(options), name
+        for opt, dest in flags.items():
+            assert options[opt].is_flag and options[opt].name == dest, (name, opt)
+        for opt, dest in takes_value.items():
+            param = options[opt]
+            assert not param.is_flag and param.name == dest, (name, opt)
+            assert param.multiple == (dest in repeated), (name, opt)
+        arguments = [p for p in params if p.param_type_name == "argument"]
+        least = sum(p.nargs for p in arguments if p.required)
+        most = None if any(p.nargs == -1 for p in arguments) else sum(p.nargs for p in arguments)
+        counts = ARGUMENT_COUNTS.get(name)
+        assert (counts or (0, None)) == (least, most), name
+
+
+#: Values that typer takes or refuses, for the options of every fast command.
+_VALUES = ["acc", "0", "1", "2", "²", "-1", "csv", "svg", "dot", "json", "markdown", "never", "always"]
+_VALUES += ["purple", "@0", "exp/a", "x=y", "-", "--", "tree"]
+
+
+@st.composite
+def _fast_argv(draw: st.DrawFn) -> tuple[str, list[str]]:
+    from gittree.cli.fastpath import form_of
+
+    command = draw(st.sampled_from(["show", "table", "export", "render", "best", "path", "diff", "runs"]))
+    form = form_of(command)
+    assert form is not None
+    flags, takes_value, _, _ = form
+    options = sorted({*flags, *takes_value, *TYPER_ONLY.get(command, ())})
+    token = st.one_of(
+        st.sampled_from(options),
+        st.sampled_from(_VALUES),
+        st.builds(lambda o, v: f"{o}={v}", st.sampled_from(options), st.sampled_from(_VALUES)),
+    )
+    return command, draw(st.lists(token, max_size=6))
+
+
+def _plain(value: object) -> object:
+    from enum import Enum
+
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(_fast_argv())
+def test_what_the_fast_path_reads_typer_reads_the_same(case: tuple[str, list[str]]) -> None:
+    """Any form the fast path accepts, typer accepts too and reads into the same values."""
+    from gittree.cli.fastpath import parse_form
+
+    command, args = case
+    fast = parse_form(command, list(args))
+    event("fast" if fast is not None else "typer")
+    if fast is None:
+        return
+    typer_params = _typer_command(command).make_context(command, list(args)).params
+    for name, value in fast.items():
+        if name == "revs":
+            continue
+        got = _plain(typer_params[name])
+        assert (str(got) if isinstance(got, int) and not isinstance(got, bool) else got) == value, name
+    arguments = [p.name for p in _typer_command(command).params if p.param_type_name == "argument"]
+    positional: list[object] = []
+    for name in arguments:
+        value = _plain(typer_params[name])
+        positional += value if isinstance(value, list) else [] if value is None else [value]
+    assert positional == fast["revs"]

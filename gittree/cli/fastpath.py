@@ -1,7 +1,13 @@
-"""Start-up without typer: ``gittree --version`` and the usual forms of show, table, export and render.
+"""Start-up without typer: ``gittree --version`` and the usual forms of the commands that only read.
 
-Importing typer (and click with it) costs about 60 ms here, six times an empty Python start; an
-answer served from the view cache needs a few milliseconds. So :func:`try_fast` recognises the
+The views (show, table, export, render) and the questions (best, path, diff, runs) each have a table
+of their options here. tests/test_scale.py walks the typer app's own parameters and checks every
+table against them (names, flags, repeats, argument counts, and that any value accepted here typer
+accepts and reads the same), so an option added to a command is either read here or listed as
+typer's alone.
+
+Importing typer (its own copy of click, and pydantic) costs 0.1-0.25 s here, ten to twenty empty
+Python starts; an answer served from the view cache needs a few milliseconds. So :func:`try_fast` recognises the
 common forms of these commands itself (one table of their flags and options, values checked as
 typer checks them) and runs them; anything else (``--help``, an unknown or malformed option, other
 commands) returns False and goes to the full typer command line, which also owns every error
@@ -36,7 +42,7 @@ _Form = tuple[dict[str, str], dict[str, str], frozenset[str], dict[str, "Callabl
 
 
 def _positive(text: str) -> bool:
-    return text.isdigit() and int(text) >= 1
+    return text.isdecimal() and int(text) >= 1  # isdigit() holds for "²", which int() refuses
 
 
 def _one_of(*choices: str) -> Callable[[str], bool]:
@@ -76,29 +82,81 @@ _FORMS: dict[str, _Form] = {
             "--fold": "fold",
         },
         frozenset(),
-        {"fmt": _one_of(*DrawingFormat.__members__), "depth": _positive, "fold": str.isdigit},
+        {"fmt": _one_of(*DrawingFormat.__members__), "depth": _positive, "fold": str.isdecimal},
     ),
 }
 
 
+#: The question commands that only read: one table each, as for the views above. Their arguments
+#: are counted too (least, most): a wrong count is typer's to word.
+_ANSWER_FORMS: dict[str, _Form] = {
+    "best": (
+        {"--all": "all_refs", "--json": "as_json"},
+        {**_METRIC, "--top": "top", "-k": "top"},
+        frozenset(),
+        {"top": str.isdecimal},
+    ),
+    "path": ({"--all": "all_refs", "--json": "as_json"}, dict(_METRIC), frozenset(), {}),
+    "diff": (
+        {"--all": "all_refs", "--patch": "patch", "-p": "patch", "--json": "as_json"},
+        dict(_METRIC),
+        frozenset(),
+        {},
+    ),
+    "runs": ({"--json": "as_json"}, {}, frozenset(), {}),  # --prune, --older-than: typer
+}
+ARGUMENT_COUNTS = {"path": (0, 1), "diff": (2, 2), "runs": (0, 1)}
+
+
+def form_of(command: str) -> _Form | None:
+    """The fast path's table of ``command``'s options (None: typer only)."""
+    return _FORMS.get(command) or _ANSWER_FORMS.get(command)
+
+
+def _answer(repo_path: Path | None, command: str, options: dict[str, Any]) -> None:
+    """Run one of the question commands with options as :func:`parse_form` read them."""
+    revs = options.pop("revs")
+    if command == "best":
+        from gittree.cli.answers import print_best
+
+        top = int(options.pop("top", 1))
+        print_best(repo_path, revs, top=top, **options)
+    elif command == "path":
+        from gittree.cli.answers import print_path
+
+        print_path(repo_path, revs[0] if revs else None, **options)
+    elif command == "diff":
+        from gittree.cli.answers import print_diff
+
+        print_diff(repo_path, revs[0], revs[1], **options)
+    else:
+        from gittree import gitio
+        from gittree.cli.runlist import print_runs
+
+        print_runs(gitio.open_repo(repo_path), revs[0] if revs else None, **options)
+
+
 def try_fast(argv: list[str]) -> bool:
     """Run ``argv`` here when it is one of the fast forms; False hands it to the typer app."""
-    if argv == ["--version"]:
-        from gittree import __version__
-
-        print(f"gittree {__version__}")
-        return True
     args = list(argv)
     repo_path: Path | None = None
     if len(args) >= 2 and args[0] in ("-C", "--repo") and not args[1].startswith("-"):
         repo_path, args = Path(args[1]), args[2:]
     elif args and args[0].startswith("--repo=") and len(args[0]) > len("--repo="):
         repo_path, args = Path(args[0].partition("=")[2]), args[1:]
-    if not args or args[0] not in _FORMS:
+    if args == ["--version"]:  # `gittree -C DIR --version` too: typer prints it before looking at DIR
+        from gittree import __version__
+
+        print(f"gittree {__version__}")
+        return True
+    if not args or form_of(args[0]) is None:
         return False
     options = parse_form(args[0], args[1:])
     if options is None:
         return False
+    if args[0] in _ANSWER_FORMS:
+        _answer(repo_path, args[0], options)
+        return True
     revs = options.pop("revs")
     if args[0] == "show":
         show_tree(
@@ -125,7 +183,10 @@ def try_fast(argv: list[str]) -> bool:
 
 def parse_form(command: str, args: list[str]) -> dict[str, Any] | None:
     """The options of ``command`` in the forms click accepts, or None for anything unusual."""
-    flags, takes_value, repeated, valid = _FORMS[command]
+    form = form_of(command)
+    if form is None:
+        return None
+    flags, takes_value, repeated, valid = form
     options: dict[str, Any] = {"revs": []}
     position = 0
     while position < len(args):
@@ -156,6 +217,9 @@ def parse_form(command: str, args: list[str]) -> dict[str, Any] | None:
             options.setdefault(name, []).append(value)
         else:
             options[name] = value
+    least, most = ARGUMENT_COUNTS.get(command, (0, len(options["revs"])))
+    if not least <= len(options["revs"]) <= most:
+        return None
     return options
 
 

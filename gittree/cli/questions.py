@@ -35,14 +35,9 @@ def best(
     as_json: JsonOption = False,
 ) -> None:
     """The best experiment(s): the best mean of repeated runs on the metric; dead ends and NaN never win."""
-    from gittree import questions
-    from gittree.render import answers
+    from gittree.cli.answers import print_best
 
-    tree, ranking = questions.best(_repo(), revs or (), all_refs=all_refs, metric=metric, top=top)
-    if as_json:
-        sys.stdout.write(answers.render_best_json(tree, ranking))
-        return
-    sys.stdout.write(answers.render_best(tree, ranking))
+    print_best(State.repo_path, revs or [], all_refs=all_refs, metric=metric, top=top, as_json=as_json)
 
 
 @app.command()
@@ -56,14 +51,9 @@ def path(
     as_json: JsonOption = False,
 ) -> None:
     """The chain of experiments from the root to REV: each step's delta, cumulative gain, notes and folded commits."""
-    from gittree import questions
-    from gittree.render import answers
+    from gittree.cli.answers import print_path
 
-    tree, report = questions.path(_repo(), rev, all_refs=all_refs, metric=metric)
-    if as_json:
-        sys.stdout.write(answers.render_path_json(report))
-        return
-    print_lines(answers.render_path(tree, report))
+    print_path(State.repo_path, rev, all_refs=all_refs, metric=metric, as_json=as_json)
 
 
 @app.command()
@@ -121,14 +111,9 @@ def diff(
     as_json: JsonOption = False,
 ) -> None:
     """B against A: metrics side by side with deltas, params that changed, notes, and the code change."""
-    from gittree import questions
-    from gittree.render import answers
+    from gittree.cli.answers import print_diff
 
-    _, answer = questions.diff(_repo(), a, b, all_refs=all_refs, metric=metric, patch=patch)
-    if as_json:
-        sys.stdout.write(answers.render_diff_json(answer.diff, answer.code, patch=patch))
-        return
-    print_lines(answers.render_diff(answer.diff, answer.code, patch=patch))
+    print_diff(State.repo_path, a, b, all_refs=all_refs, metric=metric, patch=patch, as_json=as_json)
 
 
 @app.command()

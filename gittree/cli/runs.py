@@ -14,7 +14,6 @@ from gittree.cli.common import State, app
 if TYPE_CHECKING:
     from gittree import gitio
     from gittree.journal import RunMeta
-    from gittree.runcommit import RunView
     from gittree.runs import RunReport
 
 
@@ -153,7 +152,8 @@ def sweep(
     command: Annotated[
         list[str],
         typer.Argument(
-            help="The command, after --, with a {NAME} for each --grid (and {seed}).", metavar="CMD"
+            help="The command, after --, a placeholder per --grid name, such as {lr} for --grid lr=..., and {seed}.",
+            metavar="CMD",
         ),
     ],
     grid: Annotated[
@@ -362,20 +362,6 @@ def _push_run(repo: gitio.Repo, remote: str, branch: str) -> None:
     _say(f"gittree: pushed {branch} and the notes to {report.remote}")
 
 
-def _outcome(meta: RunMeta) -> str:
-    if meta.interrupted and meta.interrupted != "lost":
-        return f"interrupted by {meta.interrupted}"
-    if meta.signal:
-        return f"killed by {meta.signal}"
-    if meta.exit_code is None:
-        return "ended without an exit status"
-    return f"exit {meta.exit_code}"
-
-
-def _metrics_text(pairs: list[tuple[str, str]]) -> str:
-    return " ".join(f"{name}={value}" for name, value in pairs[:6]) + (" …" if len(pairs) > 6 else "")
-
-
 def landed_text(meta: RunMeta) -> str:
     """Where a committed run went: a new experiment, samples of an existing one, or a sibling."""
     assert meta.sha is not None
@@ -396,14 +382,15 @@ def landed_text(meta: RunMeta) -> str:
 
 def _print_report(report: RunReport) -> None:
     from gittree import journal
+    from gittree.cli.runlist import metrics_text, outcome_text
     from gittree.runmetrics import collected_metrics
 
     meta = report.meta
     for member, run_dir in report.members or [(meta, report.run_dir)]:
         duration = f", {member.duration:.1f} s" if member.duration is not None else ""
         what = f"seed {member.seed} (run {member.id})" if report.members else f"run {member.id}"
-        head = f"gittree: {what}: {_outcome(member) if member.outcome else 'not run'}{duration}"
-        metrics = _metrics_text(collected_metrics(run_dir))
+        head = f"gittree: {what}: {outcome_text(member) if member.outcome else 'not run'}{duration}"
+        metrics = metrics_text(collected_metrics(run_dir))
         if metrics:
             head += f" · {metrics}"
         _say(head)
@@ -485,7 +472,7 @@ def runs(
 ) -> None:
     """List the run journal: pending runs, committed ones with their sha, failed commits with the reason."""
     from gittree import gitio
-    from gittree.runcommit import list_runs, show_run
+    from gittree.cli.runlist import print_runs
 
     repo = gitio.open_repo(State.repo_path)
     if drop is not None:
@@ -499,15 +486,7 @@ def runs(
 
         # Never read alone as "prune": a listing asked for must not delete anything.
         raise BadValueError("--older-than goes with --prune", hint="gittree runs --prune --older-than DAYS")
-    views = [show_run(repo, run_id)] if run_id else list_runs(repo)
-    if as_json:
-        sys.stdout.write(json.dumps([_view_data(v) for v in views], indent=2, ensure_ascii=False) + "\n")
-    elif run_id:
-        _print_details(views[0])
-    elif not views:
-        print("no runs in the journal yet: start one with gittree run -- CMD")
-    else:
-        _print_table(views)
+    print_runs(repo, run_id, as_json=as_json)
 
 
 def _drop(repo: gitio.Repo, drop: str, run_id: str | None, prune: bool, as_json: bool) -> None:
@@ -556,118 +535,6 @@ def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_js
             print(f"kept {count}: {why}")
     for run in report.kept_unreachable:
         print(f"    {run}")
-
-
-def _view_data(v: RunView) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(v.meta.to_json())
-    data["state"] = v.state
-    data["detail"] = v.detail
-    data["journal"] = str(v.run_dir)
-    data["metrics"] = [{"name": name, "value": value} for name, value in v.metrics]
-    return data
-
-
-def _print_table(views: list[RunView]) -> None:
-    """One row per run; a run that is not committed gets a second line saying why.
-
-    The run's name (``--name``) is never cut; the command, last, is cut to the terminal's width. When
-    the columns do not leave it room (80 columns), the commit loses its branch name, then the run id is
-    shortened to its shortest unique prefix of at least ``YYYYmmdd-HHMMSS`` (``recover`` takes a prefix),
-    then the time goes (``gittree runs ID`` shows it).
-    """
-    import shlex
-
-    from gittree.cli.common import terminal_width
-    from gittree.render.escape import display_width, pad, terminal_safe, truncate
-
-    width = terminal_width()
-    named = any(v.meta.name for v in views)
-    commands = [terminal_safe(shlex.join(v.meta.command)) for v in views]
-    narrower = ((False, False, True), (False, True, True), (True, True, True), (True, True, False))
-    for short_ids, sha_only, timed in narrower:
-        ids = _short_ids([v.meta.id for v in views]) if short_ids else [v.meta.id for v in views]
-        header = [
-            "RUN",
-            "STATUS",
-            "OUTCOME",
-            *(["TIME"] if timed else []),
-            "COMMIT",
-            *(["NAME"] if named else []),
-        ]
-        rows = [header] + [
-            [
-                run_id,
-                v.state,
-                _outcome(v.meta) if v.meta.outcome else "",
-                *([f"{v.meta.duration:.1f}s" if v.meta.duration is not None else ""] if timed else []),
-                _commit_cell(v, sha_only),
-                *([terminal_safe(v.meta.name or "")] if named else []),
-            ]
-            for run_id, v in zip(ids, views, strict=True)
-        ]
-        widths = [max(display_width(terminal_safe(row[i])) for row in rows) for i in range(len(header))]
-        fixed_width = sum(widths) + 2 * len(widths)
-        if fixed_width + MIN_COMMAND_WIDTH <= width:
-            break
-    reasons = [""] + [v.detail if v.state != "committed" else "" for v in views]
-    for row, command, reason in zip(rows, ["COMMAND", *commands], reasons, strict=True):
-        fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row))
-        print(f"{fixed}  {truncate(command, max(1, width - fixed_width))}".rstrip())
-        if reason:
-            print(truncate(f"    ↳ {terminal_safe(' '.join(reason.split()))}", width))
-
-
-#: Columns the command keeps before the other columns are narrowed (it is cut to fit in any case).
-MIN_COMMAND_WIDTH = 10
-
-
-def _commit_cell(v: RunView, sha_only: bool) -> str:
-    meta = v.meta
-    if v.state != "committed" or not meta.sha:
-        return ""
-    return meta.sha[:7] if sha_only else f"{meta.sha[:7]} {meta.branch or 'HEAD'}"
-
-
-def _short_ids(ids: list[str]) -> list[str]:
-    """Each id cut to its shortest prefix no other listed id shares, never below its start time."""
-    shortest = len("YYYYmmdd-HHMMSS")
-    short = []
-    for run_id in ids:
-        size = shortest
-        while size < len(run_id) and any(
-            other != run_id and other.startswith(run_id[:size]) for other in ids
-        ):
-            size += 1
-        short.append(run_id[:size])
-    return short
-
-
-def _print_details(v: RunView) -> None:
-    import shlex
-
-    from gittree.render.escape import terminal_safe
-    from gittree.runcommit import iter_log_tail
-
-    meta = v.meta
-    lines = [
-        f"run       {meta.id}",
-        f"status    {v.state}" + (f": {v.detail}" if v.detail else ""),
-        f"command   {shlex.join(meta.command)}",
-        f"cwd       {meta.cwd}",
-        f"branch    {meta.branch or meta.target}",
-        f"outcome   {_outcome(meta) if meta.outcome else 'still running'}"
-        + (f", {meta.duration:.1f} s" if meta.duration is not None else ""),
-        f"journal   {v.run_dir}",
-    ]
-    if v.metrics:
-        lines.append(f"metrics   {_metrics_text(v.metrics)}")
-    lines += [f"warning   {warning}" for warning in meta.warnings]
-    tail = list(iter_log_tail(v.run_dir))
-    if tail:
-        lines.append("output (last lines):")
-        lines += [f"  {line}" for line in tail]
-    for line in lines:
-        print(terminal_safe(line))
 
 
 @app.command()
