@@ -374,16 +374,6 @@ def print_drawing(
         write_chunks(chunks)
         return
     assert output is not None
-    data = b"".join(chunks)  # whole before the file is opened: a failed drawing leaves the old file be
-    try:
-        with open(output, "wb") as handle:
-            handle.write(data)
-    except OSError as e:
-        from gittree.errors import GittreeError
+    from gittree.cli.output import write_file
 
-        raise GittreeError(
-            f"cannot write {output}: {e.strerror or e}", hint="check the folder exists and is writable"
-        ) from e
-    from gittree.render.escape import terminal_safe
-
-    print(f"wrote {terminal_safe(output)}")
+    write_file(output, b"".join(chunks))

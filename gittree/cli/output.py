@@ -148,6 +148,12 @@ def write_output(data: bytes, output: str | None, *, binary: bool, example: str)
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    write_file(output, data)
+
+
+def write_file(output: str, data: bytes) -> None:
+    """``data`` into the file ``output``, made whole in memory first (a failed drawing leaves the old
+    file be), then ``wrote OUTPUT``."""
     try:
         with open(output, "wb") as handle:
             handle.write(data)
@@ -156,7 +162,7 @@ def write_output(data: bytes, output: str | None, *, binary: bool, example: str)
 
         raise GittreeError(
             f"cannot write {output}: {e.strerror or e}", hint="check the folder exists and is writable"
-        ) from None
+        ) from e
     from gittree.render.escape import terminal_safe
 
     print(f"wrote {terminal_safe(output)}")
