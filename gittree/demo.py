@@ -2,14 +2,22 @@
 
 The story: a small vision transformer on CIFAR-10 grows from a 39% linear probe to about 88%, with
 side branches, a crossover merge of two good ideas, repeated seeds, a change lost in the noise,
-regressions, a diverged run and two abandoned dead ends with their reasons. Dates and the identity
-are fixed, so the demo is the same on every machine.
+regressions, a diverged run and two abandoned dead ends with their reasons. Its last chapter is run
+for real by gittree's own run code on a tiny deterministic script (``score.py``): three seeds with
+``gittree run --seeds``, an idea recorded and then reset away with ``git reset --hard`` (kept by the
+keep ref, drawn as a discarded dead end), and a sweep of three weight decays. Dates, the identity,
+run ids and durations are pinned, so the demo is the same on every machine.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from gittree import gitio
@@ -398,9 +406,11 @@ def build_demo(directory: Path | None = None) -> Path:
     )
     (target / ".gittree.yaml").write_text(CONFIG_YAML, encoding="utf-8")
     shas: dict[str, str] = {}
-    for index, step in enumerate(_story()):
+    story = _story()
+    for index, step in enumerate(story):
         shas[step.key] = _write_step(repo, target, step, shas, START + index * 7 * HOUR)
     gitio.checkout(repo, "main")
+    _run_last_chapter(repo, target, START + len(story) * 7 * HOUR)
     return target
 
 
@@ -439,6 +449,139 @@ def _write_step(repo: gitio.Repo, target: Path, step: Step, shas: dict[str, str]
         status=step.status,
     )
     return commit_experiment(repo, entry, allow_empty=True, env=env)
+
+
+# -- the last chapter: real runs of score.py through gittree's run and sweep code ----------------------
+
+#: Stands in for a training run: prints the accuracy and loss a recipe reaches, the same on every machine.
+SCORE_PY = """\
+\"\"\"Stands in for training: prints what this recipe, seed and weight decay reach (deterministic).\"\"\"
+import argparse
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--wd", type=float, default=0.05)
+parser.add_argument("--recipe", default="erasing")
+args = parser.parse_args()
+base = {"erasing": 0.8815, "cutout": 0.8690}[args.recipe]
+noise = (-0.0012, 0.0009, 0.0003)[args.seed % 3]
+decay = {0.05: 0.0, 0.1: 0.0048, 0.3: -0.0105}[args.wd]
+acc = base + noise + decay
+print(f"acc: {acc:.4f}")
+print(f"loss: {0.431 - 2 * (acc - 0.878):.3f}")
+"""
+#: How long each pinned run takes on the demo's clock (seconds).
+RUN_SECONDS = 41 * 60
+
+
+def _run_last_chapter(repo: gitio.Repo, target: Path, when: int) -> None:
+    """Seeds, a reset-away idea and a sweep, each through gittree's own run code (docs/guide.md, "Try it")."""
+    from gittree.research import repo_config
+    from gittree.runs import make_request, run_command
+    from gittree.sweep import plan_sweep, run_sweep
+
+    config = repo_config(repo)
+    (target / "score.py").write_text(SCORE_PY, encoding="utf-8")
+    _append(target / "augment.py", "erase = RandomErasing(p=0.25)")
+    with _pinned_runs(when) as clock:
+        seeds = make_request(
+            ["python3", "score.py", "--seed", "{seed}"],
+            cwd=target,
+            config=config,
+            name="random erasing (p=0.25)",
+            capture=("acc", "loss"),
+            add_untracked=True,
+            seeds="0,1,2",
+        )
+        _check(run_command(repo, seeds, out=_discard, err=_discard).error)
+        clock.advance(7 * HOUR)
+        _append(target / "augment.py", "cutout = Cutout(16)")
+        cutout = make_request(
+            ["python3", "score.py", "--recipe", "cutout"],
+            cwd=target,
+            config=config,
+            name="cutout on top of random erasing",
+            capture=("acc", "loss"),
+            notes=("two occluders are one too many: reset away, kept as a dead end",),
+        )
+        _check(run_command(repo, cutout, out=_discard, err=_discard).error)
+        clock.advance(HOUR)
+        gitio.reset_hard(repo, "HEAD~1", env=_identity(clock.now))
+        clock.advance(6 * HOUR)
+        sweep = make_request(
+            ["python3", "score.py", "--wd", "{wd}"],
+            cwd=target,
+            config=config,
+            name="weight decay {point}",
+            capture=("acc", "loss"),
+        )
+        plan = plan_sweep(repo, sweep, ["wd=0.05,0.1,0.3"], name=None)
+        for point in run_sweep(repo, plan, jobs=1, out=_discard, err=_discard):
+            _check(point.error or (point.report.error if point.report else None))
+
+
+def _append(path: Path, line: str) -> None:
+    previous = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(previous + line + "\n", encoding="utf-8")
+
+
+def _discard(_: bytes) -> None:
+    """The runs' own output: the demo shows the tree they make, not their logs."""
+
+
+def _check(error: GittreeError | None) -> None:
+    if error is not None:
+        raise error
+
+
+@dataclass
+class _Clock:
+    """The demo's clock: each run starts ``RUN_SECONDS`` after the previous one ends, and takes that long."""
+
+    now: int
+    runs: int = 0
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+
+@contextlib.contextmanager
+def _pinned_runs(when: int) -> Iterator[_Clock]:
+    """Pin what a run measures and names (its id, start, end, duration) and what git stamps (dates,
+    identity) to the demo's clock: the run's facts are in its commit message, so they are in its sha.
+
+    The command still runs for real and its metrics are read as gittree reads every run's; only the
+    clock is the story's. ``python3`` is looked up first next to the interpreter running gittree."""
+    from gittree import journal, runs
+
+    clock = _Clock(when)
+    real_execute, real_new_id = runs.execute, journal.new_run_id
+
+    def new_run_id() -> str:
+        clock.runs += 1
+        stamp = datetime.fromtimestamp(clock.now, timezone.utc).strftime("%Y%m%d-%H%M%S")
+        return f"{stamp}-1-{clock.runs:06x}"
+
+    def execute(meta: journal.RunMeta, run_dir: Path, **kwargs: object) -> None:
+        real_execute(meta, run_dir, **kwargs)  # type: ignore[arg-type]
+        meta.start, meta.end, meta.duration = clock.now, clock.now + RUN_SECONDS, float(RUN_SECONDS)
+        journal.save_meta(run_dir, meta)
+        clock.advance(RUN_SECONDS)
+        os.environ.update(_identity(clock.now))
+
+    saved = {key: os.environ.get(key) for key in (*_identity(0), "PATH")}
+    os.environ.update(_identity(clock.now))
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    runs.execute, journal.new_run_id = execute, new_run_id
+    try:
+        yield clock
+    finally:
+        runs.execute, journal.new_run_id = real_execute, real_new_id
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 # -- gittree demo --agent: an autoresearch-style agent loop, imported from its log (docs/import.md) -----

@@ -58,11 +58,12 @@ def test_dead_ends_with_a_reason_come_first_and_untried_siblings_are_off_the_bes
     demo_tree: ResearchTree,
 ) -> None:
     dead = informative_dead_ends(demo_tree)
-    assert len(dead) == 3
+    assert len(dead) == 4  # the reset-away run among them
     assert [bool(node.notes) for node in dead] == sorted((bool(node.notes) for node in dead), reverse=True)
     story = render_digest(demo_tree, 10**6)
     for node in dead:
-        assert f"✗ `{node.short}`" in story
+        assert f"✗ `{node.short}` {node.subject} ({node.fate}" in story
+    assert "(None" not in story  # a reset-away run has no status: its fate says discarded
     for node in untried_siblings(demo_tree):
         parent = demo_tree.by_sha[node.reference or node.parents[0]]
         assert parent.on_best_path and parent.sha != demo_tree.best and not node.dead_end

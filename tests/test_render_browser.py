@@ -145,7 +145,7 @@ def by_subject(page: Page, start: str) -> str:
 def test_demo_page_loads_offline_with_no_console_errors(demo: Page) -> None:
     assert demo.problems == []
     assert demo.requests == [demo.url]  # nothing but the file itself
-    assert demo.js("document.querySelectorAll('#graph g.node.experiment').length") == 26
+    assert demo.js("document.querySelectorAll('#graph g.node.experiment').length") == 31
     if os.environ.get("GITTREE_UPDATE_EXPECTED") == "1":
         demo.page.hover(f"#node-{by_subject(demo, 'RandAugment')}")  # show a card too
         demo.page.screenshot(path=str(SCREENSHOT))

@@ -171,7 +171,7 @@ def _dead_ends(tree: ResearchTree) -> Section:
         anchor = anchors.get(node.sha)
         where = f", off {markdown_code(tree.by_sha[anchor].short)}" if anchor else ""
         reason = markdown_escape(_short(dead_end_reason(node), REASON_CHARACTERS))
-        items.append(f"- ✗ {_ref(node)} ({node.status}{where}): {reason}\n")
+        items.append(f"- ✗ {_ref(node)} ({node.fate}{where}): {reason}\n")
     return Section("## Dead ends (do not repeat)\n\n", items, ("dead end", "dead ends"))
 
 
