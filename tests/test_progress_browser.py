@@ -41,7 +41,7 @@ def test_the_progress_view_draws_every_experiment_in_the_order_made(demo: Page) 
     progress = data["metrics"]["acc"]["progress"]
     drawn = dots(demo)
     assert [d["sha"] for d in drawn] == [data["order"][p[0]] for p in progress["points"]]
-    assert len(drawn) == 26
+    assert len(drawn) == 31
     assert all(d["verdict"] == data["metrics"]["acc"]["verdicts"][d["sha"]] for d in drawn)
     # made later, drawn further right; a higher accuracy, drawn higher (smaller y)
     circles = [d for d in drawn if d["tag"] == "circle"]
