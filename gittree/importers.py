@@ -546,6 +546,12 @@ class _Planner:
             for _, outcome in members:
                 outcome.action = "already imported"
             first.message = "this row is already in the note"
+        elif _results_on_commit(self.repo, sha, self.notes.get(sha), lines):
+            # the loop ran this try through `gittree run` (and `gittree abandon`d it): recording the log's
+            # copy again would double every sample and fake a noise estimate (docs/import.md)
+            for _, outcome in members:
+                outcome.action = "already imported"
+            first.message = "the commit already records these results"
         else:
             samples = f" ({len(members)} samples)" if len(members) > 1 else ""
             first.message = _summary(lines) + samples
@@ -616,6 +622,39 @@ def _already_recorded(note: str | None, lines: tuple[str, ...]) -> bool:
         return False
     paragraphs = note.replace("\r\n", "\n").split("\n\n")
     return "\n".join(lines) in (paragraph.strip("\n") for paragraph in paragraphs)
+
+
+def _results_on_commit(repo: gitio.Repo, sha: str, note: str | None, lines: tuple[str, ...]) -> bool:
+    """Whether the commit (its message or its note) already records every value and the status of ``lines``."""
+    from gittree.trailers import git_trailers
+
+    message = gitio.read_record(gitio.CommitReader(repo), sha).message
+    recorded = git_trailers(message) + [
+        (key.strip(), value.strip())
+        for line in (note or "").splitlines()
+        if line.startswith("Gittree-")
+        for key, _, value in [line.partition(":")]
+    ]
+    wanted = [_trailer_entry(line) for line in lines]
+    metrics = {_metric_value(value) for key, value in wanted if key == "Gittree-Metric"}
+    status = {value for key, value in wanted if key == "Gittree-Status"}
+    if not metrics and not status:
+        return False
+    has_metrics = {_metric_value(value) for key, value in recorded if key.lower() == "gittree-metric"}
+    has_status = {value for key, value in recorded if key.lower() == "gittree-status"}
+    return metrics <= has_metrics and status <= has_status
+
+
+def _trailer_entry(line: str) -> tuple[str, str]:
+    key, _, value = line.partition(":")
+    return key.strip(), value.strip()
+
+
+def _metric_value(value: str) -> tuple[str, float | str]:
+    """``val_bpb=0.997900`` as ``("val_bpb", 0.9979)``: the run and the log write one number differently."""
+    name, _, number = value.partition("=")
+    number = number.strip()
+    return name.strip(), parse_number(number) if is_number(number) else number
 
 
 def _summary(lines: tuple[str, ...]) -> str:
