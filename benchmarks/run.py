@@ -43,8 +43,8 @@ VIEWS = [
     ("render --format dot", ["render", "--all", "--format", "dot"]),
 ]
 TREE_ONLY = (
-    "import sys; from gittree import gitio; from gittree.research import load_tree; "
-    "load_tree(gitio.open_repo(sys.argv[1]), all_refs=True)"
+    "import sys; from gittree import gitio; from gittree.research import load_tree; from gittree.selection import Selection; "
+    "load_tree(gitio.open_repo(sys.argv[1]), Selection(all_refs=True))"
 )
 
 

@@ -45,8 +45,11 @@ def kept(repo: gitio.Repo) -> list[KeptCommit]:
     drawn: set[str] = set()
     if discarded & set(shas):
         from gittree.research import load_tree
+        from gittree.selection import Selection
 
-        drawn = {node.sha for node in load_tree(repo, all_refs=True, require_experiments=False).nodes}
+        drawn = {
+            node.sha for node in load_tree(repo, Selection(all_refs=True), require_experiments=False).nodes
+        }
     return [
         KeptCommit(
             sha, gitio.commit_subject(repo, sha), sha in discarded, sha in discarded and sha not in drawn

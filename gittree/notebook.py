@@ -91,9 +91,10 @@ class Research:
     ) -> Tree:
         """The tree ``gittree show [REVS] [--all] [--metric NAME]`` draws (default: HEAD's history)."""
         from gittree.research import load_tree
+        from gittree.selection import Selection
 
         config = self.config
-        tree = load_tree(self.repo, _revs(revs), all_refs=all, metric=metric, config=config)
+        tree = load_tree(self.repo, Selection(_revs(revs), all_refs=all, metric=metric), config=config)
         return as_notebook_tree(tree, config)
 
     def ranking(
@@ -117,8 +118,10 @@ class Research:
         """``gittree path [REV]``: the steps from the root to ``rev`` (default: the best experiment)."""
         from gittree import questions
         from gittree.research import load_tree
+        from gittree.selection import Selection
 
-        tree = load_tree(self.repo, [rev] if rev else [], all_refs=all, metric=metric, within_scope=True)
+        chosen = Selection([rev] if rev else [], all_refs=all, within_scope=True, metric=metric)
+        tree = load_tree(self.repo, chosen)
         return questions.path_report(self.repo, tree, rev)
 
     def table(

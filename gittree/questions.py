@@ -28,6 +28,7 @@ from gittree.config import Config
 from gittree.errors import BadValueError
 from gittree.model import MetricSpec, Node, ResearchTree
 from gittree.research import load_tree, repo_config
+from gittree.selection import Selection
 
 #: How many folded ordinary commits ``path`` names per step (the rest are counted).
 FOLDED_LISTED = 5
@@ -102,15 +103,8 @@ def diff(
     """
     config = repo_config(repo)
     commit_a, commit_b = gitio.read_commit(repo, a), gitio.read_commit(repo, b)
-    tree = load_tree(
-        repo,
-        [commit_a.sha, commit_b.sha],
-        all_refs=all_refs,
-        metric=metric,
-        config=config,
-        require_experiments=False,
-        within_scope=True,
-    )
+    chosen = Selection((commit_a.sha, commit_b.sha), all_refs=all_refs, within_scope=True, metric=metric)
+    tree = load_tree(repo, chosen, config=config, require_experiments=False)
     relation = relation_of(commit_a.sha, commit_b.sha, lambda old, new: gitio.is_ancestor(repo, old, new))
     compared = diff_experiments(tree, commit_a, commit_b, config.spec, relation)
     code = gitio.diff_text(repo, commit_a.sha, commit_b.sha, patch=patch)

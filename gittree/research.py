@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from gittree import cache, gitio
 from gittree.errors import BadValueError, ConfigError, GitCommandError, NoExperimentsError
+from gittree.selection import Selection
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
@@ -32,38 +33,32 @@ if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported on
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 4096
 
+#: The selection of no option: the scope (every local branch and gittree's refs plus HEAD).
+_EVERY = Selection()
+
 
 def load_tree(
     repo: gitio.Repo,
-    revs: Sequence[str] = (),
+    selection: Selection | None = None,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     config: Config | None = None,
     require_experiments: bool = True,
-    limit: int | None = None,
-    since: int | None = None,
     progress: Progress | None = None,
-    branches: Sequence[str] = (),
-    author: str | None = None,
-    within_scope: bool = False,
 ) -> ResearchTree:
-    """The research tree of ``revs``, else of every local branch and gittree's refs plus HEAD (and of
-    remote-tracking branches and tags with ``all_refs``; docs/tree.md). ``within_scope``: ``revs`` are
-    added to that tree rather than narrowing it.
+    """The research tree ``selection`` selects (:class:`gittree.selection.Selection`; default: every local
+    branch and gittree's refs plus HEAD, docs/tree.md).
 
-    ``limit``: only the ``limit`` newest experiments (by committer date), read newest first; the walk
-    stops there. ``since``: only commits committed at or after this Unix time; the walk does not go
-    below older ones. An experiment whose parent falls outside is drawn as a root.
-    ``branches`` adds the branches matching these globs (local and remote-tracking) as starting
-    points, instead of HEAD; ``author`` keeps only that author's experiments and their ancestors.
+    ``selection.limit``: only the ``limit`` newest experiments (by committer date), read newest first;
+    the walk stops there. ``selection.since``: only commits committed at or after this Unix time; the
+    walk does not go below older ones. An experiment whose parent falls outside is drawn as a root.
     """
+    chosen = selection or _EVERY
     refs = gitio.read_refs(repo)
     _warn_late_results(repo, refs, lambda: (config or repo_config(repo)).sync_branches)
-    tips = _tips(repo, revs, all_refs, branches, refs, within_scope)
-    tree = _build(repo, tips, refs, config, metric, limit, since, progress, whole=all_refs and not revs)
-    _check(tree, metric, require_experiments)
-    return by_author(tree, author) if author is not None and tree.nodes else tree
+    tips = _tips(repo, chosen, refs)
+    tree = _build(repo, tips, refs, config, chosen, progress)
+    _check(tree, chosen.metric, require_experiments)
+    return by_author(tree, chosen.author) if chosen.author is not None and tree.nodes else tree
 
 
 def _warn_late_results(repo: gitio.Repo, refs: gitio.RefState, patterns: Callable[[], Sequence[str]]) -> None:
@@ -73,16 +68,10 @@ def _warn_late_results(repo: gitio.Repo, refs: gitio.RefState, patterns: Callabl
     warn_if_missing(repo, refs, patterns)
 
 
-def _tips(
-    repo: gitio.Repo,
-    revs: Sequence[str],
-    all_refs: bool,
-    branches: Sequence[str],
-    refs: gitio.RefState,
-    within_scope: bool = False,
-) -> list[str]:
+def _tips(repo: gitio.Repo, selection: Selection, refs: gitio.RefState) -> list[str]:
+    revs, all_refs, branches = selection.revs, selection.all_refs, selection.branches
     if not branches:
-        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs, within_scope=within_scope)
+        return gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs, within_scope=selection.within_scope)
     tips = gitio.branch_tips(repo, branches, refs=refs)
     if revs or all_refs:
         tips += gitio.tip_shas(repo, revs, all_refs=all_refs, refs=refs)
@@ -94,22 +83,22 @@ def _build(
     tips: Sequence[str],
     refs: gitio.RefState,
     config: Config | None,
-    metric: str | None,
-    limit: int | None,
-    since: int | None,
+    selection: Selection,
     progress: Progress | None,
-    *,
-    whole: bool,
 ) -> ResearchTree:
     from gittree.tree import build_tree_of
 
     config = config or repo_config(repo)
     tips, discarded = _kept(repo, tips, refs)
+    limit, since = selection.limit, selection.since
+    whole = selection.all_refs and not selection.revs
     with bulk_building():
         history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
         if discarded:
             discarded = _replace_rewritten(history, discarded)
-        return build_tree_of(history, config=config, metric=metric, head=refs.head, discarded=discarded)
+        return build_tree_of(
+            history, config=config, metric=selection.metric, head=refs.head, discarded=discarded
+        )
 
 
 def _kept(repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState) -> tuple[list[str], frozenset[str]]:
@@ -456,16 +445,9 @@ def view(
     repo: gitio.Repo,
     name: str,
     render: Callable[[ResearchTree, Config], Iterable[str] | Iterable[bytes]],
-    revs: Sequence[str] = (),
+    selection: Selection | None = None,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
-    limit: int | None = None,
-    since: int | None = None,
     progress: Progress | None = None,
-    branches: Sequence[str] = (),
-    author: str | None = None,
-    within_scope: bool = False,
 ) -> Iterable[bytes]:
     """The bytes of a view of the tree: ``render(tree, config)`` (text is encoded as UTF-8), or the same
     bytes from the cache. ``config`` is made from the very bytes the view is keyed by: a renderer that
@@ -473,20 +455,23 @@ def view(
 
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
-    commit, the shallow boundary, the ``.gittree.yaml`` bytes and the options.
+    commit, the shallow boundary, the ``.gittree.yaml`` bytes and every option of ``selection``
+    (default: the scope, :class:`gittree.selection.Selection`).
     """
     from gittree import CONFIG_FILE, __version__
+
+    chosen = selection or _EVERY
 
     listing = gitio.list_refs(repo)
     # A view of the scope (every local branch and gittree's refs; --all: every ref) is keyed by the
     # listing of every ref itself: on a warm start nothing is parsed, however many branches there are.
     # (A remote-tracking ref that moved renders the default view again: correct, if more often.)
-    by_listing = not revs and not branches
+    by_listing = not chosen.revs and not chosen.branches
     refs, tips = None, None
     starts_at: object = listing
     if not by_listing:
         refs = gitio.read_refs(repo, listing)
-        tips = _tips(repo, revs, all_refs, branches, refs, within_scope)
+        tips = _tips(repo, chosen, refs)
         starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
     # Read once (the working tree's file, else HEAD's, else a remote default branch's: docs/config.md):
     # the tree and the renderer are given the configuration made from the very bytes the view is keyed
@@ -504,14 +489,14 @@ def view(
         __version__,
         name,
         starts_at,
-        (by_listing, all_refs),
+        (by_listing, chosen.all_refs),
         tuple(sorted(gitio.shallow_boundary(repo))),
         config_data,
         config_source,
-        metric,
-        limit,
-        since,
-        author,
+        chosen.metric,
+        chosen.limit,
+        chosen.since,
+        chosen.author,
     )
     cached = cache.open_view(repo.shared_dir, key)
     if cached is not None:
@@ -521,12 +506,12 @@ def view(
         from gittree.config import config_from_bytes
 
         read = refs or gitio.read_refs(repo, listing)
-        starts = tips if tips is not None else _tips(repo, revs, all_refs, branches, read, within_scope)
+        starts = tips if tips is not None else _tips(repo, chosen, read)
         config = config_from_bytes(config_data, config_source or CONFIG_FILE)
-        tree = _build(repo, starts, read, config, metric, limit, since, progress, whole=all_refs and not revs)
-        _check(tree, metric)
-        if author is not None:
-            tree = by_author(tree, author)
+        tree = _build(repo, starts, read, config, chosen, progress)
+        _check(tree, chosen.metric)
+        if chosen.author is not None:
+            tree = by_author(tree, chosen.author)
         with bulk_building():
             yield from _batched(render(tree, config))
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from gittree import gitio
 from gittree.research import Progress, view
+from gittree.selection import Selection
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
@@ -21,20 +22,14 @@ if TYPE_CHECKING:
 
 def show_view(
     repo: gitio.Repo,
-    revs: Sequence[str] = (),
+    selection: Selection | None = None,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     as_json: bool = False,
     width: int = 100,
     colour: bool = False,
-    limit: int | None = None,
-    since: int | None = None,
     progress: Progress | None = None,
-    branches: Sequence[str] = (),
-    author: str | None = None,
 ) -> Iterable[bytes]:
-    """``gittree show``: the tree as text rows (``width`` columns, ``colour``) or as JSON."""
+    """``gittree show``: the tree ``selection`` selects as text rows (``width`` columns, ``colour``) or as JSON."""
     if as_json:
         name = "show-json"
 
@@ -52,19 +47,7 @@ def show_view(
             for line in render_view(tree, TextStyle(width=width, colour=colour)):
                 yield line + "\n"
 
-    return view(
-        repo,
-        name,
-        render,
-        revs,
-        all_refs=all_refs,
-        metric=metric,
-        limit=limit,
-        since=since,
-        progress=progress,
-        branches=branches,
-        author=author,
-    )
+    return view(repo, name, render, selection, progress=progress)
 
 
 def table_view(
@@ -94,7 +77,7 @@ def table_view(
 
     name = repr(("table", tuple(metrics), sort, "json" if as_json else fmt, tuple(params)))
     metric = metrics[0] if metrics else None
-    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
 
 
 def export_view(
@@ -125,7 +108,7 @@ def export_view(
             yield render_export_markdown(tree, project=project)
 
     name = repr(("export", fmt, project) if budget is None else ("export", fmt, project, budget))
-    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
 
 
 def drawing_view(
@@ -163,7 +146,7 @@ def drawing_view(
 
         engine = engine_identity("svg" if fmt == "html" else fmt)
     name = repr(("render", fmt, engine, depth, since, only_best_path, folding))
-    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
 
 
 def best_view(
@@ -185,7 +168,7 @@ def best_view(
         yield answers.render_best_json(tree, ranking) if as_json else answers.render_best(tree, ranking)
 
     name = repr(("best", top, as_json))
-    return view(repo, name, render, revs, all_refs=all_refs, metric=metric)
+    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
 
 
 def path_view(
@@ -217,7 +200,7 @@ def path_view(
             yield line + "\n"
 
     name = repr(("path", target, as_json))
-    return view(repo, name, render, revs, all_refs=all_refs, metric=metric, within_scope=True)
+    return view(repo, name, render, Selection(revs, all_refs=all_refs, within_scope=True, metric=metric))
 
 
 def project_name(repo: gitio.Repo) -> str:

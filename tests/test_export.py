@@ -70,11 +70,12 @@ def test_show_json_and_the_export_agree_on_the_typical_delta(demo: Path, gittree
     from gittree import gitio
     from gittree.render.jsonview import render_json, render_json_chunks
     from gittree.research import load_tree
+    from gittree.selection import Selection
 
     shown = json.loads(gittree("-C", str(demo), "show", "--all", "--json").out)
     exported = export(gittree, "--format", "json", before=("-C", str(demo)))
     assert shown["typical_delta"] == exported["metric"]["typical_delta"] == pytest.approx(0.0117, abs=1e-4)
-    tree = load_tree(gitio.open_repo(demo), all_refs=True)
+    tree = load_tree(gitio.open_repo(demo), Selection(all_refs=True))
     assert json.loads("".join(render_json_chunks(tree))) == json.loads(render_json(tree))
 
 
@@ -218,13 +219,14 @@ def test_the_node_and_edge_writers_write_what_the_encoder_writes(repo: GitRepo) 
     from gittree.render.export import export_fields, export_node, export_node_json_writer, render_export_json
     from gittree.render.jsonview import one_line_encoder
     from gittree.research import load_tree
+    from gittree.selection import Selection
     from tests.render_support import hostile_history
 
     hostile_history(repo)
     sha = repo.experiment("two seeds and a nan", metrics=[("acc", 0.5), ("acc", 0.7), ("loss", float("nan"))])
     repo.commit("ordinary work, folded into the next edge")
     repo.experiment("after the fold", metrics=[("acc", 0.71)])
-    tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     dumps = one_line_encoder()
     params = effective_params(tree)
     write = export_node_json_writer(dumps, params)

@@ -11,6 +11,7 @@ from gittree import gitio
 from gittree.model import ResearchTree
 from gittree.render.digest import MIN_BUDGET, informative_dead_ends, render_digest, untried_siblings
 from gittree.research import load_tree
+from gittree.selection import Selection
 from tests.conftest import GitRepo
 from tests.render_support import HOSTILE_SUBJECTS
 
@@ -24,7 +25,7 @@ def demo_tree(tmp_path_factory: pytest.TempPathFactory) -> ResearchTree:
     folder = tmp_path_factory.mktemp("demo") / "repo"
     with git_env_context(home):
         build_demo(folder)
-        return load_tree(gitio.open_repo(folder), all_refs=True)
+        return load_tree(gitio.open_repo(folder), Selection(all_refs=True))
 
 
 def test_every_budget_is_kept_and_the_best_is_always_named(demo_tree: ResearchTree) -> None:

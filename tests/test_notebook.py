@@ -21,12 +21,13 @@ from tests.test_render_browser import browser  # noqa: F401  (the fixture)
 def test_the_api_answers_as_the_command_line_does(repo: GitRepo) -> None:
     from gittree import gitio
     from gittree.research import load_tree
+    from gittree.selection import Selection
 
     shas = small_history(repo)
     research = gittree.open(repo.path)
     tree = research.tree(all=True)
     assert isinstance(tree, Tree)
-    reference = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    reference = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     assert [n.sha for n in tree.nodes] == [n.sha for n in reference.nodes]
     assert [n.verdict for n in tree.nodes] == [n.verdict for n in reference.nodes]
     assert tree[shas["drop"][:7]].params == {} and tree[shas["lr"]].params == {"lr": "1e-4"}

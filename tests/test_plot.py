@@ -15,6 +15,7 @@ from gittree import gitio
 from gittree.model import ResearchTree
 from gittree.progress import progress_of
 from gittree.research import load_tree
+from gittree.selection import Selection
 from tests.conftest import GitRepo, Result
 from tests.render_support import small_history
 
@@ -24,7 +25,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def tree_of(repo: GitRepo, metric: str | None = None) -> ResearchTree:
-    return load_tree(gitio.open_repo(repo.path), all_refs=True, metric=metric)
+    return load_tree(gitio.open_repo(repo.path), Selection(all_refs=True, metric=metric))
 
 
 def artist(figure: Any, gid: str) -> Any:

@@ -89,9 +89,10 @@ def test_the_page_carries_what_gittree_plot_draws(repo: GitRepo) -> None:
     from gittree.render.html import page_data
     from gittree.render.subgraph import ViewOptions, select_view
     from gittree.research import load_tree
+    from gittree.selection import Selection
 
     small_history(repo)
-    tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     data = page_data(tree, select_view(tree, ViewOptions()), load_config(repo.path))
     progress = progress_of(tree)
     chart = data["metrics"]["acc"]["progress"]

@@ -21,6 +21,7 @@ from gittree.config import load_config
 from gittree.render.dot import visible
 from gittree.render.html import render_html
 from gittree.research import load_tree
+from gittree.selection import Selection
 from tests.conftest import GitRepo
 from tests.gitenv import git_env_context
 from tests.render_support import HOSTILE_AUTHOR, HOSTILE_NOTES, HOSTILE_SUBJECTS, hostile_history
@@ -123,7 +124,7 @@ def demo_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
         build_demo(folder)
         repo = gitio.open_repo(folder)
         config = load_config(repo.worktree)
-        page = render_html(load_tree(repo, all_refs=True, config=config), config)
+        page = render_html(load_tree(repo, Selection(all_refs=True), config=config), config)
     out = folder / "tree.html"
     out.write_text(page, encoding="utf-8")
     return out
@@ -355,7 +356,7 @@ def test_hostile_commit_text_renders_as_text_and_runs_nothing(
 ) -> None:
     monkeypatch.setenv("GIT_AUTHOR_NAME", HOSTILE_AUTHOR)
     shas = hostile_history(repo)
-    tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     file = repo.path / "hostile.html"
     from gittree.render.subgraph import ViewOptions
 

@@ -18,6 +18,7 @@ from gittree import gitio
 from gittree.render import dot as dot_module
 from gittree.render.dot import ViewOptions, dot_string, render_dot, visible
 from gittree.research import load_tree
+from gittree.selection import Selection
 from tests.conftest import GitRepo, check_expected
 from tests.render_support import (
     HOSTILE_AUTHOR,
@@ -303,7 +304,7 @@ def svg_texts(svg: bytes) -> list[str]:
 
 
 def _tree_text(repo: GitRepo) -> str:
-    tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     return render_dot(tree, ViewOptions(fold=0))
 
 

@@ -16,6 +16,7 @@ from gittree.render.html import clean_svg, render_html, script_json
 from gittree.render.picture import draw
 from gittree.render.subgraph import ViewOptions
 from gittree.research import load_tree
+from gittree.selection import Selection
 from gittree.tree import evaluate_each
 from tests.conftest import GitRepo
 from tests.render_support import (
@@ -99,7 +100,7 @@ def test_switcher_verdicts_are_those_show_computes_for_that_metric(repo: GitRepo
     small_history(repo)
     data = data_of(page_of(gittree))
     for metric in ("acc", "loss"):
-        tree = load_tree(gitio.open_repo(repo.path), all_refs=True, metric=metric)
+        tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True, metric=metric))
         assert data["metrics"][metric]["verdicts"] == {n.sha: n.verdict.value for n in tree.nodes}
         assert data["metrics"][metric]["best"] == tree.best
         assert set(data["metrics"][metric]["best_path"]) == {n.sha for n in tree.nodes if n.on_best_path}
@@ -107,7 +108,7 @@ def test_switcher_verdicts_are_those_show_computes_for_that_metric(repo: GitRepo
 
 def test_evaluating_each_metric_leaves_the_tree_alone(repo: GitRepo) -> None:
     small_history(repo)
-    tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     before = [(n.sha, n.verdict, n.delta, n.reference, n.best, n.on_best_path) for n in tree.nodes]
     evaluations = evaluate_each(tree, [Config().spec("acc"), Config().spec("loss")])
     assert set(evaluations) == {"acc", "loss"}
@@ -232,6 +233,6 @@ def test_the_page_from_the_callers_selection_is_the_page_it_selects_itself(
     """`render --format html` hands the page the view it already selected; the page must be the same."""
     small_history(repo)
     negligible_chain(repo, 4)
-    tree = load_tree(gitio.open_repo(repo.path), all_refs=True)
+    tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     drawn = b"".join(piece for piece in draw(tree, "html", options, Config()) if isinstance(piece, bytes))
     assert drawn == render_html(tree, Config(), options).encode("utf-8")

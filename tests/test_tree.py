@@ -316,9 +316,10 @@ def test_a_many_parent_merge_on_a_deep_line_keeps_every_idea_and_drops_what_is_b
     from benchmarks.generate import generate_deep
     from gittree import gitio
     from gittree.research import load_tree
+    from gittree.selection import Selection
 
     repo = generate_deep(tmp_path / "deep", 300, 6)
-    tree = load_tree(gitio.open_repo(repo), all_refs=True)
+    tree = load_tree(gitio.open_repo(repo), Selection(all_refs=True))
     (merge,) = [node for node in tree.nodes if len(node.parents) > 1]
     subjects = [tree.by_sha[parent].subject for parent in merge.parents]
     assert sorted(subjects) == sorted(["step 300"] + [f"side idea {i}" for i in range(6)])

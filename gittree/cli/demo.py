@@ -32,6 +32,7 @@ def demo(
     from gittree.demo import build_agent_demo, build_demo
     from gittree.render.text import TextStyle, render_view
     from gittree.research import load_tree
+    from gittree.selection import Selection
 
     if agent:
         from gittree.importers import import_log
@@ -44,7 +45,7 @@ def demo(
     else:
         path = build_demo(directory)
         print(f"demo research repository: {path}")
-    tree = load_tree(gitio.open_repo(path), all_refs=True)
+    tree = load_tree(gitio.open_repo(path), Selection(all_refs=True))
     style = TextStyle(width=terminal_width(), colour=use_colour(color))
     print()
     print_lines(render_view(tree, style))

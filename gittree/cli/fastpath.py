@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from gittree.selection import Selection
+
 #: One command's options as the fast path reads them: flags (option -> name), options taking a value
 #: (option -> name), the names that repeat (a list), and a check of each value (False: typer decides).
 _Form = tuple[dict[str, str], dict[str, str], frozenset[str], dict[str, "Callable[[str], bool]"]]
@@ -159,15 +161,20 @@ def try_fast(argv: list[str]) -> bool:
         return True
     revs = options.pop("revs")
     if args[0] == "show":
-        show_tree(
-            repo_path,
+        from gittree.selection import Selection
+
+        chosen = Selection(
             revs,
             all_refs=options.get("all_refs", False),
             metric=options.get("metric"),
+            limit=int(options["limit"]) if "limit" in options else None,
+            since=read_since(options.get("since")),
+        )
+        show_tree(
+            repo_path,
+            chosen,
             color=ColourMode(options.get("color", "auto")),
             as_json=options.get("as_json", False),
-            limit=int(options["limit"]) if "limit" in options else None,
-            since=options.get("since"),
         )
     elif args[0] == "table":
         print_table(repo_path, revs, **options)
@@ -223,42 +230,34 @@ def parse_form(command: str, args: list[str]) -> dict[str, Any] | None:
     return options
 
 
+def read_since(since: str | None) -> int | None:
+    """``--since DATE`` as a Unix time (None without the option); a date that cannot be read is an error."""
+    if since is None:
+        return None
+    from gittree.dates import parse_since
+
+    return parse_since(since, now=int(time.time()))
+
+
 def show_tree(
     repo_path: Path | None,
-    revs: list[str],
+    selection: Selection,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     color: ColourMode = ColourMode.auto,
     as_json: bool = False,
-    limit: int | None = None,
-    since: str | None = None,
-    branches: list[str] | None = None,
-    author: str | None = None,
 ) -> None:
-    """``gittree show``: stream the research tree (text or JSON), from the cache when nothing changed."""
+    """``gittree show``: stream the tree ``selection`` selects (text or JSON), from the cache when nothing changed."""
     from gittree import gitio, views
 
     repo = gitio.open_repo(repo_path)
-    since_time = None
-    if since is not None:
-        from gittree.dates import parse_since
-
-        since_time = parse_since(since, now=int(time.time()))
     progress = Progress()
     chunks = views.show_view(
         repo,
-        revs,
-        all_refs=all_refs,
-        metric=metric,
+        selection,
         as_json=as_json,
         width=terminal_width(),
         colour=use_colour(color),
-        limit=limit,
-        since=since_time,
         progress=progress,
-        branches=branches or (),
-        author=author,
     )
     try:
         write_chunks(chunks, before_first=progress.clear)

@@ -122,8 +122,9 @@ def plot(
     else:
         from gittree.render.plot import plot_bytes
         from gittree.research import load_tree
+        from gittree.selection import Selection
 
-        data = plot_bytes(load_tree(repo, revs or [], all_refs=all_refs, metric=metric), chosen)
+        data = plot_bytes(load_tree(repo, Selection(revs or (), all_refs=all_refs, metric=metric)), chosen)
     write_output(data, output, binary=chosen != "svg", example=f"progress.{chosen}")
 
 

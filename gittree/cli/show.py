@@ -57,17 +57,16 @@ def show(
     ] = None,
 ) -> None:
     """Show the research tree: one row per experiment, coloured by its delta against its parent."""
-    from gittree.cli.fastpath import show_tree
+    from gittree.cli.fastpath import read_since, show_tree
+    from gittree.selection import Selection
 
-    show_tree(
-        State.repo_path,
-        revs or [],
+    chosen = Selection(
+        revs or (),
         all_refs=all_refs,
         metric=metric,
-        color=color,
-        as_json=as_json,
         limit=limit,
-        since=since,
-        branches=branch or [],
+        since=read_since(since),
+        branches=branch or (),
         author=author,
     )
+    show_tree(State.repo_path, chosen, color=color, as_json=as_json)
