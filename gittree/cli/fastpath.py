@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from gittree.gitio import Repo
     from gittree.selection import Selection
 
 #: One command's options as the fast path reads them: flags (option -> name), options taking a value
@@ -161,8 +162,10 @@ def try_fast(argv: list[str]) -> bool:
         return True
     revs = options.pop("revs")
     if args[0] == "show":
+        from gittree import gitio
         from gittree.selection import Selection
 
+        repo = gitio.open_repo(repo_path)  # before the options are read, as typer's command does
         chosen = Selection(
             revs,
             all_refs=options.get("all_refs", False),
@@ -171,7 +174,7 @@ def try_fast(argv: list[str]) -> bool:
             since=read_since(options.get("since")),
         )
         show_tree(
-            repo_path,
+            repo,
             chosen,
             color=ColourMode(options.get("color", "auto")),
             as_json=options.get("as_json", False),
@@ -240,16 +243,15 @@ def read_since(since: str | None) -> int | None:
 
 
 def show_tree(
-    repo_path: Path | None,
+    repo: Repo,
     selection: Selection,
     *,
     color: ColourMode = ColourMode.auto,
     as_json: bool = False,
 ) -> None:
     """``gittree show``: stream the tree ``selection`` selects (text or JSON), from the cache when nothing changed."""
-    from gittree import gitio, views
+    from gittree import views
 
-    repo = gitio.open_repo(repo_path)
     progress = Progress()
     chunks = views.show_view(
         repo,

@@ -57,9 +57,11 @@ def show(
     ] = None,
 ) -> None:
     """Show the research tree: one row per experiment, coloured by its delta against its parent."""
+    from gittree import gitio
     from gittree.cli.fastpath import read_since, show_tree
     from gittree.selection import Selection
 
+    repo = gitio.open_repo(State.repo_path)
     chosen = Selection(
         revs or (),
         all_refs=all_refs,
@@ -69,4 +71,4 @@ def show(
         branches=branch or (),
         author=author,
     )
-    show_tree(State.repo_path, chosen, color=color, as_json=as_json)
+    show_tree(repo, chosen, color=color, as_json=as_json)
