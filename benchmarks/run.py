@@ -43,7 +43,7 @@ VIEWS = [
     ("render --format dot", ["render", "--all", "--format", "dot"]),
 ]
 TREE_ONLY = (
-    "import sys; from gittree import gitio; from gittree.research import load_tree; from gittree.selection import Selection; "
+    "import sys; from gittree import gitio; from gittree.research import Selection, load_tree; "
     "load_tree(gitio.open_repo(sys.argv[1]), Selection(all_refs=True))"
 )
 

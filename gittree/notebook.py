@@ -90,8 +90,7 @@ class Research:
         self, revs: Sequence[str] | str | None = None, all: bool = False, metric: str | None = None
     ) -> Tree:
         """The tree ``gittree show [REVS] [--all] [--metric NAME]`` draws (default: HEAD's history)."""
-        from gittree.research import load_tree
-        from gittree.selection import Selection
+        from gittree.research import Selection, load_tree
 
         config = self.config
         tree = load_tree(self.repo, Selection(_revs(revs), all_refs=all, metric=metric), config=config)
@@ -117,8 +116,7 @@ class Research:
     def path(self, rev: str | None = None, all: bool = False, metric: str | None = None) -> PathReport:
         """``gittree path [REV]``: the steps from the root to ``rev`` (default: the best experiment)."""
         from gittree import questions
-        from gittree.research import load_tree
-        from gittree.selection import Selection
+        from gittree.research import Selection, load_tree
 
         chosen = Selection([rev] if rev else [], all_refs=all, within_scope=True, metric=metric)
         tree = load_tree(self.repo, chosen)

@@ -27,8 +27,7 @@ from gittree.analysis import (
 from gittree.config import Config
 from gittree.errors import BadValueError
 from gittree.model import MetricSpec, Node, ResearchTree
-from gittree.research import load_tree, repo_config
-from gittree.selection import Selection
+from gittree.research import Selection, load_tree, repo_config
 
 #: How many folded ordinary commits ``path`` names per step (the rest are counted).
 FOLDED_LISTED = 5

@@ -21,13 +21,82 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from gittree import cache, gitio
 from gittree.errors import BadValueError, ConfigError, GitCommandError, NoExperimentsError
-from gittree.selection import Selection
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
     from gittree.config import Config
     from gittree.model import CommitRecord, History, ResearchTree
     from gittree.trailers import ExperimentRecord
+
+
+# A plain class, here rather than in a module of its own: the cached-view start-up pays neither for
+# ``dataclasses`` (about 14 ms, see gitio.Repo) nor for finding one more module (about half a millisecond).
+class Selection:
+    """Which experiments a tree holds, and the metric that judges them; frozen, compared by value.
+
+    ``revs``: start from these commits instead of the scope (every local branch and gittree's refs
+    plus HEAD; ``all_refs``: every ref); ``within_scope``: ``revs`` are added to the scope rather than
+    narrowing it (``path``, ``diff``). ``metric``: the metric that judges (default: the configured one).
+    ``limit``: only the ``limit`` newest experiments; ``since``: only commits committed at or after
+    this Unix time (neither reads older history). ``branches``: globs of branches (local and
+    remote-tracking) to start from, instead of HEAD; ``author``: only that author's experiments (any
+    case, within name or email) and their ancestors.
+    """
+
+    __slots__ = ("all_refs", "author", "branches", "limit", "metric", "revs", "since", "within_scope")
+
+    revs: tuple[str, ...]
+    all_refs: bool
+    within_scope: bool
+    metric: str | None
+    limit: int | None
+    since: int | None
+    branches: tuple[str, ...]
+    author: str | None
+
+    def __init__(
+        self,
+        revs: Iterable[str] = (),
+        *,
+        all_refs: bool = False,
+        within_scope: bool = False,
+        metric: str | None = None,
+        limit: int | None = None,
+        since: int | None = None,
+        branches: Iterable[str] = (),
+        author: str | None = None,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "revs", tuple(revs))
+        setattr_(self, "all_refs", all_refs)
+        setattr_(self, "within_scope", within_scope)
+        setattr_(self, "metric", metric)
+        setattr_(self, "limit", limit)
+        setattr_(self, "since", since)
+        setattr_(self, "branches", tuple(branches))
+        setattr_(self, "author", author)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Selection is frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Selection is frozen: cannot delete {name!r}")
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Selection):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Selection({shown})"
+
 
 #: Called now and then during a long read with the number of commits read so far.
 Progress = Callable[[int], None]
@@ -45,7 +114,7 @@ def load_tree(
     require_experiments: bool = True,
     progress: Progress | None = None,
 ) -> ResearchTree:
-    """The research tree ``selection`` selects (:class:`gittree.selection.Selection`; default: every local
+    """The research tree ``selection`` selects (:class:`gittree.research.Selection`; default: every local
     branch and gittree's refs plus HEAD, docs/tree.md).
 
     ``selection.limit``: only the ``limit`` newest experiments (by committer date), read newest first;
@@ -456,7 +525,7 @@ def view(
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
     commit, the shallow boundary, the ``.gittree.yaml`` bytes and every option of ``selection``
-    (default: the scope, :class:`gittree.selection.Selection`).
+    (default: the scope, :class:`gittree.research.Selection`).
     """
     from gittree import CONFIG_FILE, __version__
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from gittree import gitio
-from gittree.research import Progress, view
-from gittree.selection import Selection
+from gittree.research import Progress, Selection, view
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:

@@ -14,8 +14,7 @@ import pytest
 from gittree import gitio
 from gittree.model import ResearchTree
 from gittree.progress import progress_of
-from gittree.research import load_tree
-from gittree.selection import Selection
+from gittree.research import Selection, load_tree
 from tests.conftest import GitRepo, Result
 from tests.render_support import small_history
 

@@ -88,8 +88,7 @@ def test_the_page_carries_what_gittree_plot_draws(repo: GitRepo) -> None:
     from gittree.config import load_config
     from gittree.render.html import page_data
     from gittree.render.subgraph import ViewOptions, select_view
-    from gittree.research import load_tree
-    from gittree.selection import Selection
+    from gittree.research import Selection, load_tree
 
     small_history(repo)
     tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))

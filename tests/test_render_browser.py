@@ -20,8 +20,7 @@ from gittree import gitio
 from gittree.config import load_config
 from gittree.render.dot import visible
 from gittree.render.html import render_html
-from gittree.research import load_tree
-from gittree.selection import Selection
+from gittree.research import Selection, load_tree
 from tests.conftest import GitRepo
 from tests.gitenv import git_env_context
 from tests.render_support import HOSTILE_AUTHOR, HOSTILE_NOTES, HOSTILE_SUBJECTS, hostile_history

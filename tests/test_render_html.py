@@ -15,8 +15,7 @@ from gittree.errors import RenderError
 from gittree.render.html import clean_svg, render_html, script_json
 from gittree.render.picture import draw
 from gittree.render.subgraph import ViewOptions
-from gittree.research import load_tree
-from gittree.selection import Selection
+from gittree.research import Selection, load_tree
 from gittree.tree import evaluate_each
 from tests.conftest import GitRepo
 from tests.render_support import (

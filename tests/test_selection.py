@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gittree.selection import Selection
+from gittree.research import Selection
 
 
 def test_a_selection_is_frozen_and_compared_by_value() -> None:

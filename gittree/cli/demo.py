@@ -31,8 +31,7 @@ def demo(
     from gittree import gitio
     from gittree.demo import build_agent_demo, build_demo
     from gittree.render.text import TextStyle, render_view
-    from gittree.research import load_tree
-    from gittree.selection import Selection
+    from gittree.research import Selection, load_tree
 
     if agent:
         from gittree.importers import import_log

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gittree.gitio import Repo
-    from gittree.selection import Selection
+    from gittree.research import Selection
 
 #: One command's options as the fast path reads them: flags (option -> name), options taking a value
 #: (option -> name), the names that repeat (a list), and a check of each value (False: typer decides).
@@ -163,7 +163,7 @@ def try_fast(argv: list[str]) -> bool:
     revs = options.pop("revs")
     if args[0] == "show":
         from gittree import gitio
-        from gittree.selection import Selection
+        from gittree.research import Selection
 
         repo = gitio.open_repo(repo_path)  # before the options are read, as typer's command does
         chosen = Selection(

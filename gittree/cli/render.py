@@ -121,8 +121,7 @@ def plot(
         data = curves_bytes(labelled(curves_of(repo, revs)), metric, chosen)
     else:
         from gittree.render.plot import plot_bytes
-        from gittree.research import load_tree
-        from gittree.selection import Selection
+        from gittree.research import Selection, load_tree
 
         data = plot_bytes(load_tree(repo, Selection(revs or (), all_refs=all_refs, metric=metric)), chosen)
     write_output(data, output, binary=chosen != "svg", example=f"progress.{chosen}")
