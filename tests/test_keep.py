@@ -47,6 +47,7 @@ def test_a_reset_loser_survives_gc_as_a_discarded_dead_end(repo: GitRepo, gittre
     text = gittree("show", "--all", "--color", "never").out
     row = next(line for line in text.splitlines() if loser[:7] in line)
     assert "✗" in row and "bigger lr" in row and row.endswith("discarded")
+    assert "worse/abandoned/failed/discarded" in text  # the key names the red word the tree uses
     # a new experiment on top of a kept one replaces it in the keep commit's parents: two tips, not three
     keep = repo.git("rev-parse", "refs/gittree/keep").strip()
     parents = repo.git("rev-list", "--parents", "-n", "1", keep).split()[1:]

@@ -321,3 +321,26 @@ def test_every_question_in_a_bare_repository_uses_the_committed_config(
         assert gittree("-C", str(folder), "render", "--format", "html", "-o", str(page)).code == 0
     clone_page, bare_page = (page.read_text(encoding="utf-8") for page in pages)
     assert '"negligible"' in bare_page and bare_page.count('"better"') == clone_page.count('"better"')
+
+
+def test_the_newest_tip_step_looks_among_a_few_tips_only(repo: GitRepo, tmp_path: Path) -> None:
+    """Step 4 of "Which file is read" sorts tips by date, a read of every tip: with more than
+    NEWEST_TIP_SCAN of them (a sweep of thousands) it is skipped, so a warm view stays cheap (a warm
+    `show` at 23,000 refs took 1 s). Regression test for that cost, by what is read."""
+    from gittree import gitio
+    from gittree.gitio.repo import NEWEST_TIP_SCAN
+
+    repo.experiment("v1", metrics=[("acc", 0.7)])
+    repo.git("checkout", "-q", "-b", "configured")
+    repo.write(".gittree.yaml", "primary: acc\nthreshold: 0.003\n")
+    repo.commit("config on a side branch")
+    bare = bare_clone(repo, tmp_path / "shared.git")
+    subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/nothing-yet"], cwd=bare, check=True)
+    where, _ = gitio.read_shared_file(gitio.open_repo(bare), ".gittree.yaml")
+    assert where == "refs/heads/configured:.gittree.yaml"  # a few tips: the newest that has it
+    sha = subprocess.run(["git", "rev-parse", "main"], cwd=bare, check=True, capture_output=True, text=True)
+    for index in range(NEWEST_TIP_SCAN):
+        subprocess.run(
+            ["git", "update-ref", f"refs/heads/sweep/{index}", sha.stdout.strip()], cwd=bare, check=True
+        )
+    assert gitio.read_shared_file(gitio.open_repo(bare), ".gittree.yaml") == (None, None)  # the defaults

@@ -352,7 +352,7 @@ def read_shared_file(repo: Repo, name: str) -> tuple[str | None, bytes | None]:
     In order (docs/config.md, "Which file is read"): the working tree's copy; else the one committed
     at HEAD; else the one on a remote's default branch (``refs/remotes/origin/HEAD`` first, then any
     other remote's); else the one at the newest tip (branch or remote-tracking branch, by committer
-    date, then name) that has it. So a ``--no-checkout`` clone, a bare mirror and a clone on a branch
+    date, then name) that has it, looked for only among at most :data:`NEWEST_TIP_SCAN` tips. So a ``--no-checkout`` clone, a bare mirror and a clone on a branch
     made before the file existed read what the author's checkout reads. ``where`` is the working tree
     file's path or ``REV:NAME``; both are None when no tip has the file. Only the first step costs
     nothing; the others ask git only when the earlier ones found nothing.
@@ -373,16 +373,26 @@ def read_shared_file(repo: Repo, name: str) -> tuple[str | None, bytes | None]:
     return found, _blob_following_links(repo, found)
 
 
+#: The newest-tip step looks through at most this many branches and remote-tracking branches: with more
+#: (a sweep of thousands), sorting them by date costs every view a read of each tip (docs/config.md).
+NEWEST_TIP_SCAN = 64
+
+
 def _tips_newest_first(repo: Repo) -> list[str]:
-    """Remotes' default branches (origin's first), then every branch and remote-tracking branch, newest first."""
-    args = ["for-each-ref", "--sort=refname", "--sort=-committerdate", "--format=%(refname)"]
-    found = run([*args, "refs/heads/", "refs/remotes/"], cwd=repo.git_dir)
-    refs = found.text.split() if found.code == 0 else []
+    """Remotes' default branches (origin's first), then every branch and remote-tracking branch, newest
+    first; only the default branches when there are more than :data:`NEWEST_TIP_SCAN` others."""
+    listed = run(["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/remotes/"], cwd=repo.git_dir)
+    refs = listed.text.split() if listed.code == 0 else []
     defaults = sorted(
         (ref for ref in refs if ref.startswith("refs/remotes/") and ref.endswith("/HEAD")),
         key=lambda ref: ref != "refs/remotes/origin/HEAD",
     )
-    return defaults + [ref for ref in refs if ref not in defaults]
+    if len(refs) - len(defaults) > NEWEST_TIP_SCAN:
+        return defaults
+    args = ["for-each-ref", "--sort=refname", "--sort=-committerdate", "--format=%(refname)"]
+    found = run([*args, "refs/heads/", "refs/remotes/"], cwd=repo.git_dir)
+    newest = found.text.split() if found.code == 0 else []
+    return defaults + [ref for ref in newest if ref not in defaults]
 
 
 def _first_having(repo: Repo, revs: Sequence[str], name: str) -> str | None:

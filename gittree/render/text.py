@@ -471,7 +471,13 @@ def legend(tree: ResearchTree, style: TextStyle, far: dict[str, tuple[str, ...]]
     parts = [
         style.paint("better", "green"),
         style.paint("negligible", "yellow"),
-        style.paint("worse/abandoned/failed", "red"),
+        # A kept experiment no branch reaches is red too: the key names it where the tree has one.
+        style.paint(
+            "worse/abandoned/failed/discarded"
+            if any(n.discarded and n.fate == "discarded" for n in tree.nodes)
+            else "worse/abandoned/failed",
+            "red",
+        ),
         BEST_MARK,
         "✗ dead end",
     ]
