@@ -387,13 +387,12 @@ def _story() -> list[Step]:
     ]
 
 
-def build_demo(directory: Path | None = None) -> Path:
-    """Write the demo repository into ``directory`` (a new temporary folder by default) and return it."""
-    target = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="gittree-demo-"))
+def _new_demo_repo(target: Path) -> gitio.Repo:
+    """A new repository in the empty (or new) folder ``target``, with the demo's fixed identity and settings."""
     if target.exists() and any(target.iterdir()):
         raise GittreeError(f"{target} is not empty", hint="name a new or empty folder for the demo")
     target.mkdir(parents=True, exist_ok=True)
-    repo = gitio.init_repo(
+    return gitio.init_repo(
         target,
         branch="main",
         settings=(
@@ -404,6 +403,12 @@ def build_demo(directory: Path | None = None) -> Path:
             ("notes.rewriteRef", gitio.NOTES_REF),
         ),
     )
+
+
+def build_demo(directory: Path | None = None) -> Path:
+    """Write the demo repository into ``directory`` (a new temporary folder by default) and return it."""
+    target = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="gittree-demo-"))
+    repo = _new_demo_repo(target)
     (target / ".gittree.yaml").write_text(CONFIG_YAML, encoding="utf-8")
     shas: dict[str, str] = {}
     story = _story()
@@ -608,20 +613,7 @@ AGENT_HEADER = "commit\tval_bpb\tmemory_gb\tstatus\tdescription\n"
 def build_agent_demo(directory: Path | None = None) -> tuple[Path, Path]:
     """An agent loop's repository and its ``results.tsv`` (not yet imported): (repository, log)."""
     target = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="gittree-agent-demo-"))
-    if target.exists() and any(target.iterdir()):
-        raise GittreeError(f"{target} is not empty", hint="name a new or empty folder for the demo")
-    target.mkdir(parents=True, exist_ok=True)
-    repo = gitio.init_repo(
-        target,
-        branch="main",
-        settings=(
-            ("user.name", DEMO_NAME),
-            ("user.email", DEMO_EMAIL),
-            ("commit.gpgSign", "false"),
-            ("core.hooksPath", ".git/hooks"),
-            ("notes.rewriteRef", gitio.NOTES_REF),
-        ),
-    )
+    repo = _new_demo_repo(target)
     (target / ".gitignore").write_text("results.tsv\n", encoding="utf-8")
     clock = iter(range(START, START + 1000 * HOUR, HOUR // 2))
     _agent_commit(repo, target, "prepare.py and train.py", "# GPT training script", next(clock))
