@@ -43,7 +43,7 @@ VIEWS = [
     ("render --format dot", ["render", "--all", "--format", "dot"]),
 ]
 TREE_ONLY = (
-    "import sys; from gittree import gitio; from gittree.research import Selection, load_tree; "
+    "import sys; from gittree import gitio; from gittree.read import Selection, load_tree; "
     "load_tree(gitio.open_repo(sys.argv[1]), Selection(all_refs=True))"
 )
 
@@ -362,7 +362,7 @@ def profile_summary(repo: Path) -> str:
 
 PHASES = """
 import gc, json, resource, shutil, sys, time
-from gittree import gitio, research
+from gittree import gitio, read
 from gittree.config import load_config
 from gittree.render.jsonview import render_json_chunks
 from gittree.tree import build_tree_of
@@ -370,13 +370,13 @@ from gittree.tree import build_tree_of
 repo = gitio.open_repo(sys.argv[1])
 shutil.rmtree(repo.shared_dir / "gittree" / "cache", ignore_errors=True)
 times = {}
-with research.bulk_building():  # as gittree itself reads, builds and renders
+with read.bulk_building():  # as gittree itself reads, builds and renders
     started = time.perf_counter()
     refs = gitio.read_refs(repo)
     tips = gitio.tip_shas(repo, (), all_refs=True, refs=refs)
     times["list the refs"] = time.perf_counter() - started
     started = time.perf_counter()
-    history = research.read_history(repo, tips, refs, whole=True)
+    history = read.read_history(repo, tips, refs, whole=True)
     times["read and parse every commit (and write the commit cache)"] = time.perf_counter() - started
     started = time.perf_counter()
     config = load_config(repo.worktree)

@@ -103,7 +103,7 @@ def load_config(where: Path | None) -> Config:
 
     None gives the defaults. A repository's file, as its views read it (the checkout's, else, in a
     bare repository, the one committed in HEAD's tree), is read through git by
-    :func:`gittree.research.repo_config`: this module never runs git.
+    :func:`gittree.read.repo_config`: this module never runs git.
     """
     if where is None:
         return Config()

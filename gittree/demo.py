@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import GittreeError
-from gittree.experiment import ExperimentEntry, commit_experiment
+from gittree.record.commit import ExperimentEntry, commit_experiment
 
 DEMO_NAME = "Ada Researcher"
 DEMO_EMAIL = "ada@example.org"
@@ -481,9 +481,9 @@ RUN_SECONDS = 41 * 60
 
 def _run_last_chapter(repo: gitio.Repo, target: Path, when: int) -> None:
     """Seeds, a reset-away idea and a sweep, each through gittree's own run code (docs/guide.md, "Try it")."""
-    from gittree.research import repo_config
-    from gittree.runs import make_request, run_command
-    from gittree.sweep import plan_sweep, run_sweep
+    from gittree.read import repo_config
+    from gittree.runs.execute import make_request, run_command
+    from gittree.runs.sweep import plan_sweep, run_sweep
 
     config = repo_config(repo)
     (target / "score.py").write_text(SCORE_PY, encoding="utf-8")
@@ -557,17 +557,17 @@ def _pinned_runs(when: int) -> Iterator[_Clock]:
 
     The command still runs for real and its metrics are read as gittree reads every run's; only the
     clock is the story's. ``python3`` is looked up first next to the interpreter running gittree."""
-    from gittree import journal, runs
+    from gittree.runs import execute, journal
 
     clock = _Clock(when)
-    real_execute, real_new_id = runs.execute, journal.new_run_id
+    real_execute, real_new_id = execute.execute, journal.new_run_id
 
     def new_run_id() -> str:
         clock.runs += 1
         stamp = datetime.fromtimestamp(clock.now, timezone.utc).strftime("%Y%m%d-%H%M%S")
         return f"{stamp}-1-{clock.runs:06x}"
 
-    def execute(meta: journal.RunMeta, run_dir: Path, **kwargs: object) -> None:
+    def pinned_execute(meta: journal.RunMeta, run_dir: Path, **kwargs: object) -> None:
         real_execute(meta, run_dir, **kwargs)  # type: ignore[arg-type]
         meta.start, meta.end, meta.duration = clock.now, clock.now + RUN_SECONDS, float(RUN_SECONDS)
         journal.save_meta(run_dir, meta)
@@ -577,11 +577,11 @@ def _pinned_runs(when: int) -> Iterator[_Clock]:
     saved = {key: os.environ.get(key) for key in (*_identity(0), "PATH")}
     os.environ.update(_identity(clock.now))
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    runs.execute, journal.new_run_id = execute, new_run_id
+    execute.execute, journal.new_run_id = pinned_execute, new_run_id
     try:
         yield clock
     finally:
-        runs.execute, journal.new_run_id = real_execute, real_new_id
+        execute.execute, journal.new_run_id = real_execute, real_new_id
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

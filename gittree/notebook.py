@@ -1,7 +1,7 @@
 """The research of a repository for notebooks and scripts: ``gittree.open(".")`` (docs/api.md).
 
-A thin layer over what the command line calls: :func:`gittree.research.load_tree` (show's selection
-rules), :mod:`gittree.questions` (best, path), :mod:`gittree.analysis`, the table's records
+A thin layer over what the command line calls: :func:`gittree.read.load_tree` (show's selection
+rules), :mod:`gittree.read.questions` (best, path), :mod:`gittree.tree.analysis`, the table's records
 (:mod:`gittree.render.table`), the page (:mod:`gittree.render.html`) and the chart
 (:mod:`gittree.render.plot`). Nothing is computed here a second way. Nothing prints.
 
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from gittree import gitio
-from gittree.analysis import PathReport, Ranking, rank_experiments
 from gittree.config import Config
 from gittree.model import Node, ResearchTree
+from gittree.tree.analysis import PathReport, Ranking, rank_experiments
 
 #: What ``to_pandas`` needs, word for word as its error says it.
 PANDAS_INSTALL = "pip install pandas"
@@ -82,7 +82,7 @@ class Research:
 
     @property
     def config(self) -> Config:
-        from gittree.research import repo_config
+        from gittree.read import repo_config
 
         return repo_config(self.repo)
 
@@ -90,7 +90,7 @@ class Research:
         self, revs: Sequence[str] | str | None = None, all: bool = False, metric: str | None = None
     ) -> Tree:
         """The tree ``gittree show [REVS] [--all] [--metric NAME]`` draws (default: HEAD's history)."""
-        from gittree.research import Selection, load_tree
+        from gittree.read import Selection, load_tree
 
         config = self.config
         tree = load_tree(self.repo, Selection(_revs(revs), all_refs=all, metric=metric), config=config)
@@ -115,8 +115,7 @@ class Research:
 
     def path(self, rev: str | None = None, all: bool = False, metric: str | None = None) -> PathReport:
         """``gittree path [REV]``: the steps from the root to ``rev`` (default: the best experiment)."""
-        from gittree import questions
-        from gittree.research import Selection, load_tree
+        from gittree.read import Selection, load_tree, questions
 
         chosen = Selection([rev] if rev else [], all_refs=all, within_scope=True, metric=metric)
         tree = load_tree(self.repo, chosen)
@@ -130,7 +129,7 @@ class Research:
         Every recorded metric has ``NAME_mean``, ``NAME_std``, ``NAME_n``; numbers stay floats (NaN and
         infinities too), ``date`` is ISO 8601 on the author's clock.
         """
-        from gittree.questions import table_rows
+        from gittree.read.questions import table_rows
         from gittree.render.table import record_columns, record_values
 
         tree = self.tree(revs, all, metric)
@@ -165,8 +164,8 @@ class Research:
         self, revs: Sequence[str] | str | None = None, all: bool = False, metric: str | None = None
     ) -> Any:
         """The progress chart ``gittree plot`` draws, as a matplotlib Figure (Jupyter shows it as SVG)."""
-        from gittree.progress import progress_of
         from gittree.render.plot import progress_figure
+        from gittree.tree.progress import progress_of
 
         return progress_figure(progress_of(self.tree(revs, all, metric)))
 

@@ -10,7 +10,7 @@ from gittree import CONFIG_FILE, gitio
 from gittree.config import Config, MetricConfig, dump_config
 from gittree.errors import BadValueError, GitCommandError
 from gittree.model import Goal
-from gittree.research import repo_config
+from gittree.read import repo_config
 from gittree.trailers import validate_name
 
 

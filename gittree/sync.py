@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from gittree import gitio
 from gittree.config import Config
 from gittree.errors import BadValueError, GitCommandError, RemoteError, RevisionNotFoundError
-from gittree.latenotes import remember_synced
 from gittree.model import NoteEntry, PushedRef, RefUpdate
 from gittree.notemerge import join_paragraphs, merge_note, union_of_paragraphs
-from gittree.research import repo_config
+from gittree.read import repo_config
+from gittree.read.latenotes import remember_synced
 
 #: Attempts before giving up when other clones keep pushing between our fetch and our push.
 MAX_ATTEMPTS = 10
@@ -251,7 +251,7 @@ def sync(
         fetched = gitio.fetch(repo, remote, specs)
         if fetched.busy is None:
             _forget_missing(repo, specs, fetched.missing)
-            remember_synced(repo, remote)  # what it had is here now, notes or none (gittree.latenotes)
+            remember_synced(repo, remote)  # what it had is here now, notes or none (gittree.read.latenotes)
             remote_notes = gitio.ref_target(repo, notes_tracking_ref(remote))
             report.notes_received += _merge_remote_notes(repo, remote, remote_notes)
             if remote_notes is not None:  # notes arrived: they too must survive amend and rebase

@@ -1,4 +1,4 @@
-"""The questions asked of a tree (gittree/analysis.py), on hand-built histories: no git needed.
+"""The questions asked of a tree (gittree/tree/analysis.py), on hand-built histories: no git needed.
 
 Each test reads like a use of the analysis: rank the experiments, walk the path to one, compare two,
 compare one with each parent, find where side lines of work left the best path, sort for a table.
@@ -10,7 +10,11 @@ import math
 
 import pytest
 
-from gittree.analysis import (
+from gittree.config import Config, MetricConfig
+from gittree.errors import BadValueError, GittreeError
+from gittree.model import CommitRecord, Goal, ResearchTree, Verdict
+from gittree.tree import build_tree
+from gittree.tree.analysis import (
     NO_FOLDED,
     FoldedCommits,
     branch_points,
@@ -23,10 +27,6 @@ from gittree.analysis import (
     relation_of,
     sort_experiments,
 )
-from gittree.config import Config, MetricConfig
-from gittree.errors import BadValueError, GittreeError
-from gittree.model import CommitRecord, Goal, ResearchTree, Verdict
-from gittree.tree import build_tree
 
 ACC = Config(metrics={"acc": MetricConfig(goal=Goal.MAX, threshold=0.01)})
 

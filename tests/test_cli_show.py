@@ -167,7 +167,8 @@ def test_a_warm_cache_stops_at_the_shallow_boundary_as_git_does(
 def test_a_cut_walk_keeps_the_commit_cache_of_the_rest(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     """Regression: `show --all --limit 3` dropped every cached commit it had not walked, as if no ref
     reached them: the next full view read them all again."""
-    from gittree import cache, gitio
+    from gittree import gitio
+    from gittree.read import cache
 
     for i in range(10):
         repo.experiment(f"step {i}", metrics=[("acc", 0.5 + i / 100)])

@@ -68,8 +68,8 @@ def test_show_json_and_the_export_agree_on_the_typical_delta(demo: Path, gittree
     """The surprise rule's yardstick: `show --json` printed null whatever the tree (its header was
     made from an empty copy of the tree)."""
     from gittree import gitio
+    from gittree.read import Selection, load_tree
     from gittree.render.jsonview import render_json, render_json_chunks
-    from gittree.research import Selection, load_tree
 
     shown = json.loads(gittree("-C", str(demo), "show", "--all", "--json").out)
     exported = export(gittree, "--format", "json", before=("-C", str(demo)))
@@ -214,10 +214,10 @@ def test_the_node_and_edge_writers_write_what_the_encoder_writes(repo: GitRepo) 
     """The export writes nodes and edges straight from the tree; byte for byte what encoding
     export_node and export_edges gives, on hostile text, folded commits, NaN and multi-run samples."""
     from gittree import gitio
-    from gittree.analysis import effective_params
+    from gittree.read import Selection, load_tree
     from gittree.render.export import export_fields, export_node, export_node_json_writer, render_export_json
     from gittree.render.jsonview import one_line_encoder
-    from gittree.research import Selection, load_tree
+    from gittree.tree.analysis import effective_params
     from tests.render_support import hostile_history
 
     hostile_history(repo)

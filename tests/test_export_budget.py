@@ -9,8 +9,8 @@ import pytest
 
 from gittree import gitio
 from gittree.model import ResearchTree
+from gittree.read import Selection, load_tree
 from gittree.render.digest import MIN_BUDGET, informative_dead_ends, render_digest, untried_siblings
-from gittree.research import Selection, load_tree
 from tests.conftest import GitRepo
 from tests.render_support import HOSTILE_SUBJECTS
 

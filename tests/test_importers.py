@@ -1,4 +1,4 @@
-"""Reading another tool's log into the tree (gittree/importers.py), called directly.
+"""Reading another tool's log into the tree (gittree/importers/__init__.py), called directly.
 
 The command line's behaviour is in test_import_autoresearch.py and test_import_more.py; here the
 module's own steps are used as a program would: parse a log, check its rows against a real

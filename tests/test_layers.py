@@ -27,15 +27,21 @@ CONFIG = "gittree.config"
 #: Modules that start another program (not git) with subprocess, and which program.
 OTHER_PROGRAMS = {"gittree.render.graphviz": "Graphviz's layout engines (dot)"}
 
+
+def package_modules(package: str) -> list[str]:
+    """Every module of the gittree package ``package`` (``render``), the package itself included."""
+    return sorted(
+        f"gittree.{package}.{path.stem}" if path.stem != "__init__" else f"gittree.{package}"
+        for path in (PACKAGE / package).glob("*.py")
+    )
+
+
 PURE = [
     "gittree.trailers",
     "gittree.model",
-    "gittree.tree",
-    "gittree.analysis",
-    *sorted(
-        f"gittree.render.{path.stem}" if path.stem != "__init__" else "gittree.render"
-        for path in (PACKAGE / "render").glob("*.py")
-    ),
+    "gittree.rawcommit",
+    *package_modules("tree"),
+    *package_modules("render"),
 ]
 
 
@@ -109,10 +115,11 @@ def test_the_walk_finds_what_it_looks_for() -> None:
     assert "gittree.render" in imported_names("gittree.render.text")
 
 
-def test_the_pure_layers_cover_every_renderer() -> None:
+def test_the_pure_layers_cover_every_renderer_and_the_tree() -> None:
     assert {"gittree.render.words", "gittree.render.dot", "gittree.render.html", "gittree.render"} <= set(
         PURE
     )
+    assert {"gittree.tree", "gittree.tree.analysis", "gittree.tree.progress"} <= set(PURE)
 
 
 @pytest.mark.parametrize("module", PURE)

@@ -20,7 +20,7 @@ from tests.test_render_browser import browser  # noqa: F401  (the fixture)
 
 def test_the_api_answers_as_the_command_line_does(repo: GitRepo) -> None:
     from gittree import gitio
-    from gittree.research import Selection, load_tree
+    from gittree.read import Selection, load_tree
 
     shas = small_history(repo)
     research = gittree.open(repo.path)

@@ -17,7 +17,7 @@ import pytest
 
 from gittree import gitio
 from gittree.config import Config, load_config
-from gittree.research import repo_config
+from gittree.read import repo_config
 from tests.conftest import BASE_TIME, GitRepo
 
 #: Author lines git reads and libgit2 refuses (None: no author line at all).

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gittree.analysis import effective_params
 from gittree.errors import BadValueError
 from gittree.model import CommitRecord
-from gittree.paramsfile import flatten_params, merge_params
+from gittree.record.paramsfile import flatten_params, merge_params
 from gittree.trailers import parse_experiment
 from gittree.tree import build_tree
+from gittree.tree.analysis import effective_params
 from tests.conftest import GitRepo
 from tests.runtools import only_run, py
 

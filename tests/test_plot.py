@@ -1,4 +1,4 @@
-"""gittree plot: the progress chart's data (gittree.progress), read back from the figure's artists and the SVG."""
+"""gittree plot: the progress chart's data (gittree.tree.progress), read back from the figure's artists and the SVG."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 
 from gittree import gitio
 from gittree.model import ResearchTree
-from gittree.progress import progress_of
-from gittree.research import Selection, load_tree
+from gittree.read import Selection, load_tree
+from gittree.tree.progress import progress_of
 from tests.conftest import GitRepo, Result
 from tests.render_support import small_history
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gittree.progress import progress_of
+from gittree.tree.progress import progress_of
 from tests.conftest import GitRepo
 from tests.render_support import small_history
 from tests.test_render_browser import Page, browser, demo_html  # noqa: F401  (fixtures)
@@ -86,9 +86,9 @@ def test_a_dot_selects_its_experiment_in_the_tree_and_back(demo: Page) -> None:
 def test_the_page_carries_what_gittree_plot_draws(repo: GitRepo) -> None:
     from gittree import gitio
     from gittree.config import load_config
+    from gittree.read import Selection, load_tree
     from gittree.render.html import page_data
     from gittree.render.subgraph import ViewOptions, select_view
-    from gittree.research import Selection, load_tree
 
     small_history(repo)
     tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))

@@ -18,9 +18,9 @@ import pytest
 
 from gittree import gitio
 from gittree.config import load_config
+from gittree.read import Selection, load_tree
 from gittree.render.dot import visible
 from gittree.render.html import render_html
-from gittree.research import Selection, load_tree
 from tests.conftest import GitRepo
 from tests.gitenv import git_env_context
 from tests.render_support import HOSTILE_AUTHOR, HOSTILE_NOTES, HOSTILE_SUBJECTS, hostile_history

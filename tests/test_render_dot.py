@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gittree import gitio
+from gittree.read import Selection, load_tree
 from gittree.render import dot as dot_module
 from gittree.render.dot import ViewOptions, dot_string, render_dot, visible
-from gittree.research import Selection, load_tree
 from tests.conftest import GitRepo, check_expected
 from tests.render_support import (
     HOSTILE_AUTHOR,

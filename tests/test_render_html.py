@@ -12,10 +12,10 @@ import pytest
 from gittree import gitio
 from gittree.config import Config
 from gittree.errors import RenderError
+from gittree.read import Selection, load_tree
 from gittree.render.html import clean_svg, render_html, script_json
 from gittree.render.picture import draw
 from gittree.render.subgraph import ViewOptions
-from gittree.research import Selection, load_tree
 from gittree.tree import evaluate_each
 from tests.conftest import GitRepo
 from tests.render_support import (

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gittree.capture import CaptureParser
-from gittree.journal import process_alive
+from gittree.runs.capture import CaptureParser
+from gittree.runs.journal import process_alive
 from gittree.trailers import parse_experiment, parse_number
 from tests.conftest import GitRepo
 from tests.runtools import GITTREE, journal, only_run, py, run_dir, wait_for

@@ -1,4 +1,4 @@
-"""A journalled run becomes an experiment commit (gittree/runcommit.py), called directly.
+"""A journalled run becomes an experiment commit (gittree/runs/commit.py), called directly.
 
 Each run is a real child process started by ``gittree run --no-commit``, which leaves it in the
 journal; the tests then use the module as the post-run hook and ``gittree recover`` do (docs/runs.md).
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from gittree import gitio, runcommit
+from gittree import gitio
 from gittree.errors import RunError
-from gittree.journal import RunMeta
+from gittree.runs import commit
+from gittree.runs.journal import RunMeta
 from gittree.trailers import parse_experiment
 from tests.conftest import GitRepo
 from tests.runtools import only_run, py
@@ -29,14 +30,14 @@ def test_commit_run_makes_the_experiment_once(repo: GitRepo, gittree) -> None:  
         repo, gittree, "--capture", "acc", "--param", "lr=0.1", "--", *py("print('acc: 0.7')")
     )
     git = gitio.open_repo(repo.path)
-    result = runcommit.commit_run(git, run_id)
+    result = commit.commit_run(git, run_id)
     assert not result.already and result.sha == repo.head()
     assert repo.git("log", "-1", "--format=%P", result.sha).strip() == start
     record = parse_experiment(repo.git("log", "-1", "--format=%B"))
     assert record is not None
     assert record.metric_dict() == {"acc": (0.7,)} and dict(record.params) == {"lr": "0.1"}
     assert f"Gittree-Run: id={run_id}" in repo.git("log", "-1", "--format=%B")
-    again = runcommit.commit_run(git, run_id)  # the post-run hook may call it twice
+    again = commit.commit_run(git, run_id)  # the post-run hook may call it twice
     assert again.already and again.sha == result.sha and repo.head() == result.sha
 
 
@@ -44,15 +45,15 @@ def test_a_committed_run_is_not_moved_to_another_branch(repo: GitRepo, gittree) 
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--", "true")
     git = gitio.open_repo(repo.path)
-    runcommit.commit_run(git, run_id)
+    commit.commit_run(git, run_id)
     with pytest.raises(RunError, match="cherry-pick"):
-        runcommit.commit_run(git, run_id, branch="exp/other")
+        commit.commit_run(git, run_id, branch="exp/other")
 
 
 def test_commit_run_on_a_branch_of_its_own(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     start = repo.commit("start")
     run_id = journalled_run(repo, gittree, "--", "true")
-    result = runcommit.commit_run(gitio.open_repo(repo.path), run_id, branch="exp/later")
+    result = commit.commit_run(gitio.open_repo(repo.path), run_id, branch="exp/later")
     assert repo.git("rev-parse", "exp/later").strip() == result.sha and repo.head() == start
 
 
@@ -60,18 +61,18 @@ def test_runs_lists_a_run_by_what_it_means_now(repo: GitRepo, gittree) -> None: 
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--capture", "acc", "--", *py("print('acc: 0.5')"))
     git = gitio.open_repo(repo.path)
-    [before] = runcommit.list_runs(git)
+    [before] = commit.list_runs(git)
     assert (before.meta.id, before.state, before.recoverable) == (run_id, "not-committed", False)
     assert before.metrics == [("acc", "0.5")]
-    runcommit.commit_run(git, run_id)
-    after = runcommit.show_run(git, run_id[:20])  # a unique prefix names it
+    commit.commit_run(git, run_id)
+    after = commit.show_run(git, run_id[:20])  # a unique prefix names it
     assert after.state == "committed" and after.detail == f"{repo.head()[:7]} on main"
 
 
 def test_recover_reports_each_run_and_keeps_going_past_a_failure(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--", "true")
-    outcomes = runcommit.recover(gitio.open_repo(repo.path), ["nosuch", run_id])
+    outcomes = commit.recover(gitio.open_repo(repo.path), ["nosuch", run_id])
     assert [(o.run_id, o.result is not None, o.error is not None) for o in outcomes] == [
         ("nosuch", False, True),
         (run_id, True, False),
@@ -83,14 +84,14 @@ def test_prune_removes_only_old_committed_runs_a_ref_still_reaches(repo: GitRepo
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--", "true")
     git = gitio.open_repo(repo.path)
-    kept = runcommit.prune_runs(git, keep_days=0)
+    kept = commit.prune_runs(git, keep_days=0)
     assert kept.removed == () and kept.kept_uncommitted == 1  # not committed: never pruned
-    runcommit.commit_run(git, run_id)
-    recent = runcommit.prune_runs(git, keep_days=30)
+    commit.commit_run(git, run_id)
+    recent = commit.prune_runs(git, keep_days=30)
     assert recent.removed == () and recent.kept_recent == 1
-    far_future = runcommit.prune_runs(git, keep_days=30, now=4102444800)  # 2100
+    far_future = commit.prune_runs(git, keep_days=30, now=4102444800)  # 2100
     assert far_future.removed == (run_id,) and far_future.bytes_freed > 0
-    assert runcommit.list_runs(git) == []
+    assert commit.list_runs(git) == []
 
 
 def test_run_facts_and_the_default_subject() -> None:
@@ -103,15 +104,15 @@ def test_run_facts_and_the_default_subject() -> None:
         target="HEAD",
     )
     meta.exit_code, meta.duration = 0, 12.5
-    assert runcommit.run_facts(meta, dirty=True) == [
+    assert commit.run_facts(meta, dirty=True) == [
         ("cmd", "python train.py --lr 0.1"),
         ("exit", "0"),
         ("duration", "12.500"),
         ("id", "20260101-000000-ab12"),
         ("dirty", "true"),
     ]
-    assert runcommit.default_subject(meta) == "run: python train.py --lr 0.1"
+    assert commit.default_subject(meta) == "run: python train.py --lr 0.1"
     meta.command = ["echo", "\x1b[31m", "x" * 100]
-    subject = runcommit.default_subject(meta)
-    assert len(subject) == runcommit.SUBJECT_WIDTH and subject.endswith("…")
+    subject = commit.default_subject(meta)
+    assert len(subject) == commit.SUBJECT_WIDTH and subject.endswith("…")
     assert "\x1b" not in subject and "\\x1b[31m" in subject  # the control shown, not sent

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gittree.capture import CaptureParser, LineSplitter, split_lines
 from gittree.errors import BadValueError
+from gittree.runs.capture import CaptureParser, LineSplitter, split_lines
 from gittree.trailers import format_number, parse_number
 
 
@@ -148,7 +148,7 @@ def test_a_long_line_without_newlines_is_read_in_linear_time_and_in_pieces() -> 
     """Regression: the unfinished line was one buffer searched again with every chunk: 100 MB printed
     without a newline took 57 s, and the command waited on its pipe meanwhile. Now each chunk is
     searched once, and a line is handed on in pieces of MAX_LINE (metrics after it still count)."""
-    from gittree.capture import MAX_LINE
+    from gittree.runs.capture import MAX_LINE
 
     pieces: list[str] = []
     splitter = LineSplitter(pieces.append)

@@ -55,8 +55,8 @@ def test_the_guide_shows_three_ways_to_get_metrics_and_how_to_install_the_hook()
 
 
 def test_the_hook_contract_lists_every_variable_the_hook_gets() -> None:
-    from gittree.journal import RunMeta
-    from gittree.runs import hook_environment
+    from gittree.runs.execute import hook_environment
+    from gittree.runs.journal import RunMeta
 
     meta = RunMeta(id="x", command=["true"], cwd="/", worktree="/", start=0.0, target="refs/heads/main")
     contract = (DOCS / "hooks.md").read_text()

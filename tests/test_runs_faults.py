@@ -217,7 +217,7 @@ def test_gittree_itself_killed_with_sigkill_mid_run(repo: GitRepo, gittree) -> N
     refused = gittree("recover")
     assert refused.code == 11 and "still running" in refused.err
     os.kill(entry["child_pid"], signal.SIGKILL)
-    from gittree.journal import process_alive
+    from gittree.runs.journal import process_alive
 
     wait_for(lambda: not process_alive(entry["child_pid"]), "the command to be gone")
     assert_recovered(repo, gittree)
@@ -279,7 +279,7 @@ def test_a_background_process_holding_the_pipes_neither_hangs_the_run_nor_counts
     """The command exits at once but leaves a child holding its stdout: gittree waits PIPE_GRACE for
     more output, then commits. Regression: that grace was counted in the run's duration (2.3 s for a
     command that took none)."""
-    from gittree.runs import PIPE_GRACE
+    from gittree.runs.execute import PIPE_GRACE
 
     repo.commit("start")
     result = gittree("run", "--capture", "acc", "--", "sh", "-c", "echo acc: 0.5; sleep 5 & exit 0")

@@ -44,7 +44,7 @@ def test_a_stale_lock_from_a_dead_process_is_broken(repo: GitRepo, gittree) -> N
     repo.commit("start")
     assert gittree("run", "--no-commit", "--", "true").code == 0
     entry = only_run(repo.path)
-    from gittree.journal import this_host
+    from gittree.runs.journal import this_host
 
     (run_dir(repo.path, entry["id"]) / "lock").write_text(f"{dead_pid()} {this_host()}\n")
     assert gittree("recover", entry["id"]).code == 0
@@ -57,7 +57,7 @@ def test_a_live_lock_is_respected(repo: GitRepo, gittree) -> None:  # type: igno
     entry = only_run(repo.path)
     import os
 
-    from gittree.journal import this_host
+    from gittree.runs.journal import this_host
 
     (run_dir(repo.path, entry["id"]) / "lock").write_text(f"{os.getpid()} {this_host()}\n")
     result = gittree("recover", entry["id"])
@@ -145,7 +145,7 @@ def test_an_entry_of_valid_json_but_the_wrong_shape_is_unreadable_not_a_tracebac
 
 
 def test_every_journal_field_has_a_type_check() -> None:
-    from gittree import journal
+    from gittree.runs import journal
 
     kinds = {annotation.removesuffix(" | None") for annotation in journal._FIELD_TYPES.values()}
     assert kinds <= set(journal._CHECKS)

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from gittree import cache
+from gittree.read import cache
 from gittree.trailers import parse_experiment, parse_experiment_quick
 from tests.conftest import GitRepo
 from tests.test_cli_show import small_history
@@ -558,16 +558,16 @@ def test_version_imports_nothing_heavy(argv: list[str]) -> None:
 
 
 def test_no_progress_on_a_pipe(repo: GitRepo, monkeypatch) -> None:
-    from gittree import research
+    from gittree import read
 
     chain(repo, 3)
-    monkeypatch.setattr(research, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(read, "PROGRESS_EVERY", 1)
     done = subprocess.run([GITTREE, "show"], cwd=repo.path, capture_output=True, text=True, check=True)
     assert done.stderr == ""
 
 
 def test_progress_on_a_terminal(repo: GitRepo, monkeypatch) -> None:
-    from gittree import gitio, research
+    from gittree import gitio, read
     from gittree.cli.output import Progress
 
     class Terminal:
@@ -585,10 +585,10 @@ def test_progress_on_a_terminal(repo: GitRepo, monkeypatch) -> None:
 
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(research, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(read, "PROGRESS_EVERY", 1)
     chain(repo, 3)
     progress = Progress()
-    research.load_tree(gitio.open_repo(repo.path), progress=progress)
+    read.load_tree(gitio.open_repo(repo.path), progress=progress)
     progress.clear()
     assert "reading history… 3 commits" in terminal.text and terminal.text.endswith("\r\x1b[K")
 
@@ -657,7 +657,7 @@ def test_quick_parser_on_common_messages(message: str) -> None:
 
 def test_cache_written_by_other_code_is_ignored(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Cached parses and views are the old code's output: a code change must not serve them."""
-    from gittree import cache
+    from gittree.read import cache
 
     repo.experiment("a", metrics=[("acc", 0.5)])
     first = gittree("show", "--color", "never").out
@@ -746,7 +746,8 @@ def test_the_page_is_drawn_again_when_the_graphviz_that_lays_it_out_changes(
 ) -> None:  # type: ignore[no-untyped-def]
     """Regression: the page holds an SVG laid out by Graphviz, but only svg/png/pdf were keyed by the
     Graphviz program: after installing another one, the cached page kept the old drawing."""
-    from gittree import gitio, views
+    from gittree import gitio
+    from gittree.read import views
     from gittree.render import graphviz
 
     repo.experiment("base", metrics=[("acc", 0.5)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gittree.research import Selection
+from gittree.read import Selection
 
 
 def test_a_selection_is_frozen_and_compared_by_value() -> None:

@@ -315,7 +315,7 @@ def test_a_many_parent_merge_on_a_deep_line_keeps_every_idea_and_drops_what_is_b
     line; benchmarks/RESULTS.md has the row.)"""
     from benchmarks.generate import generate_deep
     from gittree import gitio
-    from gittree.research import Selection, load_tree
+    from gittree.read import Selection, load_tree
 
     repo = generate_deep(tmp_path / "deep", 300, 6)
     tree = load_tree(gitio.open_repo(repo), Selection(all_refs=True))

@@ -1,4 +1,4 @@
-"""A saved tree committed onto a branch without touching the checkout (gittree/treecommit.py), called
+"""A saved tree committed onto a branch without touching the checkout (gittree/runs/treecommit.py), called
 directly, in real repositories: snapshot the working tree, commit it elsewhere, build on a branch that
 moved, run the user's hooks, refuse to undo work (docs/runs.md, "How a run is committed")."""
 
@@ -11,7 +11,7 @@ import pytest
 
 from gittree import gitio
 from gittree.errors import GitCommandError
-from gittree.treecommit import TreeCommit, commit_tree, snapshot
+from gittree.runs.treecommit import TreeCommit, commit_tree, snapshot
 from tests.conftest import GitRepo
 
 

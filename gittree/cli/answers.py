@@ -19,8 +19,9 @@ def print_best(
     as_json: bool = False,
 ) -> None:
     """``gittree best``: the best experiment(s), best first, from the view cache when nothing changed."""
-    from gittree import gitio, views
+    from gittree import gitio
     from gittree.cli.output import write_chunks
+    from gittree.read import views
 
     repo = gitio.open_repo(repo_path)
     write_chunks(views.best_view(repo, revs, all_refs=all_refs, metric=metric, top=top, as_json=as_json))
@@ -35,8 +36,9 @@ def print_path(
     as_json: bool = False,
 ) -> None:
     """``gittree path``: the chain of experiments from the root to ``rev`` (default: the best), cached."""
-    from gittree import gitio, views
+    from gittree import gitio
     from gittree.cli.output import write_chunks
+    from gittree.read import views
 
     repo = gitio.open_repo(repo_path)
     write_chunks(views.path_view(repo, rev, all_refs=all_refs, metric=metric, as_json=as_json))
@@ -53,8 +55,9 @@ def print_diff(
     as_json: bool = False,
 ) -> None:
     """``gittree diff``: ``b`` against ``a``, metrics, params, notes and the code change."""
-    from gittree import gitio, questions
+    from gittree import gitio
     from gittree.cli.output import print_lines
+    from gittree.read import questions
     from gittree.render import answers
 
     _, answer = questions.diff(

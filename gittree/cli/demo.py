@@ -30,8 +30,8 @@ def demo(
     """Build a realistic research repository in a new folder and show its tree."""
     from gittree import gitio
     from gittree.demo import build_agent_demo, build_demo
+    from gittree.read import Selection, load_tree
     from gittree.render.text import TextStyle, render_view
-    from gittree.research import Selection, load_tree
 
     if agent:
         from gittree.importers import import_log

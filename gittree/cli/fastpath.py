@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gittree.gitio import Repo
-    from gittree.research import Selection
+    from gittree.read import Selection
 
 #: One command's options as the fast path reads them: flags (option -> name), options taking a value
 #: (option -> name), the names that repeat (a list), and a check of each value (False: typer decides).
@@ -163,7 +163,7 @@ def try_fast(argv: list[str]) -> bool:
     revs = options.pop("revs")
     if args[0] == "show":
         from gittree import gitio
-        from gittree.research import Selection
+        from gittree.read import Selection
 
         repo = gitio.open_repo(repo_path)  # before the options are read, as typer's command does
         chosen = Selection(
@@ -250,7 +250,7 @@ def show_tree(
     as_json: bool = False,
 ) -> None:
     """``gittree show``: stream the tree ``selection`` selects (text or JSON), from the cache when nothing changed."""
-    from gittree import views
+    from gittree.read import views
 
     progress = Progress()
     chunks = views.show_view(
@@ -279,7 +279,8 @@ def print_table(
     param: list[str] | None = None,
 ) -> None:
     """``gittree table``: the rows, from the cache when nothing changed."""
-    from gittree import gitio, views
+    from gittree import gitio
+    from gittree.read import views
 
     repo = gitio.open_repo(repo_path)
     chunks = views.table_view(
@@ -306,7 +307,8 @@ def print_export(
     budget: int | None = None,
 ) -> None:
     """``gittree export``: the research map as JSON or Markdown, from the cache when nothing changed."""
-    from gittree import gitio, views
+    from gittree import gitio
+    from gittree.read import views
 
     chosen = "json" if as_json else fmt
     if budget is not None:
@@ -343,8 +345,9 @@ def print_drawing(
     """``gittree render``: DOT, SVG, PNG, PDF or HTML to stdout or to ``output``."""
     import sys
 
-    from gittree import gitio, views
+    from gittree import gitio
     from gittree.cli.output import BINARY_DRAWING_FORMATS, drawing_format
+    from gittree.read import views
 
     chosen = drawing_format(fmt, output)
     to_stdout = output is None or output == "-"

@@ -90,7 +90,7 @@ def write_chunks(chunks: Iterable[bytes], before_first: Callable[[], None] | Non
     """Write UTF-8 chunks to stdout as they come (a view streams; a cached one is copied by the kernel)."""
     sys.stdout.flush()
     out = sys.stdout.buffer
-    send_to = getattr(chunks, "send_to", None)  # a cached view (gittree.cache.CachedView)
+    send_to = getattr(chunks, "send_to", None)  # a cached view (gittree.read.cache.CachedView)
     if send_to is not None:
         if before_first is not None:
             before_first()

@@ -112,7 +112,7 @@ def plot(
     if curves:
         from gittree.errors import BadValueError
         from gittree.render.plot import curves_bytes
-        from gittree.runcurves import curves_of, labelled
+        from gittree.runs.curves import curves_of, labelled
 
         if not revs or all_refs:
             raise BadValueError(
@@ -120,8 +120,8 @@ def plot(
             )
         data = curves_bytes(labelled(curves_of(repo, revs)), metric, chosen)
     else:
+        from gittree.read import Selection, load_tree
         from gittree.render.plot import plot_bytes
-        from gittree.research import Selection, load_tree
 
         data = plot_bytes(load_tree(repo, Selection(revs or (), all_refs=all_refs, metric=metric)), chosen)
     write_output(data, output, binary=chosen != "svg", example=f"progress.{chosen}")

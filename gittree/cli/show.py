@@ -59,7 +59,7 @@ def show(
     """Show the research tree: one row per experiment, coloured by its delta against its parent."""
     from gittree import gitio
     from gittree.cli.fastpath import read_since, show_tree
-    from gittree.research import Selection
+    from gittree.read import Selection
 
     repo = gitio.open_repo(State.repo_path)
     chosen = Selection(

@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from gittree.analysis import ExperimentDiff, PathReport, PathStep, Ranking, Side
 from gittree.model import ImportReport, MetricSummary, Node, ResearchTree
 from gittree.render.escape import terminal_safe
 from gittree.render.jsonview import json_number, summary_data
@@ -26,6 +25,7 @@ from gittree.render.words import (
     verdict_text,
     verdict_word,
 )
+from gittree.tree.analysis import ExperimentDiff, PathReport, PathStep, Ranking, Side
 
 SCHEMA_VERSION = 1
 

@@ -1,4 +1,4 @@
-"""The progress chart drawn with matplotlib: a :class:`~gittree.progress.Progress` in, a Figure or its bytes out.
+"""The progress chart drawn with matplotlib: a :class:`~gittree.tree.progress.Progress` in, a Figure or its bytes out.
 
 Imports matplotlib at the top: reach it through :mod:`gittree.render.plot`, which turns a missing
 matplotlib into the error that names the install command. Pure: no git, no pyplot (no global figure
@@ -21,9 +21,9 @@ from matplotlib.transforms import blended_transform_factory
 
 from gittree.curves import Curve
 from gittree.model import Goal, Verdict
-from gittree.progress import Point, Progress
 from gittree.render.dot import BEST_PATH_COLOUR, MUTED, PALETTE, visible
 from gittree.render.numbers import format_value
+from gittree.tree.progress import Point, Progress
 
 #: The formats ``gittree plot`` writes.
 FORMATS = ("svg", "png", "pdf")

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gittree.analysis import branch_points
 from gittree.model import Node, ResearchTree
 from gittree.render.markup import markdown_code, markdown_escape
 from gittree.render.numbers import format_summary
 from gittree.render.words import dead_end_reason, delta_text, verdict_text
+from gittree.tree.analysis import branch_points
 
 #: The smallest budget that holds the heading and the best experiment.
 MIN_BUDGET = 200

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from gittree import __version__
-from gittree.analysis import EffectiveParams, branch_points, effective_params
 from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import json_number, node_data, node_json_writer, one_line_encoder
 from gittree.render.markup import markdown_code, markdown_escape
@@ -26,6 +25,7 @@ from gittree.render.words import (
     footnotes,
     verdict_text,
 )
+from gittree.tree.analysis import EffectiveParams, branch_points, effective_params
 
 EXPORT_SCHEMA = 1
 EXPORT_FORMAT = "gittree-export"

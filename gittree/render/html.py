@@ -26,7 +26,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from gittree.analysis import compare_with_parents, evaluate_metrics
 from gittree.config import Config
 from gittree.errors import RenderError
 from gittree.model import MetricSpec, Node, ResearchTree
@@ -44,6 +43,7 @@ from gittree.render.dot import (
 from gittree.render.numbers import format_delta, format_summary
 from gittree.render.subgraph import View, ViewOptions, select_view
 from gittree.render.words import failure_reason, metric_text
+from gittree.tree.analysis import compare_with_parents, evaluate_metrics
 
 SCHEMA_VERSION = 1
 CONTENT_SECURITY_POLICY = (
@@ -80,7 +80,7 @@ def render_html(
 
 def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
     """Everything the script shows, already formatted the way the terminal formats it; the verdicts on
-    each metric come from the analysis (:func:`gittree.analysis.evaluate_metrics`)."""
+    each metric come from the analysis (:func:`gittree.tree.analysis.evaluate_metrics`)."""
     evaluations = evaluate_metrics(tree, config.spec)
     drawn = {node.sha for node in view.nodes} | {sha for fold in view.folds for sha in fold.members}
     nodes = [node for node in tree.nodes if node.sha in drawn]
@@ -134,7 +134,7 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
 
 
 def progress_data(tree: ResearchTree, spec: MetricSpec, order: dict[str, int]) -> dict[str, Any]:
-    """The "progress" view's data: :func:`gittree.progress.progress_of`, the one the chart draws.
+    """The "progress" view's data: :func:`gittree.tree.progress.progress_of`, the one the chart draws.
 
     ``points``: ``[position, index, mean, std]`` for each drawn experiment, in the order made:
     ``position`` in the data's ``order`` (a number, not the sha again: at 100k experiments, 4 MB less per
@@ -142,7 +142,7 @@ def progress_data(tree: ResearchTree, spec: MetricSpec, order: dict[str, int]) -
     without a finite value, ``std`` null for a single run. ``frontier``: the best-so-far steps,
     ``[index, value]``; ``new_best``: positions.
     """
-    from gittree.progress import progress_of
+    from gittree.tree.progress import progress_of
 
     progress = progress_of(tree, spec)
     return {

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
     from gittree.curves import Curve
     from gittree.model import ResearchTree
-    from gittree.progress import Progress
     from gittree.render.chart import ProgressFigure
+    from gittree.tree.progress import Progress
 
 #: The command that installs what ``gittree plot`` needs, word for word as the error says it.
 PLOT_INSTALL = "pip install 'gittree[plot]'"
@@ -43,7 +43,7 @@ def progress_figure(progress: Progress) -> ProgressFigure:
 def plot_bytes(tree: ResearchTree, fmt: str) -> bytes:
     """The progress chart of ``tree`` (on its metric) as SVG, PNG or PDF bytes."""
     from gittree.errors import BadValueError
-    from gittree.progress import progress_of
+    from gittree.tree.progress import progress_of
 
     if fmt not in FORMATS:
         raise BadValueError(f"unknown chart format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
@@ -55,7 +55,7 @@ def plot_bytes(tree: ResearchTree, fmt: str) -> bytes:
 def curves_bytes(runs: list[tuple[str, dict[str, Curve]]], metric: str | None, fmt: str) -> bytes:
     """The curves of ``metric`` (default: the first one the first run logged) in ``runs``, overlaid.
 
-    ``runs``: each run's label and its curves by metric name (:func:`gittree.runcurves.labelled`).
+    ``runs``: each run's label and its curves by metric name (:func:`gittree.runs.curves.labelled`).
     """
     from gittree.curves import downsample
     from gittree.errors import BadValueError

@@ -25,7 +25,6 @@ from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
 
-from gittree.analysis import EffectiveParams, effective_params
 from gittree.dates import author_clock
 from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import json_number
@@ -33,6 +32,7 @@ from gittree.render.markup import csv_text, html_escape, latex_escape, markdown_
 from gittree.render.numbers import format_summary
 from gittree.render.words import delta_text, flags_text, verdict_text
 from gittree.trailers import format_number
+from gittree.tree.analysis import EffectiveParams, effective_params
 
 HUMAN_FORMATS = {
     "plain": "plain",

@@ -48,7 +48,7 @@ def flatten_params(
     :class:`BadValueError`, unless ``problems`` is given: then it is appended there and skipped
     (``gittree run``, whose command runs anyway). A file that is not a mapping always raises.
     """
-    from gittree.metricsfile import load_as_written
+    from gittree.record.metricsfile import load_as_written
 
     data = load_as_written(text, source, yaml_first=yaml_first)
     if data is None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gittree import gitio, journal
+from gittree import gitio
 from gittree.curves import DVCLIVE_METRICS, Curve, curves_from_dvclive, curves_from_logged
 from gittree.errors import GittreeError, RunError
 from gittree.model import CommitRecord
+from gittree.runs import journal
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from gittree.cli.common import State, app
 
 if TYPE_CHECKING:
     from gittree import gitio
-    from gittree.journal import RunMeta
-    from gittree.runs import RunReport
+    from gittree.runs.execute import RunReport
+    from gittree.runs.journal import RunMeta
 
 
 def _writer(stream: TextIO) -> Any:
@@ -112,9 +112,10 @@ def run(
     gittree run works the same: it does the hook's default step itself and commits the run. If the
     commit fails, the run stays in the journal: see `gittree runs`, fix the cause, `gittree recover`.
     """
-    from gittree import gitio, journal
-    from gittree.research import repo_config
-    from gittree.runs import make_request, run_command
+    from gittree import gitio
+    from gittree.read import repo_config
+    from gittree.runs import journal
+    from gittree.runs.execute import make_request, run_command
 
     repo = gitio.open_repo(State.repo_path)
     config = repo_config(repo)
@@ -194,9 +195,9 @@ def sweep(
     the sweep: the points already committed stay; the one running stays in the journal.
     """
     from gittree import gitio
-    from gittree.research import repo_config
-    from gittree.runs import make_request
-    from gittree.sweep import plan_sweep, run_sweep
+    from gittree.read import repo_config
+    from gittree.runs.execute import make_request
+    from gittree.runs.sweep import plan_sweep, run_sweep
 
     repo = gitio.open_repo(State.repo_path)
     config = repo_config(repo)
@@ -251,8 +252,8 @@ def sweep(
 
 
 def _point_line(label: str, point: Any) -> str:
-    from gittree import journal
-    from gittree.sweep import point_metric
+    from gittree.runs import journal
+    from gittree.runs.sweep import point_metric
 
     if point.error is not None:
         return f"{label}: not run: {point.error.message}"
@@ -281,7 +282,7 @@ def _mean_text(samples: list[float]) -> str:
 def _print_sweep_summary(plan: Any, points: Any, config: Any, metric: str | None) -> None:
     from gittree.render.escape import terminal_safe
     from gittree.render.numbers import format_summary
-    from gittree.sweep import summary
+    from gittree.runs.sweep import summary
 
     chosen, goal, rows = summary(plan, points, config, metric)
     header = ["POINT", chosen or "METRIC", "STATE", "COMMIT", "BRANCH"]
@@ -324,9 +325,9 @@ def rerun(
     are not in that worktree: give their absolute paths to the command.
     """
     from gittree import gitio
-    from gittree.research import repo_config
-    from gittree.sweep import plan_rerun
-    from gittree.sweep import rerun as rerun_commit
+    from gittree.read import repo_config
+    from gittree.runs.sweep import plan_rerun
+    from gittree.runs.sweep import rerun as rerun_commit
 
     repo = gitio.open_repo(State.repo_path)
     plan = plan_rerun(
@@ -381,9 +382,9 @@ def landed_text(meta: RunMeta) -> str:
 
 
 def _print_report(report: RunReport) -> None:
-    from gittree import journal
     from gittree.cli.runlist import metrics_text, outcome_text
-    from gittree.runmetrics import collected_metrics
+    from gittree.runs import journal
+    from gittree.runs.metrics import collected_metrics
 
     meta = report.meta
     for member, run_dir in report.members or [(meta, report.run_dir)]:
@@ -491,7 +492,7 @@ def runs(
 
 def _drop(repo: gitio.Repo, drop: str, run_id: str | None, prune: bool, as_json: bool) -> None:
     from gittree.errors import BadValueError
-    from gittree.runcommit import drop_run
+    from gittree.runs.commit import drop_run
 
     if run_id is not None or prune:
         raise BadValueError("--drop takes one run id and nothing else", hint="gittree runs --drop ID")
@@ -506,8 +507,8 @@ def _drop(repo: gitio.Repo, drop: str, run_id: str | None, prune: bool, as_json:
 
 def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_json: bool) -> None:
     from gittree.errors import BadValueError
-    from gittree.research import repo_config
-    from gittree.runcommit import prune_runs
+    from gittree.read import repo_config
+    from gittree.runs.commit import prune_runs
 
     if run_id is not None:
         raise BadValueError("--prune takes no run id", hint="gittree runs --prune [--older-than DAYS]")
@@ -553,7 +554,7 @@ def recover(
 ) -> None:
     """Commit journalled runs that are not committed yet, once the cause of the failure is fixed."""
     from gittree import gitio
-    from gittree.runcommit import recover as recover_runs
+    from gittree.runs.commit import recover as recover_runs
 
     outcomes = recover_runs(gitio.open_repo(State.repo_path), run_ids or (), branch=branch, force=force)
     if not outcomes and not quiet:
@@ -603,7 +604,7 @@ def record_results(
 ) -> None:
     """Attach late results to an existing commit (a git note under refs/notes/gittree)."""
     from gittree import gitio
-    from gittree.notes import record
+    from gittree.record.notes import record
 
     result = record(
         gitio.open_repo(State.repo_path),
@@ -630,7 +631,7 @@ def abandon(
 ) -> None:
     """Mark an experiment as a dead end, with the reason why."""
     from gittree import gitio
-    from gittree.notes import abandon as abandon_commit
+    from gittree.record.notes import abandon as abandon_commit
 
     result = abandon_commit(gitio.open_repo(State.repo_path), rev, reason=reason)
     print(f"abandoned {result.sha[:7]}")

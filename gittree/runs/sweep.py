@@ -17,8 +17,8 @@ from gittree import gitio
 from gittree.config import Config
 from gittree.errors import BadValueError
 from gittree.model import Goal, MetricSummary
-from gittree.runs import PointReport, RunReport, RunRequest, Sink, run_points
-from gittree.samples import GridPoint, check_grid_against_command, fill, grid_points, parse_grid
+from gittree.runs.execute import PointReport, RunReport, RunRequest, Sink, run_points
+from gittree.runs.samples import GridPoint, check_grid_against_command, fill, grid_points, parse_grid
 
 SWEEP_PREFIX = "sweep/"
 
@@ -113,7 +113,7 @@ def run_sweep(
     on_point: Callable[[int, PointReport], None] | None = None,
 ) -> list[PointReport]:
     """Run every point (its seeds), ``jobs`` runs at a time, on the code as it is now (saved once)."""
-    from gittree.runs import snapshot_or_none
+    from gittree.runs.execute import snapshot_or_none
 
     tree = snapshot_or_none(repo, plan.requests[0])
     return run_points(repo, plan.requests, jobs=jobs, out=out, err=err, on_point=on_point, tree=tree)
@@ -131,7 +131,7 @@ class SummaryRow:
 
 def point_metric(point: PointReport) -> dict[str, list[float]]:
     """Every sample of every metric the point's seeds recorded."""
-    from gittree.runmetrics import collected_metrics
+    from gittree.runs.metrics import collected_metrics
 
     values: dict[str, list[float]] = {}
     for run_dir in point.run_dirs:
@@ -207,10 +207,10 @@ def plan_rerun(
     import shlex
     from pathlib import Path
 
-    from gittree import journal
     from gittree.errors import RunError
-    from gittree.runs import make_request
-    from gittree.samples import SEED_MARK, placeholders, seed_of, without_seed
+    from gittree.runs import journal
+    from gittree.runs.execute import make_request
+    from gittree.runs.samples import SEED_MARK, placeholders, seed_of, without_seed
     from gittree.tree import experiment_of
 
     sha = gitio.resolve_commit(repo, rev)
@@ -265,7 +265,7 @@ def rerun(repo: gitio.Repo, plan: RerunPlan, *, out: Sink, err: Sink) -> RunRepo
     import tempfile
     from pathlib import Path
 
-    from gittree.runs import point_report, run_command
+    from gittree.runs.execute import point_report, run_command
 
     folder = Path(tempfile.mkdtemp(prefix="gittree-rerun-"))
     path = folder / "worktree"

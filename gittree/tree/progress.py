@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from gittree.analysis import require_metric
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
 from gittree.tree import rank_key
+from gittree.tree.analysis import require_metric
 
 
 class Point(NamedTuple):

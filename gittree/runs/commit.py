@@ -2,7 +2,7 @@
 
 :func:`commit_run` is what the shipped ``post-run`` hook (through ``gittree recover RUN_ID``) and
 ``gittree run`` without a hook do: build the message (metrics, params, notes, run facts), commit the
-code saved when the run started (:mod:`gittree.treecommit`), and write the outcome to the journal. It
+code saved when the run started (:mod:`gittree.runs.treecommit`), and write the outcome to the journal. It
 is idempotent and safe to call from several processes: a lock per run, and a look for a commit that
 already carries the run's id before making another (docs/runs.md, "Statuses").
 """
@@ -18,16 +18,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gittree import gitio, journal
-from gittree.capture import CaptureParser
+from gittree import gitio
 from gittree.errors import BadValueError, GittreeError, RunError, TrailersLostError
-from gittree.journal import RunMeta
-from gittree.runmetrics import collect_metrics, collected_metrics
+from gittree.runs import journal
+from gittree.runs.capture import CaptureParser
+from gittree.runs.journal import RunMeta
+from gittree.runs.metrics import collect_metrics, collected_metrics
 from gittree.trailers import format_trailer_lines
 
 if TYPE_CHECKING:
-    from gittree.experiment import ExperimentEntry
     from gittree.model import CommitRecord
+    from gittree.record.commit import ExperimentEntry
     from gittree.trailers import ExperimentRecord
 
 #: Environment variable: seconds to wait for a lock held by another git process before giving up.
@@ -241,7 +242,7 @@ def group_facts(metas: Sequence[RunMeta], *, dirty: bool) -> list[tuple[str, str
 
 def sample_fact(meta: RunMeta) -> tuple[str, str]:
     """``seed.S=exit 0, 12.301 s, run ID``: how one sample ended (docs/runs.md, "Seeds and samples")."""
-    from gittree.samples import outcome_text, sample_fact_name
+    from gittree.runs.samples import outcome_text, sample_fact_name
 
     text = outcome_text(
         exit_code=meta.exit_code,
@@ -276,8 +277,8 @@ def default_subject(meta: RunMeta) -> str:
 
 def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path]) -> CommitResult:
     """Commit a run (or a group, as one experiment), or add it to the experiment it repeats as samples."""
-    from gittree import treecommit
-    from gittree.experiment import prepare_entry, verify_recorded
+    from gittree.record.commit import prepare_entry, verify_recorded
+    from gittree.runs import treecommit
 
     lead, lead_dir = metas[0], dirs[0]
     try:
@@ -356,7 +357,7 @@ def _repeated_experiment(
         return lead.sample_of
     if lead.new:
         return None
-    from gittree.samples import without_seed
+    from gittree.runs.samples import without_seed
 
     command = without_seed(lead.template or lead.command)
     candidates = [gitio.ref_sha(repo, lead.target), lead.base]

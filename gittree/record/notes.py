@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError
-from gittree.metricsfile import read_metrics_file
+from gittree.record.metricsfile import read_metrics_file
 from gittree.trailers import canonical_status, format_trailer_lines, parse_metric_assignment, parse_params
 
 
@@ -82,9 +82,9 @@ def _journalled_run(
     repo: gitio.Repo, run_id: str
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], str | None]:
     """A journalled run's metrics, its sample fact, and the tree of the code it ran (None: not saved)."""
-    from gittree import journal
-    from gittree.runcommit import run_dir_for, sample_fact
-    from gittree.runmetrics import collected_metrics
+    from gittree.runs import journal
+    from gittree.runs.commit import run_dir_for, sample_fact
+    from gittree.runs.metrics import collected_metrics
 
     run_dir = run_dir_for(repo, run_id)
     meta = journal.load_meta(run_dir)

@@ -4,7 +4,7 @@ The read is built for 100k experiments (issue 6, docs/performance.md):
 
 1. ``gitio.list_refs`` lists HEAD and every ref with one ``git show-ref``;
 2. with nothing cached, every commit is read at once by two git processes (``gitio.stream_commits``);
-   otherwise the walk from the tips looks each commit up in the cache (:mod:`gittree.cache`, by
+   otherwise the walk from the tips looks each commit up in the cache (:mod:`gittree.read.cache`, by
    commit id) and reads only the others, as raw objects, in-process; trailers are parsed once and cached;
 3. ``tree.build_tree`` builds the tree from the records;
 4. :func:`view` serves a finished view from the cache when none of its inputs changed (the tips,
@@ -19,8 +19,9 @@ import gc
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from gittree import cache, gitio
+from gittree import gitio
 from gittree.errors import BadValueError, ConfigError, GitCommandError, NoExperimentsError
+from gittree.read import cache
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
@@ -114,7 +115,7 @@ def load_tree(
     require_experiments: bool = True,
     progress: Progress | None = None,
 ) -> ResearchTree:
-    """The research tree ``selection`` selects (:class:`gittree.research.Selection`; default: every local
+    """The research tree ``selection`` selects (:class:`gittree.read.Selection`; default: every local
     branch and gittree's refs plus HEAD, docs/tree.md).
 
     ``selection.limit``: only the ``limit`` newest experiments (by committer date), read newest first;
@@ -132,7 +133,7 @@ def load_tree(
 
 def _warn_late_results(repo: gitio.Repo, refs: gitio.RefState, patterns: Callable[[], Sequence[str]]) -> None:
     """Every view's one notice about late results a remote holds and this clone does not (docs/teams.md)."""
-    from gittree.latenotes import warn_if_missing
+    from gittree.read.latenotes import warn_if_missing
 
     warn_if_missing(repo, refs, patterns)
 
@@ -525,7 +526,7 @@ def view(
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
     commit, the shallow boundary, the ``.gittree.yaml`` bytes and every option of ``selection``
-    (default: the scope, :class:`gittree.research.Selection`).
+    (default: the scope, :class:`gittree.read.Selection`).
     """
     from gittree import CONFIG_FILE, __version__
 

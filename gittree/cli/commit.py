@@ -38,9 +38,9 @@ def commit(
 ) -> None:
     """Record an experiment: commit through git (your hooks, identity and signing apply) with Gittree-* trailers."""
     from gittree import gitio
-    from gittree.experiment import commit_experiment, prepare_entry
-    from gittree.paramsfile import merge_params, params_from_file
-    from gittree.research import repo_config
+    from gittree.read import repo_config
+    from gittree.record.commit import commit_experiment, prepare_entry
+    from gittree.record.paramsfile import merge_params, params_from_file
     from gittree.trailers import parse_params
 
     text = _read_message(message, message_file)
@@ -103,7 +103,7 @@ def init(
 def kept() -> None:
     """List the experiments gittree keeps from garbage collection, marking those no branch reaches."""
     from gittree import gitio
-    from gittree.keep import kept as kept_commits
+    from gittree.record.keep import kept as kept_commits
     from gittree.render.escape import terminal_safe
 
     entries = kept_commits(gitio.open_repo(State.repo_path))
@@ -132,8 +132,8 @@ def forget(
     """Stop keeping experiments (and the kept ones grown from them): git gc may then delete them."""
     from gittree import gitio
     from gittree.errors import BadValueError
-    from gittree.keep import forget as forget_commits
-    from gittree.keep import kept as kept_commits
+    from gittree.record.keep import forget as forget_commits
+    from gittree.record.keep import kept as kept_commits
 
     repo = gitio.open_repo(State.repo_path)
     if not (revs or rewritten):

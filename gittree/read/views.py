@@ -1,7 +1,7 @@
 """The bytes ``show``, ``table``, ``export``, ``render``, ``best`` and ``path`` print, through the view cache.
 
 Each function names its view by every option its output depends on and hands
-:func:`gittree.research.view` a renderer; the view is served from the cache when none of its inputs
+:func:`gittree.read.view` a renderer; the view is served from the cache when none of its inputs
 changed (docs/performance.md). Nothing heavy is imported until a view has to be rendered, so a
 cached answer starts as fast as ``gittree show`` does.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from gittree import gitio
-from gittree.research import Progress, Selection, view
+from gittree.read import Progress, Selection, view
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def table_view(
     """The bytes ``gittree table`` prints, from the view cache when none of their inputs changed."""
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
-        from gittree.questions import table_rows
+        from gittree.read.questions import table_rows
         from gittree.render.table import ParamCells, render_table_chunks, render_table_json_chunks
 
         specs, rows = table_rows(tree, config, metrics, sort)
@@ -160,8 +160,8 @@ def best_view(
     """The bytes ``gittree best`` prints, cached like a view: the ranking depends on the tree alone."""
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
-        from gittree.analysis import rank_experiments
         from gittree.render import answers
+        from gittree.tree.analysis import rank_experiments
 
         ranking = rank_experiments(tree, top)
         yield answers.render_best_json(tree, ranking) if as_json else answers.render_best(tree, ranking)
@@ -188,7 +188,7 @@ def path_view(
     revs = [rev] if rev else []
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
-        from gittree.questions import path_report
+        from gittree.read.questions import path_report
         from gittree.render import answers
 
         report = path_report(repo, tree, rev)

@@ -44,7 +44,7 @@ def kept(repo: gitio.Repo) -> list[KeptCommit]:
     discarded = gitio.commits_only_from(repo, frontier, live)
     drawn: set[str] = set()
     if discarded & set(shas):
-        from gittree.research import Selection, load_tree
+        from gittree.read import Selection, load_tree
 
         drawn = {
             node.sha for node in load_tree(repo, Selection(all_refs=True), require_experiments=False).nodes

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError, TrailersLostError
-from gittree.metricsfile import read_metrics_file
+from gittree.record.metricsfile import read_metrics_file
 from gittree.trailers import (
     append_trailers,
     canonical_status,

@@ -9,12 +9,12 @@ The flow (docs/runs.md):
 3. the metrics are collected from the three sources (``log_metric`` lines, the metrics file, the
    captured output) into ``metrics.json``; the entry becomes ``pending`` (or ``not-committed``);
 4. the post-run step: the ``post-run`` hook if one is installed, else the same default step in
-   process: :func:`gittree.runcommit.commit_run`, which commits the saved tree with the metrics as
+   process: :func:`gittree.runs.commit.commit_run`, which commits the saved tree with the metrics as
    trailers.
 
 Every later state (committed with its sha, commit-failed with git's reason) is written to the journal,
-and ``gittree recover`` (:mod:`gittree.runcommit`) commits what is left once the cause is fixed. The
-metrics' sources are read by :mod:`gittree.runmetrics`.
+and ``gittree recover`` (:mod:`gittree.runs.commit`) commits what is left once the cause is fixed. The
+metrics' sources are read by :mod:`gittree.runs.metrics`.
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from gittree import gitio, journal
-from gittree.capture import CaptureParser, LineSplitter, strip_ansi
+from gittree import gitio
 from gittree.config import Config
 from gittree.errors import BadValueError, GittreeError, HookError, RunError
-from gittree.journal import RunMeta
-from gittree.runcommit import check_branch_name, commit_run
-from gittree.runmetrics import collect_metrics, metrics_file_path, metrics_file_state
+from gittree.runs import journal
+from gittree.runs.capture import CaptureParser, LineSplitter, strip_ansi
+from gittree.runs.commit import check_branch_name, commit_run
+from gittree.runs.journal import RunMeta
+from gittree.runs.metrics import collect_metrics, metrics_file_path, metrics_file_state
 from gittree.trailers import fold_note, parse_params, validate_name
 
 #: Seconds gittree keeps reading the command's pipes after it exited (a background child may hold them).
@@ -118,7 +119,7 @@ def make_request(
         raise BadValueError("--name needs some text saying what this run tries")
     if jobs < 1:
         raise BadValueError(f"-j {jobs}: at least one run at a time", hint="-j 2 runs two seeds at once")
-    from gittree.samples import parse_seeds
+    from gittree.runs.samples import parse_seeds
 
     seed_list = parse_seeds(seeds) if seeds is not None else ()
     return RunRequest(
@@ -174,7 +175,7 @@ def start_run(
     ``seed``: the seed of one run of ``request.seeds`` (its ``{seed}`` is filled); ``group``: the id of
     the group's first run (None for the first one itself); ``tree``: the code, saved once for a group.
     """
-    from gittree.samples import SEED, fill, seed_of
+    from gittree.runs.samples import SEED, fill, seed_of
 
     run_id, run_dir = journal.create_run_dir(journal.runs_root(gitio.common_dir(repo)))
     command = list(request.command)
@@ -222,7 +223,7 @@ def start_run(
         meta.metrics_file_before = metrics_file_state(metrics_file_path(meta))
     journal.save_meta(run_dir, meta)
     if tree is None:  # a group's or a sweep's later runs share the code their first one saved
-        from gittree import treecommit
+        from gittree.runs import treecommit
 
         try:
             meta.tree = treecommit.snapshot(repo, run_dir, add_untracked=request.add_untracked)
@@ -246,7 +247,7 @@ def _read_params_file(repo: gitio.Repo, meta: RunMeta, request: RunRequest) -> N
     """The params file of the code the run starts with, ``--param`` applied over it, as the run's
     params (docs/runs.md, "Params files"). The run goes ahead whatever the file holds: what cannot
     be read is a warning."""
-    from gittree.paramsfile import merge_params, params_from_file
+    from gittree.record.paramsfile import merge_params, params_from_file
 
     problems: list[BadValueError] = []
     try:
@@ -748,7 +749,7 @@ def snapshot_or_none(repo: gitio.Repo, request: RunRequest) -> str | None:
     import shutil
     import tempfile
 
-    from gittree import treecommit
+    from gittree.runs import treecommit
 
     root = journal.runs_root(gitio.common_dir(repo))
     try:

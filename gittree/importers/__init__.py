@@ -703,7 +703,7 @@ def import_log(
     Raises nothing for row problems: they are in the report (skipped; with ``strict`` nothing is
     written). A git failure while writing rolls back the notes ref and the refs created, then re-raises.
     """
-    from gittree.research import repo_config
+    from gittree.read import repo_config
 
     if fmt not in FORMATS:
         raise BadValueError(f"unknown import format '{fmt}'", hint=f"known formats: {', '.join(FORMATS)}")

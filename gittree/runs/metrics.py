@@ -14,9 +14,9 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from gittree import journal
 from gittree.errors import BadValueError, GittreeError
-from gittree.journal import RunMeta
+from gittree.runs import journal
+from gittree.runs.journal import RunMeta
 from gittree.trailers import format_number, parse_number, validate_name
 
 #: Metrics files up to this size are digested before the run (metrics files are small).
@@ -159,7 +159,7 @@ def metrics_file_state(path: Path) -> dict[str, object]:
 def _read_metrics_file(meta: RunMeta, run_dir: Path) -> list[tuple[str, str]]:
     if not meta.metrics_file:
         return []
-    from gittree.metricsfile import read_metrics_file
+    from gittree.record.metricsfile import read_metrics_file
 
     path = metrics_file_path(meta)
     if not path.is_file():

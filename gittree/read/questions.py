@@ -1,10 +1,10 @@
 """The read side of ``path``, ``table``, ``diff`` and ``export``: one call per command (``best``: views.py).
 
 Each function opens nothing itself: it takes an open repository, reads the tree through the one shared
-path (:func:`gittree.research.load_tree`), asks :mod:`gittree.analysis` and, where the answer needs
+path (:func:`gittree.read.load_tree`), asks :mod:`gittree.tree.analysis` and, where the answer needs
 more of git (folded commits, the code change), asks :mod:`gittree.gitio`. Renderers turn the answers
 into text; the CLI prints them. What ``table``, ``export`` and ``render`` print goes through the view
-cache instead: :mod:`gittree.views`.
+cache instead: :mod:`gittree.read.views`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gittree import gitio
-from gittree.analysis import (
+from gittree.config import Config
+from gittree.errors import BadValueError
+from gittree.model import MetricSpec, Node, ResearchTree
+from gittree.read import Selection, load_tree, repo_config
+from gittree.tree.analysis import (
     SORT_KEYS,
     ExperimentDiff,
     FoldedCommits,
@@ -24,10 +28,6 @@ from gittree.analysis import (
     relation_of,
     sort_experiments,
 )
-from gittree.config import Config
-from gittree.errors import BadValueError
-from gittree.model import MetricSpec, Node, ResearchTree
-from gittree.research import Selection, load_tree, repo_config
 
 #: How many folded ordinary commits ``path`` names per step (the rest are counted).
 FOLDED_LISTED = 5
