@@ -78,6 +78,9 @@ if TYPE_CHECKING:
     from gittree.gitio.keep import (
         merge_keep as merge_keep,
     )
+    from gittree.gitio.keep import (
+        start_commits_only_from as start_commits_only_from,
+    )
     from gittree.gitio.notes import (
         append_note as append_note,
     )
@@ -489,6 +492,7 @@ _HOMES = {
     "run": "gittree.gitio.runner",
     "shallow_boundary": "gittree.gitio.repo",
     "stage_all": "gittree.gitio.plumbing",
+    "start_commits_only_from": "gittree.gitio.keep",
     "stream_commits": "gittree.gitio.history",
     "stripspace": "gittree.gitio.plumbing",
     "symbolic_head": "gittree.gitio.refs",

@@ -159,11 +159,16 @@ def _build(
     from gittree.tree import build_tree_of
 
     config = config or repo_config(repo)
-    tips, discarded = _kept(repo, tips, refs)
+    tips, kept_only = _kept(repo, tips, refs)
     limit, since = selection.limit, selection.since
     whole = selection.all_refs and not selection.revs
     with bulk_building():
-        history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
+        try:
+            history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
+        except BaseException:
+            kept_only()  # git's walk is waited for, not left behind
+            raise
+        discarded = kept_only()
         if discarded:
             discarded = _replace_rewritten(history, discarded)
         return build_tree_of(
@@ -171,11 +176,15 @@ def _build(
         )
 
 
-def _kept(repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState) -> tuple[list[str], frozenset[str]]:
+def _kept(
+    repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState
+) -> tuple[list[str], Callable[[], frozenset[str]]]:
     """The tips to walk, and the commits only gittree's own refs reach (the discarded ones; docs/tree.md).
 
     A keep commit (``refs/gittree/keep``) is never walked itself: its parents are tips instead. Nothing is
-    asked of git unless a tip is one of gittree's refs that no branch, tag or HEAD points at.
+    asked of git unless a tip is one of gittree's refs that no branch, tag or HEAD points at. The
+    discarded commits are given by a function: git finds them while the history is read (a walk from
+    every branch, on a second core), and the function waits for its answer.
     """
     own: set[str] = set()
     keeps: set[str] = set()
@@ -189,18 +198,26 @@ def _kept(repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState) -> tuple[
             live.add(sha)
     kept = [tip for tip in tips if tip in own and tip not in live]
     if not kept:
-        return list(tips), frozenset()
+        return list(tips), frozenset
     walked = [tip for tip in tips if tip not in keeps]
     frontier = [parent for keep in kept if keep in keeps for parent in gitio.keep_frontier(repo, keep)]
     walked = list(dict.fromkeys(walked + frontier))
     starts = [tip for tip in kept if tip not in keeps] + frontier
     living = [tip for tip in tips if tip not in kept]
     try:
-        return walked, frozenset(gitio.commits_only_from(repo, starts, living))
+        walking = gitio.start_commits_only_from(repo, starts, living)
     except GitCommandError:
-        # A kept commit this clone lacks (a shallow or partial clone): the view is still drawn, with
-        # nothing marked discarded, rather than refused.
-        return walked, frozenset()
+        return walked, frozenset
+
+    def discarded() -> frozenset[str]:
+        try:
+            return frozenset(walking())
+        except GitCommandError:
+            # A kept commit this clone lacks (a shallow or partial clone): the view is still drawn, with
+            # nothing marked discarded, rather than refused.
+            return frozenset()
+
+    return walked, discarded
 
 
 def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset[str]:
