@@ -193,8 +193,8 @@ def _assemble(
 
     head_node, _ = _head_experiment(head, nodes, frontiers)
     tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(ordered))
-    for node in ordered:
-        node.head = node.sha == head_node
+    if head_node is not None:  # every node was made with head False
+        nodes[head_node].head = True
     chosen = choose_metric(tree, config, metric)
     evaluate(tree, config.spec(chosen) if chosen else None)
     return tree
@@ -452,13 +452,11 @@ def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
     valued: dict[str, Node | None] = {}
     for node in tree.nodes:
         _evaluate_node(node, by_sha, spec, valued)
-    tree.typical_delta = typical_delta(tree.nodes, spec)
-    for node in tree.nodes:
-        node.surprise = is_surprise(node, tree.typical_delta, spec)
-    tree.best = best_experiment(tree.nodes, spec)
-    on_path = {n.sha for n in tree.path_to(tree.best)} if tree.best else set()
-    best = tree.best
-    for node in tree.nodes:
+    typical = tree.typical_delta = typical_delta(tree.nodes, spec)
+    best = tree.best = best_experiment(tree.nodes, spec)
+    on_path = {n.sha for n in tree.path_to(best)} if best else set()
+    for node in tree.nodes:  # one pass for the marks that need the whole tree's answers
+        node.surprise = is_surprise(node, typical, spec)
         node.best = node.sha == best
         node.on_best_path = node.sha in on_path
 
