@@ -94,6 +94,9 @@ if TYPE_CHECKING:
         note_of as note_of,
     )
     from gittree.gitio.notes import (
+        notes_at as notes_at,
+    )
+    from gittree.gitio.notes import (
         notes_of_commit as notes_of_commit,
     )
     from gittree.gitio.notes import (
@@ -460,6 +463,7 @@ _HOMES = {
     "merge_without_commit": "gittree.gitio.plumbing",
     "name_clash": "gittree.gitio.remote",
     "note_of": "gittree.gitio.notes",
+    "notes_at": "gittree.gitio.notes",
     "notes_of_commit": "gittree.gitio.notes",
     "object_exists": "gittree.gitio.objects",
     "open_repo": "gittree.gitio.repo",

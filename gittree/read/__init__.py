@@ -537,7 +537,7 @@ def _notes(repo: gitio.Repo, refs: gitio.RefState) -> dict[str, str]:
         return {}
     notes = cache.load_notes(repo.shared_dir, tip)
     if notes is None:
-        notes = gitio.read_notes(repo)
+        notes = gitio.notes_at(repo, tip)  # the commit the ref listing names: no second look-up
         cache.save_notes(repo.shared_dir, tip, notes)
     return notes
 
