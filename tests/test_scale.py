@@ -890,7 +890,7 @@ def test_a_cold_view_with_notes_and_no_remote_imports_neither_libgit2_nor_sync(
     small_history(repo)
     assert gittree("record", "HEAD", "--metric", "loss=0.5").code == 0
     probe = (
-        "import sys\nfrom gittree import gitio\nfrom gittree.research import Selection, load_tree\n"
+        "import sys\nfrom gittree import gitio\nfrom gittree.read import Selection, load_tree\n"
         "tree = load_tree(gitio.open_repo('.'), Selection(all_refs=True))\n"
         "sys.stderr.write(repr(sorted(m for m in ('pygit2', 'gittree.sync') if m in sys.modules)))\n"
         "sys.stdout.write(repr(sorted(n.sha for n in tree.nodes if 'loss' in n.metrics)))\n"
