@@ -209,6 +209,45 @@ def generate_merged(path: Path, branches: int) -> Path:
     return _fast_import(path, merged_stream(branches))
 
 
+def add_kept_dead_ends(path: Path, count: int, seed: int = 19) -> list[str]:
+    """Add ``count`` experiments to the repository at ``path`` that only ``refs/gittree/keep`` reaches.
+
+    Each is a commit on top of a commit picked at random (seeded), written on a branch of its own, kept
+    by gittree's own keep step (``gitio.keep_commits``, as ``gittree run`` keeps what it writes) and
+    then left behind by deleting its branch: a dead end reset away, which every view shows as
+    discarded. Returns their ids.
+    """
+    from gittree import gitio
+
+    listed = subprocess.run(["git", "rev-list", "--all"], cwd=path, capture_output=True, check=True)
+    commits = listed.stdout.decode("ascii").split()
+    rng = random.Random(seed)
+    bases = [rng.choice(commits) for _ in range(count)]
+    chunks = []
+    for index, base in enumerate(bases):
+        message = f"dead end {index}\n\nGittree-Metric: acc={rng.uniform(0.1, 0.5):.4f}\n"
+        chunks.append(
+            f"commit refs/heads/dead-end/{index}\ncommitter Dead End <dead@example.com> "
+            f"{1767225600 + index} +0000\n".encode()
+            + _data(message)
+            + f"from {base}\n\n".encode()
+        )
+    process = subprocess.Popen(["git", "fast-import", "--quiet", "--done"], cwd=path, stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    process.stdin.write(b"".join(chunks) + b"done\n")
+    process.stdin.close()
+    if process.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    heads = [f"refs/heads/dead-end/{index}" for index in range(count)]
+    shown = subprocess.run(["git", "rev-parse", *heads], cwd=path, capture_output=True, check=True)
+    dead = shown.stdout.decode("ascii").split()
+    gitio.keep_commits(gitio.open_repo(path), dead)
+    deletes = "".join(f"delete {head}\n" for head in heads).encode()
+    subprocess.run(["git", "update-ref", "--stdin"], cwd=path, input=deletes, check=True)
+    subprocess.run(["git", "pack-refs", "--all"], cwd=path, check=True)
+    return dead
+
+
 def _fast_import(path: Path, stream: Iterator[bytes]) -> Path:
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
     process = subprocess.Popen(["git", "fast-import", "--quiet", "--done"], cwd=path, stdin=subprocess.PIPE)

@@ -811,31 +811,51 @@ _CANONICAL_BLOCK = re.compile(
 )
 
 
-def _canonical_record(block: str) -> ExperimentRecord | None:
-    """The record of a trailer block ``_CANONICAL_BLOCK`` matched whole; None when a number overflows."""
+def _canonical_record(message: str, start: int, end: int) -> ExperimentRecord | None:
+    """The record of the trailer block ``message[start:end]``, which ``_CANONICAL_BLOCK`` matched whole;
+    None when a number overflows."""
     samples: dict[str, list[float]] = {}
-    params: dict[str, str] = {}
+    params: list[tuple[str, str]] = []
     status = None
-    for line in block.split("\n"):
+    for line in message[start:end].split("\n"):
         kind = line[8:9]
         if kind == "M":  # "Gittree-Metric: " is 16 characters
             name, _, number_text = line[16:].partition("=")
             number = float(number_text)
             if number in _INFINITIES:  # an overflowing literal: the full parser words the problem
                 return None
-            name = intern(name)
             if name in samples:
                 samples[name].append(number)
             else:
-                samples[name] = [number]
+                samples[intern(name)] = [number]
         elif kind == "P":  # "Gittree-Param: " is 15 characters
             name, _, value = line[15:].partition("=")
-            params[intern(name)] = intern(value)  # names and values repeat across experiments
+            params.append((name, value))
         elif kind == "S":  # "Gittree-Status: "; the last one wins
             status = line[16:]
     return ExperimentRecord(
-        tuple([(name, tuple(values)) for name, values in samples.items()]), _shared_params(params), (), status
+        tuple([(name, tuple(values)) for name, values in samples.items()]),
+        _shared_raw_params(tuple(params)),
+        (),
+        status,
     )
+
+
+#: Param lines as written (name, value pairs, in order) -> their param tuple: a sweep writes a few
+#: combinations across thousands of experiments, so most blocks are answered by one lookup. Bounded.
+_RAW_PARAMS_SEEN: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _shared_raw_params(found: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """:func:`_shared_params` of param lines as found (the last value of a name wins, first-seen order)."""
+    pairs = _RAW_PARAMS_SEEN.get(found)
+    if pairs is None:
+        if len(_RAW_PARAMS_SEEN) >= _PARAMS_SEEN_MAX:
+            _RAW_PARAMS_SEEN.clear()
+        # names and values repeat across experiments: interned
+        params = {intern(name): intern(value) for name, value in found}
+        pairs = _RAW_PARAMS_SEEN[found] = _shared_params(params)
+    return pairs
 
 
 _INFINITIES = (math.inf, -math.inf)
@@ -872,9 +892,15 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
     cut = body.rfind("\n\n")
     if cut < 0:
         return parse_experiment(message)
-    block = body[cut + 2 :]
-    if _CANONICAL_BLOCK.fullmatch(block + "\n"):
-        return _canonical_record(block) or parse_experiment(message)
+    # The block and the newline after it, matched in place when the message ends with one (as git
+    # writes it), else on a copy with the newline added.
+    end = len(body)
+    if message.startswith("\n", end):
+        canonical = _CANONICAL_BLOCK.fullmatch(message, cut + 2, end + 1)
+    else:
+        canonical = _CANONICAL_BLOCK.fullmatch(body[cut + 2 :] + "\n")
+    if canonical:
+        return _canonical_record(message, cut + 2, end) or parse_experiment(message)
     if not _QUICK_BLOCK.fullmatch(body, cut + 2):
         return parse_experiment(message)
     found = _QUICK_TRAILERS.findall(body, cut + 2)

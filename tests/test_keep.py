@@ -172,3 +172,23 @@ def test_a_keep_commit_naming_a_commit_this_clone_lacks_still_draws_the_tree(rep
     repo.git("update-ref", "refs/gittree/keep", keep)
     shown = nodes(gittree)
     assert list(shown) == [base] and shown[base]["verdict"] == "baseline"
+
+
+def test_the_walk_for_discarded_commits_is_answered_after_the_read(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """A cold view starts git's walk for the discarded commits, reads the history meanwhile, then asks for
+    the answer (docs/performance.md): the same answer as asking at once; a walk git cannot do fails when asked."""
+    import pytest
+
+    from gittree.errors import GitCommandError
+
+    commit(gittree, repo, "baseline", 0.5)
+    loser = commit(gittree, repo, "bigger lr", 0.4)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    after = commit(gittree, repo, "warmup", 0.6)
+    handle = gitio.open_repo(repo.path)
+    answer = gitio.start_commits_only_from(handle, [loser], [after])
+    assert answer() == gitio.commits_only_from(handle, [loser], [after]) == {loser}
+    assert nodes(gittree)[loser]["verdict"] == "discarded"
+    missing = gitio.start_commits_only_from(handle, ["1" * 40], [after])
+    with pytest.raises(GitCommandError):
+        missing()

@@ -880,3 +880,41 @@ def test_what_the_fast_path_reads_typer_reads_the_same(case: tuple[str, list[str
         value = _plain(typer_params[name])
         positional += value if isinstance(value, list) else [] if value is None else [value]
     assert positional == fast["revs"]
+
+
+def test_a_cold_view_with_notes_and_no_remote_imports_neither_libgit2_nor_sync(
+    repo: GitRepo, gittree
+) -> None:  # type: ignore[no-untyped-def]
+    """A first read takes the notes from git itself and asks sync nothing without a remote: importing
+    pygit2 for the notes alone was about a fifth of a cold 10k-commit view (docs/performance.md)."""
+    small_history(repo)
+    assert gittree("record", "HEAD", "--metric", "loss=0.5").code == 0
+    probe = (
+        "import sys\nfrom gittree import gitio\nfrom gittree.read import Selection, load_tree\n"
+        "tree = load_tree(gitio.open_repo('.'), Selection(all_refs=True))\n"
+        "sys.stderr.write(repr(sorted(m for m in ('pygit2', 'gittree.sync') if m in sys.modules)))\n"
+        "sys.stdout.write(repr(sorted(n.sha for n in tree.nodes if 'loss' in n.metrics)))\n"
+    )
+    env = {**os.environ, "GITTREE_NO_CACHE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stderr == "[]"
+    assert done.stdout == repr([repo.head()])
+
+
+def test_a_note_both_flat_and_under_a_fan_out_folder_is_read_as_before(repo: GitRepo) -> None:
+    """git never writes both, but a notes tree can hold them: the fan-out one wins, as when libgit2
+    walked the tree (the folder after the flat names), and a non-note blob is not a note."""
+    from gittree import gitio
+
+    sha = repo.experiment("both", metrics=[("acc", 0.5)])
+    flat = repo.git("hash-object", "-w", "--stdin", input="Gittree-Metric: acc=0.6\n").strip()
+    fanned = repo.git("hash-object", "-w", "--stdin", input="Gittree-Metric: acc=0.7\n").strip()
+    inner = repo.git("mktree", input=f"100644 blob {fanned}\t{sha[2:]}\n").strip()
+    tree = repo.git(
+        "mktree",
+        input=f"100644 blob {flat}\t{sha}\n040000 tree {inner}\t{sha[:2]}\n100644 blob {flat}\tREADME\n",
+    ).strip()
+    repo.git("update-ref", "refs/notes/gittree", repo.git("commit-tree", "-m", "notes", tree).strip())
+    assert gitio.read_notes(gitio.open_repo(repo.path)) == {sha: "Gittree-Metric: acc=0.7\n"}

@@ -78,6 +78,9 @@ if TYPE_CHECKING:
     from gittree.gitio.keep import (
         merge_keep as merge_keep,
     )
+    from gittree.gitio.keep import (
+        start_commits_only_from as start_commits_only_from,
+    )
     from gittree.gitio.notes import (
         append_note as append_note,
     )
@@ -89,6 +92,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.notes import (
         note_of as note_of,
+    )
+    from gittree.gitio.notes import (
+        notes_at as notes_at,
     )
     from gittree.gitio.notes import (
         notes_of_commit as notes_of_commit,
@@ -457,6 +463,7 @@ _HOMES = {
     "merge_without_commit": "gittree.gitio.plumbing",
     "name_clash": "gittree.gitio.remote",
     "note_of": "gittree.gitio.notes",
+    "notes_at": "gittree.gitio.notes",
     "notes_of_commit": "gittree.gitio.notes",
     "object_exists": "gittree.gitio.objects",
     "open_repo": "gittree.gitio.repo",
@@ -489,6 +496,7 @@ _HOMES = {
     "run": "gittree.gitio.runner",
     "shallow_boundary": "gittree.gitio.repo",
     "stage_all": "gittree.gitio.plumbing",
+    "start_commits_only_from": "gittree.gitio.keep",
     "stream_commits": "gittree.gitio.history",
     "stripspace": "gittree.gitio.plumbing",
     "symbolic_head": "gittree.gitio.refs",

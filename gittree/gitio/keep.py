@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from gittree.errors import GitCommandError
 from gittree.gitio.refs import GITTREE_REF_PREFIX, GITTREE_REMOTE_REF_PREFIX, ref_target, update_ref
 from gittree.gitio.repo import Repo
-from gittree.gitio.runner import git_says, run
+from gittree.gitio.runner import git_says, popen, run
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
@@ -150,16 +150,52 @@ def independent_commits(repo: Repo, shas: Iterable[str]) -> list[str]:
 
 def commits_only_from(repo: Repo, tips: Sequence[str], excluded: Sequence[str]) -> set[str]:
     """The commits reachable from ``tips`` but from none of ``excluded`` (``git rev-list TIPS --not EXCLUDED``)."""
+    return start_commits_only_from(repo, tips, excluded)()
+
+
+def start_commits_only_from(
+    repo: Repo, tips: Sequence[str], excluded: Sequence[str]
+) -> Callable[[], set[str]]:
+    """:func:`commits_only_from`, started now and answered when the function returned is called.
+
+    git walks in a process of its own while the caller does other work: a cold view reads the whole
+    history meanwhile, and this walk (about a third of a second at 100k commits and 23k branches)
+    then costs no time of its own on a second core (docs/performance.md). Its output goes to a file,
+    so a long answer never stops git. The answer raises :class:`GitCommandError` when git cannot walk.
+    """
     if not tips:
-        return set()
+        return set
+    import subprocess
+    import tempfile
+
     lines = list(tips) + [f"^{sha}" for sha in excluded]
-    done = run(["rev-list", "--stdin"], cwd=repo.git_dir, input="\n".join(lines).encode() + b"\n")
-    if done.code != 0:
-        raise GitCommandError(
-            f"git could not walk the history: {git_says(done.err_text)}",
-            hint="the repository may be damaged; run `git fsck`",
-        )
-    return {line.decode("ascii") for line in done.out.split()}
+    # Files, not pipes, so git never waits on this process; the answer closes them.
+    output = tempfile.TemporaryFile()  # noqa: SIM115
+    errors = tempfile.TemporaryFile()  # noqa: SIM115
+    walker = popen(
+        ["rev-list", "--stdin"], cwd=repo.git_dir, stdin=subprocess.PIPE, stderr=errors, stdout=output
+    )
+    assert walker.stdin is not None
+    try:
+        walker.stdin.write("\n".join(lines).encode() + b"\n")
+        walker.stdin.close()
+    except BrokenPipeError:  # git stopped at once (a bad tip): its status and message say why
+        pass
+
+    def answer() -> set[str]:
+        with output, errors:
+            status = walker.wait()
+            if status != 0:
+                errors.seek(0)
+                said = errors.read().decode("utf-8", "replace")
+                raise GitCommandError(
+                    f"git could not walk the history: {git_says(said)}",
+                    hint="the repository may be damaged; run `git fsck`",
+                )
+            output.seek(0)
+            return {line.decode("ascii") for line in output.read().split()}
+
+    return answer
 
 
 def _exists(handle: Any, sha: str) -> bool:

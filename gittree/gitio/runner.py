@@ -100,14 +100,22 @@ def run(
     return result
 
 
-def popen(args: Sequence[str], *, cwd: Path | str, stdin: Any, stderr: Any) -> subprocess.Popen[bytes]:
+def popen(
+    args: Sequence[str], *, cwd: Path | str, stdin: Any, stderr: Any, stdout: Any = None
+) -> subprocess.Popen[bytes]:
     """Start ``git ARGS`` under the same policy as :func:`run`, its stdout a pipe read while git works
-    (the streaming reads: ``rev-list | cat-file --batch``)."""
+    (the streaming reads: ``rev-list | cat-file --batch``), or ``stdout`` when given (a file read
+    once git is done)."""
     import subprocess
 
     try:
         return subprocess.Popen(
-            ["git", *args], cwd=cwd, env=git_env(), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(),
+            stdin=stdin,
+            stdout=subprocess.PIPE if stdout is None else stdout,
+            stderr=stderr,
         )
     except FileNotFoundError as e:
         raise GitCommandError("the git program was not found on PATH", hint="install git") from e

@@ -159,11 +159,16 @@ def _build(
     from gittree.tree import build_tree_of
 
     config = config or repo_config(repo)
-    tips, discarded = _kept(repo, tips, refs)
+    tips, kept_only = _kept(repo, tips, refs)
     limit, since = selection.limit, selection.since
     whole = selection.all_refs and not selection.revs
     with bulk_building():
-        history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
+        try:
+            history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
+        except BaseException:
+            kept_only()  # git's walk is waited for, not left behind
+            raise
+        discarded = kept_only()
         if discarded:
             discarded = _replace_rewritten(history, discarded)
         return build_tree_of(
@@ -171,11 +176,15 @@ def _build(
         )
 
 
-def _kept(repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState) -> tuple[list[str], frozenset[str]]:
+def _kept(
+    repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState
+) -> tuple[list[str], Callable[[], frozenset[str]]]:
     """The tips to walk, and the commits only gittree's own refs reach (the discarded ones; docs/tree.md).
 
     A keep commit (``refs/gittree/keep``) is never walked itself: its parents are tips instead. Nothing is
-    asked of git unless a tip is one of gittree's refs that no branch, tag or HEAD points at.
+    asked of git unless a tip is one of gittree's refs that no branch, tag or HEAD points at. The
+    discarded commits are given by a function: git finds them while the history is read (a walk from
+    every branch, on a second core), and the function waits for its answer.
     """
     own: set[str] = set()
     keeps: set[str] = set()
@@ -189,18 +198,26 @@ def _kept(repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState) -> tuple[
             live.add(sha)
     kept = [tip for tip in tips if tip in own and tip not in live]
     if not kept:
-        return list(tips), frozenset()
+        return list(tips), frozenset
     walked = [tip for tip in tips if tip not in keeps]
     frontier = [parent for keep in kept if keep in keeps for parent in gitio.keep_frontier(repo, keep)]
     walked = list(dict.fromkeys(walked + frontier))
     starts = [tip for tip in kept if tip not in keeps] + frontier
     living = [tip for tip in tips if tip not in kept]
     try:
-        return walked, frozenset(gitio.commits_only_from(repo, starts, living))
+        walking = gitio.start_commits_only_from(repo, starts, living)
     except GitCommandError:
-        # A kept commit this clone lacks (a shallow or partial clone): the view is still drawn, with
-        # nothing marked discarded, rather than refused.
-        return walked, frozenset()
+        return walked, frozenset
+
+    def discarded() -> frozenset[str]:
+        try:
+            return frozenset(walking())
+        except GitCommandError:
+            # A kept commit this clone lacks (a shallow or partial clone): the view is still drawn, with
+            # nothing marked discarded, rather than refused.
+            return frozenset()
+
+    return walked, discarded
 
 
 def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset[str]:
@@ -348,10 +365,12 @@ class _Commits:
         from this clone): what it read is kept, and the rest is left to :meth:`get`.
         """
         read: dict[str, cache.CommitEntry] = {}
-        put = self.store.put
+        put, parsed, message_record = self.store.put, self.parsed, self.message_record
         try:
             for sha, facts in gitio.stream_commits(self.repo, tips):
-                entry = read[sha] = self._entry(sha, facts)
+                # As _entry, inline: the hot loop of a cold read.
+                record = parsed[sha] = message_record(facts[6])
+                entry = read[sha] = (*facts, None if record is None else _to_tuple(record))
                 put(sha, entry)
                 if progress is not None and len(read) % PROGRESS_EVERY == 0:
                     progress(len(read))
@@ -409,8 +428,23 @@ def read_history(
     from gittree.model import CommitRecord, History
     from gittree.trailers import ExperimentRecord
 
-    records: list[CommitRecord] = []
     parsed = commits.parsed
+    records: list[CommitRecord]
+    if not shallow and not windowed:
+        # The usual read, every parent kept: one comprehension (100k commits on a big history).
+        # Positional, in CommitRecord's field order: sha, parents, message, author name, email, time,
+        # offset, shallow, note.
+        note = notes.get
+        records = [
+            CommitRecord(sha, entry[0], entry[6], entry[1], entry[2], entry[3], entry[4], False, note(sha))
+            for sha, entry in visited.items()
+        ]
+        # Those read from the cache: their records are plain tuples there.
+        for sha in visited.keys() - parsed.keys():
+            entry = visited[sha]
+            parsed[sha] = None if entry[7] is None else ExperimentRecord(*entry[7])
+        return History(records, parsed)
+    records = []
     for sha, entry in visited.items():
         parents = entry[0] if sha not in shallow else ()
         if windowed and any(p not in visited for p in parents):
@@ -503,7 +537,7 @@ def _notes(repo: gitio.Repo, refs: gitio.RefState) -> dict[str, str]:
         return {}
     notes = cache.load_notes(repo.shared_dir, tip)
     if notes is None:
-        notes = gitio.read_notes(repo)
+        notes = gitio.notes_at(repo, tip)  # the commit the ref listing names: no second look-up
         cache.save_notes(repo.shared_dir, tip, notes)
     return notes
 

@@ -52,11 +52,11 @@ def missing_notes_notice(
     repo: gitio.Repo, refs: gitio.RefState, patterns: Callable[[], Sequence[str]]
 ) -> str | None:
     """The notice's text, or None; no network, and no git call unless a remote is suspect."""
-    from gittree.sync import branch_matches, notes_tracking_ref
-
     tracking = _tracking_branches(refs)
     if not tracking:
         return None
+    from gittree.sync import branch_matches, notes_tracking_ref  # only with a remote: sync costs its import
+
     local = refs.target(gitio.NOTES_REF)
     unmerged = [
         remote

@@ -193,8 +193,8 @@ def _assemble(
 
     head_node, _ = _head_experiment(head, nodes, frontiers)
     tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(ordered))
-    for node in ordered:
-        node.head = node.sha == head_node
+    if head_node is not None:  # every node was made with head False
+        nodes[head_node].head = True
     chosen = choose_metric(tree, config, metric)
     evaluate(tree, config.spec(chosen) if chosen else None)
     return tree
@@ -452,13 +452,11 @@ def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
     valued: dict[str, Node | None] = {}
     for node in tree.nodes:
         _evaluate_node(node, by_sha, spec, valued)
-    tree.typical_delta = typical_delta(tree.nodes, spec)
-    for node in tree.nodes:
-        node.surprise = is_surprise(node, tree.typical_delta, spec)
-    tree.best = best_experiment(tree.nodes, spec)
-    on_path = {n.sha for n in tree.path_to(tree.best)} if tree.best else set()
-    best = tree.best
-    for node in tree.nodes:
+    typical = tree.typical_delta = typical_delta(tree.nodes, spec)
+    best = tree.best = best_experiment(tree.nodes, spec)
+    on_path = {n.sha for n in tree.path_to(best)} if best else set()
+    for node in tree.nodes:  # one pass for the marks that need the whole tree's answers
+        node.surprise = is_surprise(node, typical, spec)
         node.best = node.sha == best
         node.on_best_path = node.sha in on_path
 
@@ -466,11 +464,10 @@ def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
 def _evaluate_node(
     node: Node, by_sha: dict[str, Node], spec: MetricSpec | None, valued: dict[str, Node | None]
 ) -> None:
-    node.delta, node.reference, node.single_run = None, None, False
     value = node.metrics.get(spec.name) if spec else None
     parents = node.parents
     reference: Node | None = None
-    if spec and value is not None and parents:
+    if spec is not None and value is not None and parents:
         name = spec.name
         if len(parents) == 1:
             only = by_sha[parents[0]]
@@ -483,13 +480,15 @@ def _evaluate_node(
             candidates = [p for p in found if p is not None]
             if candidates:
                 reference = max(candidates, key=lambda p: rank_key(p.metrics[name].mean, spec.goal))
-    if spec and value is not None and reference is not None:
-        node.reference = reference.sha
+    # Each field is set once (100k nodes): a reference is only found for a value on the metric.
+    if reference is not None and spec is not None and value is not None:
         ref_value = reference.metrics[spec.name]
+        node.reference = reference.sha
         node.delta = value.mean - ref_value.mean
-        node.single_run = value.n < 2 or ref_value.n < 2
+        node.single_run = len(value.samples) < 2 or len(ref_value.samples) < 2
         node.verdict = compare(value, ref_value, spec)
     else:
+        node.delta, node.single_run = None, False
         node.reference = parents[0] if parents else None
         node.verdict = Verdict.BASELINE
     status = node.status
