@@ -198,7 +198,7 @@ class Node:
     delta: float | None = None
     reference: str | None = None
     verdict: Verdict = Verdict.BASELINE
-    #: the verdict rests on a single run on at least one side (no noise estimate).
+    #: the verdict rests on single runs on both sides (no noise estimate: docs/tree.md).
     single_run: bool = False
     best: bool = False
     head: bool = False
@@ -207,6 +207,8 @@ class Node:
     surprise: bool = False
     #: kept by gittree's keep ref but reached by no branch in the view's scope (docs/tree.md): a dead end.
     discarded: bool = False
+    #: the commit that reverts this experiment right after it (``git revert``: a dead end, docs/tree.md).
+    reverted_by: str | None = None
 
     @property
     def short(self) -> str:

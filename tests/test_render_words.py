@@ -1,6 +1,6 @@
 """The one wording of verdicts (gittree/render/words.py), and every view using it.
 
-The rule for ``¹`` is that a verdict compared numbers with one run on at least one side; a dead end,
+The rule for ``¹`` is that a verdict compared numbers with one run on each side; a dead end,
 a baseline or no verdict never carries it. The views are checked to say the same: the terminal
 tree, the table, ``best``, the Markdown export and the DOT marks.
 """
@@ -56,7 +56,7 @@ def test_an_experiments_words_come_from_its_tree() -> None:
     )
     b, c, d = tree.by_sha["b"], tree.by_sha["c"], tree.by_sha["d"]
     assert (delta_text(tree, b), verdict_text(b)) == ("+0.1000", "better¹")
-    assert verdict_text(c) == "better¹"  # a has one run: no noise estimate on that side
+    assert verdict_text(c) == "better"  # c's two seeds give the noise estimate for both sides
     assert verdict_text(tree.by_sha["a"]) == "baseline" and delta_text(tree, tree.by_sha["a"]) == ""
     assert (dead_end_reason(d), dead_end_line(d)) == ("slow; OOM", "✗ abandoned: slow; OOM")
     assert footnotes(tree.nodes) == [FOOTNOTE]

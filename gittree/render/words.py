@@ -20,7 +20,7 @@ SINGLE_RUN_MARK = "¹"
 #: The widest verdict as shown, for columns that reserve its room.
 WIDEST_VERDICT = "negligible" + SINGLE_RUN_MARK
 
-FOOTNOTE = "¹ one run on at least one side: no noise estimate behind this verdict"
+FOOTNOTE = "¹ one run on each side: no noise estimate behind this verdict"
 #: The footnote as a drawing's legend says it, in little room.
 SHORT_FOOTNOTE = "¹ single run (no noise estimate)"
 #: The honesty marks every view shows (docs/tree.md, "Keeping the researcher honest").
@@ -36,15 +36,18 @@ FAR_NOTE = "⊕ also: a crossover that also builds on that experiment, drawn far
 FLAG_TEXT = {"best": BEST_MARK, "surprise": SURPRISE_MARK, "dirty": DIRTY_MARK, "cut": "⋯ history cut"}
 
 NO_REASON = "no reason recorded"
+#: Why a discarded experiment is a dead end, when no note says more (docs/tree.md, "Dead ends").
+UNREACHED_REASON = "no branch reaches it; gittree keeps it"
+REVERTED_REASON = "reverted by {}"
 
 
 def rests_on_one_run(verdict: Verdict | None, single_run: bool) -> bool:
-    """Whether a verdict compared numbers with only one run on a side (no noise estimate behind it)."""
+    """Whether a verdict compared numbers with one run on each side (no noise estimate behind it)."""
     return single_run and verdict in COMPARED
 
 
 def verdict_word(verdict: Verdict | None, single_run: bool) -> str:
-    """``better``, ``better¹`` (one run on a side), or nothing for no verdict."""
+    """``better``, ``better¹`` (one run on each side), or nothing for no verdict."""
     if verdict is None:
         return ""
     return verdict.value + (SINGLE_RUN_MARK if rests_on_one_run(verdict, single_run) else "")
@@ -131,7 +134,9 @@ def dead_end_reason(node: Node) -> str:
     reasons = [failure, *node.notes] if failure else list(node.notes)
     if reasons:
         return "; ".join(reasons)
-    return "no branch reaches it; gittree keeps it" if node.fate == "discarded" else NO_REASON
+    if node.fate == "discarded":
+        return REVERTED_REASON.format(node.reverted_by[:7]) if node.reverted_by else UNREACHED_REASON
+    return NO_REASON
 
 
 def dead_end_line(node: Node) -> str:
