@@ -257,6 +257,9 @@ class ResearchTree:
 
     def __post_init__(self) -> None:
         self.by_sha: dict[str, Node] = {node.sha: node for node in self.nodes}
+        #: the decimals each metric's deltas are written with, worked out once per evaluation by
+        #: render/words.py (docs/tree.md, "How numbers are written"); emptied when the tree is evaluated.
+        self.delta_places: dict[str, int | None] = {}
 
     @property
     def roots(self) -> list[Node]:

@@ -11,6 +11,7 @@ import json
 
 from gittree.config import Config, MetricConfig
 from gittree.model import CommitRecord, Goal, Verdict
+from gittree.render.numbers import column_places, format_delta
 from gittree.render.words import (
     FOOTNOTE,
     NO_REASON,
@@ -92,3 +93,16 @@ def test_every_view_words_a_single_run_verdict_the_same(repo: GitRepo, gittree) 
     data = json.loads(gittree("show", "--json").out)
     assert [node["single_run"] for node in data["nodes"]] == [False, True]  # a baseline compares nothing
     assert base[:7] in show and SURPRISE_NOTE not in show
+
+
+def test_the_decimals_of_a_column_come_from_the_spread_of_its_deltas() -> None:
+    near_one = [(-0.000031, 0.9979), (0.0005, 0.99), (-0.0012, 0.98)]
+    assert column_places(near_one) == 6  # three deltas: the smallest gets two significant digits
+    many = [(0.0008, 0.79)] + [(0.01 + i / 1000, 0.8) for i in range(9)]
+    assert column_places(many) == 4  # of ten, the second smallest sets it; the smallest still reads 0.0008
+    assert column_places([(0.12, 0.5), (0.01, 12.35)]) == 4  # never fewer than the values' precision
+    assert column_places([(1e-12, 1.0), (0.1, 1.0)]) == 3  # binary rounding is no delta: 1.000 has 3
+    assert column_places([(1e-7, 1.0), (0.1, 1.0)]) == 8  # at most eight decimals
+    assert column_places([(0.5, 1e-20)]) is None and column_places([]) is None
+    assert format_delta(1e-7, 1.0, 4) == "+0.00000010"  # too small for the column: its own two digits
+    assert format_delta(-0.0027, 0.9954, 5) == "-0.00270" and format_delta(0.0, 0.9954, 5) == "±0"

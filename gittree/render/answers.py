@@ -17,6 +17,7 @@ from gittree.render.markup import one_line
 from gittree.render.numbers import decimals_for, format_delta, format_summary, format_value
 from gittree.render.words import (
     FOOTNOTE,
+    delta_places,
     delta_text,
     failure_reason,
     flags_text,
@@ -134,7 +135,7 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     start = report.start
     if spec and start and start.value is not None and report.steps[-1].value is not None:
         decimals = _decimals(start.value)
-        gain = format_delta(report.gain, start.value.mean)
+        gain = format_delta(report.gain, start.value.mean, delta_places(tree, spec.name))
         steps = len(report.steps) - 1
         noun = "step" if steps == 1 else "steps"
         yield (
@@ -197,7 +198,12 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str
     if step.cumulative is not None and step is not report.start:
         start = report.start
         parts.append(
-            f"cumulative {format_delta(step.cumulative, start.value.mean if start and start.value else None)}"
+            "cumulative "
+            + format_delta(
+                step.cumulative,
+                start.value.mean if start and start.value else None,
+                delta_places(tree, spec.name) if spec else None,
+            )
         )
     if node.dead_end or (node.status and node.status != "ok"):
         parts.append(_status_words(node))

@@ -19,6 +19,7 @@ from gittree.render.table import iso_date
 from gittree.render.words import (
     FLAG_TEXT,
     dead_end_reason,
+    delta_places,
     delta_text,
     failure_reason,
     flags,
@@ -290,7 +291,8 @@ def _best_path(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
     best = tree.by_sha[tree.best]
     start, end = first.metrics.get(spec.name), best.metrics[spec.name]
     if start is not None:
-        gain = format_delta(end.mean - start.mean, start.mean)
+        places = delta_places(tree, spec.name)
+        gain = format_delta(end.mean - start.mean, start.mean, places)
         yield (
             f"From {_ref(first)} ({format_summary(start)}) to ★ {_ref(best)} ({format_summary(end)}): "
             f"{markdown_escape(gain)} on {markdown_escape(spec.name)} in {_count(len(chain) - 1, 'step')}."
@@ -301,7 +303,8 @@ def _best_path(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
         if node.delta is not None:
             line += f", {delta_text(tree, node)} ({verdict_text(node)})"
         if node is not first and start is not None and spec.name in node.metrics:
-            line += f", cumulative {format_delta(node.metrics[spec.name].mean - start.mean, start.mean)}"
+            cumulative = node.metrics[spec.name].mean - start.mean
+            line += f", cumulative {format_delta(cumulative, start.mean, delta_places(tree, spec.name))}"
         line += _marks(node)
         yield line
         # A nested list must start at the column of the item's text (CommonMark), past "10. ".

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
-from gittree.render.numbers import format_delta, format_plain
+from gittree.render.numbers import column_places, format_delta, format_plain
 
 #: Verdicts that come from comparing numbers (they carry the single-run mark ``¹``).
 COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
@@ -59,10 +59,31 @@ def verdict_text(node: Node) -> str:
 
 
 def delta_on(tree: ResearchTree, metric: str | None, delta: float | None, reference: str | None) -> str:
-    """``+0.0127``: ``delta`` on ``metric`` at the precision of the reference's value (``—`` for none)."""
+    """``+0.0127``: ``delta`` on ``metric`` with the decimals of the tree's deltas (:func:`delta_places`)."""
     ref_node = tree.by_sha.get(reference or "")
     ref_value = ref_node.metrics.get(metric) if ref_node and metric else None
-    return format_delta(delta, ref_value.mean if ref_value else None)
+    return format_delta(delta, ref_value.mean if ref_value else None, delta_places(tree, metric))
+
+
+def delta_places(tree: ResearchTree, metric: str | None) -> int | None:
+    """The decimals of every delta on the tree's metric in a view, chosen once from the spread of the
+    tree's deltas (``column_places``; docs/tree.md, "How numbers are written"). None for another
+    metric: the tree holds deltas of its own metric only, and each other one is written on its own."""
+    spec = tree.metric
+    if spec is None or metric != spec.name:
+        return None
+    cache = tree.delta_places
+    if metric in cache:
+        return cache[metric]
+    pairs = []
+    by_sha = tree.by_sha
+    for node in tree.nodes:
+        if node.delta is not None and node.reference is not None:
+            value = by_sha[node.reference].metrics.get(metric)
+            if value is not None:
+                pairs.append((node.delta, value.mean))
+    cache[metric] = places = column_places(pairs)
+    return places
 
 
 def delta_text(tree: ResearchTree, node: Node) -> str:

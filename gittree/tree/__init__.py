@@ -484,6 +484,7 @@ def _judged_by(nodes: Iterable[Node]) -> str | None:
 def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
     """(Re)compute every node's reference parent, delta and verdict for ``spec``, and the best experiment."""
     tree.metric = spec
+    tree.delta_places.clear()
     by_sha = tree.by_sha
     valued: dict[str, Node | None] = {}
     for node in tree.nodes:
