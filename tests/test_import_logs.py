@@ -154,6 +154,9 @@ def test_a_log_imports_without_its_repository(tmp_path: Path, gittree, monkeypat
     monkeypatch.chdir(other.path)
     assert gittree("import", str(log)).code == 0
     assert {n["sha"] for n in tree_json(gittree, "--all")["nodes"]} == {n["sha"] for n in tree["nodes"]}
+    # ... and the same commits as every earlier version wrote (written loose one by one, now as one pack)
+    assert by_subject(tree)["baseline (laptop, no git)"]["sha"] == "e70ad2a597bb4791c880862416a53faf8ce38f72"
+    assert by_subject(tree)["cosine schedule + warmup"]["sha"] == "dc2be60b48f69b27d5377faa6bf2a994944bfca0"
 
 
 def test_a_wide_crlf_log_is_judged_by_its_own_metric(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
