@@ -257,6 +257,8 @@ class ResearchTree:
 
     def __post_init__(self) -> None:
         self.by_sha: dict[str, Node] = {node.sha: node for node in self.nodes}
+        #: what the history read for this tree left out, by reason (History.left_out; docs/tree.md).
+        self.left_out: dict[str, int] = {}
         #: the decimals each metric's deltas are written with, worked out once per evaluation by
         #: render/words.py (docs/tree.md, "How numbers are written"); emptied when the tree is evaluated.
         self.delta_places: dict[str, int | None] = {}
@@ -285,6 +287,15 @@ class History:
 
     commits: list[CommitRecord]
     parsed: dict[str, ExperimentRecord | None]
+    #: what the read left out, by reason (:data:`LEFT_OUT_REASONS`): the views say it (issue 17).
+    left_out: dict[str, int] = field(default_factory=dict)
+
+
+#: Why a view has fewer experiments than the history holds, in the order a view names them:
+#: ``window``: commits whose parents fall outside --limit/--since (older history not read);
+#: ``rewritten``: earlier versions of rewritten experiments (docs/tree.md); ``author``: experiments
+#: --author did not match (nor any of theirs builds on).
+LEFT_OUT_REASONS = ("window", "rewritten", "author")
 
 
 # -- what gittree.gitio answers about git's refs, notes and remotes -----------------------------------

@@ -24,6 +24,8 @@ from gittree.render.words import (
     failure_reason,
     flags,
     footnotes,
+    left_out_line,
+    left_out_phrases,
     verdict_text,
 )
 from gittree.tree.analysis import EffectiveParams, branch_points, effective_params
@@ -125,6 +127,7 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
             "surprises": sum(1 for node in tree.nodes if node.surprise),
             "dirty": sum(1 for node in tree.nodes if node.dirty),
         },
+        "left_out": dict(tree.left_out),
         "best": tree.best,
         "best_path": best_path,
         "head": tree.head,
@@ -262,6 +265,10 @@ def _overview(tree: ResearchTree) -> Iterator[str]:
         f"with repeated runs, deltas within {format_plain(spec.noise_sigmas)} standard errors are noise)."
     )
     yield ""
+    left_out = left_out_line(left_out_phrases(tree.left_out))
+    if left_out:
+        yield markdown_escape(left_out[0].upper() + left_out[1:]) + "."
+        yield ""
 
 
 def _value(node: Node, tree: ResearchTree) -> str:

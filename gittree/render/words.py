@@ -191,3 +191,48 @@ def metric_text(spec: MetricSpec | None) -> str:
     if spec is None:
         return "no metric recorded"
     return f"{spec.name} ({spec.goal.value}, {threshold_text(spec)})"
+
+
+# -- what a view leaves out (issue 17: every view that leaves something out says so) ----------------
+
+#: Each reason a tree has fewer experiments than the history (model.LEFT_OUT_REASONS), and how to see them.
+LEFT_OUT_WORDS = {
+    "window": "older history, outside --limit/--since (run without them to see it)",
+    "rewritten": "{n} earlier version{s} of rewritten experiments (gittree kept lists them)",
+    "author": "{n} experiment{s} by other authors (run without --author)",
+}
+
+
+#: Why ``best`` did not rank an experiment (analysis.Ranking.left_out), singular and plural.
+UNRANKED_WORDS = {
+    "dead_end": ("dead end", "dead ends"),
+    "no_value": ("without a value", "without a value"),
+    "nan": ("NaN", "NaN"),
+    "dirty": ("dirty", "dirty"),
+}
+
+
+def _counted(template: str, count: int) -> str:
+    return template.format(n=count, s="" if count == 1 else "s")
+
+
+def left_out_phrases(left_out: Mapping[str, int]) -> list[str]:
+    """What a tree's reading left out, one phrase per reason, in a fixed order."""
+    return [_counted(words, left_out[reason]) for reason, words in LEFT_OUT_WORDS.items() if left_out.get(reason)]
+
+
+def off_path_phrase(dead_ends: int, others: int) -> str | None:
+    """``path``'s own omission: the experiments of the tree that are not steps of the path."""
+    parts = []
+    if dead_ends:
+        parts.append(_counted("{n} dead end{s}", dead_ends))
+    if others:
+        parts.append(_counted("{n} other experiment{s}", others))
+    return " and ".join(parts) + " off this path (gittree show draws them)" if parts else None
+
+
+def left_out_line(phrases: Iterable[str]) -> str | None:
+    """``left out: …``: the one line a view writes when it does not show everything; None when it does."""
+    chosen = [phrase for phrase in phrases if phrase]
+    return "left out: " + "; ".join(chosen) if chosen else None
+

@@ -103,7 +103,9 @@ def build_tree_of(
     history.commits.clear()
     records = _records(by_sha, history.parsed)
     history.parsed.clear()
-    return _assemble(by_sha, records, config, metric, head, discarded)
+    tree = _assemble(by_sha, records, config, metric, head, discarded)
+    tree.left_out.update(history.left_out)
+    return tree
 
 
 def _records(
