@@ -287,7 +287,7 @@ class History:
 
     commits: list[CommitRecord]
     parsed: dict[str, ExperimentRecord | None]
-    #: what the read left out, by reason (:data:`LEFT_OUT_REASONS`): the views say it (issue 17).
+    #: what the read left out, by reason (:data:`READ_OMISSIONS`): the views say it (issue 17).
     left_out: dict[str, int] = field(default_factory=dict)
 
 
@@ -295,7 +295,7 @@ class History:
 #: ``window``: commits whose parents fall outside --limit/--since (older history not read);
 #: ``rewritten``: earlier versions of rewritten experiments (docs/tree.md); ``author``: experiments
 #: --author did not match (nor any of theirs builds on).
-LEFT_OUT_REASONS = ("window", "rewritten", "author")
+READ_OMISSIONS = ("window", "rewritten", "author")
 
 
 # -- what gittree.gitio answers about git's refs, notes and remotes -----------------------------------

@@ -165,14 +165,14 @@ def write_blobs(repo: Repo, contents: Sequence[bytes]) -> list[str]:
 
 
 #: Fewer objects than this are written loose, more in a pack of their own (git's transfer.unpackLimit).
-UNPACK_LIMIT = 100
+_UNPACK_LIMIT = 100
 #: The type numbers of git's pack format (Documentation/gitformat-pack.txt).
 _PACK_TYPES = {"commit": 1, "tree": 2, "blob": 3}
 
 
 def write_objects(repo: Repo, objects: Sequence[tuple[str, bytes]]) -> list[str]:
     """Store (type, content) objects in the object database, sent as one pack to one git process
-    (``index-pack --stdin`` from :data:`UNPACK_LIMIT` objects up, else ``unpack-objects``); their ids,
+    (``index-pack --stdin`` from :data:`_UNPACK_LIMIT` objects up, else ``unpack-objects``); their ids,
     in order.
 
     An import writing 500 reconstructed commits and 500 notes made 1,000 loose objects one by one (a
@@ -202,7 +202,7 @@ def write_objects(repo: Repo, objects: Sequence[tuple[str, bytes]]) -> list[str]
     pack += hashlib.sha1(pack).digest()
     # As git's own transfer.unpackLimit: a few objects (a run's note) become loose objects, a pack per
     # write would pile up packs that every later read searches until a gc.
-    command = ["index-pack", "--stdin"] if len(unique) >= UNPACK_LIMIT else ["unpack-objects", "-q"]
+    command = ["index-pack", "--stdin"] if len(unique) >= _UNPACK_LIMIT else ["unpack-objects", "-q"]
     done = run(command, cwd=repo.cwd, input=pack)
     if done.code != 0:
         raise GitCommandError(

@@ -195,7 +195,7 @@ def metric_text(spec: MetricSpec | None) -> str:
 
 # -- what a view leaves out (issue 17: every view that leaves something out says so) ----------------
 
-#: Each reason a tree has fewer experiments than the history (model.LEFT_OUT_REASONS), and how to see them.
+#: Each reason a tree has fewer experiments than the history (model.READ_OMISSIONS), and how to see them.
 LEFT_OUT_WORDS = {
     "window": "older history, outside --limit/--since (run without them to see it)",
     "rewritten": "{n} earlier version{s} of rewritten experiments (gittree kept lists them)",
