@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gittree.config import Config, MetricConfig
 from gittree.model import CommitRecord, Goal, Verdict
 from gittree.render.numbers import column_places, format_delta
@@ -106,3 +110,27 @@ def test_the_decimals_of_a_column_come_from_the_spread_of_its_deltas() -> None:
     assert column_places([(0.5, 1e-20)]) is None and column_places([]) is None
     assert format_delta(1e-7, 1.0, 4) == "+0.00000010"  # too small for the column: its own two digits
     assert format_delta(-0.0027, 0.9954, 5) == "-0.00270" and format_delta(0.0, 0.9954, 5) == "±0"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=-1.0, max_value=1.0, allow_nan=False).filter(lambda d: abs(d) > 1e-7),
+            st.floats(min_value=0.5, max_value=50.0),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_column_of_deltas_has_one_number_of_decimals_and_no_change_reads_as_zero(
+    pairs: list[tuple[float, float]],
+) -> None:
+    places = column_places(pairs)
+    assert places is not None and places <= 8
+    texts = [format_delta(delta, reference, places) for delta, reference in pairs]
+    for (delta, _), text in zip(pairs, texts, strict=True):
+        assert text.lstrip("+-").strip("0.") != ""  # a real change never reads as zero
+        assert float(text) == pytest.approx(delta, abs=10.0**-places)
+        if abs(delta) >= 10.0**-places:  # written at the column's decimals (a smaller one: two digits of its own)
+            assert len(text.split(".")[1]) == places
