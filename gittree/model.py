@@ -198,7 +198,7 @@ class Node:
     delta: float | None = None
     reference: str | None = None
     verdict: Verdict = Verdict.BASELINE
-    #: the verdict rests on a single run on at least one side (no noise estimate).
+    #: the verdict rests on single runs on both sides (no noise estimate: docs/tree.md).
     single_run: bool = False
     best: bool = False
     head: bool = False
@@ -207,6 +207,8 @@ class Node:
     surprise: bool = False
     #: kept by gittree's keep ref but reached by no branch in the view's scope (docs/tree.md): a dead end.
     discarded: bool = False
+    #: the commit that reverts this experiment right after it (``git revert``: a dead end, docs/tree.md).
+    reverted_by: str | None = None
 
     @property
     def short(self) -> str:
@@ -255,6 +257,11 @@ class ResearchTree:
 
     def __post_init__(self) -> None:
         self.by_sha: dict[str, Node] = {node.sha: node for node in self.nodes}
+        #: what the history read for this tree left out, by reason (History.left_out; docs/tree.md).
+        self.left_out: dict[str, int] = {}
+        #: the decimals each metric's deltas are written with, worked out once per evaluation by
+        #: render/words.py (docs/tree.md, "How numbers are written"); emptied when the tree is evaluated.
+        self.delta_places: dict[str, int | None] = {}
 
     @property
     def roots(self) -> list[Node]:
@@ -280,6 +287,15 @@ class History:
 
     commits: list[CommitRecord]
     parsed: dict[str, ExperimentRecord | None]
+    #: what the read left out, by reason (:data:`READ_OMISSIONS`): the views say it (issue 17).
+    left_out: dict[str, int] = field(default_factory=dict)
+
+
+#: Why a view has fewer experiments than the history holds, in the order a view names them:
+#: ``window``: commits whose parents fall outside --limit/--since (older history not read);
+#: ``rewritten``: earlier versions of rewritten experiments (docs/tree.md); ``author``: experiments
+#: --author did not match (nor any of theirs builds on).
+READ_OMISSIONS = ("window", "rewritten", "author")
 
 
 # -- what gittree.gitio answers about git's refs, notes and remotes -----------------------------------

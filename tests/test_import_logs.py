@@ -6,6 +6,7 @@ that wrote them would have built them.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from gittree import gitio
@@ -153,6 +154,9 @@ def test_a_log_imports_without_its_repository(tmp_path: Path, gittree, monkeypat
     monkeypatch.chdir(other.path)
     assert gittree("import", str(log)).code == 0
     assert {n["sha"] for n in tree_json(gittree, "--all")["nodes"]} == {n["sha"] for n in tree["nodes"]}
+    # ... and the same commits as every earlier version wrote (written loose one by one, now as one pack)
+    assert by_subject(tree)["baseline (laptop, no git)"]["sha"] == "e70ad2a597bb4791c880862416a53faf8ce38f72"
+    assert by_subject(tree)["cosine schedule + warmup"]["sha"] == "dc2be60b48f69b27d5377faa6bf2a994944bfca0"
 
 
 def test_a_wide_crlf_log_is_judged_by_its_own_metric(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
@@ -233,3 +237,21 @@ def test_reverted_losers_are_dead_ends_beside_the_line_of_kept_experiments(repo:
     best_path = markdown.split("## The best path", 1)[1].split("\n## ", 1)[0]
     assert "in 2 steps" in best_path and "zero-init the output projection" in best_path
     assert "rotary base" not in best_path and "dropout" not in best_path
+
+
+def test_every_delta_of_a_view_has_the_same_decimals_and_different_deltas_read_different(
+    repo: GitRepo, gittree  # type: ignore[no-untyped-def]
+) -> None:
+    """Digits come from the spread of the tree's deltas, not from each delta (docs/tree.md): a log whose
+    gains are 1e-4 to 1e-2 of a value near 1.0 is written with one number of decimals down the column."""
+    assert gittree("import", str(sample_log(repo, "odd_ids.tsv", dirty="0" * 7))).code == 0
+    nodes = tree_json(gittree)["nodes"]
+    shown = gittree("show", "--color", "never").out
+    deltas = re.findall(r"  ([+-]\d+\.\d+)  ", shown)
+    assert len(deltas) == sum(node["delta"] is not None for node in nodes) == 4
+    assert {len(delta.split(".")[1]) for delta in deltas} == {5}
+    assert len(set(deltas)) == len({round(node["delta"], 9) for node in nodes if node["delta"] is not None})
+    assert "-0.00090" in shown  # not -0.0009 beside -0.00350
+    # the table, path and the Markdown story write them the same way
+    assert "-0.00090" in gittree("table").out and "-0.00090" in gittree("export", "-f", "markdown").out
+    assert "-0.00350" in gittree("path", nodes[1]["sha"][:7]).out

@@ -116,3 +116,24 @@ def test_with_strict_a_row_in_error_means_nothing_is_written(repo: GitRepo) -> N
     assert [row.action for row in lenient.rows] == ["record", "skipped"] and lenient.written
     with pytest.raises(BadValueError, match="unknown import format"):
         importers.import_log(git, log, fmt="wandb")
+
+
+def test_objects_are_written_in_one_pack_with_the_ids_git_gives_them(repo: GitRepo) -> None:
+    """gitio.write_objects sends one pack to one git process: git computes the same ids (git is the
+    oracle), a batch of 100 or more is one pack file, a few objects are loose (transfer.unpackLimit)."""
+    handle = gitio.open_repo(repo.path)
+    blobs = [f"note {i}\n".encode() for i in range(150)] + [b"note 0\n"]  # one twice: stored once
+    ids = gitio.write_blobs(handle, blobs)
+    assert len(ids) == 151 and ids[0] == ids[-1]
+    for blob, sha in zip(blobs[:5], ids[:5], strict=True):
+        assert repo.git("hash-object", "--stdin", input=blob.decode()).strip() == sha
+        assert repo.git("cat-file", "blob", sha) == blob.decode()
+    packs = list((repo.path / ".git" / "objects" / "pack").glob("*.pack"))
+    assert len(packs) == 1 and "count: 0\n" in repo.git("count-objects", "-v")  # one pack, nothing loose
+    empty = gitio.EMPTY_TREE
+    commit = f"tree {empty}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\n\nx\n"
+    (sha,) = gitio.write_commit_objects(handle, [commit.encode()])
+    assert repo.git("hash-object", "-t", "commit", "--stdin", input=commit).strip() == sha
+    assert repo.git("rev-parse", f"{sha}^{{tree}}").strip() == empty
+    assert "count: 2\n" in repo.git("count-objects", "-v")  # a few objects: loose (the commit, the empty tree)
+    assert len(list((repo.path / ".git" / "objects" / "pack").glob("*.pack"))) == 1

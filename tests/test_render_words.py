@@ -1,6 +1,6 @@
 """The one wording of verdicts (gittree/render/words.py), and every view using it.
 
-The rule for ``¹`` is that a verdict compared numbers with one run on at least one side; a dead end,
+The rule for ``¹`` is that a verdict compared numbers with one run on each side; a dead end,
 a baseline or no verdict never carries it. The views are checked to say the same: the terminal
 tree, the table, ``best``, the Markdown export and the DOT marks.
 """
@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gittree.config import Config, MetricConfig
 from gittree.model import CommitRecord, Goal, Verdict
+from gittree.render.numbers import column_places, format_delta
 from gittree.render.words import (
     FOOTNOTE,
     NO_REASON,
@@ -56,7 +61,7 @@ def test_an_experiments_words_come_from_its_tree() -> None:
     )
     b, c, d = tree.by_sha["b"], tree.by_sha["c"], tree.by_sha["d"]
     assert (delta_text(tree, b), verdict_text(b)) == ("+0.1000", "better¹")
-    assert verdict_text(c) == "better¹"  # a has one run: no noise estimate on that side
+    assert verdict_text(c) == "better"  # c's two seeds give the noise estimate for both sides
     assert verdict_text(tree.by_sha["a"]) == "baseline" and delta_text(tree, tree.by_sha["a"]) == ""
     assert (dead_end_reason(d), dead_end_line(d)) == ("slow; OOM", "✗ abandoned: slow; OOM")
     assert footnotes(tree.nodes) == [FOOTNOTE]
@@ -92,3 +97,40 @@ def test_every_view_words_a_single_run_verdict_the_same(repo: GitRepo, gittree) 
     data = json.loads(gittree("show", "--json").out)
     assert [node["single_run"] for node in data["nodes"]] == [False, True]  # a baseline compares nothing
     assert base[:7] in show and SURPRISE_NOTE not in show
+
+
+def test_the_decimals_of_a_column_come_from_the_spread_of_its_deltas() -> None:
+    near_one = [(-0.000031, 0.9979), (0.0005, 0.99), (-0.0012, 0.98)]
+    assert column_places(near_one) == 6  # three deltas: the smallest gets two significant digits
+    many = [(0.0008, 0.79)] + [(0.01 + i / 1000, 0.8) for i in range(9)]
+    assert column_places(many) == 4  # of ten, the second smallest sets it; the smallest still reads 0.0008
+    assert column_places([(0.12, 0.5), (0.01, 12.35)]) == 4  # never fewer than the values' precision
+    assert column_places([(1e-12, 1.0), (0.1, 1.0)]) == 3  # binary rounding is no delta: 1.000 has 3
+    assert column_places([(1e-7, 1.0), (0.1, 1.0)]) == 8  # at most eight decimals
+    assert column_places([(0.5, 1e-20)]) is None and column_places([]) is None
+    assert format_delta(1e-7, 1.0, 4) == "+0.00000010"  # too small for the column: its own two digits
+    assert format_delta(-0.0027, 0.9954, 5) == "-0.00270" and format_delta(0.0, 0.9954, 5) == "±0"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=-1.0, max_value=1.0, allow_nan=False).filter(lambda d: abs(d) > 1e-7),
+            st.floats(min_value=0.5, max_value=50.0),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_column_of_deltas_has_one_number_of_decimals_and_no_change_reads_as_zero(
+    pairs: list[tuple[float, float]],
+) -> None:
+    places = column_places(pairs)
+    assert places is not None and places <= 8
+    texts = [format_delta(delta, reference, places) for delta, reference in pairs]
+    for (delta, _), text in zip(pairs, texts, strict=True):
+        assert text.lstrip("+-").strip("0.") != ""  # a real change never reads as zero
+        assert float(text) == pytest.approx(delta, abs=10.0**-places)
+        if abs(delta) >= 10.0**-places:  # written at the column's decimals (a smaller one: two digits of its own)
+            assert len(text.split(".")[1]) == places

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gittree.config import Config, MetricConfig
 from gittree.model import CommitRecord, Goal, MetricSummary, Verdict
-from gittree.tree import build_tree
+from gittree.tree import build_tree, noise_band
 
 
 def exp(sha: str, parents: tuple[str, ...] = (), t: int = 0, **metrics: object) -> CommitRecord:
@@ -134,6 +134,85 @@ def test_repeated_runs_inside_their_noise_are_negligible() -> None:
 def test_single_run_is_flagged() -> None:
     tree = build_tree([exp("a", acc=0.5), exp("b", ("a",), 1, acc=0.7)], config=ACC)
     assert tree.by_sha["b"].single_run
+
+
+BPB = Config(metrics={"val_bpb": MetricConfig(goal=Goal.MIN)})  # no threshold: the default band
+
+
+def test_seeds_on_one_side_set_the_default_band_from_their_spread() -> None:
+    """An autoresearch gain of 5e-4 near 1.0 read `negligible¹` under the 0.1% relative band; with
+    seeds of spread 1e-4 behind the reference it is far outside their noise (issue 17)."""
+    seeds = (0.9980, 0.9981, 0.9979)
+    tree = build_tree(
+        [
+            exp("a", val_bpb=seeds),
+            exp("b", ("a",), 1, val_bpb=0.9975),  # a gain of 5e-4: about 4 standard errors
+            exp("c", ("a",), 2, val_bpb=0.99795),  # 5e-5: inside the noise
+            exp("d", ("b",), 3, val_bpb=0.9970),  # single runs on both sides: no noise estimate
+        ],
+        config=BPB,
+    )
+    b, c, d = (tree.by_sha[sha] for sha in "bcd")
+    assert (b.verdict, b.single_run) == (Verdict.BETTER, False)
+    assert (c.verdict, c.single_run) == (Verdict.NEGLIGIBLE, False)
+    assert (d.verdict, d.single_run) == (Verdict.NEGLIGIBLE, True)  # 5e-4 is within 0.1% of 0.9975
+    band = noise_band(MetricSummary((0.9975,)), MetricSummary(seeds), BPB.spec("val_bpb"))
+    assert math.isclose(band, 2 * 1e-4 * math.sqrt(1 + 1 / 3))
+
+
+def test_seeds_on_both_sides_use_each_sides_spread() -> None:
+    new, old = MetricSummary((0.70, 0.72, 0.74)), MetricSummary((0.60, 0.61))
+    spec = Config().spec("acc")
+    assert math.isclose(noise_band(new, old, spec), 2 * math.sqrt(0.02**2 / 3 + (0.01 * math.sqrt(0.5)) ** 2 / 2))
+
+
+def test_a_configured_threshold_still_wins_and_noise_sigmas_zero_turns_the_noise_rule_off() -> None:
+    seeds, one = MetricSummary((0.9980, 0.9981, 0.9979)), MetricSummary((0.9975,))
+    configured = Config(metrics={"val_bpb": MetricConfig(goal=Goal.MIN, threshold=0.001)}).spec("val_bpb")
+    assert noise_band(one, seeds, configured) == 0.001  # the threshold is a floor under the noise
+    off = Config(noise_sigmas=0).spec("val_bpb")
+    assert math.isclose(noise_band(one, seeds, off), 0.001 * 0.9980)  # the relative band, as with no seeds
+
+
+def revert(sha: str, parent: str, reverted: str, t: int = 0) -> CommitRecord:
+    """A commit as `git revert` writes it."""
+    message = f'Revert "{reverted}"\n\nThis reverts commit {reverted}.\n'
+    return CommitRecord(sha, (parent,), message, author_time=t)
+
+
+def sha40(c: str) -> str:
+    return c * 40
+
+
+def test_a_reverted_experiment_is_a_dead_end_and_the_kept_line_runs_past_it() -> None:
+    """keep, discard, revert, keep (an agent loop that reverts its losers): the reverted try is a
+    discarded side leaf of the kept line, and the next keep is judged against the last kept one."""
+    a, b, r, c = sha40("a"), sha40("b"), sha40("1"), sha40("c")
+    tree = build_tree(
+        [exp(a, acc=0.5), exp(b, (a,), 1, acc=0.4), revert(r, b, b, 2), exp(c, (r,), 3, acc=0.55)], config=ACC
+    )
+    bn, cn = tree.by_sha[b], tree.by_sha[c]
+    assert (bn.verdict, bn.dead_end, bn.reverted_by) == (Verdict.DISCARDED, True, r)
+    assert cn.parents == (a,) and cn.reference == a and cn.folded == {a: 1}  # the revert is folded
+    assert cn.verdict is Verdict.BETTER and tree.best == c
+    assert [n.sha for n in tree.nodes] == [a, b, c]  # the dead end hangs off a, drawn before the line goes on
+
+
+def test_only_a_revert_right_after_its_experiment_takes_it_back_and_a_reapply_puts_it_back() -> None:
+    a, b, c, r, d = sha40("a"), sha40("b"), sha40("c"), sha40("1"), sha40("d")
+    # b was built on before it was reverted: what came after it keeps it
+    older = build_tree(
+        [exp(a, acc=0.5), exp(b, (a,), 1, acc=0.6), exp(c, (b,), 2, acc=0.7), revert(r, c, b, 3)], config=ACC
+    )
+    assert not older.by_sha[b].dead_end
+    # a revert of the revert ("Reapply") puts b back on the line
+    again = sha40("2")
+    tree = build_tree(
+        [exp(a, acc=0.5), exp(b, (a,), 1, acc=0.6), revert(r, b, b, 2), revert(again, r, r, 3),
+         exp(d, (again,), 4, acc=0.7)],
+        config=ACC,
+    )
+    assert not tree.by_sha[b].dead_end and tree.by_sha[d].parents == (b,)
 
 
 def test_merge_is_compared_with_its_best_parent() -> None:

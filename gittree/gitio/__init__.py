@@ -208,6 +208,9 @@ if TYPE_CHECKING:
         write_commit_objects as write_commit_objects,
     )
     from gittree.gitio.plumbing import (
+        write_objects as write_objects,
+    )
+    from gittree.gitio.plumbing import (
         write_tree as write_tree,
     )
     from gittree.gitio.refs import (
@@ -509,6 +512,7 @@ _HOMES = {
     "worktree_differs": "gittree.gitio.plumbing",
     "write_blobs": "gittree.gitio.plumbing",
     "write_commit_objects": "gittree.gitio.plumbing",
+    "write_objects": "gittree.gitio.plumbing",
     "write_notes_commit": "gittree.gitio.notes",
     "write_tree": "gittree.gitio.plumbing",
 }

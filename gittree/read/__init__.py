@@ -264,6 +264,7 @@ def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset
             commit = replace(commit, parents=parents)
         commits.append(commit)
     history.commits[:] = commits
+    history.left_out["rewritten"] = len(replaced)
     return discarded - replaced.keys()
 
 
@@ -445,11 +446,14 @@ def read_history(
             parsed[sha] = None if entry[7] is None else ExperimentRecord(*entry[7])
         return History(records, parsed)
     records = []
+    outside = 0
     for sha, entry in visited.items():
         parents = entry[0] if sha not in shallow else ()
         if windowed and any(p not in visited for p in parents):
             # a parent outside the window is left out, not shown as a cut: it is there, just not asked for
-            parents = tuple(p for p in parents if p in visited or commits.get(p) is None)
+            kept = tuple(p for p in parents if p in visited or commits.get(p) is None)
+            outside += len(parents) - len(kept)
+            parents = kept
         # Positional, in CommitRecord's field order: sha, parents, message, author name, email,
         # time, offset, shallow, note (100k of these on a big history).
         records.append(
@@ -459,7 +463,7 @@ def read_history(
         )
         if sha not in parsed:  # read from the cache: its record is a plain tuple there
             parsed[sha] = None if entry[7] is None else ExperimentRecord(*entry[7])
-    return History(records, parsed)
+    return History(records, parsed, {"window": outside} if outside else {})
 
 
 def _walk(
@@ -681,10 +685,14 @@ def by_author(tree: ResearchTree, author: str) -> ResearchTree:
         for node in tree.nodes
         if node.sha in keep
     ]
-    return ResearchTree(
+    chosen = ResearchTree(
         nodes=nodes,
         metric=tree.metric,
         head=tree.head if tree.head in keep else None,
         best=tree.best if tree.best in keep else None,
         metric_names=tree.metric_names,
     )
+    chosen.left_out.update(tree.left_out)
+    if len(nodes) < len(tree.nodes):
+        chosen.left_out["author"] = len(tree.nodes) - len(nodes)
+    return chosen

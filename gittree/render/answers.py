@@ -17,10 +17,15 @@ from gittree.render.markup import one_line
 from gittree.render.numbers import decimals_for, format_delta, format_summary, format_value
 from gittree.render.words import (
     FOOTNOTE,
+    UNRANKED_WORDS,
+    delta_places,
     delta_text,
     failure_reason,
     flags_text,
     footnotes,
+    left_out_line,
+    left_out_phrases,
+    off_path_phrase,
     rests_on_one_run,
     verdict_text,
     verdict_word,
@@ -63,7 +68,8 @@ def render_best(tree: ResearchTree, ranking: Ranking) -> str:
         noun = "experiment" if ranking.ties_cut == 1 else "experiments"
         out.append(f"tied with the last one shown: {ranking.ties_cut} more {noun} (see --top)")
     notes = footnotes([entry.node for entry in ranking.entries])
-    return "\n".join(out + notes) + "\n"
+    left_out = left_out_line(left_out_phrases(tree.left_out))
+    return "\n".join(out + notes + ([left_out] if left_out else [])) + "\n"
 
 
 def _ranked_phrase(tree: ResearchTree, ranking: Ranking) -> str:
@@ -72,19 +78,11 @@ def _ranked_phrase(tree: ResearchTree, ranking: Ranking) -> str:
     return phrase + (f" (left out: {left_out})" if left_out else "")
 
 
-_LEFT_OUT_WORDS = {
-    "dead_end": ("dead end", "dead ends"),
-    "no_value": ("without a value", "without a value"),
-    "nan": ("NaN", "NaN"),
-    "dirty": ("dirty", "dirty"),
-}
-
-
 def _left_out_phrase(ranking: Ranking) -> str:
     parts = []
     for reason, count in ranking.left_out.items():
         if count:
-            one, many = _LEFT_OUT_WORDS[reason]
+            one, many = UNRANKED_WORDS[reason]
             parts.append(f"{count} {one if count == 1 else many}")
     return ", ".join(parts)
 
@@ -97,7 +95,7 @@ def best_data(tree: ResearchTree, ranking: Ranking) -> dict[str, Any]:
         "goal": spec.goal.value,
         "ranked": ranking.ranked,
         "experiments": len(tree.nodes),
-        "left_out": dict(ranking.left_out),
+        "left_out": {**ranking.left_out, **tree.left_out},
         "ties_cut": ranking.ties_cut,
         "best": [
             {
@@ -134,7 +132,7 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     start = report.start
     if spec and start and start.value is not None and report.steps[-1].value is not None:
         decimals = _decimals(start.value)
-        gain = format_delta(report.gain, start.value.mean)
+        gain = format_delta(report.gain, start.value.mean, delta_places(tree, spec.name))
         steps = len(report.steps) - 1
         noun = "step" if steps == 1 else "steps"
         yield (
@@ -160,9 +158,15 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
         for note in step.node.notes:
             yield indent + "note: " + one_line(note)
     notes = footnotes([step.node for step in report.steps])
-    if notes:
+    left_out = report.left_out
+    line = left_out_line(
+        [off_path_phrase(left_out.get("dead_ends", 0), left_out.get("off_path", 0)) or "", *left_out_phrases(left_out)]
+    )
+    if notes or line:
         yield ""
         yield from notes
+        if line:
+            yield line
 
 
 def _decimals(value: MetricSummary) -> int | None:
@@ -197,7 +201,12 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str
     if step.cumulative is not None and step is not report.start:
         start = report.start
         parts.append(
-            f"cumulative {format_delta(step.cumulative, start.value.mean if start and start.value else None)}"
+            "cumulative "
+            + format_delta(
+                step.cumulative,
+                start.value.mean if start and start.value else None,
+                delta_places(tree, spec.name) if spec else None,
+            )
         )
     if node.dead_end or (node.status and node.status != "ok"):
         parts.append(_status_words(node))
@@ -248,6 +257,7 @@ def path_data(report: PathReport) -> dict[str, Any]:
             }
             for step in report.steps
         ],
+        "left_out": dict(report.left_out),
     }
 
 

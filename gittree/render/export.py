@@ -19,10 +19,13 @@ from gittree.render.table import iso_date
 from gittree.render.words import (
     FLAG_TEXT,
     dead_end_reason,
+    delta_places,
     delta_text,
     failure_reason,
     flags,
     footnotes,
+    left_out_line,
+    left_out_phrases,
     verdict_text,
 )
 from gittree.tree.analysis import EffectiveParams, branch_points, effective_params
@@ -124,6 +127,7 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
             "surprises": sum(1 for node in tree.nodes if node.surprise),
             "dirty": sum(1 for node in tree.nodes if node.dirty),
         },
+        "left_out": dict(tree.left_out),
         "best": tree.best,
         "best_path": best_path,
         "head": tree.head,
@@ -261,6 +265,10 @@ def _overview(tree: ResearchTree) -> Iterator[str]:
         f"with repeated runs, deltas within {format_plain(spec.noise_sigmas)} standard errors are noise)."
     )
     yield ""
+    left_out = left_out_line(left_out_phrases(tree.left_out))
+    if left_out:
+        yield markdown_escape(left_out[0].upper() + left_out[1:]) + "."
+        yield ""
 
 
 def _value(node: Node, tree: ResearchTree) -> str:
@@ -290,7 +298,8 @@ def _best_path(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
     best = tree.by_sha[tree.best]
     start, end = first.metrics.get(spec.name), best.metrics[spec.name]
     if start is not None:
-        gain = format_delta(end.mean - start.mean, start.mean)
+        places = delta_places(tree, spec.name)
+        gain = format_delta(end.mean - start.mean, start.mean, places)
         yield (
             f"From {_ref(first)} ({format_summary(start)}) to ★ {_ref(best)} ({format_summary(end)}): "
             f"{markdown_escape(gain)} on {markdown_escape(spec.name)} in {_count(len(chain) - 1, 'step')}."
@@ -301,7 +310,8 @@ def _best_path(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
         if node.delta is not None:
             line += f", {delta_text(tree, node)} ({verdict_text(node)})"
         if node is not first and start is not None and spec.name in node.metrics:
-            line += f", cumulative {format_delta(node.metrics[spec.name].mean - start.mean, start.mean)}"
+            cumulative = node.metrics[spec.name].mean - start.mean
+            line += f", cumulative {format_delta(cumulative, start.mean, delta_places(tree, spec.name))}"
         line += _marks(node)
         yield line
         # A nested list must start at the column of the item's text (CommonMark), past "10. ".

@@ -166,6 +166,7 @@ def tree_head(tree: ResearchTree) -> dict[str, Any]:
         "best": tree.best,
         "head": tree.head,
         "typical_delta": json_number(tree.typical_delta),
+        "left_out": dict(tree.left_out),
     }
 
 

@@ -59,8 +59,50 @@ def _carried(x: float, text: str) -> str:
     return f"{x:.{decimals_for(rounded)}f}"
 
 
-def format_delta(delta: float | None, reference: float | None = None) -> str:
-    """A signed delta at the precision of the value it changes: ``+0.0240``, ``-1.3``; empty when none."""
+def is_plain(x: float) -> bool:
+    """Whether a value is written with decimals (not in scientific notation, not zero, NaN or inf)."""
+    return 1e-3 <= abs(x) < 1e6
+
+
+#: Deltas are written with at most this many decimals; a smaller one gets two significant digits of its own.
+MAX_DELTA_PLACES = 8
+#: The small end of a tree's deltas that :func:`column_places` writes with two significant digits.
+SMALL_DELTAS_QUANTILE = 0.1
+
+
+def column_places(deltas: list[tuple[float, float]]) -> int | None:
+    """The decimals every delta of one metric is written with in a view: (delta, reference value) pairs.
+
+    At least the precision of the most precise reference value (four significant digits); more when
+    the tree's deltas are smaller than that: the small end of their spread (the 10th percentile of
+    |delta|) gets two significant digits, so deltas of that size read different, and the smallest
+    real one at least one, so no change reads as zero. At most :data:`MAX_DELTA_PLACES`. A delta below
+    a billionth of its reference is binary rounding, not a change, and counts for nothing. None when
+    no delta has a reference written with decimals (each delta is then written on its own).
+    """
+    places: int | None = None
+    sizes: list[float] = []
+    for delta, reference in deltas:
+        if not is_plain(reference):
+            continue
+        places = max(places or 0, decimals_for(reference))
+        size = abs(delta)
+        if math.isfinite(size) and size > 1e-9 * abs(reference):
+            sizes.append(size)
+    if places is None or not sizes:
+        return places
+    sizes.sort()
+    small = sizes[int(SMALL_DELTAS_QUANTILE * len(sizes))]  # of ten deltas the second smallest, of nine the smallest
+    needed = max(decimals_for(small) - 2, -_floor(_log10(sizes[0])))
+    return min(max(places, needed), max(places, MAX_DELTA_PLACES))
+
+
+def format_delta(delta: float | None, reference: float | None = None, places: int | None = None) -> str:
+    """A signed delta at the precision of the value it changes: ``+0.0240``, ``-1.3``; empty when none.
+
+    ``places``: the decimals of the view's column (:func:`column_places`), for a reference written with
+    decimals; else the reference's own precision.
+    """
     if delta is None:
         return ""
     if math.isnan(delta):  # a diverged run: no direction to sign
@@ -68,8 +110,8 @@ def format_delta(delta: float | None, reference: float | None = None) -> str:
     # At the reference's precision when it is written with decimals; a reference in scientific
     # notation (1e-20) has no decimal places to keep, and pinning them wrote 25 digits of noise.
     decimals = None
-    if reference is not None and reference != 0 and 1e-3 <= abs(reference) < 1e6:
-        decimals = decimals_for(reference)
+    if reference is not None and reference != 0 and is_plain(reference):
+        decimals = decimals_for(reference) if places is None else places
     text = format_value(delta, decimals)
     if text.lstrip("-").strip("0.") == "" and not math.isnan(delta):
         if delta == 0:
@@ -78,8 +120,8 @@ def format_delta(delta: float | None, reference: float | None = None) -> str:
             # A real change too small for the value's precision (autoresearch gains are 1e-5 to 1e-3 of a
             # value near 1): written to two significant digits of its own, never as -0.0000 (issue 17).
             # Below a billionth of the value it is binary rounding, not a change: written as before.
-            places = decimals_for(delta) - 2
-            text = f"{abs(delta):.{places}f}" if places <= 8 else f"{abs(delta):.1e}"
+            own = decimals_for(delta) - 2
+            text = f"{abs(delta):.{own}f}" if own <= MAX_DELTA_PLACES else f"{abs(delta):.1e}"
         return ("+" if delta > 0 else "-") + text.lstrip("-")
     return text if text.startswith("-") else "+" + text
 

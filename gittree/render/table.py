@@ -30,7 +30,7 @@ from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import json_number
 from gittree.render.markup import csv_text, html_escape, latex_escape, markdown_escape, one_line
 from gittree.render.numbers import format_summary
-from gittree.render.words import delta_text, flags_text, verdict_text
+from gittree.render.words import delta_text, flags_text, left_out_line, left_out_phrases, verdict_text
 from gittree.trailers import format_number
 from gittree.tree.analysis import EffectiveParams, effective_params
 
@@ -196,6 +196,9 @@ def render_human_chunks(
     while batch := list(islice(rows, BATCH_ROWS)):
         yield "\n".join(map(line, batch)) + "\n"
     yield "".join(text + "\n" for text in foot)
+    left_out = left_out_line(left_out_phrases(tree.left_out)) if fmt == "plain" else None
+    if left_out:  # the plain table is read in a terminal; the other formats are pasted as they are
+        yield left_out + "\n"
 
 
 #: tabulate's space added to the width of each header (its ``MIN_PADDING``).
@@ -375,6 +378,7 @@ def table_head(
         "metric": spec.name if spec else None,
         "goal": spec.goal.value if spec else None,
         "columns": record_columns(metrics, params),
+        "left_out": dict(tree.left_out),
     }
 
 

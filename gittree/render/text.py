@@ -23,6 +23,8 @@ from gittree.render.words import (
     WIDEST_VERDICT,
     delta_text,
     footnotes,
+    left_out_line,
+    left_out_phrases,
     metric_text,
     problems_mark,
     short_failure,
@@ -487,4 +489,7 @@ def legend(tree: ResearchTree, style: TextStyle, far: dict[str, tuple[str, ...]]
         line += "\n" + "\n".join(notes)
     if far_parents(tree) if far is None else far:
         line += "\n" + FAR_NOTE
+    left_out = left_out_line(left_out_phrases(tree.left_out))
+    if left_out:
+        line += "\n" + left_out
     return line

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from gittree.model import MetricSpec, Node, ResearchTree, Verdict
-from gittree.render.numbers import format_delta, format_plain
+from gittree.render.numbers import column_places, format_delta, format_plain
 
 #: Verdicts that come from comparing numbers (they carry the single-run mark ``¹``).
 COMPARED = (Verdict.BETTER, Verdict.NEGLIGIBLE, Verdict.WORSE)
@@ -20,7 +20,7 @@ SINGLE_RUN_MARK = "¹"
 #: The widest verdict as shown, for columns that reserve its room.
 WIDEST_VERDICT = "negligible" + SINGLE_RUN_MARK
 
-FOOTNOTE = "¹ one run on at least one side: no noise estimate behind this verdict"
+FOOTNOTE = "¹ one run on each side: no noise estimate behind this verdict"
 #: The footnote as a drawing's legend says it, in little room.
 SHORT_FOOTNOTE = "¹ single run (no noise estimate)"
 #: The honesty marks every view shows (docs/tree.md, "Keeping the researcher honest").
@@ -36,15 +36,18 @@ FAR_NOTE = "⊕ also: a crossover that also builds on that experiment, drawn far
 FLAG_TEXT = {"best": BEST_MARK, "surprise": SURPRISE_MARK, "dirty": DIRTY_MARK, "cut": "⋯ history cut"}
 
 NO_REASON = "no reason recorded"
+#: Why a discarded experiment is a dead end, when no note says more (docs/tree.md, "Dead ends").
+UNREACHED_REASON = "no branch reaches it; gittree keeps it"
+REVERTED_REASON = "reverted by {}"
 
 
 def rests_on_one_run(verdict: Verdict | None, single_run: bool) -> bool:
-    """Whether a verdict compared numbers with only one run on a side (no noise estimate behind it)."""
+    """Whether a verdict compared numbers with one run on each side (no noise estimate behind it)."""
     return single_run and verdict in COMPARED
 
 
 def verdict_word(verdict: Verdict | None, single_run: bool) -> str:
-    """``better``, ``better¹`` (one run on a side), or nothing for no verdict."""
+    """``better``, ``better¹`` (one run on each side), or nothing for no verdict."""
     if verdict is None:
         return ""
     return verdict.value + (SINGLE_RUN_MARK if rests_on_one_run(verdict, single_run) else "")
@@ -56,10 +59,31 @@ def verdict_text(node: Node) -> str:
 
 
 def delta_on(tree: ResearchTree, metric: str | None, delta: float | None, reference: str | None) -> str:
-    """``+0.0127``: ``delta`` on ``metric`` at the precision of the reference's value (``—`` for none)."""
+    """``+0.0127``: ``delta`` on ``metric`` with the decimals of the tree's deltas (:func:`delta_places`)."""
     ref_node = tree.by_sha.get(reference or "")
     ref_value = ref_node.metrics.get(metric) if ref_node and metric else None
-    return format_delta(delta, ref_value.mean if ref_value else None)
+    return format_delta(delta, ref_value.mean if ref_value else None, delta_places(tree, metric))
+
+
+def delta_places(tree: ResearchTree, metric: str | None) -> int | None:
+    """The decimals of every delta on the tree's metric in a view, chosen once from the spread of the
+    tree's deltas (``column_places``; docs/tree.md, "How numbers are written"). None for another
+    metric: the tree holds deltas of its own metric only, and each other one is written on its own."""
+    spec = tree.metric
+    if spec is None or metric != spec.name:
+        return None
+    cache = tree.delta_places
+    if metric in cache:
+        return cache[metric]
+    pairs = []
+    by_sha = tree.by_sha
+    for node in tree.nodes:
+        if node.delta is not None and node.reference is not None:
+            value = by_sha[node.reference].metrics.get(metric)
+            if value is not None:
+                pairs.append((node.delta, value.mean))
+    cache[metric] = places = column_places(pairs)
+    return places
 
 
 def delta_text(tree: ResearchTree, node: Node) -> str:
@@ -131,7 +155,9 @@ def dead_end_reason(node: Node) -> str:
     reasons = [failure, *node.notes] if failure else list(node.notes)
     if reasons:
         return "; ".join(reasons)
-    return "no branch reaches it; gittree keeps it" if node.fate == "discarded" else NO_REASON
+    if node.fate == "discarded":
+        return REVERTED_REASON.format(node.reverted_by[:7]) if node.reverted_by else UNREACHED_REASON
+    return NO_REASON
 
 
 def dead_end_line(node: Node) -> str:
@@ -165,3 +191,48 @@ def metric_text(spec: MetricSpec | None) -> str:
     if spec is None:
         return "no metric recorded"
     return f"{spec.name} ({spec.goal.value}, {threshold_text(spec)})"
+
+
+# -- what a view leaves out (issue 17: every view that leaves something out says so) ----------------
+
+#: Each reason a tree has fewer experiments than the history (model.READ_OMISSIONS), and how to see them.
+LEFT_OUT_WORDS = {
+    "window": "older history, outside --limit/--since (run without them to see it)",
+    "rewritten": "{n} earlier version{s} of rewritten experiments (gittree kept lists them)",
+    "author": "{n} experiment{s} by other authors (run without --author)",
+}
+
+
+#: Why ``best`` did not rank an experiment (analysis.Ranking.left_out), singular and plural.
+UNRANKED_WORDS = {
+    "dead_end": ("dead end", "dead ends"),
+    "no_value": ("without a value", "without a value"),
+    "nan": ("NaN", "NaN"),
+    "dirty": ("dirty", "dirty"),
+}
+
+
+def _counted(template: str, count: int) -> str:
+    return template.format(n=count, s="" if count == 1 else "s")
+
+
+def left_out_phrases(left_out: Mapping[str, int]) -> list[str]:
+    """What a tree's reading left out, one phrase per reason, in a fixed order."""
+    return [_counted(words, left_out[reason]) for reason, words in LEFT_OUT_WORDS.items() if left_out.get(reason)]
+
+
+def off_path_phrase(dead_ends: int, others: int) -> str | None:
+    """``path``'s own omission: the experiments of the tree that are not steps of the path."""
+    parts = []
+    if dead_ends:
+        parts.append(_counted("{n} dead end{s}", dead_ends))
+    if others:
+        parts.append(_counted("{n} other experiment{s}", others))
+    return " and ".join(parts) + " off this path (gittree show draws them)" if parts else None
+
+
+def left_out_line(phrases: Iterable[str]) -> str | None:
+    """``left out: …``: the one line a view writes when it does not show everything; None when it does."""
+    chosen = [phrase for phrase in phrases if phrase]
+    return "left out: " + "; ".join(chosen) if chosen else None
+

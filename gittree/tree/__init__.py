@@ -14,6 +14,7 @@ The rules (docs/tree.md):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -102,7 +103,9 @@ def build_tree_of(
     history.commits.clear()
     records = _records(by_sha, history.parsed)
     history.parsed.clear()
-    return _assemble(by_sha, records, config, metric, head, discarded)
+    tree = _assemble(by_sha, records, config, metric, head, discarded)
+    tree.left_out.update(history.left_out)
+    return tree
 
 
 def _records(
@@ -138,10 +141,14 @@ def _assemble(
     # Each node's generation: 1 + that of its highest experiment parent. An ancestor always has a lower
     # generation than its descendants, which bounds the walks that look for one below another.
     generation: dict[str, int] = {}
+    #: revert commits that made an experiment a dead end, and that experiment (a revert of one reapplies it).
+    reverts: dict[str, str] = {}
     for sha in order:
         commit = by_sha.pop(sha)
         parents = commit.parents
         record = records.pop(sha, None)
+        if _REVERT_WORDS in commit.message:
+            _take_back(commit, nodes, frontiers, reverts)
         if len(parents) == 1 and parents[0] in nodes and not commit.shallow:
             # The usual step, decided without building a frontier: right on top of an experiment.
             if record is not None:
@@ -198,6 +205,37 @@ def _assemble(
     chosen = choose_metric(tree, config, metric)
     evaluate(tree, config.spec(chosen) if chosen else None)
     return tree
+
+
+#: What ``git revert`` writes in the message of a revert (``This reverts commit <sha>.``).
+_REVERT_WORDS = "This reverts commit "
+_REVERTED = re.compile(r"^This reverts commit ([0-9a-f]{40}|[0-9a-f]{64})\b", re.MULTILINE)
+
+
+def _take_back(
+    commit: CommitRecord, nodes: dict[str, Node], frontiers: dict[str, _Frontier], reverts: dict[str, str]
+) -> None:
+    """A ``git revert`` of the experiment right below it makes that experiment a dead end (issue 17).
+
+    An agent loop that reverts a loser leaves it on the main line; what comes next grows from the kept
+    line, as when the loser is reset away. Only an experiment with no other experiment between it and
+    the revert (in the revert's nearest experiments) is taken back: reverting an older change keeps
+    what was built on it. A revert of such a revert puts the experiment back on the line.
+    """
+    found = _REVERTED.search(commit.message)
+    if found is None:
+        return
+    target = found.group(1)
+    below = _incoming(commit, nodes, frontiers).experiments
+    if target in reverts:  # "Reapply": a revert of the revert
+        experiment = nodes[reverts[target]]
+        if experiment.sha in below and experiment.reverted_by == target:
+            experiment.discarded, experiment.reverted_by = False, None
+        return
+    node = nodes.get(target)
+    if node is not None and target in below and node.reverted_by is None:
+        node.discarded, node.reverted_by = True, commit.sha
+        reverts[commit.sha] = target
 
 
 def _past_dead_ends(
@@ -448,6 +486,7 @@ def _judged_by(nodes: Iterable[Node]) -> str | None:
 def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
     """(Re)compute every node's reference parent, delta and verdict for ``spec``, and the best experiment."""
     tree.metric = spec
+    tree.delta_places.clear()
     by_sha = tree.by_sha
     valued: dict[str, Node | None] = {}
     for node in tree.nodes:
@@ -485,7 +524,9 @@ def _evaluate_node(
         ref_value = reference.metrics[spec.name]
         node.reference = reference.sha
         node.delta = value.mean - ref_value.mean
-        node.single_run = len(value.samples) < 2 or len(ref_value.samples) < 2
+        # ¹: no noise estimate, one run on each side (a spread that is not finite is no estimate either)
+        single = len(value.samples) < 2 and len(ref_value.samples) < 2
+        node.single_run = single or noise_error(value, ref_value) is None
         node.verdict = compare(value, ref_value, spec)
     else:
         node.delta, node.single_run = None, False
@@ -566,13 +607,39 @@ def _rounding(new: float, old: float, band: float) -> float:
 
 
 def noise_band(value: MetricSummary, reference: MetricSummary, spec: MetricSpec) -> float:
-    """The largest |delta| still called negligible: the threshold, widened by the runs' own noise."""
-    band = spec.band(reference.mean)
-    s_new, s_old = value.std, reference.std
-    if s_new is not None and s_old is not None and math.isfinite(s_new) and math.isfinite(s_old):
-        standard_error = math.sqrt(s_new**2 / value.n + s_old**2 / reference.n)
-        band = max(band, spec.noise_sigmas * standard_error)
-    return band
+    """The largest |delta| still called negligible (docs/tree.md, "The negligible band").
+
+    With seeds on either side, ``noise_sigmas`` standard errors of the difference; a configured
+    ``threshold`` is a floor under that, and with no noise estimate it (or, by default, the relative
+    band) is the band alone.
+    """
+    error = noise_error(value, reference)
+    if error is None or spec.noise_sigmas == 0:  # no estimate, or the noise rule turned off
+        return spec.band(reference.mean)
+    noise = spec.noise_sigmas * error
+    return max(spec.threshold, noise) if spec.threshold is not None else noise
+
+
+def noise_error(value: MetricSummary, reference: MetricSummary) -> float | None:
+    """The standard error of ``mean(value) - mean(reference)`` from the seeds' spread; None: no estimate.
+
+    Both sides with repeated runs: each side's own spread, ``sqrt(s1²/n1 + s2²/n2)``. One side only:
+    its spread stands for the other's too (the same training procedure, seeded differently), so
+    ``s * sqrt(1/n1 + 1/n2)``. Neither: None, and the verdict carries the ``¹`` mark.
+    """
+    s_new, s_old = _spread(value), _spread(reference)
+    if s_new is not None and s_old is not None:
+        return math.sqrt(s_new**2 / value.n + s_old**2 / reference.n)
+    spread = s_new if s_new is not None else s_old
+    if spread is None:
+        return None
+    return spread * math.sqrt(1 / value.n + 1 / reference.n)
+
+
+def _spread(summary: MetricSummary) -> float | None:
+    """The standard deviation of a metric's repeated runs, when there are some and it is finite."""
+    std = summary.std
+    return std if std is not None and summary.n >= 2 and math.isfinite(std) else None
 
 
 def best_experiment(nodes: Iterable[Node], spec: MetricSpec | None) -> str | None:

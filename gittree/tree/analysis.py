@@ -135,6 +135,9 @@ class PathReport:
     metric: MetricSpec | None
     target: Node
     steps: tuple[PathStep, ...]
+    #: what the path does not show: the tree's own omissions (ResearchTree.left_out), and the dead ends
+    #: (``dead_ends``) and other experiments (``off_path``) of the tree that are not its steps.
+    left_out: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def start(self) -> PathStep | None:
@@ -193,7 +196,11 @@ def build_path(
                 folded=(folded or {}).get(node.sha, NO_FOLDED),
             )
         )
-    return PathReport(metric=spec, target=chain[-1], steps=tuple(steps))
+    dead = sum(1 for node in tree.nodes if node.dead_end)
+    others = len(tree.nodes) - len(chain) - dead + sum(1 for node in chain if node.dead_end)
+    counts = {"dead_ends": dead - sum(1 for node in chain if node.dead_end), "off_path": others}
+    left_out = {**tree.left_out, **{reason: n for reason, n in counts.items() if n}}
+    return PathReport(metric=spec, target=chain[-1], steps=tuple(steps), left_out=left_out)
 
 
 # -- diff -----------------------------------------------------------------------------------------
