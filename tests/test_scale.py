@@ -87,6 +87,38 @@ def test_cached_table_export_and_render_see_a_new_note(repo: GitRepo, gittree, m
         assert after != before[args], args
 
 
+def test_diff_is_a_cached_view_and_asks_git_for_the_code_each_time(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The comparison is cached (it depends on the tree); the code change is git's answer every time,
+    which also depends on the environment (COLUMNS sets the width of ``--stat``) and git's config."""
+    shas = small_history(repo)
+    deep = "a/very/long/folder/name/that/goes/on/and/on/for/a/while/with_a_long_file_name.py"
+    repo.write(deep, "x = 1\n")
+    repo.git("add", deep)
+    moved = repo.experiment("deep module", metrics=[("acc", 0.67)])
+    forms = [
+        ("diff", shas["drop"], moved),
+        ("diff", "--patch", "--json", shas["drop"], moved),
+        ("diff", "-m", "acc", "exp/drop", "main"),
+    ]
+    monkeypatch.setenv("COLUMNS", "60")
+    narrow = {args: check_cached_equals_uncached(gittree, monkeypatch, *args) for args in forms}
+    assert len(list((cache_folder(repo) / "views").iterdir())) == len(forms)
+    assert f".../{deep[-30:]}" not in narrow[forms[0]] and deep not in narrow[forms[0]]
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = {args: check_cached_equals_uncached(gittree, monkeypatch, *args) for args in forms}
+    assert deep in wide[forms[0]] and deep in json.loads(wide[forms[1]])["code"]["text"]
+    assert len(list((cache_folder(repo) / "views").iterdir())) == len(forms)  # the same views, served
+    # A branch that moves is a new view (the commits it names now are in the key) ...
+    repo.branch("main", "main")
+    repo.experiment("one more", metrics=[("acc", 0.3)])
+    after = check_cached_equals_uncached(gittree, monkeypatch, *forms[2])
+    assert after != wide[forms[2]] and "one more" in after
+    # ... and so is a new note on either commit.
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Note: checked twice", shas["drop"])
+    noted = check_cached_equals_uncached(gittree, monkeypatch, *forms[0])
+    assert "checked twice" in noted and "checked twice" not in wide[forms[0]]
+
+
 def test_a_failed_view_is_not_cached(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     small_history(repo)
     for _ in range(2):
@@ -526,6 +558,8 @@ HEAVY_MODULES = (
         ["best"],
         ["best", "--json", "-k", "2"],
         ["path"],
+        ["diff", "HEAD~1", "HEAD"],
+        ["diff", "--patch", "exp/drop", "main"],
     ],
     ids=" ".join,
 )
