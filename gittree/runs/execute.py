@@ -239,7 +239,8 @@ def start_run(
     # Every run of a group or a sweep reads the params file of the code it runs (a sweep point's grid
     # values are its --param, applied over the file).
     _read_params_file(repo, meta, request)
-    journal.save_meta(run_dir, meta)
+    # The saved code, the params and the warnings are journalled with the command's process id, once
+    # it has started (execute): one write less per run.
     return meta, run_dir
 
 
@@ -352,7 +353,9 @@ def execute(
             with contextlib.suppress(OSError):
                 child.send_signal(getattr(signal, forwarder.received))
         meta.child_pid = child.pid
-        journal.save_meta(run_dir, meta)
+        # Not durable: after a crash of the machine the command is gone too, and the entry's first
+        # state (running, written before the code was saved) is what recover finishes (docs/runs.md).
+        journal.save_meta(run_dir, meta, durable=False)
         last_error = LastLine()
         exited = _pump(child, out, err, log, parser, last_error)
         returncode = child.wait()
@@ -567,7 +570,7 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
         report.meta = journal.load_meta(run_dir)
     elif meta.status == journal.PENDING:
         try:
-            commit_run(repo, meta.id)
+            commit_run(repo, meta.id, finishing=True)
         except GittreeError as e:
             report.error = e
         report.meta = journal.load_meta(run_dir)
@@ -577,13 +580,15 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
 
 
 def _finished(run_dir: Path) -> RunMeta:
-    """Write down that this gittree is done with the entry: a pending run is now for recover to take."""
+    """Write down that this gittree is done with the entry: a pending run is now for recover to take.
+
+    Not durable: after a crash of the machine this gittree is gone, which says the same."""
     try:
         with journal.locked(run_dir):  # a recover may be writing this entry right now
             meta = journal.load_meta(run_dir)
             if not meta.done:
                 meta.done = True
-                journal.save_meta(run_dir, meta)
+                journal.save_meta(run_dir, meta, durable=False)
             return meta
     except RunError:
         return journal.load_meta(run_dir)

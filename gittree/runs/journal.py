@@ -9,9 +9,13 @@ Layout (docs/runs.md)::
         metrics.json    the metrics collected when the run ended
         metrics-file.*  a copy of the run's --metrics-file, as the run left it
 
-Every JSON file is written atomically: a temporary file in the same folder, fsync, ``os.replace``, fsync
-of the folder. A reader sees the old version or the new one, and a crash (or a full disk) never
-leaves half a file. The journal lives in the *common* git directory so every worktree shares it.
+Every JSON file is written atomically: a temporary file in the same folder, fsync, ``os.replace``. A
+reader sees the old version or the new one, and a crash (or a full disk) never leaves half a file.
+The folder is synced too (the rename itself made durable) for the states that must survive a crash of
+the machine: the entry itself before the command starts, how the command ended with its metrics,
+and a commit about to be made. Other states are written with ``durable=False``: after a crash of the
+machine the entry is found in an earlier state, one ``gittree recover`` handles (docs/runs.md,
+"Durability"). The journal lives in the *common* git directory so every worktree shares it.
 """
 
 from __future__ import annotations
@@ -201,8 +205,13 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one."""
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one.
+
+    The file is always synced before it replaces the old one (else a crash of the machine could
+    leave an empty file under the name). ``durable``: the folder is synced too, so the new version
+    survives such a crash; without it a later durable write in the same folder makes it durable.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
@@ -218,7 +227,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def runs_root(common_dir: Path) -> Path:
@@ -250,9 +260,11 @@ def create_run_dir(root: Path) -> tuple[str, Path]:
     raise RunError(f"cannot find a free run id in {root}")  # pragma: no cover - 100 random collisions
 
 
-def save_meta(run_dir: Path, meta: RunMeta) -> None:
+def save_meta(run_dir: Path, meta: RunMeta, *, durable: bool = True) -> None:
+    """Write ``meta.json``; ``durable=False`` for a state whose loss in a crash of the machine leaves one
+    that ``gittree recover`` handles (:func:`write_atomic`)."""
     try:
-        write_atomic(run_dir / META, meta.to_json().encode("utf-8"))
+        write_atomic(run_dir / META, meta.to_json().encode("utf-8"), durable=durable)
     except OSError as e:
         raise RunError(
             f"cannot write the run journal {run_dir / META}: {e.strerror or e}",
@@ -269,9 +281,11 @@ def load_meta(run_dir: Path) -> RunMeta:
         raise RunError(f"the journal entry {run_dir / META} is unreadable: {e}") from e
 
 
-def save_json(path: Path, data: Any) -> None:
+def save_json(path: Path, data: Any, *, durable: bool = True) -> None:
     try:
-        write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        write_atomic(
+            path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), durable=durable
+        )
     except OSError as e:
         raise RunError(
             f"cannot write the run journal {path}: {e.strerror or e}",

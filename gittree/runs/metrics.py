@@ -33,6 +33,9 @@ def collect_metrics(
     repeats the kept values exactly (one result reported twice), the run gets a warning naming the
     metric, the values kept and the values dropped, and ``metrics.json`` lists it under ``dropped``
     (docs/runs.md, "Metrics: three sources").
+
+    The files are written without syncing the folder: the caller saves ``meta.json`` durably right
+    after, which makes them durable with it (docs/runs.md, "Durability").
     """
     logged = _read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings)
     sources = [
@@ -53,7 +56,7 @@ def collect_metrics(
                 owner[name] = source
                 rows.append(row)
     meta.warnings.extend(_dropped_warnings(meta, rows, dropped))
-    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows, "dropped": dropped})
+    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows, "dropped": dropped}, durable=False)
     return [(row["name"], row["value"]) for row in rows]
 
 
@@ -173,7 +176,7 @@ def _read_metrics_file(meta: RunMeta, run_dir: Path) -> list[tuple[str, str]]:
         )
         return []
     with contextlib.suppress(OSError):  # keep the file as the run left it, whatever happens to it next
-        journal.write_atomic(run_dir / f"metrics-file{path.suffix}", path.read_bytes())
+        journal.write_atomic(run_dir / f"metrics-file{path.suffix}", path.read_bytes(), durable=False)
     problems: list[BadValueError] = []
     try:
         pairs = read_metrics_file(path, problems=problems)
