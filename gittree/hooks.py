@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import os
 import re
-import secrets
 import shlex
 import sys
 from dataclasses import dataclass
@@ -231,7 +230,7 @@ def _refuse_edited(path: Path, text: str, force: bool, doing: str, fix: str) -> 
 
 
 def _write_hook(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

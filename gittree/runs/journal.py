@@ -23,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -212,7 +210,7 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     leave an empty file under the name). ``durable``: the folder is synced too, so the new version
     survives such a crash; without it a later durable write in the same folder makes it durable.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{_random_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
@@ -237,7 +235,7 @@ def runs_root(common_dir: Path) -> Path:
 
 def new_run_id() -> str:
     """``YYYYmmdd-HHMMSS-PID-RANDOM`` (UTC): sorts by start time, unique across concurrent processes."""
-    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{os.getpid()}-{secrets.token_hex(3)}"
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{os.getpid()}-{_random_hex(3)}"
 
 
 def create_run_dir(root: Path) -> tuple[str, Path]:
@@ -307,7 +305,7 @@ def remove_run_dir(run_dir: Path) -> int:
     import shutil
 
     size = sum(path.stat().st_size for path in run_dir.rglob("*") if path.is_file())
-    hidden = run_dir.with_name(f".removed-{run_dir.name}-{secrets.token_hex(3)}")
+    hidden = run_dir.with_name(f".removed-{run_dir.name}-{_random_hex(3)}")
     try:
         os.replace(run_dir, hidden)
     except OSError as e:
@@ -342,7 +340,18 @@ def find_run_dir(root: Path, run_id: str) -> Path:
 
 
 def this_host() -> str:
-    return socket.gethostname()
+    """The machine's name (``socket.gethostname()``; where uname has it, without importing socket)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()  # pragma: no cover
+
+
+def _random_hex(count: int) -> str:
+    """``count`` random bytes as hex (``secrets.token_hex``, without importing secrets: it loads
+    hashlib and OpenSSL, a noticeable part of every run's start)."""
+    return os.urandom(count).hex()
 
 
 def process_alive(pid: int | None) -> bool:

@@ -8,7 +8,6 @@ order wins. Nothing here can lose the run: a bad source is a warning in the jour
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import stat
 from collections.abc import Sequence
@@ -154,6 +153,8 @@ def metrics_file_state(path: Path) -> dict[str, object]:
         "ino": info.st_ino,
     }
     if stat.S_ISREG(info.st_mode) and info.st_size <= _DIGEST_LIMIT:  # never block on a FIFO
+        import hashlib  # only with a metrics file: it loads OpenSSL, milliseconds of every run's start
+
         with contextlib.suppress(OSError):
             state["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
