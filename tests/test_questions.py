@@ -390,8 +390,8 @@ def test_diff_around_the_code_is_the_whole_answer(
 ) -> None:
     """What diff's view caches as JSON (before and after the code change), with git's code change
     encoded in between, is exactly the whole answer, whatever the code holds."""
-    from gittree.analysis import ExperimentDiff, ParamChange, Side
     from gittree.render import answers
+    from gittree.tree.analysis import ExperimentDiff, ParamChange, Side
 
     compared = ExperimentDiff(
         Side("a" * 40, subjects[0], None, {"lr": "0.1"}),

@@ -374,6 +374,7 @@ def execute(
     meta.interrupted = forwarder.received
     meta.outcome = "ok" if returncode == 0 and not forwarder.received else "failed"
     meta.stderr_last = last_error.text
+    journal.run_clock().ran(meta)  # a story's clock (gittree demo) says when it ran
     meta.warnings.extend(parser.warnings())
     collect_metrics(meta, run_dir, parser.pairs())
     if meta.interrupted:

@@ -238,6 +238,41 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{os.getpid()}-{_random_hex(3)}"
 
 
+class RunClock:
+    """Where runs take their ids and times from: by default the machine's clock.
+
+    The one seam for a story told with real runs (``gittree demo``, tests): a subclass, in force with
+    :func:`clock_of_runs`, names each run and says when it ran, so the commits (whose messages hold the
+    run's id and duration) are the same on every machine. The command itself still runs for real.
+    """
+
+    def new_run_id(self) -> str:
+        return new_run_id()
+
+    def ran(self, meta: RunMeta) -> None:
+        """The command has ended (``meta`` has its start, end and duration, not yet saved): a story's clock
+        restates them here."""
+
+
+_CLOCK = RunClock()
+
+
+def run_clock() -> RunClock:
+    """The clock in force (:class:`RunClock`)."""
+    return _CLOCK
+
+
+@contextlib.contextmanager
+def clock_of_runs(clock: RunClock) -> Iterator[RunClock]:
+    """Runs started in this process meanwhile take their ids and times from ``clock``."""
+    global _CLOCK
+    previous, _CLOCK = _CLOCK, clock
+    try:
+        yield clock
+    finally:
+        _CLOCK = previous
+
+
 def create_run_dir(root: Path) -> tuple[str, Path]:
     """A new, empty run folder; ``mkdir`` is the atomic claim on the id, so two runs never share one."""
     try:
@@ -245,7 +280,7 @@ def create_run_dir(root: Path) -> tuple[str, Path]:
     except OSError as e:
         raise RunError(f"cannot create the run journal {root}: {e.strerror or e}") from e
     for _ in range(100):
-        run_id = new_run_id()
+        run_id = _CLOCK.new_run_id()
         path = root / run_id
         try:
             path.mkdir()
