@@ -18,7 +18,6 @@ The scripts are data files in the top-level ``hooks/`` folder, shipped inside th
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shlex
@@ -89,6 +88,8 @@ def template_text(name: str) -> str:
 
 def checksum(text: str) -> str:
     """A fingerprint of a hook's text, its own checksum line left out."""
+    import hashlib  # here: it loads OpenSSL, and every run imports this module to find its post-run hook
+
     normalised = _CHECKSUM_RE.sub(r"\1", text)
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:16]
 

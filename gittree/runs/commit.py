@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gittree import gitio
 from gittree.errors import BadValueError, GittreeError, RunError, TrailersLostError
@@ -26,6 +25,7 @@ from gittree.runs.journal import RunMeta
 from gittree.runs.metrics import collect_metrics, collected_metrics
 from gittree.trailers import format_trailer_lines
 
+TYPE_CHECKING = False  # typing itself costs milliseconds of every run's start; mypy reads this as True
 if TYPE_CHECKING:
     from gittree.model import CommitRecord
     from gittree.record.commit import ExperimentEntry

@@ -32,7 +32,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from gittree import gitio
 from gittree.config import Config
@@ -43,6 +42,10 @@ from gittree.runs.commit import check_branch_name, commit_run
 from gittree.runs.journal import RunMeta
 from gittree.runs.metrics import collect_metrics, metrics_file_path, metrics_file_state
 from gittree.trailers import fold_note, parse_params, validate_name
+
+TYPE_CHECKING = False  # typing itself costs milliseconds of every run's start; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Seconds gittree keeps reading the command's pipes after it exited (a background child may hold them).
 PIPE_GRACE = 2.0

@@ -28,9 +28,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from gittree.errors import RunError
+
+TYPE_CHECKING = False  # typing itself costs milliseconds of every run's start; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 META = "meta.json"
