@@ -498,6 +498,37 @@ def test_the_fast_path_runs_as_typer_does(repo: GitRepo, gittree, monkeypatch) -
     assert len(listed) == 2 * (len(forms) + 1)  # the seeds' form: two runs each
 
 
+def test_the_fast_path_sweeps_as_typer_does(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``gittree sweep`` without typer: the same lines, summary, exit code and commits as through typer."""
+    import re
+
+    from gittree.cli import fastpath
+    from tests.runtools import py
+
+    small_history(repo)
+    argv = ["sweep", "--grid", "x=1,2", "--name=s", "-j", "1", "--capture", "acc"]
+    argv += ["--", *py("import sys; print('acc:', sys.argv[1]); sys.exit(sys.argv[1] == '2')"), "{x}"]
+    assert fastpath.parse_form(argv[0], argv[1:]) is not None
+
+    def outcome() -> tuple[int, str, str, str]:
+        done = gittree(*argv)
+        messages = repo.git("log", "--format=%s%n%b", "sweep/s/x=1", "sweep/s/x=2", "--not", "main")
+        for branch in ("sweep/s/x=1", "sweep/s/x=2"):
+            repo.git("branch", "-D", branch)
+
+        def same(text: str) -> str:
+            text = re.sub(r"\d{8}-\d{6}-\d+-[0-9a-f]{6}", "ID", text)
+            text = re.sub(r"\b[0-9a-f]{7,40}\b", "SHA", text)
+            return re.sub(r"\d+\.\d+ s\b|duration=[\d.]+", "T", text)
+
+        return done.code, same(done.out), same(done.err), same(messages)
+
+    fast = outcome()
+    monkeypatch.setattr(fastpath, "try_fast", lambda argv: False)
+    assert outcome() == fast
+    assert fast[0] == 1 and "x=1: ok" in fast[2] and "acc=1" in fast[3]  # the point x=2 failed
+
+
 def test_best_from_the_cache_follows_a_new_experiment(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     """``best`` is a cached view: a new best experiment, or a note that abandons the best, is seen at once."""
     shas = small_history(repo)
@@ -879,7 +910,7 @@ def test_the_fast_tables_name_every_option_of_their_commands() -> None:
     from gittree.cli.fastpath import ARGUMENT_COUNTS, form_of
 
     commands = _fast_commands()
-    assert {"show", "table", "export", "render", "best", "path", "diff", "runs", "run"} <= set(commands)
+    assert {"show", "table", "export", "render", "best", "path", "diff", "runs", "run", "sweep"} <= set(commands)
     for name in commands:
         form = form_of(name)
         assert form is not None
@@ -911,7 +942,9 @@ _VALUES += ["purple", "@0", "exp/a", "x=y", "-", "--", "tree"]
 def _fast_argv(draw: st.DrawFn) -> tuple[str, list[str]]:
     from gittree.cli.fastpath import form_of
 
-    command = draw(st.sampled_from(["show", "table", "export", "render", "best", "path", "diff", "runs", "run"]))
+    command = draw(
+        st.sampled_from(["show", "table", "export", "render", "best", "path", "diff", "runs", "run", "sweep"])
+    )
     form = form_of(command)
     assert form is not None
     flags, takes_value, _, _ = form

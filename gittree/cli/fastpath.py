@@ -109,8 +109,8 @@ _ANSWER_FORMS: dict[str, _Form] = {
     "runs": ({"--json": "as_json"}, {}, frozenset(), {}),  # --prune, --older-than: typer
 }
 
-#: ``gittree run``: typer's parsing alone cost more than the journal, the child and the commit of a
-#: short command together (issue 19). Its options end at the first argument, the command's first word
+#: ``gittree run`` and ``sweep``: typer's parsing alone cost more than the journal, the child and the
+#: commit of a short command together (issue 19). Its options end at the first argument, the command's first word
 #: (click's ``allow_interspersed_args=False``): what follows is the command's own.
 _RUN_FORMS: dict[str, _Form] = {
     "run": (
@@ -132,6 +132,25 @@ _RUN_FORMS: dict[str, _Form] = {
         frozenset({"capture", "param", "note"}),
         {"jobs": str.isdecimal},
     ),
+    "sweep": (
+        {"--add": "add"},
+        {
+            "--grid": "grid",
+            "--seeds": "seeds",
+            "--jobs": "jobs",
+            "-j": "jobs",
+            "--name": "name",
+            "--message": "message",
+            "-m": "message",
+            "--metric": "metric",
+            "--metrics-file": "metrics_file",
+            "--capture": "capture",
+            "--param": "param",
+            "--note": "note",
+        },
+        frozenset({"grid", "capture", "param", "note"}),
+        {"jobs": str.isdecimal},
+    ),
 }
 #: Commands whose first argument ends their options, as above.
 OPTIONS_END_AT_ARGUMENT = frozenset(_RUN_FORMS)
@@ -141,6 +160,7 @@ ARGUMENT_COUNTS: dict[str, tuple[int, int | None]] = {
     "diff": (2, 2),
     "runs": (0, 1),
     "run": (1, None),
+    "sweep": (1, None),
 }
 
 
@@ -194,12 +214,12 @@ def try_fast(argv: list[str]) -> bool:
         _answer(repo_path, args[0], options)
         return True
     if args[0] in _RUN_FORMS:
-        from gittree.cli.running import run_experiment
+        from gittree.cli.running import run_experiment, run_grid
 
         command = options.pop("revs")
         if "jobs" in options:
             options["jobs"] = int(options["jobs"])
-        code = run_experiment(repo_path, command, **options)
+        code = (run_experiment if args[0] == "run" else run_grid)(repo_path, command, **options)
         if code:
             raise SystemExit(code)
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -156,113 +156,25 @@ def sweep(
     its seeds end. A progress line per point, then a table of the points, best first. Ctrl-C stops
     the sweep: the points already committed stay; the one running stays in the journal.
     """
-    from gittree import gitio
-    from gittree.read import repo_config
-    from gittree.runs.execute import make_request
-    from gittree.runs.sweep import plan_sweep, run_sweep
+    from gittree.cli.running import run_grid
 
-    repo = gitio.open_repo(State.repo_path)
-    config = repo_config(repo)
-    request = make_request(
-        command,
-        cwd=(State.repo_path or Path.cwd()).resolve(),
-        config=config,
-        name=message,
-        params=param or (),
-        notes=note or (),
-        metrics_file=metrics_file,
-        capture=capture or (),
-        add_untracked=add,
-        seeds=seeds,
-        jobs=jobs,
+    raise typer.Exit(
+        run_grid(
+            State.repo_path,
+            command,
+            grid=grid,
+            seeds=seeds,
+            jobs=jobs,
+            name=name,
+            message=message,
+            metric=metric,
+            metrics_file=metrics_file,
+            capture=capture,
+            param=param,
+            note=note,
+            add=add,
+        )
     )
-    plan = plan_sweep(repo, request, grid or (), name=name)
-    total = len(plan.points)
-    per_point = f" × {len(request.seeds)} seeds" if request.seeds else ""
-    head = gitio.head_sha(repo)
-    say(
-        f"gittree: sweep {plan.name}: {total} point(s){per_point}, {jobs} run(s) at a time, "
-        f"off {head[:7] if head else 'an unborn branch'}, on branches sweep/{plan.name}/..."
-    )
-    done = [0]
-
-    def progress(index: int, point: Any) -> None:
-        done[0] += 1
-        say(f"gittree: [{done[0]}/{total}] {_point_line(plan.points[index].label, point)}")
-
-    points = run_sweep(
-        repo, plan, jobs=jobs, out=writer(sys.stdout), err=writer(sys.stderr), on_point=progress
-    )
-    _print_sweep_summary(plan, points, config, metric)
-    stopped = [point for point in points if point.interrupted]
-    if stopped:
-        kept = sum(1 for point in points if point.report is not None)
-        say(f"gittree: sweep stopped: {kept} of {total} point(s) committed and kept")
-        for point in stopped:
-            if point.metas:
-                say(f"  {point.request.label}: stopped, in the journal: gittree recover {point.metas[0].id}")
-        raise typer.Exit(130)
-    # A point that failed (every seed), or that could not be committed, fails the sweep, as make expects.
-    if any(
-        point.report is None
-        or point.report.error is not None
-        or point.report.hook_exit
-        or all(meta.outcome != "ok" for meta in point.metas)
-        for point in points
-    ):
-        raise typer.Exit(1)
-
-
-def _point_line(label: str, point: Any) -> str:
-    from gittree.runs import journal
-    from gittree.runs.sweep import point_metric
-
-    if point.error is not None:
-        return f"{label}: not run: {point.error.message}"
-    metas = point.metas
-    ok = sum(1 for meta in metas if meta.outcome == "ok")
-    outcome = "ok" if ok == len(metas) else f"{ok} of {len(metas)} ok" if ok else "failed"
-    values = " ".join(
-        f"{name}={_mean_text(samples)}" for name, samples in list(point_metric(point).items())[:3]
-    )
-    lead = metas[0]
-    where = (
-        f" -> {lead.sha[:7]} on {lead.branch}"
-        if lead.status == journal.COMMITTED and lead.sha
-        else f" (not committed: {lead.reason or lead.status})"
-    )
-    return f"{label}: {outcome}{' · ' + values if values else ''}{where}"
-
-
-def _mean_text(samples: list[float]) -> str:
-    from gittree.model import MetricSummary
-    from gittree.render.numbers import format_summary
-
-    return format_summary(MetricSummary(tuple(samples)))
-
-
-def _print_sweep_summary(plan: Any, points: Any, config: Any, metric: str | None) -> None:
-    from gittree.render.escape import terminal_safe
-    from gittree.render.numbers import format_summary
-    from gittree.runs.sweep import summary
-
-    chosen, goal, rows = summary(plan, points, config, metric)
-    header = ["POINT", chosen or "METRIC", "STATE", "COMMIT", "BRANCH"]
-    table = [
-        [
-            row.label,
-            format_summary(row.value) if row.value is not None else "—",
-            row.state,
-            row.sha[:7] if row.sha else "",
-            row.branch or "",
-        ]
-        for row in rows
-    ]
-    widths = [max(len(line[i]) for line in [header, *table]) for i in range(len(header))]
-    title = f"sweep {plan.name}" + (f" · {chosen} ({goal.value}), best first" if chosen and goal else "")
-    print(terminal_safe(title))
-    for line in [header, *table]:
-        print(terminal_safe("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip()))
 
 
 @app.command()

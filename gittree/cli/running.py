@@ -11,7 +11,7 @@ from pathlib import Path
 TYPE_CHECKING = False  # typing itself costs ~10 ms of start-up; mypy reads this as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import TextIO
+    from typing import Any, TextIO
 
     from gittree import gitio
     from gittree.runs.execute import RunReport
@@ -72,6 +72,134 @@ def run_experiment(
         push_run(repo, push_to, report.meta.branch)
     return report.exit_code
 
+
+
+def run_grid(
+    repo_path: Path | None,
+    command: Sequence[str],
+    *,
+    grid: Sequence[str] | None = None,
+    seeds: str | None = None,
+    jobs: int = 1,
+    name: str | None = None,
+    message: str | None = None,
+    metric: str | None = None,
+    metrics_file: str | None = None,
+    capture: Sequence[str] | None = None,
+    param: Sequence[str] | None = None,
+    note: Sequence[str] | None = None,
+    add: bool = False,
+) -> int:
+    """``gittree sweep``: a sibling experiment per point of the grid, a line per point, the summary; the
+    exit code (130: stopped by a signal; 1: a point failed or could not be committed)."""
+    from gittree import gitio
+    from gittree.read import repo_config
+    from gittree.runs.execute import make_request
+    from gittree.runs.sweep import plan_sweep, run_sweep
+
+    repo = gitio.open_repo(repo_path)
+    config = repo_config(repo)
+    request = make_request(
+        command,
+        cwd=(repo_path or Path.cwd()).resolve(),
+        config=config,
+        name=message,
+        params=param or (),
+        notes=note or (),
+        metrics_file=metrics_file,
+        capture=capture or (),
+        add_untracked=add,
+        seeds=seeds,
+        jobs=jobs,
+    )
+    plan = plan_sweep(repo, request, grid or (), name=name)
+    total = len(plan.points)
+    per_point = f" × {len(request.seeds)} seeds" if request.seeds else ""
+    head = gitio.head_sha(repo)
+    say(
+        f"gittree: sweep {plan.name}: {total} point(s){per_point}, {jobs} run(s) at a time, "
+        f"off {head[:7] if head else 'an unborn branch'}, on branches sweep/{plan.name}/..."
+    )
+    done = [0]
+
+    def progress(index: int, point: Any) -> None:
+        done[0] += 1
+        say(f"gittree: [{done[0]}/{total}] {_point_line(plan.points[index].label, point)}")
+
+    points = run_sweep(
+        repo, plan, jobs=jobs, out=writer(sys.stdout), err=writer(sys.stderr), on_point=progress
+    )
+    _print_sweep_summary(plan, points, config, metric)
+    stopped = [point for point in points if point.interrupted]
+    if stopped:
+        kept = sum(1 for point in points if point.report is not None)
+        say(f"gittree: sweep stopped: {kept} of {total} point(s) committed and kept")
+        for point in stopped:
+            if point.metas:
+                say(f"  {point.request.label}: stopped, in the journal: gittree recover {point.metas[0].id}")
+        return 130
+    # A point that failed (every seed), or that could not be committed, fails the sweep, as make expects.
+    if any(
+        point.report is None
+        or point.report.error is not None
+        or point.report.hook_exit
+        or all(meta.outcome != "ok" for meta in point.metas)
+        for point in points
+    ):
+        return 1
+    return 0
+
+
+def _point_line(label: str, point: Any) -> str:
+    from gittree.runs import journal
+    from gittree.runs.sweep import point_metric
+
+    if point.error is not None:
+        return f"{label}: not run: {point.error.message}"
+    metas = point.metas
+    ok = sum(1 for meta in metas if meta.outcome == "ok")
+    outcome = "ok" if ok == len(metas) else f"{ok} of {len(metas)} ok" if ok else "failed"
+    values = " ".join(
+        f"{name}={_mean_text(samples)}" for name, samples in list(point_metric(point).items())[:3]
+    )
+    lead = metas[0]
+    where = (
+        f" -> {lead.sha[:7]} on {lead.branch}"
+        if lead.status == journal.COMMITTED and lead.sha
+        else f" (not committed: {lead.reason or lead.status})"
+    )
+    return f"{label}: {outcome}{' · ' + values if values else ''}{where}"
+
+
+def _mean_text(samples: list[float]) -> str:
+    from gittree.model import MetricSummary
+    from gittree.render.numbers import format_summary
+
+    return format_summary(MetricSummary(tuple(samples)))
+
+
+def _print_sweep_summary(plan: Any, points: Any, config: Any, metric: str | None) -> None:
+    from gittree.render.escape import terminal_safe
+    from gittree.render.numbers import format_summary
+    from gittree.runs.sweep import summary
+
+    chosen, goal, rows = summary(plan, points, config, metric)
+    header = ["POINT", chosen or "METRIC", "STATE", "COMMIT", "BRANCH"]
+    table = [
+        [
+            row.label,
+            format_summary(row.value) if row.value is not None else "—",
+            row.state,
+            row.sha[:7] if row.sha else "",
+            row.branch or "",
+        ]
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *table]) for i in range(len(header))]
+    title = f"sweep {plan.name}" + (f" · {chosen} ({goal.value}), best first" if chosen and goal else "")
+    print(terminal_safe(title))
+    for line in [header, *table]:
+        print(terminal_safe("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip()))
 
 def writer(stream: TextIO) -> Callable[[bytes], None]:
     """Bytes to a text stream: straight to its buffer when it has one, so partial lines show at once."""
