@@ -1,4 +1,5 @@
-"""``gittree run`` without typer: the typer command and the start-up fast path share it.
+"""``gittree run`` and ``gittree sweep`` without typer: the typer commands and the start-up fast path
+share them.
 
 Also what every command that runs something prints about it (the report of a run, a sweep's lines).
 """
