@@ -9,12 +9,14 @@ are measured alternately in the same temporary repository (200 tracked files), s
 
 The figure that matters is the overhead per point, (sweep - bare) / 4: what one sibling experiment with
 three seeds costs beyond its commands. `-j 3` is shown for scale (runs at once; its gain depends on the
-cores free).
+cores free). `gittree run --seeds 0,1,2` of the same command (one experiment, three samples) is measured
+against its three commands run bare: the overhead per run of a group.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -49,6 +51,26 @@ def sweep(repo: Path, env: dict[str, str], jobs: int) -> float:
     return elapsed
 
 
+def seeds(repo: Path, env: dict[str, str]) -> float:
+    """``gittree run --seeds 0,1,2`` of the command: one experiment with three samples."""
+    args = [str(GITTREE), "run", "--new", "--seeds", ",".join(SEEDS), "--capture", "acc", "--", *COMMAND, "1"]
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*args, "{seed}"], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"gittree run --seeds failed: {done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def bare_seeds(repo: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    for seed in SEEDS:
+        subprocess.run([*COMMAND, "1", seed], cwd=repo, env=env, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--repeat", type=int, default=5, help="repetitions (median is reported)")
@@ -59,14 +81,18 @@ def main() -> None:
         env = isolated_env(home)
         repo = Path(tmp) / "repo"
         make_repo(repo, env)
-        plain, serial, parallel = [], [], []
+        plain, serial, parallel, three, grouped = [], [], [], [], []
         for _ in range(options.repeat):
             plain.append(bare(repo, env))
             serial.append(sweep(repo, env, 1))
             parallel.append(sweep(repo, env, 3))
+            three.append(bare_seeds(repo, env))
+            grouped.append(seeds(repo, env))
     reference, ours, wide = (statistics.median(x) for x in (plain, serial, parallel))
+    seeds_reference, seeds_ours = statistics.median(three), statistics.median(grouped)
     runs = len(POINTS) * len(SEEDS)
-    print(f"median of {options.repeat}, {sys.platform}, Python {sys.version.split()[0]}")
+    load = os.getloadavg()[0]
+    print(f"median of {options.repeat}, {sys.platform}, Python {sys.version.split()[0]}, load {load:.1f}")
     print(f"{len(POINTS)} points x {len(SEEDS)} seeds of a 0.1 s command ({runs} runs)")
     print(f"  bare loop             {reference:7.3f} s")
     print(f"  gittree sweep -j 1    {ours:7.3f} s   {ours / reference:5.2f}x")
@@ -75,6 +101,10 @@ def main() -> None:
         f"  overhead per point (-j 1): {(ours - reference) / len(POINTS) * 1000:.0f} ms, "
         f"per run {(ours - reference) / runs * 1000:.0f} ms"
     )
+    print(f"{len(SEEDS)} seeds of the command, one experiment (run --new --seeds {','.join(SEEDS)} -j 1)")
+    print(f"  bare loop             {seeds_reference:7.3f} s")
+    print(f"  gittree run --seeds   {seeds_ours:7.3f} s   {seeds_ours / seeds_reference:5.2f}x")
+    print(f"  overhead per run: {(seeds_ours - seeds_reference) / len(SEEDS) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

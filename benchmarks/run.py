@@ -60,11 +60,11 @@ class Sample:
     cpu: float = 0.0
 
 
-def run_once(command: Sequence[str], cwd: Path | None = None) -> Sample:
+def run_once(command: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Sample:
     """Run ``command`` with stdout to /dev/null; wall time and the child's peak resident memory."""
     with open(os.devnull, "wb") as devnull:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=devnull, stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=devnull, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -388,6 +388,43 @@ def measure_command_startup(workdir: Path, repeat: int, rows: list[Row]) -> None
         row.reference, row.cpu_reference = reference.seconds, reference.cpu
 
 
+def measure_run_overhead(workdir: Path, repeat: int, rows: list[Row]) -> None:
+    """``gittree run --new -- true`` whole (a new experiment committed), against what the same change costs
+    by hand: ``python -c pass`` then ``git commit`` (issue 19: ≤ 8×), turn by turn in one repository of
+    200 tracked files. benchmarks/bench_run.py and bench_sweep.py measure more shapes of runs."""
+    from benchmarks.bench_run import isolated_env, make_repo
+
+    folder = workdir / "run-overhead"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "home").mkdir(parents=True)
+    env = isolated_env(folder / "home")
+    repo = folder / "repo"
+    make_repo(repo, env)
+    run = [GITTREE, "run", "--new", "--", "true"]
+    by_hand = ([sys.executable, "-c", "pass"], ["git", "commit", "-q", "--allow-empty", "-m", "plain"])
+    run_once(run, repo, env)  # the journal's folder made, as every later run finds it
+    ours: list[Sample] = []
+    theirs: list[Sample] = []
+    for _ in range(repeat * 2):
+        parts = [run_once(command, repo, env) for command in by_hand]
+        theirs.append(
+            Sample(sum(p.seconds for p in parts), max(p.peak_mb for p in parts), sum(p.cpu for p in parts))
+        )
+        ours.append(run_once(run, repo, env))
+    rows.append(
+        Row(
+            "gittree run --new -- true, whole command (reference: python -c pass, then git commit)",
+            statistics.median(s.seconds for s in ours),
+            statistics.median(s.seconds for s in theirs),
+            max(s.peak_mb for s in ours),
+            "≤ 8×",
+            cpu=statistics.median(s.cpu for s in ours),
+            cpu_reference=statistics.median(s.cpu for s in theirs),
+        )
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def profile_summary(repo: Path) -> str:
     """The top of a cProfile of a cold ``show --all --json`` (in-process, so slower than real)."""
     drop_cache(repo)
@@ -518,10 +555,10 @@ def startup_cpu_section(rows: list[Row]) -> list[str]:
         return []
     lines = [
         "",
-        "## Start-up of every command, by CPU time",
+        "## Start-up of every command, and a run, by CPU time",
         "",
-        "The same runs as the start-up rows above, by the CPU time (user + system) each child used,",
-        "against `python -c pass` measured between them (medians). Load average when they started:",
+        "The same runs as the start-up rows above (and the run row), by the CPU time (user + system) each",
+        "child and its own children used, against their references (medians). Load average when they started:",
         f"{', '.join(f'{x:.1f}' for x in STARTUP_LOAD)}.",
         "",
         "| what | wall (s) | wall ratio | CPU (s) | CPU ratio |",
@@ -613,6 +650,7 @@ def main(argv: list[str] | None = None) -> None:
         generate(small, 10)
     measure_startup(small, args.repeat, rows)
     measure_command_startup(args.workdir, args.repeat, rows)
+    measure_run_overhead(args.workdir, args.repeat, rows)
     largest = None
     for size in () if args.startup_only else (int(s) for s in args.sizes.split(",")):
         repo = args.workdir / f"repo-{size}"

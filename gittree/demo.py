@@ -23,6 +23,7 @@ from pathlib import Path
 from gittree import gitio
 from gittree.errors import GittreeError
 from gittree.record.commit import ExperimentEntry, commit_experiment
+from gittree.runs import journal
 
 DEMO_NAME = "Ada Researcher"
 DEMO_EMAIL = "ada@example.org"
@@ -539,49 +540,44 @@ def _check(error: GittreeError | None) -> None:
         raise error
 
 
-@dataclass
-class _Clock:
-    """The demo's clock: each run starts ``RUN_SECONDS`` after the previous one ends, and takes that long."""
+class _StoryClock(journal.RunClock):
+    """The demo's clock (the run code's clock seam): each run starts ``RUN_SECONDS`` after the previous one
+    ends, and takes that long; git stamps (dates, identity) follow it through the environment."""
 
-    now: int
-    runs: int = 0
+    def __init__(self, now: int) -> None:
+        self.now = now
+        self.runs = 0
 
     def advance(self, seconds: int) -> None:
         self.now += seconds
 
+    def new_run_id(self) -> str:
+        self.runs += 1
+        stamp = datetime.fromtimestamp(self.now, timezone.utc).strftime("%Y%m%d-%H%M%S")
+        return f"{stamp}-1-{self.runs:06x}"
+
+    def ran(self, meta: journal.RunMeta) -> None:
+        meta.start, meta.end, meta.duration = self.now, self.now + RUN_SECONDS, float(RUN_SECONDS)
+        self.advance(RUN_SECONDS)
+        os.environ.update(_identity(self.now))
+
 
 @contextlib.contextmanager
-def _pinned_runs(when: int) -> Iterator[_Clock]:
-    """Pin what a run measures and names (its id, start, end, duration) and what git stamps (dates,
-    identity) to the demo's clock: the run's facts are in its commit message, so they are in its sha.
+def _pinned_runs(when: int) -> Iterator[_StoryClock]:
+    """Pin what a run measures and names (its id, start, end, duration), through the run code's clock
+    seam (``journal.RunClock``), and what git stamps (dates, identity) to the demo's clock: the run's
+    facts are in its commit message, so they are in its sha.
 
     The command still runs for real and its metrics are read as gittree reads every run's; only the
     clock is the story's. ``python3`` is looked up first next to the interpreter running gittree."""
-    from gittree.runs import execute, journal
-
-    clock = _Clock(when)
-    real_execute, real_new_id = execute.execute, journal.new_run_id
-
-    def new_run_id() -> str:
-        clock.runs += 1
-        stamp = datetime.fromtimestamp(clock.now, timezone.utc).strftime("%Y%m%d-%H%M%S")
-        return f"{stamp}-1-{clock.runs:06x}"
-
-    def pinned_execute(meta: journal.RunMeta, run_dir: Path, **kwargs: object) -> None:
-        real_execute(meta, run_dir, **kwargs)  # type: ignore[arg-type]
-        meta.start, meta.end, meta.duration = clock.now, clock.now + RUN_SECONDS, float(RUN_SECONDS)
-        journal.save_meta(run_dir, meta)
-        clock.advance(RUN_SECONDS)
-        os.environ.update(_identity(clock.now))
-
+    clock = _StoryClock(when)
     saved = {key: os.environ.get(key) for key in (*_identity(0), "PATH")}
     os.environ.update(_identity(clock.now))
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    execute.execute, journal.new_run_id = pinned_execute, new_run_id
     try:
-        yield clock
+        with journal.clock_of_runs(clock):
+            yield clock
     finally:
-        execute.execute, journal.new_run_id = real_execute, real_new_id
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

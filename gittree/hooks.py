@@ -18,10 +18,8 @@ The scripts are data files in the top-level ``hooks/`` folder, shipped inside th
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
-import secrets
 import shlex
 import sys
 from dataclasses import dataclass
@@ -90,6 +88,8 @@ def template_text(name: str) -> str:
 
 def checksum(text: str) -> str:
     """A fingerprint of a hook's text, its own checksum line left out."""
+    import hashlib  # here: it loads OpenSSL, and every run imports this module to find its post-run hook
+
     normalised = _CHECKSUM_RE.sub(r"\1", text)
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:16]
 
@@ -231,7 +231,7 @@ def _refuse_edited(path: Path, text: str, force: bool, doing: str, fix: str) -> 
 
 
 def _write_hook(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

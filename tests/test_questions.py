@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gittree.demo import build_demo
 from tests.conftest import GitRepo, check_expected
@@ -371,3 +373,35 @@ def test_answers_make_commit_data_harmless(repo: GitRepo, gittree) -> None:  # t
         out = gittree(*args).out
         assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out, args
         assert "\\x1b]8;;http://x\\x07link" in out and "\\u202e" in out, args
+
+
+# -- diff's cached view: the comparison around git's code change ----------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    code=st.text(),
+    subjects=st.tuples(st.text(), st.text()),
+    patch=st.booleans(),
+    relation=st.sampled_from(["a-before-b", "b-before-a", "same", "diverged"]),
+)
+def test_diff_around_the_code_is_the_whole_answer(
+    code: str, subjects: tuple[str, str], patch: bool, relation: str
+) -> None:
+    """What diff's view caches as JSON (before and after the code change), with git's code change
+    encoded in between, is exactly the whole answer, whatever the code holds."""
+    from gittree.render import answers
+    from gittree.tree.analysis import ExperimentDiff, ParamChange, Side
+
+    compared = ExperimentDiff(
+        Side("a" * 40, subjects[0], None, {"lr": "0.1"}),
+        Side("b" * 40, subjects[1], None, {"lr": code[:5]}),
+        metrics=(),
+        params=(ParamChange("lr", "0.1", code[:5]),),
+        same_params=0,
+        relation=relation,
+    )
+    before, after = answers.render_diff_json_around_code(compared, patch=patch)
+    assert before + json.dumps(code, ensure_ascii=False) + after == answers.render_diff_json(
+        compared, code, patch=patch
+    )

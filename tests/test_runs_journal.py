@@ -163,3 +163,72 @@ def test_a_run_still_in_its_post_run_step_is_left_to_its_own_gittree(repo: GitRe
     assert gittree("recover").out.startswith("nothing to recover") and repo.head() == start
     edit_meta(repo, entry["id"], done=True)
     assert gittree("recover").code == 0 and repo.head() != start
+
+
+def test_a_run_syncs_what_must_survive_a_crash_and_only_that(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """docs/runs.md, "Durability": the entry before the command, the metrics and the pending state when it
+    ends, and the committing state are each made durable with a sync of their folder; the states a crash
+    may lose (started, committed, done) are synced as files only (never an empty file), folder not."""
+    import os
+    from pathlib import Path
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        if ".git" in path.parts:
+            name = path.name  # a JSON file is synced as its temporary file: .meta.json.PID.RANDOM.tmp
+            synced.append(name.split(".")[1] if name.startswith(".") else name)
+        real_fsync(fd)
+
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    assert gittree("run", "--new", "--capture", "acc", "--", *py("print('acc: 0.6')")).code == 0
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    run_id = only_run(repo.path)["id"]
+    folder = run_id  # the run's folder, synced after a rename in it
+    assert synced == [
+        "runs",  # the journal's folder: the new entry
+        "meta",  # running, before the command starts
+        folder,
+        "meta",  # started: the code saved, the command's process id (no folder sync)
+        "output.log",  # when the command ended
+        "metrics",
+        "meta",  # pending: with metrics.json, made durable by one sync of the folder
+        folder,
+        "meta",  # committing
+        folder,
+        "index.lock",  # the index of the worktree, moved with the branch (treecommit)
+        "meta",  # committed, and done (no folder sync: recover finds the commit that landed)
+    ], synced
+    meta = json.loads((run_dir(repo.path, run_id) / "meta.json").read_text())
+    assert meta["status"] == "committed" and meta["done"] is True and meta["tree"] and meta["child_pid"]
+
+
+def test_a_story_clock_names_and_times_runs_through_the_seam(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``journal.RunClock`` is the run code's one clock seam (the demo's): ids and times come from it, the
+    command still runs for real, and what the clock said is what the commit and the journal hold."""
+    from gittree.runs import journal
+
+    class Story(journal.RunClock):
+        def __init__(self) -> None:
+            self.runs = 0
+
+        def new_run_id(self) -> str:
+            self.runs += 1
+            return f"20260101-000000-1-{self.runs:06x}"
+
+        def ran(self, meta: journal.RunMeta) -> None:
+            meta.start, meta.end, meta.duration = 1767225600.0, 1767225600.0 + 90, 90.0
+
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    with journal.clock_of_runs(Story()):
+        assert gittree("run", "--new", "--capture", "acc", "--", *py("print('acc: 0.6')")).code == 0
+    after = gittree("run", "--new", "--capture", "acc", "--", *py("print('acc: 0.7')"))
+    assert after.code == 0
+    message = repo.git("log", "-1", "--format=%B", "HEAD~1")
+    assert "Gittree-Run: id=20260101-000000-1-000001" in message and "Gittree-Run: duration=90" in message
+    story = json.loads((run_dir(repo.path, "20260101-000000-1-000001") / "meta.json").read_text())
+    assert story["duration"] == 90.0 and story["start"].startswith(("2026-01-01", "2025-12-31"))
+    assert "20260101-000000-1-000001" not in repo.git("log", "-1", "--format=%B", "HEAD")  # the machine's again

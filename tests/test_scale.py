@@ -87,6 +87,38 @@ def test_cached_table_export_and_render_see_a_new_note(repo: GitRepo, gittree, m
         assert after != before[args], args
 
 
+def test_diff_is_a_cached_view_and_asks_git_for_the_code_each_time(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The comparison is cached (it depends on the tree); the code change is git's answer every time,
+    which also depends on the environment (COLUMNS sets the width of ``--stat``) and git's config."""
+    shas = small_history(repo)
+    deep = "a/very/long/folder/name/that/goes/on/and/on/for/a/while/with_a_long_file_name.py"
+    repo.write(deep, "x = 1\n")
+    repo.git("add", deep)
+    moved = repo.experiment("deep module", metrics=[("acc", 0.67)])
+    forms = [
+        ("diff", shas["drop"], moved),
+        ("diff", "--patch", "--json", shas["drop"], moved),
+        ("diff", "-m", "acc", "exp/drop", "main"),
+    ]
+    monkeypatch.setenv("COLUMNS", "60")
+    narrow = {args: check_cached_equals_uncached(gittree, monkeypatch, *args) for args in forms}
+    assert len(list((cache_folder(repo) / "views").iterdir())) == len(forms)
+    assert f".../{deep[-30:]}" not in narrow[forms[0]] and deep not in narrow[forms[0]]
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = {args: check_cached_equals_uncached(gittree, monkeypatch, *args) for args in forms}
+    assert deep in wide[forms[0]] and deep in json.loads(wide[forms[1]])["code"]["text"]
+    assert len(list((cache_folder(repo) / "views").iterdir())) == len(forms)  # the same views, served
+    # A branch that moves is a new view (the commits it names now are in the key) ...
+    repo.branch("main", "main")
+    repo.experiment("one more", metrics=[("acc", 0.3)])
+    after = check_cached_equals_uncached(gittree, monkeypatch, *forms[2])
+    assert after != wide[forms[2]] and "one more" in after
+    # ... and so is a new note on either commit.
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Note: checked twice", shas["drop"])
+    noted = check_cached_equals_uncached(gittree, monkeypatch, *forms[0])
+    assert "checked twice" in noted and "checked twice" not in wide[forms[0]]
+
+
 def test_a_failed_view_is_not_cached(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     small_history(repo)
     for _ in range(2):
@@ -423,6 +455,80 @@ def test_the_fast_path_lists_runs_as_typer_does(repo: GitRepo, gittree, monkeypa
     assert fast[0].code == 0 and run_id in fast[0].out and fast[4].code != 0
 
 
+def test_the_fast_path_runs_as_typer_does(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``gittree run`` without typer: the same output, exit code, commit and journal entry as through typer."""
+    import re
+
+    from gittree.cli import fastpath
+    from tests.runtools import py
+
+    small_history(repo)
+    forms = [
+        ["run", "--capture", "acc", "--", *py("print('acc: 0.7')")],
+        ["run", "-m", "wider", "--param", "lr=0.1", "--note", "a note", "--new", *py("print('acc=0.5')")],
+        ["run", "--capture=acc", "--no-commit", "-j", "1", "--", *py("import sys; sys.exit(3)")],
+        ["run", "-b", "exp/fast", "--name=on a branch", *py("print('-m is the command s own')"), "-m"],
+        ["run", "--seeds", "0,1", "--capture", "acc", "--", *py("print('acc: 0.{seed}')")],
+    ]
+
+    def same(text: str) -> str:  # what differs between two runs of one form: ids, shas, times
+        text = re.sub(r"\d{8}-\d{6}-\d+-[0-9a-f]{6}", "ID", text)
+        text = re.sub(r"\b[0-9a-f]{7,40}\b", "SHA", text)
+        return re.sub(r"\d+\.\d+ s\b|duration=[\d.]+", "T", text)
+
+    start = repo.git("rev-parse", "HEAD").strip()
+
+    def outcome(argv: list[str]) -> tuple[int, str, str, str]:
+        """The run's exit code, output, and the message of the commit it made; then back to the start."""
+        done = gittree(*argv)
+        message = repo.git("log", "-1", "--format=%B", "exp/fast" if "-b" in argv else "HEAD")
+        repo.git("reset", "-q", "--hard", start)
+        repo.git("branch", "-D", "exp/fast", check=False)
+        return done.code, same(done.out), same(done.err), same(message)
+
+    for argv in forms:
+        assert fastpath.parse_form(argv[0], argv[1:]) is not None, argv  # these forms are the fast path's
+        fast = outcome(argv)
+        with monkeypatch.context() as typer_only:
+            typer_only.setattr(fastpath, "try_fast", lambda argv: False)
+            slow = outcome(argv)
+        assert fast == slow, argv
+    assert fast[0] == 0 and "acc=0.0" in fast[3] and "Gittree-Run: seed.1=" in fast[3]
+    listed = json.loads(gittree("runs", "--json").out)
+    assert len(listed) == 2 * (len(forms) + 1)  # the seeds' form: two runs each
+
+
+def test_the_fast_path_sweeps_as_typer_does(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``gittree sweep`` without typer: the same lines, summary, exit code and commits as through typer."""
+    import re
+
+    from gittree.cli import fastpath
+    from tests.runtools import py
+
+    small_history(repo)
+    argv = ["sweep", "--grid", "x=1,2", "--name=s", "-j", "1", "--capture", "acc"]
+    argv += ["--", *py("import sys; print('acc:', sys.argv[1]); sys.exit(sys.argv[1] == '2')"), "{x}"]
+    assert fastpath.parse_form(argv[0], argv[1:]) is not None
+
+    def outcome() -> tuple[int, str, str, str]:
+        done = gittree(*argv)
+        messages = repo.git("log", "--format=%s%n%b", "sweep/s/x=1", "sweep/s/x=2", "--not", "main")
+        for branch in ("sweep/s/x=1", "sweep/s/x=2"):
+            repo.git("branch", "-D", branch)
+
+        def same(text: str) -> str:
+            text = re.sub(r"\d{8}-\d{6}-\d+-[0-9a-f]{6}", "ID", text)
+            text = re.sub(r"\b[0-9a-f]{7,40}\b", "SHA", text)
+            return re.sub(r"\d+\.\d+ s\b|duration=[\d.]+", "T", text)
+
+        return done.code, same(done.out), same(done.err), same(messages)
+
+    fast = outcome()
+    monkeypatch.setattr(fastpath, "try_fast", lambda argv: False)
+    assert outcome() == fast
+    assert fast[0] == 1 and "x=1: ok" in fast[2] and "acc=1" in fast[3]  # the point x=2 failed
+
+
 def test_best_from_the_cache_follows_a_new_experiment(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     """``best`` is a cached view: a new best experiment, or a note that abandons the best, is seen at once."""
     shas = small_history(repo)
@@ -526,6 +632,8 @@ HEAVY_MODULES = (
         ["best"],
         ["best", "--json", "-k", "2"],
         ["path"],
+        ["diff", "HEAD~1", "HEAD"],
+        ["diff", "--patch", "exp/drop", "main"],
     ],
     ids=" ".join,
 )
@@ -802,7 +910,7 @@ def test_the_fast_tables_name_every_option_of_their_commands() -> None:
     from gittree.cli.fastpath import ARGUMENT_COUNTS, form_of
 
     commands = _fast_commands()
-    assert {"show", "table", "export", "render", "best", "path", "diff", "runs"} <= set(commands)
+    assert {"show", "table", "export", "render", "best", "path", "diff", "runs", "run", "sweep"} <= set(commands)
     for name in commands:
         form = form_of(name)
         assert form is not None
@@ -819,7 +927,7 @@ def test_the_fast_tables_name_every_option_of_their_commands() -> None:
             assert not param.is_flag and param.name == dest, (name, opt)
             assert param.multiple == (dest in repeated), (name, opt)
         arguments = [p for p in params if p.param_type_name == "argument"]
-        least = sum(p.nargs for p in arguments if p.required)
+        least = sum(max(p.nargs, 1) for p in arguments if p.required)  # nargs -1: one or more
         most = None if any(p.nargs == -1 for p in arguments) else sum(p.nargs for p in arguments)
         counts = ARGUMENT_COUNTS.get(name)
         assert (counts or (0, None)) == (least, most), name
@@ -834,7 +942,9 @@ _VALUES += ["purple", "@0", "exp/a", "x=y", "-", "--", "tree"]
 def _fast_argv(draw: st.DrawFn) -> tuple[str, list[str]]:
     from gittree.cli.fastpath import form_of
 
-    command = draw(st.sampled_from(["show", "table", "export", "render", "best", "path", "diff", "runs"]))
+    command = draw(
+        st.sampled_from(["show", "table", "export", "render", "best", "path", "diff", "runs", "run", "sweep"])
+    )
     form = form_of(command)
     assert form is not None
     flags, takes_value, _, _ = form

@@ -54,16 +54,23 @@ def print_diff(
     patch: bool = False,
     as_json: bool = False,
 ) -> None:
-    """``gittree diff``: ``b`` against ``a``, metrics, params, notes and the code change."""
+    """``gittree diff``: ``b`` against ``a``, metrics, params and notes (cached like a view), and the code
+    change, which git is asked for each time."""
     from gittree import gitio
-    from gittree.cli.output import print_lines
-    from gittree.read import questions
-    from gittree.render import answers
+    from gittree.read import views
 
-    _, answer = questions.diff(
-        gitio.open_repo(repo_path), a, b, all_refs=all_refs, metric=metric, patch=patch
+    repo = gitio.open_repo(repo_path)
+    sha_a, sha_b, before, after = views.diff_view(
+        repo, a, b, all_refs=all_refs, metric=metric, patch=patch, as_json=as_json
     )
+    code = gitio.diff_text(repo, sha_a, sha_b, patch=patch)
     if as_json:
-        sys.stdout.write(answers.render_diff_json(answer.diff, answer.code, patch=patch))
-        return
-    print_lines(answers.render_diff(answer.diff, answer.code, patch=patch))
+        import json
+
+        shown = json.dumps(code, ensure_ascii=False)
+    else:
+        from gittree.render.escape import code_lines
+
+        shown = "".join(line + "\n" for line in code_lines(code))
+    sys.stdout.write(before + shown + after)
+    sys.stdout.flush()

@@ -1,7 +1,7 @@
-"""Start-up without typer: ``gittree --version`` and the usual forms of the commands that only read.
+"""Start-up without typer: ``gittree --version``, the usual forms of the commands that only read, and ``run``.
 
-The views (show, table, export, render) and the questions (best, path, diff, runs) each have a table
-of their options here. tests/test_scale.py walks the typer app's own parameters and checks every
+The views (show, table, export, render), the questions (best, path, diff, runs) and ``run`` each have
+a table of their options here. tests/test_scale.py walks the typer app's own parameters and checks every
 table against them (names, flags, repeats, argument counts, and that any value accepted here typer
 accepts and reads the same), so an option added to a command is either read here or listed as
 typer's alone.
@@ -108,12 +108,65 @@ _ANSWER_FORMS: dict[str, _Form] = {
     ),
     "runs": ({"--json": "as_json"}, {}, frozenset(), {}),  # --prune, --older-than: typer
 }
-ARGUMENT_COUNTS = {"path": (0, 1), "diff": (2, 2), "runs": (0, 1)}
+
+#: ``gittree run`` and ``sweep``: typer's parsing alone cost more than the journal, the child and the
+#: commit of a short command together (issue 19). Its options end at the first argument, the command's first word
+#: (click's ``allow_interspersed_args=False``): what follows is the command's own.
+_RUN_FORMS: dict[str, _Form] = {
+    "run": (
+        {"--no-commit": "no_commit", "--add": "add", "--push": "push", "--new": "new"},
+        {
+            "--name": "name",
+            "-m": "name",
+            "--metrics-file": "metrics_file",
+            "--capture": "capture",
+            "--branch": "branch",
+            "-b": "branch",
+            "--param": "param",
+            "--note": "note",
+            "--remote": "remote",
+            "--seeds": "seeds",
+            "--jobs": "jobs",
+            "-j": "jobs",
+        },
+        frozenset({"capture", "param", "note"}),
+        {"jobs": str.isdecimal},
+    ),
+    "sweep": (
+        {"--add": "add"},
+        {
+            "--grid": "grid",
+            "--seeds": "seeds",
+            "--jobs": "jobs",
+            "-j": "jobs",
+            "--name": "name",
+            "--message": "message",
+            "-m": "message",
+            "--metric": "metric",
+            "--metrics-file": "metrics_file",
+            "--capture": "capture",
+            "--param": "param",
+            "--note": "note",
+        },
+        frozenset({"grid", "capture", "param", "note"}),
+        {"jobs": str.isdecimal},
+    ),
+}
+#: Commands whose first argument ends their options, as above.
+OPTIONS_END_AT_ARGUMENT = frozenset(_RUN_FORMS)
+#: How many arguments each command takes (least, most; None: no limit); others take any number.
+ARGUMENT_COUNTS: dict[str, tuple[int, int | None]] = {
+    "path": (0, 1),
+    "diff": (2, 2),
+    "runs": (0, 1),
+    "run": (1, None),
+    "sweep": (1, None),
+}
 
 
 def form_of(command: str) -> _Form | None:
     """The fast path's table of ``command``'s options (None: typer only)."""
-    return _FORMS.get(command) or _ANSWER_FORMS.get(command)
+    return _FORMS.get(command) or _ANSWER_FORMS.get(command) or _RUN_FORMS.get(command)
 
 
 def _answer(repo_path: Path | None, command: str, options: dict[str, Any]) -> None:
@@ -159,6 +212,16 @@ def try_fast(argv: list[str]) -> bool:
         return False
     if args[0] in _ANSWER_FORMS:
         _answer(repo_path, args[0], options)
+        return True
+    if args[0] in _RUN_FORMS:
+        from gittree.cli.running import run_experiment, run_grid
+
+        command = options.pop("revs")
+        if "jobs" in options:
+            options["jobs"] = int(options["jobs"])
+        code = (run_experiment if args[0] == "run" else run_grid)(repo_path, command, **options)
+        if code:
+            raise SystemExit(code)
         return True
     revs = options.pop("revs")
     if args[0] == "show":
@@ -218,6 +281,9 @@ def parse_form(command: str, args: list[str]) -> dict[str, Any] | None:
             position += 1
         elif arg.startswith("-"):
             return None  # --help, -h, an unknown option, a bundled short option: typer decides
+        elif command in OPTIONS_END_AT_ARGUMENT:
+            options["revs"].extend(args[position - 1 :])
+            break
         else:
             options["revs"].append(arg)
             continue
@@ -227,8 +293,8 @@ def parse_form(command: str, args: list[str]) -> dict[str, Any] | None:
             options.setdefault(name, []).append(value)
         else:
             options[name] = value
-    least, most = ARGUMENT_COUNTS.get(command, (0, len(options["revs"])))
-    if not least <= len(options["revs"]) <= most:
+    least, most = ARGUMENT_COUNTS.get(command, (0, None))
+    if len(options["revs"]) < least or (most is not None and len(options["revs"]) > most):
         return None
     return options
 

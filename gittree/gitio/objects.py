@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gittree.errors import GitCommandError
-from gittree.gitio.refs import resolve_commit
 from gittree.gitio.repo import Repo
 from gittree.gitio.runner import git_says, run
 from gittree.rawcommit import CommitFacts, parse_commit_object
@@ -159,11 +158,12 @@ def match_commit_prefix(repo: Repo, prefix: str) -> PrefixMatch:
 
 
 def diff_text(repo: Repo, a: str, b: str, *, patch: bool = False) -> str:
-    """``git diff --stat A B`` (with ``patch``: the stat followed by the whole patch), never coloured."""
+    """``git diff --stat A B`` of two commit ids (with ``patch``: the stat followed by the whole patch),
+    never coloured; :func:`resolve_commit` gives the ids of revisions."""
     args = ["diff", "--no-color", "--no-ext-diff", "--stat"]
     if patch:
         args.append("--patch")
-    return run([*args, resolve_commit(repo, a), resolve_commit(repo, b), "--"], cwd=repo.cwd, check=True).text
+    return run([*args, "--end-of-options", a, b, "--"], cwd=repo.cwd, check=True).text
 
 
 def resolve_names(repo: Repo, names: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -556,6 +556,7 @@ def view(
     selection: Selection | None = None,
     *,
     progress: Progress | None = None,
+    require_experiments: bool = True,
 ) -> Iterable[bytes]:
     """The bytes of a view of the tree: ``render(tree, config)`` (text is encoded as UTF-8), or the same
     bytes from the cache. ``config`` is made from the very bytes the view is keyed by: a renderer that
@@ -564,7 +565,8 @@ def view(
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
     commit, the shallow boundary, the ``.gittree.yaml`` bytes and every option of ``selection``
-    (default: the scope, :class:`gittree.read.Selection`).
+    (default: the scope, :class:`gittree.read.Selection`). ``require_experiments=False``: a tree
+    without experiments is rendered too (``diff`` compares any two commits).
     """
     from gittree import CONFIG_FILE, __version__
 
@@ -617,7 +619,7 @@ def view(
         starts = tips if tips is not None else _tips(repo, chosen, read)
         config = config_from_bytes(config_data, config_source or CONFIG_FILE)
         tree = _build(repo, starts, read, config, chosen, progress)
-        _check(tree, chosen.metric)
+        _check(tree, chosen.metric, require_experiments)
         if chosen.author is not None:
             tree = by_author(tree, chosen.author)
         with bulk_building():

@@ -1,22 +1,19 @@
-"""The read side of ``path``, ``table``, ``diff`` and ``export``: one call per command (``best``: views.py).
+"""The answers of ``path``, ``table`` and ``diff`` computed from a research tree (``best``: views.py).
 
-Each function opens nothing itself: it takes an open repository, reads the tree through the one shared
-path (:func:`gittree.read.load_tree`), asks :mod:`gittree.tree.analysis` and, where the answer needs
-more of git (folded commits, the code change), asks :mod:`gittree.gitio`. Renderers turn the answers
-into text; the CLI prints them. What ``table``, ``export`` and ``render`` print goes through the view
-cache instead: :mod:`gittree.read.views`.
+Each function opens nothing itself: it takes an open repository and the tree the view cache
+(:mod:`gittree.read.views`) read for it, asks :mod:`gittree.tree.analysis` and, where the answer
+needs more of git (folded commits, the two commits compared), asks :mod:`gittree.gitio`. Renderers
+turn the answers into text; :mod:`gittree.read.views` caches what they print.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from gittree import gitio
 from gittree.config import Config
 from gittree.errors import BadValueError
 from gittree.model import MetricSpec, Node, ResearchTree
-from gittree.read import Selection, load_tree, repo_config
 from gittree.tree.analysis import (
     SORT_KEYS,
     ExperimentDiff,
@@ -78,33 +75,13 @@ def _default_columns(tree: ResearchTree) -> list[str]:
     return primary + [name for name in tree.metric_names if name not in primary]
 
 
-@dataclass(frozen=True)
-class DiffAnswer:
-    diff: ExperimentDiff
-    #: ``git diff --stat`` (and the patch with ``patch=True``) between the two commits.
-    code: str
-    patch: bool
+def diff_pair(repo: gitio.Repo, tree: ResearchTree, config: Config, a: str, b: str) -> ExperimentDiff:
+    """``b`` against ``a``: their metrics and params side by side (the code change is :func:`gitio.diff_text`'s).
 
-
-def diff(
-    repo: gitio.Repo,
-    a: str,
-    b: str,
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-    patch: bool = False,
-) -> tuple[ResearchTree, DiffAnswer]:
-    """``b`` against ``a``: their metrics and params side by side, and the code change between them.
-
-    ★ best and ⚠ verify are judged against the research tree (every local branch, with ``all_refs``
-    every ref; docs/tree.md) with the two commits in it, as ``show`` marks them: not the better of two.
+    ★ best and ⚠ verify are judged against ``tree``, the research tree (every local branch, with
+    ``--all`` every ref; docs/tree.md) with the two commits in it, as ``show`` marks them: not the
+    better of two. ``views.diff_view`` reads it and caches the answer.
     """
-    config = repo_config(repo)
     commit_a, commit_b = gitio.read_commit(repo, a), gitio.read_commit(repo, b)
-    chosen = Selection((commit_a.sha, commit_b.sha), all_refs=all_refs, within_scope=True, metric=metric)
-    tree = load_tree(repo, chosen, config=config, require_experiments=False)
     relation = relation_of(commit_a.sha, commit_b.sha, lambda old, new: gitio.is_ancestor(repo, old, new))
-    compared = diff_experiments(tree, commit_a, commit_b, config.spec, relation)
-    code = gitio.diff_text(repo, commit_a.sha, commit_b.sha, patch=patch)
-    return tree, DiffAnswer(compared, code, patch)
+    return diff_experiments(tree, commit_a, commit_b, config.spec, relation)

@@ -1,4 +1,4 @@
-"""The bytes ``show``, ``table``, ``export``, ``render``, ``best`` and ``path`` print, through the view cache.
+"""The bytes ``show``, ``table``, ``export``, ``render``, ``best``, ``path`` and ``diff`` print, through the view cache.
 
 Each function names its view by every option its output depends on and hands
 :func:`gittree.read.view` a renderer; the view is served from the cache when none of its inputs
@@ -200,6 +200,45 @@ def path_view(
 
     name = repr(("path", target, as_json))
     return view(repo, name, render, Selection(revs, all_refs=all_refs, within_scope=True, metric=metric))
+
+
+def diff_view(
+    repo: gitio.Repo,
+    a: str,
+    b: str,
+    *,
+    all_refs: bool = False,
+    metric: str | None = None,
+    patch: bool = False,
+    as_json: bool = False,
+) -> tuple[str, str, str, str]:
+    """What ``gittree diff A B`` prints around the code change, cached like a view: the two commits' ids,
+    then the text before the code change and the text after it.
+
+    The tree is the research tree with both commits in it (docs/tree.md); the view is keyed by the
+    commits ``a`` and ``b`` name now (the tips of its selection). The code change itself is not part
+    of the view: it is git's answer (``git diff --stat``), which also depends on git's configuration
+    and the environment (``diff.renames``, ``COLUMNS``), so the caller asks git for it each time.
+    """
+    import marshal
+
+    def render(tree: ResearchTree, config: Config) -> Iterator[bytes]:
+        from gittree.read.questions import diff_pair
+        from gittree.render import answers
+
+        compared = diff_pair(repo, tree, config, a, b)
+        if as_json:
+            before, after = answers.render_diff_json_around_code(compared, patch=patch)
+        else:
+            head, tail = answers.render_diff_around_code(compared, patch=patch)
+            before, after = "".join(line + "\n" for line in head), "".join(line + "\n" for line in tail)
+        yield marshal.dumps((compared.a.sha, compared.b.sha, before, after))
+
+    name = repr(("diff", patch, as_json))
+    chosen = Selection((a, b), all_refs=all_refs, within_scope=True, metric=metric)
+    stored = marshal.loads(b"".join(view(repo, name, render, chosen, require_experiments=False)))
+    sha_a, sha_b, before, after = stored
+    return str(sha_a), str(sha_b), str(before), str(after)
 
 
 def project_name(repo: gitio.Repo) -> str:

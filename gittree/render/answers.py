@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gittree.model import ImportReport, MetricSummary, Node, ResearchTree
-from gittree.render.escape import terminal_safe
+from gittree.render.escape import code_lines
 from gittree.render.jsonview import json_number, summary_data
 from gittree.render.markup import one_line
 from gittree.render.numbers import decimals_for, format_delta, format_summary, format_value
@@ -276,16 +276,31 @@ _RELATION_TEXT = {
 
 
 def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Iterator[str]:
+    """``gittree diff`` as text lines: the comparison, the code change (git's ``--stat``), the footnote."""
+    before, after = render_diff_around_code(answer_diff, patch=patch)
+    yield from before
+    yield from code_lines(code)
+    yield from after
+
+
+def render_diff_around_code(answer_diff: ExperimentDiff, *, patch: bool) -> tuple[list[str], list[str]]:
+    """The lines of :func:`render_diff` before the code change and after it.
+
+    ``diff``'s view cache holds these two (they depend on the tree); the code change is git's answer,
+    asked each time (it also depends on git's configuration and the environment: docs/performance.md).
+    """
     from tabulate import tabulate
 
     a, b = answer_diff.a, answer_diff.b
     short_a, short_b = a.sha[:7], b.sha[:7]
-    yield f"diff {short_a} {one_line(a.subject)}"
-    yield f"  →  {short_b} {one_line(b.subject)}"
-    yield "     " + _RELATION_TEXT[answer_diff.relation].format(a=short_a, b=short_b)
+    before = [
+        f"diff {short_a} {one_line(a.subject)}",
+        f"  →  {short_b} {one_line(b.subject)}",
+        "     " + _RELATION_TEXT[answer_diff.relation].format(a=short_a, b=short_b),
+    ]
     for side in (a, b):
         if side.node is None:
-            yield f"     {side.sha[:7]} is not an experiment (no Gittree-* trailer or note)"
+            before.append(f"     {side.sha[:7]} is not an experiment (no Gittree-* trailer or note)")
     if answer_diff.metrics:
         rows = [
             [
@@ -297,9 +312,9 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
             ]
             for m in answer_diff.metrics
         ]
-        yield ""
+        before.append("")
         headers = ["metric", short_a, short_b, "delta", "verdict"]
-        yield str(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True))
+        before.append(str(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)))
     if answer_diff.params:
         rows = [
             [
@@ -309,28 +324,22 @@ def render_diff(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> Itera
             ]
             for p in answer_diff.params
         ]
-        yield ""
-        yield str(
-            tabulate(rows, headers=["param", short_a, short_b], tablefmt="plain", disable_numparse=True)
+        before.append("")
+        before.append(
+            str(tabulate(rows, headers=["param", short_a, short_b], tablefmt="plain", disable_numparse=True))
         )
     if answer_diff.same_params:
         noun = "param" if answer_diff.same_params == 1 else "params"
-        yield f"({answer_diff.same_params} {noun} the same)"
+        before.append(f"({answer_diff.same_params} {noun} the same)")
     if any(p.name in a.params_set_here or p.name in b.params_set_here for p in answer_diff.params):
-        yield SET_HERE_NOTE
-    yield from _side_facts(a, b)
-    yield ""
-    yield f"code: git diff --stat{' --patch' if patch else ''} {short_a} {short_b}"
-    body = code.rstrip("\n")
-    if body:
-        for line in body.split("\n"):
-            # Tabs are code indentation; every other control character is shown, not obeyed.
-            yield "\t".join(terminal_safe(part) for part in line.split("\t"))
-    else:
-        yield "(no change in the code)"
+        before.append(SET_HERE_NOTE)
+    before.extend(_side_facts(a, b))
+    before.append("")
+    before.append(f"code: git diff --stat{' --patch' if patch else ''} {short_a} {short_b}")
+    after: list[str] = []
     if any(rests_on_one_run(m.verdict, m.single_run) for m in answer_diff.metrics):
-        yield ""
-        yield FOOTNOTE
+        after += ["", FOOTNOTE]
+    return before, after
 
 
 #: The mark of a param value an experiment set itself, and its legend (docs/tree.md, "Params").
@@ -408,6 +417,17 @@ def diff_data(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> dict[st
 
 def render_diff_json(answer_diff: ExperimentDiff, code: str, *, patch: bool) -> str:
     return _dump(diff_data(answer_diff, code, patch=patch))
+
+
+def render_diff_json_around_code(answer_diff: ExperimentDiff, *, patch: bool) -> tuple[str, str]:
+    """:func:`render_diff_json` before and after the code change as a JSON string.
+
+    The code's text is the last value of the document (``code`` is the last key, ``text`` the last of
+    it), so the last ``""`` of the document made with an empty code is exactly where it goes.
+    """
+    whole = render_diff_json(answer_diff, "", patch=patch)
+    cut = whole.rindex('""')
+    return whole[:cut], whole[cut + 2 :]
 
 
 # -- import -----------------------------------------------------------------------------------------

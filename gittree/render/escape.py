@@ -42,6 +42,15 @@ def terminal_safe(text: str) -> str:
     return _UNSAFE.sub(lambda found: _escape_char(found.group()), text)
 
 
+def code_lines(code: str) -> list[str]:
+    """git's diff text (``--stat``, ``--patch``) as terminal lines: tabs are code indentation and stay,
+    every other control character is shown, not obeyed; no text at all reads as no change."""
+    body = code.rstrip("\n")
+    if not body:
+        return ["(no change in the code)"]
+    return ["\t".join(terminal_safe(part) for part in line.split("\t")) for line in body.split("\n")]
+
+
 @functools.cache  # a 100k-experiment view asks about the same few characters millions of times
 def char_width(ch: str) -> int:
     """Terminal cells a character takes: 0 for combining marks, 2 for wide East Asian characters."""

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gittree import gitio
 from gittree.errors import BadValueError, GittreeError, RunError, TrailersLostError
@@ -26,6 +25,7 @@ from gittree.runs.journal import RunMeta
 from gittree.runs.metrics import collect_metrics, collected_metrics
 from gittree.trailers import format_trailer_lines
 
+TYPE_CHECKING = False  # typing itself costs milliseconds of every run's start; mypy reads this as True
 if TYPE_CHECKING:
     from gittree.model import CommitRecord
     from gittree.record.commit import ExperimentEntry
@@ -55,12 +55,14 @@ def run_dir_for(repo: gitio.Repo, run_id: str) -> Path:
 
 
 def commit_run(
-    repo: gitio.Repo, run_id: str, *, branch: str | None = None, force: bool = False
+    repo: gitio.Repo, run_id: str, *, branch: str | None = None, force: bool = False, finishing: bool = False
 ) -> CommitResult:
     """Commit a journalled run as an experiment (the default post-run step, and ``gittree recover``).
 
     A run of a group (the seeds of ``--seeds``, of a sweep point) is committed with the whole group:
-    one experiment holding every seed's sample (docs/runs.md, "Seeds and samples").
+    one experiment holding every seed's sample (docs/runs.md, "Seeds and samples"). ``finishing``: the
+    ``gittree run`` that made the runs commits them as its last step, so the entries say it is done
+    with them in the same write as the commit (``RunMeta.done``).
     """
     run_dir = run_dir_for(repo, run_id)
     first = journal.load_meta(run_dir)
@@ -102,6 +104,9 @@ def commit_run(
                     _mark_committed(meta, path, landed)
                 gitio.keep_commits(repo, [landed], reason=f"gittree run {lead.id}")
                 return CommitResult(metas[dirs.index(run_dir)], landed, already=True)
+        if finishing:
+            for meta in metas:
+                meta.done = True  # written with the commit's outcome
         result = _commit(repo, metas, dirs)
         return CommitResult(metas[dirs.index(run_dir)], result.sha, warnings=result.warnings)
 
@@ -188,10 +193,12 @@ def sibling_ref(meta: RunMeta) -> str:
 
 
 def _mark_committed(meta: RunMeta, run_dir: Path, sha: str) -> RunMeta:
+    """Not durable: after a crash of the machine the entry says ``committing``, and recover finds the
+    commit that landed (:func:`_already_landed`) instead of committing again."""
     meta.status = journal.COMMITTED
     meta.sha = sha
     meta.reason = None
-    journal.save_meta(run_dir, meta)
+    journal.save_meta(run_dir, meta, durable=False)
     return meta
 
 

@@ -32,7 +32,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from gittree import gitio
 from gittree.config import Config
@@ -43,6 +42,10 @@ from gittree.runs.commit import check_branch_name, commit_run
 from gittree.runs.journal import RunMeta
 from gittree.runs.metrics import collect_metrics, metrics_file_path, metrics_file_state
 from gittree.trailers import fold_note, parse_params, validate_name
+
+TYPE_CHECKING = False  # typing itself costs milliseconds of every run's start; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Seconds gittree keeps reading the command's pipes after it exited (a background child may hold them).
 PIPE_GRACE = 2.0
@@ -239,7 +242,8 @@ def start_run(
     # Every run of a group or a sweep reads the params file of the code it runs (a sweep point's grid
     # values are its --param, applied over the file).
     _read_params_file(repo, meta, request)
-    journal.save_meta(run_dir, meta)
+    # The saved code, the params and the warnings are journalled with the command's process id, once
+    # it has started (execute): one write less per run.
     return meta, run_dir
 
 
@@ -352,7 +356,9 @@ def execute(
             with contextlib.suppress(OSError):
                 child.send_signal(getattr(signal, forwarder.received))
         meta.child_pid = child.pid
-        journal.save_meta(run_dir, meta)
+        # Not durable: after a crash of the machine the command is gone too, and the entry's first
+        # state (running, written before the code was saved) is what recover finishes (docs/runs.md).
+        journal.save_meta(run_dir, meta, durable=False)
         last_error = LastLine()
         exited = _pump(child, out, err, log, parser, last_error)
         returncode = child.wait()
@@ -371,6 +377,7 @@ def execute(
     meta.interrupted = forwarder.received
     meta.outcome = "ok" if returncode == 0 and not forwarder.received else "failed"
     meta.stderr_last = last_error.text
+    journal.run_clock().ran(meta)  # a story's clock (gittree demo) says when it ran
     meta.warnings.extend(parser.warnings())
     collect_metrics(meta, run_dir, parser.pairs())
     if meta.interrupted:
@@ -567,7 +574,7 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
         report.meta = journal.load_meta(run_dir)
     elif meta.status == journal.PENDING:
         try:
-            commit_run(repo, meta.id)
+            commit_run(repo, meta.id, finishing=True)
         except GittreeError as e:
             report.error = e
         report.meta = journal.load_meta(run_dir)
@@ -577,13 +584,15 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
 
 
 def _finished(run_dir: Path) -> RunMeta:
-    """Write down that this gittree is done with the entry: a pending run is now for recover to take."""
+    """Write down that this gittree is done with the entry: a pending run is now for recover to take.
+
+    Not durable: after a crash of the machine this gittree is gone, which says the same."""
     try:
         with journal.locked(run_dir):  # a recover may be writing this entry right now
             meta = journal.load_meta(run_dir)
             if not meta.done:
                 meta.done = True
-                journal.save_meta(run_dir, meta)
+                journal.save_meta(run_dir, meta, durable=False)
             return meta
     except RunError:
         return journal.load_meta(run_dir)

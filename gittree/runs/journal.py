@@ -9,9 +9,13 @@ Layout (docs/runs.md)::
         metrics.json    the metrics collected when the run ended
         metrics-file.*  a copy of the run's --metrics-file, as the run left it
 
-Every JSON file is written atomically: a temporary file in the same folder, fsync, ``os.replace``, fsync
-of the folder. A reader sees the old version or the new one, and a crash (or a full disk) never
-leaves half a file. The journal lives in the *common* git directory so every worktree shares it.
+Every JSON file is written atomically: a temporary file in the same folder, fsync, ``os.replace``. A
+reader sees the old version or the new one, and a crash (or a full disk) never leaves half a file.
+The folder is synced too (the rename itself made durable) for the states that must survive a crash of
+the machine: the entry itself before the command starts, how the command ended with its metrics,
+and a commit about to be made. Other states are written with ``durable=False``: after a crash of the
+machine the entry is found in an earlier state, one ``gittree recover`` handles (docs/runs.md,
+"Durability"). The journal lives in the *common* git directory so every worktree shares it.
 """
 
 from __future__ import annotations
@@ -19,16 +23,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from gittree.errors import RunError
+
+TYPE_CHECKING = False  # typing itself costs milliseconds of every run's start; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 META = "meta.json"
@@ -201,9 +206,14 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one.
+
+    The file is always synced before it replaces the old one (else a crash of the machine could
+    leave an empty file under the name). ``durable``: the folder is synced too, so the new version
+    survives such a crash; without it a later durable write in the same folder makes it durable.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{_random_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
@@ -218,7 +228,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def runs_root(common_dir: Path) -> Path:
@@ -227,7 +238,42 @@ def runs_root(common_dir: Path) -> Path:
 
 def new_run_id() -> str:
     """``YYYYmmdd-HHMMSS-PID-RANDOM`` (UTC): sorts by start time, unique across concurrent processes."""
-    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{os.getpid()}-{secrets.token_hex(3)}"
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{os.getpid()}-{_random_hex(3)}"
+
+
+class RunClock:
+    """Where runs take their ids and times from: by default the machine's clock.
+
+    The one seam for a story told with real runs (``gittree demo``, tests): a subclass, in force with
+    :func:`clock_of_runs`, names each run and says when it ran, so the commits (whose messages hold the
+    run's id and duration) are the same on every machine. The command itself still runs for real.
+    """
+
+    def new_run_id(self) -> str:
+        return new_run_id()
+
+    def ran(self, meta: RunMeta) -> None:
+        """The command has ended (``meta`` has its start, end and duration, not yet saved): a story's clock
+        restates them here."""
+
+
+_CLOCK = RunClock()
+
+
+def run_clock() -> RunClock:
+    """The clock in force (:class:`RunClock`)."""
+    return _CLOCK
+
+
+@contextlib.contextmanager
+def clock_of_runs(clock: RunClock) -> Iterator[RunClock]:
+    """Runs started in this process meanwhile take their ids and times from ``clock``."""
+    global _CLOCK
+    previous, _CLOCK = _CLOCK, clock
+    try:
+        yield clock
+    finally:
+        _CLOCK = previous
 
 
 def create_run_dir(root: Path) -> tuple[str, Path]:
@@ -237,7 +283,7 @@ def create_run_dir(root: Path) -> tuple[str, Path]:
     except OSError as e:
         raise RunError(f"cannot create the run journal {root}: {e.strerror or e}") from e
     for _ in range(100):
-        run_id = new_run_id()
+        run_id = _CLOCK.new_run_id()
         path = root / run_id
         try:
             path.mkdir()
@@ -250,9 +296,11 @@ def create_run_dir(root: Path) -> tuple[str, Path]:
     raise RunError(f"cannot find a free run id in {root}")  # pragma: no cover - 100 random collisions
 
 
-def save_meta(run_dir: Path, meta: RunMeta) -> None:
+def save_meta(run_dir: Path, meta: RunMeta, *, durable: bool = True) -> None:
+    """Write ``meta.json``; ``durable=False`` for a state whose loss in a crash of the machine leaves one
+    that ``gittree recover`` handles (:func:`write_atomic`)."""
     try:
-        write_atomic(run_dir / META, meta.to_json().encode("utf-8"))
+        write_atomic(run_dir / META, meta.to_json().encode("utf-8"), durable=durable)
     except OSError as e:
         raise RunError(
             f"cannot write the run journal {run_dir / META}: {e.strerror or e}",
@@ -269,9 +317,11 @@ def load_meta(run_dir: Path) -> RunMeta:
         raise RunError(f"the journal entry {run_dir / META} is unreadable: {e}") from e
 
 
-def save_json(path: Path, data: Any) -> None:
+def save_json(path: Path, data: Any, *, durable: bool = True) -> None:
     try:
-        write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        write_atomic(
+            path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), durable=durable
+        )
     except OSError as e:
         raise RunError(
             f"cannot write the run journal {path}: {e.strerror or e}",
@@ -293,7 +343,7 @@ def remove_run_dir(run_dir: Path) -> int:
     import shutil
 
     size = sum(path.stat().st_size for path in run_dir.rglob("*") if path.is_file())
-    hidden = run_dir.with_name(f".removed-{run_dir.name}-{secrets.token_hex(3)}")
+    hidden = run_dir.with_name(f".removed-{run_dir.name}-{_random_hex(3)}")
     try:
         os.replace(run_dir, hidden)
     except OSError as e:
@@ -328,7 +378,18 @@ def find_run_dir(root: Path, run_id: str) -> Path:
 
 
 def this_host() -> str:
-    return socket.gethostname()
+    """The machine's name (``socket.gethostname()``; where uname has it, without importing socket)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()  # pragma: no cover
+
+
+def _random_hex(count: int) -> str:
+    """``count`` random bytes as hex (``secrets.token_hex``, without importing secrets: it loads
+    hashlib and OpenSSL, a noticeable part of every run's start)."""
+    return os.urandom(count).hex()
 
 
 def process_alive(pid: int | None) -> bool:

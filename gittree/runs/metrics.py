@@ -8,7 +8,6 @@ order wins. Nothing here can lose the run: a bad source is a warning in the jour
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import stat
 from collections.abc import Sequence
@@ -33,6 +32,9 @@ def collect_metrics(
     repeats the kept values exactly (one result reported twice), the run gets a warning naming the
     metric, the values kept and the values dropped, and ``metrics.json`` lists it under ``dropped``
     (docs/runs.md, "Metrics: three sources").
+
+    The files are written without syncing the folder: the caller saves ``meta.json`` durably right
+    after, which makes them durable with it (docs/runs.md, "Durability").
     """
     logged = _read_logged(run_dir / journal.LOGGED_METRICS, meta.warnings)
     sources = [
@@ -53,7 +55,7 @@ def collect_metrics(
                 owner[name] = source
                 rows.append(row)
     meta.warnings.extend(_dropped_warnings(meta, rows, dropped))
-    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows, "dropped": dropped})
+    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows, "dropped": dropped}, durable=False)
     return [(row["name"], row["value"]) for row in rows]
 
 
@@ -151,6 +153,8 @@ def metrics_file_state(path: Path) -> dict[str, object]:
         "ino": info.st_ino,
     }
     if stat.S_ISREG(info.st_mode) and info.st_size <= _DIGEST_LIMIT:  # never block on a FIFO
+        import hashlib  # only with a metrics file: it loads OpenSSL, milliseconds of every run's start
+
         with contextlib.suppress(OSError):
             state["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
@@ -173,7 +177,7 @@ def _read_metrics_file(meta: RunMeta, run_dir: Path) -> list[tuple[str, str]]:
         )
         return []
     with contextlib.suppress(OSError):  # keep the file as the run left it, whatever happens to it next
-        journal.write_atomic(run_dir / f"metrics-file{path.suffix}", path.read_bytes())
+        journal.write_atomic(run_dir / f"metrics-file{path.suffix}", path.read_bytes(), durable=False)
     problems: list[BadValueError] = []
     try:
         pairs = read_metrics_file(path, problems=problems)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -71,6 +70,17 @@ class _Moved(Exception):
     """The branch moved between reading it and updating it: build on the new tip."""
 
 
+def copy_keeping_time(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` with its access and modification times, as ``shutil.copy2`` does
+    for what matters to git here (shutil itself loads the compression modules: milliseconds of every
+    run). FileNotFoundError when ``source`` is missing."""
+    with open(source, "rb") as handle:
+        data = handle.read()
+        times = os.fstat(handle.fileno())
+    target.write_bytes(data)
+    os.utime(target, ns=(times.st_atime_ns, times.st_mtime_ns))
+
+
 def snapshot(repo: gitio.Repo, scratch: Path, *, add_untracked: bool = False) -> str:
     """The working tree's tracked files (and untracked ones with ``add_untracked``) as a tree object.
 
@@ -81,10 +91,10 @@ def snapshot(repo: gitio.Repo, scratch: Path, *, add_untracked: bool = False) ->
     _clear_private_index(index)
     source = gitio.index_path(repo)
     try:
-        # copy2 keeps the index's modification time: git tells a racily clean entry (a file changed
+        # The copy keeps the index's modification time: git tells a racily clean entry (a file changed
         # within the same clock tick as the index was written, same size) by comparing the two, and a
         # copy stamped "now" would make git trust a stale entry and snapshot the old content.
-        shutil.copy2(source, index)
+        copy_keeping_time(source, index)
     except FileNotFoundError:
         pass  # no index yet (a new repository): git add starts an empty one
     except OSError as e:
@@ -331,7 +341,7 @@ def _move_checked_out(wt: gitio.Repo, ref: str, old: str | None, new: str, plan:
     try:
         moved = plan.scratch / "checkout.index"
         try:
-            shutil.copy2(index, moved)  # the index's own time: see snapshot()
+            copy_keeping_time(index, moved)  # the index's own time: see snapshot()
         except FileNotFoundError:
             with contextlib.suppress(FileNotFoundError):
                 moved.unlink()
