@@ -198,7 +198,10 @@ def merge_keep(repo: Repo, mine: str | None, theirs: str) -> str:
     old_commit = handle[mine].peel(pygit2.Commit)
     removed = [sha for sha, entry in changes.items() if not entry.kept and sha in ours and ours[sha].kept]
     added = [sha for sha, entry in changes.items() if entry.kept and not (sha in ours and ours[sha].kept)]
-    frontier = _frontier_after(repo, mine, [str(p) for p in old_commit.parent_ids], added, removed)
+    parents = [str(parent) for parent in old_commit.parent_ids]
+    frontier = _frontier_after(
+        repo, lambda: [sha for sha, entry in ours.items() if entry.kept], parents, added, removed
+    )
     return _write_keep(repo, old_commit.tree, changes, frontier, "merged")
 
 
@@ -430,7 +433,7 @@ def _change_keep(
             before = view.entry(sha, kept=True)
             entries[sha] = _Entry((before.count if before is not None else 1) + 1, change.into.get(sha))
         parents = [str(parent) for parent in view.commit.parent_ids] if view.commit is not None else []
-        frontier = _frontier_after(repo, old, parents, change.added, change.removed)
+        frontier = _frontier_after(repo, view.kept, parents, change.added, change.removed)
         verb = "kept" if not change.removed else "rewrote" if change.into else "forgot"
         new = _write_keep(repo, view.tree, entries, frontier, verb, env)
         if update_ref(repo, KEEP_REF, new, old, reason=reason):
@@ -442,7 +445,11 @@ def _change_keep(
 
 
 def _frontier_after(
-    repo: Repo, keep: str | None, frontier: Sequence[str], added: Sequence[str], removed: Sequence[str]
+    repo: Repo,
+    kept: Callable[[], Iterable[str]],
+    frontier: Sequence[str],
+    added: Sequence[str],
+    removed: Sequence[str],
 ) -> list[str]:
     """The keep commit's parents once ``added`` are kept and ``removed`` forgotten.
 
@@ -455,8 +462,8 @@ def _frontier_after(
     candidates = staying + [sha for sha in added if sha not in gone]
     if lost:
         orphans = commits_only_from(repo, lost, candidates)
-        if orphans and keep is not None:
-            candidates += sorted((orphans & set(kept_shas(repo, keep))) - gone)
+        if orphans:
+            candidates += sorted((orphans & set(kept())) - gone)
     return independent_commits(repo, candidates)
 
 
