@@ -200,7 +200,12 @@ def merge_keep(repo: Repo, mine: str | None, theirs: str) -> str:
     added = [sha for sha, entry in changes.items() if entry.kept and not (sha in ours and ours[sha].kept)]
     parents = [str(parent) for parent in old_commit.parent_ids]
     frontier = _frontier_after(
-        repo, lambda: [sha for sha, entry in ours.items() if entry.kept], parents, added, removed
+        repo,
+        lambda: [sha for sha, entry in ours.items() if entry.kept],
+        parents,
+        added,
+        removed,
+        kept_known=True,
     )
     return _write_keep(repo, old_commit.tree, changes, frontier, "merged")
 
@@ -380,6 +385,10 @@ class _KeepView:
     def exists(self, sha: str) -> bool:
         return _exists(self.repo.handle, sha)
 
+    @property
+    def kept_read(self) -> bool:
+        return self._kept is not None
+
     def kept(self) -> list[str]:
         if self._kept is None:
             self._kept = kept_shas(self.repo, str(self.commit.id)) if self.commit is not None else []
@@ -433,7 +442,9 @@ def _change_keep(
             before = view.entry(sha, kept=True)
             entries[sha] = _Entry((before.count if before is not None else 1) + 1, change.into.get(sha))
         parents = [str(parent) for parent in view.commit.parent_ids] if view.commit is not None else []
-        frontier = _frontier_after(repo, view.kept, parents, change.added, change.removed)
+        frontier = _frontier_after(
+            repo, view.kept, parents, change.added, change.removed, kept_known=view.kept_read
+        )
         verb = "kept" if not change.removed else "rewrote" if change.into else "forgot"
         new = _write_keep(repo, view.tree, entries, frontier, verb, env)
         if update_ref(repo, KEEP_REF, new, old, reason=reason):
@@ -450,16 +461,22 @@ def _frontier_after(
     frontier: Sequence[str],
     added: Sequence[str],
     removed: Sequence[str],
+    *,
+    kept_known: bool = False,
 ) -> list[str]:
     """The keep commit's parents once ``added`` are kept and ``removed`` forgotten.
 
-    Only a removed commit that was a parent can leave kept commits unreachable: those only it reached
-    (one walk, bounded by the rest of the frontier) are candidates again, with the rest and the added.
+    Only a removed commit that was a parent can leave kept commits unreachable. When the kept list is
+    already in hand (``kept_known``: forget, merge), the frontier is taken from all of it in one walk;
+    otherwise (an amend followed) those only a lost parent reached are found by one walk bounded by the
+    rest of the frontier, so the list of every kept sha is read only when there are some.
     """
     gone = set(removed)
     staying = [sha for sha in frontier if sha not in gone]
     lost = [sha for sha in frontier if sha in gone]
     candidates = staying + [sha for sha in added if sha not in gone]
+    if lost and kept_known:
+        return independent_commits(repo, [sha for sha in kept() if sha not in gone] + candidates)
     if lost:
         orphans = commits_only_from(repo, lost, candidates)
         if orphans:
