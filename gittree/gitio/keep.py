@@ -184,15 +184,19 @@ def merge_keep(repo: Repo, mine: str | None, theirs: str) -> str:
     ours, other = _state(repo, mine), _state(repo, theirs)
     handle = repo.handle
     changes: dict[str, _Entry] = {}
+    left_out = False
     for sha, entry in other.items():
         current = ours.get(sha)
         if current is not None and not _wins(entry, current):
             continue
         if entry.kept and not _exists(handle, sha):
-            continue  # a remote's commit not fetched: left out
+            left_out = True  # a remote's commit not fetched: left out
+            continue
         changes[sha] = entry
     if not changes:
         return mine
+    if not left_out and all(sha in other and not _wins(entry, other[sha]) for sha, entry in ours.items()):
+        return theirs  # it holds all this one holds: taken as it is, so that every clone ends on one commit
     import pygit2
 
     old_commit = handle[mine].peel(pygit2.Commit)
