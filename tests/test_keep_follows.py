@@ -263,3 +263,19 @@ def test_the_keep_ref_stays_with_its_forgotten_list_when_nothing_is_kept(repo: G
     keep = repo.git("rev-parse", "refs/gittree/keep").strip()
     assert repo.git("rev-list", "--parents", "-n", "1", keep).split() == [keep]  # no parents: gc may take it
     assert set(nodes(gittree)) == {only}  # on main: history
+
+
+def test_clones_end_on_one_keep_commit_and_stop_pushing_it(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Each clone kept something: once both synced, a clone whose keep commit the remote's covers takes
+    the remote's as it is, so every clone and the remote hold one commit and a further sync pushes nothing."""
+    team = Team(tmp_path, gittree)
+    ana, ben = team.clone("ana"), team.clone("ben")
+    for clone in (ana, ben):
+        clone.experiment("main", f"{clone.name}'s idea", acc=0.6)
+        clone.git("reset", "-q", "--hard", "HEAD~1")
+    for clone in (ana, ben, ana):
+        clone.sync()
+    keep = team.remote_git("rev-parse", "refs/gittree/keep").strip()
+    assert ana.rev("refs/gittree/keep") == ben.rev("refs/gittree/keep") == keep
+    again = ben.sync().out
+    assert "pushed" not in again and "nothing to push" in again
