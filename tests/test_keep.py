@@ -118,7 +118,14 @@ def test_a_rewritten_experiment_is_shown_once(repo: GitRepo, gittree) -> None:  
     assert f"{first[:7]}  rewritten" in listed and f"{base[:7]}  rewritten" in listed  # git wrote the others
     assert f"{loser['sha'][:7]}  discarded" in listed
     assert gittree("forget", "--rewritten").code == 0
-    assert kept(repo) == [loser["sha"]]  # forgotten alone: the child they had stays
+    by_subject = {n["subject"]: n["sha"] for n in shown.values()}
+    # forgotten alone: the child they had stays; the versions shown are kept instead, as the hook does
+    assert kept(repo) == sorted([loser["sha"], by_subject["baseline"], by_subject["dropout 0.1"]])
+    # forgotten as rewritten into the version shown, as the post-rewrite hook would have: sync carries it
+    assert gitio.forgotten_shas(gitio.open_repo(repo.path)) == {
+        base: by_subject["baseline"],
+        first: by_subject["dropout 0.1"],
+    }
     assert nodes(gittree) == shown
 
 

@@ -246,6 +246,7 @@ def test_kept_says_what_each_kept_commit_is_in_text_and_json(repo: GitRepo, gitt
         "verdict": "failed",
         "reachable": False,
         "state": "discarded",
+        "rewritten_into": None,
     }
     assert by_sha[base]["reachable"] and by_sha[better]["verdict"] == "better"
     assert data["forgotten"] == []

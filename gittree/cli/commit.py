@@ -120,6 +120,7 @@ def kept(json_output: JsonOption = False) -> None:
                     "verdict": entry.verdict,
                     "reachable": not entry.discarded,
                     "state": entry.state,
+                    "rewritten_into": entry.rewritten_into,
                 }
                 for entry in entries
             ],
@@ -157,18 +158,17 @@ def forget(
     from gittree import gitio
     from gittree.errors import BadValueError
     from gittree.record.keep import forget as forget_commits
-    from gittree.record.keep import kept as kept_commits
+    from gittree.record.keep import forget_rewritten
 
     repo = gitio.open_repo(State.repo_path)
     if not (revs or rewritten):
         raise BadValueError("name the experiments to forget", hint="gittree kept lists what gittree keeps")
     results = [forget_commits(repo, revs)] if revs else []
     if rewritten:
-        old = [entry.sha for entry in kept_commits(repo) if entry.rewritten]
-        if not old:
+        done = forget_rewritten(repo)
+        if not done.forgotten:
             print("nothing to forget: no kept experiment was rewritten")
-        else:
-            results.append(forget_commits(repo, old, descendants=False))
+        results.append(done)
     for result in results:
         for sha in result.forgotten:
             still = sha in result.still_reachable

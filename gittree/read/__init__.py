@@ -114,9 +114,13 @@ def load_tree(
     config: Config | None = None,
     require_experiments: bool = True,
     progress: Progress | None = None,
+    rewrites: dict[str, str] | None = None,
 ) -> ResearchTree:
     """The research tree ``selection`` selects (:class:`gittree.read.Selection`; default: every local
     branch and gittree's refs plus HEAD, docs/tree.md).
+
+    ``rewrites``, when given, is filled with each earlier version of a rewritten experiment the tree left
+    out and the version it shows instead (``gittree kept``, ``forget --rewritten``).
 
     ``selection.limit``: only the ``limit`` newest experiments (by committer date), read newest first;
     the walk stops there. ``selection.since``: only commits committed at or after this Unix time; the
@@ -126,7 +130,7 @@ def load_tree(
     refs = gitio.read_refs(repo)
     _warn_late_results(repo, refs, lambda: (config or repo_config(repo)).sync_branches)
     tips = _tips(repo, chosen, refs)
-    tree = _build(repo, tips, refs, config, chosen, progress)
+    tree = _build(repo, tips, refs, config, chosen, progress, rewrites)
     _check(tree, chosen.metric, require_experiments)
     return by_author(tree, chosen.author) if chosen.author is not None and tree.nodes else tree
 
@@ -155,6 +159,7 @@ def _build(
     config: Config | None,
     selection: Selection,
     progress: Progress | None,
+    rewrites: dict[str, str] | None = None,
 ) -> ResearchTree:
     from gittree.tree import build_tree_of
 
@@ -170,7 +175,7 @@ def _build(
             raise
         discarded = kept_only()
         if discarded:
-            discarded = _replace_rewritten(history, discarded, rewritten)
+            discarded = _replace_rewritten(history, discarded, rewritten, rewrites)
         return build_tree_of(
             history, config=config, metric=selection.metric, head=refs.head, discarded=discarded
         )
@@ -238,7 +243,10 @@ def _kept(
 
 
 def _replace_rewritten(
-    history: History, discarded: frozenset[str], rewritten: dict[str, str] | None = None
+    history: History,
+    discarded: frozenset[str],
+    rewritten: dict[str, str] | None = None,
+    replacements: dict[str, str] | None = None,
 ) -> frozenset[str]:
     """Drop from ``history`` each discarded commit that a reachable one rewrote (amend, rebase, reword).
 
@@ -295,6 +303,8 @@ def _replace_rewritten(
             seen.add(newer)
             newer = replaced[newer]
         replaced[version] = newer
+    if replacements is not None:
+        replacements.update(replaced)
 
     commits = []
     for commit in history.commits:

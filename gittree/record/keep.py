@@ -26,6 +26,8 @@ class KeptCommit:
     status: str | None = None
     #: its verdict in the tree of every ref (``better``, ``worse``, ``discarded``...); None as for status.
     verdict: str | None = None
+    #: for a rewritten one, the version the tree shows instead.
+    rewritten_into: str | None = None
 
     @property
     def state(self) -> str:
@@ -72,18 +74,21 @@ def kept_list(repo: gitio.Repo) -> KeptList:
     discarded = gitio.commits_only_from(repo, gitio.keep_frontier(repo, keep), live)
     from gittree.read import Selection, load_tree
 
-    tree = load_tree(repo, Selection(all_refs=True), require_experiments=False)
+    rewrites: dict[str, str] = {}
+    tree = load_tree(repo, Selection(all_refs=True), require_experiments=False, rewrites=rewrites)
     listed = []
     for sha in shas:
         node = tree.by_sha.get(sha)
+        rewritten = sha in discarded and node is None
         listed.append(
             KeptCommit(
                 sha,
                 node.subject if node is not None else gitio.commit_subject(repo, sha),
                 sha in discarded,
-                sha in discarded and node is None,
+                rewritten,
                 (node.status or "ok") if node is not None else None,
                 node.verdict.value if node is not None else None,
+                rewrites.get(sha) if rewritten else None,
             )
         )
     return KeptList(tuple(listed), forgotten)
@@ -103,6 +108,19 @@ def forget(repo: gitio.Repo, revs: Sequence[str], *, descendants: bool = True) -
         )
     forgotten = gitio.forget_commits(repo, shas, descendants=descendants)
     still = gitio.reachable_from_refs(repo, forgotten)
+    return ForgetResult(tuple(forgotten), tuple(sha for sha in forgotten if sha in still))
+
+
+def forget_rewritten(repo: gitio.Repo) -> ForgetResult:
+    """Forget every kept earlier version of a rewritten experiment (``gittree forget --rewritten``), alone:
+    its kept children hang from the new version. One whose new version is known is forgotten as rewritten
+    into it, as the post-rewrite hook would have done, so other clones replace it too (docs/tree.md)."""
+    old = [entry for entry in kept(repo) if entry.rewritten]
+    pairs = [(entry.sha, entry.rewritten_into) for entry in old if entry.rewritten_into is not None]
+    followed = [sha for sha, _ in gitio.follow_rewrites(repo, pairs)] if pairs else []
+    rest = [entry.sha for entry in old if entry.rewritten_into is None]
+    forgotten = followed + (gitio.forget_commits(repo, rest, descendants=False) if rest else [])
+    still = gitio.reachable_from_refs(repo, forgotten) if forgotten else set()
     return ForgetResult(tuple(forgotten), tuple(sha for sha in forgotten if sha in still))
 
 
