@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from hypothesis import given
@@ -280,3 +281,33 @@ def test_clones_end_on_one_keep_commit_and_stop_pushing_it(tmp_path: Path, gittr
     assert ana.rev("refs/gittree/keep") == ben.rev("refs/gittree/keep") == keep
     again = ben.sync().out
     assert "pushed" not in again and "nothing to push" in again
+
+
+def test_the_hook_starts_python_only_for_a_kept_commit_and_never_imports_typer(
+    repo: GitRepo, gittree, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """It runs on every amend and rebase: ordinary work costs one git command, and gittree's step is
+    served without the typer command line (docs/hooks.md)."""
+    gone = tmp_path / "gone" / "python"  # an interpreter that is not there: shows whether it was needed
+    hooks.install(gitio.open_repo(repo.path), ("post-rewrite",), python=str(gone))
+    repo.commit("plain work")
+    done = amend(repo.path, "plain work, reworded\n")
+    assert done.returncode == 0 and done.stderr == ""  # decided in the shell: no Python started
+    kept_one = commit(gittree, repo, "warmup", 0.6)
+    done = amend(repo.path, "warmup, reworded\n\nGittree-Metric: acc=0.6\n")
+    assert done.returncode == 0 and "no longer exists" in done.stderr  # now it was needed
+    assert kept_one in kept(repo.path)  # (so nothing followed; the views still show it once)
+    new = repo.head()
+    timed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gittree", "hook", "follow-rewrites", "--", "amend"],
+        cwd=repo.path,
+        input=f"{kept_one} {new}\n",
+        capture_output=True,
+        text=True,
+    )
+    assert timed.returncode == 0, timed.stderr
+    imported = {line.split("|")[-1].strip() for line in timed.stderr.splitlines() if "|" in line}
+    assert "gittree.hooks" in imported and not any(
+        name.split(".")[0] in ("typer", "click") for name in imported
+    )
+    assert forgotten(repo.path) == {kept_one: new} and new in kept(repo.path)

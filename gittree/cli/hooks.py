@@ -142,18 +142,6 @@ def follow_rewrites(
     kind: Annotated[str, typer.Argument(help="What rewrote the commits (amend, rebase), as git says.")] = "",
 ) -> None:
     """Make the keep ref follow the rewrites git lists on standard input (what the post-rewrite hook runs)."""
-    from gittree import gitio
-    from gittree.hooks import parse_rewrites
-    from gittree.record.keep import follow_rewrites as follow
+    from gittree.cli.fastpath import follow_rewrites as follow
 
-    pairs = parse_rewrites(sys.stdin.read())
-    if not pairs:
-        return
-    followed = follow(gitio.open_repo(State.repo_path), pairs)
-    if followed:
-        count = len(followed)
-        print(
-            f"gittree: {count} kept experiment{'s' if count != 1 else ''} rewritten ({kind or 'rewrite'}): "
-            f"{gitio.KEEP_REF} keeps the new version{'s' if count != 1 else ''}",
-            file=sys.stderr,
-        )
+    follow(State.repo_path, kind)
