@@ -239,6 +239,7 @@ def test_kept_says_what_each_kept_commit_is_in_text_and_json(repo: GitRepo, gitt
     assert rows[crashed[:7]] == f"{crashed[:7]}  discarded    failed     fp16 \\x1b[31mcrash"
     assert rows[better[:7]] == f"{better[:7]}  on a branch  ok         warmup"
     data = json.loads(gittree("kept", "--json").out)
+    assert data["schema"] == 1
     by_sha = {entry["sha"]: entry for entry in data["kept"]}
     assert by_sha[crashed] == {
         "sha": crashed,

@@ -112,6 +112,7 @@ def kept(json_output: JsonOption = False) -> None:
         import json
 
         data = {
+            "schema": 1,
             "kept": [
                 {
                     "sha": entry.sha,
