@@ -35,7 +35,7 @@ from gittree.trailers import (
     parse_metric_assignment,
 )
 
-HOOK_NAMES: tuple[str, ...] = ("post-run", "commit-msg")
+HOOK_NAMES: tuple[str, ...] = ("post-run", "commit-msg", "post-rewrite")
 MARKER = "# gittree-managed-hook:"
 _CHECKSUM_RE = re.compile(r"(?m)^(# gittree-hook-checksum: )(.*)$")
 _PYTHON_RE = re.compile(r"(?m)^GITTREE_PYTHON=(.*)$")
@@ -441,3 +441,20 @@ def _hint(key: str, value: str) -> str | None:
     except BadValueError as e:
         return e.hint
     return None
+
+
+# -- the post-rewrite list --------------------------------------------------------------------------
+
+_REWRITE_LINE = re.compile(r"([0-9a-f]{40}(?:[0-9a-f]{24})?) ([0-9a-f]{40}(?:[0-9a-f]{24})?)(?: .*)?")
+
+
+def parse_rewrites(text: str) -> list[tuple[str, str]]:
+    """The ``(old, new)`` pairs git gives a post-rewrite hook on standard input: one ``OLD NEW`` line per
+    rewritten commit (githooks(5); an extra field may follow, space-separated). Lines of any other
+    shape are skipped: a hook must never stop on what it cannot read."""
+    pairs = []
+    for line in text.splitlines():
+        found = _REWRITE_LINE.fullmatch(line.strip().lower())
+        if found is not None:
+            pairs.append((found.group(1), found.group(2)))
+    return pairs

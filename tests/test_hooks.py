@@ -42,10 +42,10 @@ BAD = "hand-written experiment\n\nGittree-Metric: acc=0,73\n"
 GOOD = "hand-written experiment\n\nGittree-Metric: acc=0.73\nGittree-Param: lr=3e-4\n"
 
 
-def test_install_writes_both_hooks_where_git_runs_them(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def test_install_writes_every_hook_where_git_runs_them(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     result = gittree("hook", "install")
     assert result.code == 0, result.err
-    for name in ("post-run", "commit-msg"):
+    for name in ("post-run", "commit-msg", "post-rewrite"):
         path = hooks_folder(repo) / name
         data = path.read_bytes()
         assert b"\r" not in data and data.startswith(b"#!/bin/sh\n")
@@ -54,7 +54,7 @@ def test_install_writes_both_hooks_where_git_runs_them(repo: GitRepo, gittree) -
         assert hooks.is_ours(text) and not hooks.is_edited(text)
         assert hooks.recorded_python(text) == sys.executable
     status = gittree("hook", "status")
-    assert status.out.count("installed") == 2 and str(hooks_folder(repo)) in status.out
+    assert status.out.count("installed") == 3 and str(hooks_folder(repo)) in status.out
 
 
 def test_commit_msg_refuses_a_bad_metric_with_the_line_and_the_accepted_form(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def test_installing_twice_changes_nothing(repo: GitRepo, gittree) -> None:  # ty
     assert gittree("hook", "install").code == 0
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in hooks_folder(repo).iterdir()}
     second = gittree("hook", "install")
-    assert second.code == 0 and second.out.count("unchanged") == 2
+    assert second.code == 0 and second.out.count("unchanged") == len(hooks.HOOK_NAMES)
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in hooks_folder(repo).iterdir()}
     assert after == before and not any(name.endswith(".legacy") for name in after)
 
@@ -192,7 +192,7 @@ def test_gittree_gone_from_the_interpreter_is_reported_clearly(repo: GitRepo, tm
 
 def test_uninstall_when_nothing_is_installed(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     result = gittree("hook", "uninstall")
-    assert result.code == 0 and result.out.count("absent") == 2
+    assert result.code == 0 and result.out.count("absent") == len(hooks.HOOK_NAMES)
     assert gittree("hook", "install", "pre-push").code == 12
 
 

@@ -29,7 +29,11 @@ def test_hook_install_from_a_non_editable_install(repo: GitRepo, tmp_path: Path)
         shipped = {
             name: archive.read(name) for name in archive.namelist() if name.startswith("gittree/_hooks/")
         }
-    assert set(shipped) == {"gittree/_hooks/post-run", "gittree/_hooks/commit-msg"}
+    assert set(shipped) == {
+        "gittree/_hooks/post-run",
+        "gittree/_hooks/commit-msg",
+        "gittree/_hooks/post-rewrite",
+    }
 
     # A fresh environment with the wheel installed; its dependencies come from the test environment.
     venv = tmp_path / "venv"

@@ -118,7 +118,14 @@ def test_a_rewritten_experiment_is_shown_once(repo: GitRepo, gittree) -> None:  
     assert f"{first[:7]}  rewritten" in listed and f"{base[:7]}  rewritten" in listed  # git wrote the others
     assert f"{loser['sha'][:7]}  discarded" in listed
     assert gittree("forget", "--rewritten").code == 0
-    assert kept(repo) == [loser["sha"]]  # forgotten alone: the child they had stays
+    by_subject = {n["subject"]: n["sha"] for n in shown.values()}
+    # forgotten alone: the child they had stays; the versions shown are kept instead, as the hook does
+    assert kept(repo) == sorted([loser["sha"], by_subject["baseline"], by_subject["dropout 0.1"]])
+    # forgotten as rewritten into the version shown, as the post-rewrite hook would have: sync carries it
+    assert gitio.forgotten_shas(gitio.open_repo(repo.path)) == {
+        base: by_subject["baseline"],
+        first: by_subject["dropout 0.1"],
+    }
     assert nodes(gittree) == shown
 
 
@@ -128,7 +135,7 @@ def test_forget_drops_an_experiment_and_what_grew_from_it(repo: GitRepo, gittree
     child = commit(gittree, repo, "bigger lr, longer", 0.45)
     repo.git("reset", "-q", "--hard", base)
     listed = gittree("kept")
-    assert listed.code == 0 and f"{loser[:7]}  discarded    bigger lr" in listed.out
+    assert listed.code == 0 and f"{loser[:7]}  discarded    ok         bigger lr" in listed.out
     assert "3 kept, 2 discarded" in listed.out
     result = gittree("forget", loser[:7])
     assert result.code == 0 and f"forgot {loser[:7]}" in result.out and f"forgot {child[:7]}" in result.out
@@ -137,7 +144,8 @@ def test_forget_drops_an_experiment_and_what_grew_from_it(repo: GitRepo, gittree
     assert repo.git("cat-file", "-t", loser, check=False) == ""
     refused = gittree("forget", "HEAD~0")
     assert refused.code == 0 and "still reached by a ref" in refused.out  # base: on main, kept no more
-    assert kept(repo) == [] and repo.git("show-ref", check=False).count("refs/gittree/keep") == 0
+    assert kept(repo) == []  # the keep ref stays, listing what was forgotten, so that sync carries it
+    assert set(gitio.forgotten_shas(gitio.open_repo(repo.path))) == {base, loser, child}
     assert gittree("forget", base).code == 6  # not kept
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gittree.cli.common import State, app
+from gittree.cli.common import JsonOption, State, app
 
 
 @app.command()
@@ -100,21 +100,47 @@ def init(
 
 
 @app.command()
-def kept() -> None:
-    """List the experiments gittree keeps from garbage collection, marking those no branch reaches."""
+def kept(json_output: JsonOption = False) -> None:
+    """List the experiments gittree keeps from garbage collection: what each is, and whether a branch reaches it."""
     from gittree import gitio
-    from gittree.record.keep import kept as kept_commits
+    from gittree.record.keep import kept_list
     from gittree.render.escape import terminal_safe
 
-    entries = kept_commits(gitio.open_repo(State.repo_path))
+    listing = kept_list(gitio.open_repo(State.repo_path))
+    entries = listing.kept
+    if json_output:
+        import json
+
+        data = {
+            "schema": 1,
+            "kept": [
+                {
+                    "sha": entry.sha,
+                    "subject": entry.subject,
+                    "status": entry.status,
+                    "verdict": entry.verdict,
+                    "reachable": not entry.discarded,
+                    "state": entry.state,
+                    "rewritten_into": entry.rewritten_into,
+                }
+                for entry in entries
+            ],
+            "forgotten": [
+                {"sha": sha, "rewritten_into": into} for sha, into in sorted(listing.forgotten.items())
+            ],
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
     for entry in entries:
-        state = "rewritten" if entry.rewritten else "discarded" if entry.discarded else "on a branch"
-        print(f"{entry.sha[:7]}  {state:<11}  {terminal_safe(entry.subject)}")
+        status = entry.status or "—"
+        print(f"{entry.sha[:7]}  {entry.state:<11}  {status:<9}  {terminal_safe(entry.subject)}")
     gone = sum(entry.discarded and not entry.rewritten for entry in entries)
     rewritten = sum(entry.rewritten for entry in entries)
+    forgotten = len(listing.forgotten)
     print(
         f"{len(entries)} kept, {gone} discarded (reached by no branch, tag or remote-tracking branch), "
-        f"{rewritten} rewritten (an earlier version of an experiment shown; gittree forget --rewritten)"
+        f"{rewritten} rewritten (an earlier version of an experiment shown; gittree forget --rewritten); "
+        f"{forgotten} forgotten"
     )
 
 
@@ -133,18 +159,17 @@ def forget(
     from gittree import gitio
     from gittree.errors import BadValueError
     from gittree.record.keep import forget as forget_commits
-    from gittree.record.keep import kept as kept_commits
+    from gittree.record.keep import forget_rewritten
 
     repo = gitio.open_repo(State.repo_path)
     if not (revs or rewritten):
         raise BadValueError("name the experiments to forget", hint="gittree kept lists what gittree keeps")
     results = [forget_commits(repo, revs)] if revs else []
     if rewritten:
-        old = [entry.sha for entry in kept_commits(repo) if entry.rewritten]
-        if not old:
+        done = forget_rewritten(repo)
+        if not done.forgotten:
             print("nothing to forget: no kept experiment was rewritten")
-        else:
-            results.append(forget_commits(repo, old, descendants=False))
+        results.append(done)
     for result in results:
         for sha in result.forgotten:
             still = sha in result.still_reachable

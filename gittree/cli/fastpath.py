@@ -192,6 +192,42 @@ def _answer(repo_path: Path | None, command: str, options: dict[str, Any]) -> No
         print_runs(gitio.open_repo(repo_path), revs[0] if revs else None, **options)
 
 
+def _rewrite_kind(rest: list[str]) -> str | None:
+    """The argument of ``hook follow-rewrites [--] [KIND]`` (empty when none); None for any other form."""
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    elif rest and rest[0].startswith("-"):
+        return None
+    return rest[0] if len(rest) == 1 else "" if not rest else None
+
+
+def follow_rewrites(repo_path: Path | None, kind: str) -> None:
+    """What the post-rewrite hook runs after every amend and rebase: served here, without typer, since
+    it runs on every rewrite (docs/hooks.md). Reads git's ``OLD NEW`` lines from standard input."""
+    import sys
+
+    from gittree.hooks import parse_rewrites
+
+    pairs = parse_rewrites(sys.stdin.read())
+    if not pairs:
+        return
+    from gittree import gitio
+    from gittree.record.keep import follow_rewrites as follow
+
+    followed = follow(gitio.open_repo(repo_path), pairs)
+    if followed:
+        count, plural = len(followed), "s" if len(followed) != 1 else ""
+        from gittree.render.escape import terminal_safe
+
+        print(
+            terminal_safe(
+                f"gittree: {count} kept experiment{plural} rewritten ({kind or 'rewrite'}): "
+                f"{gitio.KEEP_REF} keeps the new version{plural}"
+            ),
+            file=sys.stderr,
+        )
+
+
 def try_fast(argv: list[str]) -> bool:
     """Run ``argv`` here when it is one of the fast forms; False hands it to the typer app."""
     args = list(argv)
@@ -204,6 +240,12 @@ def try_fast(argv: list[str]) -> bool:
         from gittree import __version__
 
         print(f"gittree {__version__}")
+        return True
+    if args[:2] == ["hook", "follow-rewrites"]:
+        kind = _rewrite_kind(args[2:])
+        if kind is None:
+            return False
+        follow_rewrites(repo_path, kind)
         return True
     if not args or form_of(args[0]) is None:
         return False

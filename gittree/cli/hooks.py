@@ -12,7 +12,7 @@ from gittree.cli.common import State, app
 
 hook_app = typer.Typer(
     name="hook",
-    help="Install, remove or inspect gittree's git hooks: post-run and commit-msg (docs/hooks.md).",
+    help="Install, remove or inspect gittree's git hooks: post-run, commit-msg and post-rewrite (docs/hooks.md).",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -22,7 +22,8 @@ hook_app = typer.Typer(
 app.add_typer(hook_app, name="hook")
 
 NamesArgument = Annotated[
-    list[str] | None, typer.Argument(help="post-run and/or commit-msg (default: both).", show_default=False)
+    list[str] | None,
+    typer.Argument(help="post-run, commit-msg, post-rewrite (default: all three).", show_default=False),
 ]
 HooksPathOption = Annotated[
     bool, typer.Option("--hooks-path", help="Allow the folder core.hooksPath names (shared by other repos).")
@@ -91,7 +92,7 @@ def status() -> None:
             text += f"; chains {s.legacy.name}"
         if s.run_by is not None:  # another hook manager moved ours aside and runs it
             text += f", as {s.path.name}, run by {s.run_by.name} (another tool's hook)"
-        print(f"{s.name:11} {text}")
+        print(f"{s.name:12} {text}")
 
 
 def _comment_char() -> str:
@@ -134,3 +135,13 @@ def check_message(
         print(f"  {form:28}  e.g. {example}", file=err)
     print("(your message is kept in .git/COMMIT_EDITMSG; fix it and commit again)", file=err)
     raise typer.Exit(1)
+
+
+@hook_app.command("follow-rewrites", hidden=True)
+def follow_rewrites(
+    kind: Annotated[str, typer.Argument(help="What rewrote the commits (amend, rebase), as git says.")] = "",
+) -> None:
+    """Make the keep ref follow the rewrites git lists on standard input (what the post-rewrite hook runs)."""
+    from gittree.cli.fastpath import follow_rewrites as follow
+
+    follow(State.repo_path, kind)

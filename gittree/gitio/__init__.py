@@ -55,7 +55,13 @@ if TYPE_CHECKING:
         commits_only_from as commits_only_from,
     )
     from gittree.gitio.keep import (
+        follow_rewrites as follow_rewrites,
+    )
+    from gittree.gitio.keep import (
         forget_commits as forget_commits,
+    )
+    from gittree.gitio.keep import (
+        forgotten_shas as forgotten_shas,
     )
     from gittree.gitio.keep import (
         independent_commits as independent_commits,
@@ -440,7 +446,9 @@ _HOMES = {
     "fetch": "gittree.gitio.remote",
     "file_in": "gittree.gitio.objects",
     "files_under": "gittree.gitio.objects",
+    "follow_rewrites": "gittree.gitio.keep",
     "forget_commits": "gittree.gitio.keep",
+    "forgotten_shas": "gittree.gitio.keep",
     "git_env": "gittree.gitio.runner",
     "git_path": "gittree.gitio.repo",
     "git_says": "gittree.gitio.runner",

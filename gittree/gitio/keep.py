@@ -2,8 +2,15 @@
 
 It points at a commit that is never an experiment: its parents are the frontier of the kept commits
 (those no other kept commit descends from), so everything kept is reachable and ``git gc`` keeps it;
-its tree lists every kept sha as an empty file ``aa/bbbb...`` (fanned out like notes, so an update
-rewrites one small subtree and the root), so ``forget`` can recompute the frontier.
+its tree lists every kept sha as a file ``aa/bbbb...`` (fanned out like notes, so an update
+rewrites one small subtree and the root), so ``forget`` can recompute the frontier, and every forgotten
+sha as ``forgotten/aa/bbbb...``, so that a forget travels with ``gittree sync`` (docs/teams.md).
+
+Each listed sha has a count, odd while kept and even once forgotten (1: kept; 2: forgotten; 3: kept
+again...), and a merge takes the larger count of each sha: what a clone forgot after keeping it stays
+forgotten, whichever clone merges first, and keeping it again later wins over that forget. A first
+keep is an empty file (one blob shared by every kept sha); any other count is the file's content,
+followed, for a sha forgotten because it was rewritten (amend, rebase), by the sha that rewrote it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 KEEP_REF = GITTREE_REF_PREFIX + "keep"
+#: The keep commit's folder of forgotten shas (fanned out like the kept ones), which masks them at a merge.
+_FORGOTTEN_DIR = "forgotten"
 _KEEP_ATTEMPTS = 50
 _KEEP_IDENTITY = ("gittree", "gittree@localhost")
 
@@ -45,7 +54,7 @@ def keep_frontier(repo: Repo, keep: str) -> list[str]:
 
 
 def kept_shas(repo: Repo, keep: str | None = None) -> list[str]:
-    """Every sha the keep commit lists (default: the one the keep ref points at), sorted."""
+    """Every sha the keep commit lists as kept (default: the one the keep ref points at), sorted."""
     keep = keep if keep is not None else ref_target(repo, KEEP_REF)
     if keep is None:
         return []
@@ -55,7 +64,24 @@ def kept_shas(repo: Repo, keep: str | None = None) -> list[str]:
             f"cannot read {KEEP_REF}: {git_says(done.err_text)}",
             hint="the repository may be damaged; run `git fsck`",
         )
-    return sorted(name.decode("ascii").replace("/", "") for name in done.out.split(b"\0") if name)
+    names = (name.decode("ascii") for name in done.out.split(b"\0") if name)
+    return sorted(name.replace("/", "") for name in names if not name.startswith(_FORGOTTEN_DIR + "/"))
+
+
+def forgotten_shas(repo: Repo, keep: str | None = None) -> dict[str, str | None]:
+    """Every sha the keep commit lists as forgotten, each with the commit that rewrote it (amend, rebase:
+    the post-rewrite hook or ``forget --rewritten`` said so), else None. Empty without a keep ref."""
+    keep = keep if keep is not None else ref_target(repo, KEEP_REF)
+    if keep is None:
+        return {}
+    # git, not pygit2: views read this, and importing pygit2 costs their start-up.
+    from gittree.gitio.objects import files_under
+
+    found = {}
+    for path, data in files_under(repo, keep, _FORGOTTEN_DIR).items():
+        sha = path[len(_FORGOTTEN_DIR) + 1 :].replace("/", "")
+        found[sha] = _Entry.parse(data, kept=False).into
+    return found
 
 
 def keep_commits(
@@ -66,12 +92,17 @@ def keep_commits(
     The one way gittree keeps what it wrote (commit, run, sweep, record, abandon, import). A
     compare-and-swap on the ref: a concurrent writer that moved it first makes this one start again
     from what it wrote, so parallel runs never drop each other's experiments. Only the subtrees of
-    the new shas are read and rewritten, whatever the number of kept commits.
+    the new shas are read and rewritten, whatever the number of kept commits. A sha forgotten before
+    is kept again (its count goes up one, so the keep wins over the old forget at the next sync).
     """
     wanted = list(dict.fromkeys(shas))
     if not wanted:
         return []
-    return _change_keep(repo, wanted, None, reason, env)
+
+    def change(view: _KeepView) -> _Change:
+        return _Change(added=[sha for sha in wanted if not view.is_kept(sha) and view.exists(sha)])
+
+    return _change_keep(repo, change, reason, env).added
 
 
 def forget_commits(
@@ -79,15 +110,17 @@ def forget_commits(
 ) -> list[str]:
     """Drop ``shas`` (and, with ``descendants``, every kept commit that descends from one of them) from the
     keep; returns what was dropped. A kept descendant would keep a forgotten commit reachable as its
-    history, so ``gittree forget`` drops them too.
+    history, so ``gittree forget`` drops them too. What is dropped is listed as forgotten in the keep
+    commit, so that ``gittree sync`` carries the forget to every clone (docs/teams.md).
     """
     roots = list(dict.fromkeys(shas))
 
-    def dropped(kept: set[str]) -> list[str]:
+    def change(view: _KeepView) -> _Change:
+        kept = set(view.kept())
         if not kept or not roots:
-            return []
+            return _Change()
         if not descendants:
-            return sorted(set(roots) & kept)
+            return _Change(removed=sorted(set(roots) & kept))
         lines = [f"^{sha}" for sha in roots] + sorted(kept)
         done = run(
             ["rev-list", "--ancestry-path", "--stdin"],
@@ -100,31 +133,94 @@ def forget_commits(
                 hint="the repository may be damaged; run `git fsck`",
             )
         below = {line.decode("ascii") for line in done.out.split()}
-        return sorted((below | set(roots)) & kept)
+        return _Change(removed=sorted((below | set(roots)) & kept))
 
-    return _change_keep(repo, (), dropped, reason)
+    return _change_keep(repo, change, reason).removed
+
+
+def follow_rewrites(
+    repo: Repo, pairs: Iterable[tuple[str, str]], *, reason: str = "gittree keep: rewritten"
+) -> list[tuple[str, str]]:
+    """Make the keep follow rewrites (``git commit --amend``, ``git rebase``: the post-rewrite hook's
+    ``OLD NEW`` pairs): each kept OLD is forgotten as rewritten into NEW, and NEW is kept. Returns the
+    pairs that changed the keep; OLD not kept, or OLD equal to NEW, change nothing.
+    A rewrite of a rewrite (amend twice, then rebase) is followed to its last version.
+    """
+    into: dict[str, str] = {}
+    for old, new in pairs:
+        if old != new:
+            into[old] = new
+    if not into:
+        return []
+
+    def last(sha: str) -> str:
+        seen = {sha}
+        while sha in into and into[sha] not in seen:
+            sha = into[sha]
+            seen.add(sha)
+        return sha
+
+    def change(view: _KeepView) -> _Change:
+        olds = [old for old in into if view.is_kept(old)]
+        news = [last(old) for old in olds]
+        added = [sha for sha in dict.fromkeys(news) if not view.is_kept(sha) and view.exists(sha)]
+        removed = [old for old in olds if old not in added]
+        return _Change(added=added, removed=removed, into={old: last(old) for old in removed})
+
+    done = _change_keep(repo, change, reason)
+    return [(old, done.into[old]) for old in done.removed if old in done.into]
 
 
 def merge_keep(repo: Repo, mine: str | None, theirs: str) -> str:
-    """A keep commit listing what ``mine`` and ``theirs`` list (the union; ``gittree sync``); not a ref update."""
+    """A keep commit holding both keep commits' lists (``gittree sync``); not a ref update.
+
+    Each sha carries a count (kept the first time: 1; forgotten: 2; kept again: 3...): the merge takes
+    the larger count of each, so what either side kept is kept, and what either side forgot after
+    keeping it is forgotten, whichever clone merges (docs/teams.md). A kept commit of the remote's that
+    this clone has not fetched is left out.
+    """
+    if mine is None or mine == theirs:
+        return theirs if mine is None else mine
+    ours, other = _state(repo, mine), _state(repo, theirs)
+    handle = repo.handle
+    changes: dict[str, _Entry] = {}
+    left_out = False
+    for sha, entry in other.items():
+        current = ours.get(sha)
+        if current is not None and not _wins(entry, current):
+            continue
+        if entry.kept and not _exists(handle, sha):
+            left_out = True  # a remote's commit not fetched: left out
+            continue
+        changes[sha] = entry
+    if not changes:
+        return mine
+    if not left_out and all(sha in other and not _wins(entry, other[sha]) for sha, entry in ours.items()):
+        return theirs  # it holds all this one holds: taken as it is, so that every clone ends on one commit
     import pygit2
 
-    if mine is None:
-        return theirs
-    handle = repo.handle
-    ours = set(kept_shas(repo, mine))
-    added = [sha for sha in kept_shas(repo, theirs) if sha not in ours]
-    present = [sha for sha in added if _exists(handle, sha)]  # a remote's commits not fetched: left out
-    if not present:
-        return mine
-    old_tree = handle[mine].peel(pygit2.Tree)
-    frontier = independent_commits(repo, keep_frontier(repo, mine) + present)
-    return _write_keep(repo, old_tree, present, (), frontier)
+    old_commit = handle[mine].peel(pygit2.Commit)
+    removed = [sha for sha, entry in changes.items() if not entry.kept and sha in ours and ours[sha].kept]
+    added = [sha for sha, entry in changes.items() if entry.kept and not (sha in ours and ours[sha].kept)]
+    parents = [str(parent) for parent in old_commit.parent_ids]
+    frontier = _frontier_after(
+        repo,
+        lambda: [sha for sha, entry in ours.items() if entry.kept],
+        parents,
+        added,
+        removed,
+        kept_known=True,
+    )
+    return _write_keep(repo, old_commit.tree, changes, frontier, "merged")
 
 
 def keep_covers(repo: Repo, mine: str, theirs: str) -> bool:
-    """Whether keep commit ``mine`` lists every sha ``theirs`` lists (so pushing it loses nothing)."""
-    return mine == theirs or set(kept_shas(repo, theirs)) <= set(kept_shas(repo, mine))
+    """Whether keep commit ``mine`` holds everything ``theirs`` holds, each kept or forgotten at least as
+    late (so pushing it loses nothing)."""
+    if mine == theirs:
+        return True
+    ours = _state(repo, mine)
+    return all(sha in ours and not _wins(entry, ours[sha]) for sha, entry in _state(repo, theirs).items())
 
 
 def independent_commits(repo: Repo, shas: Iterable[str]) -> list[str]:
@@ -205,85 +301,255 @@ def _exists(handle: Any, sha: str) -> bool:
         return False
 
 
+class _Entry:
+    """One sha in a keep commit: its count (odd: kept, even: forgotten) and, when forgotten as
+    rewritten, the commit that rewrote it."""
+
+    __slots__ = ("count", "into")
+
+    def __init__(self, count: int, into: str | None = None) -> None:
+        self.count = count
+        self.into = into
+
+    @property
+    def kept(self) -> bool:
+        return self.count % 2 == 1
+
+    def blob(self) -> bytes:
+        """The file's content: empty for a first keep (so every kept sha shares one blob), else the count
+        and, for a rewritten one, what rewrote it."""
+        if self.count == 1:
+            return b""
+        return f"{self.count}{' ' + self.into if self.into else ''}\n".encode("ascii")
+
+    @classmethod
+    def parse(cls, data: bytes, kept: bool) -> _Entry:
+        words = data.decode("ascii", errors="replace").split()
+        try:
+            count = int(words[0]) if words else (1 if kept else 2)
+        except ValueError:
+            count = 1 if kept else 2
+        if count % 2 != (1 if kept else 0):  # a file in the wrong place: where it is decides
+            count += 1
+        into = words[1] if len(words) > 1 and re.fullmatch(r"[0-9a-f]{40,64}", words[1]) else None
+        return cls(count, into)
+
+
+def _wins(entry: _Entry, current: _Entry) -> bool:
+    """Whether ``entry`` replaces ``current`` in a merge: the larger count; on a tie, a rewrite's
+    ``into`` (then the larger sha), so every clone merges to the same lists."""
+    if entry.count != current.count:
+        return entry.count > current.count
+    return (entry.into or "") > (current.into or "")
+
+
+def _state(repo: Repo, keep: str) -> dict[str, _Entry]:
+    """Every sha keep commit ``keep`` lists, kept or forgotten, with its entry."""
+    import pygit2
+
+    handle = repo.handle
+    try:
+        tree = handle[keep].peel(pygit2.Tree)
+    except (KeyError, ValueError, pygit2.GitError) as e:
+        raise GitCommandError(
+            f"cannot read {KEEP_REF} ({keep[:12]}): {e}",
+            hint="the repository may be damaged; run `git fsck`",
+        ) from e
+    blobs: dict[str, bytes] = {}
+    found: dict[str, _Entry] = {}
+
+    def read(folder: Any, kept: bool) -> None:
+        for sub in folder:
+            if sub.type_str != "tree" or len(sub.name) != 2:
+                continue
+            for item in handle[sub.id].peel(pygit2.Tree):
+                key = str(item.id)
+                if key not in blobs:
+                    blobs[key] = handle[item.id].read_raw()
+                found[sub.name + item.name] = _Entry.parse(blobs[key], kept)
+
+    read(tree, True)
+    if _FORGOTTEN_DIR in tree:
+        read(handle[tree[_FORGOTTEN_DIR].id].peel(pygit2.Tree), False)
+    return found
+
+
+class _KeepView:
+    """The keep commit a change is computed from (None: no keep ref yet)."""
+
+    def __init__(self, repo: Repo, commit: Any) -> None:
+        self.repo = repo
+        self.commit = commit
+        self.tree = commit.tree if commit is not None else None
+        self._kept: list[str] | None = None
+
+    def is_kept(self, sha: str) -> bool:
+        return self.tree is not None and f"{sha[:2]}/{sha[2:]}" in self.tree
+
+    def exists(self, sha: str) -> bool:
+        return _exists(self.repo.handle, sha)
+
+    @property
+    def kept_read(self) -> bool:
+        return self._kept is not None
+
+    def kept(self) -> list[str]:
+        if self._kept is None:
+            self._kept = kept_shas(self.repo, str(self.commit.id)) if self.commit is not None else []
+        return self._kept
+
+    def entry(self, sha: str, kept: bool) -> _Entry | None:
+        if self.tree is None:
+            return None
+        path = f"{sha[:2]}/{sha[2:]}" if kept else f"{_FORGOTTEN_DIR}/{sha[:2]}/{sha[2:]}"
+        if path not in self.tree:
+            return None
+        return _Entry.parse(self.repo.handle[self.tree[path].id].read_raw(), kept)
+
+
+class _Change:
+    __slots__ = ("added", "into", "removed")
+
+    def __init__(
+        self,
+        added: Sequence[str] = (),
+        removed: Sequence[str] = (),
+        into: dict[str, str] | None = None,
+    ) -> None:
+        self.added = list(added)
+        self.removed = list(removed)
+        self.into = into or {}
+
+
 def _change_keep(
     repo: Repo,
-    wanted: Sequence[str],
-    removing: Callable[[set[str]], list[str]] | None,
+    compute: Callable[[_KeepView], _Change],
     reason: str,
     env: dict[str, str] | None = None,
-) -> list[str]:
-    """Add ``wanted`` to the keep ref, or drop what ``removing`` picks among the kept shas, by
-    compare-and-swap, reading the ref again when another writer won."""
+) -> _Change:
+    """Apply what ``compute`` decides from the current keep commit (shas to keep, shas to forget), by
+    compare-and-swap on the ref, computing again from what another writer wrote when it won."""
     import pygit2
 
     handle = repo.handle
     for _ in range(_KEEP_ATTEMPTS):
         old = ref_target(repo, KEEP_REF)
-        old_commit = handle[old].peel(pygit2.Commit) if old else None
-        old_tree = old_commit.tree if old_commit is not None else None
-        added = [
-            sha
-            for sha in wanted
-            if (old_tree is None or f"{sha[:2]}/{sha[2:]}" not in old_tree) and _exists(handle, sha)
-        ]
-        kept = set(kept_shas(repo, old)) if removing is not None and old else set()
-        removed = removing(kept) if removing is not None else []
-        if not added and not removed:
-            return []
-        if old is not None and removed and not kept - set(removed):
-            if _delete_ref_if(repo, KEEP_REF, old):  # nothing left to keep: no ref, as before the first
-                return removed
-            continue
-        if removed:
-            frontier = independent_commits(repo, sorted(kept - set(removed)))
-        else:
-            parents = [str(parent) for parent in old_commit.parent_ids] if old_commit is not None else []
-            frontier = independent_commits(repo, parents + added)
-        new = _write_keep(repo, old_tree, added, removed, frontier, env)
+        view = _KeepView(repo, handle[old].peel(pygit2.Commit) if old else None)
+        change = compute(view)
+        if not change.added and not change.removed:
+            return change
+        entries: dict[str, _Entry] = {}
+        for sha in change.added:  # kept again after a forget: one count more
+            before = view.entry(sha, kept=False)
+            entries[sha] = _Entry(before.count + 1 if before is not None else 1)
+        for sha in change.removed:
+            before = view.entry(sha, kept=True)
+            entries[sha] = _Entry((before.count if before is not None else 1) + 1, change.into.get(sha))
+        parents = [str(parent) for parent in view.commit.parent_ids] if view.commit is not None else []
+        frontier = _frontier_after(
+            repo, view.kept, parents, change.added, change.removed, kept_known=view.kept_read
+        )
+        verb = "kept" if not change.removed else "rewrote" if change.into else "forgot"
+        new = _write_keep(repo, view.tree, entries, frontier, verb, env)
         if update_ref(repo, KEEP_REF, new, old, reason=reason):
-            return added or removed
+            return change
     raise GitCommandError(
         f"could not update {KEEP_REF}: other gittree processes kept changing it",
         hint="run the command again once they are done",
     )
 
 
+def _frontier_after(
+    repo: Repo,
+    kept: Callable[[], Iterable[str]],
+    frontier: Sequence[str],
+    added: Sequence[str],
+    removed: Sequence[str],
+    *,
+    kept_known: bool = False,
+) -> list[str]:
+    """The keep commit's parents once ``added`` are kept and ``removed`` forgotten.
+
+    Only a removed commit that was a parent can leave kept commits unreachable. When the kept list is
+    already in hand (``kept_known``: forget, merge), the frontier is taken from all of it in one walk;
+    otherwise (an amend followed) those only a lost parent reached are found by one walk bounded by the
+    rest of the frontier, so the list of every kept sha is read only when there are some.
+    """
+    gone = set(removed)
+    staying = [sha for sha in frontier if sha not in gone]
+    lost = [sha for sha in frontier if sha in gone]
+    candidates = staying + [sha for sha in added if sha not in gone]
+    if lost and kept_known:
+        return independent_commits(repo, [sha for sha in kept() if sha not in gone] + candidates)
+    if lost:
+        orphans = commits_only_from(repo, lost, candidates)
+        if orphans:
+            candidates += sorted((orphans & set(kept())) - gone)
+    return independent_commits(repo, candidates)
+
+
 def _write_keep(
     repo: Repo,
     old_tree: Any,
-    added: Sequence[str],
-    removed: Sequence[str],
+    entries: dict[str, _Entry],
     frontier: Sequence[str],
+    verb: str,
     env: dict[str, str] | None = None,
 ) -> str:
-    """Write the keep commit: ``old_tree`` with ``added`` listed and ``removed`` not, parents ``frontier``."""
+    """Write the keep commit: ``old_tree`` with each of ``entries`` listed where its count says (kept at
+    the root, forgotten under ``forgotten/``) and nowhere else, its parents ``frontier``."""
 
     import pygit2
 
     handle = repo.handle
-    empty = handle.create_blob(b"")
-    changes: dict[str, list[tuple[str, bool]]] = {}
-    for sha in added:
-        changes.setdefault(sha[:2], []).append((sha[2:], True))
-    for sha in removed:
-        changes.setdefault(sha[:2], []).append((sha[2:], False))
-    root = handle.TreeBuilder(old_tree) if old_tree is not None else handle.TreeBuilder()
-    for prefix, entries in sorted(changes.items()):
-        existing = old_tree[prefix] if old_tree is not None and prefix in old_tree else None
-        sub = handle.TreeBuilder(existing.id) if existing is not None else handle.TreeBuilder()
-        for name, add in entries:
-            if add:
-                sub.insert(name, empty, pygit2.GIT_FILEMODE_BLOB)
-            elif sub.get(name) is not None:
-                sub.remove(name)
-        if len(sub):
-            root.insert(prefix, sub.write(), pygit2.GIT_FILEMODE_TREE)
-        elif root.get(prefix) is not None:
-            root.remove(prefix)
+    blobs: dict[bytes, Any] = {}
+
+    def blob(data: bytes) -> Any:
+        if data not in blobs:
+            blobs[data] = handle.create_blob(data)
+        return blobs[data]
+
+    # (folder, prefix) -> [(name, blob or None to remove)]
+    changes: dict[tuple[bool, str], list[tuple[str, Any]]] = {}
+    for sha, entry in entries.items():
+        prefix, name = sha[:2], sha[2:]
+        changes.setdefault((entry.kept, prefix), []).append((name, blob(entry.blob())))
+        changes.setdefault((not entry.kept, prefix), []).append((name, None))
+
+    def rewrite(base: Any, folder_changes: dict[str, list[tuple[str, Any]]]) -> Any:
+        root = handle.TreeBuilder(base) if base is not None else handle.TreeBuilder()
+        for prefix, items in sorted(folder_changes.items()):
+            existing = base[prefix] if base is not None and prefix in base else None
+            sub = handle.TreeBuilder(existing.id) if existing is not None else handle.TreeBuilder()
+            for name, data in items:
+                if data is not None:
+                    sub.insert(name, data, pygit2.GIT_FILEMODE_BLOB)
+                elif sub.get(name) is not None:
+                    sub.remove(name)
+            if len(sub):
+                root.insert(prefix, sub.write(), pygit2.GIT_FILEMODE_TREE)
+            elif root.get(prefix) is not None:
+                root.remove(prefix)
+        return root
+
+    kept_changes = {prefix: items for (kept, prefix), items in changes.items() if kept}
+    forgotten_changes = {prefix: items for (kept, prefix), items in changes.items() if not kept}
+    root = rewrite(old_tree, kept_changes)
+    if forgotten_changes:
+        old_forgotten = (
+            handle[old_tree[_FORGOTTEN_DIR].id]
+            if old_tree is not None and _FORGOTTEN_DIR in old_tree
+            else None
+        )
+        forgotten = rewrite(old_forgotten, forgotten_changes)
+        if len(forgotten):
+            root.insert(_FORGOTTEN_DIR, forgotten.write(), pygit2.GIT_FILEMODE_TREE)
+        elif root.get(_FORGOTTEN_DIR) is not None:
+            root.remove(_FORGOTTEN_DIR)
     tree = root.write()
     who = _committer(repo, env)
-    count = len(added) or len(removed)
-    message = f"gittree keep: {'kept' if added else 'forgot'} {count} experiment{'s' if count != 1 else ''}\n"
+    count = sum(1 for entry in entries.values() if entry.kept == (verb == "kept")) or len(entries)
+    message = f"gittree keep: {verb} {count} experiment{'s' if count != 1 else ''}\n"
     parents = [pygit2.Oid(hex=sha) for sha in frontier]
     return str(handle.create_commit(None, who, who, message, tree, parents))
 
@@ -302,8 +568,3 @@ def _committer(repo: Repo, env: dict[str, str] | None) -> Any:
     name, email, when, sign, hours, minutes = ident.groups()
     offset = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
     return pygit2.Signature(name, email, int(when), offset)
-
-
-def _delete_ref_if(repo: Repo, ref: str, old: str) -> bool:
-    """Delete ``ref`` only if it still points at ``old`` (compare-and-swap); False when it moved."""
-    return run(["update-ref", "-d", ref, old], cwd=repo.cwd).code == 0

@@ -114,9 +114,13 @@ def load_tree(
     config: Config | None = None,
     require_experiments: bool = True,
     progress: Progress | None = None,
+    rewrites: dict[str, str] | None = None,
 ) -> ResearchTree:
     """The research tree ``selection`` selects (:class:`gittree.read.Selection`; default: every local
     branch and gittree's refs plus HEAD, docs/tree.md).
+
+    ``rewrites``, when given, is filled with each earlier version of a rewritten experiment the tree left
+    out and the version it shows instead (``gittree kept``, ``forget --rewritten``).
 
     ``selection.limit``: only the ``limit`` newest experiments (by committer date), read newest first;
     the walk stops there. ``selection.since``: only commits committed at or after this Unix time; the
@@ -126,7 +130,7 @@ def load_tree(
     refs = gitio.read_refs(repo)
     _warn_late_results(repo, refs, lambda: (config or repo_config(repo)).sync_branches)
     tips = _tips(repo, chosen, refs)
-    tree = _build(repo, tips, refs, config, chosen, progress)
+    tree = _build(repo, tips, refs, config, chosen, progress, rewrites)
     _check(tree, chosen.metric, require_experiments)
     return by_author(tree, chosen.author) if chosen.author is not None and tree.nodes else tree
 
@@ -155,11 +159,12 @@ def _build(
     config: Config | None,
     selection: Selection,
     progress: Progress | None,
+    rewrites: dict[str, str] | None = None,
 ) -> ResearchTree:
     from gittree.tree import build_tree_of
 
     config = config or repo_config(repo)
-    tips, kept_only = _kept(repo, tips, refs)
+    tips, kept_only, rewritten = _kept(repo, tips, refs)
     limit, since = selection.limit, selection.since
     whole = selection.all_refs and not selection.revs
     with bulk_building():
@@ -170,7 +175,7 @@ def _build(
             raise
         discarded = kept_only()
         if discarded:
-            discarded = _replace_rewritten(history, discarded)
+            discarded = _replace_rewritten(history, discarded, rewritten, rewrites)
         return build_tree_of(
             history, config=config, metric=selection.metric, head=refs.head, discarded=discarded
         )
@@ -178,13 +183,16 @@ def _build(
 
 def _kept(
     repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState
-) -> tuple[list[str], Callable[[], frozenset[str]]]:
-    """The tips to walk, and the commits only gittree's own refs reach (the discarded ones; docs/tree.md).
+) -> tuple[list[str], Callable[[], frozenset[str]], dict[str, str]]:
+    """The tips to walk, the commits only gittree's own refs reach (the discarded ones; docs/tree.md), and
+    what the keep ref says was rewritten into what (amend, rebase: the post-rewrite hook).
 
-    A keep commit (``refs/gittree/keep``) is never walked itself: its parents are tips instead. Nothing is
-    asked of git unless a tip is one of gittree's refs that no branch, tag or HEAD points at. The
-    discarded commits are given by a function: git finds them while the history is read (a walk from
-    every branch, on a second core), and the function waits for its answer.
+    A keep commit (``refs/gittree/keep``) is never walked itself: its parents are tips instead. A
+    remote's keep commit (fetched, not yet merged by ``gittree sync``) is read the same way, less what
+    this clone forgot: a forget is not undone by a fetch (docs/teams.md). Nothing is asked of git unless
+    a tip is one of gittree's refs that no branch, tag or HEAD points at. The discarded commits are
+    given by a function: git finds them while the history is read (a walk from every branch, on a
+    second core), and the function waits for its answer.
     """
     own: set[str] = set()
     keeps: set[str] = set()
@@ -198,16 +206,30 @@ def _kept(
             live.add(sha)
     kept = [tip for tip in tips if tip in own and tip not in live]
     if not kept:
-        return list(tips), frozenset
+        return list(tips), frozenset, {}
+    local = refs.target(gitio.KEEP_REF)
+    forgotten: dict[str, str | None] = {}
+    if local is not None and local in kept:
+        try:
+            forgotten = gitio.forgotten_shas(repo, local)
+        except GitCommandError:
+            forgotten = {}
     walked = [tip for tip in tips if tip not in keeps]
-    frontier = [parent for keep in kept if keep in keeps for parent in gitio.keep_frontier(repo, keep)]
+    frontier = [
+        parent
+        for keep in kept
+        if keep in keeps
+        for parent in gitio.keep_frontier(repo, keep)
+        if keep == local or parent not in forgotten
+    ]
     walked = list(dict.fromkeys(walked + frontier))
     starts = [tip for tip in kept if tip not in keeps] + frontier
     living = [tip for tip in tips if tip not in kept]
+    rewritten = {old: new for old, new in forgotten.items() if new is not None}
     try:
         walking = gitio.start_commits_only_from(repo, starts, living)
     except GitCommandError:
-        return walked, frozenset
+        return walked, frozenset, rewritten
 
     def discarded() -> frozenset[str]:
         try:
@@ -217,20 +239,41 @@ def _kept(
             # nothing marked discarded, rather than refused.
             return frozenset()
 
-    return walked, discarded
+    return walked, discarded, rewritten
 
 
-def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset[str]:
+def _replace_rewritten(
+    history: History,
+    discarded: frozenset[str],
+    rewritten: dict[str, str] | None = None,
+    replacements: dict[str, str] | None = None,
+) -> frozenset[str]:
     """Drop from ``history`` each discarded commit that a reachable one rewrote (amend, rebase, reword).
 
-    git keeps a commit's author and author date through every rewrite, and notes.rewriteRef carries its
-    gittree note: a discarded experiment with the same author, author date and results (metrics and params)
-    as a reachable one is that experiment before it was rewritten, so it is not shown twice; its kept
-    children hang from the rewritten version. Returns the discarded commits left.
+    ``rewritten`` is what git said (the post-rewrite hook recorded each kept commit's rewrite in the keep
+    ref): a discarded commit listed there is replaced by its last version when the history holds it.
+    Without it (no hook, or a commit git rewrote before it was installed), git keeps a commit's author
+    and author date through every rewrite, and notes.rewriteRef carries its gittree note: a discarded
+    experiment with the same author, author date and results (metrics and params) as a reachable one is
+    that experiment before it was rewritten, so it is not shown twice. Either way its kept children hang
+    from the rewritten version. Returns the discarded commits left.
     """
     from gittree.tree import experiment_of
 
     parsed = history.parsed
+    said = rewritten or {}
+    present = {commit.sha for commit in history.commits}
+    replaced: dict[str, str] = {}
+    for earlier in said:
+        if earlier not in discarded or earlier not in present:
+            continue
+        versions, at = [], earlier
+        while at in said and said[at] not in versions and said[at] != earlier:  # amended, then rebased...
+            at = said[at]
+            versions.append(at)
+        shown = [sha for sha in versions if sha in present]
+        if shown:
+            replaced[earlier] = shown[-1]
 
     def identity(commit: CommitRecord) -> tuple[str, str, int, int]:
         return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
@@ -241,9 +284,8 @@ def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset
 
     candidates: dict[tuple[str, str, int, int], list[CommitRecord]] = {}
     for commit in history.commits:
-        if commit.sha in discarded:
+        if commit.sha in discarded and commit.sha not in replaced:
             candidates.setdefault(identity(commit), []).append(commit)
-    replaced: dict[str, str] = {}
     for commit in history.commits:
         if commit.sha in discarded or identity(commit) not in candidates:
             continue
@@ -254,6 +296,15 @@ def _replace_rewritten(history: History, discarded: frozenset[str]) -> frozenset
     if not replaced:
         return discarded
     from dataclasses import replace
+
+    for version, newer in replaced.items():  # a version replaced in turn: to the last one shown
+        seen = {version}
+        while newer in replaced and newer not in seen:
+            seen.add(newer)
+            newer = replaced[newer]
+        replaced[version] = newer
+    if replacements is not None:
+        replacements.update(replaced)
 
     commits = []
     for commit in history.commits:

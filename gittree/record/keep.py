@@ -17,10 +17,32 @@ from gittree.errors import BadValueError
 class KeptCommit:
     sha: str
     subject: str
-    #: reached by no branch, tag or remote-tracking branch: only the keep ref holds it.
+    #: reached by no branch, tag, remote-tracking branch or HEAD: only the keep ref holds it.
     discarded: bool
     #: discarded, and an earlier version of an experiment a branch reaches (amended, rebased: docs/tree.md).
     rewritten: bool = False
+    #: its recorded status (``ok``, ``failed``, ``abandoned``, ``running``); None when the tree does not
+    #: show it (an earlier version of a rewritten experiment).
+    status: str | None = None
+    #: its verdict in the tree of every ref (``better``, ``worse``, ``discarded``...); None as for status.
+    verdict: str | None = None
+    #: for a rewritten one, the version the tree shows instead.
+    rewritten_into: str | None = None
+
+    @property
+    def state(self) -> str:
+        """``on a branch`` (a branch, tag, remote-tracking branch or HEAD reaches it), ``discarded`` or
+        ``rewritten``."""
+        return "rewritten" if self.rewritten else "discarded" if self.discarded else "on a branch"
+
+
+@dataclass(frozen=True)
+class KeptList:
+    """What ``gittree kept`` answers: the kept commits, and what was forgotten (so that sync carries it)."""
+
+    kept: tuple[KeptCommit, ...]
+    #: forgotten sha -> the commit that rewrote it (the post-rewrite hook, ``forget --rewritten``), or None.
+    forgotten: dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -32,29 +54,44 @@ class ForgetResult:
 
 
 def kept(repo: gitio.Repo) -> list[KeptCommit]:
-    """Every commit the keep ref holds, oldest listing order (by sha), each saying whether it is discarded."""
-    shas = gitio.kept_shas(repo)
-    if not shas:
-        return []
+    """Every commit the keep ref holds, by sha, each saying whether it is discarded, and what it is."""
+    return list(kept_list(repo).kept)
+
+
+def kept_list(repo: gitio.Repo) -> KeptList:
+    """Every commit the keep ref holds (by sha) with its subject, status, verdict and reachability, and
+    every commit it lists as forgotten."""
     refs = gitio.read_refs(repo)
+    keep = refs.target(gitio.KEEP_REF)
+    if keep is None:
+        return KeptList((), {})
+    shas = gitio.kept_shas(repo, keep)
+    forgotten = gitio.forgotten_shas(repo, keep)
+    if not shas:
+        return KeptList((), forgotten)
     live = [refs.head] if refs.head else []
     live += refs.tips(("refs/heads/", "refs/remotes/", "refs/tags/"))
-    keep = refs.target(gitio.KEEP_REF)
-    frontier = gitio.keep_frontier(repo, keep) if keep else []
-    discarded = gitio.commits_only_from(repo, frontier, live)
-    drawn: set[str] = set()
-    if discarded & set(shas):
-        from gittree.read import Selection, load_tree
+    discarded = gitio.commits_only_from(repo, gitio.keep_frontier(repo, keep), live)
+    from gittree.read import Selection, load_tree
 
-        drawn = {
-            node.sha for node in load_tree(repo, Selection(all_refs=True), require_experiments=False).nodes
-        }
-    return [
-        KeptCommit(
-            sha, gitio.commit_subject(repo, sha), sha in discarded, sha in discarded and sha not in drawn
+    rewrites: dict[str, str] = {}
+    tree = load_tree(repo, Selection(all_refs=True), require_experiments=False, rewrites=rewrites)
+    listed = []
+    for sha in shas:
+        node = tree.by_sha.get(sha)
+        rewritten = sha in discarded and node is None
+        listed.append(
+            KeptCommit(
+                sha,
+                node.subject if node is not None else gitio.commit_subject(repo, sha),
+                sha in discarded,
+                rewritten,
+                (node.status or "ok") if node is not None else None,
+                node.verdict.value if node is not None else None,
+                rewrites.get(sha) if rewritten else None,
+            )
         )
-        for sha in shas
-    ]
+    return KeptList(tuple(listed), forgotten)
 
 
 def forget(repo: gitio.Repo, revs: Sequence[str], *, descendants: bool = True) -> ForgetResult:
@@ -72,3 +109,22 @@ def forget(repo: gitio.Repo, revs: Sequence[str], *, descendants: bool = True) -
     forgotten = gitio.forget_commits(repo, shas, descendants=descendants)
     still = gitio.reachable_from_refs(repo, forgotten)
     return ForgetResult(tuple(forgotten), tuple(sha for sha in forgotten if sha in still))
+
+
+def forget_rewritten(repo: gitio.Repo) -> ForgetResult:
+    """Forget every kept earlier version of a rewritten experiment (``gittree forget --rewritten``), alone:
+    its kept children hang from the new version. One whose new version is known is forgotten as rewritten
+    into it, as the post-rewrite hook would have done, so other clones replace it too (docs/tree.md)."""
+    old = [entry for entry in kept(repo) if entry.rewritten]
+    pairs = [(entry.sha, entry.rewritten_into) for entry in old if entry.rewritten_into is not None]
+    followed = [sha for sha, _ in gitio.follow_rewrites(repo, pairs)] if pairs else []
+    rest = [entry.sha for entry in old if entry.rewritten_into is None]
+    forgotten = followed + (gitio.forget_commits(repo, rest, descendants=False) if rest else [])
+    still = gitio.reachable_from_refs(repo, forgotten) if forgotten else set()
+    return ForgetResult(tuple(forgotten), tuple(sha for sha in forgotten if sha in still))
+
+
+def follow_rewrites(repo: gitio.Repo, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What the post-rewrite hook does after an amend or a rebase: each kept commit git rewrote is
+    forgotten as rewritten into its new version, which is kept (docs/hooks.md). Returns those pairs."""
+    return gitio.follow_rewrites(repo, pairs)
