@@ -229,6 +229,9 @@ if TYPE_CHECKING:
         GITTREE_REMOTE_REF_PREFIX as GITTREE_REMOTE_REF_PREFIX,
     )
     from gittree.gitio.refs import (
+        CURVES_REF as CURVES_REF,
+    )
+    from gittree.gitio.refs import (
         NOTES_REF as NOTES_REF,
     )
     from gittree.gitio.refs import (
@@ -410,6 +413,7 @@ _HOMES = {
     "MIN_GIT_VERSION": "gittree.gitio.repo",
     "NEWEST_TIP_SCAN": "gittree.gitio.repo",
     "NOTES_REF": "gittree.gitio.refs",
+    "CURVES_REF": "gittree.gitio.refs",
     "RefState": "gittree.gitio.refs",
     "Repo": "gittree.gitio.repo",
     "SCOPE_REF_PREFIXES": "gittree.gitio.refs",
