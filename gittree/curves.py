@@ -209,7 +209,9 @@ def step_numbers(steps: Iterable[float]) -> list[float | int]:
     return [int(s) if s.is_integer() and abs(s) < 2**53 else s for s in steps]
 
 
-def curve_entries(order: Iterable[str], stored: Mapping[str, Sequence[StoredRun]]) -> Iterator[dict[str, Any]]:
+def curve_entries(
+    order: Iterable[str], stored: Mapping[str, Sequence[StoredRun]]
+) -> Iterator[dict[str, Any]]:
     """The ``curves`` of ``show --json`` and ``export`` (docs/export.md): one entry per stored run, the
     experiments in ``order``, each run's metrics by name."""
     for sha in order:
@@ -239,20 +241,17 @@ def parse_stored(text: str) -> list[StoredRun]:
         if not lines:
             continue
         header = _json_object(lines[0])
-        if (
-            header is None
-            or header.get("format") != STORED_FORMAT
-            or header.get("version") != STORED_VERSION
-            or not isinstance(header.get("run"), str)
-        ):
+        if header is None or header.get("format") != STORED_FORMAT or header.get("version") != STORED_VERSION:
             continue
-        seed = header.get("seed")
+        run, seed = header.get("run"), header.get("seed")
+        if not isinstance(run, str):
+            continue
         curves = {}
         for line in lines[1:]:
             curve = _stored_curve(_json_object(line))
             if curve is not None:
                 curves[curve.name] = curve
-        runs.append(StoredRun(header["run"], seed if isinstance(seed, str) else None, curves))
+        runs.append(StoredRun(run, seed if isinstance(seed, str) else None, curves))
     return runs
 
 

@@ -223,13 +223,13 @@ if TYPE_CHECKING:
         ALL_REF_PREFIXES as ALL_REF_PREFIXES,
     )
     from gittree.gitio.refs import (
+        CURVES_REF as CURVES_REF,
+    )
+    from gittree.gitio.refs import (
         GITTREE_REF_PREFIX as GITTREE_REF_PREFIX,
     )
     from gittree.gitio.refs import (
         GITTREE_REMOTE_REF_PREFIX as GITTREE_REMOTE_REF_PREFIX,
-    )
-    from gittree.gitio.refs import (
-        CURVES_REF as CURVES_REF,
     )
     from gittree.gitio.refs import (
         NOTES_REF as NOTES_REF,
