@@ -138,7 +138,7 @@ def drawing_view(
         from gittree.render.subgraph import ViewOptions
 
         chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
-        return draw(tree, fmt, chosen, config)
+        return draw(tree, fmt, chosen, config, tree_curves(repo, tree) if fmt == "html" else None)
 
     engine = None
     if fmt in ("svg", "png", "pdf", "html"):  # the page holds an SVG laid out by the same Graphviz
