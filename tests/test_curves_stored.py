@@ -269,3 +269,17 @@ def test_plain_git_push_and_fetch_carry_the_curves_after_configure(team: Team) -
     assert CURVES_REF not in bob.refs()  # merged into Bob's own notes by gittree sync only
     bob.sync()
     assert bob.rev(CURVES_REF) == ada.rev(CURVES_REF)
+
+
+def test_the_notebook_reads_the_same_curves(repo: GitRepo) -> None:
+    import gittree
+
+    write_script(repo, "train", 600, 5)
+    run(repo, "-m", "nb", "--", PYTHON, "train.py")
+    sha = repo.head()
+    research = gittree.open(repo.path)
+    (only,) = research.curves(sha)
+    assert only.curves["loss"].total == 600 and only.commit.sha == sha
+    tree = research.tree()
+    assert [r.curves["loss"].total for r in tree.curves[sha]] == [600]
+    assert '"curves":{"' + sha in tree.html()

@@ -77,15 +77,15 @@ def store_curves(repo: gitio.Repo, sha: str, runs: Sequence[tuple[journal.RunMet
     """Write the curves of ``runs`` (a run, or a group's seeds) to ``sha``'s curves note, one paragraph per
     run; returns how many runs had curves. A run already there (an attempt cut short, then recovered)
     is not written twice. Raises what the notes write raises; the caller decides it is only a warning."""
-    stored = stored_curves(repo, [sha]).get(sha, [])
-    already = {run.run for run in stored}
-    paragraphs = []
-    for meta, run_dir in runs:
-        if meta.id in already:
-            continue
-        curves = run_curves(meta, run_dir)
-        if curves:
-            paragraphs.append((sha, stored_paragraph(StoredRun(meta.id, meta.seed, curves))))
+    logged = [
+        StoredRun(meta.id, meta.seed, curves)
+        for meta, run_dir in runs
+        if (curves := run_curves(meta, run_dir))
+    ]
+    if not logged:
+        return 0  # most runs: no git call at all
+    already = {run.run for run in stored_curves(repo, [sha]).get(sha, [])}
+    paragraphs = [(sha, stored_paragraph(run)) for run in logged if run.run not in already]
     if paragraphs:
         gitio.append_notes(repo, paragraphs, gitio.CURVES_REF)
     return len(paragraphs)
