@@ -283,3 +283,15 @@ def test_the_notebook_reads_the_same_curves(repo: GitRepo) -> None:
     tree = research.tree()
     assert [r.curves["loss"].total for r in tree.curves[sha]] == [600]
     assert '"curves":{"' + sha in tree.html()
+
+
+def test_a_curve_that_cannot_be_stored_is_a_warning_and_the_run_is_committed(repo: GitRepo) -> None:
+    write_script(repo, "train", 10, 3)
+    blob = repo.git("hash-object", "-w", "--stdin", input="not a notes commit\n").strip()
+    repo.git("update-ref", CURVES_REF, blob)  # a broken curves ref: the note cannot be written
+    before = repo.head()
+    stderr = run(repo, "-m", "still committed", "--", PYTHON, "train.py")
+    assert (
+        "warning: the curves were not stored in git" in stderr and "they stay in the run's journal" in stderr
+    )
+    assert repo.head() != before and journal(repo.path)[0]["status"] == "committed"
