@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -152,9 +153,13 @@ def test_dvclive_histories_a_run_writes_are_stored_too(repo: GitRepo) -> None:
     repo.write(".gitignore", "dvclive/\n")
     repo.git("add", "-A")
     repo.git("commit", "-qm", "dvclive script")
+    stale = repo.path / "dvclive/plots/metrics/old.tsv"  # an earlier run's history: not this run's curve
+    stale.parent.mkdir(parents=True)
+    stale.write_text("timestamp\tstep\told\n1\t0\t0.5\n2\t1\t0.4\n", encoding="utf-8")
+    os.utime(stale, (946_684_800, 946_684_800))
     run(repo, "-m", "dvclive run", "--", PYTHON, "live.py")
     (found,) = stored_note(repo, repo.head())
-    assert found.curves["train/loss"].total == 900
+    assert set(found.curves) == {"train/loss"} and found.curves["train/loss"].total == 900
 
 
 # -- reading: plot, show --json, export, a fresh clone ----------------------------------------------

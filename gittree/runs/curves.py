@@ -45,8 +45,8 @@ class RunCurves:
 
 def run_curves(meta: journal.RunMeta, run_dir: Path) -> dict[str, Curve]:
     """What one journalled run logged step by step, downsampled (metrics logged more than once); else the
-    DVCLive histories the run wrote in its working tree (a file older than the run's start is an earlier
-    run's, and is left out)."""
+    DVCLive histories the run wrote in the folder it ran in (a file older than the run's start is an
+    earlier run's, and is left out)."""
     try:
         text = (run_dir / journal.LOGGED_METRICS).read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -59,7 +59,7 @@ def run_curves(meta: journal.RunMeta, run_dir: Path) -> dict[str, Curve]:
 
 
 def _written_dvclive(meta: journal.RunMeta) -> dict[str, bytes]:
-    folder = Path(meta.worktree) / DVCLIVE_METRICS
+    folder = Path(meta.cwd) / DVCLIVE_METRICS  # DVCLive writes under the folder the command ran in
     files: dict[str, bytes] = {}
     for root, _, names in os.walk(folder):
         for name in names:
