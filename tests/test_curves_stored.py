@@ -253,6 +253,12 @@ def test_curves_travel_with_sync_merge_across_clones_and_reach_a_fresh_clone(
     data = json.loads(fresh.gittree("show", "--json", "--all").out)
     assert len([c for c in data["curves"] if c["sha"] == sha]) == 3
     assert not runs_root(fresh.path).exists()
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "fresh.svg"
+    drawn = fresh.gittree("plot", "--curves", sha, "-m", "loss", "-o", str(out))
+    assert drawn.code == 0, drawn.err
+    ids = {g.get("id") for g in ET.fromstring(out.read_bytes()).iter(f"{SVG}g")}
+    assert {"curve-0", "curve-1", "curve-2"} <= ids  # a line per run, from git alone
 
 
 def test_plain_git_push_and_fetch_carry_the_curves_after_configure(team: Team) -> None:
