@@ -4,17 +4,21 @@ fixtures of tests/test_render_browser.py); names and run ids from git stay text.
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gittree.curves import Curve, StoredRun, stored_paragraph
+from gittree.curves import Curve, StoredRun, downsample, stored_paragraph
 from gittree.render.words import LEGEND_MARKS, LEGEND_SWATCHES
 from tests.conftest import GitRepo
 from tests.test_render_browser import Page, browser  # noqa: F401  (the module's Chromium fixture)
 
 CURVES_REF = "refs/notes/gittree-curves"
+ROOT = Path(__file__).parents[1]
+SCREENSHOT = ROOT / "docs" / "curves-card.png"
 HOSTILE_NAME = '</script><svg onload="window.pwned=1">'
 HOSTILE_RUN = "<img src=x onerror=window.pwned=2>"
 
@@ -90,6 +94,34 @@ def test_the_card_overlays_the_parents_curve_and_escapes_what_git_holds(
         assert page.js("window.pwned") is None and page.problems == [] and page.requests == [page.url]
         assert page.js("document.querySelectorAll('img, script').length") == 2  # the page's own two scripts
         assert data["curves"][child][1]["run"] == HOSTILE_RUN
+    finally:
+        page.close()
+
+
+def decay(rate: float, steps: int = 20_000) -> Curve:
+    values = tuple(0.3 + 2.2 * math.exp(-s / rate) + 0.02 * math.sin(s / 7.0) for s in range(steps))
+    return downsample(Curve("loss", tuple(float(s) for s in range(steps)), values, steps))
+
+
+@pytest.mark.browser
+def test_the_card_of_a_real_sized_curve_over_its_parents(browser: Any, repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    parent = repo.experiment("baseline", metrics=[("loss", 0.32)])
+    child = repo.experiment("cosine warmup", metrics=[("loss", 0.30)])
+    add_curves(repo, parent, StoredRun("20261207-041500-1-aaaaaa", None, {"loss": decay(4000.0)}))
+    add_curves(repo, child, StoredRun("20261207-043000-2-bbbbbb", None, {"loss": decay(2000.0)}))
+    out = repo.path / "tree.html"
+    assert gittree("render", "--format", "html", "-o", str(out)).code == 0
+    page = Page(browser, out, width=900, height=600)
+    try:
+        page.page.click("#zoom-fit")
+        page.page.click(f"#node-{child}")
+        (chart,) = curve_lines(page, "#details", "loss")
+        assert chart["this"] == [len(decay(2000.0).steps)] and chart["parent"] == [len(decay(4000.0).steps)]
+        assert "20000 steps, downsampled · dashed: parent" in chart["caption"]
+        if os.environ.get("GITTREE_UPDATE_EXPECTED") == "1":
+            page.page.locator("#details").screenshot(path=str(SCREENSHOT))
+        assert SCREENSHOT.exists(), "run with GITTREE_UPDATE_EXPECTED=1 to write docs/curves-card.png"
+        assert page.problems == []
     finally:
         page.close()
 

@@ -297,7 +297,7 @@
     axis.textContent = "step " + first + " – " + last;
     chart.appendChild(axis);
     var range = svgEl("text", { x: CURVE_WIDTH - CURVE_LEFT, y: CURVE_HEIGHT - 3, "font-size": 10, fill: "#555", "text-anchor": "end" });
-    range.textContent = low.toPrecision(4) + " – " + high.toPrecision(4);
+    range.textContent = "value " + low.toPrecision(4) + " – " + high.toPrecision(4);
     chart.appendChild(range);
     figure.appendChild(chart);
     var own = lines.filter(function (line) { return !line.parent; });
