@@ -241,7 +241,7 @@ def parse_stored(text: str) -> list[StoredRun]:
         if not lines:
             continue
         header = _json_object(lines[0])
-        if header is None or header.get("format") != STORED_FORMAT or header.get("version") != STORED_VERSION:
+        if header is None or header.get("format") != STORED_FORMAT or not _is_version(header.get("version")):
             continue
         run, seed = header.get("run"), header.get("seed")
         if not isinstance(run, str):
@@ -253,6 +253,10 @@ def parse_stored(text: str) -> list[StoredRun]:
                 curves[curve.name] = curve
         runs.append(StoredRun(run, seed if isinstance(seed, str) else None, curves))
     return runs
+
+
+def _is_version(value: object) -> bool:
+    return type(value) is int and value == STORED_VERSION  # not True, not 1.0
 
 
 def _json_object(line: str) -> dict[str, object] | None:
