@@ -267,6 +267,8 @@ def sync(
                 gitio.keep_notes_through_rewrites(repo)
             remote_curves = gitio.ref_target(repo, notes_tracking_ref(remote, gitio.CURVES_REF))
             _merge_remote_notes(repo, remote, remote_curves, gitio.CURVES_REF)
+            if remote_curves is not None:
+                gitio.keep_curves_through_rewrites(repo)
             if gittree_refs:
                 _adopt_gittree_refs(repo, remote, report)
             plan = _plan(repo, remote, branches, (remote_notes, remote_curves), gittree_refs=gittree_refs)

@@ -306,3 +306,22 @@ def test_a_curve_that_cannot_be_stored_is_a_warning_and_the_run_is_committed(rep
         "warning: the curves were not stored in git" in stderr and "they stay in the run's journal" in stderr
     )
     assert repo.head() != before and journal(repo.path)[0]["status"] == "committed"
+
+
+def test_curves_follow_their_experiment_through_amend_as_results_do(repo: GitRepo) -> None:
+    write_script(repo, "train", 40, 3)
+    run(repo, "-m", "to be amended", "--", PYTHON, "train.py")
+    old = repo.head()
+    rewrite = repo.git("config", "--local", "--get-all", "notes.rewriteRef").split()
+    assert "refs/notes/gittree-curves" in rewrite
+    assert "refs/notes/gittree-curves" not in repo.git("config", "--get-all", "notes.displayRef", check=False)
+    repo.git(
+        "commit",
+        "-q",
+        "--amend",
+        "--allow-empty",
+        "-m",
+        "amended\n\n" + repo.git("log", "-1", "--format=%(trailers)"),
+    )
+    new = repo.head()
+    assert new != old and stored_note(repo, new)[0].curves["loss"].total == 40

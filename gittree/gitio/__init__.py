@@ -94,6 +94,9 @@ if TYPE_CHECKING:
         append_notes as append_notes,
     )
     from gittree.gitio.notes import (
+        keep_curves_through_rewrites as keep_curves_through_rewrites,
+    )
+    from gittree.gitio.notes import (
         keep_notes_through_rewrites as keep_notes_through_rewrites,
     )
     from gittree.gitio.notes import (
@@ -468,6 +471,7 @@ _HOMES = {
     "keep_commits": "gittree.gitio.keep",
     "keep_covers": "gittree.gitio.keep",
     "keep_frontier": "gittree.gitio.keep",
+    "keep_curves_through_rewrites": "gittree.gitio.notes",
     "keep_notes_through_rewrites": "gittree.gitio.notes",
     "kept_shas": "gittree.gitio.keep",
     "list_refs": "gittree.gitio.refs",
