@@ -67,7 +67,7 @@ def render_html(
     ``view``, when given, is ``select_view(tree, options)`` already made by the caller: what is drawn does
     not depend on the legend and tooltips the page turns off, and at 100k experiments a second
     selection costs 0.4 s. ``curves``: the runs' curves stored in git, by experiment
-    (:func:`gittree.runcurves.stored_curves`); each card draws its experiment's over its parent's.
+    (:func:`gittree.runs.curves.stored_curves`); each card draws its experiment's over its parent's.
     """
     from gittree.render.graphviz import layout
 
