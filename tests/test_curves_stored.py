@@ -325,3 +325,23 @@ def test_curves_follow_their_experiment_through_amend_as_results_do(repo: GitRep
     )
     new = repo.head()
     assert new != old and stored_note(repo, new)[0].curves["loss"].total == 40
+
+
+@pytest.mark.parametrize("argv", [["show", "--json"], ["export"]], ids=" ".join)
+def test_a_cold_view_without_curves_does_not_load_libgit2_to_look_for_them(
+    repo: GitRepo, argv: list[str]
+) -> None:
+    import subprocess
+    import sys
+
+    repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.experiment("wider", metrics=[("acc", 0.6)])
+    probe = (
+        f"import sys\nfrom gittree.cli import main\nmain({argv!r})\n"
+        "sys.stderr.write(repr('pygit2' in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert '"curves": []' in done.stdout
+    assert done.stderr == "False"  # was True: 0.14 s of pygit2 import on every cold view
