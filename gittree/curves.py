@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 #: Points a downsampled curve keeps at most (two per window, plus the first and the last).
 CURVE_POINTS = 400
@@ -164,3 +166,122 @@ def _json_rows(text: str) -> list[tuple[float, float]]:
         if step is not None and value is not None:
             rows.append((step, value))
     return rows
+
+
+# -- Curves stored in git (docs/format.md, "Curves") --------------------------------------------------
+
+#: The first line of every stored run's paragraph names the format and its version.
+STORED_FORMAT = "gittree-curves"
+STORED_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """The curves one run logged, as kept with its experiment in git (downsampled)."""
+
+    run: str
+    seed: str | None
+    curves: dict[str, Curve]
+
+
+def stored_paragraph(run: StoredRun) -> list[str]:
+    """The lines of one run's paragraph in the curves note: a header, then one JSON line per metric.
+
+    Each line is compact JSON (no blank line can appear inside a paragraph, so git's paragraph joining
+    and sync's paragraph merge keep a run whole). Steps that are whole numbers are written as integers.
+    """
+    header = {"format": STORED_FORMAT, "version": STORED_VERSION, "run": run.run, "seed": run.seed}
+    lines = [json.dumps(header, ensure_ascii=False, separators=(",", ":"))]
+    for name in sorted(run.curves):
+        curve = run.curves[name]
+        record = {
+            "name": name,
+            "total": curve.total,
+            "steps": step_numbers(curve.steps),
+            "values": list(curve.values),
+        }
+        lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+    return lines
+
+
+def step_numbers(steps: Iterable[float]) -> list[float | int]:
+    """Steps as JSON writes them best: whole numbers as integers (``40``, not ``40.0``)."""
+    return [int(s) if s.is_integer() and abs(s) < 2**53 else s for s in steps]
+
+
+def curve_entries(
+    order: Iterable[str], stored: Mapping[str, Sequence[StoredRun]]
+) -> Iterator[dict[str, Any]]:
+    """The ``curves`` of ``show --json`` and ``export`` (docs/export.md): one entry per stored run, the
+    experiments in ``order``, each run's metrics by name."""
+    for sha in order:
+        for run in stored.get(sha, ()):
+            yield {
+                "sha": sha,
+                "run": run.run,
+                "seed": run.seed,
+                "metrics": {
+                    name: {
+                        "steps": step_numbers(curve.steps),
+                        "values": list(curve.values),
+                        "total": curve.total,
+                    }
+                    for name, curve in sorted(run.curves.items())
+                },
+            }
+
+
+def parse_stored(text: str) -> list[StoredRun]:
+    """The runs in a curves note, in the order written. A paragraph of another format or a newer version
+    is left out (a later gittree wrote it: updating gittree reads it), and so is a line that is not a
+    curve with as many finite values as steps."""
+    runs = []
+    for paragraph in text.replace("\r\n", "\n").split("\n\n"):
+        lines = [line for line in paragraph.split("\n") if line.strip()]
+        if not lines:
+            continue
+        header = _json_object(lines[0])
+        if header is None or header.get("format") != STORED_FORMAT or not _is_version(header.get("version")):
+            continue
+        run, seed = header.get("run"), header.get("seed")
+        if not isinstance(run, str):
+            continue
+        curves = {}
+        for line in lines[1:]:
+            curve = _stored_curve(_json_object(line))
+            if curve is not None:
+                curves[curve.name] = curve
+        runs.append(StoredRun(run, seed if isinstance(seed, str) else None, curves))
+    return runs
+
+
+def _is_version(value: object) -> bool:
+    return type(value) is int and value == STORED_VERSION  # not True, not 1.0
+
+
+def _json_object(line: str) -> dict[str, object] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _stored_curve(record: dict[str, object] | None) -> Curve | None:
+    if record is None:
+        return None
+    name, total, steps, values = (record.get(key) for key in ("name", "total", "steps", "values"))
+    if not isinstance(name, str) or not isinstance(steps, list) or not isinstance(values, list):
+        return None
+    numbers = [_number(x) if isinstance(x, (int, float)) else None for x in (*steps, *values)]
+    if len(steps) != len(values) or any(x is None for x in numbers):
+        return None
+    count = len(steps)
+    if isinstance(total, bool) or not isinstance(total, int) or total < count:
+        total = count
+    return Curve(
+        name,
+        tuple(float(x) for x in numbers[:count] if x is not None),
+        tuple(float(x) for x in numbers[count:] if x is not None),
+        total,
+    )

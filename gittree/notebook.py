@@ -22,6 +22,11 @@ from gittree.config import Config
 from gittree.model import Node, ResearchTree
 from gittree.tree.analysis import PathReport, Ranking, rank_experiments
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from gittree.curves import StoredRun
+    from gittree.runs.curves import RunCurves
+
 #: What ``to_pandas`` needs, word for word as its error says it.
 PANDAS_INSTALL = "pip install pandas"
 #: The height of the page's frame in a notebook, in CSS pixels.
@@ -33,6 +38,8 @@ class Tree(ResearchTree):
     """A :class:`~gittree.model.ResearchTree` (the very object ``show`` draws) that Jupyter shows as the page."""
 
     config: Config = field(default_factory=Config, repr=False)
+    #: the runs' curves stored in git, by experiment (docs/format.md, "Curves"): the page's cards draw them.
+    curves: dict[str, list[StoredRun]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         count = len(self.nodes)
@@ -54,7 +61,7 @@ class Tree(ResearchTree):
         """The interactive page, as ``gittree render --format html`` writes it."""
         from gittree.render.html import render_html
 
-        return render_html(self, self.config)
+        return render_html(self, self.config, curves=self.curves)
 
     def _repr_html_(self) -> str:
         # sandbox without allow-same-origin: the page's script runs, but cannot reach the notebook.
@@ -65,10 +72,12 @@ class Tree(ResearchTree):
         )
 
 
-def as_notebook_tree(tree: ResearchTree, config: Config) -> Tree:
+def as_notebook_tree(
+    tree: ResearchTree, config: Config, curves: dict[str, list[StoredRun]] | None = None
+) -> Tree:
     """The same tree, with its nodes shared, as a :class:`Tree`."""
     values = {f.name: getattr(tree, f.name) for f in fields(ResearchTree)}
-    return Tree(**values, config=config)
+    return Tree(**values, config=config, curves=curves or {})
 
 
 class Research:
@@ -91,10 +100,18 @@ class Research:
     ) -> Tree:
         """The tree ``gittree show [REVS] [--all] [--metric NAME]`` draws (default: HEAD's history)."""
         from gittree.read import Selection, load_tree
+        from gittree.read.views import tree_curves
 
         config = self.config
         tree = load_tree(self.repo, Selection(_revs(revs), all_refs=all, metric=metric), config=config)
-        return as_notebook_tree(tree, config)
+        return as_notebook_tree(tree, config, tree_curves(self.repo, tree))
+
+    def curves(self, *revs: str) -> list[RunCurves]:
+        """``gittree plot --curves REV...``'s data: each run's curves (``.curves``, by metric name, each with
+        ``.steps``, ``.values`` and ``.total``), from git first, then the run journal."""
+        from gittree.runs.curves import curves_of
+
+        return curves_of(self.repo, list(revs))
 
     def ranking(
         self,

@@ -1,7 +1,8 @@
 """``gittree sync``: share the research tree through any git remote, losing nothing (docs/teams.md).
 
 What travels: the experiment branches (``sync.branches`` in ``.gittree.yaml``, by default ``exp/*``
-and ``sweep/*``), the notes ref ``refs/notes/gittree`` and gittree's own refs ``refs/gittree/*``.
+and ``sweep/*``), the notes refs ``refs/notes/gittree`` (late results) and ``refs/notes/gittree-curves``
+(the runs' curves, docs/format.md) and gittree's own refs ``refs/gittree/*``.
 
 One attempt is: fetch everything into private places (remote-tracking refs, never the local notes
 or refs/gittree) -> merge the remote's notes into the local ones (a three-way merge of paragraphs,
@@ -49,9 +50,13 @@ _REMOTE_FAILURES = (
 _RETRYABLE = ("fetch first", "non-fast-forward", "stale info", "incorrect old value", *_REMOTE_FAILURES)
 
 
-def notes_tracking_ref(remote: str) -> str:
-    """Where the remote's notes are fetched to: a private ref, never ``refs/notes/gittree`` itself."""
-    return f"refs/notes/gittree-remote/{remote}"
+#: The notes refs sync shares and merges, paragraph by paragraph: the results, then the curves.
+SHARED_NOTES = (gitio.NOTES_REF, gitio.CURVES_REF)
+
+
+def notes_tracking_ref(remote: str, ref: str = gitio.NOTES_REF) -> str:
+    """Where the remote's notes (``ref``) are fetched to: a private ref, never the notes ref itself."""
+    return f"{ref}-remote/{remote}"
 
 
 def gittree_tracking_prefix(remote: str) -> str:
@@ -78,10 +83,11 @@ def fetch_refspecs(
             # Into the remote-tracking branch of the same name, as git's default refspec would.
             source, destination = _glob(source, len(HEADS)), _glob(destination, -len(pattern))
         specs.append(f"+{source}:{destination}")
-    source, destination = gitio.NOTES_REF, notes_tracking_ref(remote)
-    if plain_git:
-        source, destination = _glob(source, len(NOTES_PREFIX)), _glob(destination, len(NOTES_PREFIX))
-    specs.append(f"+{source}:{destination}")
+    for notes in SHARED_NOTES:
+        source, destination = notes, notes_tracking_ref(remote, notes)
+        if plain_git:
+            source, destination = _glob(source, len(NOTES_PREFIX)), _glob(destination, len(NOTES_PREFIX))
+        specs.append(f"+{source}:{destination}")
     if gittree_refs:
         specs.append(f"+{gitio.GITTREE_REF_PREFIX}*:{gittree_tracking_prefix(remote)}*")
     return specs
@@ -113,10 +119,11 @@ def push_refspecs(patterns: Sequence[str], *, plain_git: bool = False) -> list[s
             ref = _glob(ref, len("refs/"))
         specs.append(f"{ref}:{ref}")
     if plain_git:
+        # refs/notes/gittree* is both notes refs (gittree-curves too), minus each one's private copies.
         notes = _glob(gitio.NOTES_REF, len(gitio.NOTES_REF))
-        specs += [f"{notes}:{notes}", f"^{notes_tracking_ref('*')}"]
+        specs += [f"{notes}:{notes}", *(f"^{notes_tracking_ref('*', ref)}" for ref in SHARED_NOTES)]
     else:
-        specs.append(f"{gitio.NOTES_REF}:{gitio.NOTES_REF}")
+        specs += [f"{ref}:{ref}" for ref in SHARED_NOTES]
     specs.append(f"{gitio.GITTREE_REF_PREFIX}*:{gitio.GITTREE_REF_PREFIX}*")
     if plain_git:
         # Keep commits never fast-forward (each lists what is kept, not what was): plain git would refuse
@@ -220,6 +227,8 @@ def short_ref(ref: str) -> str:
     """How a ref is named to people: ``exp/a`` for a branch, ``notes`` for the notes ref."""
     if ref == gitio.NOTES_REF:
         return "notes"
+    if ref == gitio.CURVES_REF:
+        return "curves"
     return ref[len(HEADS) :] if ref.startswith(HEADS) else ref
 
 
@@ -256,9 +265,13 @@ def sync(
             report.notes_received += _merge_remote_notes(repo, remote, remote_notes)
             if remote_notes is not None:  # notes arrived: they too must survive amend and rebase
                 gitio.keep_notes_through_rewrites(repo)
+            remote_curves = gitio.ref_target(repo, notes_tracking_ref(remote, gitio.CURVES_REF))
+            _merge_remote_notes(repo, remote, remote_curves, gitio.CURVES_REF)
+            if remote_curves is not None:
+                gitio.keep_curves_through_rewrites(repo)
             if gittree_refs:
                 _adopt_gittree_refs(repo, remote, report)
-            plan = _plan(repo, remote, branches, remote_notes, gittree_refs=gittree_refs)
+            plan = _plan(repo, remote, branches, (remote_notes, remote_curves), gittree_refs=gittree_refs)
             report.behind, report.diverged = plan.behind, plan.diverged
             updates = [u for u in plan.updates if u.ref not in {clash.ref for clash in clashes}]
             if not updates:
@@ -457,8 +470,12 @@ def _forget_missing(repo: gitio.Repo, specs: Iterable[str], missing: Sequence[st
 # -- notes -----------------------------------------------------------------------------------------
 
 
-def _merge_remote_notes(repo: gitio.Repo, remote: str, remote_notes: str | None) -> int:
-    """Bring the remote's notes into ``refs/notes/gittree``; returns how many notes changed locally.
+def _merge_remote_notes(
+    repo: gitio.Repo, remote: str, remote_notes: str | None, ref: str = gitio.NOTES_REF
+) -> int:
+    """Bring the remote's notes into ``ref`` (``refs/notes/gittree``); returns how many notes changed locally.
+
+    The curves' notes merge by the same rule: each run is one paragraph, so both sides' runs are kept.
 
     The local ref moves only by compare-and-swap (another local process may be writing notes too),
     and only to a commit that contains both sides, so nothing written locally can be lost.
@@ -466,7 +483,7 @@ def _merge_remote_notes(repo: gitio.Repo, remote: str, remote_notes: str | None)
     if remote_notes is None:
         return 0
     for _ in range(MAX_ATTEMPTS):
-        local = gitio.ref_target(repo, gitio.NOTES_REF)
+        local = gitio.ref_target(repo, ref)
         if local is not None and gitio.is_ancestor(repo, remote_notes, local):
             return 0  # we already have everything the remote has
         if local is None or gitio.is_ancestor(repo, local, remote_notes):
@@ -474,10 +491,10 @@ def _merge_remote_notes(repo: gitio.Repo, remote: str, remote_notes: str | None)
             changed = _changed_notes(repo, local, remote_notes)
         else:
             new, changed = _merge_notes_commits(repo, remote, local, remote_notes)
-        if gitio.update_ref(repo, gitio.NOTES_REF, new, local):
+        if gitio.update_ref(repo, ref, new, local):
             return changed
     raise GitCommandError(
-        f"another process kept changing {gitio.NOTES_REF} while gittree was merging notes into it",
+        f"another process kept changing {ref} while gittree was merging notes into it",
         hint="nothing was lost; run gittree sync again",
     )
 
@@ -599,7 +616,7 @@ def _plan(
     repo: gitio.Repo,
     remote: str,
     patterns: Sequence[str],
-    remote_notes: str | None,
+    remote_notes: tuple[str | None, ...],
     *,
     gittree_refs: bool,
 ) -> _Plan:
@@ -608,10 +625,11 @@ def _plan(
         branch = ref[len(HEADS) :]
         if any(branch_matches(branch, pattern) for pattern in patterns):
             plan.consider(repo, ref, mine, gitio.ref_target(repo, branch_tracking_ref(remote, branch)))
-    local_notes = gitio.ref_target(repo, gitio.NOTES_REF)
-    if local_notes is not None:
-        # Compared with the very commit the merge used, so the lease and the merge agree.
-        plan.consider(repo, gitio.NOTES_REF, local_notes, remote_notes)
+    for notes, theirs in zip(SHARED_NOTES, remote_notes, strict=True):
+        local_notes = gitio.ref_target(repo, notes)
+        if local_notes is not None:
+            # Compared with the very commit the merge used, so the lease and the merge agree.
+            plan.consider(repo, notes, local_notes, theirs)
     if gittree_refs:
         prefix = gittree_tracking_prefix(remote)
         for ref, mine in sorted(gitio.refs_under(repo, gitio.GITTREE_REF_PREFIX).items()):

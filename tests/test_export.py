@@ -46,7 +46,7 @@ def test_the_schema_is_itself_valid() -> None:
 
 def test_demo_export_validates_and_holds_the_whole_map(demo: Path, gittree) -> None:  # type: ignore[no-untyped-def]
     data = export(gittree, "--format", "json", before=("-C", str(demo)))
-    assert data["format"] == "gittree-export" and data["schema"] == 1
+    assert data["format"] == "gittree-export" and data["schema"] == 2
     assert data["project"] == "repo" and "Each node is an experiment" in data["about"]
     assert data["counts"]["experiments"] == 31 and data["counts"]["dead_ends"] == 4
     nodes = {n["sha"]: n for n in data["nodes"]}

@@ -60,6 +60,7 @@ def test_refspecs_fetch_into_private_places_and_never_force_a_push() -> None:
     assert fetch == [
         "+refs/heads/exp/*:refs/remotes/origin/exp/*",
         "+refs/notes/gittree:refs/notes/gittree-remote/origin",
+        "+refs/notes/gittree-curves:refs/notes/gittree-curves-remote/origin",
         "+refs/gittree/*:refs/gittree-remote/origin/*",
     ]
     push = push_refspecs(("exp/*",))
@@ -67,6 +68,7 @@ def test_refspecs_fetch_into_private_places_and_never_force_a_push() -> None:
         "HEAD",
         "refs/heads/exp/*:refs/heads/exp/*",
         "refs/notes/gittree:refs/notes/gittree",
+        "refs/notes/gittree-curves:refs/notes/gittree-curves",
         "refs/gittree/*:refs/gittree/*",
     ]
     assert not any(spec.startswith("+") for spec in push)

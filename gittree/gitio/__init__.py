@@ -94,6 +94,9 @@ if TYPE_CHECKING:
         append_notes as append_notes,
     )
     from gittree.gitio.notes import (
+        keep_curves_through_rewrites as keep_curves_through_rewrites,
+    )
+    from gittree.gitio.notes import (
         keep_notes_through_rewrites as keep_notes_through_rewrites,
     )
     from gittree.gitio.notes import (
@@ -221,6 +224,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.refs import (
         ALL_REF_PREFIXES as ALL_REF_PREFIXES,
+    )
+    from gittree.gitio.refs import (
+        CURVES_REF as CURVES_REF,
     )
     from gittree.gitio.refs import (
         GITTREE_REF_PREFIX as GITTREE_REF_PREFIX,
@@ -410,6 +416,7 @@ _HOMES = {
     "MIN_GIT_VERSION": "gittree.gitio.repo",
     "NEWEST_TIP_SCAN": "gittree.gitio.repo",
     "NOTES_REF": "gittree.gitio.refs",
+    "CURVES_REF": "gittree.gitio.refs",
     "RefState": "gittree.gitio.refs",
     "Repo": "gittree.gitio.repo",
     "SCOPE_REF_PREFIXES": "gittree.gitio.refs",
@@ -464,6 +471,7 @@ _HOMES = {
     "keep_commits": "gittree.gitio.keep",
     "keep_covers": "gittree.gitio.keep",
     "keep_frontier": "gittree.gitio.keep",
+    "keep_curves_through_rewrites": "gittree.gitio.notes",
     "keep_notes_through_rewrites": "gittree.gitio.notes",
     "kept_shas": "gittree.gitio.keep",
     "list_refs": "gittree.gitio.refs",

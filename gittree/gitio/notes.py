@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from gittree.errors import GitCommandError
 from gittree.gitio.objects import read_blob, tree_of_commit
 from gittree.gitio.plumbing import commit_tree, write_blobs
-from gittree.gitio.refs import NOTES_REF, ZERO_SHA, ref_target, update_ref
+from gittree.gitio.refs import CURVES_REF, NOTES_REF, ZERO_SHA, ref_target, update_ref
 from gittree.gitio.repo import Repo
 from gittree.gitio.runner import git_says, run
 from gittree.rawcommit import decode_message
@@ -186,6 +186,8 @@ def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], re
         if update_ref(repo, ref, commit, tip, reason="gittree: notes"):
             if ref == NOTES_REF:  # every writer of a late result: they survive amend and rebase (issue 18)
                 keep_notes_through_rewrites(repo)
+            elif ref == CURVES_REF:
+                keep_curves_through_rewrites(repo)
             return
         time.sleep(random.uniform(0.0, 0.01 * (attempt + 1)))  # spread the writers that lost
     raise GitCommandError(
@@ -268,8 +270,22 @@ def keep_notes_through_rewrites(repo: Repo) -> tuple[tuple[str, str], ...]:
     return tuple(added)
 
 
-def _set_notes_ref_setting(repo: Repo, key: str) -> None:
-    """``KEY = refs/notes/gittree`` in ``.git/config``, exactly once even when writers race.
+def keep_curves_through_rewrites(repo: Repo) -> bool:
+    """Make git carry the curves' notes (``refs/notes/gittree-curves``) through amend and rebase, like the
+    results' notes: ``notes.rewriteRef`` gets it unless a value already covers it. Never
+    ``notes.displayRef``: ``git log`` shows results, not 400 numbers a metric. Returns whether it was added."""
+    from fnmatch import fnmatchcase
+
+    from gittree.gitio.repo import config_all
+
+    if any(fnmatchcase(CURVES_REF, value) for value in config_all(repo, _REWRITE_REF_KEY, local=True)):
+        return False
+    _set_notes_ref_setting(repo, _REWRITE_REF_KEY, CURVES_REF)
+    return True
+
+
+def _set_notes_ref_setting(repo: Repo, key: str, ref: str = NOTES_REF) -> None:
+    """``KEY = REF`` (``refs/notes/gittree``) in ``.git/config``, exactly once even when writers race.
 
     ``--replace-all`` with the value itself as the pattern leaves one such line however many processes
     (the seeds of a sweep) write it at once: twice listed, git would copy each note twice on a rewrite
@@ -279,7 +295,7 @@ def _set_notes_ref_setting(repo: Repo, key: str) -> None:
 
     from gittree.gitio.runner import git_says
 
-    args = ["config", "--local", "--fixed-value", "--replace-all", key, NOTES_REF, NOTES_REF]
+    args = ["config", "--local", "--fixed-value", "--replace-all", key, ref, ref]
     for attempt in range(_CONFIG_ATTEMPTS):
         found = run(args, cwd=repo.cwd)
         if found.code == 0:
@@ -287,7 +303,7 @@ def _set_notes_ref_setting(repo: Repo, key: str) -> None:
         if "lock" not in found.err_text or attempt == _CONFIG_ATTEMPTS - 1:
             raise GitCommandError(
                 f"cannot set {key}: {git_says(found.err_text)}",
-                hint=f"set it yourself: git config --local --add {key} {NOTES_REF}",
+                hint=f"set it yourself: git config --local --add {key} {ref}",
             )
         time.sleep(0.01 * (attempt + 1))
 

@@ -10,6 +10,10 @@ from gittree.gitio.runner import git_says, run
 
 NOTES_REF = "refs/notes/gittree"
 
+#: The downsampled metric curves of runs, a note per experiment (docs/format.md, "Curves"): apart from
+#: NOTES_REF, so views that read results never read curves, and ``git log`` does not show them.
+CURVES_REF = "refs/notes/gittree-curves"
+
 
 GITTREE_REF_PREFIX = "refs/gittree/"
 

@@ -615,9 +615,9 @@ def view(
 
     ``name`` must say everything about the view that ``render`` depends on besides the tree (the
     format, the width, colour...). The tree's own inputs are added here: the tips, HEAD, the notes
-    commit, the shallow boundary, the ``.gittree.yaml`` bytes and every option of ``selection``
-    (default: the scope, :class:`gittree.read.Selection`). ``require_experiments=False``: a tree
-    without experiments is rendered too (``diff`` compares any two commits).
+    commits (results and curves), the shallow boundary, the ``.gittree.yaml`` bytes and every option of
+    ``selection`` (default: the scope, :class:`gittree.read.Selection`). ``require_experiments=False``: a
+    tree without experiments is rendered too (``diff`` compares any two commits).
     """
     from gittree import CONFIG_FILE, __version__
 
@@ -633,7 +633,7 @@ def view(
     if not by_listing:
         refs = gitio.read_refs(repo, listing)
         tips = _tips(repo, chosen, refs)
-        starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF))
+        starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF), refs.target(gitio.CURVES_REF))
     # Read once (the working tree's file, else HEAD's, else a remote default branch's: docs/config.md):
     # the tree and the renderer are given the configuration made from the very bytes the view is keyed
     # by, and where they were read (`show --json` says it).

@@ -16,6 +16,7 @@ from gittree.read import Progress, Selection, view
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
     from gittree.config import Config
+    from gittree.curves import StoredRun
     from gittree.model import ResearchTree
 
 
@@ -35,7 +36,7 @@ def show_view(
         def render(tree: ResearchTree, config: Config) -> Iterator[str]:
             from gittree.render.jsonview import render_json_chunks
 
-            return render_json_chunks(tree, config=config.source)
+            return render_json_chunks(tree, config=config.source, curves=tree_curves(repo, tree))
 
     else:
         name = f"show-text:{width}:{int(colour)}"
@@ -98,7 +99,7 @@ def export_view(
         from gittree.render.export import render_export_json_chunks, render_export_markdown
 
         if fmt == "json":
-            yield from render_export_json_chunks(tree, project=project)
+            yield from render_export_json_chunks(tree, project=project, curves=tree_curves(repo, tree))
         elif budget is not None:
             from gittree.render.digest import render_digest
 
@@ -137,7 +138,7 @@ def drawing_view(
         from gittree.render.subgraph import ViewOptions
 
         chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
-        return draw(tree, fmt, chosen, config)
+        return draw(tree, fmt, chosen, config, tree_curves(repo, tree) if fmt == "html" else None)
 
     engine = None
     if fmt in ("svg", "png", "pdf", "html"):  # the page holds an SVG laid out by the same Graphviz
@@ -239,6 +240,14 @@ def diff_view(
     stored = marshal.loads(b"".join(view(repo, name, render, chosen, require_experiments=False)))
     sha_a, sha_b, before, after = stored
     return str(sha_a), str(sha_b), str(before), str(after)
+
+
+def tree_curves(repo: gitio.Repo, tree: ResearchTree) -> dict[str, list[StoredRun]]:
+    """The curves stored in git for the tree's experiments (docs/format.md, "Curves"); the view's key
+    holds the curves' notes commit, so a new curve is a new view."""
+    from gittree.runs.curves import stored_curves
+
+    return stored_curves(repo, [node.sha for node in tree.nodes])
 
 
 def project_name(repo: gitio.Repo) -> str:

@@ -29,7 +29,8 @@ from gittree.render.subgraph import Edge, Fold, View, ViewOptions, select_view
 from gittree.render.words import (
     BEST_MARK,
     CUT_MARK,
-    SHORT_FOOTNOTE,
+    LEGEND_MARKS,
+    LEGEND_SWATCHES,
     dead_end_line,
     delta_on,
     metric_text,
@@ -429,17 +430,6 @@ def _edge(edge: Edge) -> str:
     return _edge_line(_id(edge.parent), _id(edge.child), attrs)
 
 
-#: The legend's colours, in order, and the marks it explains.
-_LEGEND_SWATCHES = (
-    (Verdict.BETTER, "better"),
-    (Verdict.NEGLIGIBLE, "negligible"),
-    (Verdict.WORSE, "worse"),
-    (Verdict.ABANDONED, "dead end ✗"),
-    (Verdict.BASELINE, "baseline"),
-)
-_LEGEND_MARKS = f"{BEST_MARK} · blue: path to the best · +N: ordinary commits · {SHORT_FOOTNOTE}"
-
-
 def _legend_title(view: View) -> str:
     count = view.experiment_count
     title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
@@ -461,7 +451,7 @@ def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, view: View) -> None:
         )
     )
     row = pydot.Subgraph(_id("legend-row"), rank="same")
-    for verdict, text in _LEGEND_SWATCHES:
+    for verdict, text in LEGEND_SWATCHES:
         palette = PALETTE[verdict]
         row.add_node(
             pydot.Node(
@@ -475,10 +465,10 @@ def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, view: View) -> None:
     graph.add_subgraph(row)
     graph.add_node(
         pydot.Node(
-            _id("legend-marks"), shape="plaintext", style='""', fontsize="8", label=dot_string(_LEGEND_MARKS)
+            _id("legend-marks"), shape="plaintext", style='""', fontsize="8", label=dot_string(LEGEND_MARKS)
         )
     )
-    first = _id(f"legend-{_LEGEND_SWATCHES[0][0].value}")
+    first = _id(f"legend-{LEGEND_SWATCHES[0][0].value}")
     graph.add_edge(pydot.Edge(_id("legend"), first, style="invis"))
     graph.add_edge(pydot.Edge(first, _id("legend-marks"), style="invis"))
 
@@ -488,8 +478,8 @@ def _legend(tree: ResearchTree, view: View) -> pydot.Node:
     import pydot
 
     title = _legend_title(view)
-    cells = [_swatch(PALETTE[verdict], text) for verdict, text in _LEGEND_SWATCHES]
-    marks = _LEGEND_MARKS
+    cells = [_swatch(PALETTE[verdict], text) for verdict, text in LEGEND_SWATCHES]
+    marks = LEGEND_MARKS
     label = (
         '<<table border="0" cellborder="0" cellspacing="2" cellpadding="3">'
         f'<tr><td colspan="5" align="left"><b>{html_label_text(title)}</b></td></tr>'

@@ -1,18 +1,19 @@
 """``gittree export``: the whole research map, as JSON for programs and agents, or as a Markdown narrative.
 
 The JSON follows ``docs/export.schema.json`` (documented in ``docs/export.md``); its ``schema`` number
-changes only when a field changes meaning or goes away. The Markdown tells the story: the best path
+goes up with each change readers must be told of (2: the runs' ``curves``). The Markdown tells the story: the best path
 first, then the branches off it, then the dead ends with the reasons they died.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from gittree import __version__
+from gittree.curves import StoredRun, curve_entries
 from gittree.model import Node, ResearchTree
-from gittree.render.jsonview import json_number, node_data, node_json_writer, one_line_encoder
+from gittree.render.jsonview import NO_CURVES, json_number, node_data, node_json_writer, one_line_encoder
 from gittree.render.markup import markdown_code, markdown_escape
 from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
 from gittree.render.table import iso_date
@@ -30,7 +31,8 @@ from gittree.render.words import (
 )
 from gittree.tree.analysis import EffectiveParams, branch_points, effective_params
 
-EXPORT_SCHEMA = 1
+#: 2: the top-level ``curves`` (the runs' downsampled curves); every field of 1 is unchanged (docs/export.md).
+EXPORT_SCHEMA = 2
 EXPORT_FORMAT = "gittree-export"
 
 #: A short guide inside the file itself, for a reader (or an agent) that has only the file.
@@ -86,16 +88,21 @@ def export_edges(tree: ResearchTree) -> Iterator[dict[str, Any]]:
             }
 
 
-def export_data(tree: ResearchTree, *, project: str | None = None) -> dict[str, Any]:
+def export_data(
+    tree: ResearchTree, *, project: str | None = None, curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES
+) -> dict[str, Any]:
     """The whole export as one dictionary (what :func:`render_export_json` writes)."""
-    data = export_fields(tree, project=project)
-    data["nodes"] = list(data["nodes"])
-    data["edges"] = list(data["edges"])
+    data = export_fields(tree, project=project, curves=curves)
+    for key in ("nodes", "edges", "curves"):
+        data[key] = list(data[key])
     return data
 
 
-def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str, Any]:
-    """The export's fields in order; ``nodes`` and ``edges`` are iterators, made one item at a time."""
+def export_fields(
+    tree: ResearchTree, *, project: str | None = None, curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES
+) -> dict[str, Any]:
+    """The export's fields in order; ``nodes``, ``edges`` and ``curves`` are iterators, made one item at a
+    time."""
     spec = tree.metric
     best_path = [node.sha for node in tree.path_to(tree.best)] if tree.best else []
     return {
@@ -133,6 +140,7 @@ def export_fields(tree: ResearchTree, *, project: str | None = None) -> dict[str
         "head": tree.head,
         "nodes": _export_nodes(tree),
         "edges": export_edges(tree),
+        "curves": curve_entries((node.sha for node in tree.nodes), curves),
     }
 
 
@@ -143,21 +151,27 @@ def _export_nodes(tree: ResearchTree) -> Iterator[dict[str, Any]]:
         yield export_node(node, params)
 
 
-def render_export_json(tree: ResearchTree, *, project: str | None = None) -> str:
-    """The export, one top-level field per line and one node or edge per line: greppable, diffable, fast."""
-    return "".join(render_export_json_chunks(tree, project=project))
+def render_export_json(
+    tree: ResearchTree, *, project: str | None = None, curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES
+) -> str:
+    """The export, one top-level field per line and one node, edge or run's curves per line: greppable,
+    diffable, fast."""
+    return "".join(render_export_json_chunks(tree, project=project, curves=curves))
 
 
-def render_export_json_chunks(tree: ResearchTree, *, project: str | None = None) -> Iterator[str]:
+def render_export_json_chunks(
+    tree: ResearchTree, *, project: str | None = None, curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES
+) -> Iterator[str]:
     """:func:`render_export_json` in pieces, one node or edge at a time: a 100k-experiment export is
     never held whole in memory, as dictionaries or as text."""
     # No indent: json's C encoder, made once for the whole export (see one_line_encoder). Nodes and
     # edges, nearly all of the text, are written by the writers below: the same bytes as encoding
     # export_node and export_edges (tests/test_export.py checks it), without making the dictionaries.
     dumps = one_line_encoder()
-    fields = export_fields(tree, project=project)
+    fields = export_fields(tree, project=project, curves=curves)
     fields["nodes"] = map(export_node_json_writer(dumps, effective_params(tree)), tree.nodes)
     fields["edges"] = _edge_lines(tree)
+    fields["curves"] = map(dumps, fields["curves"])
     yield "{\n"
     for index, (key, value) in enumerate(fields.items()):
         start = (",\n" if index else "") + f"  {dumps(key)}: "

@@ -22,11 +22,12 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from gittree.config import Config
+from gittree.curves import StoredRun, step_numbers
 from gittree.errors import RenderError
 from gittree.model import MetricSpec, Node, ResearchTree
 from gittree.render.dot import (
@@ -42,10 +43,12 @@ from gittree.render.dot import (
 )
 from gittree.render.numbers import format_delta, format_summary
 from gittree.render.subgraph import View, ViewOptions, select_view
-from gittree.render.words import failure_reason, metric_text
+from gittree.render.words import LEGEND_MARKS, LEGEND_SWATCHES, failure_reason, metric_text
 from gittree.tree.analysis import compare_with_parents, evaluate_metrics
 
-SCHEMA_VERSION = 1
+#: 2: ``legend`` (the legend's words, from render/words.py) and ``curves`` (each drawn experiment's and its
+#: parents' stored curves, for the card).
+SCHEMA_VERSION = 2
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src {script}; style-src {style}; img-src 'none'; "
     "base-uri 'none'; form-action 'none'"
@@ -57,12 +60,14 @@ def render_html(
     config: Config | None = None,
     options: ViewOptions | None = None,
     view: View | None = None,
+    curves: Mapping[str, Sequence[StoredRun]] | None = None,
 ) -> str:
     """The page: the laid-out graph, the data every card and the metric switcher need, script and style.
 
     ``view``, when given, is ``select_view(tree, options)`` already made by the caller: what is drawn does
     not depend on the legend and tooltips the page turns off, and at 100k experiments a second
-    selection costs 0.4 s.
+    selection costs 0.4 s. ``curves``: the runs' curves stored in git, by experiment
+    (:func:`gittree.runs.curves.stored_curves`); each card draws its experiment's over its parent's.
     """
     from gittree.render.graphviz import layout
 
@@ -71,14 +76,19 @@ def render_html(
     if view is None:
         view = select_view(tree, options)
     svg = clean_svg(layout(render_dot(tree, options, view), "svg").decode("utf-8"))
-    data = page_data(tree, view, config)
+    data = page_data(tree, view, config, curves or {})
     return page(title=_title(view), svg=svg, data=data)
 
 
 # -- the data the script reads ----------------------------------------------------------------------
 
 
-def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
+def page_data(
+    tree: ResearchTree,
+    view: View,
+    config: Config,
+    curves: Mapping[str, Sequence[StoredRun]] | None = None,
+) -> dict[str, Any]:
     """Everything the script shows, already formatted the way the terminal formats it; the verdicts on
     each metric come from the analysis (:func:`gittree.tree.analysis.evaluate_metrics`)."""
     evaluations = evaluate_metrics(tree, config.spec)
@@ -130,6 +140,33 @@ def page_data(tree: ResearchTree, view: View, config: Config) -> dict[str, Any]:
             for verdict, p in PALETTE.items()
         },
         "colours": {"edge": EDGE_COLOUR, "best_path": BEST_PATH_COLOUR},
+        "legend": {
+            "swatches": [[verdict.value, word] for verdict, word in LEGEND_SWATCHES],
+            "marks": LEGEND_MARKS,
+        },
+        "curves": curves_data(nodes, curves or {}),
+    }
+
+
+def curves_data(nodes: Sequence[Node], curves: Mapping[str, Sequence[StoredRun]]) -> dict[str, Any]:
+    """The card's curves: ``sha -> [{run, seed, metrics: {name: [steps, values, total]}}]`` for each drawn
+    experiment and each of its parents (the card draws the parent's under the experiment's), names
+    and run ids made visible like every string from git."""
+    wanted = dict.fromkeys(sha for node in nodes for sha in (node.sha, *node.parents))
+    return {
+        sha: [
+            {
+                "run": visible(run.run),
+                "seed": visible(run.seed) if run.seed is not None else None,
+                "metrics": {
+                    visible(name): [step_numbers(curve.steps), list(curve.values), curve.total]
+                    for name, curve in sorted(run.curves.items())
+                },
+            }
+            for run in curves[sha]
+        ]
+        for sha in wanted
+        if curves.get(sha)
     }
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from gittree.curves import StoredRun, curve_entries
 from gittree.model import MetricSummary, Node, ResearchTree
 
-SCHEMA_VERSION = 1
+#: 2: the top-level ``curves`` (the runs' downsampled curves); every field of 1 is unchanged (docs/tree.md).
+SCHEMA_VERSION = 2
+
+#: No curves: what a tree read without them carries.
+NO_CURVES: Mapping[str, Sequence[StoredRun]] = {}
 
 
 def json_number(x: float | None) -> float | str | None:
@@ -174,16 +179,26 @@ def tree_data(tree: ResearchTree) -> dict[str, Any]:
     return {**tree_head(tree), "nodes": [node_data(node) for node in tree.nodes]}
 
 
-def render_json(tree: ResearchTree, *, config: str | None = None) -> str:
-    data = {**tree_head(tree), "config": config, "nodes": [node_data(node) for node in tree.nodes]}
+def render_json(
+    tree: ResearchTree, *, config: str | None = None, curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES
+) -> str:
+    data = {
+        **tree_head(tree),
+        "config": config,
+        "nodes": [node_data(node) for node in tree.nodes],
+        "curves": list(curve_entries((node.sha for node in tree.nodes), curves)),
+    }
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def render_json_chunks(tree: ResearchTree, *, config: str | None = None) -> Iterator[str]:
+def render_json_chunks(
+    tree: ResearchTree, *, config: str | None = None, curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES
+) -> Iterator[str]:
     """The same data as :func:`render_json`, streamed: one node per line, written by json's C encoder.
 
     ``config``: where the view's ``.gittree.yaml`` was read, written as ``"config"`` (null: none, the
-    defaults; docs/config.md).
+    defaults; docs/config.md). ``curves``: the runs' stored curves by experiment, written after the
+    nodes, one run per line (:func:`gittree.curves.curve_entries`).
 
     ``gittree show --json`` uses this: a 100k-experiment tree starts printing at once and costs a
     fraction of the indented form (the indenting encoder is pure Python).
@@ -193,7 +208,13 @@ def render_json_chunks(tree: ResearchTree, *, config: str | None = None) -> Iter
     yield text[:-2] + ',\n  "nodes": ['
     for index, node in enumerate(tree.nodes):
         yield ("\n    " if index == 0 else ",\n    ") + write(node)
-    yield ("\n  ]" if tree.nodes else "]") + "\n}\n"
+    yield "\n  ]" if tree.nodes else "]"
+    yield ',\n  "curves": ['
+    encode = one_line_encoder()
+    count = 0
+    for count, entry in enumerate(curve_entries((node.sha for node in tree.nodes), curves), 1):
+        yield ("\n    " if count == 1 else ",\n    ") + encode(entry)
+    yield ("\n  ]" if count else "]") + "\n}\n"
 
 
 def one_line_encoder() -> Callable[[Any], str]:

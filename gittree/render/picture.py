@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from gittree.config import Config
+from gittree.curves import StoredRun
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import ResearchTree
 from gittree.render.dot import dot_lines, render_dot
@@ -15,9 +16,14 @@ FORMATS = ("dot", "svg", "png", "pdf", "html")
 
 
 def draw(
-    tree: ResearchTree, fmt: str, options: ViewOptions, config: Config | None = None
+    tree: ResearchTree,
+    fmt: str,
+    options: ViewOptions,
+    config: Config | None = None,
+    curves: Mapping[str, Sequence[StoredRun]] | None = None,
 ) -> Iterator[str] | Iterator[bytes]:
-    """``tree`` as ``fmt`` (dot, svg, png, pdf or html), drawn with ``options``, in pieces.
+    """``tree`` as ``fmt`` (dot, svg, png, pdf or html), drawn with ``options``, in pieces (``curves``:
+    the runs' stored curves, which only the page's cards draw).
 
     DOT comes line by line as text (a 100k-experiment graph is never held whole); the other formats
     come as one piece of bytes. Refuses before the first piece when nothing is left to draw.
@@ -33,7 +39,7 @@ def draw(
     if fmt == "html":
         from gittree.render.html import render_html
 
-        return iter([render_html(tree, config, options, view).encode("utf-8")])
+        return iter([render_html(tree, config, options, view, curves).encode("utf-8")])
     if fmt in ("svg", "png", "pdf"):
         from gittree.render.graphviz import draws_html_labels, layout
 

@@ -40,6 +40,17 @@ NO_REASON = "no reason recorded"
 UNREACHED_REASON = "no branch reaches it; gittree keeps it"
 REVERTED_REASON = "reverted by {}"
 
+#: A drawing's legend (the SVG's and the HTML page's): each verdict colour's word, in order, and the
+#: marks it explains. The page gets them in its data, so both say the same words.
+LEGEND_SWATCHES = (
+    (Verdict.BETTER, "better"),
+    (Verdict.NEGLIGIBLE, "negligible"),
+    (Verdict.WORSE, "worse"),
+    (Verdict.ABANDONED, "dead end ✗"),
+    (Verdict.BASELINE, "baseline"),
+)
+LEGEND_MARKS = f"{BEST_MARK} · blue: path to the best · +N: ordinary commits · {SHORT_FOOTNOTE}"
+
 
 def rests_on_one_run(verdict: Verdict | None, single_run: bool) -> bool:
     """Whether a verdict compared numbers with one run on each side (no noise estimate behind it)."""

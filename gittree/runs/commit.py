@@ -99,6 +99,7 @@ def commit_run(
         if any(meta.attempts for meta in metas):
             landed = _already_landed(repo, lead)
             if landed:
+                _store_curves(repo, landed, metas, dirs)  # cut short before they were written
                 for meta, path in zip(metas, dirs, strict=True):
                     meta.target = lead.target
                     _mark_committed(meta, path, landed)
@@ -345,6 +346,7 @@ def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path]) -> CommitR
         # A commit-msg hook rewrote the message: the results go into the commit's note instead.
         gitio.append_note(repo, sha, _trailer_lines(entry))
         warnings.append("a commit-msg hook removed the trailers; the results were attached as a git note")
+    warnings += _store_curves(repo, sha, metas, dirs)
     for meta, path in zip(metas, dirs, strict=True):
         if landed != meta.target:
             meta.moved_from, meta.target = meta.target, landed
@@ -418,11 +420,25 @@ def _add_samples(
             for meta, path in zip(metas, dirs, strict=True):
                 _mark_failed(meta, path, e.message)
             raise
+    warnings = _store_curves(repo, sha, metas, dirs)
     for meta, path in zip(metas, dirs, strict=True):
         meta.sample = True
+        meta.warnings.extend(warnings)
         _mark_committed(meta, path, sha)
     gitio.keep_commits(repo, [sha], reason=f"gittree run {metas[0].id}")  # a recorded result is kept too
-    return CommitResult(metas[0], sha)
+    return CommitResult(metas[0], sha, warnings=tuple(warnings))
+
+
+def _store_curves(repo: gitio.Repo, sha: str, metas: list[RunMeta], dirs: list[Path]) -> list[str]:
+    """Keep the runs' logged curves with the experiment in git (docs/format.md, "Curves"). The commit has
+    landed: a curve that cannot be written is a warning (the whole curve stays in the journal)."""
+    from gittree.runs.curves import store_curves
+
+    try:
+        store_curves(repo, sha, list(zip(metas, dirs, strict=True)))
+    except GittreeError as e:
+        return [f"the curves were not stored in git ({e.message}); they stay in the run's journal"]
+    return []
 
 
 def _trailer_lines(entry: ExperimentEntry) -> list[str]:

@@ -136,15 +136,14 @@
   function drawLegend(view) {
     clear(legend);
     legend.appendChild(el("span", null, "colour by " + view.label));
-    [["better", "better"], ["negligible", "negligible"], ["worse", "worse"],
-      ["abandoned", "dead end ✗"], ["baseline", "baseline"]].forEach(function (pair) {
+    data.legend.swatches.forEach(function (pair) { // the words of render/words.py, as the SVG's legend
       var palette = data.palette[pair[0]];
       var swatch = el("span", "swatch" + (palette.dashed ? " dashed" : ""), pair[1]);
       swatch.style.background = palette.fill;
       swatch.style.borderColor = palette.border;
       legend.appendChild(swatch);
     });
-    legend.appendChild(el("span", null, "★ best · blue: path to the best · +N: ordinary commits · ¹ single run"));
+    legend.appendChild(el("span", null, data.legend.marks));
   }
 
   // -- cards ---------------------------------------------------------------------------------------
@@ -194,6 +193,7 @@
       node.problems.forEach(function (p) { problems.appendChild(el("li", null, p)); });
       box.appendChild(problems);
     }
+    fillCurves(box, sha);
     box.appendChild(el("div", "meta", node.author + " <" + node.email + "> · " + node.date));
     if (!full) { return; }
     if (node.run.length) {
@@ -225,6 +225,88 @@
       children.forEach(function (c) { var item = el("li"); item.appendChild(jump(c)); kids.appendChild(item); });
       box.appendChild(kids);
     }
+  }
+
+  // -- curves: what the runs logged step by step, the reference parent's drawn under them ------------
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var CURVE_WIDTH = 300, CURVE_HEIGHT = 96, CURVE_LEFT = 4, CURVE_TOP = 4, CURVE_BOTTOM = 16;
+  function svgEl(tag, attributes) {
+    var made = document.createElementNS(SVG_NS, tag);
+    Object.keys(attributes).forEach(function (name) { made.setAttribute(name, attributes[name]); });
+    return made;
+  }
+
+  function curveNames(runs) {
+    var names = {};
+    runs.forEach(function (run) { Object.keys(run.metrics).forEach(function (name) { names[name] = true; }); });
+    // the metric the tree is coloured by first, then by name
+    return Object.keys(names).sort(function (a, b) {
+      return a === metric ? -1 : b === metric ? 1 : a < b ? -1 : a > b ? 1 : 0;
+    });
+  }
+
+  function fillCurves(box, sha) {
+    var mine = data.curves[sha];
+    if (!mine || !mine.length) { return; }
+    var view = data.metrics[metric];
+    var node = data.nodes[sha];
+    var parent = view && view.references[sha] ? view.references[sha] : node.parents[0];
+    var theirs = (parent && data.curves[parent]) || [];
+    box.appendChild(el("h3", null, "curves"));
+    curveNames(mine).forEach(function (name) { box.appendChild(curveChart(name, mine, theirs, parent)); });
+  }
+
+  function curveChart(name, mine, theirs, parent) {
+    var lines = [];
+    mine.forEach(function (run) { if (run.metrics[name]) { lines.push({ curve: run.metrics[name], parent: false }); } });
+    theirs.forEach(function (run) { if (run.metrics[name]) { lines.push({ curve: run.metrics[name], parent: true }); } });
+    var low = Infinity, high = -Infinity, first = Infinity, last = -Infinity, total = 0;
+    lines.forEach(function (line) {
+      var steps = line.curve[0], values = line.curve[1];
+      first = Math.min(first, steps[0]); last = Math.max(last, steps[steps.length - 1]);
+      values.forEach(function (v) { if (v < low) { low = v; } if (v > high) { high = v; } });
+      if (!line.parent) { total = Math.max(total, line.curve[2]); }
+    });
+    var spanX = last - first || 1, spanY = high - low || 1;
+    var plotHeight = CURVE_HEIGHT - CURVE_TOP - CURVE_BOTTOM, plotWidth = CURVE_WIDTH - 2 * CURVE_LEFT;
+    var figure = el("figure", "curve");
+    figure.setAttribute("data-metric", name);
+    var chart = svgEl("svg", {
+      viewBox: "0 0 " + CURVE_WIDTH + " " + CURVE_HEIGHT, width: CURVE_WIDTH, height: CURVE_HEIGHT,
+      role: "img", "aria-label": "curve of " + name
+    });
+    chart.appendChild(svgEl("rect", {
+      x: CURVE_LEFT, y: CURVE_TOP, width: plotWidth, height: plotHeight, fill: "none", stroke: "#ddd"
+    }));
+    // the parent's first, so the experiment's own line is drawn over it
+    lines.sort(function (a, b) { return (b.parent ? 1 : 0) - (a.parent ? 1 : 0); });
+    lines.forEach(function (line) {
+      var steps = line.curve[0], values = line.curve[1], points = [];
+      for (var i = 0; i < steps.length; i++) {
+        var x = CURVE_LEFT + (steps[i] - first) / spanX * plotWidth;
+        var y = CURVE_TOP + (high - values[i]) / spanY * plotHeight;
+        points.push(x.toFixed(1) + "," + y.toFixed(1));
+      }
+      chart.appendChild(svgEl("polyline", {
+        "class": line.parent ? "parent" : "this", points: points.join(" "), fill: "none",
+        stroke: line.parent ? "#8c8c8c" : data.colours.best_path, "stroke-width": line.parent ? 1 : 1.4,
+        "stroke-dasharray": line.parent ? "4 3" : "none"
+      }));
+    });
+    var axis = svgEl("text", { x: CURVE_LEFT, y: CURVE_HEIGHT - 3, "font-size": 10, fill: "#555" });
+    axis.textContent = "step " + first + " – " + last;
+    chart.appendChild(axis);
+    var range = svgEl("text", { x: CURVE_WIDTH - CURVE_LEFT, y: CURVE_HEIGHT - 3, "font-size": 10, fill: "#555", "text-anchor": "end" });
+    range.textContent = "value " + low.toPrecision(4) + " – " + high.toPrecision(4);
+    chart.appendChild(range);
+    figure.appendChild(chart);
+    var own = lines.filter(function (line) { return !line.parent; });
+    var caption = name + " · this experiment" + (own.length > 1 ? " (" + own.length + " runs)" : "");
+    if (total > own[0].curve[0].length) { caption += ", " + total + " steps, downsampled"; }
+    if (lines.length > own.length) { caption += " · dashed: parent " + parent.slice(0, 7); }
+    else if (parent) { caption += " · no curve of the parent"; }
+    figure.appendChild(el("figcaption", null, caption));
+    return figure;
   }
 
   function jump(sha) {
