@@ -194,6 +194,61 @@ def merged_stream(branches: int) -> Iterator[bytes]:
     yield commit(b"refs/heads/main", "on top of everything\n\nGittree-Metric: acc=0.9\n", (main,))
 
 
+def git_shaped_stream(commits: int, tags: int, remotes: int, experiments: int) -> Iterator[bytes]:
+    """A history shaped like git's own (85k commits, about 1k refs): a main line of ordinary work that
+    merges a three-commit topic branch every fifth commit, a tag every ``commits // tags`` commits,
+    ``remotes`` remote-tracking branches along it; then a branch ``research`` off the top with
+    ``experiments`` experiments on one line (HEAD there): the shape of a project that starts
+    recording experiments on a branch of a long history (issue 19)."""
+    mark = 0
+
+    def commit(ref: bytes, message: str, parents: tuple[int, ...]) -> bytes:
+        nonlocal mark
+        mark += 1
+        out = [b"commit %s\nmark :%d\n" % (ref, mark)]
+        out.append(b"committer %s %d +0000\n" % (IDENTITY.encode(), START + mark * 60))
+        out.append(_data(message))
+        out += [b"from :%d\n" % parents[0]] if parents else []
+        out += [b"merge :%d\n" % other for other in parents[1:]]
+        return b"".join(out) + b"\n"
+
+    yield commit(b"refs/heads/main", "initial import\n", ())
+    main = mark
+    tag_every = max(1, commits // max(1, tags))
+    remote_every = max(1, commits // max(1, remotes))
+    extra: list[bytes] = []
+    while mark < commits - experiments:
+        tip = main
+        for step in range(3):
+            yield commit(
+                b"refs/heads/topic", f"topic {mark}: step {step}\n\nSigned-off-by: {IDENTITY}\n", (tip,)
+            )
+            tip = mark
+        yield commit(b"refs/heads/main", f"fix {mark}\n", (main,))
+        yield commit(b"refs/heads/main", f"Merge branch 'topic-{mark}'\n", (mark, tip))
+        main = mark
+        for every, ref in (
+            (tag_every, b"refs/tags/v%d" % mark),
+            (remote_every, b"refs/remotes/origin/t%d" % mark),
+        ):
+            if mark // every != (mark - 5) // every:
+                extra.append(b"reset %s\nfrom :%d\n\n" % (ref, main))
+    yield b"".join(extra)
+    yield b"reset refs/heads/topic\nfrom 0000000000000000000000000000000000000000\n\n"
+    tip = main
+    for index in range(experiments):
+        acc = 0.5 + index / 1000
+        yield commit(b"refs/heads/research", f"try {index}\n\nGittree-Metric: acc={acc:.4f}\n", (tip,))
+        tip = mark
+
+
+def generate_git_shaped(path: Path, commits: int, tags: int, remotes: int, experiments: int) -> Path:
+    """Create the repository of :func:`git_shaped_stream` at ``path`` (must not exist), HEAD on ``research``."""
+    _fast_import(path, git_shaped_stream(commits, tags, remotes, experiments))
+    subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/research"], cwd=path, check=True)
+    return path
+
+
 def generate(path: Path, commits: int, seed: int = 6) -> Path:
     """Create the repository at ``path`` (must not exist) and return it."""
     return _fast_import(path, fast_import_stream(Shape.for_size(commits), seed))

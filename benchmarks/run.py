@@ -8,8 +8,10 @@ Every figure is a ratio against a reference measured in the same run on the same
 ``python -c pass`` (the interpreter gittree runs on) for start-up. Each time is the median of several
 runs; peak memory is the largest resident set of the child (``wait4``'s rusage). "cold" runs start
 with no gittree cache (``$GIT_COMMON_DIR/gittree`` removed); "warm" runs find the view cached;
-"new commit" runs find the commit cache but no cached view (what the first run after a new
-experiment pays). Benchmarks are not tests: nothing here asserts a time.
+"new view" runs find the commit cache but no cached view and no stored seed (a view this clone has
+not drawn before); "after one new experiment" runs find the last view's seed and one new experiment
+on top (what each view of an agent loop pays, issue 19). Benchmarks are not tests: nothing here
+asserts a time.
 """
 
 from __future__ import annotations
@@ -29,7 +31,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.generate import add_kept_dead_ends, generate, generate_deep, generate_merged
+from benchmarks.generate import (
+    add_kept_dead_ends,
+    generate,
+    generate_deep,
+    generate_git_shaped,
+    generate_merged,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GITTREE = str(Path(sys.executable).parent / "gittree")
@@ -107,8 +115,38 @@ def median(command: Sequence[str], repeat: int, cwd: Path | None = None, before:
 
 
 def drop_cache(repo: Path, views_only: bool = False) -> None:
+    """Remove gittree's cache; ``views_only``: the finished views and the seeds they grow from, not the commits."""
     target = repo / ".git" / "gittree" / ("cache/views" if views_only else "")
     shutil.rmtree(target, ignore_errors=True)
+    if views_only:
+        for seed in (repo / ".git" / "gittree" / "cache").glob("seed-*"):
+            seed.unlink()
+
+
+#: The branch the "after one new experiment" rows add their experiments to (deleted afterwards).
+NEW_BRANCH = "refs/heads/bench/new-experiments"
+
+
+class NewExperiments:
+    """Adds one experiment commit on top of the last one before each run (a callable for :func:`median`)."""
+
+    def __init__(self, repo: Path, ref: str = NEW_BRANCH) -> None:
+        self.repo, self.ref, self.count = repo, ref, 0
+        self.tip = git(repo, "rev-parse", "HEAD")
+        self.tree = git(repo, "rev-parse", "HEAD^{tree}")
+
+    def __call__(self) -> None:
+        self.count += 1
+        message = f"bench experiment {self.count}\n\nGittree-Metric: acc=0.{4000 + self.count}\n"
+        self.tip = git(self.repo, "commit-tree", self.tree, "-p", self.tip, "-m", message)
+        git(self.repo, "update-ref", self.ref, self.tip)
+
+    def remove(self) -> None:
+        git(self.repo, "update-ref", "-d", self.ref)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def has_command(name: str) -> bool:
@@ -133,8 +171,10 @@ class Row:
         return None if self.seconds is None else self.seconds / self.reference
 
     def met(self) -> str:
-        if self.ratio is None or not self.target.startswith("≤"):
+        if self.ratio is None or self.seconds is None or not self.target.startswith("≤"):
             return ""
+        if self.target.endswith(" s"):  # an absolute target, in seconds
+            return "yes" if self.seconds <= float(self.target.strip("≤ s")) else "**no**"
         return "yes" if self.ratio <= float(self.target.strip("≤× ")) else "**no**"
 
 
@@ -193,7 +233,24 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
         if not big or name.startswith("show"):
             fresh = median(command, cold_repeat, before=lambda: drop_cache(repo, views_only=True))
             rows.append(
-                Row(f"{commits:,}: {name}, new commit", fresh.seconds, reference.seconds, fresh.peak_mb, "")
+                Row(f"{commits:,}: {name}, new view", fresh.seconds, reference.seconds, fresh.peak_mb, "")
+            )
+        if name == "show --json":
+            # Issue 19: the view right after a new experiment, grown from the last view's seed.
+            run_once(command)
+            added = NewExperiments(repo)
+            try:
+                grown = median(command, repeat, before=added)
+            finally:
+                added.remove()
+            rows.append(
+                Row(
+                    f"{commits:,}: first {name} after one new experiment",
+                    grown.seconds,
+                    reference.seconds,
+                    grown.peak_mb,
+                    "≤ 0.2×" if big else "≤ 0.5×",
+                )
             )
         run_once(command)
         warm = median(command, repeat)
@@ -289,6 +346,48 @@ def measure_shapes(workdir: Path, repeat: int, rows: list[Row]) -> None:
             before=lambda: drop_cache(repo),  # noqa: B023 - used within this turn of the loop
         )
         rows.append(Row(f"{label}: build the tree, cold", tree.seconds, reference.seconds, tree.peak_mb, ""))
+
+
+#: git's own history, roughly (issue 19): commits, tags, remote-tracking branches, experiments on a branch.
+GIT_SHAPED = (85_000, 900, 100, 30)
+
+
+def measure_git_shaped(workdir: Path, repeat: int, rows: list[Row]) -> None:
+    """``show`` on a history shaped like git's own, with experiments on a branch: cold, warm, and right
+    after one new experiment (target: at most 0.1 s, the new commit being all there is to read)."""
+    commits, tags, remotes, experiments = GIT_SHAPED
+    repo = workdir / f"git-shaped-{commits}"
+    if not (repo / ".git" / "packed-refs").exists():
+        shutil.rmtree(repo, ignore_errors=True)
+        print(f"generating a git-shaped history of {commits:,} commits…", file=sys.stderr)
+        generate_git_shaped(repo, commits, tags, remotes, experiments)
+    label = f"git-shaped ({commits // 1000}k commits, {tags + remotes + 2:,} refs, experiments on a branch)"
+    reference = median(REFERENCE, repeat, cwd=repo)
+    rows.append(
+        Row(f"{label}: reference git log", reference.seconds, reference.seconds, reference.peak_mb, "")
+    )
+    command = [GITTREE, "-C", str(repo), "show", "--color", "never"]
+    cold = median(command, max(3, repeat // 2), before=lambda: drop_cache(repo))
+    rows.append(Row(f"{label}: show, cold", cold.seconds, reference.seconds, cold.peak_mb, ""))
+    run_once(command)
+    warm = median(command, repeat)
+    rows.append(Row(f"{label}: show, warm", warm.seconds, reference.seconds, warm.peak_mb, ""))
+    # On the checked-out branch, as an agent loop commits: HEAD moves with it.
+    added = NewExperiments(repo, "refs/heads/research")
+    start = added.tip
+    try:
+        grown = median(command, repeat, before=added)
+    finally:
+        git(repo, "update-ref", "refs/heads/research", start)
+    rows.append(
+        Row(
+            f"{label}: show after one new experiment",
+            grown.seconds,
+            reference.seconds,
+            grown.peak_mb,
+            "≤ 0.1 s",
+        )
+    )
 
 
 def measure_startup(small: Path, repeat: int, rows: list[Row]) -> None:
@@ -665,6 +764,7 @@ def main(argv: list[str] | None = None) -> None:
         measure_scope_and_keep(largest, args.repeat, rows)
     if not args.startup_only:
         measure_shapes(args.workdir, args.repeat, rows)
+        measure_git_shaped(args.workdir, args.repeat, rows)
     profile = profile_summary(largest) if largest else ""
     phases = phase_times(largest) if largest else {}
     command = (

@@ -74,7 +74,6 @@ def run_experiment(
     return report.exit_code
 
 
-
 def run_grid(
     repo_path: Path | None,
     command: Sequence[str],
@@ -202,6 +201,7 @@ def _print_sweep_summary(plan: Any, points: Any, config: Any, metric: str | None
     for line in [header, *table]:
         print(terminal_safe("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip()))
 
+
 def writer(stream: TextIO) -> Callable[[bytes], None]:
     """Bytes to a text stream: straight to its buffer when it has one, so partial lines show at once."""
 
@@ -317,5 +317,3 @@ def print_report(report: RunReport) -> None:
         say(f"gittree: kept in the journal, not committed: {meta.reason}")
     elif meta.status != journal.COMMITTED:
         say(f"gittree: the run is {meta.status} in the journal; commit it with: gittree recover {meta.id}")
-
-

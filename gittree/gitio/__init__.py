@@ -106,6 +106,9 @@ if TYPE_CHECKING:
         notes_at as notes_at,
     )
     from gittree.gitio.notes import (
+        notes_changed as notes_changed,
+    )
+    from gittree.gitio.notes import (
         notes_of_commit as notes_of_commit,
     )
     from gittree.gitio.notes import (
@@ -483,6 +486,7 @@ _HOMES = {
     "name_clash": "gittree.gitio.remote",
     "note_of": "gittree.gitio.notes",
     "notes_at": "gittree.gitio.notes",
+    "notes_changed": "gittree.gitio.notes",
     "notes_of_commit": "gittree.gitio.notes",
     "object_exists": "gittree.gitio.objects",
     "open_repo": "gittree.gitio.repo",

@@ -91,6 +91,30 @@ def _read_blobs(repo: Repo, oids: Iterable[str], ref: str) -> dict[str, bytes]:
     return texts
 
 
+def notes_changed(repo: Repo, old: str | None, new: str | None) -> set[str]:
+    """The commits whose note differs between notes commits ``old`` and ``new`` (None: no notes).
+
+    git compares the two notes trees (``git diff-tree -r``), so unchanged notes are never read; a note
+    stored under fan-out folders (``ab/cdef...``) is named by its commit's id all the same.
+    """
+    if old == new:
+        return set()
+    if old is None or new is None:
+        return set(_noted_ids(repo, old if new is None else new))
+    done = run(["diff-tree", "-r", "--no-commit-id", "--name-only", "-z", old, new], cwd=repo.git_dir)
+    if done.code != 0:
+        raise GitCommandError(
+            f"cannot compare two notes commits: {done.err_text.strip()}", hint="run `git fsck`"
+        )
+    names = (path.decode("utf-8", "replace").replace("/", "") for path in done.out.split(b"\0") if path)
+    return {name for name in names if len(name) in (40, 64)}
+
+
+def _noted_ids(repo: Repo, commit: str | None) -> list[str]:
+    """The annotated ids of every note in the tree of notes commit ``commit``."""
+    return [sha for sha, _, _ in _notes_in(repo, commit)]
+
+
 def note_of(repo: Repo, sha: str, ref: str = NOTES_REF) -> str | None:
     """The note on ``sha`` alone, looked up by path (:func:`read_notes` would read every note)."""
     found = _note_at(tree_of_commit(repo, ref_target(repo, ref)), sha)

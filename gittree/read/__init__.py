@@ -25,9 +25,12 @@ from gittree.read import cache
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
+    from typing import Any
+
     from gittree.config import Config
     from gittree.model import CommitRecord, History, ResearchTree
     from gittree.trailers import ExperimentRecord
+    from gittree.tree import Seed
 
 
 # A plain class, here rather than in a module of its own: the cached-view start-up pays neither for
@@ -160,25 +163,219 @@ def _build(
     selection: Selection,
     progress: Progress | None,
     rewrites: dict[str, str] | None = None,
+    later: list[Callable[[], None]] | None = None,
 ) -> ResearchTree:
-    from gittree.tree import build_tree_of
+    """The tree of ``tips``: grown from the stored seed of its scope when it can be, else built whole
+    (and the seed stored). ``later``: where to leave the storing of the seed, for a view to do once it
+    has printed (it does not delay the first line); by default it is done here."""
+    from gittree.tree import build_seeded, build_tree_of
 
     config = config or repo_config(repo)
     tips, kept_only, rewritten = _kept(repo, tips, refs)
     limit, since = selection.limit, selection.since
     whole = selection.all_refs and not selection.revs
+    scope = _seeded_scope(repo, selection)
     with bulk_building():
+        discarded: frozenset[str] | None = None
+        if scope is not None and rewrites is None and cache.SeedStore(repo.shared_dir, scope).exists():
+            discarded = kept_only()  # the seed remembers the dead ends: growing needs them first
+            grown = _grow(repo, scope, tips, refs, discarded, rewritten, config, selection.metric, later)
+            if grown is not None:
+                return grown
         try:
             history = read_history(repo, tips, refs, limit=limit, since=since, progress=progress, whole=whole)
         except BaseException:
-            kept_only()  # git's walk is waited for, not left behind
+            if discarded is None:
+                kept_only()  # git's walk is waited for, not left behind
             raise
-        discarded = kept_only()
+        if discarded is None:
+            discarded = kept_only()
+        disguised: list[tuple[str, str, int, int]] = []
+        kept = _kept_key(discarded, disguised, rewritten)
         if discarded:
+            disguised = [_identity(commit) for commit in history.commits if commit.sha in discarded]
+            kept = _kept_key(discarded, disguised, rewritten)
             discarded = _replace_rewritten(history, discarded, rewritten, rewrites)
-        return build_tree_of(
-            history, config=config, metric=selection.metric, head=refs.head, discarded=discarded
+        if scope is None:
+            return build_tree_of(
+                history, config=config, metric=selection.metric, head=refs.head, discarded=discarded
+            )
+        tree, seed = build_seeded(
+            history, config=config, metric=selection.metric, head=refs.head, discarded=discarded, tips=tips
         )
+        left_out = dict(tree.left_out)
+        _later(later, lambda: _save_seed(repo, scope, seed, tips, refs, kept, left_out))
+        return tree
+
+
+def _later(later: list[Callable[[], None]] | None, step: Callable[[], None]) -> None:
+    if later is None:
+        step()
+    else:
+        later.append(step)
+
+
+# -- growing the last view's tree (issue 19) ---------------------------------------------------------
+
+
+def _seeded_scope(repo: gitio.Repo, selection: Selection) -> str | None:
+    """The name of the stored seed a selection's tree grows from: the scope (``scope``) or every ref
+    (``all``), and for a linked worktree the worktree (each has its own HEAD: two taking turns would
+    otherwise never find the seed the other left); None for a view of named revisions or branches,
+    or a window (``--limit``/``--since``), which are built whole every time (docs/performance.md,
+    "Growing the last tree")."""
+    if selection.revs or selection.branches or selection.limit is not None or selection.since is not None:
+        return None
+    scope = "all" if selection.all_refs else "scope"
+    if repo.git_dir != repo.shared_dir:
+        import zlib
+
+        scope += f"-{zlib.crc32(str(repo.git_dir).encode()):08x}"
+    return scope
+
+
+def _identity(commit: CommitRecord) -> tuple[str, str, int, int]:
+    """What git keeps of a commit through amend and rebase (see :func:`_replace_rewritten`)."""
+    return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
+
+
+def _kept_key(
+    discarded: frozenset[str], disguised: Sequence[tuple[str, str, int, int]], rewritten: dict[str, str]
+) -> tuple[Any, ...]:
+    """What the stored seed remembers of the keep ref's dead ends and rewrites (:func:`_same_kept`)."""
+    return (tuple(sorted(discarded)), tuple(sorted(set(disguised))), tuple(sorted(rewritten.items())))
+
+
+def _save_seed(
+    repo: gitio.Repo,
+    scope: str,
+    seed: Seed,
+    tips: Sequence[str],
+    refs: gitio.RefState,
+    kept: tuple[Any, ...],
+    left_out: dict[str, int],
+    store: cache.SeedStore | None = None,
+    changed: Sequence[str] | None = None,
+) -> None:
+    """Store what the next view of ``scope`` grows from: the seed, and the inputs it was built from."""
+    from gittree.tree import frontier_rows, seed_rows
+
+    if not cache.enabled() or gitio.shallow_boundary(repo):
+        return
+    meta = {
+        "tips": tuple(tips),
+        "head": refs.head,
+        "notes": refs.target(gitio.NOTES_REF),
+        "kept": kept,
+        "frontiers": frontier_rows(seed),
+        "evaluated": seed.evaluated,
+        "left_out": left_out,
+    }
+    if store is None or changed is None:
+        cache.SeedStore(repo.shared_dir, scope).save_base(meta, seed_rows(seed))
+    else:
+        store.save_grown(meta, list(seed_rows(seed, changed)), lambda: seed_rows(seed))
+
+
+def _grow(
+    repo: gitio.Repo,
+    scope: str,
+    tips: Sequence[str],
+    refs: gitio.RefState,
+    discarded: frozenset[str],
+    rewritten: dict[str, str],
+    config: Config,
+    metric: str | None,
+    later: list[Callable[[], None]] | None = None,
+) -> ResearchTree | None:
+    """The tree of ``tips`` grown from the stored seed of the last view of ``scope``: only the commits
+    and notes new since are read. None when it cannot be grown (nothing stored, or a change other than
+    new commits on top and new notes on experiments: then the tree is built whole).
+
+    The last tree's commits must all still be in this one: every old tip is a tip now or a parent of
+    a new commit (``git rev-list NEW --not OLD`` lists the new ones). A new commit's experiment parents
+    depend only on the commits below it, so the old nodes stand as they are; a changed note changes
+    its own experiment's facts, unless it changes the tree's shape (:func:`gittree.tree.renote`).
+    """
+    from gittree.model import CommitRecord
+    from gittree.tree import REVERT_WORDS, experiment_of, grow_tree, renote, seed_of_rows
+
+    store = cache.SeedStore(repo.shared_dir, scope)
+    loaded = store.load()
+    if loaded is None or gitio.shallow_boundary(repo):
+        return None
+    meta, rows = loaded
+    del loaded  # the rows are let go once the seed's nodes are made from them (peak memory at 100k)
+    old_tips: tuple[str, ...] = meta["tips"]
+    old = set(old_tips)
+    fresh = [tip for tip in tips if tip not in old]
+    new: list[tuple[str, gitio.CommitFacts]] = []
+    if fresh:
+        try:
+            new = list(gitio.stream_commits(repo, [*fresh, *(f"^{tip}" for tip in old_tips)]))
+        except GitCommandError:
+            return None
+    added = {sha for sha, _ in new}
+    below = {parent for _, facts in new for parent in facts[0] if parent not in added}
+    if not old <= below.union(tip for tip in tips if tip not in added):
+        return None  # a tip moved back or away (reset, amend, rebase, a deleted branch): build whole
+    notes = _notes(repo, refs)
+    try:
+        renoted = gitio.notes_changed(repo, meta["notes"], refs.target(gitio.NOTES_REF))
+    except GitCommandError:
+        return None
+    commits = [
+        CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, notes.get(sha))
+        for sha, facts in new
+    ]
+    if not _same_kept(meta["kept"], discarded, rewritten, commits):
+        return None
+    if any(REVERT_WORDS in commit.message for commit in commits):
+        return None  # a revert may take back an experiment below it (docs/tree.md): build whole
+    seed = seed_of_rows(rows, meta["frontiers"], meta.get("evaluated"))
+    del rows
+    changed: list[str] = []
+    for sha in renoted:
+        note = notes.get(sha)
+        if sha in added:
+            continue
+        if sha in seed.nodes:
+            if not renote(seed, sha, note):
+                return None
+            changed.append(sha)
+        elif note is not None and experiment_of(CommitRecord(sha, (), "", note=note)) is not None:
+            return None  # an ordinary commit may become an experiment: the tree changes shape
+    # Where the new commits start from: each ordinary commit they build on needs its frontier.
+    known = seed.nodes.keys() | seed.frontiers.keys()
+    if not below <= known or (refs.head is not None and refs.head not in known and refs.head not in added):
+        return None
+    before = len(seed.nodes)
+    tree, grown = grow_tree(
+        seed, commits, config=config, metric=metric, head=refs.head, discarded=discarded, tips=tips
+    )
+    # The new nodes come last, parents first, as the next load must list them (renoted ones kept their place).
+    changed += list(grown.nodes)[before:]
+    # and the old nodes whose stored evaluation changed (a note changed one of their ancestors)
+    changed += sorted(grown.reevaluated.difference(changed))
+    left_out = meta.get("left_out", {})
+    tree.left_out.update(left_out)  # what the whole build's read left out (rewritten experiments)
+    _later(later, lambda: _save_seed(repo, scope, grown, tips, refs, meta["kept"], left_out, store, changed))
+    return tree
+
+
+def _same_kept(
+    kept: tuple[Any, ...],
+    discarded: frozenset[str],
+    rewritten: dict[str, str],
+    commits: Sequence[CommitRecord],
+) -> bool:
+    """Whether the keep ref's dead ends are the same as the stored ones, and no new commit may be a
+    rewrite of one of them (which :func:`_replace_rewritten` would hide)."""
+    stored_discarded, disguised, stored_rewritten = kept
+    if stored_discarded != tuple(sorted(discarded)) or stored_rewritten != tuple(sorted(rewritten.items())):
+        return False
+    identities, versions = set(disguised), set(rewritten.values())
+    return not any(_identity(commit) in identities or commit.sha in versions for commit in commits)
 
 
 def _kept(
@@ -669,12 +866,15 @@ def view(
         read = refs or gitio.read_refs(repo, listing)
         starts = tips if tips is not None else _tips(repo, chosen, read)
         config = config_from_bytes(config_data, config_source or CONFIG_FILE)
-        tree = _build(repo, starts, read, config, chosen, progress)
+        later: list[Callable[[], None]] = []
+        tree = _build(repo, starts, read, config, chosen, progress, later=later)
         _check(tree, chosen.metric, require_experiments)
         if chosen.author is not None:
             tree = by_author(tree, chosen.author)
         with bulk_building():
             yield from _batched(render(tree, config))
+            for step in later:  # the seed of the next view, once this one is out
+                step()
 
     return cache.store_view(repo.shared_dir, key, fresh())
 

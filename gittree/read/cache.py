@@ -11,6 +11,11 @@ It can never be wrong, because everything in it is keyed by something immutable:
 * ``views/<digest>``: a finished view (the bytes ``gittree show`` printed), keyed by a digest of
   every input of that view: the id of every ref and of HEAD, the shallow boundary, the
   ``.gittree.yaml`` bytes, the options and gittree's version.
+* ``seed-<scope>.base`` / ``.delta`` (:class:`SeedStore`): the last tree of a scope before evaluation,
+  and the tips, HEAD, notes commit and dead ends it was built from (issue 19). Not keyed by content:
+  the reader (``gittree.read._grow``) asks git what changed since those inputs and uses the seed only
+  when the change adds to it (new commits on top, notes on experiments); docs/performance.md,
+  "Growing the last tree".
 
 Every file is written to a temporary file in the same folder and moved into place with
 ``os.replace``, so a reader sees a whole old file or a whole new one, and two gittree processes
@@ -381,3 +386,104 @@ def _prune(folder: Path, keep: int) -> None:
     for _, path in written[keep:]:
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+#: A seed's delta is folded into a new base once it holds more nodes than this, or than an eighth of
+#: the base: loading stays one big read and one small one, and a new experiment writes a few kilobytes.
+DELTA_NODES = 4096
+
+
+class SeedStore:
+    """The state a view's tree was built from, for the next view to grow it (``seed-<scope>.*``).
+
+    Two files: a **base** (``(id, meta)`` then the node rows in pieces of :data:`PIECE`) written by a
+    whole build, and a **delta** (``(base id, meta, rows)``) rewritten after each growth with every row
+    added or changed since the base. The delta counts only with the base whose id it names, and its
+    meta (tips, HEAD, notes...) then replaces the base's; a later row of a sha replaces the earlier one.
+    Each file is whole or ignored (:func:`_write_atomic`), so two processes writing at once leave
+    either's state, each consistent.
+    """
+
+    def __init__(self, common_dir: Path, scope: str) -> None:
+        folder = cache_dir(common_dir)
+        self.base_path = folder / f"seed-{scope}.base"
+        self.delta_path = folder / f"seed-{scope}.delta"
+        self.base_id: bytes | None = None
+        self.base_size = 0
+        #: rows since the base, by sha
+        self.delta: dict[str, tuple[Any, ...]] = {}
+
+    def exists(self) -> bool:
+        """Whether a seed may be stored (without reading it)."""
+        return enabled() and self.base_path.exists()
+
+    def load(self) -> tuple[dict[str, Any], list[tuple[Any, ...]]] | None:
+        """(meta, rows) of the stored seed, or None when there is none (or it is damaged, or off)."""
+        if not enabled():
+            return None
+        payload = _read_checked(self.base_path)
+        if payload is None:
+            return None
+        view = memoryview(payload)
+        position = 0
+        rows: list[tuple[Any, ...]] = []
+        try:
+            (length,) = _PIECE_LENGTH.unpack_from(view, position)
+            position += _PIECE_LENGTH.size
+            base_id, meta = marshal.loads(view[position : position + length])
+            position += length
+            while position < len(view):
+                (length,) = _PIECE_LENGTH.unpack_from(view, position)
+                position += _PIECE_LENGTH.size
+                rows += marshal.loads(view[position : position + length])
+                position += length
+        except (EOFError, ValueError, TypeError, struct.error):
+            return None
+        self.base_id, self.base_size = base_id, len(rows)
+        delta = _load_marshal(self.delta_path)
+        if isinstance(delta, tuple) and len(delta) == 3 and delta[0] == base_id:
+            meta = delta[1]
+            self.delta = {row[0]: row for row in delta[2]}
+            rows += delta[2]
+        return meta, rows
+
+    def save_base(self, meta: dict[str, Any], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Write a new base of ``rows`` (made as they are written: a piece at a time is held as bytes)."""
+        if not enabled():
+            return
+        base_id = os.urandom(8)
+        count = 0
+
+        def pieces() -> Iterator[bytes]:
+            nonlocal count
+            yield from _framed(marshal.dumps((base_id, meta)))
+            piece: list[tuple[Any, ...]] = []
+            for row in rows:
+                piece.append(row)
+                if len(piece) == PIECE:
+                    yield from _framed(marshal.dumps(piece))
+                    count += len(piece)
+                    piece = []
+            if piece:
+                yield from _framed(marshal.dumps(piece))
+                count += len(piece)
+
+        _write_atomic(self.base_path, pieces())
+        self.base_id, self.base_size, self.delta = base_id, count, {}
+        with contextlib.suppress(OSError):
+            os.unlink(self.delta_path)
+
+    def save_grown(self, meta: dict[str, Any], changed: list[tuple[Any, ...]], every: Any) -> None:
+        """Record a growth: ``changed`` rows (new or changed nodes) and the new ``meta``.
+
+        ``every``: a callable giving all rows, parents first, used when the delta has grown big
+        enough to be folded into a new base.
+        """
+        if not enabled() or self.base_id is None:
+            return
+        for row in changed:
+            self.delta[row[0]] = row
+        if len(self.delta) > max(DELTA_NODES, self.base_size // 8):
+            self.save_base(meta, every())
+            return
+        _write_atomic(self.delta_path, [marshal.dumps((self.base_id, meta, list(self.delta.values())))])

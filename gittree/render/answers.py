@@ -160,7 +160,10 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
     notes = footnotes([step.node for step in report.steps])
     left_out = report.left_out
     line = left_out_line(
-        [off_path_phrase(left_out.get("dead_ends", 0), left_out.get("off_path", 0)) or "", *left_out_phrases(left_out)]
+        [
+            off_path_phrase(left_out.get("dead_ends", 0), left_out.get("off_path", 0)) or "",
+            *left_out_phrases(left_out),
+        ]
     )
     if notes or line:
         yield ""

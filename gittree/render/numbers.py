@@ -92,7 +92,9 @@ def column_places(deltas: list[tuple[float, float]]) -> int | None:
     if places is None or not sizes:
         return places
     sizes.sort()
-    small = sizes[int(SMALL_DELTAS_QUANTILE * len(sizes))]  # of ten deltas the second smallest, of nine the smallest
+    small = sizes[
+        int(SMALL_DELTAS_QUANTILE * len(sizes))
+    ]  # of ten deltas the second smallest, of nine the smallest
     needed = max(decimals_for(small) - 2, -_floor(_log10(sizes[0])))
     return min(max(places, needed), max(places, MAX_DELTA_PLACES))
 

@@ -229,7 +229,9 @@ def _counted(template: str, count: int) -> str:
 
 def left_out_phrases(left_out: Mapping[str, int]) -> list[str]:
     """What a tree's reading left out, one phrase per reason, in a fixed order."""
-    return [_counted(words, left_out[reason]) for reason, words in LEFT_OUT_WORDS.items() if left_out.get(reason)]
+    return [
+        _counted(words, left_out[reason]) for reason, words in LEFT_OUT_WORDS.items() if left_out.get(reason)
+    ]
 
 
 def off_path_phrase(dead_ends: int, others: int) -> str | None:
@@ -246,4 +248,3 @@ def left_out_line(phrases: Iterable[str]) -> str | None:
     """``left out: …``: the one line a view writes when it does not show everything; None when it does."""
     chosen = [phrase for phrase in phrases if phrase]
     return "left out: " + "; ".join(chosen) if chosen else None
-

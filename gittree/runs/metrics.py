@@ -55,7 +55,9 @@ def collect_metrics(
                 owner[name] = source
                 rows.append(row)
     meta.warnings.extend(_dropped_warnings(meta, rows, dropped))
-    journal.save_json(run_dir / journal.COLLECTED_METRICS, {"metrics": rows, "dropped": dropped}, durable=False)
+    journal.save_json(
+        run_dir / journal.COLLECTED_METRICS, {"metrics": rows, "dropped": dropped}, durable=False
+    )
     return [(row["name"], row["value"]) for row in rows]
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from gittree.config import Config
 from gittree.model import (
@@ -83,7 +84,7 @@ def build_tree(
     ``parsed``: the trailers of commit messages already parsed, by sha (see :func:`experiment_of`).
     """
     by_sha = {commit.sha: commit for commit in commits}
-    return _assemble(by_sha, _records(by_sha, parsed), config or Config(), metric, head)
+    return _assemble(by_sha, _records(by_sha, parsed), config or Config(), metric, head)[0]
 
 
 def build_tree_of(
@@ -99,13 +100,27 @@ def build_tree_of(
     Each commit's record and parsed trailers are let go once its node is made, so a 100k-commit
     history and its tree are never held whole at the same time (peak memory, docs/performance.md).
     """
+    return build_seeded(history, config=config, metric=metric, head=head, discarded=discarded)[0]
+
+
+def build_seeded(
+    history: History,
+    *,
+    config: Config,
+    metric: str | None,
+    head: str | None,
+    discarded: frozenset[str] = frozenset(),
+    tips: Collection[str] | None = None,
+) -> tuple[ResearchTree, Seed]:
+    """:func:`build_tree_of`, and the :class:`Seed` a later :func:`grow_tree` resumes from when ``tips``
+    (the tips ``history`` was read from) are given (else an empty one)."""
     by_sha = {commit.sha: commit for commit in history.commits}
     history.commits.clear()
     records = _records(by_sha, history.parsed)
     history.parsed.clear()
-    tree = _assemble(by_sha, records, config, metric, head, discarded)
+    tree, seed = _assemble(by_sha, records, config, metric, head, discarded, tips)
     tree.left_out.update(history.left_out)
-    return tree
+    return tree, seed
 
 
 def _records(
@@ -127,27 +142,71 @@ def _assemble(
     metric: str | None,
     head: str | None,
     discarded: frozenset[str] = frozenset(),
-) -> ResearchTree:
+    seed_of: Collection[str] | None = None,
+) -> tuple[ResearchTree, Seed]:
     """The tree of the commits ``by_sha``, experiments ``records``; both dictionaries are emptied.
 
     ``discarded``: commits only gittree's keep ref reaches; their experiments are dead ends.
+    ``seed_of``: the tips the history was read from; when given, the seed returned with the tree is
+    what a later build resumes from (:func:`grow_tree`), else it is emptied.
     """
     order = _parents_first(by_sha)
-    frontiers: dict[str, _Frontier] = {}
-    nodes: dict[str, Node] = {}
-    # Parents come first, so "is this parent an experiment?" is "has it a node yet?"; each commit and
-    # record is let go once used (see build_tree_of).
-    params: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    seed = Seed({}, {}, {})
+    _place(order, by_sha, records, seed)
+    if seed_of is not None:
+        seed.frontiers = {
+            sha: seed.frontiers[sha] for sha in (*seed_of, head) if sha is not None and sha in seed.frontiers
+        }
+    else:
+        # 100k entries at 100k experiments: let go before the drawing order makes its own
+        seed.generation.clear()
+    tree = _finish(seed, order, config, metric, head, discarded)
+    seed.unsettled = set()  # every node was evaluated with the tree's metric: seed.evaluated
+    if seed_of is None:
+        seed.nodes, seed.frontiers = {}, {}
+    return tree, seed
+
+
+@dataclass
+class Seed:
+    """What the builder knows after the last commit of a history: what a later build resumes from.
+
+    ``nodes``: every experiment, parents first, before evaluation; ``generation``: each one's depth
+    (:func:`_below`); ``frontiers``: the nearest experiments of ordinary commits (kept, in a stored
+    seed, only for the tips and HEAD: where new commits can start from).
+    """
+
+    nodes: dict[str, Node]
+    generation: dict[str, int]
+    frontiers: dict[str, _Frontier]
+    #: the params dictionaries made so far, by their pairs (equal sets are one object)
+    params: dict[tuple[tuple[str, str], ...], dict[str, str]] = field(default_factory=dict)
+    #: the metric (:func:`spec_key`) the nodes' evaluations hold for, but those of ``unsettled``
+    evaluated: str | None = None
+    unsettled: set[str] = field(default_factory=set)
+    #: a node changed what it records (a note): the evaluations of its descendants may change
+    renoted: bool = False
+    #: nodes whose evaluation changed in the last :func:`_finish` (beyond ``unsettled`` ones)
+    reevaluated: set[str] = field(default_factory=set)
+    #: revert commits that made an experiment a dead end, and that experiment (a revert of one reapplies it).
+    reverts: dict[str, str] = field(default_factory=dict)
+
+
+def _place(
+    order: list[str], by_sha: dict[str, CommitRecord], records: dict[str, ExperimentRecord], seed: Seed
+) -> None:
+    """Add the commits ``order`` (each after its parents) to ``seed``: a node per experiment, a frontier
+    per ordinary commit. Each commit and record is let go once used (see build_tree_of)."""
+    frontiers, nodes, generation, params = seed.frontiers, seed.nodes, seed.generation, seed.params
+    # Parents come first, so "is this parent an experiment?" is "has it a node yet?".
     # Each node's generation: 1 + that of its highest experiment parent. An ancestor always has a lower
     # generation than its descendants, which bounds the walks that look for one below another.
-    generation: dict[str, int] = {}
-    #: revert commits that made an experiment a dead end, and that experiment (a revert of one reapplies it).
-    reverts: dict[str, str] = {}
+    reverts = seed.reverts
     for sha in order:
         commit = by_sha.pop(sha)
         parents = commit.parents
         record = records.pop(sha, None)
-        if _REVERT_WORDS in commit.message:
+        if REVERT_WORDS in commit.message:
             _take_back(commit, nodes, frontiers, reverts)
         if len(parents) == 1 and parents[0] in nodes and not commit.shallow:
             # The usual step, decided without building a frontier: right on top of an experiment.
@@ -187,28 +246,41 @@ def _assemble(
                 incoming.cut,
             )
 
+
+def _finish(
+    seed: Seed,
+    parents_first: list[str],
+    config: Config,
+    metric: str | None,
+    head: str | None,
+    discarded: frozenset[str],
+) -> ResearchTree:
+    """The tree of the nodes ``seed`` holds: dead ends marked, children, drawing order, HEAD, evaluation.
+
+    ``parents_first``: the nodes' shas (ordinary commits' may be among them), each after its parents.
+    """
+    nodes = seed.nodes
     for sha in discarded:
         node = nodes.get(sha)
         # A reconstructed experiment lives only under the keep ref by design: its log says if it was kept.
         if node is not None and RECONSTRUCTED_FACT not in node.run:
             node.discarded = True
-    del generation  # 100k entries at 100k experiments: let go before the drawing order makes its own
     for node in nodes.values():
         for parent in node.parents:
             nodes[parent].children.append(node.sha)
-    ordered = _drawing_order(nodes, order)
+    ordered = _drawing_order(nodes, parents_first)
 
-    head_node, _ = _head_experiment(head, nodes, frontiers)
+    head_node, _ = _head_experiment(head, nodes, seed.frontiers)
     tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(ordered))
     if head_node is not None:  # every node was made with head False
         nodes[head_node].head = True
     chosen = choose_metric(tree, config, metric)
-    evaluate(tree, config.spec(chosen) if chosen else None)
+    _evaluate_seed(tree, seed, config.spec(chosen) if chosen else None)
     return tree
 
 
 #: What ``git revert`` writes in the message of a revert (``This reverts commit <sha>.``).
-_REVERT_WORDS = "This reverts commit "
+REVERT_WORDS = "This reverts commit "
 _REVERTED = re.compile(r"^This reverts commit ([0-9a-f]{40}|[0-9a-f]{64})\b", re.MULTILINE)
 
 
@@ -236,6 +308,82 @@ def _take_back(
     if node is not None and target in below and node.reverted_by is None:
         node.discarded, node.reverted_by = True, commit.sha
         reverts[commit.sha] = target
+
+
+def spec_key(spec: MetricSpec | None) -> str:
+    """What a node's own evaluation (delta, reference, verdict) depends on besides its ancestors."""
+    return repr(spec)
+
+
+def _evaluate_seed(tree: ResearchTree, seed: Seed, spec: MetricSpec | None) -> None:
+    """:func:`evaluate` the tree, computing again only the evaluations that can change.
+
+    A node's delta, reference and verdict depend on the metric and on its ancestors alone: when the
+    seed's evaluations are for this metric and no note changed a node, only the nodes not evaluated
+    yet (the new ones) are; the typical delta, ⚠, ★ and the best path are computed over the whole
+    tree every time (they depend on every node).
+    """
+    key = spec_key(spec)
+    if seed.evaluated == key and not seed.renoted:
+        evaluate(tree, spec, only=seed.unsettled)
+        seed.unsettled = set()
+        return
+    if seed.evaluated != key:
+        evaluate(tree, spec)
+        if seed.renoted or seed.evaluated is None:
+            # the stored evaluations may be stale for their metric: none is used again; this one's are
+            seed.evaluated, seed.unsettled = key, set()
+            seed.reevaluated = set(seed.nodes)
+        return
+    before = {
+        node.sha: (node.delta, repr(node.delta), node.reference, node.verdict, node.single_run)
+        for node in tree.nodes
+        if node.sha not in seed.unsettled
+    }
+    evaluate(tree, spec)
+    seed.reevaluated = {
+        node.sha
+        for node in tree.nodes
+        if node.sha in before
+        and before[node.sha] != (node.delta, repr(node.delta), node.reference, node.verdict, node.single_run)
+    }
+    seed.unsettled = set()
+
+
+def grow_tree(
+    seed: Seed,
+    commits: Iterable[CommitRecord],
+    *,
+    config: Config,
+    metric: str | None,
+    head: str | None,
+    discarded: frozenset[str] = frozenset(),
+    tips: Collection[str] = (),
+) -> tuple[ResearchTree, Seed]:
+    """The tree of ``seed``'s history plus ``commits``: new commits whose parents are in that history or
+    among ``commits`` (and whose ordinary parents have a frontier in ``seed``). ``seed`` is used up: the
+    seed returned with the tree (for the next growth) keeps the frontiers of ``tips`` and ``head``.
+
+    The nodes already in ``seed`` are not built again: a commit's experiment parents depend only on
+    the commits below it, which a new commit never changes (issue 19, docs/performance.md).
+    """
+    by_sha = {commit.sha: commit for commit in commits}
+    if any(REVERT_WORDS in commit.message for commit in by_sha.values()):
+        raise ValueError("grow_tree: a new commit is a revert (it may take back an old experiment)")
+    records = _records(by_sha, None)
+    old_order = list(seed.nodes)
+    order = _parents_first(by_sha)
+    for node in seed.nodes.values():
+        # A reverted experiment is a dead end while the commits above it are placed (as in a whole
+        # build); those only the keep ref reaches are marked again by _finish, after them.
+        node.discarded = node.reverted_by is not None
+        node.children = []
+    _place(order, by_sha, records, seed)
+    seed.unsettled.update(sha for sha in order if sha in seed.nodes)
+    seed.frontiers = {
+        sha: seed.frontiers[sha] for sha in (*tips, head) if sha is not None and sha in seed.frontiers
+    }
+    return _finish(seed, old_order + order, config, metric, head, discarded), seed
 
 
 def _past_dead_ends(
@@ -483,14 +631,22 @@ def _judged_by(nodes: Iterable[Node]) -> str | None:
 # -- evaluation -----------------------------------------------------------------------------------
 
 
-def evaluate(tree: ResearchTree, spec: MetricSpec | None) -> None:
-    """(Re)compute every node's reference parent, delta and verdict for ``spec``, and the best experiment."""
+def evaluate(tree: ResearchTree, spec: MetricSpec | None, only: Collection[str] | None = None) -> None:
+    """(Re)compute every node's reference parent, delta and verdict for ``spec``, and the best experiment.
+
+    ``only``: the nodes whose reference, delta and verdict are computed (the others' are already
+    those of ``spec``: a grown tree, :func:`_evaluate_seed`); the rest is computed for every node.
+    """
     tree.metric = spec
     tree.delta_places.clear()
     by_sha = tree.by_sha
     valued: dict[str, Node | None] = {}
-    for node in tree.nodes:
-        _evaluate_node(node, by_sha, spec, valued)
+    if only is None:
+        for node in tree.nodes:
+            _evaluate_node(node, by_sha, spec, valued)
+    else:
+        for sha in only:
+            _evaluate_node(by_sha[sha], by_sha, spec, valued)
     typical = tree.typical_delta = typical_delta(tree.nodes, spec)
     best = tree.best = best_experiment(tree.nodes, spec)
     on_path = {n.sha for n in tree.path_to(best)} if best else set()
@@ -748,3 +904,127 @@ def evaluate_each(tree: ResearchTree, specs: Iterable[MetricSpec]) -> dict[str, 
             best_path=frozenset(node.sha for node in copy.nodes if node.on_best_path),
         )
     return result
+
+
+# -- the seed as plain data (what the cache stores: gittree.cache.SeedStore) ----------------------
+
+
+def seed_rows(seed: Seed, shas: Iterable[str] | None = None) -> Iterator[tuple[object, ...]]:
+    """The nodes of ``seed`` (``shas`` of them, default all, parents first) as marshal-able rows."""
+    nodes, generation, unsettled = seed.nodes, seed.generation, seed.unsettled
+    return (
+        _node_row(nodes[sha], generation[sha], sha not in unsettled)
+        for sha in (nodes if shas is None else shas)
+    )
+
+
+def _node_row(node: Node, generation: int, settled: bool) -> tuple[object, ...]:
+    return (
+        node.sha,
+        node.message,
+        node.author_name,
+        node.author_email,
+        node.author_time,
+        node.author_offset,
+        tuple((name, summary.samples) for name, summary in node.metrics.items()),
+        node.params,
+        node.notes,
+        node.status,
+        node.run,
+        node.problems,
+        node.parents,
+        node.folded,
+        node.folded_below,
+        node.cut,
+        generation,
+        (node.delta, node.reference, node.verdict.value, node.single_run) if settled else None,
+        node.reverted_by,
+    )
+
+
+def frontier_rows(seed: Seed) -> dict[str, tuple[dict[str, int], int, bool]]:
+    return {sha: (f.experiments, f.bare, f.cut) for sha, f in seed.frontiers.items()}
+
+
+def seed_of_rows(
+    rows: Iterable[tuple[Any, ...]],
+    frontiers: Mapping[str, tuple[dict[str, int], int, bool]],
+    evaluated: str | None = None,
+) -> Seed:
+    """The :class:`Seed` of :func:`seed_rows` and :func:`frontier_rows` (a row of a sha seen before replaces
+    it); ``evaluated``: the metric the rows' evaluations are for (None: none is usable)."""
+    seed = Seed(
+        {}, {}, {sha: _Frontier(dict(exps), bare, cut) for sha, (exps, bare, cut) in frontiers.items()}
+    )
+    seed.evaluated = evaluated
+    nodes, generation, params, unsettled = seed.nodes, seed.generation, seed.params, seed.unsettled
+    for row in rows:
+        sha = row[0]
+        pairs = tuple(row[7].items())
+        shared = params.get(pairs)
+        if shared is None:
+            shared = params[pairs] = dict(pairs) if pairs else _NO_TEXT
+        nodes[sha] = Node(
+            sha,
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            {name: MetricSummary(samples) for name, samples in row[6]},
+            shared,
+            row[8],
+            row[9],
+            row[10] or _NO_TEXT,
+            row[11],
+            row[12],
+            row[13] or _NO_FOLDS,
+            row[14],
+            row[15],
+            [],
+        )
+        generation[sha] = row[16]
+        if row[18] is not None:  # taken back by a revert above it: a dead end (see _take_back)
+            nodes[sha].reverted_by, nodes[sha].discarded = row[18], True
+        evaluation = row[17]
+        if evaluation is None or evaluated is None:
+            unsettled.add(sha)
+        else:
+            node = nodes[sha]
+            node.delta, node.reference, node.single_run = evaluation[0], evaluation[1], evaluation[3]
+            node.verdict = Verdict(evaluation[2])
+            unsettled.discard(sha)
+    return seed
+
+
+def renote(seed: Seed, sha: str, note: str | None) -> bool:
+    """Give the experiment ``sha`` of ``seed`` its new gittree note, in place; False when the tree's
+    shape may change with it (it stops being an experiment, comes back to life, or dies with children:
+    its children hang elsewhere then), and a whole build is needed."""
+    node = seed.nodes[sha]
+    commit = CommitRecord(
+        sha,
+        node.parents,
+        node.message,
+        node.author_name,
+        node.author_email,
+        node.author_time,
+        node.author_offset,
+        False,
+        note,
+    )
+    record = experiment_of(commit)
+    if record is None:
+        return False
+    was_dead, dead = node.status in _DEAD, record.status in _DEAD
+    if was_dead and not dead:
+        return False
+    if dead and not was_dead and any(sha in other.parents for other in seed.nodes.values()):
+        return False
+    renewed = seed.nodes[sha] = _node(
+        commit, record, node.parents, node.folded, node.folded_below, node.cut, seed.params
+    )
+    renewed.reverted_by, renewed.discarded = node.reverted_by, node.discarded
+    seed.unsettled.add(sha)
+    seed.renoted = True
+    return True

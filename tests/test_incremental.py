@@ -1,0 +1,319 @@
+"""Views grown from the last view's tree (issue 19) are byte for byte the views built cold.
+
+After each change a repository goes through in an agent loop (a new experiment, a new note, an amend,
+a rebase, a reset that leaves a kept dead end, a deleted branch, a new best, a new .gittree.yaml), every
+view is asked twice: with the cache, which grows the stored seed when it can, and with
+``GITTREE_NO_CACHE=1``, which builds the tree from nothing. Both must print the same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gittree import read
+from tests.conftest import GitRepo
+
+#: The views compared after every change: the scope and every ref, text and JSON, and views of named
+#: revisions (built whole every time, never grown).
+VIEWS = (
+    ("show", "--json"),
+    ("show", "--color", "never"),
+    ("show", "--all", "--json"),
+    ("table", "--all"),
+    ("best", "--all"),
+    ("export", "--format", "json"),
+    ("render", "--all", "--format", "dot"),
+    ("show", "--json", "--metric", "loss"),
+    ("show", "--json", "--author", "ada"),
+    ("show", "--json", "main"),
+)
+
+
+def seeds(repo: GitRepo) -> Path:
+    return repo.path / ".git" / "gittree" / "cache"
+
+
+def same_as_cold(gittree, monkeypatch, views=VIEWS) -> None:  # type: ignore[no-untyped-def]
+    """Every view, through the cache (grown) and without it (cold), gives the same output and exit code."""
+    for args in views:
+        grown = gittree(*args)
+        monkeypatch.setenv("GITTREE_NO_CACHE", "1")
+        cold = gittree(*args)
+        monkeypatch.delenv("GITTREE_NO_CACHE")
+        assert (grown.code, grown.out, grown.err) == (cold.code, cold.out, cold.err), args
+
+
+def start(repo: GitRepo) -> dict[str, str]:
+    """A baseline, an ordinary commit, two branches of ideas: the history every test grows."""
+    shas = {"base": repo.experiment("baseline", metrics=[("acc", 0.5), ("loss", 1.0)])}
+    repo.commit("refactor loader")
+    shas["lr"] = repo.experiment("lower lr", metrics=[("acc", 0.52), ("loss", 0.9)], params=[("lr", "1e-4")])
+    repo.branch("exp/wide", shas["lr"])
+    shas["wide"] = repo.experiment("wider layers", metrics=[("acc", 0.53), ("loss", 0.7)])
+    repo.branch("main", shas["lr"])
+    shas["drop"] = repo.experiment("dropout 0.1", metrics=[("acc", 0.51), ("loss", 0.95)])
+    return shas
+
+
+@pytest.fixture
+def grown(repo: GitRepo, gittree, monkeypatch):  # type: ignore[no-untyped-def]
+    """The history of :func:`start`, its views built once (the seeds stored)."""
+    shas = start(repo)
+    same_as_cold(gittree, monkeypatch)
+    assert (seeds(repo) / "seed-scope.base").exists() and (seeds(repo) / "seed-all.base").exists()
+    return shas
+
+
+def test_a_new_experiment_is_read_alone_and_the_view_is_the_cold_one(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    repo.experiment("label smoothing", metrics=[("acc", 0.515), ("loss", 0.9)])
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole history was read: the tree was not grown")
+
+    monkeypatch.setattr(read, "read_history", whole)
+    for args in (("show", "--json"), ("show", "--all", "--json"), ("table", "--all")):
+        assert gittree(*args).code == 0
+    assert (seeds(repo) / "seed-scope.delta").exists()
+    monkeypatch.undo()
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_several_new_experiments_at_once_then_one_more(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The new nodes are stored parents first: the next growth lists them in that order.
+    for n in range(6):
+        repo.experiment(f"step {n}", metrics=[("acc", 0.52 + n / 1000)])
+    same_as_cold(gittree, monkeypatch)
+    repo.experiment("one more", metrics=[("acc", 0.5)])
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_only_the_new_experiments_are_evaluated_again(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gittree.tree as tree_module
+
+    evaluated: list[str] = []
+    evaluate_node = tree_module._evaluate_node
+
+    def counting(node, *args):  # type: ignore[no-untyped-def]
+        evaluated.append(node.sha)
+        return evaluate_node(node, *args)
+
+    new = [repo.experiment(f"step {n}", metrics=[("acc", 0.52 + n / 1000)]) for n in range(2)]
+    monkeypatch.setattr(tree_module, "_evaluate_node", counting)
+    assert gittree("show", "--json").code == 0
+    assert sorted(evaluated) == sorted(new)
+    monkeypatch.undo()
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_a_note_that_changes_the_verdicts_below_it_then_new_experiments(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    # lower lr's new sample changes the delta and verdict of everything judged against it
+    assert gittree("record", grown["lr"], "--metric", "acc=0.40").code == 0
+    same_as_cold(gittree, monkeypatch)
+    repo.experiment("on top", metrics=[("acc", 0.515)])
+    same_as_cold(gittree, monkeypatch)
+    repo.write(".gittree.yaml", "primary: loss\ngoal: min\n")
+    same_as_cold(gittree, monkeypatch)
+    repo.experiment("judged by loss", metrics=[("acc", 0.5), ("loss", 0.8)])
+    same_as_cold(gittree, monkeypatch)
+    (repo.path / ".gittree.yaml").unlink()
+    repo.experiment("judged by acc again", metrics=[("acc", 0.53), ("loss", 0.8)])
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_a_new_best_moves_every_star(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("much better", metrics=[("acc", 0.9), ("loss", 0.2)])
+    same_as_cold(gittree, monkeypatch)
+    assert '"best": true' in gittree("show", "--json").out
+
+
+def test_experiments_on_top_of_an_ordinary_commit_and_a_merge(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    repo.commit("tidy up")  # the branch's tip is an ordinary commit: its frontier is stored
+    same_as_cold(gittree, monkeypatch)
+    repo.commit("tidy more")
+    repo.experiment("after the tidy-up", metrics=[("acc", 0.56)])
+    same_as_cold(gittree, monkeypatch)
+    repo.merge("exp/wide", "wide + dropout", metrics=[("acc", 0.6), ("loss", 0.5)])
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_a_branch_off_an_old_experiment(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.branch("exp/again", grown["base"])
+    repo.experiment("from the baseline again", metrics=[("acc", 0.7)])
+    same_as_cold(gittree, monkeypatch)
+
+
+@pytest.mark.parametrize("how", ["record", "abandon", "abandon-leaf", "ordinary"])
+def test_a_new_note(repo: GitRepo, grown, gittree, monkeypatch, how: str) -> None:  # type: ignore[no-untyped-def]
+    leaf = repo.experiment("a leaf", metrics=[("acc", 0.505)])
+    same_as_cold(gittree, monkeypatch)
+    if how == "record":
+        assert gittree("record", grown["wide"], "--metric", "acc=0.9").code == 0
+    elif how == "abandon":  # an experiment with children: they hang from the live line now
+        assert gittree("abandon", grown["lr"], "--reason", "diverged").code == 0
+    elif how == "abandon-leaf":
+        assert gittree("abandon", leaf, "--reason", "worse").code == 0
+    else:  # a note that turns an ordinary commit into an experiment
+        ordinary = repo.git("rev-parse", f"{grown['lr']}~1").strip()
+        assert gittree("record", ordinary, "--metric", "acc=0.45").code == 0
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_amend_rebase_reset_and_a_deleted_branch(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("to amend", metrics=[("acc", 0.54)])
+    same_as_cold(gittree, monkeypatch)
+    repo.git("commit", "--amend", "-q", "-m", "amended\n\nGittree-Metric: acc=0.55\n")
+    same_as_cold(gittree, monkeypatch)
+    repo.git("checkout", "-q", "exp/wide")
+    repo.git("rebase", "-q", "-X", "theirs", "main")
+    same_as_cold(gittree, monkeypatch)
+    repo.git("checkout", "-q", "main")
+    dead = repo.experiment("worse", metrics=[("acc", 0.3)])
+    same_as_cold(gittree, monkeypatch)
+    assert gittree("abandon", dead, "--reason", "worse").code == 0
+    repo.git("reset", "-q", "--hard", "HEAD~1")  # the kept dead end stays, reached by the keep ref
+    same_as_cold(gittree, monkeypatch)
+    repo.experiment("after the reset", metrics=[("acc", 0.56)])
+    same_as_cold(gittree, monkeypatch)
+    repo.git("branch", "-q", "-D", "exp/wide")
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_a_revert_takes_an_experiment_back_then_new_experiments_grow(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    loser = repo.experiment("a loser", metrics=[("acc", 0.3)])
+    same_as_cold(gittree, monkeypatch)
+    repo.git("revert", "--no-edit", loser)  # a dead end on the line (built whole: it changes an old node)
+    same_as_cold(gittree, monkeypatch)
+    repo.experiment("after the revert", metrics=[("acc", 0.55)])  # grown: the seed keeps the revert
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_a_new_configuration(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.write(".gittree.yaml", "primary: loss\ngoal: min\n")  # in the working tree first, then committed
+    same_as_cold(gittree, monkeypatch)
+    repo.git("add", ".gittree.yaml")
+    repo.git("commit", "-q", "-m", "judge by loss")
+    same_as_cold(gittree, monkeypatch)
+    repo.experiment("lower loss", metrics=[("acc", 0.5), ("loss", 0.1)])
+    same_as_cold(gittree, monkeypatch)
+
+
+def test_two_worktrees_each_grow_their_own_seed(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    other = repo.path.parent / "other"
+    repo.git("worktree", "add", "-q", str(other), "exp/wide")
+    for turn in range(2):
+        repo.experiment(f"main {turn}", metrics=[("acc", 0.52 + turn / 100)])
+        same_as_cold(gittree, monkeypatch)
+        monkeypatch.chdir(other)
+        (other / "work.txt").write_text(f"wide {turn}\n", encoding="utf-8")
+        repo.git("-C", str(other), "commit", "-q", "-am", f"wide {turn}\n\nGittree-Metric: acc=0.6\n")
+        same_as_cold(gittree, monkeypatch)
+        monkeypatch.chdir(repo.path)
+    assert len(list(seeds(repo).glob("seed-scope-*.base"))) == 1  # the linked worktree's own
+
+
+def test_a_big_delta_is_folded_into_a_new_base(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gittree.read import cache
+
+    monkeypatch.setattr(cache, "DELTA_NODES", 2)
+    base = (seeds(repo) / "seed-scope.base").read_bytes()
+    for n in range(4):
+        repo.experiment(f"step {n}", metrics=[("acc", 0.52 + n / 1000)])
+        same_as_cold(gittree, monkeypatch)
+    assert (seeds(repo) / "seed-scope.base").read_bytes() != base
+
+
+def test_a_damaged_delta_falls_back_to_the_base(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("one", metrics=[("acc", 0.54)])
+    same_as_cold(gittree, monkeypatch)
+    delta = seeds(repo) / "seed-scope.delta"
+    delta.write_bytes(delta.read_bytes()[:-5])
+    repo.experiment("two", metrics=[("acc", 0.57)])
+    same_as_cold(gittree, monkeypatch)
+
+
+# -- random sequences of the same changes -----------------------------------------------------------
+
+STEPS = st.lists(
+    st.sampled_from(
+        [
+            "experiment",
+            "several",
+            "best",
+            "ordinary",
+            "branch",
+            "merge",
+            "record",
+            "abandon",
+            "amend",
+            "reset",
+            "delete",
+        ]
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def apply(repo: GitRepo, gittree, step: str, counter: int) -> None:  # type: ignore[no-untyped-def]
+    """One change of an agent loop (or of a person) to the repository."""
+    head = repo.head()
+    if step == "experiment":
+        repo.experiment(f"idea {counter}", metrics=[("acc", 0.5 + counter / 1000)])
+    elif step == "several":  # more than one new node in one growth: they are stored parents first
+        for n in range(3):
+            repo.experiment(f"idea {counter}.{n}", metrics=[("acc", 0.5 - n / 100)])
+        repo.commit(f"chore {counter}")
+    elif step == "best":
+        repo.experiment(f"best {counter}", metrics=[("acc", 0.8 + counter / 100)])
+    elif step == "ordinary":
+        repo.commit(f"chore {counter}")
+    elif step == "branch":
+        repo.branch(f"exp/b{counter}", f"{head}~1")
+        repo.experiment(f"side {counter}", metrics=[("acc", 0.49)])
+    elif step == "merge":
+        repo.merge("exp/wide", f"merge {counter}", metrics=[("acc", 0.52)])
+    elif step == "record":
+        assert gittree("record", head, "--metric", f"loss={counter}").code == 0
+    elif step == "abandon":
+        gittree("abandon", head, "--reason", "worse")  # refused on an ordinary commit: fine too
+    elif step == "amend":
+        repo.git(
+            "commit",
+            "--amend",
+            "-q",
+            "--allow-empty",
+            "-m",
+            f"amended {counter}\n\nGittree-Metric: acc=0.4\n",
+        )
+    elif step == "reset":
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+    elif step == "delete":
+        repo.git("checkout", "-q", "main")
+        repo.git("branch", "-q", "-D", "exp/wide", check=False)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_any_sequence_of_changes_gives_the_cold_views(  # type: ignore[no-untyped-def]
+    tmp_path_factory, gittree, monkeypatch, steps: list[str]
+) -> None:
+    repo = GitRepo(tmp_path_factory.mktemp("seq") / "repo")
+    monkeypatch.chdir(repo.path)
+    start(repo)
+    views = (("show", "--json"), ("show", "--all", "--color", "never"))
+    same_as_cold(gittree, monkeypatch, views)
+    for counter, step in enumerate(steps):
+        apply(repo, gittree, step, counter)
+        same_as_cold(gittree, monkeypatch, views)
