@@ -10,13 +10,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gittree import gitio
-    from gittree.runs.commit import RunView
     from gittree.runs.journal import RunMeta
+    from gittree.runs.listing import RunView
 
 
 def print_runs(repo: gitio.Repo, run_id: str | None, *, as_json: bool = False) -> None:
     """The journal: one run in full (``run_id``, a unique prefix), else every run, as text or JSON."""
-    from gittree.runs.commit import list_runs, show_run
+    from gittree.runs.listing import list_runs, show_run
 
     views = [show_run(repo, run_id)] if run_id else list_runs(repo)
     if as_json:
@@ -131,7 +131,7 @@ def _print_details(v: RunView) -> None:
     import shlex
 
     from gittree.render.escape import terminal_safe
-    from gittree.runs.commit import iter_log_tail
+    from gittree.runs.listing import iter_log_tail
 
     meta = v.meta
     lines = [
