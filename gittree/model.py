@@ -349,7 +349,7 @@ class PushResult:
     remote_messages: tuple[str, ...]
 
 
-# -- imports of other tools' logs (importers.py fills them, render/answers.py shows them) ----------
+# -- imports of other tools' logs (gittree/importers fills them, render/answers.py shows them) ----------
 
 
 @dataclass

@@ -179,7 +179,8 @@ def import_(
     """Record another tool's results log on its commits (git notes); rows naming no commit become
     reconstructed experiments; discarded commits are kept reachable (docs/import.md)."""
     from gittree.errors import BadValueError
-    from gittree.importers import import_log, parse_status_map
+    from gittree.importers import import_log
+    from gittree.importers.autoresearch import parse_status_map
     from gittree.render import answers
 
     mapping = parse_status_map(status_map or [])
