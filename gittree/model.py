@@ -283,7 +283,7 @@ class ResearchTree:
 
 @dataclass(frozen=True)
 class History:
-    """The commits a view is built from (``research.read_history``), with their already-parsed trailers."""
+    """The commits a view is built from (``read.read_history``), with their already-parsed trailers."""
 
     commits: list[CommitRecord]
     parsed: dict[str, ExperimentRecord | None]
