@@ -132,9 +132,9 @@ def drawing_view(
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str] | Iterator[bytes]:
         from gittree.render.picture import draw
-        from gittree.render.subgraph import ViewOptions
+        from gittree.render.subgraph import DrawingOptions
 
-        chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
+        chosen = DrawingOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
         return draw(tree, fmt, chosen, config, tree_curves(repo, tree) if fmt == "html" else None)
 
     engine = None

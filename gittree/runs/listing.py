@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class RunView:
+class RunEntry:
     """A journal entry as ``gittree runs`` shows it: the stored status, or what it means now."""
 
     meta: RunMeta
@@ -40,7 +40,7 @@ class RunView:
 RECOVERABLE = ("interrupted", journal.PENDING, journal.COMMIT_FAILED)
 
 
-def view(meta: RunMeta, run_dir: Path) -> RunView:
+def entry_of(meta: RunMeta, run_dir: Path) -> RunEntry:
     state, detail = meta.status, meta.reason or ""
     alive = journal.owner_alive(meta)
     if meta.status in (journal.RUNNING, journal.COMMITTING):
@@ -60,19 +60,19 @@ def view(meta: RunMeta, run_dir: Path) -> RunView:
         detail = f"gittree (process {meta.pid}{' on ' + meta.host if alive is None else ''}) is finishing it"
     # A pending run whose gittree is in its post-run step is left to that process.
     recoverable = state in RECOVERABLE and not busy
-    return RunView(meta, run_dir, state, detail, collected_metrics(run_dir), recoverable)
+    return RunEntry(meta, run_dir, state, detail, collected_metrics(run_dir), recoverable)
 
 
-def list_runs(repo: gitio.Repo) -> list[RunView]:
-    views = []
+def list_runs(repo: gitio.Repo) -> list[RunEntry]:
+    entries = []
     for run_dir in journal.list_run_dirs(journal.runs_root(gitio.common_dir(repo))):
         try:
-            views.append(view(journal.load_meta(run_dir), run_dir))
+            entries.append(entry_of(journal.load_meta(run_dir), run_dir))
         except RunError as e:
             placeholder = RunMeta(id=run_dir.name, command=[], cwd="", worktree="", start=0.0, target="")
-            views.append(RunView(placeholder, run_dir, "unreadable", e.message))
+            entries.append(RunEntry(placeholder, run_dir, "unreadable", e.message))
     # Ids begin with the start time to the second; runs started within one second sort by start.
-    return sorted(views, key=lambda v: (v.meta.start, v.meta.id))
+    return sorted(entries, key=lambda v: (v.meta.start, v.meta.id))
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def prune_runs(repo: gitio.Repo, *, keep_days: float, now: float | None = None) 
     root = journal.runs_root(gitio.common_dir(repo))
     journal.clear_removed(root)
     cutoff = (time.time() if now is None else now) - keep_days * 86400
-    old: list[RunView] = []
+    old: list[RunEntry] = []
     uncommitted = recent = 0
     for v in list_runs(repo):
         if v.state != journal.COMMITTED or not v.meta.sha or (v.run_dir / journal.LOCK).exists():
@@ -123,9 +123,9 @@ def prune_runs(repo: gitio.Repo, *, keep_days: float, now: float | None = None) 
     return PruneReport(tuple(removed), freed, tuple(unreachable), uncommitted, recent)
 
 
-def show_run(repo: gitio.Repo, run_id: str) -> RunView:
+def show_run(repo: gitio.Repo, run_id: str) -> RunEntry:
     run_dir = journal.find_run_dir(journal.runs_root(gitio.common_dir(repo)), run_id)
-    return view(journal.load_meta(run_dir), run_dir)
+    return entry_of(journal.load_meta(run_dir), run_dir)
 
 
 @dataclass(frozen=True)
