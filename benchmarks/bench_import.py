@@ -123,7 +123,7 @@ def main() -> None:
         read = [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from gittree.importers import parse_log, read_log; "
+            "import sys; from pathlib import Path; from gittree.importers.autoresearch import parse_log, read_log; "
             "parse_log(read_log(Path(sys.argv[1])))",
             str(log),
         ]

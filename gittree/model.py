@@ -283,7 +283,7 @@ class ResearchTree:
 
 @dataclass(frozen=True)
 class History:
-    """The commits a view is built from (``research.read_history``), with their already-parsed trailers."""
+    """The commits a view is built from (``read.read_history``), with their already-parsed trailers."""
 
     commits: list[CommitRecord]
     parsed: dict[str, ExperimentRecord | None]
@@ -349,7 +349,7 @@ class PushResult:
     remote_messages: tuple[str, ...]
 
 
-# -- imports of other tools' logs (importers.py fills them, render/answers.py shows them) ----------
+# -- imports of other tools' logs (gittree/importers fills them, render/answers.py shows them) ----------
 
 
 @dataclass

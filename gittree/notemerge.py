@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-#: The run fact every imported paragraph carries (``importers.SOURCE_FACT``).
+#: The run fact every imported paragraph carries (``importers.plan.SOURCE_FACT``).
 IMPORTED_FACT = "imported"
 #: Trailer keys are case-insensitive (git's trailer rules); the fact may sit on any line.
 _IMPORTED_LINE = re.compile(rb"^gittree-run:[ \t]*" + IMPORTED_FACT.encode() + rb"=", re.I | re.M)

@@ -338,6 +338,22 @@ def test_a_keep_ref_that_cannot_be_updated_writes_nothing(repo: GitRepo, gittree
     assert notes_ref(repo) is None and kept(repo) == []
 
 
+def test_a_lock_left_on_the_keep_ref_by_a_killed_process_is_named_with_how_to_remove_it(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree
+) -> None:
+    """Regression: kill -9 inside git's update of the keep ref leaves keep.lock behind, which git never
+    removes; the hint said only "run the command again", which fails the same way for ever."""
+    shas = agent_loop(repo)
+    lock = repo.path / ".git" / "refs" / "gittree" / "keep.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")  # what a process killed while holding the lock leaves
+    log = str(write_log(repo, results_log(shas)))
+    again = gittree("import", log)
+    assert again.code == 7 and "remove the lock file" in again.err and "keep.lock" in again.err
+    lock.unlink()  # what the hint says
+    assert gittree("import", log).code == 0 and kept(repo)
+
+
 @pytest.mark.parametrize("status", ["discard", "crash"])
 def test_a_row_on_a_commit_still_on_the_branch_gets_no_kept_ref(repo: GitRepo, gittree, status: str) -> None:  # type: ignore[no-untyped-def]
     base = repo.commit("baseline")

@@ -13,14 +13,15 @@ import pytest
 
 from gittree import gitio, importers
 from gittree.errors import BadValueError
+from gittree.importers import autoresearch, plan
 from gittree.model import ImportReport, RowOutcome
 from tests.conftest import GitRepo
 
 HEADER = "commit\tval_bpb\tmemory_gb\tstatus\tdescription\n"
 
 
-def test_the_report_classes_are_the_models_and_still_importable_from_the_importer() -> None:
-    assert importers.ImportReport is ImportReport and importers.RowOutcome is RowOutcome
+def test_the_report_classes_are_the_models_the_importer_fills() -> None:
+    assert plan.ImportReport is ImportReport and plan.RowOutcome is RowOutcome
     report = ImportReport("log.tsv", [RowOutcome(2, "a1b2c3d", "keep", "record", "ok")])
     assert report.count("record") == 1 and report.errors == []
 
@@ -31,7 +32,7 @@ def test_parse_log_reads_the_header_and_keeps_malformed_rows_as_errors() -> None
         HEADER
         + "a1b2c3d\t0.99\t44.0\tkeep\tbaseline\r\n\nb2c3d4e\t1.01\t\tdiscard\nc3d4e5f\t1\t2\tkeep\tx\ty\n"
     )
-    columns, rows, malformed = importers.parse_log(text)
+    columns, rows, malformed = autoresearch.parse_log(text)
     assert columns.names == ("commit", "val_bpb", "memory_gb", "status", "description")
     assert [(row.line, row.commit, row.logged_status, row.cells["val_bpb"]) for row in rows] == [
         (2, "a1b2c3d", "keep", "0.99"),
@@ -43,17 +44,17 @@ def test_parse_log_reads_the_header_and_keeps_malformed_rows_as_errors() -> None
 
 
 def test_parse_log_without_a_header_uses_the_default_columns() -> None:
-    columns, rows, _ = importers.parse_log("a1b2c3d\t0.99\t44.0\tKEEP\tbaseline\n")
+    columns, rows, _ = autoresearch.parse_log("a1b2c3d\t0.99\t44.0\tKEEP\tbaseline\n")
     assert (
-        columns.names == importers.DEFAULT_COLUMNS and rows[0].logged_status == "KEEP"
+        columns.names == autoresearch.DEFAULT_COLUMNS and rows[0].logged_status == "KEEP"
     )  # as written; statuses are read case-blind later
 
 
 def test_a_header_that_does_not_start_with_commit_is_refused() -> None:
     with pytest.raises(BadValueError, match="looks like a header row"):
-        importers.parse_log("sha\tval_bpb\tstatus\n")
+        autoresearch.parse_log("sha\tval_bpb\tstatus\n")
     with pytest.raises(BadValueError, match="no 'status' column"):
-        importers.parse_log("commit\tval_bpb\n")
+        autoresearch.parse_log("commit\tval_bpb\n")
 
 
 def history(repo: GitRepo) -> dict[str, str]:
@@ -77,7 +78,7 @@ def test_check_rows_plans_notes_and_keep_alive_refs_and_writes_nothing(repo: Git
         + f"{shas['base'][:7]}\t0.9979\t44.0\tkeep\tbaseline\n{shas['gelu'][:7]}\t1.005\t44.2\tdiscard\tGeLU hurt\n"
     )
     git = gitio.open_repo(repo.path)
-    report = importers.check_rows(git, text, "results.tsv")
+    report = plan.check_rows(git, text, "results.tsv")
     base, gelu = report.rows
     assert (base.action, base.sha, base.kept_ref) == ("record", shas["base"], None)
     assert (gelu.action, gelu.sha) == ("record", shas["gelu"])

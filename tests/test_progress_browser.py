@@ -88,11 +88,11 @@ def test_the_page_carries_what_gittree_plot_draws(repo: GitRepo) -> None:
     from gittree.config import load_config
     from gittree.read import Selection, load_tree
     from gittree.render.html import page_data
-    from gittree.render.subgraph import ViewOptions, select_view
+    from gittree.render.subgraph import DrawingOptions, select_drawing
 
     small_history(repo)
     tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
-    data = page_data(tree, select_view(tree, ViewOptions()), load_config(repo.path))
+    data = page_data(tree, select_drawing(tree, DrawingOptions()), load_config(repo.path))
     progress = progress_of(tree)
     chart = data["metrics"]["acc"]["progress"]
     order = data["order"]

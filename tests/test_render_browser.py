@@ -357,9 +357,9 @@ def test_hostile_commit_text_renders_as_text_and_runs_nothing(
     shas = hostile_history(repo)
     tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
     file = repo.path / "hostile.html"
-    from gittree.render.subgraph import ViewOptions
+    from gittree.render.subgraph import DrawingOptions
 
-    file.write_text(render_html(tree, options=ViewOptions(fold=0)), encoding="utf-8")
+    file.write_text(render_html(tree, options=DrawingOptions(fold=0)), encoding="utf-8")
     page = Page(browser, file)
     try:
         assert page.problems == [] and page.requests == [page.url]

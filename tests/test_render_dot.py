@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from gittree import gitio
 from gittree.read import Selection, load_tree
 from gittree.render import dot as dot_module
-from gittree.render.dot import ViewOptions, dot_string, render_dot, visible
+from gittree.render.dot import DrawingOptions, dot_string, render_dot, visible
 from tests.conftest import GitRepo, check_expected
 from tests.render_support import (
     HOSTILE_AUTHOR,
@@ -304,7 +304,7 @@ def svg_texts(svg: bytes) -> list[str]:
 
 def _tree_text(repo: GitRepo) -> str:
     tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
-    return render_dot(tree, ViewOptions(fold=0))
+    return render_dot(tree, DrawingOptions(fold=0))
 
 
 def test_hostile_text_stays_text_for_the_webassembly_graphviz(hostile: list[str], repo: GitRepo) -> None:

@@ -15,7 +15,7 @@ from gittree.errors import RenderError
 from gittree.read import Selection, load_tree
 from gittree.render.html import clean_svg, render_html, script_json
 from gittree.render.picture import draw
-from gittree.render.subgraph import ViewOptions
+from gittree.render.subgraph import DrawingOptions
 from gittree.tree import evaluate_each
 from tests.conftest import GitRepo
 from tests.render_support import (
@@ -223,11 +223,16 @@ def test_text_that_merely_mentions_markup_is_fine(repo: GitRepo, gittree) -> Non
 
 @pytest.mark.parametrize(
     "options",
-    [ViewOptions(), ViewOptions(depth=2), ViewOptions(only_best_path=True), ViewOptions(fold=3, legend=True)],
+    [
+        DrawingOptions(),
+        DrawingOptions(depth=2),
+        DrawingOptions(only_best_path=True),
+        DrawingOptions(fold=3, legend=True),
+    ],
     ids=["all", "depth", "best-path", "fold"],
 )
 def test_the_page_from_the_callers_selection_is_the_page_it_selects_itself(
-    repo: GitRepo, options: ViewOptions
+    repo: GitRepo, options: DrawingOptions
 ) -> None:
     """`render --format html` hands the page the view it already selected; the page must be the same."""
     small_history(repo)

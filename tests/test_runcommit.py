@@ -10,7 +10,7 @@ import pytest
 
 from gittree import gitio
 from gittree.errors import RunError
-from gittree.runs import commit
+from gittree.runs import commit, listing
 from gittree.runs.journal import RunMeta
 from gittree.trailers import parse_experiment
 from tests.conftest import GitRepo
@@ -61,18 +61,18 @@ def test_runs_lists_a_run_by_what_it_means_now(repo: GitRepo, gittree) -> None: 
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--capture", "acc", "--", *py("print('acc: 0.5')"))
     git = gitio.open_repo(repo.path)
-    [before] = commit.list_runs(git)
+    [before] = listing.list_runs(git)
     assert (before.meta.id, before.state, before.recoverable) == (run_id, "not-committed", False)
     assert before.metrics == [("acc", "0.5")]
     commit.commit_run(git, run_id)
-    after = commit.show_run(git, run_id[:20])  # a unique prefix names it
+    after = listing.show_run(git, run_id[:20])  # a unique prefix names it
     assert after.state == "committed" and after.detail == f"{repo.head()[:7]} on main"
 
 
 def test_recover_reports_each_run_and_keeps_going_past_a_failure(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--", "true")
-    outcomes = commit.recover(gitio.open_repo(repo.path), ["nosuch", run_id])
+    outcomes = listing.recover(gitio.open_repo(repo.path), ["nosuch", run_id])
     assert [(o.run_id, o.result is not None, o.error is not None) for o in outcomes] == [
         ("nosuch", False, True),
         (run_id, True, False),
@@ -84,14 +84,14 @@ def test_prune_removes_only_old_committed_runs_a_ref_still_reaches(repo: GitRepo
     repo.commit("start")
     run_id = journalled_run(repo, gittree, "--", "true")
     git = gitio.open_repo(repo.path)
-    kept = commit.prune_runs(git, keep_days=0)
+    kept = listing.prune_runs(git, keep_days=0)
     assert kept.removed == () and kept.kept_uncommitted == 1  # not committed: never pruned
     commit.commit_run(git, run_id)
-    recent = commit.prune_runs(git, keep_days=30)
+    recent = listing.prune_runs(git, keep_days=30)
     assert recent.removed == () and recent.kept_recent == 1
-    far_future = commit.prune_runs(git, keep_days=30, now=4102444800)  # 2100
+    far_future = listing.prune_runs(git, keep_days=30, now=4102444800)  # 2100
     assert far_future.removed == (run_id,) and far_future.bytes_freed > 0
-    assert commit.list_runs(git) == []
+    assert listing.list_runs(git) == []
 
 
 def test_run_facts_and_the_default_subject() -> None:

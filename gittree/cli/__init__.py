@@ -23,7 +23,7 @@ __all__ = ["app", "main"]
 
 
 #: Command families in the order `gittree --help` lists them: look, record, ask, draw, share, set up.
-COMMAND_MODULES = ("show", "commit", "run", "questions", "render", "sync", "hooks", "demo")
+COMMAND_MODULES = ("show", "commit", "run", "record", "questions", "render", "sync", "hooks", "demo")
 
 
 def _load_app() -> Any:

@@ -8,13 +8,13 @@ TYPE_CHECKING = False  # typing itself costs ~10 ms of start-up; mypy reads this
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from gittree.read import Selection
+
 
 def print_best(
     repo_path: Path | None,
-    revs: list[str],
+    selection: Selection,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     top: int = 1,
     as_json: bool = False,
 ) -> None:
@@ -24,24 +24,18 @@ def print_best(
     from gittree.read import views
 
     repo = gitio.open_repo(repo_path)
-    write_chunks(views.best_view(repo, revs, all_refs=all_refs, metric=metric, top=top, as_json=as_json))
+    write_chunks(views.best_view(repo, selection, top=top, as_json=as_json))
 
 
-def print_path(
-    repo_path: Path | None,
-    rev: str | None,
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-    as_json: bool = False,
-) -> None:
-    """``gittree path``: the chain of experiments from the root to ``rev`` (default: the best), cached."""
+def print_path(repo_path: Path | None, selection: Selection, *, as_json: bool = False) -> None:
+    """``gittree path``: the chain of experiments from the root to the selection's revision (default:
+    the best), cached; the revision joins the scope (``Selection.within_scope``)."""
     from gittree import gitio
     from gittree.cli.output import write_chunks
     from gittree.read import views
 
     repo = gitio.open_repo(repo_path)
-    write_chunks(views.path_view(repo, rev, all_refs=all_refs, metric=metric, as_json=as_json))
+    write_chunks(views.path_view(repo, selection, as_json=as_json))
 
 
 def print_diff(

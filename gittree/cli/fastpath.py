@@ -169,6 +169,19 @@ def form_of(command: str) -> _Form | None:
     return _FORMS.get(command) or _ANSWER_FORMS.get(command) or _RUN_FORMS.get(command)
 
 
+def _selection(revs: list[str], options: dict[str, Any], *, within_scope: bool = False) -> Selection:
+    """What selects the tree, taken out of ``options`` as :func:`parse_form` read them."""
+    from gittree.read import Selection
+
+    metric = options.pop("metric", None)
+    return Selection(
+        revs,
+        all_refs=options.pop("all_refs", False),
+        within_scope=within_scope,
+        metric=metric[0] if isinstance(metric, list) and metric else metric or None,
+    )
+
+
 def _answer(repo_path: Path | None, command: str, options: dict[str, Any]) -> None:
     """Run one of the question commands with options as :func:`parse_form` read them."""
     revs = options.pop("revs")
@@ -176,11 +189,13 @@ def _answer(repo_path: Path | None, command: str, options: dict[str, Any]) -> No
         from gittree.cli.answers import print_best
 
         top = int(options.pop("top", 1))
-        print_best(repo_path, revs, top=top, **options)
+        chosen = _selection(revs, options)
+        print_best(repo_path, chosen, top=top, **options)
     elif command == "path":
         from gittree.cli.answers import print_path
 
-        print_path(repo_path, revs[0] if revs else None, **options)
+        chosen = _selection(revs[:1], options, within_scope=True)
+        print_path(repo_path, chosen, **options)
     elif command == "diff":
         from gittree.cli.answers import print_diff
 
@@ -285,14 +300,18 @@ def try_fast(argv: list[str]) -> bool:
             as_json=options.get("as_json", False),
         )
     elif args[0] == "table":
-        print_table(repo_path, revs, **options)
+        metrics = options.get("metric") or []
+        chosen = _selection(revs, options)
+        print_table(repo_path, chosen, metrics=metrics, **options)
     elif args[0] == "export":
-        print_export(repo_path, revs, **options)
+        chosen = _selection(revs, options)
+        print_export(repo_path, chosen, **options)
     else:
         for name in ("depth", "fold"):
             if name in options:
                 options[name] = int(options[name])
-        print_drawing(repo_path, revs, **options)
+        chosen = _selection(revs, options)
+        print_drawing(repo_path, chosen, **options)
     return True
 
 
@@ -377,25 +396,26 @@ def show_tree(
 
 def print_table(
     repo_path: Path | None,
-    revs: list[str],
+    selection: Selection,
     *,
-    all_refs: bool = False,
-    metric: list[str] | None = None,
+    metrics: list[str] | None = None,
     sort: str | None = None,
     fmt: str = "plain",
     as_json: bool = False,
     param: list[str] | None = None,
 ) -> None:
-    """``gittree table``: the rows, from the cache when nothing changed."""
+    """``gittree table``: the rows, from the cache when nothing changed.
+
+    ``metrics``: the metric columns, the first of them the selection's metric (delta and verdict).
+    """
     from gittree import gitio
     from gittree.read import views
 
     repo = gitio.open_repo(repo_path)
     chunks = views.table_view(
         repo,
-        revs,
-        all_refs=all_refs,
-        metrics=metric or (),
+        selection,
+        metrics=metrics or (),
         sort=sort,
         fmt=fmt,
         as_json=as_json,
@@ -406,10 +426,8 @@ def print_table(
 
 def print_export(
     repo_path: Path | None,
-    revs: list[str],
+    selection: Selection,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     fmt: str = "json",
     as_json: bool = False,
     budget: int | None = None,
@@ -430,19 +448,13 @@ def print_export(
                 f"--budget must be at least {MIN_BUDGET} characters, not {budget}",
                 hint="the heading and the best experiment need that much",
             )
-    write_chunks(
-        views.export_view(
-            gitio.open_repo(repo_path), revs, all_refs=all_refs, metric=metric, fmt=chosen, budget=budget
-        )
-    )
+    write_chunks(views.export_view(gitio.open_repo(repo_path), selection, fmt=chosen, budget=budget))
 
 
 def print_drawing(
     repo_path: Path | None,
-    revs: list[str],
+    selection: Selection,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     fmt: str | None = None,
     output: str | None = None,
     depth: int | None = None,
@@ -473,9 +485,7 @@ def print_drawing(
         since_time = parse_since(since, now=int(time.time()))
     chunks = views.drawing_view(
         gitio.open_repo(repo_path),
-        revs,
-        all_refs=all_refs,
-        metric=metric,
+        selection,
         fmt=chosen.value,
         depth=depth,
         since=since_time,

@@ -36,8 +36,11 @@ def best(
 ) -> None:
     """The best experiment(s): the best mean of repeated runs on the metric; dead ends and NaN never win."""
     from gittree.cli.answers import print_best
+    from gittree.read import Selection
 
-    print_best(State.repo_path, revs or [], all_refs=all_refs, metric=metric, top=top, as_json=as_json)
+    print_best(
+        State.repo_path, Selection(revs or [], all_refs=all_refs, metric=metric), top=top, as_json=as_json
+    )
 
 
 @app.command()
@@ -52,8 +55,10 @@ def path(
 ) -> None:
     """The chain of experiments from the root to REV: each step's delta, cumulative gain, notes and folded commits."""
     from gittree.cli.answers import print_path
+    from gittree.read import Selection
 
-    print_path(State.repo_path, rev, all_refs=all_refs, metric=metric, as_json=as_json)
+    chosen = Selection([rev] if rev else [], all_refs=all_refs, within_scope=True, metric=metric)
+    print_path(State.repo_path, chosen, as_json=as_json)
 
 
 @app.command()
@@ -86,12 +91,12 @@ def table(
 ) -> None:
     """One row per experiment: sha, subject, metrics (mean ± std (n)), delta, verdict, status, author, date."""
     from gittree.cli.fastpath import print_table
+    from gittree.read import Selection
 
     print_table(
         State.repo_path,
-        revs or [],
-        all_refs=all_refs,
-        metric=metric,
+        Selection(revs or [], all_refs=all_refs, metric=metric[0] if metric else None),
+        metrics=metric,
         sort=sort,
         fmt=fmt.value,
         as_json=as_json,
@@ -136,12 +141,11 @@ def export(
 ) -> None:
     """The whole research map: JSON with a documented schema (docs/export.md), or a Markdown narrative."""
     from gittree.cli.fastpath import print_export
+    from gittree.read import Selection
 
     print_export(
         State.repo_path,
-        revs or [],
-        all_refs=all_refs,
-        metric=metric,
+        Selection(revs or [], all_refs=all_refs, metric=metric),
         fmt=fmt.value,
         as_json=as_json,
         budget=budget,
@@ -175,7 +179,8 @@ def import_(
     """Record another tool's results log on its commits (git notes); rows naming no commit become
     reconstructed experiments; discarded commits are kept reachable (docs/import.md)."""
     from gittree.errors import BadValueError
-    from gittree.importers import import_log, parse_status_map
+    from gittree.importers import import_log
+    from gittree.importers.autoresearch import parse_status_map
     from gittree.render import answers
 
     mapping = parse_status_map(status_map or [])

@@ -56,12 +56,11 @@ def render(
 ) -> None:
     """Draw the research tree with Graphviz, or as one self-contained interactive HTML page."""
     from gittree.cli.fastpath import print_drawing
+    from gittree.read import Selection
 
     print_drawing(
         State.repo_path,
-        revs or [],
-        all_refs=all_refs,
-        metric=metric,
+        Selection(revs or [], all_refs=all_refs, metric=metric),
         fmt=fmt.value if fmt is not None else None,
         output=output,
         depth=depth,

@@ -1,10 +1,9 @@
-"""gittree run, runs, recover, record and abandon: runs become experiments, late results join them."""
+"""gittree run, sweep, rerun, runs and recover: a command run becomes an experiment."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -272,7 +271,7 @@ def runs(
 
 def _drop(repo: gitio.Repo, drop: str, run_id: str | None, prune: bool, as_json: bool) -> None:
     from gittree.errors import BadValueError
-    from gittree.runs.commit import drop_run
+    from gittree.runs.listing import drop_run
 
     if run_id is not None or prune:
         raise BadValueError("--drop takes one run id and nothing else", hint="gittree runs --drop ID")
@@ -288,7 +287,7 @@ def _drop(repo: gitio.Repo, drop: str, run_id: str | None, prune: bool, as_json:
 def _prune(repo: gitio.Repo, run_id: str | None, older_than: float | None, as_json: bool) -> None:
     from gittree.errors import BadValueError
     from gittree.read import repo_config
-    from gittree.runs.commit import prune_runs
+    from gittree.runs.listing import prune_runs
 
     if run_id is not None:
         raise BadValueError("--prune takes no run id", hint="gittree runs --prune [--older-than DAYS]")
@@ -334,7 +333,7 @@ def recover(
 ) -> None:
     """Commit journalled runs that are not committed yet, once the cause of the failure is fixed."""
     from gittree import gitio
-    from gittree.runs.commit import recover as recover_runs
+    from gittree.runs.listing import recover as recover_runs
 
     outcomes = recover_runs(gitio.open_repo(State.repo_path), run_ids or (), branch=branch, force=force)
     if not outcomes and not quiet:
@@ -359,59 +358,3 @@ def recover(
                 say(f"gittree: warning: {warning}")
     if failed is not None:
         raise typer.Exit(failed.exit_code)
-
-
-@app.command("record")
-def record_results(
-    rev: Annotated[str, typer.Argument(help="The commit the results belong to.")],
-    metric: Annotated[
-        list[str] | None, typer.Option("--metric", help="NAME=VALUE; adds a sample (another seed).")
-    ] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE; repeatable.")] = None,
-    note: Annotated[list[str] | None, typer.Option("--note", help="A one-line note; repeatable.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="ok, abandoned, failed or running.")] = None,
-    metrics_file: Annotated[
-        Path | None, typer.Option("--metrics-file", help="JSON or YAML file of metrics.")
-    ] = None,
-    run_id: Annotated[
-        str | None,
-        typer.Option(
-            "--run",
-            metavar="RUN_ID",
-            help="Record that journalled run's metrics; dirty only if the code it ran differs from REV.",
-        ),
-    ] = None,
-) -> None:
-    """Attach late results to an existing commit (a git note under refs/notes/gittree)."""
-    from gittree import gitio
-    from gittree.record.notes import record
-
-    result = record(
-        gitio.open_repo(State.repo_path),
-        rev,
-        metrics=metric or (),
-        params=param or (),
-        notes=note or (),
-        status=status,
-        metrics_file=metrics_file,
-        run_id=run_id,
-    )
-    print(f"recorded on {result.sha[:7]}: {len(result.lines)} line(s)")
-    if result.dirty:
-        say(
-            "gittree: warning: the working tree differs from this commit: the result is marked dirty=true "
-            "(it may not come from the committed code)"
-        )
-
-
-@app.command()
-def abandon(
-    rev: Annotated[str, typer.Argument(help="The experiment that is a dead end.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why it is abandoned (kept as a note).")],
-) -> None:
-    """Mark an experiment as a dead end, with the reason why."""
-    from gittree import gitio
-    from gittree.record.notes import abandon as abandon_commit
-
-    result = abandon_commit(gitio.open_repo(State.repo_path), rev, reason=reason)
-    print(f"abandoned {result.sha[:7]}")

@@ -10,23 +10,23 @@ if TYPE_CHECKING:
     from typing import Any
 
     from gittree import gitio
-    from gittree.runs.commit import RunView
     from gittree.runs.journal import RunMeta
+    from gittree.runs.listing import RunEntry
 
 
 def print_runs(repo: gitio.Repo, run_id: str | None, *, as_json: bool = False) -> None:
     """The journal: one run in full (``run_id``, a unique prefix), else every run, as text or JSON."""
-    from gittree.runs.commit import list_runs, show_run
+    from gittree.runs.listing import list_runs, show_run
 
-    views = [show_run(repo, run_id)] if run_id else list_runs(repo)
+    entries = [show_run(repo, run_id)] if run_id else list_runs(repo)
     if as_json:
-        sys.stdout.write(json.dumps([_view_data(v) for v in views], indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps([_entry_data(v) for v in entries], indent=2, ensure_ascii=False) + "\n")
     elif run_id:
-        _print_details(views[0])
-    elif not views:
+        _print_details(entries[0])
+    elif not entries:
         print("no runs in the journal yet: start one with gittree run -- CMD")
     else:
-        _print_table(views)
+        _print_table(entries)
 
 
 def outcome_text(meta: RunMeta) -> str:
@@ -43,7 +43,7 @@ def metrics_text(pairs: list[tuple[str, str]]) -> str:
     return " ".join(f"{name}={value}" for name, value in pairs[:6]) + (" …" if len(pairs) > 6 else "")
 
 
-def _view_data(v: RunView) -> dict[str, Any]:
+def _entry_data(v: RunEntry) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(v.meta.to_json())
     data["state"] = v.state
     data["detail"] = v.detail
@@ -52,7 +52,7 @@ def _view_data(v: RunView) -> dict[str, Any]:
     return data
 
 
-def _print_table(views: list[RunView]) -> None:
+def _print_table(entries: list[RunEntry]) -> None:
     """One row per run; a run that is not committed gets a second line saying why.
 
     The run's name (``--name``) is never cut; the command, last, is cut to the terminal's width. When
@@ -66,11 +66,11 @@ def _print_table(views: list[RunView]) -> None:
     from gittree.render.escape import display_width, pad, terminal_safe, truncate
 
     width = terminal_width()
-    named = any(v.meta.name for v in views)
-    commands = [terminal_safe(shlex.join(v.meta.command)) for v in views]
+    named = any(v.meta.name for v in entries)
+    commands = [terminal_safe(shlex.join(v.meta.command)) for v in entries]
     narrower = ((False, False, True), (False, True, True), (True, True, True), (True, True, False))
     for short_ids, sha_only, timed in narrower:
-        ids = _short_ids([v.meta.id for v in views]) if short_ids else [v.meta.id for v in views]
+        ids = _short_ids([v.meta.id for v in entries]) if short_ids else [v.meta.id for v in entries]
         header = [
             "RUN",
             "STATUS",
@@ -88,13 +88,13 @@ def _print_table(views: list[RunView]) -> None:
                 _commit_cell(v, sha_only),
                 *([terminal_safe(v.meta.name or "")] if named else []),
             ]
-            for run_id, v in zip(ids, views, strict=True)
+            for run_id, v in zip(ids, entries, strict=True)
         ]
         widths = [max(display_width(terminal_safe(row[i])) for row in rows) for i in range(len(header))]
         fixed_width = sum(widths) + 2 * len(widths)
         if fixed_width + MIN_COMMAND_WIDTH <= width:
             break
-    reasons = [""] + [v.detail if v.state != "committed" else "" for v in views]
+    reasons = [""] + [v.detail if v.state != "committed" else "" for v in entries]
     for row, command, reason in zip(rows, ["COMMAND", *commands], reasons, strict=True):
         fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row))
         print(f"{fixed}  {truncate(command, max(1, width - fixed_width))}".rstrip())
@@ -106,7 +106,7 @@ def _print_table(views: list[RunView]) -> None:
 MIN_COMMAND_WIDTH = 10
 
 
-def _commit_cell(v: RunView, sha_only: bool) -> str:
+def _commit_cell(v: RunEntry, sha_only: bool) -> str:
     meta = v.meta
     if v.state != "committed" or not meta.sha:
         return ""
@@ -127,11 +127,11 @@ def _short_ids(ids: list[str]) -> list[str]:
     return short
 
 
-def _print_details(v: RunView) -> None:
+def _print_details(v: RunEntry) -> None:
     import shlex
 
     from gittree.render.escape import terminal_safe
-    from gittree.runs.commit import iter_log_tail
+    from gittree.runs.listing import iter_log_tail
 
     meta = v.meta
     lines = [

@@ -29,7 +29,7 @@ _TAG_DEPTH = 16
 class CommitReader:
     """Reads commit objects by id, in-process, straight from libgit2's object database.
 
-    There is no revision walk here: the caller walks (``research``), looking most commits up in the
+    There is no revision walk here: the caller walks (``gittree.read``), looking most commits up in the
     cache and reading only the others. libgit2's own walker spends most of its time on bookkeeping
     for ~23k tips; a raw object read is a few microseconds.
     """

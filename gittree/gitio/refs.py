@@ -270,7 +270,13 @@ def update_ref(
         return False
     said = git_says(done.err_text or done.text)
     if ".lock': File exists" in done.err_text:
-        raise RefLockedError(f"{ref} is locked by another process: {said}", hint="run the command again")
+        # git never removes a lock another process took: one left by a process killed while it held it
+        # stays until removed, and running the command again cannot help (tests/test_faults_kill.py).
+        raise RefLockedError(
+            f"{ref} is locked by another process: {said}",
+            hint="run the command again once the other git command has finished; if none is running, a "
+            "killed process left the lock: remove the lock file git names, then run the command again",
+        )
     raise GitCommandError(
         f"git update-ref failed: {said}", hint="fix what git reports above and run the command again"
     )

@@ -52,16 +52,18 @@ def show_view(
 
 def table_view(
     repo: gitio.Repo,
-    revs: Sequence[str] = (),
+    selection: Selection | None = None,
     *,
-    all_refs: bool = False,
     metrics: Sequence[str] = (),
     sort: str | None = None,
     fmt: str = "plain",
     as_json: bool = False,
     params: Sequence[str] = (),
 ) -> Iterable[bytes]:
-    """The bytes ``gittree table`` prints, from the view cache when none of their inputs changed."""
+    """The bytes ``gittree table`` prints, from the view cache when none of their inputs changed.
+
+    ``metrics``: the metric columns; the selection's metric (the first of them) sets delta and verdict.
+    """
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
         from gittree.read.questions import table_rows
@@ -76,16 +78,13 @@ def table_view(
             yield from render_table_chunks(tree, rows, names, fmt, cells)
 
     name = repr(("table", tuple(metrics), sort, "json" if as_json else fmt, tuple(params)))
-    metric = metrics[0] if metrics else None
-    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
+    return view(repo, name, render, selection)
 
 
 def export_view(
     repo: gitio.Repo,
-    revs: Sequence[str] = (),
+    selection: Selection | None = None,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     fmt: str = "json",
     budget: int | None = None,
 ) -> Iterable[bytes]:
@@ -108,15 +107,13 @@ def export_view(
             yield render_export_markdown(tree, project=project)
 
     name = repr(("export", fmt, project) if budget is None else ("export", fmt, project, budget))
-    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
+    return view(repo, name, render, selection)
 
 
 def drawing_view(
     repo: gitio.Repo,
-    revs: Sequence[str] = (),
+    selection: Selection | None = None,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     fmt: str = "svg",
     depth: int | None = None,
     since: int | None = None,
@@ -135,9 +132,9 @@ def drawing_view(
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str] | Iterator[bytes]:
         from gittree.render.picture import draw
-        from gittree.render.subgraph import ViewOptions
+        from gittree.render.subgraph import DrawingOptions
 
-        chosen = ViewOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
+        chosen = DrawingOptions(depth=depth, since=since, only_best_path=only_best_path, fold=folding)
         return draw(tree, fmt, chosen, config, tree_curves(repo, tree) if fmt == "html" else None)
 
     engine = None
@@ -146,15 +143,13 @@ def drawing_view(
 
         engine = engine_identity("svg" if fmt == "html" else fmt)
     name = repr(("render", fmt, engine, depth, since, only_best_path, folding))
-    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
+    return view(repo, name, render, selection)
 
 
 def best_view(
     repo: gitio.Repo,
-    revs: Sequence[str] = (),
+    selection: Selection | None = None,
     *,
-    all_refs: bool = False,
-    metric: str | None = None,
     top: int = 1,
     as_json: bool = False,
 ) -> Iterable[bytes]:
@@ -168,25 +163,22 @@ def best_view(
         yield answers.render_best_json(tree, ranking) if as_json else answers.render_best(tree, ranking)
 
     name = repr(("best", top, as_json))
-    return view(repo, name, render, Selection(revs, all_refs=all_refs, metric=metric))
+    return view(repo, name, render, selection)
 
 
 def path_view(
-    repo: gitio.Repo,
-    rev: str | None = None,
-    *,
-    all_refs: bool = False,
-    metric: str | None = None,
-    as_json: bool = False,
+    repo: gitio.Repo, selection: Selection | None = None, *, as_json: bool = False
 ) -> Iterable[bytes]:
     """The bytes ``gittree path`` prints, cached like a view.
 
-    The tree is the research tree with ``rev`` in it (docs/tree.md, the one scope rule); the view is
-    named by the commit ``rev`` names now, so a branch that moves is a new view. The folded commits
-    between steps are fixed by the commits themselves, which the tips in the view's key already pin.
+    ``rev``, the experiment traced (default: the best), is the selection's one revision, which joins
+    the scope (``within_scope``): the tree is the research tree with ``rev`` in it (docs/tree.md, the
+    one scope rule). The view is named by the commit ``rev`` names now, so a branch that moves is a
+    new view. The folded commits between steps are fixed by the commits themselves, which the tips in
+    the view's key already pin.
     """
+    rev = selection.revs[0] if selection is not None and selection.revs else None
     target = gitio.resolve_commit(repo, rev) if rev else None
-    revs = [rev] if rev else []
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
         from gittree.read.questions import path_report
@@ -200,7 +192,7 @@ def path_view(
             yield line + "\n"
 
     name = repr(("path", target, as_json))
-    return view(repo, name, render, Selection(revs, all_refs=all_refs, within_scope=True, metric=metric))
+    return view(repo, name, render, selection)
 
 
 def diff_view(

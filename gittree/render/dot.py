@@ -1,7 +1,7 @@
 """The research tree as a Graphviz graph (``gittree render --format dot``), in pydot's DOT syntax.
 
 One tree builder, two views: this reads the same :class:`ResearchTree` ``gittree show`` draws in the
-terminal. First :func:`gittree.render.subgraph.select_view` decides what is drawn (``--depth``, ``--since``, ``--only-best-path``
+terminal. First :func:`gittree.render.subgraph.select_drawing` decides what is drawn (``--depth``, ``--since``, ``--only-best-path``
 and the folding of long negligible chains, docs/render.md); then :func:`dot_lines` writes it as DOT,
 line by line, exactly as pydot writes the same graph (see "the graph" below for why not through pydot's
 objects).
@@ -25,7 +25,7 @@ from gittree.dates import author_clock
 from gittree.model import Node, ResearchTree, Verdict
 from gittree.render.escape import terminal_safe
 from gittree.render.numbers import format_summary
-from gittree.render.subgraph import Edge, Fold, View, ViewOptions, select_view
+from gittree.render.subgraph import Drawing, DrawingOptions, Edge, Fold, select_drawing
 from gittree.render.words import (
     BEST_MARK,
     CUT_MARK,
@@ -248,35 +248,35 @@ def tooltip_lines(node: Node) -> list[str]:
 # ``Node.to_string()`` and ``Edge.to_string()`` give them: ``name [key=value, ...];``.
 
 
-def render_dot(tree: ResearchTree, options: ViewOptions | None = None, view: View | None = None) -> str:
-    """DOT source of the tree (needs no Graphviz); ``view``: ``select_view(tree, options)`` if already made."""
-    return "".join(dot_lines(tree, options, view))
+def render_dot(tree: ResearchTree, options: DrawingOptions | None = None, drawing: Drawing | None = None) -> str:
+    """DOT source of the tree (needs no Graphviz); ``drawing``: ``select_drawing(tree, options)`` if already made."""
+    return "".join(dot_lines(tree, options, drawing))
 
 
 def dot_lines(
-    tree: ResearchTree, options: ViewOptions | None = None, view: View | None = None
+    tree: ResearchTree, options: DrawingOptions | None = None, drawing: Drawing | None = None
 ) -> Iterator[str]:
     """The DOT source line by line: parents above children, coloured by verdict, the best path in bold.
 
     Byte for byte what pydot's ``Dot.to_string()`` writes for the same graph made of pydot objects.
-    ``view`` is ``select_view(tree, options)`` when the caller has made it already (making it again
+    ``drawing`` is ``select_drawing(tree, options)`` when the caller has made it already (making it again
     takes about 0.4 s on a 100k tree).
     """
-    options = options or ViewOptions()
-    if view is None:
-        view = select_view(tree, options)
-    yield _head(tree, view, options)
-    for node in view.nodes:
+    options = options or DrawingOptions()
+    if drawing is None:
+        drawing = select_drawing(tree, options)
+    yield _head(tree, drawing, options)
+    for node in drawing.nodes:
         yield _experiment(tree, node, options)
-        yield from _history_marks(node, view)
-    for fold in view.folds:
+        yield from _history_marks(node, drawing)
+    for fold in drawing.folds:
         yield _fold(tree, fold)
-    for edge in view.edges:
+    for edge in drawing.edges:
         yield _edge(edge)
     yield "}\n"
 
 
-def _head(tree: ResearchTree, view: View, options: ViewOptions) -> str:
+def _head(tree: ResearchTree, drawing: Drawing, options: DrawingOptions) -> str:
     """Everything before the first experiment: the graph's attributes, the defaults and the legend, by pydot."""
     import pydot
 
@@ -294,9 +294,9 @@ def _head(tree: ResearchTree, view: View, options: ViewOptions) -> str:
     )
     graph.set_edge_defaults(color=_q(EDGE_COLOUR), arrowsize="0.6", fontname=_q(FONT), fontsize="9")
     if options.legend and options.html_legend:
-        graph.add_node(_legend(tree, view))
+        graph.add_node(_legend(tree, drawing))
     elif options.legend:
-        _add_plain_legend(graph, tree, view)
+        _add_plain_legend(graph, tree, drawing)
     text: str = graph.to_string()
     return text.removesuffix("}\n")  # the graph is closed after the last link instead
 
@@ -346,7 +346,7 @@ def _constant_value(value: str) -> str:
     return quoted
 
 
-def _experiment(tree: ResearchTree, node: Node, options: ViewOptions) -> str:
+def _experiment(tree: ResearchTree, node: Node, options: DrawingOptions) -> str:
     palette = PALETTE[node.verdict]
     style = "rounded,filled,dashed" if palette.dashed else "rounded,filled"
     attrs = {
@@ -392,18 +392,18 @@ def _fold(tree: ResearchTree, fold: Fold) -> str:
     return _node_line(_id(fold.id), attrs)
 
 
-def _history_marks(node: Node, view: View) -> Iterator[str]:
+def _history_marks(node: Node, drawing: Drawing) -> Iterator[str]:
     """Small marks around an experiment: ordinary commits below a root, parents or children not drawn."""
     marks = []
     if node.folded_below:
         noun = "commit" if node.folded_below == 1 else "commits"
         marks.append(("below", f"+{node.folded_below} {noun}"))
-    if node.sha in view.hidden_parents:
+    if node.sha in drawing.hidden_parents:
         marks.append(("earlier", "⋯ earlier experiments not drawn"))
     for suffix, text in marks:
         yield from _stub(f"{node.sha}-{suffix}", node.sha, text, above=True)
-    if node.sha in view.hidden_below:
-        count = view.hidden_below[node.sha]
+    if node.sha in drawing.hidden_below:
+        count = drawing.hidden_below[node.sha]
         noun = "experiment" if count == 1 else "experiments"
         yield from _stub(f"{node.sha}-deeper", node.sha, f"⋯ {count} more {noun} below", above=False)
 
@@ -430,13 +430,13 @@ def _edge(edge: Edge) -> str:
     return _edge_line(_id(edge.parent), _id(edge.child), attrs)
 
 
-def _legend_title(view: View) -> str:
-    count = view.experiment_count
+def _legend_title(drawing: Drawing) -> str:
+    count = drawing.experiment_count
     title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
-    return title + (f" ({view.hidden} more not drawn)" if view.hidden else "")
+    return title + (f" ({drawing.hidden} more not drawn)" if drawing.hidden else "")
 
 
-def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, view: View) -> None:
+def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, drawing: Drawing) -> None:
     """The legend's words and colours without an HTML-like label: a title node, a row of swatches and
     the marks, held in place by invisible links (the same text as :func:`_legend`'s table)."""
     import pydot
@@ -447,7 +447,7 @@ def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, view: View) -> None:
             id=_q("legend"),
             shape="plaintext",
             style='""',
-            label=dot_string([_legend_title(view), f"colour by {metric_text(tree.metric)}"]),
+            label=dot_string([_legend_title(drawing), f"colour by {metric_text(tree.metric)}"]),
         )
     )
     row = pydot.Subgraph(_id("legend-row"), rank="same")
@@ -473,11 +473,11 @@ def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, view: View) -> None:
     graph.add_edge(pydot.Edge(first, _id("legend-marks"), style="invis"))
 
 
-def _legend(tree: ResearchTree, view: View) -> pydot.Node:
+def _legend(tree: ResearchTree, drawing: Drawing) -> pydot.Node:
     """The key: what each colour means, the metric with its goal and threshold, and the marks."""
     import pydot
 
-    title = _legend_title(view)
+    title = _legend_title(drawing)
     cells = [_swatch(PALETTE[verdict], text) for verdict, text in LEGEND_SWATCHES]
     marks = LEGEND_MARKS
     label = (

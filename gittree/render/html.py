@@ -42,7 +42,7 @@ from gittree.render.dot import (
     visible,
 )
 from gittree.render.numbers import format_delta, format_summary
-from gittree.render.subgraph import View, ViewOptions, select_view
+from gittree.render.subgraph import Drawing, DrawingOptions, select_drawing
 from gittree.render.words import LEGEND_MARKS, LEGEND_SWATCHES, failure_reason, metric_text
 from gittree.tree.analysis import compare_with_parents, evaluate_metrics
 
@@ -58,13 +58,13 @@ CONTENT_SECURITY_POLICY = (
 def render_html(
     tree: ResearchTree,
     config: Config | None = None,
-    options: ViewOptions | None = None,
-    view: View | None = None,
+    options: DrawingOptions | None = None,
+    drawing: Drawing | None = None,
     curves: Mapping[str, Sequence[StoredRun]] | None = None,
 ) -> str:
     """The page: the laid-out graph, the data every card and the metric switcher need, script and style.
 
-    ``view``, when given, is ``select_view(tree, options)`` already made by the caller: what is drawn does
+    ``drawing``, when given, is ``select_drawing(tree, options)`` already made by the caller: what is drawn does
     not depend on the legend and tooltips the page turns off, and at 100k experiments a second
     selection costs 0.4 s. ``curves``: the runs' curves stored in git, by experiment
     (:func:`gittree.runs.curves.stored_curves`); each card draws its experiment's over its parent's.
@@ -72,12 +72,12 @@ def render_html(
     from gittree.render.graphviz import layout
 
     config = config or Config()
-    options = replace(options or ViewOptions(), legend=False, tooltips=False)
-    if view is None:
-        view = select_view(tree, options)
-    svg = clean_svg(layout(render_dot(tree, options, view), "svg").decode("utf-8"))
-    data = page_data(tree, view, config, curves or {})
-    return page(title=_title(view), svg=svg, data=data)
+    options = replace(options or DrawingOptions(), legend=False, tooltips=False)
+    if drawing is None:
+        drawing = select_drawing(tree, options)
+    svg = clean_svg(layout(render_dot(tree, options, drawing), "svg").decode("utf-8"))
+    data = page_data(tree, drawing, config, curves or {})
+    return page(title=_title(drawing), svg=svg, data=data)
 
 
 # -- the data the script reads ----------------------------------------------------------------------
@@ -85,14 +85,14 @@ def render_html(
 
 def page_data(
     tree: ResearchTree,
-    view: View,
+    drawing: Drawing,
     config: Config,
     curves: Mapping[str, Sequence[StoredRun]] | None = None,
 ) -> dict[str, Any]:
     """Everything the script shows, already formatted the way the terminal formats it; the verdicts on
     each metric come from the analysis (:func:`gittree.tree.analysis.evaluate_metrics`)."""
     evaluations = evaluate_metrics(tree, config.spec)
-    drawn = {node.sha for node in view.nodes} | {sha for fold in view.folds for sha in fold.members}
+    drawn = {node.sha for node in drawing.nodes} | {sha for fold in drawing.folds for sha in fold.members}
     nodes = [node for node in tree.nodes if node.sha in drawn]
     positions = {n.sha: position for position, n in enumerate(nodes)}
     metrics: dict[str, Any] = {}
@@ -104,7 +104,7 @@ def page_data(
             "best_path": sorted(evaluation.best_path & drawn),
             "best_edges": [
                 edge.id
-                for edge in view.edges
+                for edge in drawing.edges
                 if edge.source in evaluation.best_path
                 and edge.target in evaluation.best_path
                 and refs[edge.target] == edge.source
@@ -133,8 +133,8 @@ def page_data(
         "metrics": metrics,
         "order": [n.sha for n in nodes],
         "nodes": {n.sha: _node_data(tree, n) for n in nodes},
-        "folds": {fold.id: list(fold.members) for fold in view.folds},
-        "hidden": view.hidden,
+        "folds": {fold.id: list(fold.members) for fold in drawing.folds},
+        "hidden": drawing.hidden,
         "palette": {
             verdict.value: {"fill": p.fill, "border": p.border, "dashed": p.dashed}
             for verdict, p in PALETTE.items()
@@ -233,11 +233,11 @@ def _node_data(tree: ResearchTree, node: Node) -> dict[str, Any]:
     }
 
 
-def _title(view: View) -> str:
+def _title(drawing: Drawing) -> str:
     """The heading; the metric is in the legend, which follows the metric switcher."""
-    count = view.experiment_count
+    count = drawing.experiment_count
     title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
-    return title + (f" ({view.hidden} more not drawn)" if view.hidden else "")
+    return title + (f" ({drawing.hidden} more not drawn)" if drawing.hidden else "")
 
 
 # -- escaping for the page's contexts ---------------------------------------------------------------

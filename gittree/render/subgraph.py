@@ -1,8 +1,8 @@
 """What a drawing shows of a research tree: the experiments, the folds of negligible chains, the links.
 
-``gittree render`` (DOT, SVG, PNG, PDF) and the HTML page draw the same selection: :func:`select_view`
+``gittree render`` (DOT, SVG, PNG, PDF) and the HTML page draw the same selection: :func:`select_drawing`
 applies ``--depth``, ``--since``, ``--only-best-path`` and the folding of long negligible chains to a
-:class:`ResearchTree` (rules in docs/render.md) and returns a :class:`View`, which the DOT writer
+:class:`ResearchTree` (rules in docs/render.md) and returns a :class:`Drawing`, which the DOT writer
 (``render/dot.py``) and the page (``render/html.py``) then draw. Pure: no text, no Graphviz.
 """
 
@@ -15,7 +15,7 @@ from gittree.render import DEFAULT_FOLD
 
 
 @dataclass(frozen=True)
-class ViewOptions:
+class DrawingOptions:
     """What to draw of a tree (``gittree render`` options; rules in docs/render.md)."""
 
     #: keep only the first ``depth`` generations, counted from the top of what is drawn.
@@ -66,7 +66,7 @@ class Edge:
 
 
 @dataclass
-class View:
+class Drawing:
     """The marks to draw: experiments (drawing order), folds, links, and what was left out above them."""
 
     nodes: list[Node]
@@ -85,7 +85,7 @@ class View:
         return len(self.nodes) + sum(len(fold.members) for fold in self.folds)
 
 
-def select_view(tree: ResearchTree, options: ViewOptions) -> View:
+def select_drawing(tree: ResearchTree, options: DrawingOptions) -> Drawing:
     """The experiments to draw, the chains to fold and the links between them (docs/render.md)."""
     keep = [node for node in tree.nodes if _wanted(node, options)]
     kept = {node.sha for node in keep}
@@ -105,7 +105,7 @@ def select_view(tree: ResearchTree, options: ViewOptions) -> View:
     def mark(sha: str) -> str:
         return folded_into[sha].id if sha in folded_into else sha
 
-    view = View(
+    drawing = Drawing(
         nodes=[n for n in keep if n.sha not in folded_into],
         folds=folds,
         hidden_below=below,
@@ -115,7 +115,7 @@ def select_view(tree: ResearchTree, options: ViewOptions) -> View:
     for node in keep:
         for parent in node.parents:
             if parent not in kept:
-                view.hidden_parents.add(node.sha)
+                drawing.hidden_parents.add(node.sha)
                 continue
             if (
                 parent in folded_into
@@ -124,13 +124,13 @@ def select_view(tree: ResearchTree, options: ViewOptions) -> View:
             ):
                 continue  # a link inside a folded chain
             best = node.sha in on_path and parent in on_path and node.reference == parent
-            view.edges.append(
+            drawing.edges.append(
                 Edge(mark(parent), mark(node.sha), parent, node.sha, node.folded.get(parent, 0), best)
             )
-    return view
+    return drawing
 
 
-def _wanted(node: Node, options: ViewOptions) -> bool:
+def _wanted(node: Node, options: DrawingOptions) -> bool:
     if options.only_best_path and not node.on_best_path:
         return False
     return options.since is None or node.author_time >= options.since

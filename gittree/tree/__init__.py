@@ -598,7 +598,7 @@ def _metric_names(nodes: list[Node]) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda name: (-counts[name], name)))
 
 
-#: The run fact an imported log writes to name the metric it judged its rows by (importers.py).
+#: The run fact an imported log writes to name the metric it judged its rows by (importers/plan.py).
 JUDGED_BY_FACT = "judged-by"
 
 
