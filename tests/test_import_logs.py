@@ -240,7 +240,8 @@ def test_reverted_losers_are_dead_ends_beside_the_line_of_kept_experiments(repo:
 
 
 def test_every_delta_of_a_view_has_the_same_decimals_and_different_deltas_read_different(
-    repo: GitRepo, gittree  # type: ignore[no-untyped-def]
+    repo: GitRepo,
+    gittree,  # type: ignore[no-untyped-def]
 ) -> None:
     """Digits come from the spread of the tree's deltas, not from each delta (docs/tree.md): a log whose
     gains are 1e-4 to 1e-2 of a value near 1.0 is written with one number of decimals down the column."""

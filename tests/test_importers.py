@@ -136,5 +136,7 @@ def test_objects_are_written_in_one_pack_with_the_ids_git_gives_them(repo: GitRe
     (sha,) = gitio.write_commit_objects(handle, [commit.encode()])
     assert repo.git("hash-object", "-t", "commit", "--stdin", input=commit).strip() == sha
     assert repo.git("rev-parse", f"{sha}^{{tree}}").strip() == empty
-    assert "count: 2\n" in repo.git("count-objects", "-v")  # a few objects: loose (the commit, the empty tree)
+    assert "count: 2\n" in repo.git(
+        "count-objects", "-v"
+    )  # a few objects: loose (the commit, the empty tree)
     assert len(list((repo.path / ".git" / "objects" / "pack").glob("*.pack"))) == 1

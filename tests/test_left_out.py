@@ -41,7 +41,9 @@ def test_show_says_what_a_window_leaves_out_and_the_full_view_says_nothing(repo:
     assert "left out" not in gittree("show", "--color", "never", "--since", "2000-01-01").out
 
 
-def test_path_says_what_is_off_the_path_and_counts_folded_commits_as_show_does(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+def test_path_says_what_is_off_the_path_and_counts_folded_commits_as_show_does(
+    repo: GitRepo, gittree
+) -> None:  # type: ignore[no-untyped-def]
     shas = history(repo)
     path = gittree("path")  # to the best: base -> a -> b
     assert path.code == 0

@@ -43,7 +43,9 @@ def test_the_api_answers_as_the_command_line_does(repo: GitRepo) -> None:
     rows = research.table(all=True)
     assert [row["sha"] for row in rows] == [n.sha for n in tree.nodes]
     drop = next(row for row in rows if row["sha"] == shas["drop"])
-    assert drop["acc_mean"] == pytest.approx(0.65) and drop["acc_n"] == 2 and drop["verdict"] == "negligible"  # inside its seeds' noise
+    assert (
+        drop["acc_mean"] == pytest.approx(0.65) and drop["acc_n"] == 2 and drop["verdict"] == "negligible"
+    )  # inside its seeds' noise
     assert next(row for row in rows if row["sha"] == shas["lr"])["params"] == {"lr": "1e-4"}
 
 

@@ -40,7 +40,9 @@ def test_table_rows_columns_and_single_run_marks(repo: GitRepo, gittree) -> None
     assert lines[0].split()[:3] == ["sha", "subject", "acc"]
     assert len(lines) == 1 + 7
     drop = next(line for line in lines if shas["drop"][:7] in line)
-    assert "0.6500 ± 0.0141 (2)" in drop and "+0.0300" in drop and "negligible" in drop  # inside its two seeds' noise
+    assert (
+        "0.6500 ± 0.0141 (2)" in drop and "+0.0300" in drop and "negligible" in drop
+    )  # inside its two seeds' noise
     dead = next(line for line in lines if shas["dead"][:7] in line)
     assert "abandoned" in dead and "Ada Tester" in dead and "2026-01-01" in dead
     assert "★ best" in next(line for line in lines if shas["merge"][:7] in line)
@@ -128,7 +130,9 @@ def test_table_json_rows_are_typed(repo: GitRepo, gittree) -> None:  # type: ign
     ]
     rows = {row["sha"]: row for row in data["rows"]}
     seed = rows[shas["seed"]]
-    assert seed["acc_n"] == 2 and seed["acc_mean"] == pytest.approx(0.62) and seed["single_run"] is False  # its seeds are a noise estimate
+    assert (
+        seed["acc_n"] == 2 and seed["acc_mean"] == pytest.approx(0.62) and seed["single_run"] is False
+    )  # its seeds are a noise estimate
     diverged = data["rows"][-1]
     assert diverged["acc_mean"] == "nan" and diverged["verdict"] == "worse"
 

@@ -132,5 +132,7 @@ def test_a_column_of_deltas_has_one_number_of_decimals_and_no_change_reads_as_ze
     for (delta, _), text in zip(pairs, texts, strict=True):
         assert text.lstrip("+-").strip("0.") != ""  # a real change never reads as zero
         assert float(text) == pytest.approx(delta, abs=10.0**-places)
-        if abs(delta) >= 10.0**-places:  # written at the column's decimals (a smaller one: two digits of its own)
+        if (
+            abs(delta) >= 10.0**-places
+        ):  # written at the column's decimals (a smaller one: two digits of its own)
             assert len(text.split(".")[1]) == places

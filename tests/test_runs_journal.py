@@ -231,4 +231,6 @@ def test_a_story_clock_names_and_times_runs_through_the_seam(repo: GitRepo, gitt
     assert "Gittree-Run: id=20260101-000000-1-000001" in message and "Gittree-Run: duration=90" in message
     story = json.loads((run_dir(repo.path, "20260101-000000-1-000001") / "meta.json").read_text())
     assert story["duration"] == 90.0 and story["start"].startswith(("2026-01-01", "2025-12-31"))
-    assert "20260101-000000-1-000001" not in repo.git("log", "-1", "--format=%B", "HEAD")  # the machine's again
+    assert "20260101-000000-1-000001" not in repo.git(
+        "log", "-1", "--format=%B", "HEAD"
+    )  # the machine's again

@@ -87,7 +87,9 @@ def test_cached_table_export_and_render_see_a_new_note(repo: GitRepo, gittree, m
         assert after != before[args], args
 
 
-def test_diff_is_a_cached_view_and_asks_git_for_the_code_each_time(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_diff_is_a_cached_view_and_asks_git_for_the_code_each_time(
+    repo: GitRepo, gittree, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """The comparison is cached (it depends on the tree); the code change is git's answer every time,
     which also depends on the environment (COLUMNS sets the width of ``--stat``) and git's config."""
     shas = small_history(repo)
@@ -910,7 +912,9 @@ def test_the_fast_tables_name_every_option_of_their_commands() -> None:
     from gittree.cli.fastpath import ARGUMENT_COUNTS, form_of
 
     commands = _fast_commands()
-    assert {"show", "table", "export", "render", "best", "path", "diff", "runs", "run", "sweep"} <= set(commands)
+    assert {"show", "table", "export", "render", "best", "path", "diff", "runs", "run", "sweep"} <= set(
+        commands
+    )
     for name in commands:
         form = form_of(name)
         assert form is not None

@@ -163,7 +163,9 @@ def test_seeds_on_one_side_set_the_default_band_from_their_spread() -> None:
 def test_seeds_on_both_sides_use_each_sides_spread() -> None:
     new, old = MetricSummary((0.70, 0.72, 0.74)), MetricSummary((0.60, 0.61))
     spec = Config().spec("acc")
-    assert math.isclose(noise_band(new, old, spec), 2 * math.sqrt(0.02**2 / 3 + (0.01 * math.sqrt(0.5)) ** 2 / 2))
+    assert math.isclose(
+        noise_band(new, old, spec), 2 * math.sqrt(0.02**2 / 3 + (0.01 * math.sqrt(0.5)) ** 2 / 2)
+    )
 
 
 def test_a_configured_threshold_still_wins_and_noise_sigmas_zero_turns_the_noise_rule_off() -> None:
@@ -208,8 +210,13 @@ def test_only_a_revert_right_after_its_experiment_takes_it_back_and_a_reapply_pu
     # a revert of the revert ("Reapply") puts b back on the line
     again = sha40("2")
     tree = build_tree(
-        [exp(a, acc=0.5), exp(b, (a,), 1, acc=0.6), revert(r, b, b, 2), revert(again, r, r, 3),
-         exp(d, (again,), 4, acc=0.7)],
+        [
+            exp(a, acc=0.5),
+            exp(b, (a,), 1, acc=0.6),
+            revert(r, b, b, 2),
+            revert(again, r, r, 3),
+            exp(d, (again,), 4, acc=0.7),
+        ],
         config=ACC,
     )
     assert not tree.by_sha[b].dead_end and tree.by_sha[d].parents == (b,)

@@ -248,7 +248,9 @@ def tooltip_lines(node: Node) -> list[str]:
 # ``Node.to_string()`` and ``Edge.to_string()`` give them: ``name [key=value, ...];``.
 
 
-def render_dot(tree: ResearchTree, options: DrawingOptions | None = None, drawing: Drawing | None = None) -> str:
+def render_dot(
+    tree: ResearchTree, options: DrawingOptions | None = None, drawing: Drawing | None = None
+) -> str:
     """DOT source of the tree (needs no Graphviz); ``drawing``: ``select_drawing(tree, options)`` if already made."""
     return "".join(dot_lines(tree, options, drawing))
 
