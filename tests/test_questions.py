@@ -405,3 +405,34 @@ def test_diff_around_the_code_is_the_whole_answer(
     assert before + json.dumps(code, ensure_ascii=False) + after == answers.render_diff_json(
         compared, code, patch=patch
     )
+
+
+# -- one resolution of each revision ----------------------------------------------------------------
+
+
+def _resolutions(trace: Path, rev: str) -> int:
+    """How many times git was asked which commit ``rev`` names (``rev-parse ... REV^{commit}``)."""
+    return sum(
+        1 for line in trace.read_text().splitlines() if "rev-parse" in line and f"{rev}^{{commit}}" in line
+    )
+
+
+@pytest.mark.parametrize("command", [("path", "exp/side"), ("diff", "exp/side", "exp/other")])
+def test_path_and_diff_resolve_each_revision_once(
+    repo: GitRepo, gittree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    """Regression: path and diff asked git twice which commit a branch names, once for the tree's tips
+    and once for the answer, so a branch moved in between could cache one commit's answer under the
+    other's key. Each name is now resolved once, and both steps use that commit."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.branch("exp/side", base)
+    repo.experiment("side idea", metrics=[("acc", 0.6)])
+    repo.branch("exp/other", base)
+    repo.experiment("other idea", metrics=[("acc", 0.55)])
+    trace = tmp_path / "trace.txt"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    result = gittree(*command)
+    assert result.code == 0, result.err
+    assert "side idea" in result.out
+    for rev in command[1:]:
+        assert _resolutions(trace, rev) == 1, trace.read_text()

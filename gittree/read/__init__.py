@@ -80,6 +80,19 @@ class Selection:
         setattr_(self, "branches", tuple(branches))
         setattr_(self, "author", author)
 
+    def with_revs(self, revs: Iterable[str]) -> Selection:
+        """The same selection starting from ``revs`` instead."""
+        return Selection(
+            revs,
+            all_refs=self.all_refs,
+            within_scope=self.within_scope,
+            metric=self.metric,
+            limit=self.limit,
+            since=self.since,
+            branches=self.branches,
+            author=self.author,
+        )
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Selection is frozen: cannot set {name!r}")
 

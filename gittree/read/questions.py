@@ -30,12 +30,15 @@ from gittree.tree.analysis import (
 FOLDED_LISTED = 5
 
 
-def path_report(repo: gitio.Repo, tree: ResearchTree, rev: str | None = None) -> PathReport:
+def path_report(
+    repo: gitio.Repo, tree: ResearchTree, rev: str | None = None, *, resolved: str | None = None
+) -> PathReport:
     """The path to ``rev`` (default: the best experiment) in ``tree``, with the ordinary commits folded between.
 
-    ``tree`` is the research tree with ``rev`` in it (views.path_view reads it and caches the answer).
+    ``tree`` is the research tree with ``rev`` in it (views.path_view reads it and caches the answer);
+    ``resolved``: the commit ``rev`` was already resolved to, when the tree was read from it.
     """
-    target = find_experiment(tree, gitio.resolve_commit(repo, rev), rev).sha if rev else None
+    target = find_experiment(tree, resolved or gitio.resolve_commit(repo, rev), rev).sha if rev else None
     end = target or tree.best
     chain = tree.path_to(end) if end else []
     folded: dict[str, FoldedCommits] = {}

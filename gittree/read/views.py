@@ -179,12 +179,16 @@ def path_view(
     """
     rev = selection.revs[0] if selection is not None and selection.revs else None
     target = gitio.resolve_commit(repo, rev) if rev else None
+    if selection is not None and target is not None:
+        # ``rev`` is resolved once: the tree's tips and the experiment traced are the same commit even
+        # if its branch moves meanwhile, so an answer is never cached under another commit's key.
+        selection = selection.with_revs((target,))
 
     def render(tree: ResearchTree, config: Config) -> Iterator[str]:
         from gittree.read.questions import path_report
         from gittree.render import answers
 
-        report = path_report(repo, tree, rev)
+        report = path_report(repo, tree, rev, resolved=target)
         if as_json:
             yield answers.render_path_json(report)
             return
@@ -214,6 +218,10 @@ def diff_view(
     and the environment (``diff.renames``, ``COLUMNS``), so the caller asks git for it each time.
     """
     import marshal
+
+    # Each revision is resolved once: the tree's tips and the two commits compared are the same even if
+    # a branch moves meanwhile, so an answer is never cached under other commits' key.
+    a, b = gitio.resolve_commit(repo, a), gitio.resolve_commit(repo, b)
 
     def render(tree: ResearchTree, config: Config) -> Iterator[bytes]:
         from gittree.read.questions import diff_pair
