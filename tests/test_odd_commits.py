@@ -199,14 +199,14 @@ def views_from(gittree, folder: Path) -> list[str]:  # type: ignore[no-untyped-d
 def test_a_bare_clone_reads_the_committed_config(clone: GitRepo, gittree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bare = bare_clone(clone, tmp_path / "shared.git")
     assert views_from(gittree, bare) == views_from(gittree, clone.path)
-    assert "threshold 0.003" in gittree("-C", str(bare), "show").out.splitlines()[0]
+    assert "negligible: within 0.003" in gittree("-C", str(bare), "show").out
     assert repo_config(gitio.open_repo(bare)) == load_config(clone.path)
 
 
 def test_inside_dot_git_reads_the_working_trees_config(clone: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     clone.write(".gittree.yaml", "metrics:\n  acc:\n    threshold: 0.05\n")  # edited, not committed
     top = views_from(gittree, clone.path)
-    assert "threshold 0.05" in top[0].splitlines()[0]
+    assert "negligible: within 0.05" in top[0]
     assert views_from(gittree, clone.path / ".git") == top
     assert views_from(gittree, clone.path / ".git" / "refs") == top
     assert gitio.open_repo(clone.path / ".git").worktree == clone.path
@@ -221,7 +221,7 @@ def test_a_linked_worktrees_git_dir_reads_that_worktrees_config(
     own_git_dir = clone.path / ".git" / "worktrees" / "linked"
     assert gitio.open_repo(own_git_dir).worktree == linked
     assert views_from(gittree, own_git_dir) == views_from(gittree, linked)
-    assert "threshold 0.05" in gittree("-C", str(own_git_dir), "show").out.splitlines()[0]
+    assert "negligible: within 0.05" in gittree("-C", str(own_git_dir), "show").out
 
 
 def test_an_unborn_bare_repository_uses_the_defaults(clone: GitRepo, gittree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +237,7 @@ def test_an_unborn_bare_repository_uses_the_defaults(clone: GitRepo, gittree, tm
     subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/nothing-yet"], cwd=bare, check=True)
     result = gittree("-C", str(bare), "show", "--all")
     assert result.code == 0, result.err
-    assert "threshold 0.003" in result.out.splitlines()[0]
+    assert "negligible: within 0.003" in result.out
 
 
 def test_a_bare_repository_whose_head_has_no_config_uses_the_defaults(
@@ -296,7 +296,7 @@ def test_a_committed_link_to_the_config_is_followed_in_a_bare_repository(
     repo.git("commit", "-q", "-m", "configure")
     repo.experiment("v1", metrics=[("acc", 0.700)])
     bare = bare_clone(repo, tmp_path / "shared.git")
-    assert "threshold 0.003" in gittree("-C", str(bare), "show").out.splitlines()[0]
+    assert "negligible: within 0.003" in gittree("-C", str(bare), "show").out
 
 
 def test_every_question_in_a_bare_repository_uses_the_committed_config(

@@ -14,7 +14,7 @@ from tests.render_support import small_history
 
 LEGEND_WORDS = [
     "research tree · 6 experiments",
-    "colour by acc (max, threshold 0.1% of parent)",
+    "colour by acc (max, negligible within 0.1% of parent, or 2 standard errors where seeds exist)",
     "better",
     "negligible",
     "worse",

@@ -73,7 +73,10 @@ def test_unwritable_output_is_an_error(repo: GitRepo, gittree) -> None:  # type:
 def test_metric_option_colours_by_another_metric(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     small_history(repo)
     out = gittree("render", "-f", "dot", "--metric", "loss").out
-    assert "colour by loss (min, threshold 0.1% of parent)" in out
+    assert (
+        "colour by loss (min, negligible within 0.1% of parent, or 2 standard errors where seeds exist)"
+        in out
+    )
     assert gittree("render", "-f", "dot", "--metric", "nope").code == 6
 
 

@@ -177,7 +177,7 @@ def test_legend_names_colours_metric_goal_and_threshold(repo: GitRepo, gittree) 
     repo.write(".gittree.yaml", "metrics:\n  loss:\n    threshold: 0.05\n")
     legend = nodes_of(parse(dot_of(gittree, "--metric", "loss")))["legend"].get("label")
     for text in (
-        "colour by loss (min, threshold 0.05)",
+        "colour by loss (min, negligible within 0.05, or 2 standard errors where seeds exist if larger)",
         "better",
         "negligible",
         "worse",

@@ -89,7 +89,10 @@ def test_page_data_has_every_node_and_each_metric_s_verdicts(repo: GitRepo, gitt
     # loss is minimised: "wider layers" lowered it from 0.9 to 0.7, so it is better by loss, worse by acc
     assert data["metrics"]["acc"]["verdicts"][shas["wide"]] == "worse"
     assert data["metrics"]["loss"]["verdicts"][shas["wide"]] == "better"
-    assert data["metrics"]["loss"]["label"] == "loss (min, threshold 0.1% of parent)"
+    assert (
+        data["metrics"]["loss"]["label"]
+        == "loss (min, negligible within 0.1% of parent, or 2 standard errors where seeds exist)"
+    )
     assert data["metrics"]["loss"]["values"][shas["wide"]] == "loss 0.7000"
     assert data["metrics"]["loss"]["deltas"][shas["wide"]] == "-0.2000 better¹"
     assert data["metrics"]["loss"]["best"] == shas["wide"]

@@ -8,18 +8,21 @@ tree, the table, ``best``, the Markdown export and the DOT marks.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gittree.config import Config, MetricConfig
-from gittree.model import CommitRecord, Goal, Verdict
+from gittree.model import CommitRecord, Goal, MetricSpec, Verdict
 from gittree.render.numbers import column_places, format_delta
 from gittree.render.words import (
     FOOTNOTE,
     NO_REASON,
     SURPRISE_NOTE,
+    band_line,
+    band_text,
     dead_end_line,
     dead_end_reason,
     delta_text,
@@ -68,7 +71,23 @@ def test_an_experiments_words_come_from_its_tree() -> None:
     assert footnotes([tree.by_sha["a"], d]) == []
     assert flags_text(tree.by_sha[tree.best or ""]) == "★ best" and flags_text(None) == ""
     assert (
-        metric_text(tree.metric) == "acc (max, threshold 0.01)" and metric_text(None) == "no metric recorded"
+        metric_text(tree.metric)
+        == "acc (max, negligible within 0.01, or 2 standard errors where seeds exist if larger)"
+    )
+    assert metric_text(None) == "no metric recorded"
+
+
+def test_the_band_says_the_seeds_noise_decides_where_seeds_exist() -> None:
+    """The header and legends name the band the verdicts used (docs/tree.md, "The negligible band"):
+    the seeds' noise where there are seeds, a configured threshold as a floor under it, else the default."""
+    default = MetricSpec("loss", Goal.MIN)
+    assert band_line(default) == "negligible: within 0.1% of parent, or 2 standard errors where seeds exist"
+    assert band_text(replace(default, threshold=0.003, noise_sigmas=1)) == (
+        "within 0.003, or 1 standard error where seeds exist if larger"
+    )
+    assert band_text(replace(default, noise_sigmas=0)) == "within 0.1% of parent"
+    assert band_text(replace(default, relative_threshold=0.005, noise_sigmas=2.5)) == (
+        "within 0.5% of parent, or 2.5 standard errors where seeds exist"
     )
 
 

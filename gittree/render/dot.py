@@ -33,6 +33,9 @@ from gittree.render.words import (
     LEGEND_SWATCHES,
     dead_end_line,
     delta_on,
+    drawing_title,
+    left_out_line,
+    left_out_phrases,
     metric_text,
     problems_mark,
     verdict_word,
@@ -433,9 +436,13 @@ def _edge(edge: Edge) -> str:
 
 
 def _legend_title(drawing: Drawing) -> str:
-    count = drawing.experiment_count
-    title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
-    return title + (f" ({drawing.hidden} more not drawn)" if drawing.hidden else "")
+    return drawing_title(drawing.experiment_count, drawing.hidden)
+
+
+def _left_out(tree: ResearchTree) -> list[str]:
+    """The ``left out: …`` line of the tree's reading (rewritten, --author, the window), or none."""
+    line = left_out_line(left_out_phrases(tree.left_out))
+    return [line] if line else []
 
 
 def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, drawing: Drawing) -> None:
@@ -449,7 +456,9 @@ def _add_plain_legend(graph: pydot.Dot, tree: ResearchTree, drawing: Drawing) ->
             id=_q("legend"),
             shape="plaintext",
             style='""',
-            label=dot_string([_legend_title(drawing), f"colour by {metric_text(tree.metric)}"]),
+            label=dot_string(
+                [_legend_title(drawing), *_left_out(tree), f"colour by {metric_text(tree.metric)}"]
+            ),
         )
     )
     row = pydot.Subgraph(_id("legend-row"), rank="same")
@@ -482,9 +491,13 @@ def _legend(tree: ResearchTree, drawing: Drawing) -> pydot.Node:
     title = _legend_title(drawing)
     cells = [_swatch(PALETTE[verdict], text) for verdict, text in LEGEND_SWATCHES]
     marks = LEGEND_MARKS
+    left_out = "".join(
+        f'<tr><td colspan="5" align="left">{html_label_text(line)}</td></tr>' for line in _left_out(tree)
+    )
     label = (
         '<<table border="0" cellborder="0" cellspacing="2" cellpadding="3">'
         f'<tr><td colspan="5" align="left"><b>{html_label_text(title)}</b></td></tr>'
+        f"{left_out}"
         f'<tr><td colspan="5" align="left">colour by {html_label_text(metric_text(tree.metric))}</td></tr>'
         f"<tr>{''.join(cells)}</tr>"
         f'<tr><td colspan="5" align="left"><font point-size="8">{html_label_text(marks)}</font></td></tr>'

@@ -15,10 +15,11 @@ from gittree.curves import StoredRun, curve_entries
 from gittree.model import Node, ResearchTree
 from gittree.render.jsonview import NO_CURVES, json_number, node_data, node_json_writer, one_line_encoder
 from gittree.render.markup import markdown_code, markdown_escape
-from gittree.render.numbers import format_delta, format_plain, format_summary, format_value
+from gittree.render.numbers import format_delta, format_summary, format_value
 from gittree.render.table import iso_date
 from gittree.render.words import (
     FLAG_TEXT,
+    band_text,
     dead_end_reason,
     delta_places,
     delta_text,
@@ -268,15 +269,9 @@ def _overview(tree: ResearchTree) -> Iterator[str]:
         yield f"{', '.join(facts)}; no experiment records a metric yet."
         yield ""
         return
-    band = (
-        f"threshold {format_plain(spec.threshold)}"
-        if spec.threshold is not None
-        else f"threshold {format_plain(spec.relative_threshold * 100)}% of the parent's value"
-    )
     yield (
         f"{', '.join(facts)}. Judged by **{markdown_escape(spec.name)}** "
-        f"({'higher' if spec.goal.value == 'max' else 'lower'} is better; {band}; "
-        f"with repeated runs, deltas within {format_plain(spec.noise_sigmas)} standard errors are noise)."
+        f"({'higher' if spec.goal.value == 'max' else 'lower'} is better; negligible {band_text(spec)})."
     )
     yield ""
     left_out = left_out_line(left_out_phrases(tree.left_out))

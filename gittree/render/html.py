@@ -43,7 +43,15 @@ from gittree.render.dot import (
 )
 from gittree.render.numbers import format_delta, format_summary
 from gittree.render.subgraph import Drawing, DrawingOptions, select_drawing
-from gittree.render.words import LEGEND_MARKS, LEGEND_SWATCHES, failure_reason, metric_text
+from gittree.render.words import (
+    LEGEND_MARKS,
+    LEGEND_SWATCHES,
+    drawing_title,
+    failure_reason,
+    left_out_line,
+    left_out_phrases,
+    metric_text,
+)
 from gittree.tree.analysis import compare_with_parents, evaluate_metrics
 
 #: 2: ``legend`` (the legend's words, from render/words.py) and ``curves`` (each drawn experiment's and its
@@ -77,7 +85,8 @@ def render_html(
         drawing = select_drawing(tree, options)
     svg = clean_svg(layout(render_dot(tree, options, drawing), "svg").decode("utf-8"))
     data = page_data(tree, drawing, config, curves or {})
-    return page(title=_title(drawing), svg=svg, data=data)
+    left_out = left_out_line(left_out_phrases(tree.left_out))
+    return page(title=_title(drawing), svg=svg, data=data, left_out=left_out)
 
 
 # -- the data the script reads ----------------------------------------------------------------------
@@ -235,9 +244,7 @@ def _node_data(tree: ResearchTree, node: Node) -> dict[str, Any]:
 
 def _title(drawing: Drawing) -> str:
     """The heading; the metric is in the legend, which follows the metric switcher."""
-    count = drawing.experiment_count
-    title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
-    return title + (f" ({drawing.hidden} more not drawn)" if drawing.hidden else "")
+    return drawing_title(drawing.experiment_count, drawing.hidden)
 
 
 # -- escaping for the page's contexts ---------------------------------------------------------------
@@ -306,8 +313,9 @@ def _csp_hash(text: str) -> str:
     return f"'sha256-{digest}'"
 
 
-def page(*, title: str, svg: str, data: dict[str, Any]) -> str:
-    """The whole document. The script and the style sheet are allowed by hash, nothing else is."""
+def page(*, title: str, svg: str, data: dict[str, Any], left_out: str | None = None) -> str:
+    """The whole document. The script and the style sheet are allowed by hash, nothing else is.
+    ``left_out``: the ``left out: …`` line of the tree's reading, shown under the title."""
     script, style = _asset("page.js"), _asset("page.css")
     csp = CONTENT_SECURITY_POLICY.format(script=_csp_hash(script), style=_csp_hash(style))
     metric_options = "".join(_options(data))
@@ -322,6 +330,7 @@ def page(*, title: str, svg: str, data: dict[str, Any]) -> str:
         "</head>\n<body>\n",
         '<header id="toolbar">\n',
         f'<h1 id="title">{html.escape(visible(title))}</h1>\n',
+        f'<span id="left-out">{html.escape(visible(left_out))}</span>\n' if left_out else "",
         '<label>metric <select id="metric" aria-label="colour by metric">',
         metric_options,
         "</select></label>\n",

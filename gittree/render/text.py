@@ -21,11 +21,11 @@ from gittree.render.words import (
     FAR_NOTE,
     SURPRISE_MARK,
     WIDEST_VERDICT,
+    band_line,
     delta_text,
     footnotes,
     left_out_line,
     left_out_phrases,
-    metric_text,
     problems_mark,
     short_failure,
     verdict_text,
@@ -63,7 +63,10 @@ def header(tree: ResearchTree, style: TextStyle) -> str:
     spec = tree.metric
     if spec is None:
         return f"research tree · {count} {noun} · no metric recorded"
-    return truncate(terminal_safe(f"research tree · {count} {noun} · {metric_text(spec)}"), style.width)
+    # The band the verdicts used is the legend's line (band_line): with it, the header would not fit.
+    return truncate(
+        terminal_safe(f"research tree · {count} {noun} · {spec.name} ({spec.goal.value})"), style.width
+    )
 
 
 @dataclass(frozen=True)
@@ -484,6 +487,8 @@ def legend(tree: ResearchTree, style: TextStyle, far: dict[str, tuple[str, ...]]
         "✗ dead end",
     ]
     line = " · ".join(parts)
+    if tree.metric is not None:
+        line += "\n" + terminal_safe(band_line(tree.metric))
     notes = footnotes(tree.nodes)
     if notes:
         line += "\n" + "\n".join(notes)

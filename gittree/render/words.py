@@ -190,18 +190,39 @@ def footnotes(nodes: Iterable[Node]) -> list[str]:
     ]
 
 
-def threshold_text(spec: MetricSpec) -> str:
-    """``threshold 0.003`` or ``threshold 0.1% of parent``."""
+def band_text(spec: MetricSpec) -> str:
+    """``within 0.1% of parent, or 2 standard errors where seeds exist``: how small a delta is negligible
+    (docs/tree.md, "The negligible band"). Where seeds exist their noise decides; a configured
+    threshold is a floor under it; ``noise_sigmas: 0`` turns the noise rule off."""
     if spec.threshold is not None:
-        return f"threshold {format_plain(spec.threshold)}"
-    return f"threshold {format_plain(spec.relative_threshold * 100)}% of parent"
+        fixed = format_plain(spec.threshold)
+    else:
+        fixed = f"{format_plain(spec.relative_threshold * 100)}% of parent"
+    if spec.noise_sigmas == 0:
+        return f"within {fixed}"
+    sigmas = f"{format_plain(spec.noise_sigmas)} standard error{'' if spec.noise_sigmas == 1 else 's'}"
+    floor = " if larger" if spec.threshold is not None else ""
+    return f"within {fixed}, or {sigmas} where seeds exist{floor}"
+
+
+def band_line(spec: MetricSpec) -> str:
+    """``negligible: within 0.1% of parent, or 2 standard errors where seeds exist``: the terminal
+    legend's line (the header has no room for it)."""
+    return f"negligible: {band_text(spec)}"
 
 
 def metric_text(spec: MetricSpec | None) -> str:
-    """``acc (max, threshold 0.003)`` — what the verdicts and colours are judged by."""
+    """``acc (max, negligible within 0.003, or 2 standard errors where seeds exist if larger)`` — what
+    the verdicts and colours are judged by, as a drawing's legend says it."""
     if spec is None:
         return "no metric recorded"
-    return f"{spec.name} ({spec.goal.value}, {threshold_text(spec)})"
+    return f"{spec.name} ({spec.goal.value}, negligible {band_text(spec)})"
+
+
+def drawing_title(count: int, hidden: int) -> str:
+    """``research tree · 12 experiments (3 more not drawn)``: a drawing's title (DOT legend, HTML page)."""
+    title = f"research tree · {count} experiment{'s' if count != 1 else ''}"
+    return title + (f" ({hidden} more not drawn)" if hidden else "")
 
 
 # -- what a view leaves out (issue 17: every view that leaves something out says so) ----------------
