@@ -653,6 +653,33 @@ def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -
     assert done.stderr == "[]"
 
 
+@pytest.mark.parametrize("keep", ["no keep ref yet", "a keep ref"])
+def test_a_committed_run_imports_no_libgit2(repo: GitRepo, keep: str) -> None:
+    """A run that commits asks git itself for HEAD's branch, re-reads its commit and writes the keep
+    ref with git's plumbing: importing pygit2 was a third of a run's CPU time (issue 19)."""
+    small_history(repo)
+    if keep == "a keep ref":
+        repo.write("model.py", "lr = 0.1\n")
+        subprocess.run(
+            [sys.executable, "-m", "gittree", "run", "--new", "--", "true"], cwd=repo.path, check=True
+        )
+    kept_before = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep", check=False).split()
+    repo.write("model.py", "lr = 0.2\n")
+    probe = (
+        "import sys\nfrom gittree.cli import main\n"
+        "try:\n    main(['run', '--new', '--', 'true'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"heavy = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)\n"
+        "sys.stderr.write(repr(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "pygit2" not in done.stderr.splitlines()[-1]
+    sha = repo.head()
+    kept = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep").split()
+    assert sorted(kept) == sorted([*kept_before, f"{sha[:2]}/{sha[2:]}"])
+    assert repo.git("log", "-1", "--format=%P", "refs/gittree/keep").split() == [sha]
+
+
 @pytest.mark.parametrize("argv", [["--version"], ["-C", ".", "--version"]], ids=" ".join)
 def test_version_imports_nothing_heavy(argv: list[str]) -> None:
     probe = (

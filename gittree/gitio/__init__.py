@@ -148,6 +148,9 @@ if TYPE_CHECKING:
         read_blob as read_blob,
     )
     from gittree.gitio.objects import (
+        read_one_record as read_one_record,
+    )
+    from gittree.gitio.objects import (
         read_record as read_record,
     )
     from gittree.gitio.objects import (
@@ -272,6 +275,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.refs import (
         read_refs as read_refs,
+    )
+    from gittree.gitio.refs import (
+        ref_object as ref_object,
     )
     from gittree.gitio.refs import (
         ref_sha as ref_sha,
@@ -501,12 +507,14 @@ _HOMES = {
     "read_commit": "gittree.gitio.history",
     "read_commits": "gittree.gitio.history",
     "read_notes": "gittree.gitio.notes",
+    "read_one_record": "gittree.gitio.objects",
     "read_record": "gittree.gitio.objects",
     "read_refs": "gittree.gitio.refs",
     "read_shared_file": "gittree.gitio.repo",
     "read_top_file": "gittree.gitio.repo",
     "read_tree": "gittree.gitio.plumbing",
     "ref_sha": "gittree.gitio.refs",
+    "ref_object": "gittree.gitio.refs",
     "ref_target": "gittree.gitio.refs",
     "refs_under": "gittree.gitio.refs",
     "remote_ref_names": "gittree.gitio.remote",
