@@ -393,26 +393,9 @@ class _Objects:
 
     def read(self, names: Iterable[str]) -> None:
         """Ask git for every one of ``names`` (object names: ``SHA``, ``SHA:path``) not asked before."""
-        wanted = [name for name in dict.fromkeys(names) if name not in self._found]
-        if not wanted:
-            return
-        done = run(["cat-file", "--batch"], cwd=self.repo.git_dir, input="".join(n + "\n" for n in wanted))
-        if done.code != 0:
-            raise GitCommandError(
-                f"cannot read {KEEP_REF}: {git_says(done.err_text)}",
-                hint="the repository may be damaged; run `git fsck`",
-            )
-        out, at = done.out, 0
-        for name in wanted:
-            end = out.index(b"\n", at)
-            header = out[at:end].decode("utf-8", "replace").split(" ")
-            at = end + 1
-            if len(header) != 3 or header[-1] in ("missing", "ambiguous"):
-                self._found[name] = None
-                continue
-            oid, kind, size = header[0], header[1], int(header[2])
-            self._found[name] = (oid, kind, out[at : at + size])
-            at += size + 1
+        from gittree.gitio.objects import read_objects
+
+        self._found.update(read_objects(self.repo, [name for name in names if name not in self._found]))
 
     def get(self, name: str) -> tuple[str, str, bytes] | None:
         """``(id, type, content)`` of object ``name``, or None when git has no such object."""
