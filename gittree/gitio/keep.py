@@ -454,6 +454,7 @@ class _KeepView:
         names = list(shas)
         if self.tree is not None:
             prefixes = dict.fromkeys(sha[:2] for sha in shas)
+            names += [self.tree, f"{self.tree}:{_FORGOTTEN_DIR}"]  # what a write reads besides
             names += [f"{self.tree}:{prefix}" for prefix in prefixes]
             names += [f"{self.tree}:{_FORGOTTEN_DIR}/{prefix}" for prefix in prefixes]
         self.objects.read(names)
