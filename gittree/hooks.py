@@ -136,12 +136,6 @@ def hooks_dir(repo: gitio.Repo, *, allow_hooks_path: bool = False) -> Path:
     return gitio.git_path(repo, "hooks")
 
 
-def find_hook(repo: gitio.Repo, name: str) -> Path | None:
-    """The executable hook git would run for ``name``, if any (a non-executable file is ignored, as git does)."""
-    path = gitio.git_path(repo, "hooks") / name
-    return path if path.is_file() and os.access(path, os.X_OK) else None
-
-
 def chained_step(hook: Path) -> Path | None:
     """The foreign ``NAME.legacy`` that ``hook`` runs, when ``hook`` is gittree's script as installed.
 

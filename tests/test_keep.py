@@ -200,3 +200,49 @@ def test_the_walk_for_discarded_commits_is_answered_after_the_read(repo: GitRepo
     missing = gitio.start_commits_only_from(handle, ["1" * 40], [after])
     with pytest.raises(GitCommandError):
         missing()
+
+
+def test_the_keep_commit_is_written_as_before_by_git_s_plumbing(repo: GitRepo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The keep commit written with git's plumbing (issue 19) has the format libgit2 wrote: a file per
+    sha fanned out (empty for a first keep, the count after), forgotten ones under ``forgotten/``, the
+    committer's identity and date for author and committer, the message as it is, never signed."""
+    base = repo.commit("base")
+    tip = repo.commit("tip")
+    repo.git("config", "commit.gpgSign", "true")  # commit-tree would try gpg and fail
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Kim Keeper")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "kim@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "@1700000000 -0230")
+    opened = gitio.open_repo(repo.path)
+
+    assert gitio.keep_commits(opened, [base, tip]) == [base, tip]
+    assert gitio.forget_commits(opened, [tip]) == [tip]
+    after_forget = repo.git("rev-parse", gitio.KEEP_REF).strip()
+    assert gitio.keep_commits(opened, [tip]) == [tip]
+
+    def blob(path: str) -> str:
+        return repo.git("cat-file", "-p", f"{gitio.KEEP_REF}:{path}")
+
+    listed = repo.git("ls-tree", "-r", "--name-only", gitio.KEEP_REF).split()
+    assert sorted(listed) == sorted([f"{base[:2]}/{base[2:]}", f"{tip[:2]}/{tip[2:]}"])
+    assert blob(f"{base[:2]}/{base[2:]}") == ""
+    assert blob(f"{tip[:2]}/{tip[2:]}") == "3\n"
+    raw = repo.git("cat-file", "commit", gitio.KEEP_REF)
+    header, message = raw.split("\n\n", 1)
+    assert message == "gittree keep: kept 1 experiment\n"
+    lines = header.splitlines()
+    assert lines[1:] == [
+        f"parent {tip}",
+        "author Kim Keeper <kim@example.com> 1700000000 -0230",
+        "committer Kim Keeper <kim@example.com> 1700000000 -0230",
+    ]
+    forgot = repo.git("rev-parse", f"{gitio.KEEP_REF}^")  # the parent is the kept tip, not a keep commit
+    assert forgot.strip() == tip
+    assert repo.git("ls-tree", "-r", "--name-only", after_forget).split() == [
+        f"{base[:2]}/{base[2:]}",
+        f"forgotten/{tip[:2]}/{tip[2:]}",
+    ]
+    assert repo.git("cat-file", "-p", f"{after_forget}:forgotten/{tip[:2]}/{tip[2:]}") == "2\n"
+    assert (
+        repo.git("log", "-1", "--format=%P%n%s", after_forget)
+        == f"{base}\ngittree keep: forgot 1 experiment\n"
+    )

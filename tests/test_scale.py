@@ -653,6 +653,53 @@ def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -
     assert done.stderr == "[]"
 
 
+@pytest.mark.parametrize("keep", ["no keep ref yet", "a keep ref"])
+def test_a_committed_run_imports_no_libgit2_and_no_read_path(repo: GitRepo, keep: str) -> None:
+    """A run that commits asks git itself for HEAD's branch, re-reads its commit and writes the keep
+    ref with git's plumbing: importing pygit2 was a third of a run's CPU time (issue 19). Nor does it
+    import the read path, hook installation or sync, which it does not use."""
+    small_history(repo)
+    if keep == "a keep ref":
+        repo.write("model.py", "lr = 0.1\n")
+        subprocess.run(
+            [sys.executable, "-m", "gittree", "run", "--new", "--", "true"], cwd=repo.path, check=True
+        )
+    kept_before = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep", check=False).split()
+    repo.write("model.py", "lr = 0.2\n")
+    assert _run_in_probe(repo, ["run", "--new", "--", "true"]) == []
+    sha = repo.head()
+    kept = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep").split()
+    assert sorted(kept) == sorted([*kept_before, f"{sha[:2]}/{sha[2:]}"])
+    assert repo.git("log", "-1", "--format=%P", "refs/gittree/keep").split() == [sha]
+
+
+def test_a_run_adding_a_sample_imports_no_libgit2(repo: GitRepo) -> None:
+    """A run of the same code, command and params reads the experiment at HEAD and appends to its note
+    through git too (issue 19)."""
+    small_history(repo)
+    repo.write("model.py", "lr = 0.3\n")
+    assert _run_in_probe(repo, ["run", "--", "true"]) == []
+    sha = repo.head()
+    assert _run_in_probe(repo, ["run", "--", "true"]) == []
+    assert repo.head() == sha
+    note = repo.git("notes", "--ref", "refs/notes/gittree", "show", sha)
+    assert note.count("Gittree-Run:") == 1 and "\n\nGittree-Run:" not in note  # the sample, one paragraph
+
+
+def _run_in_probe(repo: GitRepo, argv: list[str]) -> list[str]:
+    """Run gittree with ``argv`` in a fresh interpreter; the modules a run need not load that it loaded."""
+    probe = (
+        "import sys\nfrom gittree.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "unused = ('pygit2', 'gittree.read', 'gittree.hooks', 'gittree.sync')\n"
+        "import json\nsys.stderr.write('\\n' + json.dumps(sorted(m for m in unused if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stderr.splitlines()[-1])
+    return loaded
+
+
 @pytest.mark.parametrize("argv", [["--version"], ["-C", ".", "--version"]], ids=" ".join)
 def test_version_imports_nothing_heavy(argv: list[str]) -> None:
     probe = (

@@ -39,7 +39,7 @@ def run_experiment(
 ) -> int:
     """``gittree run``: run ``command``, record it, say what became of it; returns the exit code."""
     from gittree import gitio
-    from gittree.read import repo_config
+    from gittree.repoconfig import repo_config
     from gittree.runs import journal
     from gittree.runs.execute import make_request, run_command
 
@@ -93,7 +93,7 @@ def run_grid(
     """``gittree sweep``: a sibling experiment per point of the grid, a line per point, the summary; the
     exit code (130: stopped by a signal; 1: a point failed or could not be committed)."""
     from gittree import gitio
-    from gittree.read import repo_config
+    from gittree.repoconfig import repo_config
     from gittree.runs.execute import make_request
     from gittree.runs.sweep import plan_sweep, run_sweep
 

@@ -109,6 +109,9 @@ if TYPE_CHECKING:
         notes_changed as notes_changed,
     )
     from gittree.gitio.notes import (
+        notes_for as notes_for,
+    )
+    from gittree.gitio.notes import (
         notes_of_commit as notes_of_commit,
     )
     from gittree.gitio.notes import (
@@ -146,6 +149,12 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.objects import (
         read_blob as read_blob,
+    )
+    from gittree.gitio.objects import (
+        read_objects as read_objects,
+    )
+    from gittree.gitio.objects import (
+        read_one_record as read_one_record,
     )
     from gittree.gitio.objects import (
         read_record as read_record,
@@ -272,6 +281,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.refs import (
         read_refs as read_refs,
+    )
+    from gittree.gitio.refs import (
+        ref_object as ref_object,
     )
     from gittree.gitio.refs import (
         ref_sha as ref_sha,
@@ -487,6 +499,7 @@ _HOMES = {
     "note_of": "gittree.gitio.notes",
     "notes_at": "gittree.gitio.notes",
     "notes_changed": "gittree.gitio.notes",
+    "notes_for": "gittree.gitio.notes",
     "notes_of_commit": "gittree.gitio.notes",
     "object_exists": "gittree.gitio.objects",
     "open_repo": "gittree.gitio.repo",
@@ -501,12 +514,15 @@ _HOMES = {
     "read_commit": "gittree.gitio.history",
     "read_commits": "gittree.gitio.history",
     "read_notes": "gittree.gitio.notes",
+    "read_objects": "gittree.gitio.objects",
+    "read_one_record": "gittree.gitio.objects",
     "read_record": "gittree.gitio.objects",
     "read_refs": "gittree.gitio.refs",
     "read_shared_file": "gittree.gitio.repo",
     "read_top_file": "gittree.gitio.repo",
     "read_tree": "gittree.gitio.plumbing",
     "ref_sha": "gittree.gitio.refs",
+    "ref_object": "gittree.gitio.refs",
     "ref_target": "gittree.gitio.refs",
     "refs_under": "gittree.gitio.refs",
     "remote_ref_names": "gittree.gitio.remote",

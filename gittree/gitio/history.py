@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from gittree.errors import GitCommandError
 from gittree.gitio.notes import note_of, read_notes
-from gittree.gitio.objects import CommitReader, commit_record, read_record
+from gittree.gitio.objects import CommitReader, commit_record, read_one_record, read_record
 from gittree.gitio.refs import read_refs, resolve_commit
 from gittree.gitio.repo import Repo, shallow_boundary
 from gittree.gitio.runner import git_says, popen, run
@@ -88,9 +88,8 @@ def read_commits(repo: Repo, tips: Iterable[str], *, with_notes: bool = True) ->
 def read_commit(repo: Repo, rev: str) -> CommitRecord:
     """One commit (with its note) by revision."""
     sha = resolve_commit(repo, rev)
-    return read_record(
-        CommitReader(repo), sha, shallow=sha in shallow_boundary(repo), note=note_of(repo, sha)
-    )
+    # git, not libgit2: a run reads this one commit, and must not pay pygit2's import (issue 19)
+    return read_one_record(repo, sha, shallow=sha in shallow_boundary(repo), note=note_of(repo, sha))
 
 
 def commits_between(

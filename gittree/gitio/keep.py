@@ -19,7 +19,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from gittree.errors import GitCommandError
-from gittree.gitio.refs import GITTREE_REF_PREFIX, GITTREE_REMOTE_REF_PREFIX, ref_target, update_ref
+from gittree.gitio.refs import (
+    GITTREE_REF_PREFIX,
+    GITTREE_REMOTE_REF_PREFIX,
+    ref_object,
+    ref_target,
+    update_ref,
+)
 from gittree.gitio.repo import Repo
 from gittree.gitio.runner import git_says, popen, run
 
@@ -100,6 +106,7 @@ def keep_commits(
         return []
 
     def change(view: _KeepView) -> _Change:
+        view.prepare(wanted)
         return _Change(added=[sha for sha in wanted if not view.is_kept(sha) and view.exists(sha)])
 
     return _change_keep(repo, change, reason, env).added
@@ -161,6 +168,7 @@ def follow_rewrites(
         return sha
 
     def change(view: _KeepView) -> _Change:
+        view.prepare([*into, *into.values()])
         olds = [old for old in into if view.is_kept(old)]
         news = [last(old) for old in olds]
         added = [sha for sha in dict.fromkeys(news) if not view.is_kept(sha) and view.exists(sha)]
@@ -211,7 +219,7 @@ def merge_keep(repo: Repo, mine: str | None, theirs: str) -> str:
         removed,
         kept_known=True,
     )
-    return _write_keep(repo, old_commit.tree, changes, frontier, "merged")
+    return _write_keep(repo, str(old_commit.tree_id), changes, frontier, "merged")
 
 
 def keep_covers(repo: Repo, mine: str, theirs: str) -> bool:
@@ -374,20 +382,95 @@ def _state(repo: Repo, keep: str) -> dict[str, _Entry]:
     return found
 
 
+class _Objects:
+    """Objects of the keep read with git (``git cat-file --batch``: one process for a whole batch), not
+    libgit2: every run keeps what it committed, and a run must not pay pygit2's import (issue 19).
+    Trees are parsed into ``name -> (mode, id)``; every answer is remembered."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._found: dict[str, tuple[str, str, bytes] | None] = {}
+
+    def read(self, names: Iterable[str]) -> None:
+        """Ask git for every one of ``names`` (object names: ``SHA``, ``SHA:path``) not asked before."""
+        from gittree.gitio.objects import read_objects
+
+        self._found.update(read_objects(self.repo, [name for name in names if name not in self._found]))
+
+    def get(self, name: str) -> tuple[str, str, bytes] | None:
+        """``(id, type, content)`` of object ``name``, or None when git has no such object."""
+        self.read([name])
+        return self._found[name]
+
+    def tree(self, name: str | None) -> dict[str, tuple[str, str]] | None:
+        """The entries of tree ``name`` (``name -> (mode, id)``), or None when there is no such tree."""
+        found = self.get(name) if name is not None else None
+        if found is None or found[1] != "tree":
+            return None
+        data, size = found[2], len(found[0]) // 2
+        entries: dict[str, tuple[str, str]] = {}
+        at = 0
+        while at < len(data):
+            space = data.index(b" ", at)
+            nul = data.index(b"\0", space)
+            mode = data[at:space].decode("ascii")
+            entries[data[space + 1 : nul].decode("utf-8", "surrogateescape")] = (
+                mode,
+                data[nul + 1 : nul + 1 + size].hex(),
+            )
+            at = nul + 1 + size
+        return entries
+
+
 class _KeepView:
     """The keep commit a change is computed from (None: no keep ref yet)."""
 
-    def __init__(self, repo: Repo, commit: Any) -> None:
+    def __init__(self, repo: Repo, commit: str | None, objects: _Objects) -> None:
         self.repo = repo
         self.commit = commit
-        self.tree = commit.tree if commit is not None else None
+        self.objects = objects
+        self.tree: str | None = None
+        self.parents: list[str] = []
+        if commit is not None:
+            found = objects.get(commit)
+            if found is None or found[1] != "commit":
+                raise GitCommandError(
+                    f"cannot read {KEEP_REF} ({commit[:12]}): not a commit",
+                    hint="the repository may be damaged; run `git fsck`",
+                )
+            for line in found[2].split(b"\n"):
+                if not line:
+                    break
+                if line.startswith(b"tree "):
+                    self.tree = line[5:].decode("ascii").strip()
+                elif line.startswith(b"parent "):
+                    self.parents.append(line[7:].decode("ascii").strip())
         self._kept: list[str] | None = None
 
+    def prepare(self, shas: Iterable[str]) -> None:
+        """Read at once what questions about ``shas`` need: their folders, kept and forgotten, and
+        whether git has them."""
+        shas = list(shas)
+        names = list(shas)
+        if self.tree is not None:
+            prefixes = dict.fromkeys(sha[:2] for sha in shas)
+            names += [self.tree, f"{self.tree}:{_FORGOTTEN_DIR}"]  # what a write reads besides
+            names += [f"{self.tree}:{prefix}" for prefix in prefixes]
+            names += [f"{self.tree}:{_FORGOTTEN_DIR}/{prefix}" for prefix in prefixes]
+        self.objects.read(names)
+
+    def _item(self, sha: str, kept: bool) -> tuple[str, str] | None:
+        if self.tree is None:
+            return None
+        folder = sha[:2] if kept else f"{_FORGOTTEN_DIR}/{sha[:2]}"
+        listing = self.objects.tree(f"{self.tree}:{folder}")
+        return listing.get(sha[2:]) if listing is not None else None
+
     def is_kept(self, sha: str) -> bool:
-        return self.tree is not None and f"{sha[:2]}/{sha[2:]}" in self.tree
+        return self._item(sha, kept=True) is not None
 
     def exists(self, sha: str) -> bool:
-        return _exists(self.repo.handle, sha)
+        return self.objects.get(sha) is not None
 
     @property
     def kept_read(self) -> bool:
@@ -395,16 +478,15 @@ class _KeepView:
 
     def kept(self) -> list[str]:
         if self._kept is None:
-            self._kept = kept_shas(self.repo, str(self.commit.id)) if self.commit is not None else []
+            self._kept = kept_shas(self.repo, self.commit) if self.commit is not None else []
         return self._kept
 
     def entry(self, sha: str, kept: bool) -> _Entry | None:
-        if self.tree is None:
+        item = self._item(sha, kept)
+        if item is None:
             return None
-        path = f"{sha[:2]}/{sha[2:]}" if kept else f"{_FORGOTTEN_DIR}/{sha[:2]}/{sha[2:]}"
-        if path not in self.tree:
-            return None
-        return _Entry.parse(self.repo.handle[self.tree[path].id].read_raw(), kept)
+        found = self.objects.get(item[1])
+        return _Entry.parse(found[2] if found is not None else b"", kept)
 
 
 class _Change:
@@ -429,15 +511,14 @@ def _change_keep(
 ) -> _Change:
     """Apply what ``compute`` decides from the current keep commit (shas to keep, shas to forget), by
     compare-and-swap on the ref, computing again from what another writer wrote when it won."""
-    import pygit2
-
-    handle = repo.handle
     for _ in range(_KEEP_ATTEMPTS):
-        old = ref_target(repo, KEEP_REF)
-        view = _KeepView(repo, handle[old].peel(pygit2.Commit) if old else None)
+        old = ref_object(repo, KEEP_REF)
+        objects = _Objects(repo)
+        view = _KeepView(repo, old, objects)
         change = compute(view)
         if not change.added and not change.removed:
             return change
+        view.prepare([*change.added, *change.removed])
         entries: dict[str, _Entry] = {}
         for sha in change.added:  # kept again after a forget: one count more
             before = view.entry(sha, kept=False)
@@ -445,12 +526,11 @@ def _change_keep(
         for sha in change.removed:
             before = view.entry(sha, kept=True)
             entries[sha] = _Entry((before.count if before is not None else 1) + 1, change.into.get(sha))
-        parents = [str(parent) for parent in view.commit.parent_ids] if view.commit is not None else []
         frontier = _frontier_after(
-            repo, view.kept, parents, change.added, change.removed, kept_known=view.kept_read
+            repo, view.kept, view.parents, change.added, change.removed, kept_known=view.kept_read
         )
         verb = "kept" if not change.removed else "rewrote" if change.into else "forgot"
-        new = _write_keep(repo, view.tree, entries, frontier, verb, env)
+        new = _write_keep(repo, view.tree, entries, frontier, verb, env, objects)
         if update_ref(repo, KEEP_REF, new, old, reason=reason):
             return change
     raise GitCommandError(
@@ -490,81 +570,123 @@ def _frontier_after(
 
 def _write_keep(
     repo: Repo,
-    old_tree: Any,
+    old_tree: str | None,
     entries: dict[str, _Entry],
     frontier: Sequence[str],
     verb: str,
     env: dict[str, str] | None = None,
+    objects: _Objects | None = None,
 ) -> str:
-    """Write the keep commit: ``old_tree`` with each of ``entries`` listed where its count says (kept at
-    the root, forgotten under ``forgotten/``) and nowhere else, its parents ``frontier``."""
+    """Write the keep commit: tree ``old_tree`` with each of ``entries`` listed where its count says (kept
+    at the root, forgotten under ``forgotten/``) and nowhere else, its parents ``frontier``.
 
-    import pygit2
+    With git's plumbing (``hash-object``, ``mktree``, ``commit-tree``), not libgit2, so that a run
+    never imports pygit2 (issue 19); only the folders of ``entries`` and the roots are rewritten."""
+    objects = objects or _Objects(repo)
+    blobs: dict[bytes, str] = {}
+    for data in sorted({entry.blob() for entry in entries.values()}):
+        blobs[data] = run(
+            ["hash-object", "-w", "--stdin"], cwd=repo.git_dir, input=data, check=True
+        ).text.strip()
 
-    handle = repo.handle
-    blobs: dict[bytes, Any] = {}
-
-    def blob(data: bytes) -> Any:
-        if data not in blobs:
-            blobs[data] = handle.create_blob(data)
-        return blobs[data]
-
-    # (folder, prefix) -> [(name, blob or None to remove)]
-    changes: dict[tuple[bool, str], list[tuple[str, Any]]] = {}
+    # (kept?, prefix) -> {name: blob id, or None to remove}
+    changes: dict[tuple[bool, str], dict[str, str | None]] = {}
     for sha, entry in entries.items():
         prefix, name = sha[:2], sha[2:]
-        changes.setdefault((entry.kept, prefix), []).append((name, blob(entry.blob())))
-        changes.setdefault((not entry.kept, prefix), []).append((name, None))
+        changes.setdefault((entry.kept, prefix), {})[name] = blobs[entry.blob()]
+        changes.setdefault((not entry.kept, prefix), {}).setdefault(name, None)
+    if old_tree is not None:
+        names = [old_tree, f"{old_tree}:{_FORGOTTEN_DIR}"]
+        names += [
+            f"{old_tree}:{_FORGOTTEN_DIR + '/' if not kept else ''}{prefix}" for kept, prefix in changes
+        ]
+        objects.read(names)
 
-    def rewrite(base: Any, folder_changes: dict[str, list[tuple[str, Any]]]) -> Any:
-        root = handle.TreeBuilder(base) if base is not None else handle.TreeBuilder()
+    def rewrite(
+        base: str | None, folder_changes: dict[str, dict[str, str | None]]
+    ) -> dict[str, tuple[str, str]]:
+        root = dict(objects.tree(base) or {}) if base is not None else {}
+        subs: dict[str, dict[str, tuple[str, str]]] = {}
         for prefix, items in sorted(folder_changes.items()):
-            existing = base[prefix] if base is not None and prefix in base else None
-            sub = handle.TreeBuilder(existing.id) if existing is not None else handle.TreeBuilder()
-            for name, data in items:
-                if data is not None:
-                    sub.insert(name, data, pygit2.GIT_FILEMODE_BLOB)
-                elif sub.get(name) is not None:
-                    sub.remove(name)
-            if len(sub):
-                root.insert(prefix, sub.write(), pygit2.GIT_FILEMODE_TREE)
-            elif root.get(prefix) is not None:
-                root.remove(prefix)
+            sub = dict(objects.tree(f"{base}:{prefix}") or {}) if base is not None and prefix in root else {}
+            for name, blob in items.items():
+                if blob is not None:
+                    sub[name] = ("100644", blob)
+                else:
+                    sub.pop(name, None)
+            if sub:
+                subs[prefix] = sub
+            else:
+                root.pop(prefix, None)
+        for prefix, oid in zip(subs, _make_trees(repo, list(subs.values())), strict=True):
+            root[prefix] = ("40000", oid)
         return root
 
     kept_changes = {prefix: items for (kept, prefix), items in changes.items() if kept}
     forgotten_changes = {prefix: items for (kept, prefix), items in changes.items() if not kept}
     root = rewrite(old_tree, kept_changes)
     if forgotten_changes:
-        old_forgotten = (
-            handle[old_tree[_FORGOTTEN_DIR].id]
-            if old_tree is not None and _FORGOTTEN_DIR in old_tree
-            else None
+        forgotten_base = (
+            f"{old_tree}:{_FORGOTTEN_DIR}" if old_tree is not None and _FORGOTTEN_DIR in root else None
         )
-        forgotten = rewrite(old_forgotten, forgotten_changes)
-        if len(forgotten):
-            root.insert(_FORGOTTEN_DIR, forgotten.write(), pygit2.GIT_FILEMODE_TREE)
-        elif root.get(_FORGOTTEN_DIR) is not None:
-            root.remove(_FORGOTTEN_DIR)
-    tree = root.write()
-    who = _committer(repo, env)
+        forgotten = rewrite(forgotten_base, forgotten_changes)
+        if forgotten:
+            root[_FORGOTTEN_DIR] = ("40000", _make_tree(repo, forgotten))
+        else:
+            root.pop(_FORGOTTEN_DIR, None)
+    tree = _make_tree(repo, root)
     count = sum(1 for entry in entries.values() if entry.kept == (verb == "kept")) or len(entries)
     message = f"gittree keep: {verb} {count} experiment{'s' if count != 1 else ''}\n"
-    parents = [pygit2.Oid(hex=sha) for sha in frontier]
-    return str(handle.create_commit(None, who, who, message, tree, parents))
+    args = ["-c", "i18n.commitEncoding=UTF-8", "commit-tree", "--no-gpg-sign", tree]
+    for parent in frontier:
+        args += ["-p", parent]
+    # commit-tree reads the message from stdin as it is (``-m`` would add a newline)
+    done = run(args, cwd=repo.git_dir, input=message, env=_committer(repo, env), check=True)
+    return done.text.strip()
 
 
-def _committer(repo: Repo, env: dict[str, str] | None) -> Any:
-    """Who writes a keep commit: the user's committer identity as git resolves it (environment, then
-    configuration, as ``git notes`` does), else ``gittree <gittree@localhost>``."""
+def _make_tree(repo: Repo, entries: dict[str, tuple[str, str]]) -> str:
+    """Write a tree of ``entries`` (``name -> (mode, id)``, empty too) with ``git mktree``; git sorts them."""
+    return run(["mktree", "-z"], cwd=repo.git_dir, input=_tree_input(entries), check=True).text.strip()
+
+
+def _make_trees(repo: Repo, trees: Sequence[dict[str, tuple[str, str]]]) -> list[str]:
+    """Write every one of ``trees`` (none empty) with one ``git mktree --batch``: an import keeping a
+    thousand rows rewrites up to 256 folders, which one process each would make seconds."""
+    if not trees:
+        return []
+    data = b"".join(_tree_input(entries) + b"\0" for entries in trees)  # an empty record ends a tree
+    done = run(["mktree", "-z", "--batch"], cwd=repo.git_dir, input=data, check=True)
+    ids = done.text.split()
+    if len(ids) != len(trees):
+        raise GitCommandError(
+            f"git mktree wrote {len(ids)} trees of {len(trees)}", hint="run `git fsck`, then try again"
+        )
+    return ids
+
+
+def _tree_input(entries: dict[str, tuple[str, str]]) -> bytes:
+    lines = "".join(
+        f"{mode} {'tree' if mode == '40000' else 'blob'} {oid}\t{name}\0"
+        for name, (mode, oid) in entries.items()
+    )
+    return lines.encode("utf-8", "surrogateescape")
+
+
+def _committer(repo: Repo, env: dict[str, str] | None) -> dict[str, str]:
+    """Who writes a keep commit, as environment variables for ``git commit-tree`` (author and committer):
+    the user's committer identity as git resolves it (environment, then configuration, as ``git notes``
+    does), else ``gittree <gittree@localhost>``."""
     import time
 
-    import pygit2
-
     done = run(["var", "GIT_COMMITTER_IDENT"], cwd=repo.cwd, env=env)
-    ident = re.fullmatch(r"(.*) <(.*)> (\d+) ([+-])(\d\d)(\d\d)\s*", done.text) if done.code == 0 else None
+    ident = re.fullmatch(r"(.*) <(.*)> (\d+) ([+-]\d\d\d\d)\s*", done.text) if done.code == 0 else None
     if ident is None:
-        return pygit2.Signature(*_KEEP_IDENTITY, int(time.time()), 0)
-    name, email, when, sign, hours, minutes = ident.groups()
-    offset = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
-    return pygit2.Signature(name, email, int(when), offset)
+        name, email, date = *_KEEP_IDENTITY, f"@{int(time.time())} +0000"
+    else:
+        name, email, when, offset = ident.groups()
+        date = f"@{when} {offset}"
+    who = {**(env or {})}
+    for role in ("AUTHOR", "COMMITTER"):
+        who |= {f"GIT_{role}_NAME": name, f"GIT_{role}_EMAIL": email, f"GIT_{role}_DATE": date}
+    return who

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from gittree.errors import GitCommandError
-from gittree.gitio.objects import read_blob, tree_of_commit
+from gittree.gitio.objects import tree_of_commit
 from gittree.gitio.plumbing import commit_tree, write_blobs
-from gittree.gitio.refs import CURVES_REF, NOTES_REF, ZERO_SHA, ref_target, update_ref
+from gittree.gitio.refs import CURVES_REF, NOTES_REF, ZERO_SHA, ref_object, ref_target, update_ref
 from gittree.gitio.repo import Repo
 from gittree.gitio.runner import git_says, run
 from gittree.rawcommit import decode_message
@@ -117,8 +117,49 @@ def _noted_ids(repo: Repo, commit: str | None) -> list[str]:
 
 def note_of(repo: Repo, sha: str, ref: str = NOTES_REF) -> str | None:
     """The note on ``sha`` alone, looked up by path (:func:`read_notes` would read every note)."""
-    found = _note_at(tree_of_commit(repo, ref_target(repo, ref)), sha)
-    return None if found is None else decode_message(read_blob(repo, found.blob), None)
+    return notes_for(repo, [sha], ref)[sha]
+
+
+def notes_for(repo: Repo, shas: Iterable[str], ref: str = NOTES_REF) -> dict[str, str | None]:
+    """The note on each of ``shas`` (None: none), looked up by path as :func:`_note_at` does (flat, or
+    under git's fan-out folders; the shallowest blob wins) in one ``git cat-file --batch``, without
+    listing the other notes. Asked of git, not libgit2: a run reads the note of the experiment it may
+    add a sample to, and importing pygit2 was a third of a run's CPU time (issue 19)."""
+    wanted = list(dict.fromkeys(shas))
+    found = _notes_by_path(repo, ref_object(repo, ref), wanted)
+    notes: dict[str, str | None] = {}
+    for sha in wanted:
+        note = found[sha]
+        notes[sha] = None if note is None else decode_message(note[1], None)
+    return notes
+
+
+def _notes_by_path(repo: Repo, tip: str | None, shas: Sequence[str]) -> dict[str, tuple[str, bytes] | None]:
+    """Where notes commit ``tip`` holds the note on each of ``shas``, with its bytes (None: no note), as
+    :func:`_note_at` finds it (the shallowest blob wins), in one ``git cat-file --batch``."""
+    from gittree.gitio.objects import read_objects
+
+    if tip is None:
+        return dict.fromkeys(shas)
+    paths = {sha: _note_paths(sha) for sha in shas}
+    found = read_objects(repo, [f"{tip}:{path}" for sha in shas for path in paths[sha]])
+    notes: dict[str, tuple[str, bytes] | None] = {}
+    for sha in shas:
+        notes[sha] = None
+        for path in paths[sha]:
+            item = found[f"{tip}:{path}"]
+            if item is not None and item[1] == "blob":
+                notes[sha] = (path, item[2])
+                break
+    return notes
+
+
+def _note_paths(sha: str) -> list[str]:
+    """Where a notes tree may hold the note on ``sha``: flat, then one more fan-out level at a time."""
+    return [
+        "/".join([sha[2 * i : 2 * i + 2] for i in range(depth)] + [sha[2 * depth :]])
+        for depth in range(len(sha) // 2)
+    ]
 
 
 def notes_of_commit(repo: Repo, commit: str | None) -> dict[str, NoteEntry]:
@@ -157,8 +198,7 @@ def _note_at(tree: Any, sha: str) -> NoteEntry | None:
 
     if tree is None:
         return None
-    for depth in range(len(sha) // 2):
-        path = "/".join([sha[2 * i : 2 * i + 2] for i in range(depth)] + [sha[2 * depth :]])
+    for path in _note_paths(sha):
         try:
             entry = tree[path]
         except KeyError:
@@ -191,14 +231,15 @@ def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], re
     if not added:
         return
     for attempt in range(_NOTE_ATTEMPTS):
-        tip = ref_target(repo, ref)
-        notes_tree = tree_of_commit(repo, tip)
+        # git, not libgit2: a run adding a sample writes here, and must not pay pygit2's import (issue 19)
+        tip = ref_object(repo, ref)
+        notes = _notes_by_path(repo, tip, list(added))
         paths: list[str] = []
         texts: list[bytes] = []
         for sha, new in added.items():
-            found = _note_at(notes_tree, sha)
-            before = read_blob(repo, found.blob).rstrip(b"\n") if found is not None else b""
-            paths.append(found.path if found is not None else sha)
+            found = notes[sha]
+            before = found[1].rstrip(b"\n") if found is not None else b""
+            paths.append(found[0] if found is not None else sha)
             texts.append(b"\n\n".join([before, *new] if before else new))
         commit = write_notes_commit(
             repo,
@@ -283,7 +324,7 @@ def keep_notes_through_rewrites(repo: Repo) -> tuple[tuple[str, str], ...]:
     from gittree.gitio.repo import config_all
 
     wanted = [_REWRITE_REF_KEY]
-    if ref_target(repo, NOTES_REF) is not None:
+    if ref_object(repo, NOTES_REF) is not None:  # asked of git: every note's writer asks (issue 19)
         wanted.append(_DISPLAY_REF_KEY)
     added = []
     for key in wanted:

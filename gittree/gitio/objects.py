@@ -91,6 +91,47 @@ def read_record(
     return commit_record(sha, facts, shallow=shallow, note=note)
 
 
+def read_one_record(repo: Repo, sha: str, *, shallow: bool = False, note: str | None = None) -> CommitRecord:
+    """:func:`read_record` of one commit, read by one git process (``git cat-file commit``) instead of
+    libgit2: for a lone commit (a run checking the commit it made), importing pygit2 costs ten times
+    the read (issue 19). The same raw object and the same lenient parser, so the same record."""
+    done = run(["cat-file", "commit", sha], cwd=repo.git_dir)
+    if done.code != 0:
+        raise GitCommandError(
+            f"cannot read the commit {sha}: {git_says(done.err_text)}",
+            hint="the repository may be damaged; run `git fsck`",
+        )
+    return commit_record(sha, parse_commit_object(done.out), shallow=shallow, note=note)
+
+
+def read_objects(repo: Repo, names: Sequence[str]) -> dict[str, tuple[str, str, bytes] | None]:
+    """Each object of ``names`` (``SHA``, ``REV:path``) as ``(id, type, content)``, None when git has no
+    such object: one ``git cat-file --batch`` for all of them, no libgit2 (a run reads a few objects,
+    and importing pygit2 would cost ten times the reads, issue 19)."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return {}
+    done = run(["cat-file", "--batch"], cwd=repo.git_dir, input="".join(name + "\n" for name in wanted))
+    if done.code != 0:
+        raise GitCommandError(
+            f"cannot read objects: {git_says(done.err_text)}",
+            hint="the repository may be damaged; run `git fsck`",
+        )
+    found: dict[str, tuple[str, str, bytes] | None] = {}
+    out, at = done.out, 0
+    for name in wanted:
+        end = out.index(b"\n", at)
+        header = out[at:end].decode("utf-8", "replace").rsplit(" ", 2)
+        at = end + 1
+        if len(header) != 3 or not header[2].isdigit():  # "NAME missing", "NAME ambiguous"
+            found[name] = None
+            continue
+        size = int(header[2])
+        found[name] = (header[0], header[1], out[at : at + size])
+        at += size + 1
+    return found
+
+
 def commit_subject(repo: Repo, sha: str) -> str:
     """The subject line of the commit ``sha`` (no notes read: one object, however many notes exist)."""
     return read_record(CommitReader(repo), sha).subject

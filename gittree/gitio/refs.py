@@ -52,12 +52,11 @@ def head_is_unborn(repo: Repo) -> bool:
 
 
 def symbolic_head(repo: Repo) -> str | None:
-    """The branch HEAD points at (``refs/heads/...``, born or not), or None when HEAD is detached."""
-    try:
-        target = repo.handle.references["HEAD"].target
-    except KeyError:  # pragma: no cover - every repository has a HEAD
-        return None
-    return target if isinstance(target, str) else None
+    """The branch HEAD points at (``refs/heads/...``, born or not), or None when HEAD is detached.
+
+    Asked of git, not libgit2: every run asks, and a run must not pay pygit2's import (issue 19)."""
+    found = run(["symbolic-ref", "-q", "HEAD"], cwd=repo.git_dir)
+    return found.text.strip() or None if found.code == 0 else None
 
 
 def current_branch(repo: Repo) -> str | None:
@@ -98,6 +97,12 @@ def ref_target(repo: Repo, ref: str) -> str | None:
         return str(reference.resolve().target)
     except (KeyError, ValueError):  # a dangling symbolic ref
         return None
+
+
+def ref_object(repo: Repo, ref: str) -> str | None:
+    """:func:`ref_target` asked of git (one process, no pygit2): for the one ref a run reads and moves."""
+    found = run(["rev-parse", "-q", "--verify", "--end-of-options", ref], cwd=repo.git_dir)
+    return found.text.strip() or None if found.code == 0 else None
 
 
 def refs_under(repo: Repo, prefix: str) -> dict[str, str]:
@@ -266,7 +271,7 @@ def update_ref(
     done = run(args, cwd=repo.cwd)
     if done.code == 0:
         return True
-    if ref_target(repo, ref) != old:
+    if ref_object(repo, ref) != old:
         return False
     said = git_says(done.err_text or done.text)
     if ".lock': File exists" in done.err_text:

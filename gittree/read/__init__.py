@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from gittree import gitio
 from gittree.errors import BadValueError, ConfigError, GitCommandError, NoExperimentsError
 from gittree.read import cache
+from gittree.repoconfig import repo_config as repo_config
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported only when a view is not cached
@@ -527,17 +528,6 @@ def _replace_rewritten(
     history.commits[:] = commits
     history.left_out["rewritten"] = len(replaced)
     return discarded - replaced.keys()
-
-
-def repo_config(repo: gitio.Repo) -> Config:
-    """The repository's ``.gittree.yaml`` as every view reads it: the working tree's, else HEAD's, else a
-    remote default branch's, else the newest tip's (:func:`gitio.read_shared_file`, docs/config.md);
-    the defaults without one."""
-    from gittree import CONFIG_FILE
-    from gittree.config import config_from_bytes
-
-    source, data = gitio.read_shared_file(repo, CONFIG_FILE)
-    return config_from_bytes(data, source or CONFIG_FILE)
 
 
 @contextlib.contextmanager

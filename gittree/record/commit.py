@@ -127,7 +127,7 @@ def commit_experiment(
 def verify_recorded(repo: gitio.Repo, sha: str, entry: ExperimentEntry) -> None:
     """Re-read the commit and check every result in it (metrics, params, notes, status, run facts): a
     commit-msg hook, or git's own clean-up, may have rewritten the message and dropped our trailers."""
-    record = parse_experiment(gitio.read_record(gitio.CommitReader(repo), sha).message)  # no note needed
+    record = parse_experiment(gitio.read_one_record(repo, sha).message)  # no note needed
     expected = {name: parse_number(value) for name, value in entry.metrics}
     found = record.metric_dict() if record else {}
     lost = [

@@ -18,10 +18,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 from gittree.errors import BadValueError
 from gittree.trailers import is_number, parse_metric_assignment, validate_name
+
+TYPE_CHECKING = False  # `typing` costs milliseconds of every run's start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 _NUMBER_HINT = "a metrics file holds numbers only; put text in --note or --param"
 # The non-finite numbers as JSON writers (Python's json.dump) and YAML writers (YAML 1.1) spell them.

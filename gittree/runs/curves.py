@@ -105,7 +105,7 @@ def stored_curves(repo: gitio.Repo, shas: Iterable[str] | None = None) -> dict[s
         return {}
     wanted = None if shas is None else list(dict.fromkeys(shas))
     if wanted is not None and len(wanted) <= 64:
-        texts = {sha: gitio.note_of(repo, sha, gitio.CURVES_REF) for sha in wanted}
+        texts = gitio.notes_for(repo, wanted, gitio.CURVES_REF)
     else:
         texts = dict(gitio.read_notes(repo, gitio.CURVES_REF))
         if wanted is not None:

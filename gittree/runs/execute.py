@@ -560,13 +560,19 @@ def _terminal_sent_it() -> bool:
 # -- 4. post-run ----------------------------------------------------------------------------------
 
 
+def _post_run_hook(repo: gitio.Repo) -> Path | None:
+    """The executable ``post-run`` hook, if any (a non-executable file is ignored, as git does for its
+    hooks). Found here, not in ``gittree.hooks``: every run asks, and importing that module (hook
+    installation) cost a run several milliseconds (issue 19)."""
+    path = gitio.git_path(repo, "hooks") / "post-run"
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
 def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
     """Run the ``post-run`` hook if one is installed, else the default step (commit the run) in process."""
-    from gittree.hooks import find_hook
-
     report = RunReport(meta, run_dir)
     try:
-        report.hook = find_hook(repo, "post-run")
+        report.hook = _post_run_hook(repo)
     except GittreeError:
         report.hook = None
     if report.hook is not None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import subprocess
 import time
 from dataclasses import dataclass
@@ -259,6 +258,8 @@ def _land(
                     hint="wait for the other git command to finish (or remove the lock file if none is "
                     "running), then commit the run again with gittree recover",
                 ) from None
+            import random  # only under contention: most runs never wait
+
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.25)
     raise GitCommandError(f"{_short(target)} kept moving: gave up after {MAX_MOVES} attempts")
