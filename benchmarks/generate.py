@@ -162,35 +162,43 @@ def deep_stream(depth: int, sides: int) -> Iterator[bytes]:
     yield b"".join(out) + b"\n"
 
 
-def merged_stream(branches: int) -> Iterator[bytes]:
-    """A main line of ordinary work that merges ``branches`` branches one after another, each of two
-    experiments off the main line; then one experiment on top: the shape of a team merging ideas."""
-    mark = 0
+class _Marks:
+    """The commits of a fast-import stream, numbered (marks) as they are written, a minute apart."""
 
-    def commit(ref: bytes, message: str, parents: tuple[int, ...]) -> bytes:
-        nonlocal mark
-        mark += 1
-        out = [b"commit %s\nmark :%d\n" % (ref, mark)]
-        out.append(b"committer %s %d +0000\n" % (IDENTITY.encode(), START + mark * 60))
+    def __init__(self) -> None:
+        self.last = 0
+
+    def commit(self, ref: bytes, message: str, parents: tuple[int, ...]) -> bytes:
+        """One commit on ``ref`` with ``message`` and the ``parents`` marks (the first is its ``from``)."""
+        self.last += 1
+        out = [b"commit %s\nmark :%d\n" % (ref, self.last)]
+        out.append(b"committer %s %d +0000\n" % (IDENTITY.encode(), START + self.last * 60))
         out.append(_data(message))
         out += [b"from :%d\n" % parents[0]] if parents else []
         out += [b"merge :%d\n" % other for other in parents[1:]]
         return b"".join(out) + b"\n"
 
+
+def merged_stream(branches: int) -> Iterator[bytes]:
+    """A main line of ordinary work that merges ``branches`` branches one after another, each of two
+    experiments off the main line; then one experiment on top: the shape of a team merging ideas."""
+    marks = _Marks()
+    commit = marks.commit
+
     yield commit(b"refs/heads/main", "start\n", ())
-    main = mark
+    main = marks.last
     for branch in range(branches):
         tip = main
         for step in range(2):
             yield commit(
                 b"refs/heads/idea", f"idea {branch}.{step}\n\nGittree-Metric: acc=0.{5000 + branch}\n", (tip,)
             )
-            tip = mark
+            tip = marks.last
         for step in range(3):
             yield commit(b"refs/heads/main", f"work {branch}.{step}\n", (main,))
-            main = mark
+            main = marks.last
         yield commit(b"refs/heads/main", f"Merge idea {branch}\n", (main, tip))
-        main = mark
+        main = marks.last
     yield commit(b"refs/heads/main", "on top of everything\n\nGittree-Metric: acc=0.9\n", (main,))
 
 
@@ -200,38 +208,29 @@ def git_shaped_stream(commits: int, tags: int, remotes: int, experiments: int) -
     ``remotes`` remote-tracking branches along it; then a branch ``research`` off the top with
     ``experiments`` experiments on one line (HEAD there): the shape of a project that starts
     recording experiments on a branch of a long history (issue 19)."""
-    mark = 0
-
-    def commit(ref: bytes, message: str, parents: tuple[int, ...]) -> bytes:
-        nonlocal mark
-        mark += 1
-        out = [b"commit %s\nmark :%d\n" % (ref, mark)]
-        out.append(b"committer %s %d +0000\n" % (IDENTITY.encode(), START + mark * 60))
-        out.append(_data(message))
-        out += [b"from :%d\n" % parents[0]] if parents else []
-        out += [b"merge :%d\n" % other for other in parents[1:]]
-        return b"".join(out) + b"\n"
+    marks = _Marks()
+    commit = marks.commit
 
     yield commit(b"refs/heads/main", "initial import\n", ())
-    main = mark
+    main = marks.last
     tag_every = max(1, commits // max(1, tags))
     remote_every = max(1, commits // max(1, remotes))
     extra: list[bytes] = []
-    while mark < commits - experiments:
+    while marks.last < commits - experiments:
         tip = main
         for step in range(3):
             yield commit(
-                b"refs/heads/topic", f"topic {mark}: step {step}\n\nSigned-off-by: {IDENTITY}\n", (tip,)
+                b"refs/heads/topic", f"topic {marks.last}: step {step}\n\nSigned-off-by: {IDENTITY}\n", (tip,)
             )
-            tip = mark
-        yield commit(b"refs/heads/main", f"fix {mark}\n", (main,))
-        yield commit(b"refs/heads/main", f"Merge branch 'topic-{mark}'\n", (mark, tip))
-        main = mark
+            tip = marks.last
+        yield commit(b"refs/heads/main", f"fix {marks.last}\n", (main,))
+        yield commit(b"refs/heads/main", f"Merge branch 'topic-{marks.last}'\n", (marks.last, tip))
+        main = marks.last
         for every, ref in (
-            (tag_every, b"refs/tags/v%d" % mark),
-            (remote_every, b"refs/remotes/origin/t%d" % mark),
+            (tag_every, b"refs/tags/v%d" % marks.last),
+            (remote_every, b"refs/remotes/origin/t%d" % marks.last),
         ):
-            if mark // every != (mark - 5) // every:
+            if marks.last // every != (marks.last - 5) // every:
                 extra.append(b"reset %s\nfrom :%d\n\n" % (ref, main))
     yield b"".join(extra)
     yield b"reset refs/heads/topic\nfrom 0000000000000000000000000000000000000000\n\n"
@@ -239,7 +238,7 @@ def git_shaped_stream(commits: int, tags: int, remotes: int, experiments: int) -
     for index in range(experiments):
         acc = 0.5 + index / 1000
         yield commit(b"refs/heads/research", f"try {index}\n\nGittree-Metric: acc={acc:.4f}\n", (tip,))
-        tip = mark
+        tip = marks.last
 
 
 def generate_git_shaped(path: Path, commits: int, tags: int, remotes: int, experiments: int) -> Path:
