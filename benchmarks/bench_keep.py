@@ -22,20 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-IDENTITY = "Bench <bench@example.org> 1767225600 +0000"
-
-
-def git(cwd: Path, *args: str, input_bytes: bytes | None = None) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, input=input_bytes, capture_output=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"git {' '.join(args)} failed: {done.stderr.decode()}")
-    return done.stdout.decode()
+from benchmarks.bench_sync import IDENTITY, git
 
 
 def build(repo: Path, kept: int) -> tuple[list[str], list[str]]:
