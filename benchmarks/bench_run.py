@@ -18,6 +18,7 @@ on a shared machine the CPU figure is the steadier one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import statistics
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 GITTREE = Path(sys.executable).parent / "gittree"
@@ -104,16 +105,23 @@ def pair(
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--repeat", type=int, default=15, help="repetitions (median is reported)")
-    options = parser.parse_args()
+@contextlib.contextmanager
+def scratch_repo() -> Iterator[tuple[Path, dict[str, str]]]:
+    """A :func:`make_repo` repository in a temporary folder, and the isolated environment to run in it."""
     with tempfile.TemporaryDirectory(prefix="gittree-bench-") as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
         env = isolated_env(home)
         repo = Path(tmp) / "repo"
         make_repo(repo, env)
+        yield repo, env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--repeat", type=int, default=15, help="repetitions (median is reported)")
+    options = parser.parse_args()
+    with scratch_repo() as (repo, env):
         n = options.repeat
         gittree = str(GITTREE)
         by_hand = in_turn(

@@ -20,11 +20,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_run import GITTREE, isolated_env, make_repo
+from benchmarks.bench_run import GITTREE, scratch_repo
 
 POINTS = ("1", "2", "3", "4")
 SEEDS = ("0", "1", "2")
@@ -75,12 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--repeat", type=int, default=5, help="repetitions (median is reported)")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="gittree-bench-") as tmp:
-        home = Path(tmp) / "home"
-        home.mkdir()
-        env = isolated_env(home)
-        repo = Path(tmp) / "repo"
-        make_repo(repo, env)
+    with scratch_repo() as (repo, env):
         plain, serial, parallel, three, grouped = [], [], [], [], []
         for _ in range(options.repeat):
             plain.append(bare(repo, env))
