@@ -205,7 +205,8 @@ def test_a_damaged_cache_file_is_rebuilt_silently(repo: GitRepo, gittree, monkey
     args = ("show", "--all", "--json")
     expected = check_cached_equals_uncached(gittree, monkeypatch, *args)
     files = [p for p in cache_folder(repo).rglob("*") if p.is_file()]
-    assert len(files) == 4  # commits, notes, the seed of the next view (issue 19), one view
+    # commits, notes, the seed of the next view (issue 19), one view and its index (patching, issue 19)
+    assert len(files) == 5
     for path in files:
         data = path.read_bytes()
         if damage == "truncate":

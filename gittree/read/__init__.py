@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported on
 
     from gittree.config import Config
     from gittree.model import CommitRecord, History, ResearchTree
+    from gittree.read.viewpatch import RenderedJson
     from gittree.trailers import ExperimentRecord
     from gittree.tree import Seed
 
@@ -808,6 +809,7 @@ def view(
     *,
     progress: Progress | None = None,
     require_experiments: bool = True,
+    rendered: RenderedJson | None = None,
 ) -> Iterable[bytes]:
     """The bytes of a view of the tree: ``render(tree, config)`` (text is encoded as UTF-8), or the same
     bytes from the cache. ``config`` is made from the very bytes the view is keyed by: a renderer that
@@ -862,6 +864,28 @@ def view(
     cached = cache.open_view(repo.shared_dir, key)
     if cached is not None:
         return cached
+    family = None
+    if (
+        rendered is not None
+        and by_listing
+        and chosen.author is None
+        and chosen.limit is None
+        and chosen.since is None
+    ):
+        from gittree.read import viewpatch
+
+        if not gitio.shallow_boundary(repo):
+            family = viewpatch.family_key(
+                __version__, name, chosen.all_refs, config_data, config_source, chosen.metric
+            )
+            from gittree.config import config_from_bytes
+
+            config = config_from_bytes(config_data, config_source or CONFIG_FILE)
+            patched = viewpatch.patched_view(
+                repo, family, key, listing, config, chosen.metric, chosen.all_refs
+            )
+            if patched is not None:
+                return patched
 
     def fresh() -> Iterator[bytes]:
         from gittree.config import config_from_bytes
@@ -878,6 +902,12 @@ def view(
             yield from _batched(render(tree, config))
             for step in later:  # the seed of the next view, once this one is out
                 step()
+            if family is not None and rendered is not None and rendered.tree is not None:
+                from gittree.read import viewpatch
+
+                viewpatch.save_index(
+                    repo, family, key, listing, rendered.tree, rendered.header, rendered.lengths, read
+                )
 
     return cache.store_view(repo.shared_dir, key, fresh())
 

@@ -85,7 +85,7 @@ def cache_dir(common_dir: Path) -> Path:
     return common_dir / "gittree" / "cache"
 
 
-def _write_atomic(path: Path, pieces: Iterable[bytes]) -> None:
+def _write_atomic(path: Path, pieces: Iterable[bytes], magic: bytes = _MAGIC) -> None:
     """Write ``path`` whole or not at all: the pieces joined, without ever joining them in memory.
 
     A failure (read-only repository, full disk) is not an error: the cache is only not kept.
@@ -106,14 +106,14 @@ def _write_atomic(path: Path, pieces: Iterable[bytes]) -> None:
                 length += len(piece)
                 crc = zlib.crc32(piece, crc)
             handle.seek(0)
-            handle.write(_HEADER.pack(_MAGIC, format_tag(), length, crc))
+            handle.write(_HEADER.pack(magic, format_tag(), length, crc))
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
 
 
-def _read_checked(path: Path) -> bytes | None:
+def _read_checked(path: Path, magic: bytes = _MAGIC) -> bytes | None:
     """The payload of a cache file, or None when it is missing, truncated, corrupt or of another format."""
     try:
         with open(path, "rb") as handle:
@@ -122,15 +122,15 @@ def _read_checked(path: Path) -> bytes | None:
         return None
     if len(data) < _HEADER.size:
         return None
-    magic, version, length, crc = _HEADER.unpack_from(data)
+    found, version, length, crc = _HEADER.unpack_from(data)
     payload = memoryview(data)[_HEADER.size :]
-    if magic != _MAGIC or version != format_tag() or len(payload) != length or zlib.crc32(payload) != crc:
+    if found != magic or version != format_tag() or len(payload) != length or zlib.crc32(payload) != crc:
         return None
     return data[_HEADER.size :]
 
 
-def _load_marshal(path: Path) -> Any:
-    payload = _read_checked(path)
+def _load_marshal(path: Path, magic: bytes = _MAGIC) -> Any:
+    payload = _read_checked(path, magic)
     if payload is None:
         return None
     try:
@@ -242,54 +242,58 @@ def view_key(*parts: Any) -> str:
 
 
 _CHUNK = 1 << 20
+#: A view is checked piece by piece, each of about this many bytes.
+VIEW_PIECE = 1 << 20
+_VIEW_MAGIC = b"gittree-view\n\0"
+_PIECE = struct.Struct("<II")  # length, crc32
 
 
-def open_view(common_dir: Path, key: str) -> CachedView | None:
-    """The cached view, or None when it is not cached (or its file is damaged).
-
-    The whole file is checked before the first byte is handed out, through the one open file, so
-    a concurrent rewrite (a new inode moved into place) cannot mix two versions.
-    """
-    if not enabled():
-        return None
-    try:
-        handle = open(cache_dir(common_dir) / "views" / key, "rb")  # noqa: SIM115 - the view owns it
-    except OSError:
-        return None
-    try:
-        header = handle.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            raise ValueError("truncated")
-        magic, version, length, crc = _HEADER.unpack(header)
-        if magic != _MAGIC or version != format_tag():
-            raise ValueError("not a view")
-        # One reused buffer: a fresh 80 MB one would cost more in page faults than the check itself.
-        buffer = bytearray(_CHUNK)
-        window = memoryview(buffer)
-        seen, running = 0, 0
-        while count := handle.readinto(buffer):
-            seen += count
-            running = zlib.crc32(window[:count], running)
-        if seen != length or running != crc:
-            raise ValueError("damaged")
-    except (OSError, ValueError, struct.error):
-        handle.close()
-        return None
-    return CachedView(handle, length)
+def _view_pieces(handle: BinaryIO) -> tuple[int, list[tuple[int, int]]]:
+    """A view file's length and its pieces' (length, crc32), their table checked; ValueError if damaged."""
+    header = handle.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise ValueError("truncated")
+    magic, version, length, table_crc = _HEADER.unpack(header)
+    if magic != _VIEW_MAGIC or version != format_tag():
+        raise ValueError("not a view")
+    handle.seek(_HEADER.size + length)
+    table = handle.read()
+    if len(table) % _PIECE.size or zlib.crc32(table) != table_crc:
+        raise ValueError("damaged")
+    pieces = list(_PIECE.iter_unpack(table))
+    if sum(size for size, _ in pieces) != length or any(size == 0 for size, _ in pieces):
+        raise ValueError("damaged")
+    return length, pieces
 
 
 class CachedView:
     """A checked view file: iterate for its bytes, or :meth:`send_to` a file descriptor in the kernel."""
 
-    def __init__(self, handle: BinaryIO, length: int) -> None:
+    def __init__(self, handle: BinaryIO, length: int, key: str = "") -> None:
         self.handle = handle
         self.length = length
+        self.key = key
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
+    def resolve(self, start: int, end: int) -> list[Part]:
+        return [(start, end)]
 
     def __iter__(self) -> Iterator[bytes]:
         with self.handle:
             self.handle.seek(_HEADER.size)
-            while chunk := self.handle.read(_CHUNK):
+            left = self.length
+            while left > 0 and (chunk := self.handle.read(min(_CHUNK, left))):
+                left -= len(chunk)
                 yield chunk
+
+    def read(self, start: int, size: int) -> bytes:
+        """``size`` bytes of the view from ``start``."""
+        return os.pread(self.handle.fileno(), size, _HEADER.size + start)
 
     def send_to(self, fd: int) -> bool:
         """Copy the bytes to ``fd`` with ``sendfile`` (no trip through Python); False where it cannot be used.
@@ -314,6 +318,38 @@ class CachedView:
         return True
 
 
+class _Pieces:
+    """The piece table of a view being written: a piece ends once it holds :data:`VIEW_PIECE` bytes."""
+
+    def __init__(self) -> None:
+        self.table: list[tuple[int, int]] = []
+        self.size, self.crc = 0, 0
+
+    def add(self, data: bytes | memoryview) -> None:
+        self.size += len(data)
+        self.crc = zlib.crc32(data, self.crc)
+        if self.size >= VIEW_PIECE:
+            self.close()
+
+    def close(self) -> None:
+        if self.size:
+            self.table.append((self.size, self.crc))
+            self.size, self.crc = 0, 0
+
+    def finish(self) -> bytes:
+        self.close()
+        return b"".join(_PIECE.pack(size, crc) for size, crc in self.table)
+
+
+def _seal(handle: BinaryIO, length: int, pieces: _Pieces) -> None:
+    """Write the piece table after the view's ``length`` bytes, then the header that checks it."""
+    table = pieces.finish()
+    handle.seek(_HEADER.size + length)
+    handle.write(table)
+    handle.seek(0)
+    handle.write(_HEADER.pack(_VIEW_MAGIC, format_tag(), length, zlib.crc32(table)))
+
+
 def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
     """Pass ``chunks`` through, writing them to the cache as they go; stored only once complete."""
     if not enabled():
@@ -330,7 +366,8 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
         return
     handle = os.fdopen(fd, "wb")
     writing, stored = True, False
-    length, crc = 0, 0
+    length = 0
+    pieces = _Pieces()
     try:
         try:
             handle.write(b"\0" * _HEADER.size)
@@ -343,12 +380,11 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
                 except OSError:  # a full disk: the view still goes out, it is just not kept
                     writing = False
                 length += len(chunk)
-                crc = zlib.crc32(chunk, crc)
+                pieces.add(chunk)
             yield chunk
         if writing:
             try:
-                handle.seek(0)
-                handle.write(_HEADER.pack(_MAGIC, format_tag(), length, crc))
+                _seal(handle, length, pieces)
                 handle.close()
                 os.replace(temporary, folder / key)
                 stored = True
@@ -361,6 +397,200 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
         if not stored:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+#: A part of a patched view: bytes of its own, or (start, end) of its base view's bytes.
+if TYPE_CHECKING:
+    Part: TypeAlias = bytes | tuple[int, int]
+
+_DELTA_MAGIC = b"gittree-delta\n"
+
+
+def open_view(common_dir: Path, key: str) -> CachedView | PatchedView | None:
+    """The cached view, or None when it is not cached (or its file, or its base's, is damaged).
+
+    A view is a whole file (:class:`CachedView`) or a patch of another one (:class:`PatchedView`).
+    The whole file is checked before the first byte is handed out, through the one open file, so
+    a concurrent rewrite (a new inode moved into place) cannot mix two versions.
+    """
+    if not enabled():
+        return None
+    folder = cache_dir(common_dir) / "views"
+    try:
+        with open(folder / key, "rb") as handle:
+            head = handle.read(len(_DELTA_MAGIC))
+    except OSError:
+        return None
+    if head != _DELTA_MAGIC:
+        return _open_whole(folder / key)
+    loaded = _load_marshal(folder / key, _DELTA_MAGIC)
+    if not isinstance(loaded, tuple) or len(loaded) != 2:
+        return None
+    base_key, parts = loaded
+    base = _open_whole(folder / base_key)
+    if base is None:
+        return None
+    view = PatchedView(base_key, base, parts)
+    if any(isinstance(part, tuple) and not 0 <= part[0] <= part[1] <= base.length for part in parts):
+        view.close()
+        return None
+    return view
+
+
+def _open_whole(path: Path) -> CachedView | None:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - the view owns it
+    except OSError:
+        return None
+    try:
+        length, pieces = _view_pieces(handle)
+        handle.seek(_HEADER.size)
+        # One reused buffer: a fresh 80 MB one would cost more in page faults than the check itself.
+        buffer = bytearray(_CHUNK)
+        window = memoryview(buffer)
+        at, seen, running, need = 0, 0, 0, pieces[0][0] if pieces else 0
+        while seen < length:
+            count = handle.readinto(window[: min(_CHUNK, length - seen)])
+            if not count:
+                raise ValueError("truncated")
+            seen += count
+            start = 0
+            while start < count:
+                take = min(need, count - start)
+                running = zlib.crc32(window[start : start + take], running)
+                start += take
+                need -= take
+                if need == 0:
+                    if running != pieces[at][1]:
+                        raise ValueError("damaged")
+                    at += 1
+                    running, need = 0, pieces[at][0] if at < len(pieces) else 0
+    except (OSError, ValueError, IndexError, struct.error):
+        handle.close()
+        return None
+    return CachedView(handle, length, path.name)
+
+
+class PatchedView:
+    """A view stored as a patch of a whole one (:func:`store_patched_view`): its own bytes and ranges of
+    the base's. Read like a :class:`CachedView`."""
+
+    def __init__(self, base_key: str, base: CachedView, parts: list[Part]) -> None:
+        self.base_key = base_key
+        self.base = base
+        self.parts = parts
+        self.length = sum(len(part) if isinstance(part, bytes) else part[1] - part[0] for part in parts)
+
+    def close(self) -> None:
+        self.base.close()
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for part in self.parts:
+                if isinstance(part, bytes):
+                    yield part
+                    continue
+                start, end = part
+                while start < end:
+                    chunk = self.base.read(start, min(_CHUNK, end - start))
+                    if not chunk:
+                        raise OSError("the cached view file shrank while it was being read")
+                    start += len(chunk)
+                    yield chunk
+        finally:
+            self.close()
+
+    def read(self, start: int, size: int) -> bytes:
+        """``size`` bytes of the view from ``start``."""
+        return b"".join(
+            part if isinstance(part, bytes) else self.base.read(part[0], part[1] - part[0])
+            for part in self.resolve(start, start + size)
+        )
+
+    def resolve(self, start: int, end: int) -> list[Part]:
+        """The bytes ``start``..``end`` of this view as parts of the base."""
+        found: list[Part] = []
+        at = 0
+        for part in self.parts:
+            size = len(part) if isinstance(part, bytes) else part[1] - part[0]
+            low, high = max(start, at), min(end, at + size)
+            if low < high:
+                if isinstance(part, bytes):
+                    found.append(part[low - at : high - at])
+                else:
+                    found.append((part[0] + low - at, part[0] + high - at))
+            at += size
+            if at >= end:
+                break
+        return found
+
+    def send_to(self, fd: int) -> bool:
+        """Copy the bytes to ``fd``, the base's ranges with ``sendfile``; False (nothing written) where it
+        cannot be used."""
+        sendfile = getattr(os, "sendfile", None)
+        if sendfile is None:
+            return False
+        sent = 0
+        try:
+            for part in self.parts:
+                if isinstance(part, bytes):
+                    view = memoryview(part)
+                    while view:
+                        count = os.write(fd, view)
+                        sent += count
+                        view = view[count:]
+                    continue
+                start, end = part
+                while start < end:
+                    count = sendfile(fd, self.base.fileno(), _HEADER.size + start, end - start)
+                    if count == 0:
+                        raise OSError("the cached view file shrank while it was being copied")
+                    sent += count
+                    start += count
+        except OSError:
+            if sent:
+                raise
+            return False
+        self.close()
+        return True
+
+
+def store_patched_view(
+    common_dir: Path, key: str, old: CachedView | PatchedView, parts: Iterable[Part]
+) -> PatchedView | None:
+    """Store under ``key`` the view made of ``parts``: new bytes, and ranges of the view ``old``. It is
+    stored as a patch of ``old``'s whole view (the copy of tens of megabytes a new experiment would
+    otherwise cost); once the patches hold more than :data:`MAX_PATCHED` bytes of their own, or
+    :data:`MAX_PARTS` parts, None: the caller renders the view whole again."""
+    if not enabled():
+        return None
+    base = old.base if isinstance(old, PatchedView) else old
+    base_key = old.base_key if isinstance(old, PatchedView) else old.key
+    resolved: list[Part] = []
+    for part in parts:
+        for piece in old.resolve(*part) if isinstance(part, tuple) else (part,):
+            last = resolved[-1] if resolved else None
+            if isinstance(piece, bytes) and isinstance(last, bytes):
+                resolved[-1] = last + piece
+            elif isinstance(piece, tuple) and isinstance(last, tuple) and last[1] == piece[0]:
+                resolved[-1] = (last[0], piece[1])
+            elif not isinstance(piece, bytes) or piece:
+                resolved.append(piece)
+    own = sum(len(part) for part in resolved if isinstance(part, bytes))
+    if own > MAX_PATCHED or len(resolved) > MAX_PARTS:
+        return None
+    folder = cache_dir(common_dir) / "views"
+    with contextlib.suppress(OSError):
+        os.utime(folder / base_key)  # the base stays among the views pruning keeps
+    _write_atomic(folder / key, [marshal.dumps((base_key, resolved))], _DELTA_MAGIC)
+    _prune(folder, MAX_VIEWS)
+    return PatchedView(base_key, base, resolved)  # the same open, checked base
+
+
+#: A patched view holds at most this many bytes of its own (new lines, changed marks) ...
+MAX_PATCHED = 8 << 20
+#: ... and this many parts; past either, the view is rendered whole again.
+MAX_PARTS = 20_000
 
 
 def _prune(folder: Path, keep: int) -> None:

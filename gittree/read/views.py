@@ -31,13 +31,20 @@ def show_view(
 ) -> Iterable[bytes]:
     """``gittree show``: the tree ``selection`` selects as text rows (``width`` columns, ``colour``) or as JSON."""
     if as_json:
+        from gittree.read.viewpatch import RenderedJson
+
         name = "show-json"
+        rendered = RenderedJson()
 
         def render(tree: ResearchTree, config: Config) -> Iterator[str]:
-            from gittree.render.jsonview import render_json_chunks
+            from gittree.render.jsonview import render_json_chunks, tree_head
 
-            return render_json_chunks(tree, config=config.source, curves=tree_curves(repo, tree))
+            rendered.tree, rendered.header = tree, {**tree_head(tree), "config": config.source}
+            return render_json_chunks(
+                tree, config=config.source, curves=tree_curves(repo, tree), lengths=rendered.lengths
+            )
 
+        return view(repo, name, render, selection, progress=progress, rendered=rendered)
     else:
         name = f"show-text:{width}:{int(colour)}"
 

@@ -191,23 +191,41 @@ def render_json(
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def head_text(head: Mapping[str, Any]) -> str:
+    """The view's text up to its first node: the top-level fields (:func:`tree_head` and ``config``)."""
+    text = json.dumps(head, indent=2, ensure_ascii=False, allow_nan=False)
+    return text[:-2] + ',\n  "nodes": ['
+
+
+#: What comes before each node's line but the first.
+NODE_SEPARATOR = ",\n    "
+
+
 def render_json_chunks(
-    tree: ResearchTree, *, config: str | None = None, curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES
+    tree: ResearchTree,
+    *,
+    config: str | None = None,
+    curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES,
+    lengths: list[int] | None = None,
 ) -> Iterator[str]:
     """The same data as :func:`render_json`, streamed: one node per line, written by json's C encoder.
 
     ``config``: where the view's ``.gittree.yaml`` was read, written as ``"config"`` (null: none, the
     defaults; docs/config.md). ``curves``: the runs' stored curves by experiment, written after the
-    nodes, one run per line (:func:`gittree.curves.curve_entries`).
+    nodes, one run per line (:func:`gittree.curves.curve_entries`). ``lengths``, when given, gets the
+    size in UTF-8 bytes of each node's line with the separator before it (the view's index,
+    :mod:`gittree.tree.extend`).
 
     ``gittree show --json`` uses this: a 100k-experiment tree starts printing at once and costs a
     fraction of the indented form (the indenting encoder is pure Python).
     """
     write = node_json_writer()
-    text = json.dumps({**tree_head(tree), "config": config}, indent=2, ensure_ascii=False, allow_nan=False)
-    yield text[:-2] + ',\n  "nodes": ['
+    yield head_text({**tree_head(tree), "config": config})
     for index, node in enumerate(tree.nodes):
-        yield ("\n    " if index == 0 else ",\n    ") + write(node)
+        line = ("\n    " if index == 0 else NODE_SEPARATOR) + write(node)
+        if lengths is not None:
+            lengths.append(len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape")))
+        yield line
     yield "\n  ]" if tree.nodes else "]"
     yield ',\n  "curves": ['
     encode = one_line_encoder()
@@ -215,6 +233,55 @@ def render_json_chunks(
     for count, entry in enumerate(curve_entries((node.sha for node in tree.nodes), curves), 1):
         yield ("\n    " if count == 1 else ",\n    ") + encode(entry)
     yield ("\n  ]" if count else "]") + "\n}\n"
+
+
+def with_marks(line: bytes, marks: Mapping[str, bool]) -> bytes:
+    """A node's line as :func:`node_json_writer` writes it, with the marks ``best``, ``head``,
+    ``on_best_path`` or ``surprise`` set to new values.
+
+    Each is found from the end of the line: after ``verdict`` come only these marks, ``dirty``,
+    ``folded`` (keyed by commit ids), ``folded_below``, ``cut`` and ``problems`` (strings), and inside a
+    JSON string every quote is escaped, so ``, "best": `` there can only be the node's own field.
+    """
+    for name, value in marks.items():
+        field = b', "' + name.encode("ascii") + b'": '
+        at = line.rindex(field) + len(field)
+        old = b"true" if line.startswith(b"true", at) else b"false"
+        line = line[:at] + (b"true" if value else b"false") + line[at + len(old) :]
+    return line
+
+
+def node_of_line(line: bytes) -> Node:
+    """The node a view's line was written from, as far as judging another against it needs: its sha,
+    author and time, metrics, params, notes, status, run facts, parents, folds and whether it was
+    discarded (the message is only its subject; the evaluation is the line's)."""
+    from gittree.model import Verdict
+
+    data = json.loads(line.lstrip(b",\n "))
+    metrics = {
+        name: MetricSummary(tuple(float(x) for x in summary["samples"]))
+        for name, summary in data["metrics"].items()
+    }
+    node = Node(
+        data["sha"],
+        data["subject"],
+        data["author"],
+        data["email"],
+        data["time"],
+        0,
+        metrics,
+        data["params"],
+        tuple(data["notes"]),
+        data["status"],
+        data["run"],
+        tuple(data["problems"]),
+        tuple(data["parents"]),
+        data["folded"],
+        data["folded_below"],
+        data["cut"],
+    )
+    node.discarded = data["verdict"] == Verdict.DISCARDED.value
+    return node
 
 
 def one_line_encoder() -> Callable[[Any], str]:

@@ -1,0 +1,480 @@
+"""``show --json`` after a new experiment: the last view patched, not rendered again (issue 19).
+
+When a view of the scope (or of every ref) is not cached, the last one of the same kind (the same
+options, configuration and gittree) usually differs from it by an experiment or two on top. That
+view's index (:class:`gittree.tree.extend.ViewIndex`, stored beside it) says where each node's line
+is and what is needed to place and judge new ones; the refs are compared with those the last view
+was made from, only the new commits are read (one ``git cat-file --batch`` per generation of them),
+and the new view is the last one with the new lines inserted and the few lines whose marks moved
+rewritten: the rest is copied by the kernel, checksums and all (:func:`cache.store_patched_view`).
+
+Anything else (a branch that moved back or away, a deleted one, a new note, new curves, another
+configuration, a merge, a revert, a forget...) returns None and the view is rendered as usual; the
+tests compare every patched view with the one rendered from scratch, byte for byte
+(docs/performance.md, "Patching the last view").
+"""
+
+from __future__ import annotations
+
+import marshal
+from array import array
+from itertools import accumulate
+
+from gittree import gitio
+from gittree.read import cache
+
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
+
+    from gittree.config import Config
+    from gittree.model import CommitRecord, Node, ResearchTree
+    from gittree.tree.extend import Extension, ViewIndex
+
+#: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
+MAX_INDEXES = 6
+#: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
+_FORMAT = 1
+_ARRAYS = (
+    "sorted_ids",
+    "order",
+    "lengths",
+    "parent_start",
+    "parent_ids",
+    "first_child",
+    "child_count",
+    "size",
+    "time",
+    "step",
+    "abs_sorted",
+    "abs_ids",
+)
+_BYTES = ("shas", "on_path", "surprise", "dead")
+_PLAIN = (
+    "width",
+    "multi",
+    "metric_counts",
+    "judged_counts",
+    "best",
+    "head",
+    "header",
+    "identities",
+    "hid_rewrites",
+    "head_commit",
+    "best_key",
+)
+
+
+#: Views patched since the index's base was stored, replayed when it is loaded; past this many, the
+#: index is stored whole again (about 10 MB at 100k experiments, against a few kilobytes per patch).
+MAX_LOG = 8
+
+
+def _paths(repo: gitio.Repo, family: str) -> tuple[Any, Any]:
+    """The index's base (stored whole) and its tip (the views patched since: the log replayed)."""
+    folder = cache.cache_dir(repo.shared_dir) / "extend"
+    return folder / f"{family}.base", folder / family
+
+
+def save_index(
+    repo: gitio.Repo,
+    family: str,
+    key: str,
+    listing: bytes,
+    tree: ResearchTree,
+    header: dict[str, Any],
+    lengths: list[int],
+    refs: gitio.RefState,
+) -> None:
+    """Store the index of the view ``key`` just rendered from ``tree`` (``lengths``: its node lines)."""
+    from gittree.tree.extend import build_index
+
+    if not cache.enabled() or len(lengths) != len(tree.nodes) or not tree.nodes:
+        return
+    index = build_index(
+        tree, dict(header), lengths, head_commit=refs.head, hid_rewrites=bool(tree.left_out.get("rewritten"))
+    )
+    keep = refs.target(gitio.KEEP_REF)
+    _write_base(
+        repo, family, key, listing, index, (keep, tuple(gitio.keep_frontier(repo, keep)) if keep else ())
+    )
+
+
+def family_key(*parts: Any) -> str:
+    """What names the views one can be patched from: everything a view's key holds but the refs."""
+    return cache.view_key("extend", *parts)
+
+
+def _write_base(
+    repo: gitio.Repo, family: str, key: str, listing: bytes, index: ViewIndex, keep: tuple[Any, ...]
+) -> None:
+    import os
+
+    data: dict[str, Any] = {name: getattr(index, name) for name in _PLAIN}
+    for name in _ARRAYS:
+        values = getattr(index, name)
+        data[name] = (values.typecode, values.tobytes())
+    for name in _BYTES:
+        data[name] = bytes(getattr(index, name))
+    # The token pairs the base with its tip: a tip left by an older base is ignored.
+    stored = (_FORMAT, os.urandom(8).hex(), key, listing, keep, data)
+    base, _ = _paths(repo, family)
+    cache._write_atomic(base, [marshal.dumps(stored)])
+    cache._prune(base.parent, 2 * MAX_INDEXES)
+
+
+def _write_tip(
+    repo: gitio.Repo, family: str, token: str, key: str, listing: bytes, keep: tuple[Any, ...], log: list[Any]
+) -> None:
+    _, tip = _paths(repo, family)
+    cache._write_atomic(tip, [marshal.dumps((_FORMAT, token, key, listing, keep, log))])
+
+
+class _Stored:
+    """An index as loaded: the view it describes now, its refs, and the log since its base."""
+
+    def __init__(
+        self, token: str, key: str, listing: bytes, keep: tuple[Any, ...], index: ViewIndex, log: list[Any]
+    ) -> None:
+        self.token, self.key, self.listing, self.keep, self.index, self.log = (
+            token,
+            key,
+            listing,
+            keep,
+            index,
+            log,
+        )
+
+
+def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> _Stored | None:
+    """The index of the last view of ``family``: its base, and the views patched since replayed."""
+    from gittree.tree.extend import ViewIndex, extend
+
+    base_path, tip_path = _paths(repo, family)
+    stored = cache._load_marshal(base_path)
+    if not isinstance(stored, tuple) or len(stored) != 6 or stored[0] != _FORMAT:
+        return None
+    _, token, key, listing, keep, data = stored
+    fields: dict[str, Any] = {name: data[name] for name in _PLAIN}
+    for name in _ARRAYS:
+        typecode, raw = data[name]
+        values = array(typecode)
+        values.frombytes(raw)
+        fields[name] = values
+    for name in _BYTES:
+        fields[name] = bytearray(data[name])
+    index = ViewIndex(**fields)
+    tip = cache._load_marshal(tip_path)
+    if not isinstance(tip, tuple) or len(tip) != 6 or tip[0] != _FORMAT or tip[1] != token:
+        return _Stored(token, key, listing, keep, index, [])
+    _, _, key, listing, keep, log = tip
+    if log:
+        from gittree.render.jsonview import NODE_SEPARATOR, node_json_writer
+
+        write = node_json_writer()
+    for commits, head, evaluations in log:
+        replayed = extend(
+            index, _records(commits), config=config, metric=metric, head=head, evaluations=evaluations
+        )
+        if replayed is None:
+            return None
+        _rewrite_header(index, replayed)
+        for number, node in replayed.added:  # the lines the patch wrote, as it wrote them
+            line = NODE_SEPARATOR + write(node)
+            index.lengths[index.position(number)] = len(line.encode("utf-8", "surrogateescape"))
+        for number, marks in replayed.marks.items():  # "true" for "false" is a byte less, and back
+            index.lengths[index.position(number)] += sum(-1 if value else 1 for value in marks.values())
+    return _Stored(token, key, listing, keep, index, log)
+
+
+def _records(commits: list[tuple[Any, ...]]) -> list[CommitRecord]:
+    from gittree.model import CommitRecord
+
+    return [
+        CommitRecord(sha, parents, message, name, email, when, offset, False, None)
+        for sha, parents, message, name, email, when, offset in commits
+    ]
+
+
+def _rewrite_header(index: ViewIndex, extension: Extension) -> None:
+    from gittree.render.jsonview import json_number
+
+    index.header.update(
+        metrics=extension.metric_names(index),
+        best=index.sha(index.best) if index.best >= 0 else None,
+        head=index.sha(index.head) if index.head >= 0 else None,
+        typical_delta=json_number(extension.typical),
+    )
+
+
+class RenderedJson:
+    """What rendering ``show --json`` leaves for the view's index: the tree, the top-level fields, and
+    the size of each node's line."""
+
+    def __init__(self) -> None:
+        self.tree: ResearchTree | None = None
+        self.header: dict[str, Any] = {}
+        self.lengths: list[int] = []
+
+
+class _Fallback(Exception):
+    """The view cannot be patched: it is rendered as usual."""
+
+
+def patched_view(
+    repo: gitio.Repo,
+    family: str,
+    key: str,
+    listing: bytes,
+    config: Config,
+    metric: str | None,
+    all_refs: bool,
+) -> cache.PatchedView | None:
+    """The view ``key`` made from the last view of ``family``, or None when it cannot be (docs above)."""
+    if not cache.enabled():
+        return None
+    stored = _load(repo, family, config, metric)
+    if stored is None:
+        return None
+    last = cache.open_view(repo.shared_dir, stored.key)
+    if last is None:
+        return None
+    try:
+        return _patch(repo, family, key, listing, config, metric, all_refs, last, stored)
+    except _Fallback:
+        last.close()
+        return None
+
+
+def _patch(
+    repo: gitio.Repo,
+    family: str,
+    key: str,
+    listing: bytes,
+    config: Config,
+    metric: str | None,
+    all_refs: bool,
+    base: cache.CachedView | cache.PatchedView,
+    stored: _Stored,
+) -> cache.PatchedView:
+    from gittree.model import CommitRecord
+    from gittree.render.jsonview import NODE_SEPARATOR, head_text, node_json_writer, node_of_line, with_marks
+    from gittree.tree.extend import extend, position_in
+
+    index, old_listing = stored.index, stored.listing
+    moved, head, keep_now = _ref_changes(old_listing, listing, all_refs)
+    commits, chains = _new_commits(repo, index, [new for _, new in moved.values()] + ([head] if head else []))
+    _check_moves(index, moved, chains, old_listing, listing, head)
+    new_keep = _check_keep(repo, stored.keep, keep_now, commits, chains)
+    _check_no_notes(repo, listing, list(commits))
+    records = [
+        CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, None)
+        for sha, facts in commits.items()
+    ]
+    old_order, old_lengths = array("i", index.order), array("I", index.lengths)
+    old_head = head_text(index.header).encode("utf-8", "surrogateescape")
+    offsets = list(accumulate(old_lengths, initial=len(old_head)))
+
+    def old_line(number: int) -> bytes:
+        at = position_in(old_order, number)
+        return base.read(offsets[at], old_lengths[at])
+
+    def old_node(number: int) -> Node:
+        return node_of_line(old_line(number))
+
+    head_now = _head_commit(listing)
+    extension = extend(index, records, config=config, metric=metric, head=head_now, old_node=old_node)
+    if extension is None:
+        raise _Fallback
+    _rewrite_header(index, extension)
+    write = node_json_writer()
+    parts: list[cache.Part] = [head_text(index.header).encode("utf-8", "surrogateescape")]
+    events: list[tuple[int, int, bytes]] = []  # (old segments before it, 0 insert / 1 replace, bytes)
+    for number, marks in extension.marks.items():
+        at = position_in(old_order, number)
+        line = with_marks(old_line(number), marks)
+        events.append((at, 1, line))
+        index.lengths[index.position(number)] = len(line)
+    placed = sorted((index.position(number), node) for number, node in extension.added)
+    for count, (at, node) in enumerate(placed):
+        line = (NODE_SEPARATOR + write(node)).encode("utf-8", "surrogateescape")
+        events.append((at - count, 0, line))
+        index.lengths[at] = len(line)
+    events.sort(key=lambda event: (event[0], event[1]))
+    current = 0
+    for before, kind, line in events:
+        if before > current:
+            parts.append((offsets[current], offsets[before]))
+            current = before
+        parts.append(line)
+        if kind == 1:
+            current = before + 1
+    parts.append((offsets[current], base.length))
+    view = cache.store_patched_view(repo.shared_dir, key, base, parts)
+    if view is None:
+        raise _Fallback
+    log = [*stored.log, (_facts(records), head_now, extension.evaluations)]
+    if len(log) > MAX_LOG:
+        _write_base(repo, family, key, listing, index, new_keep)
+    else:
+        _write_tip(repo, family, stored.token, key, listing, new_keep, log)
+    return view
+
+
+def _facts(records: list[CommitRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (r.sha, r.parents, r.message, r.author_name, r.author_email, r.author_time, r.author_offset)
+        for r in records
+    ]
+
+
+def _parse(listing: bytes) -> dict[str, str]:
+    return {
+        name.decode("utf-8", "surrogateescape"): sha.decode("ascii")
+        for sha, _, name in (line.partition(b" ") for line in listing.split(b"\n") if line)
+    }
+
+
+def _ref_changes(
+    old: bytes, new: bytes, all_refs: bool
+) -> tuple[dict[str, tuple[str | None, str]], str | None, str | None]:
+    """The tip refs that moved or came (old, new commit), HEAD's new commit when it moved, and the keep
+    ref's new commit when it moved; _Fallback for any other change the view depends on."""
+    old_lines, new_lines = set(old.split(b"\n")), set(new.split(b"\n"))
+    gone, came = _parse(b"\n".join(old_lines - new_lines)), _parse(b"\n".join(new_lines - old_lines))
+    prefixes = gitio.ALL_REF_PREFIXES if all_refs else gitio.SCOPE_REF_PREFIXES
+    moved: dict[str, tuple[str | None, str]] = {}
+    head: str | None = None
+    keep: str | None = None
+    for name in gone.keys() | came.keys():
+        if name == "HEAD":
+            if name not in came:
+                raise _Fallback
+            head = came[name]
+        elif name == gitio.KEEP_REF:
+            if name not in came:
+                raise _Fallback
+            keep = came[name]
+        elif name.startswith(("refs/notes/", gitio.GITTREE_REF_PREFIX, gitio.GITTREE_REMOTE_REF_PREFIX)):
+            raise _Fallback  # the results, the curves, another keep ref: rendered whole
+        elif name.startswith(prefixes):
+            if name not in came or name.startswith("refs/tags/") or name.endswith("^{}"):
+                raise _Fallback  # a deleted branch, or a tag (which may name a tag object)
+            moved[name] = (gone.get(name), came[name])
+    return moved, head, keep
+
+
+def _head_commit(listing: bytes) -> str | None:
+    at = listing.find(b" HEAD\n")
+    if at < 0:
+        return None
+    return listing[listing.rfind(b"\n", 0, at) + 1 : at].decode("ascii")
+
+
+def _new_commits(
+    repo: gitio.Repo, index: ViewIndex, starts: list[str]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The commits from each of ``starts`` down to the first experiment of the tree, parents first, and
+    each start's chain (itself down to that experiment, included). Only commits of one parent."""
+    from gittree.rawcommit import parse_commit_object
+    from gittree.tree.extend import MAX_NEW_COMMITS
+
+    facts: dict[str, Any] = {}
+    pending = list(dict.fromkeys(start for start in starts if index.find(start) < 0))
+    while pending:
+        if len(facts) + len(pending) > MAX_NEW_COMMITS:
+            raise _Fallback
+        found = gitio.read_objects(repo, pending)
+        following: list[str] = []
+        for sha in pending:
+            got = found.get(sha)
+            if got is None or got[1] != "commit":
+                raise _Fallback
+            facts[sha] = parse_commit_object(got[2])
+            parents = facts[sha][0]
+            if len(parents) != 1:
+                raise _Fallback
+            parent = parents[0]
+            if parent not in facts and parent not in following and index.find(parent) < 0:
+                following.append(parent)
+        pending = following
+    chains: dict[str, list[str]] = {}
+    ordered: dict[str, Any] = {}
+    for start in starts:
+        chain = [start]
+        while chain[-1] in facts:
+            chain.append(facts[chain[-1]][0][0])
+        chains[start] = chain
+        for sha in reversed(chain[:-1]):
+            if sha not in ordered:
+                ordered[sha] = facts[sha]
+    return ordered, chains
+
+
+def _check_moves(
+    index: ViewIndex,
+    moved: dict[str, tuple[str | None, str]],
+    chains: dict[str, list[str]],
+    old_listing: bytes,
+    listing: bytes,
+    head: str | None,
+) -> None:
+    """Every commit the last view held is still in this one: each moved ref's old commit is below its
+    new one, and HEAD's old commit is still reached."""
+    for old, new in moved.values():
+        if old is not None and old not in chains[new]:
+            raise _Fallback  # moved back or sideways (reset, amend, rebase): built whole
+    if head is None:
+        return
+    was = _head_commit(old_listing)
+    if was is None or was == head:
+        return
+    if any(was in chain for chain in chains.values()):
+        return
+    if listing.find(was.encode("ascii") + b" refs/") >= 0:
+        return  # a ref still names it (a tip of the scope or, with --all, of every ref)
+    raise _Fallback
+
+
+def _check_keep(
+    repo: gitio.Repo,
+    keep: tuple[Any, ...],
+    now: str | None,
+    commits: dict[str, Any],
+    chains: dict[str, list[str]],
+) -> tuple[Any, ...]:
+    """The keep ref may only have taken in new experiments on top of its old ones (what a run does):
+    no forget, no dead end more or less. Returns its commit and parents now."""
+    if now is None:
+        return keep
+    was, parents = keep if keep else (None, ())
+    names = [now, f"{now}:forgotten"] + ([f"{was}:forgotten"] if was else [])
+    found = gitio.read_objects(repo, names)
+    commit = found.get(now)
+    if commit is None or commit[1] != "commit":
+        raise _Fallback
+    forgotten_now, forgotten_was = found.get(f"{now}:forgotten"), found.get(f"{was}:forgotten")
+    if (forgotten_now and forgotten_now[0]) != (forgotten_was and forgotten_was[0]):
+        raise _Fallback
+    from gittree.rawcommit import parse_commit_object
+
+    parents_now = parse_commit_object(commit[2])[0]
+    bottoms = {chain[-1] for chain in chains.values()}
+    if any(parent not in parents and parent not in commits for parent in parents_now):
+        raise _Fallback  # a commit kept that no branch reaches: a new dead end
+    if any(
+        parent not in parents_now and parent not in bottoms and parent not in commits for parent in parents
+    ):
+        raise _Fallback
+    return (now, tuple(parents_now))
+
+
+def _check_no_notes(repo: gitio.Repo, listing: bytes, shas: list[str]) -> None:
+    """A commit new to the tree may carry a note or curves already (fetched with another branch)."""
+    for ref in (gitio.NOTES_REF, gitio.CURVES_REF):
+        if (
+            shas
+            and f" {ref}\n".encode() in listing
+            and any(note is not None for note in gitio.notes_for(repo, shas, ref).values())
+        ):
+            raise _Fallback

@@ -1,0 +1,611 @@
+"""A finished tree extended by new experiments on top, without building it again (issue 19).
+
+An agent loop asks for the tree after every experiment it records. Building it again costs the
+whole history; what changed is one line of work grown by a commit or two. :class:`ViewIndex` holds
+what the last tree's view needs to place and judge new experiments: each experiment's parents,
+children, subtree size and author time (its place in the drawing order), the step its best path
+takes, its marks (on the best path, ⚠), the live deltas sorted (the typical delta), the metric
+counts (the metric the tree is judged by). :func:`extend` adds new commits to it and says which
+lines of the view change: the new experiments' and the few old ones whose ★, HEAD, best-path or ⚠
+mark moves. Everything else of the view is the same bytes (docs/performance.md, "Patching the last
+view").
+
+The extension is refused (None: the caller builds the tree whole) whenever it could differ from a
+whole build: a merge or a revert among the new commits, a new experiment on a dead end or below a
+merge, a sibling order that changes, another metric chosen, too many marks moving. Pure: no git.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gittree import tree as _tree
+from gittree.config import Config
+from gittree.model import CommitRecord, MetricSpec, Node, ResearchTree, Verdict
+from gittree.tree import (
+    JUDGED_BY_FACT,
+    REVERT_WORDS,
+    _node,
+    experiment_of,
+    is_surprise,
+    rank_key,
+)
+
+#: More old lines than this changing (⚠ marks moving with the typical delta) and the view is rendered whole.
+MAX_CHANGED_LINES = 4096
+#: More new commits than this and the tree is built (or grown) as usual.
+MAX_NEW_COMMITS = 256
+
+
+@dataclass
+class ViewIndex:
+    """What a finished view's tree needs to be extended. Nodes are numbered in the order they were
+    added (the view's drawing order for the first ones); arrays indexed "by id" follow that numbering,
+    ``order`` and ``lengths`` the drawing order."""
+
+    #: bytes of a commit id: 20 (SHA-1) or 32 (SHA-256)
+    width: int
+    #: each node's commit id, by id, ``width`` bytes each (binary: half the index of hex)
+    shas: bytearray
+    #: ids sorted by sha (binary search in :meth:`find`)
+    sorted_ids: array[int]
+    order: array[int]
+    #: bytes of each node's line in the view (with the separator before it), in drawing order
+    lengths: array[int]
+    parent_start: array[int]
+    parent_ids: array[int]
+    first_child: array[int]
+    child_count: array[int]
+    #: the children of nodes with two or more, in drawing order
+    multi: dict[int, list[int]]
+    size: array[int]
+    time: array[int]
+    #: the next step of the path to a node (:meth:`ResearchTree.path_to`): its reference, else its first parent
+    step: array[int]
+    on_path: bytearray
+    surprise: bytearray
+    dead: bytearray
+    #: |delta| of every live experiment with a finite delta, sorted, and whose each is
+    abs_sorted: array[float]
+    abs_ids: array[int]
+    metric_counts: dict[str, int]
+    judged_counts: dict[str, int]
+    best: int
+    head: int
+    #: the view's top-level fields before ``nodes`` (:func:`gittree.render.jsonview.tree_head` and ``config``)
+    header: dict[str, Any]
+    #: identities (author, email, time, offset) of the discarded experiments: a new commit with one may be
+    #: their rewrite, which a whole build would hide (``gittree.read._replace_rewritten``)
+    identities: set[tuple[str, str, int, int]] = field(default_factory=set)
+    #: the whole build hid rewritten experiments: any new experiment may be one's next version
+    hid_rewrites: bool = False
+    #: the commit HEAD was at (an experiment or an ordinary commit above ``head``)
+    head_commit: str | None = None
+    #: the best experiment's :func:`gittree.tree.rank_key`
+    best_key: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.size)
+
+    def sha(self, node: int) -> str:
+        return self.shas[node * self.width : (node + 1) * self.width].hex()
+
+    def find(self, sha: str) -> int:
+        """The id of the experiment ``sha``; -1 when it is not one of the tree's."""
+        if len(sha) != 2 * self.width:
+            return -1
+        try:
+            wanted = bytes.fromhex(sha)
+        except ValueError:
+            return -1
+        at = self._bisect(wanted)
+        ids, width = self.sorted_ids, self.width
+        if at < len(ids) and self.shas[ids[at] * width : (ids[at] + 1) * width] == wanted:
+            return ids[at]
+        return -1
+
+    def _bisect(self, wanted: bytes) -> int:
+        ids, shas, width = self.sorted_ids, self.shas, self.width
+        low, high = 0, len(ids)
+        while low < high:
+            middle = (low + high) // 2
+            at = ids[middle] * width
+            if shas[at : at + width] < wanted:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def parents(self, node: int) -> array[int]:
+        return self.parent_ids[self.parent_start[node] : self.parent_start[node + 1]]
+
+    def children(self, node: int) -> list[int]:
+        count = self.child_count[node]
+        if count == 0:
+            return []
+        return [self.first_child[node]] if count == 1 else self.multi[node]
+
+    def key(self, node: int) -> tuple[int, int, str]:
+        """The drawing order's key among siblings (gittree.tree._drawing_order): biggest subtree last."""
+        return self.size[node], self.time[node], self.sha(node)
+
+    def position(self, node: int) -> int:
+        return position_in(self.order, node)
+
+    def add(self, sha: str, parent: int, node: Node) -> int:
+        """A new node (a leaf under ``parent``) with its facts; returns its id (placed by the caller)."""
+        new = len(self.size)
+        binary = bytes.fromhex(sha)
+        self.shas += binary
+        self.sorted_ids.insert(self._bisect(binary), new)
+        self.parent_ids.append(parent)
+        self.parent_start.append(len(self.parent_ids))
+        self.first_child.append(-1)
+        self.child_count.append(0)
+        self.size.append(1)
+        self.time.append(node.author_time)
+        self.step.append(parent)
+        self.on_path.append(0)
+        self.surprise.append(0)
+        self.dead.append(1 if node.dead_end else 0)
+        return new
+
+
+def position_in(values: array[int], value: int) -> int:
+    """``values.index(value)``, searched as bytes: ``array.index`` makes a Python int of every item
+    before it (6 ms at 100k experiments, against under one here)."""
+    data, wanted, size = values.tobytes(), array(values.typecode, [value]).tobytes(), values.itemsize
+    at = data.find(wanted)
+    while at >= 0 and at % size:
+        at = data.find(wanted, at + 1)
+    if at < 0:
+        raise ValueError(f"{value} is not in the array")
+    return at // size
+
+
+def build_index(
+    tree: ResearchTree,
+    header: dict[str, Any],
+    lengths: Sequence[int],
+    *,
+    head_commit: str | None,
+    hid_rewrites: bool,
+) -> ViewIndex:
+    """The index of a tree just rendered as ``show --json``: ``lengths`` is each node's line in bytes."""
+    nodes = tree.nodes
+    ids = {node.sha: number for number, node in enumerate(nodes)}
+    width = len(nodes[0].sha) // 2 if nodes else 20
+    parent_start, parent_ids = array("i", [0]), array("i")
+    first_child, child_count = array("i"), array("i")
+    multi: dict[int, list[int]] = {}
+    times, step = array("q"), array("i")
+    on_path, surprise, dead = bytearray(len(nodes)), bytearray(len(nodes)), bytearray(len(nodes))
+    deltas: list[tuple[float, int]] = []
+    metric_counts: dict[str, int] = {}
+    judged_counts: dict[str, int] = {}
+    identities: set[tuple[str, str, int, int]] = set()
+    for number, node in enumerate(nodes):
+        parent_ids.extend(ids[parent] for parent in node.parents)
+        parent_start.append(len(parent_ids))
+        children = node.children
+        child_count.append(len(children))
+        first_child.append(ids[children[0]] if children else -1)
+        if len(children) > 1:
+            multi[number] = [ids[child] for child in children]
+        times.append(node.author_time)
+        following = node.reference or (node.parents[0] if node.parents else None)
+        step.append(ids[following] if following is not None else -1)
+        on_path[number] = node.on_best_path
+        surprise[number] = node.surprise
+        dead[number] = node.dead_end
+        delta = node.delta
+        if delta is not None and not node.dead_end and math.isfinite(delta):
+            deltas.append((abs(delta), number))
+        for name in node.metrics:
+            metric_counts[name] = metric_counts.get(name, 0) + 1
+        judged = node.run.get(JUDGED_BY_FACT) if node.run else None
+        if judged and judged in node.metrics:
+            judged_counts[judged] = judged_counts.get(judged, 0) + 1
+        if node.discarded:
+            identities.add((node.author_name, node.author_email, node.author_time, node.author_offset))
+    size = array("i", bytes(4 * len(nodes)))
+    for number in range(len(nodes) - 1, -1, -1):  # children are drawn after their parents
+        children = nodes[number].children
+        size[number] = 1 + sum(size[ids[child]] for child in children)
+    deltas.sort()
+    return ViewIndex(
+        width=width,
+        shas=bytearray(bytes.fromhex("".join(node.sha for node in nodes))),
+        sorted_ids=array("i", sorted(range(len(nodes)), key=lambda number: nodes[number].sha)),
+        order=array("i", range(len(nodes))),
+        lengths=array("I", lengths),
+        parent_start=parent_start,
+        parent_ids=parent_ids,
+        first_child=first_child,
+        child_count=child_count,
+        multi=multi,
+        size=size,
+        time=times,
+        step=step,
+        on_path=on_path,
+        surprise=surprise,
+        dead=dead,
+        abs_sorted=array("d", (size_ for size_, _ in deltas)),
+        abs_ids=array("i", (number for _, number in deltas)),
+        metric_counts=metric_counts,
+        judged_counts=judged_counts,
+        best=ids[tree.best] if tree.best is not None else -1,
+        head=ids[tree.head] if tree.head is not None else -1,
+        header=header,
+        identities=identities,
+        hid_rewrites=hid_rewrites,
+        head_commit=head_commit,
+        best_key=_best_key(tree),
+    )
+
+
+def _best_key(tree: ResearchTree) -> float | None:
+    spec, best = tree.metric, tree.best
+    if spec is None or best is None:
+        return None
+    return rank_key(tree.by_sha[best].metrics[spec.name].mean, spec.goal)
+
+
+#: A new experiment's evaluation: delta, reference, verdict, single run.
+Evaluated = tuple[float | None, str | None, str, bool]
+
+
+@dataclass
+class Extension:
+    """What :func:`extend` changed: the new experiments (evaluated), the old ones whose marks moved."""
+
+    added: list[tuple[int, Node]]
+    #: old ids -> the marks that changed (``best``, ``head``, ``on_best_path``, ``surprise``) and their values
+    marks: dict[int, dict[str, bool]]
+    #: the tree's typical delta now
+    typical: float | None
+    #: each new experiment's delta, reference, verdict and single-run flag (what a replay is given)
+    evaluations: list[Evaluated]
+
+    def metric_names(self, index: ViewIndex) -> list[str]:
+        """The tree's metric names now, most experiments first (:func:`gittree.tree._metric_names`)."""
+        counts = index.metric_counts
+        return sorted(counts, key=lambda name: (-counts[name], name))
+
+
+class _Refused(Exception):
+    """The extension could differ from a whole build: build it whole."""
+
+
+def extend(
+    index: ViewIndex,
+    commits: Sequence[CommitRecord],
+    *,
+    config: Config,
+    metric: str | None,
+    head: str | None,
+    old_node: Callable[[int], Node] | None = None,
+    evaluations: Sequence[Evaluated] | None = None,
+) -> Extension | None:
+    """Add ``commits`` (each with one parent: an experiment of the tree or an earlier one of them,
+    parents first) to ``index``, which is changed in place; None when that cannot be done exactly
+    (then ``index`` is spoiled). ``head``: HEAD's commit now; ``metric``: the one asked for;
+    ``old_node(id)``: an old node as the view wrote it (for the few the new experiments are judged
+    against). ``evaluations``: instead, each new experiment's evaluation as an earlier extension by
+    the same commits gave it (:attr:`Extension.evaluations`): the index's own record of the views
+    patched since it was stored is replayed so, without reading any view."""
+    try:
+        return _extend(index, commits, config, metric, head, old_node, evaluations)
+    except _Refused:
+        return None
+
+
+def _extend(
+    index: ViewIndex,
+    commits: Sequence[CommitRecord],
+    config: Config,
+    metric: str | None,
+    head: str | None,
+    old_node: Callable[[int], Node] | None,
+    evaluations: Sequence[Evaluated] | None,
+) -> Extension:
+    if len(commits) > MAX_NEW_COMMITS:
+        raise _Refused
+    first_new = len(index)
+    nodes: dict[str, Node] = {}  # the new ones by sha
+    ids: dict[str, int] = {}
+    # an ordinary new commit -> (its nearest experiment, commits folded)
+    below: dict[str, tuple[int, int]] = {}
+    params: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for commit in commits:
+        if len(commit.parents) != 1 or REVERT_WORDS in commit.message or commit.shallow:
+            raise _Refused
+        parent = commit.parents[0]
+        if parent in below:
+            experiment, folded = below[parent]
+        else:
+            experiment = ids[parent] if parent in ids else index.find(parent)
+            folded = 0
+            if experiment < 0:
+                raise _Refused
+        record = experiment_of(commit)
+        if record is None:
+            below[commit.sha] = (experiment, folded + 1)
+            continue
+        if index.dead[experiment] or index.hid_rewrites:
+            raise _Refused  # past a dead end, or a rewrite a whole build would hide: built whole
+        identity = (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
+        if identity in index.identities:
+            raise _Refused
+        parent_sha = index.sha(experiment)
+        node = _node(commit, record, (parent_sha,), {parent_sha: folded} if folded else {}, 0, False, params)
+        number = index.add(commit.sha, experiment, node)
+        nodes[commit.sha], ids[commit.sha] = node, number
+        _attach(index, number, experiment)
+        _count_metrics(index, node)
+    spec = _spec(index, config, metric)
+    marks: dict[int, dict[str, bool]] = {}
+    added = [(ids[sha], node) for sha, node in nodes.items()]
+    if evaluations is None:
+        if old_node is None:
+            raise ValueError("extend: give old_node or evaluations")
+        by_sha = _Lazy(index, nodes, old_node)
+        valued: dict[str, Node | None] = {}
+        for _, node in added:
+            _tree._evaluate_node(node, by_sha, spec, valued)  # through the module: the tests count the calls
+    elif len(evaluations) != len(added):
+        raise _Refused
+    else:
+        for (_, node), (delta, reference, verdict, single_run) in zip(added, evaluations, strict=True):
+            node.delta, node.reference, node.verdict, node.single_run = (
+                delta,
+                reference,
+                Verdict(verdict),
+                single_run,
+            )
+    for number, node in added:
+        if node.reference is not None:
+            index.step[number] = ids[node.reference] if node.reference in ids else index.find(node.reference)
+    typical = _retypical(index, added, spec, marks, first_new)
+    for number, node in added:
+        node.surprise = is_surprise(node, typical, spec)
+        index.surprise[number] = node.surprise
+    _rebest(index, added, spec, marks, first_new)
+    _rehead(index, head, ids, below, nodes, marks, first_new)
+    for number, node in added:
+        node.on_best_path = bool(index.on_path[number])
+    if len(marks) > MAX_CHANGED_LINES:
+        raise _Refused
+    evaluated = [(node.delta, node.reference, node.verdict.value, node.single_run) for _, node in added]
+    return Extension(added, marks, typical, evaluated)
+
+
+def _attach(index: ViewIndex, number: int, parent: int) -> None:
+    """Place the new leaf ``number`` under ``parent``: its drawing position, every ancestor's subtree
+    bigger; refused where that would reorder siblings."""
+    siblings = index.children(parent)
+    key = index.key(number)
+    keys = [index.key(sibling) for sibling in siblings]
+    rank = bisect_left(keys, key)
+    for sibling in siblings[:rank]:
+        # smaller than a new leaf: leaves, drawn one after the other right after the parent, unless a
+        # merge (drawn after its last parent)
+        if index.parent_start[sibling + 1] - index.parent_start[sibling] != 1:
+            raise _Refused
+    children = [*siblings[:rank], number, *siblings[rank:]]
+    index.child_count[parent] = len(children)
+    index.first_child[parent] = children[0]
+    if len(children) > 1:
+        index.multi[parent] = children
+    index.order.insert(index.position(parent) + 1 + rank, number)
+    index.lengths.insert(index.position(number), 0)  # written once the line is
+    # Every ancestor's subtree grows: by one for each path down to the new leaf (a whole build counts an
+    # experiment below a merge once under each of its parents), ancestors taken children first.
+    ancestors = {parent}
+    stack = [parent]
+    while stack:
+        for above in index.parents(stack.pop()):
+            if above not in ancestors:
+                ancestors.add(above)
+                stack.append(above)
+    waiting = {node: sum(child in ancestors for child in index.children(node)) for node in ancestors}
+    growth = dict.fromkeys(ancestors, 0)
+    growth[parent] = 1
+    ready = [parent]
+    resorted: set[int] = set()
+    while ready:
+        node = ready.pop()
+        index.size[node] += growth[node]
+        for above in index.parents(node):
+            growth[above] += growth[node]
+            waiting[above] -= 1
+            if waiting[above] == 0:
+                ready.append(above)
+            if index.child_count[above] > 1:
+                resorted.add(above)
+    for node in resorted:
+        keys = [index.key(child) for child in index.multi[node]]
+        if any(keys[i] >= keys[i + 1] for i in range(len(keys) - 1)):
+            raise _Refused  # a sibling block would move: rendered whole
+
+
+def _count_metrics(index: ViewIndex, node: Node) -> None:
+    for name in node.metrics:
+        index.metric_counts[name] = index.metric_counts.get(name, 0) + 1
+    judged = node.run.get(JUDGED_BY_FACT) if node.run else None
+    if judged and judged in node.metrics:
+        index.judged_counts[judged] = index.judged_counts.get(judged, 0) + 1
+
+
+def _spec(index: ViewIndex, config: Config, metric: str | None) -> MetricSpec | None:
+    """The metric of :func:`gittree.tree.choose_metric` with the new counts; refused if it moves."""
+    chosen = metric or config.primary
+    if not chosen and index.judged_counts:
+        counts = index.judged_counts
+        chosen = min(counts, key=lambda name: (-counts[name], name))
+    if not chosen and index.metric_counts:
+        counts = index.metric_counts
+        chosen = min(counts, key=lambda name: (-counts[name], name))
+    if chosen != index.header.get("metric"):
+        raise _Refused
+    return config.spec(chosen) if chosen else None
+
+
+class _Lazy(dict[str, Node]):
+    """Nodes by sha for the evaluation of the new ones: those, and old ones made from the view's lines."""
+
+    def __init__(self, index: ViewIndex, new: dict[str, Node], old_node: Callable[[int], Node]) -> None:
+        super().__init__(new)
+        self.index, self.old_node = index, old_node
+
+    def __missing__(self, sha: str) -> Node:
+        number = self.index.find(sha)
+        if number < 0:
+            raise KeyError(sha)
+        node = self[sha] = self.old_node(number)
+        return node
+
+
+def _median(sizes: array[float], spec: MetricSpec | None) -> float | None:
+    if spec is None or not sizes or len(sizes) < spec.surprise_min_deltas:
+        return None
+    middle = len(sizes) // 2
+    return sizes[middle] if len(sizes) % 2 else (sizes[middle - 1] + sizes[middle]) / 2
+
+
+def _retypical(
+    index: ViewIndex,
+    added: list[tuple[int, Node]],
+    spec: MetricSpec | None,
+    marks: dict[int, dict[str, bool]],
+    first_new: int,
+) -> float | None:
+    """The typical delta with the new experiments' deltas (:func:`gittree.tree.typical_delta`), and the
+    old ⚠ marks it moves: those whose |delta| lies between the old and the new yardstick."""
+    sizes = index.abs_sorted
+    before = _median(sizes, spec)
+    for number, node in added:
+        delta = node.delta
+        if delta is not None and not node.dead_end and math.isfinite(delta):
+            at = bisect_right(sizes, abs(delta))
+            sizes.insert(at, abs(delta))
+            index.abs_ids.insert(at, number)
+    after = _median(sizes, spec)
+    if spec is None or before == after or spec.surprise_factor == 0:
+        return after
+    limits = sorted(spec.surprise_factor * t for t in (before, after) if t)
+    if not limits:
+        return after
+    start = bisect_right(sizes, limits[0])
+    end = bisect_right(sizes, limits[1]) if len(limits) == 2 else len(sizes)
+    if end - start > MAX_CHANGED_LINES:
+        raise _Refused
+    for at in range(start, end):
+        number = index.abs_ids[at]
+        if number >= first_new:
+            continue  # a new one: judged with the others
+        now = _surprising(sizes[at], after, spec)
+        if now != bool(index.surprise[number]):
+            index.surprise[number] = now
+            marks.setdefault(number, {})["surprise"] = now
+    return after
+
+
+def _surprising(size: float, typical: float | None, spec: MetricSpec) -> bool:
+    """:func:`gittree.tree.is_surprise` of a live experiment whose finite |delta| is ``size``."""
+    if spec.surprise_bound is not None and size > spec.surprise_bound:
+        return True
+    if typical is None or typical == 0 or spec.surprise_factor == 0:
+        return False
+    return size > spec.surprise_factor * typical
+
+
+def _rebest(
+    index: ViewIndex,
+    added: list[tuple[int, Node]],
+    spec: MetricSpec | None,
+    marks: dict[int, dict[str, bool]],
+    first_new: int,
+) -> None:
+    """The best experiment with the new ones (ties: the earliest drawn), and the best path's marks."""
+    if spec is None:
+        return
+    old_best = best = index.best
+    best_key = index.best_key
+    for number, node in sorted(added, key=lambda item: index.position(item[0])):
+        value = node.metrics.get(spec.name)
+        if value is None or node.dead_end or math.isnan(value.mean):
+            continue
+        if not spec.dirty_can_be_best and node.dirty:
+            continue
+        mine = rank_key(value.mean, spec.goal)
+        if (
+            best_key is None
+            or mine > best_key
+            or (mine == best_key and index.position(number) < index.position(best))
+        ):
+            best, best_key = number, mine
+    if best == old_best:
+        return
+    index.best, index.best_key = best, best_key
+    for number, flag in ((old_best, False), (best, True)):
+        if 0 <= number < first_new:
+            marks.setdefault(number, {})["best"] = flag
+    for number, node in added:
+        node.best = number == best
+    # The new path runs from the new best down to where it meets the old one; the old one's part
+    # above that meeting point is no longer on it.
+    meeting = -1
+    current = best
+    while current >= 0:
+        if index.on_path[current]:
+            meeting = current
+            break
+        index.on_path[current] = 1
+        if current < first_new:
+            marks.setdefault(current, {})["on_best_path"] = True
+        current = index.step[current]
+    current = old_best
+    while current >= 0 and current != meeting:
+        index.on_path[current] = 0
+        if current < first_new:
+            marks.setdefault(current, {})["on_best_path"] = False
+        current = index.step[current]
+
+
+def _rehead(
+    index: ViewIndex,
+    head: str | None,
+    ids: dict[str, int],
+    below: dict[str, tuple[int, int]],
+    nodes: dict[str, Node],
+    marks: dict[int, dict[str, bool]],
+    first_new: int,
+) -> None:
+    """The experiment HEAD is at (or the nearest below it) now, and its mark."""
+    if head is None:
+        now = -1
+    elif head in ids:
+        now = ids[head]
+    elif head in below:
+        now = below[head][0]
+    elif head == index.head_commit:
+        return
+    else:
+        now = index.find(head)
+        if now < 0:
+            raise _Refused  # HEAD moved to an old ordinary commit: its nearest experiment is not known here
+    index.head_commit = head
+    if now == index.head:
+        return
+    for number, flag in ((index.head, False), (now, True)):
+        if 0 <= number < first_new:
+            marks.setdefault(number, {})["head"] = flag
+    index.head = now
+    for sha, node in nodes.items():
+        node.head = ids[sha] == now

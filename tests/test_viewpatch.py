@@ -1,0 +1,231 @@
+"""``show --json`` after new experiments is the last view patched (issue 19), and byte for byte the view
+rendered from nothing.
+
+Each test asks for the view through the cache, then with ``GITTREE_NO_CACHE=1`` (built from nothing),
+and compares the bytes; it also checks which way the cached answer was made: patched from the last
+view (a patch file in the cache) or rendered again (a change the patch does not take: a note, a
+rewrite, a reset, a deleted branch, a revert, a merge...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gittree.read import cache, viewpatch
+from tests.conftest import GitRepo
+
+JSON_VIEWS = (("show", "--json"), ("show", "--all", "--json"))
+
+
+def newest_view(repo: GitRepo) -> Path:
+    views = repo.path / ".git" / "gittree" / "cache" / "views"
+    return max(
+        (path for path in views.iterdir() if not path.name.endswith(".tmp")),
+        key=lambda p: p.stat().st_mtime_ns,
+    )
+
+
+def same_as_cold(repo: GitRepo, gittree, monkeypatch, views=JSON_VIEWS) -> list[bool]:  # type: ignore[no-untyped-def]
+    """Each view through the cache and from nothing: the same bytes. Returns whether each was patched
+    from the last view (not served from the cache as it was, not rendered again)."""
+    patched = []
+    made: list[object] = []
+    patch = viewpatch.patched_view
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(patch(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(viewpatch, "patched_view", watched)
+    for args in views:
+        made.clear()
+        through_cache = gittree(*args)
+        assert through_cache.code == 0, through_cache.err
+        patched.append(any(view is not None for view in made))
+        monkeypatch.setenv("GITTREE_NO_CACHE", "1")
+        cold = gittree(*args)
+        monkeypatch.delenv("GITTREE_NO_CACHE")
+        assert (through_cache.code, through_cache.out, through_cache.err) == (
+            cold.code,
+            cold.out,
+            cold.err,
+        ), args
+    monkeypatch.setattr(viewpatch, "patched_view", patch)
+    return patched
+
+
+@pytest.fixture
+def loop(repo: GitRepo, gittree, monkeypatch):  # type: ignore[no-untyped-def]
+    """A baseline and two steps, every JSON view rendered once (its index stored)."""
+    shas = {"base": repo.experiment("baseline", metrics=[("acc", 0.50), ("loss", 1.0)])}
+    shas["one"] = repo.experiment("step one", metrics=[("acc", 0.52), ("loss", 0.9)])
+    shas["two"] = repo.experiment("step two", metrics=[("acc", 0.53), ("loss", 0.8)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    return shas
+
+
+def test_a_new_experiment_on_top_is_patched_in(repo: GitRepo, loop, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("step three", metrics=[("acc", 0.531), ("loss", 0.79)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
+@pytest.mark.parametrize("log", [viewpatch.MAX_LOG, 2])
+def test_a_loop_of_experiments_each_view_patched_from_the_last(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, log: int
+) -> None:
+    """Each patch is logged beside the index's base and replayed when the index is loaded; past the
+    log's length the index is stored whole again."""
+    monkeypatch.setattr(viewpatch, "MAX_LOG", log)
+    for step in range(12):
+        repo.experiment(f"step {step + 3}", metrics=[("acc", 0.53 + (-1) ** step * step / 1000)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
+def test_gittree_commit_moves_the_keep_ref_and_the_view_is_still_patched(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    for step in range(3):
+        repo.write("work.txt", f"change {step}\n")
+        done = gittree("commit", "-a", "-m", f"recorded {step}", "--metric", f"acc=0.5{4 + step}")
+        assert done.code == 0, done.err
+        assert repo.git("rev-parse", "-q", "--verify", "refs/gittree/keep", check=False).strip()
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
+def test_a_new_best_moves_every_star_and_the_path(repo: GitRepo, loop, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("a big win", metrics=[("acc", 0.9)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    # the best on a branch off an older experiment: the old path's tail leaves the best path
+    repo.branch("idea", loop["one"])
+    repo.experiment("a bigger win elsewhere", metrics=[("acc", 0.95)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
+def test_experiments_after_ordinary_commits_and_head_on_a_new_branch(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    repo.commit("refactor the loader")
+    repo.commit("fix a typo")
+    repo.experiment("after two ordinary commits", metrics=[("acc", 0.54)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    repo.branch("side", loop["two"])
+    repo.experiment("a sibling of the last one", metrics=[("acc", 0.535)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    repo.commit("ordinary work on top")  # HEAD at an ordinary commit above an experiment
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
+def test_a_new_typical_delta_moves_the_surprise_marks(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    value = 0.5
+    repo.experiment("baseline", metrics=[("acc", value)])
+    for step, delta in enumerate((0.001, 0.001, 0.001, 0.02, 0.001, 0.001)):
+        value += delta
+        repo.experiment(f"step {step}", metrics=[("acc", round(value, 6))])
+    first = same_as_cold(repo, gittree, monkeypatch)
+    assert first == [False, False]
+    assert '"surprise": true' in gittree("show", "--json").out
+    # bigger steps raise the typical delta: the old jump is no longer ten times a usual step
+    for step in range(4):
+        value += 0.004
+        repo.experiment(f"bigger step {step}", metrics=[("acc", round(value, 6))])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+    assert '"surprise": true' not in gittree("show", "--json").out
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["note", "amend", "rebase", "reset", "deleted branch", "revert", "merge", "dead end", "config", "forget"],
+)
+def test_changes_the_patch_does_not_take_render_the_view_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, change: str
+) -> None:
+    if change == "note":
+        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: loss=0.5", loop["two"])
+    elif change == "amend":
+        repo.git("commit", "-q", "--amend", "-m", "step two, reworded\n\nGittree-Metric: acc=0.53\n")
+    elif change == "rebase":
+        repo.branch("other", loop["one"])
+        repo.experiment("on the side", metrics=[("acc", 0.51)])
+        repo.git("checkout", "-q", "main")
+        repo.git("rebase", "-q", "-X", "theirs", "other")
+    elif change == "reset":
+        repo.git("reset", "-q", "--hard", loop["one"])
+    elif change == "deleted branch":
+        repo.branch("doomed", loop["two"])
+        repo.experiment("to be deleted", metrics=[("acc", 0.4)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+        repo.git("checkout", "-q", "main")
+        repo.git("branch", "-q", "-D", "doomed")
+    elif change == "revert":
+        repo.git("revert", "--no-edit", "HEAD")
+    elif change == "merge":
+        repo.branch("idea", loop["one"])
+        repo.experiment("an idea", metrics=[("acc", 0.52)])
+        repo.git("checkout", "-q", "main")
+        repo.merge("idea", "crossover", metrics=[("acc", 0.6)])
+    elif change == "dead end":
+        repo.experiment("abandoned idea", metrics=[("acc", 0.1)], status="abandoned")
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+        repo.experiment("on top of the abandoned one", metrics=[("acc", 0.55)])
+    elif change == "config":
+        repo.write(".gittree.yaml", "primary: loss\n")
+        repo.experiment("judged by loss now", metrics=[("acc", 0.5), ("loss", 0.7)])
+    elif change == "forget":
+        repo.write("work.txt", "kept\n")
+        assert gittree("commit", "-a", "-m", "kept one", "--metric", "acc=0.3").code == 0
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    # New experiments are patched in again: right away, or (when the view asked for was an earlier one
+    # served from the cache, which leaves the last index as it was) after the next whole render.
+    repo.experiment("the next step", metrics=[("acc", 0.56), ("loss", 0.6)])
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.experiment("one more step", metrics=[("acc", 0.57), ("loss", 0.5)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
+def test_a_sibling_order_that_would_change_renders_again(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Children are drawn smallest subtree first: growing one branch past its sibling moves whole blocks."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.experiment("a", metrics=[("acc", 0.51)])
+    repo.experiment("a2", metrics=[("acc", 0.52)])
+    repo.branch("b", base)
+    repo.experiment("b", metrics=[("acc", 0.505)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    repo.experiment("b2", metrics=[("acc", 0.506)])  # b's block as big as a's: the order may change
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.experiment("b3", metrics=[("acc", 0.507)])
+    same_as_cold(repo, gittree, monkeypatch)
+
+
+def test_a_damaged_or_missing_base_renders_again(repo: GitRepo, loop, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.experiment("step three", metrics=[("acc", 0.531)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    patch = newest_view(repo)
+    data = bytearray(patch.read_bytes())
+    data[-1] ^= 0xFF
+    patch.write_bytes(bytes(data))
+    # the damaged patch (the last view of --all) is ignored: that view is rendered again
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    repo.experiment("step four", metrics=[("acc", 0.532)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    views = repo.path / ".git" / "gittree" / "cache" / "views"
+    for path in views.iterdir():
+        with open(path, "rb") as handle:
+            if handle.read(len(cache._DELTA_MAGIC)) != cache._DELTA_MAGIC:
+                path.unlink()  # every whole view gone: the patches have nothing to copy from
+    repo.experiment("step five", metrics=[("acc", 0.533)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+
+
+def test_patches_that_grow_too_big_are_rendered_whole_again(
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cache, "MAX_PATCHED", 2600)
+    patched = []
+    for step in range(4):
+        repo.experiment(f"step {step + 3}", metrics=[("acc", 0.54 + step / 100)])
+        patched.append(same_as_cold(repo, gittree, monkeypatch, views=(("show", "--json"),))[0])
+    assert True in patched and False in patched
