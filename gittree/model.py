@@ -12,6 +12,8 @@ from enum import Enum
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from gittree.trailers import ExperimentRecord
 
 
@@ -262,6 +264,11 @@ class ResearchTree:
         #: the decimals each metric's deltas are written with, worked out once per evaluation by
         #: render/words.py (docs/tree.md, "How numbers are written"); emptied when the tree is evaluated.
         self.delta_places: dict[str, int | None] = {}
+        #: each node's subtree size as the drawing order counted it, in drawing order, and the count of
+        #: experiments per metric: what the builder knew, kept for a view's index (gittree.tree.extend);
+        #: empty when the tree was not made by the builder (a filtered tree)
+        self.subtree_sizes: Sequence[int] = ()
+        self.metric_counts: dict[str, int] = {}
 
     @property
     def roots(self) -> list[Node]:

@@ -902,6 +902,7 @@ def view(
             yield from _batched(render(tree, config))
             for step in later:  # the seed of the next view, once this one is out
                 step()
+            later.clear()  # the seed goes before the index is made (peak memory at 100k)
             if family is not None and rendered is not None and rendered.tree is not None:
                 from gittree.read import viewpatch
 

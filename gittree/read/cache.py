@@ -85,7 +85,7 @@ def cache_dir(common_dir: Path) -> Path:
     return common_dir / "gittree" / "cache"
 
 
-def _write_atomic(path: Path, pieces: Iterable[bytes], magic: bytes = _MAGIC) -> None:
+def _write_atomic(path: Path, pieces: Iterable[bytes | memoryview], magic: bytes = _MAGIC) -> None:
     """Write ``path`` whole or not at all: the pieces joined, without ever joining them in memory.
 
     A failure (read-only repository, full disk) is not an error: the cache is only not kept.
@@ -583,7 +583,7 @@ def store_patched_view(
     with contextlib.suppress(OSError):
         os.utime(folder / base_key)  # the base stays among the views pruning keeps
     _write_atomic(folder / key, [marshal.dumps((base_key, resolved))], _DELTA_MAGIC)
-    _prune(folder, MAX_VIEWS)
+    _prune(folder, MAX_VIEWS, smaller_than=MAX_PATCHED + (1 << 20))
     return PatchedView(base_key, base, resolved)  # the same open, checked base
 
 
@@ -593,8 +593,10 @@ MAX_PATCHED = 8 << 20
 MAX_PARTS = 20_000
 
 
-def _prune(folder: Path, keep: int) -> None:
-    """Keep the ``keep`` most recently written views.
+def _prune(folder: Path, keep: int, *, smaller_than: int | None = None) -> None:
+    """Keep the ``keep`` most recently written views (``smaller_than``: only smaller files are removed;
+    a patched view leaves a big whole one to the next whole render, since unlinking 80 MB takes
+    ext4 some 20 ms).
 
     Another gittree may be writing or pruning this folder at the same moment: its temporary files are
     left alone, and a file that vanishes between the listing and its ``stat`` is simply skipped.
@@ -603,19 +605,21 @@ def _prune(folder: Path, keep: int) -> None:
         entries = list(os.scandir(folder))
     except OSError:
         return
-    written: list[tuple[float, str]] = []
+    written: list[tuple[float, int, str]] = []
     for entry in entries:
         if entry.name.endswith(".tmp"):
             continue
         try:
             if entry.is_file():
-                written.append((entry.stat().st_mtime, entry.path))
+                info = entry.stat()
+                written.append((info.st_mtime, info.st_size, entry.path))
         except OSError:  # moved into place or pruned by another process since the listing
             continue
     written.sort(reverse=True)
-    for _, path in written[keep:]:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    for _, size, path in written[keep:]:
+        if smaller_than is None or size < smaller_than:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 #: A seed's delta is folded into a new base once it holds more nodes than this, or than an eighth of

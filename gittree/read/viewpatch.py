@@ -34,9 +34,8 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 1
+_FORMAT = 3
 _ARRAYS = (
-    "sorted_ids",
     "order",
     "lengths",
     "parent_start",
@@ -83,7 +82,7 @@ def save_index(
     listing: bytes,
     tree: ResearchTree,
     header: dict[str, Any],
-    lengths: list[int],
+    lengths: array[int],
     refs: gitio.RefState,
 ) -> None:
     """Store the index of the view ``key`` just rendered from ``tree`` (``lengths``: its node lines)."""
@@ -108,18 +107,23 @@ def family_key(*parts: Any) -> str:
 def _write_base(
     repo: gitio.Repo, family: str, key: str, listing: bytes, index: ViewIndex, keep: tuple[Any, ...]
 ) -> None:
+    """The index whole: its facts (marshalled), then each array's bytes as they are (no copy of the
+    10 MB is made at 100k, and loading is one read and one copy into each array)."""
     import os
+    import struct
 
-    data: dict[str, Any] = {name: getattr(index, name) for name in _PLAIN}
-    for name in _ARRAYS:
-        values = getattr(index, name)
-        data[name] = (values.typecode, values.tobytes())
-    for name in _BYTES:
-        data[name] = bytes(getattr(index, name))
+    plain = {name: getattr(index, name) for name in _PLAIN}
+    columns = [(name, getattr(index, name)) for name in (*_ARRAYS, *_BYTES)]
+    layout = [
+        (name, getattr(values, "typecode", "B"), len(memoryview(values).cast("B")))
+        for name, values in columns
+    ]
     # The token pairs the base with its tip: a tip left by an older base is ignored.
-    stored = (_FORMAT, os.urandom(8).hex(), key, listing, keep, data)
+    head = marshal.dumps((_FORMAT, os.urandom(8).hex(), key, listing, keep, plain, layout))
+    pieces: list[bytes | memoryview] = [struct.pack("<Q", len(head)), head]
+    pieces += [memoryview(values).cast("B") for _, values in columns]
     base, _ = _paths(repo, family)
-    cache._write_atomic(base, [marshal.dumps(stored)])
+    cache._write_atomic(base, pieces)
     cache._prune(base.parent, 2 * MAX_INDEXES)
 
 
@@ -151,18 +155,29 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
     from gittree.tree.extend import ViewIndex, extend
 
     base_path, tip_path = _paths(repo, family)
-    stored = cache._load_marshal(base_path)
-    if not isinstance(stored, tuple) or len(stored) != 6 or stored[0] != _FORMAT:
+    payload = cache._read_checked(base_path)
+    if payload is None:
         return None
-    _, token, key, listing, keep, data = stored
-    fields: dict[str, Any] = {name: data[name] for name in _PLAIN}
-    for name in _ARRAYS:
-        typecode, raw = data[name]
-        values = array(typecode)
-        values.frombytes(raw)
-        fields[name] = values
-    for name in _BYTES:
-        fields[name] = bytearray(data[name])
+    data = memoryview(payload)
+    try:
+        size = int.from_bytes(data[:8], "little")
+        head = marshal.loads(data[8 : 8 + size])
+        if not isinstance(head, tuple) or len(head) != 7 or head[0] != _FORMAT:
+            return None
+        _, token, key, listing, keep, plain, layout = head
+        fields: dict[str, Any] = dict(plain)
+        at = 8 + size
+        for name, typecode, length in layout:
+            if typecode == "B":
+                fields[name] = bytearray(data[at : at + length])
+            else:
+                values = array(typecode)
+                values.frombytes(data[at : at + length])
+                fields[name] = values
+            at += length
+    except (EOFError, ValueError, TypeError):
+        return None
+    del data, payload
     index = ViewIndex(**fields)
     tip = cache._load_marshal(tip_path)
     if not isinstance(tip, tuple) or len(tip) != 6 or tip[0] != _FORMAT or tip[1] != token:
@@ -214,7 +229,7 @@ class RenderedJson:
     def __init__(self) -> None:
         self.tree: ResearchTree | None = None
         self.header: dict[str, Any] = {}
-        self.lengths: list[int] = []
+        self.lengths: array[int] = array("I")
 
 
 class _Fallback(Exception):

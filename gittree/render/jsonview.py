@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableSequence, Sequence
 from typing import Any
 
 from gittree.curves import StoredRun, curve_entries
@@ -206,7 +206,7 @@ def render_json_chunks(
     *,
     config: str | None = None,
     curves: Mapping[str, Sequence[StoredRun]] = NO_CURVES,
-    lengths: list[int] | None = None,
+    lengths: MutableSequence[int] | None = None,
 ) -> Iterator[str]:
     """The same data as :func:`render_json`, streamed: one node per line, written by json's C encoder.
 

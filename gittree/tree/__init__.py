@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -268,10 +269,12 @@ def _finish(
     for node in nodes.values():
         for parent in node.parents:
             nodes[parent].children.append(node.sha)
-    ordered = _drawing_order(nodes, parents_first)
+    ordered, sizes = _drawing_order(nodes, parents_first)
 
     head_node, _ = _head_experiment(head, nodes, seed.frontiers)
-    tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(ordered))
+    counts = _metric_counts(ordered)
+    tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(counts))
+    tree.subtree_sizes, tree.metric_counts = sizes, counts
     if head_node is not None:  # every node was made with head False
         nodes[head_node].head = True
     chosen = choose_metric(tree, config, metric)
@@ -535,8 +538,9 @@ def is_experiment_ancestor(ancestor: str, of: str, nodes: dict[str, Node]) -> bo
     return False
 
 
-def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> list[Node]:
-    """Roots oldest first, depth-first, the biggest subtree of each node last (it continues the main line)."""
+def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> tuple[list[Node], array[int]]:
+    """Roots oldest first, depth-first, the biggest subtree of each node last (it continues the main line);
+    with each node's subtree size, in that order."""
     size: dict[str, int] = {}
     for sha in reversed(parents_first):
         node = nodes.get(sha)
@@ -572,7 +576,7 @@ def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> list[Nod
             stack.append(children[0])
         elif children:
             stack.extend(reversed(children))
-    return order
+    return order, array("i", [size[node.sha] for node in order])
 
 
 def _head_experiment(
@@ -590,11 +594,15 @@ def _head_experiment(
     return sha, ahead
 
 
-def _metric_names(nodes: list[Node]) -> tuple[str, ...]:
+def _metric_counts(nodes: list[Node]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for node in nodes:
         for name in node.metrics:
             counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _metric_names(counts: dict[str, int]) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda name: (-counts[name], name)))
 
 

@@ -21,8 +21,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from itertools import accumulate
 
 from gittree import tree as _tree
 from gittree.config import Config
@@ -36,24 +35,29 @@ from gittree.tree import (
     rank_key,
 )
 
+TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
+
 #: More old lines than this changing (⚠ marks moving with the typical delta) and the view is rendered whole.
 MAX_CHANGED_LINES = 4096
 #: More new commits than this and the tree is built (or grown) as usual.
 MAX_NEW_COMMITS = 256
 
 
-@dataclass
 class ViewIndex:
     """What a finished view's tree needs to be extended. Nodes are numbered in the order they were
     added (the view's drawing order for the first ones); arrays indexed "by id" follow that numbering,
-    ``order`` and ``lengths`` the drawing order."""
+    ``order`` and ``lengths`` the drawing order.
+
+    A plain class, not a dataclass: the view patched after a new experiment imports this module, and
+    generating a dataclass's methods costs milliseconds of that start-up.
+    """
 
     #: bytes of a commit id: 20 (SHA-1) or 32 (SHA-256)
     width: int
     #: each node's commit id, by id, ``width`` bytes each (binary: half the index of hex)
     shas: bytearray
-    #: ids sorted by sha (binary search in :meth:`find`)
-    sorted_ids: array[int]
     order: array[int]
     #: bytes of each node's line in the view (with the separator before it), in drawing order
     lengths: array[int]
@@ -81,13 +85,21 @@ class ViewIndex:
     header: dict[str, Any]
     #: identities (author, email, time, offset) of the discarded experiments: a new commit with one may be
     #: their rewrite, which a whole build would hide (``gittree.read._replace_rewritten``)
-    identities: set[tuple[str, str, int, int]] = field(default_factory=set)
+    identities: set[tuple[str, str, int, int]]
     #: the whole build hid rewritten experiments: any new experiment may be one's next version
-    hid_rewrites: bool = False
+    hid_rewrites: bool
     #: the commit HEAD was at (an experiment or an ordinary commit above ``head``)
-    head_commit: str | None = None
+    head_commit: str | None
     #: the best experiment's :func:`gittree.tree.rank_key`
-    best_key: float | None = None
+    best_key: float | None
+
+    def __init__(self, **fields: Any) -> None:
+        missing = self.__annotations__.keys() - fields.keys()
+        unknown = fields.keys() - self.__annotations__.keys()
+        if missing or unknown:
+            raise TypeError(f"ViewIndex: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        for name, value in fields.items():
+            setattr(self, name, value)
 
     def __len__(self) -> int:
         return len(self.size)
@@ -96,30 +108,19 @@ class ViewIndex:
         return self.shas[node * self.width : (node + 1) * self.width].hex()
 
     def find(self, sha: str) -> int:
-        """The id of the experiment ``sha``; -1 when it is not one of the tree's."""
+        """The id of the experiment ``sha``; -1 when it is not one of the tree's. A search of the ids'
+        bytes (a few per view: the new commits' parents, HEAD), so no sorted copy is made or stored."""
         if len(sha) != 2 * self.width:
             return -1
         try:
             wanted = bytes.fromhex(sha)
         except ValueError:
             return -1
-        at = self._bisect(wanted)
-        ids, width = self.sorted_ids, self.width
-        if at < len(ids) and self.shas[ids[at] * width : (ids[at] + 1) * width] == wanted:
-            return ids[at]
-        return -1
-
-    def _bisect(self, wanted: bytes) -> int:
-        ids, shas, width = self.sorted_ids, self.shas, self.width
-        low, high = 0, len(ids)
-        while low < high:
-            middle = (low + high) // 2
-            at = ids[middle] * width
-            if shas[at : at + width] < wanted:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        shas, width = self.shas, self.width
+        at = shas.find(wanted)
+        while at >= 0 and at % width:
+            at = shas.find(wanted, at + 1)
+        return -1 if at < 0 else at // width
 
     def parents(self, node: int) -> array[int]:
         return self.parent_ids[self.parent_start[node] : self.parent_start[node + 1]]
@@ -140,9 +141,7 @@ class ViewIndex:
     def add(self, sha: str, parent: int, node: Node) -> int:
         """A new node (a leaf under ``parent``) with its facts; returns its id (placed by the caller)."""
         new = len(self.size)
-        binary = bytes.fromhex(sha)
-        self.shas += binary
-        self.sorted_ids.insert(self._bisect(binary), new)
+        self.shas += bytes.fromhex(sha)
         self.parent_ids.append(parent)
         self.parent_start.append(len(self.parent_ids))
         self.first_child.append(-1)
@@ -176,77 +175,93 @@ def build_index(
     head_commit: str | None,
     hid_rewrites: bool,
 ) -> ViewIndex:
-    """The index of a tree just rendered as ``show --json``: ``lengths`` is each node's line in bytes."""
+    """The index of a tree just rendered as ``show --json``: ``lengths`` is each node's line in bytes.
+
+    Made column by column (one comprehension each, no tuple per node): at 100k experiments it is made
+    after every whole render, so its time and memory count.
+    """
     nodes = tree.nodes
     ids = {node.sha: number for number, node in enumerate(nodes)}
-    width = len(nodes[0].sha) // 2 if nodes else 20
-    parent_start, parent_ids = array("i", [0]), array("i")
-    first_child, child_count = array("i"), array("i")
-    multi: dict[int, list[int]] = {}
-    times, step = array("q"), array("i")
-    on_path, surprise, dead = bytearray(len(nodes)), bytearray(len(nodes)), bytearray(len(nodes))
-    deltas: list[tuple[float, int]] = []
-    metric_counts: dict[str, int] = {}
-    judged_counts: dict[str, int] = {}
-    identities: set[tuple[str, str, int, int]] = set()
+    count = len(nodes)
+    child_count = array("i", [len(node.children) for node in nodes])
+    first_child = array("i", [ids[node.children[0]] if node.children else -1 for node in nodes])
+    multi = {
+        number: [ids[child] for child in nodes[number].children]
+        for number, children in enumerate(child_count)
+        if children > 1
+    }
+    size = (
+        array("i", tree.subtree_sizes)
+        if len(tree.subtree_sizes) == count
+        else _sizes(child_count, first_child, multi)
+    )
+    dead = bytearray([node.dead_end for node in nodes])
+    deltas = array("d")  # live finite |delta|s, and whose: two arrays, not a tuple per node (peak memory)
+    owners = array("i")
     for number, node in enumerate(nodes):
-        parent_ids.extend(ids[parent] for parent in node.parents)
-        parent_start.append(len(parent_ids))
-        children = node.children
-        child_count.append(len(children))
-        first_child.append(ids[children[0]] if children else -1)
-        if len(children) > 1:
-            multi[number] = [ids[child] for child in children]
-        times.append(node.author_time)
-        following = node.reference or (node.parents[0] if node.parents else None)
-        step.append(ids[following] if following is not None else -1)
-        on_path[number] = node.on_best_path
-        surprise[number] = node.surprise
-        dead[number] = node.dead_end
         delta = node.delta
-        if delta is not None and not node.dead_end and math.isfinite(delta):
-            deltas.append((abs(delta), number))
-        for name in node.metrics:
-            metric_counts[name] = metric_counts.get(name, 0) + 1
+        if delta is not None and not dead[number] and math.isfinite(delta):
+            deltas.append(abs(delta))
+            owners.append(number)
+    ranked = sorted(range(len(deltas)), key=deltas.__getitem__)
+    metric_counts = dict(tree.metric_counts) or _tree._metric_counts(nodes)
+    judged_counts: dict[str, int] = {}
+    for node in nodes:
         judged = node.run.get(JUDGED_BY_FACT) if node.run else None
         if judged and judged in node.metrics:
             judged_counts[judged] = judged_counts.get(judged, 0) + 1
-        if node.discarded:
-            identities.add((node.author_name, node.author_email, node.author_time, node.author_offset))
-    size = array("i", bytes(4 * len(nodes)))
-    for number in range(len(nodes) - 1, -1, -1):  # children are drawn after their parents
-        children = nodes[number].children
-        size[number] = 1 + sum(size[ids[child]] for child in children)
-    deltas.sort()
     return ViewIndex(
-        width=width,
-        shas=bytearray(bytes.fromhex("".join(node.sha for node in nodes))),
-        sorted_ids=array("i", sorted(range(len(nodes)), key=lambda number: nodes[number].sha)),
-        order=array("i", range(len(nodes))),
+        width=len(nodes[0].sha) // 2 if nodes else 20,
+        shas=bytearray(bytes.fromhex("".join([node.sha for node in nodes]))),
+        order=array("i", range(count)),
         lengths=array("I", lengths),
-        parent_start=parent_start,
-        parent_ids=parent_ids,
+        parent_start=array("i", accumulate((len(node.parents) for node in nodes), initial=0)),
+        parent_ids=array("i", [ids[parent] for node in nodes for parent in node.parents]),
         first_child=first_child,
         child_count=child_count,
         multi=multi,
         size=size,
-        time=times,
-        step=step,
-        on_path=on_path,
-        surprise=surprise,
+        time=array("q", [node.author_time for node in nodes]),
+        step=array(
+            "i",
+            [
+                ids[node.reference or node.parents[0]] if node.reference or node.parents else -1
+                for node in nodes
+            ],
+        ),
+        on_path=bytearray([node.on_best_path for node in nodes]),
+        surprise=bytearray([node.surprise for node in nodes]),
         dead=dead,
-        abs_sorted=array("d", (size_ for size_, _ in deltas)),
-        abs_ids=array("i", (number for _, number in deltas)),
+        abs_sorted=array("d", [deltas[at] for at in ranked]),
+        abs_ids=array("i", [owners[at] for at in ranked]),
         metric_counts=metric_counts,
         judged_counts=judged_counts,
         best=ids[tree.best] if tree.best is not None else -1,
         head=ids[tree.head] if tree.head is not None else -1,
         header=header,
-        identities=identities,
+        identities={
+            (node.author_name, node.author_email, node.author_time, node.author_offset)
+            for node in nodes
+            if node.discarded
+        },
         hid_rewrites=hid_rewrites,
         head_commit=head_commit,
         best_key=_best_key(tree),
     )
+
+
+def _sizes(child_count: array[int], first_child: array[int], multi: dict[int, list[int]]) -> array[int]:
+    """Each node's subtree size (``gittree.tree._drawing_order``'s), for a tree the builder did not size."""
+    size = array("i", bytes(4 * len(child_count)))
+    for number in range(len(child_count) - 1, -1, -1):  # children are drawn after their parents
+        children = child_count[number]
+        if children == 0:
+            size[number] = 1
+        elif children == 1:
+            size[number] = 1 + size[first_child[number]]
+        else:
+            size[number] = 1 + sum(size[child] for child in multi[number])
+    return size
 
 
 def _best_key(tree: ResearchTree) -> float | None:
@@ -260,17 +275,24 @@ def _best_key(tree: ResearchTree) -> float | None:
 Evaluated = tuple[float | None, str | None, str, bool]
 
 
-@dataclass
 class Extension:
     """What :func:`extend` changed: the new experiments (evaluated), the old ones whose marks moved."""
 
-    added: list[tuple[int, Node]]
-    #: old ids -> the marks that changed (``best``, ``head``, ``on_best_path``, ``surprise``) and their values
-    marks: dict[int, dict[str, bool]]
-    #: the tree's typical delta now
-    typical: float | None
-    #: each new experiment's delta, reference, verdict and single-run flag (what a replay is given)
-    evaluations: list[Evaluated]
+    def __init__(
+        self,
+        added: list[tuple[int, Node]],
+        marks: dict[int, dict[str, bool]],
+        typical: float | None,
+        evaluations: list[Evaluated],
+    ) -> None:
+        #: the new experiments by id
+        self.added = added
+        #: old ids -> the marks that changed (``best``, ``head``, ``on_best_path``, ``surprise``) and their values
+        self.marks = marks
+        #: the tree's typical delta now
+        self.typical = typical
+        #: each new experiment's delta, reference, verdict and single-run flag (what a replay is given)
+        self.evaluations = evaluations
 
     def metric_names(self, index: ViewIndex) -> list[str]:
         """The tree's metric names now, most experiments first (:func:`gittree.tree._metric_names`)."""
