@@ -186,18 +186,42 @@ def test_changes_the_patch_does_not_take_render_the_view_again(  # type: ignore[
     assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
 
 
-def test_a_sibling_order_that_would_change_renders_again(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Children are drawn smallest subtree first: growing one branch past its sibling moves whole blocks."""
+def test_a_branch_that_outgrows_its_sibling_moves_its_block(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Children are drawn smallest subtree first: a branch that grows past its sibling is drawn after
+    it, its whole block of lines moved; at every step the patched view is the cold one."""
     base = repo.experiment("baseline", metrics=[("acc", 0.5)])
     repo.experiment("a", metrics=[("acc", 0.51)])
     repo.experiment("a2", metrics=[("acc", 0.52)])
     repo.branch("b", base)
     repo.experiment("b", metrics=[("acc", 0.505)])
     assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
-    repo.experiment("b2", metrics=[("acc", 0.506)])  # b's block as big as a's: the order may change
-    same_as_cold(repo, gittree, monkeypatch)
-    repo.experiment("b3", metrics=[("acc", 0.507)])
-    same_as_cold(repo, gittree, monkeypatch)
+    for step in range(4):  # b's block grows past a's
+        repo.experiment(f"b{step + 2}", metrics=[("acc", 0.506 + step / 1000)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+    repo.git("checkout", "-q", "main")
+    for step in range(5):  # and a's past b's again, from its tip
+        repo.experiment(f"a{step + 3}", metrics=[("acc", 0.53 + step / 1000)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
+def test_with_a_merge_in_the_tree_a_sibling_reorder_renders_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, monkeypatch
+) -> None:
+    """A merge is drawn after its last parent, so a subtree with one may not be one block of lines."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.branch("idea", base)
+    repo.experiment("idea", metrics=[("acc", 0.51)])
+    repo.git("checkout", "-q", "main")
+    repo.experiment("main step", metrics=[("acc", 0.505)])
+    repo.merge("idea", "crossover", metrics=[("acc", 0.52)])
+    repo.branch("b", base)
+    repo.experiment("b", metrics=[("acc", 0.5)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    patched = []
+    for step in range(5):
+        repo.experiment(f"b{step + 2}", metrics=[("acc", 0.5 + step / 1000)])
+        patched += same_as_cold(repo, gittree, monkeypatch)
+    assert True in patched and False in patched
 
 
 def test_a_damaged_or_missing_base_renders_again(repo: GitRepo, loop, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]

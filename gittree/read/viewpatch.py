@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 3
+_FORMAT = 4
 _ARRAYS = (
     "order",
     "lengths",
@@ -61,6 +61,7 @@ _PLAIN = (
     "hid_rewrites",
     "head_commit",
     "best_key",
+    "merges",
 )
 
 
@@ -303,28 +304,19 @@ def _patch(
         raise _Fallback
     _rewrite_header(index, extension)
     write = node_json_writer()
-    parts: list[cache.Part] = [head_text(index.header).encode("utf-8", "surrogateescape")]
-    events: list[tuple[int, int, bytes]] = []  # (old segments before it, 0 insert / 1 replace, bytes)
+    lines: dict[int, bytes] = {}  # new and rewritten lines by id
     for number, marks in extension.marks.items():
-        at = position_in(old_order, number)
-        line = with_marks(old_line(number), marks)
-        events.append((at, 1, line))
+        lines[number] = with_marks(old_line(number), marks)
+    for number, node in extension.added:
+        lines[number] = (NODE_SEPARATOR + write(node)).encode("utf-8", "surrogateescape")
+    for number, line in lines.items():
         index.lengths[index.position(number)] = len(line)
-    placed = sorted((index.position(number), node) for number, node in extension.added)
-    for count, (at, node) in enumerate(placed):
-        line = (NODE_SEPARATOR + write(node)).encode("utf-8", "surrogateescape")
-        events.append((at - count, 0, line))
-        index.lengths[at] = len(line)
-    events.sort(key=lambda event: (event[0], event[1]))
-    current = 0
-    for before, kind, line in events:
-        if before > current:
-            parts.append((offsets[current], offsets[before]))
-            current = before
-        parts.append(line)
-        if kind == 1:
-            current = before + 1
-    parts.append((offsets[current], base.length))
+    parts: list[cache.Part] = [head_text(index.header).encode("utf-8", "surrogateescape")]
+    if extension.moved:
+        _moved_parts(parts, index.order, old_order, offsets, lines)
+    else:
+        _inserted_parts(parts, index, old_order, offsets, lines, extension)
+    parts.append((offsets[-1], base.length))  # the lines' end, the curves
     view = cache.store_patched_view(repo.shared_dir, key, base, parts)
     if view is None:
         raise _Fallback
@@ -334,6 +326,68 @@ def _patch(
     else:
         _write_tip(repo, family, stored.token, key, listing, new_keep, log)
     return view
+
+
+def _inserted_parts(
+    parts: list[cache.Part],
+    index: ViewIndex,
+    old_order: array[int],
+    offsets: list[int],
+    lines: dict[int, bytes],
+    extension: Extension,
+) -> None:
+    """The lines of the view when the old ones kept their order: runs of old lines, the rewritten ones
+    and the new ones between them (found by position, without a pass over every line)."""
+    from gittree.tree.extend import position_in
+
+    # (old lines before it, 0: a new line / 1: an old one rewritten, its bytes)
+    events: list[tuple[int, int, bytes]] = []
+    for number in extension.marks:
+        events.append((position_in(old_order, number), 1, lines[number]))
+    placed = sorted(index.position(number) for number, _ in extension.added)
+    for count, at in enumerate(placed):
+        events.append((at - count, 0, lines[index.order[at]]))
+    events.sort(key=lambda event: (event[0], event[1]))
+    current = 0
+    for before, kind, line in events:
+        if before > current:
+            parts.append((offsets[current], offsets[before]))
+            current = before
+        parts.append(line)
+        if kind == 1:
+            current = before + 1
+    if current < len(offsets) - 1:
+        parts.append((offsets[current], offsets[-1]))
+
+
+def _moved_parts(
+    parts: list[cache.Part],
+    order: array[int],
+    old_order: array[int],
+    offsets: list[int],
+    lines: dict[int, bytes],
+) -> None:
+    """The lines of the view when blocks of old lines moved: every line in the new order, consecutive
+    old lines joined into one range (a pass over every line: only when siblings were reordered)."""
+    where = array("i", bytes(4 * len(order)))
+    for at, number in enumerate(old_order):
+        where[number] = at
+    start = end = -1
+    for number in order:
+        line = lines.get(number)
+        if line is None and start >= 0 and where[number] == end:
+            end += 1
+            continue
+        if start >= 0:
+            parts.append((offsets[start], offsets[end]))
+            start = -1
+        if line is not None:
+            parts.append(line)
+        else:
+            start = where[number]
+            end = start + 1
+    if start >= 0:
+        parts.append((offsets[start], offsets[end]))
 
 
 def _facts(records: list[CommitRecord]) -> list[tuple[Any, ...]]:

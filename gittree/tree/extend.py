@@ -92,6 +92,8 @@ class ViewIndex:
     head_commit: str | None
     #: the best experiment's :func:`gittree.tree.rank_key`
     best_key: float | None
+    #: experiments with more than one parent (merges): while there is one, siblings are never reordered
+    merges: int
 
     def __init__(self, **fields: Any) -> None:
         missing = self.__annotations__.keys() - fields.keys()
@@ -247,6 +249,7 @@ def build_index(
         hid_rewrites=hid_rewrites,
         head_commit=head_commit,
         best_key=_best_key(tree),
+        merges=sum(len(node.parents) > 1 for node in nodes),
     )
 
 
@@ -284,6 +287,7 @@ class Extension:
         marks: dict[int, dict[str, bool]],
         typical: float | None,
         evaluations: list[Evaluated],
+        moved: bool = False,
     ) -> None:
         #: the new experiments by id
         self.added = added
@@ -293,6 +297,8 @@ class Extension:
         self.typical = typical
         #: each new experiment's delta, reference, verdict and single-run flag (what a replay is given)
         self.evaluations = evaluations
+        #: blocks of old lines moved (siblings reordered): the old lines are no longer in their old order
+        self.moved = moved
 
     def metric_names(self, index: ViewIndex) -> list[str]:
         """The tree's metric names now, most experiments first (:func:`gittree.tree._metric_names`)."""
@@ -344,6 +350,7 @@ def _extend(
     # an ordinary new commit -> (its nearest experiment, commits folded)
     below: dict[str, tuple[int, int]] = {}
     params: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    moved = False
     for commit in commits:
         if len(commit.parents) != 1 or REVERT_WORDS in commit.message or commit.shallow:
             raise _Refused
@@ -368,7 +375,7 @@ def _extend(
         node = _node(commit, record, (parent_sha,), {parent_sha: folded} if folded else {}, 0, False, params)
         number = index.add(commit.sha, experiment, node)
         nodes[commit.sha], ids[commit.sha] = node, number
-        _attach(index, number, experiment)
+        moved = _attach(index, number, experiment) or moved
         _count_metrics(index, node)
     spec = _spec(index, config, metric)
     marks: dict[int, dict[str, bool]] = {}
@@ -404,12 +411,12 @@ def _extend(
     if len(marks) > MAX_CHANGED_LINES:
         raise _Refused
     evaluated = [(node.delta, node.reference, node.verdict.value, node.single_run) for _, node in added]
-    return Extension(added, marks, typical, evaluated)
+    return Extension(added, marks, typical, evaluated, moved)
 
 
-def _attach(index: ViewIndex, number: int, parent: int) -> None:
+def _attach(index: ViewIndex, number: int, parent: int) -> bool:
     """Place the new leaf ``number`` under ``parent``: its drawing position, every ancestor's subtree
-    bigger; refused where that would reorder siblings."""
+    bigger, and siblings whose order that changes drawn in the new order (True: blocks moved)."""
     siblings = index.children(parent)
     key = index.key(number)
     keys = [index.key(sibling) for sibling in siblings]
@@ -450,10 +457,37 @@ def _attach(index: ViewIndex, number: int, parent: int) -> None:
                 ready.append(above)
             if index.child_count[above] > 1:
                 resorted.add(above)
+    moved = False
     for node in resorted:
-        keys = [index.key(child) for child in index.multi[node]]
-        if any(keys[i] >= keys[i + 1] for i in range(len(keys) - 1)):
-            raise _Refused  # a sibling block would move: rendered whole
+        children = index.multi[node]
+        keys = [index.key(child) for child in children]
+        if all(keys[i] < keys[i + 1] for i in range(len(keys) - 1)):
+            continue
+        if index.merges:
+            raise _Refused  # a merge is drawn after its last parent: a subtree may not be one block
+        _move_blocks(index, node, sorted(children, key=index.key))
+        moved = True
+    return moved
+
+
+def _move_blocks(index: ViewIndex, node: int, children: list[int]) -> None:
+    """Draw ``node``'s children in the order ``children``: each child's subtree is one block of lines
+    (in a tree without merges, depth first), right after ``node`` and its earlier siblings' blocks."""
+    start = index.position(node) + 1
+    blocks: dict[int, tuple[int, int]] = {}
+    at = start
+    for child in index.multi[node]:
+        blocks[child] = (at, at + index.size[child])
+        at += index.size[child]
+    order, lengths = index.order, index.lengths
+    new_order, new_lengths = array(order.typecode), array(lengths.typecode)
+    for child in children:
+        low, high = blocks[child]
+        new_order += order[low:high]
+        new_lengths += lengths[low:high]
+    order[start:at] = new_order
+    lengths[start:at] = new_lengths
+    index.multi[node] = children
 
 
 def _count_metrics(index: ViewIndex, node: Node) -> None:
