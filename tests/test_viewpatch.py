@@ -9,6 +9,8 @@ rewrite, a reset, a deleted branch, a revert, a merge...).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -253,3 +255,26 @@ def test_patches_that_grow_too_big_are_rendered_whole_again(
         repo.experiment(f"step {step + 3}", metrics=[("acc", 0.54 + step / 100)])
         patched.append(same_as_cold(repo, gittree, monkeypatch, views=(("show", "--json"),))[0])
     assert True in patched and False in patched
+
+
+@pytest.mark.parametrize("target", ["pipe", "file", "appended file"])
+def test_a_patched_view_printed_by_the_kernel_is_the_cold_one(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, tmp_path: Path, target: str
+) -> None:
+    """Out of process, a patch's ranges go to stdout by ``sendfile``; a file opened for appending
+    refuses it, and the rest is written plainly from where it stopped."""
+    repo.experiment("step three", metrics=[("acc", 0.531)])
+    command = [sys.executable, "-m", "gittree", "show", "--json"]
+    if target == "pipe":
+        printed = subprocess.run(command, cwd=repo.path, capture_output=True, check=True).stdout
+    else:
+        out = tmp_path / "out.json"
+        out.write_bytes(b"before\n" if target == "appended file" else b"")
+        with open(out, "ab" if target == "appended file" else "wb") as handle:
+            subprocess.run(command, cwd=repo.path, stdout=handle, check=True)
+        printed = out.read_bytes().removeprefix(b"before\n")
+    monkeypatch.setenv("GITTREE_NO_CACHE", "1")
+    assert printed.decode() == gittree("show", "--json").out
+    monkeypatch.delenv("GITTREE_NO_CACHE")
+    views = repo.path / ".git" / "gittree" / "cache" / "views"
+    assert any(path.read_bytes().startswith(cache._DELTA_MAGIC) for path in views.iterdir())

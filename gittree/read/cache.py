@@ -525,34 +525,42 @@ class PatchedView:
         return found
 
     def send_to(self, fd: int) -> bool:
-        """Copy the bytes to ``fd``, the base's ranges with ``sendfile``; False (nothing written) where it
-        cannot be used."""
+        """Copy the bytes to ``fd``, the base's ranges with ``sendfile`` where the kernel takes it (not,
+        for one, to a file opened for appending: then by plain writes from where it stopped). False
+        (nothing written) where there is no ``sendfile``."""
         sendfile = getattr(os, "sendfile", None)
         if sendfile is None:
             return False
-        sent = 0
-        try:
-            for part in self.parts:
-                if isinstance(part, bytes):
-                    view = memoryview(part)
-                    while view:
-                        count = os.write(fd, view)
-                        sent += count
-                        view = view[count:]
-                    continue
-                start, end = part
-                while start < end:
-                    count = sendfile(fd, self.base.fileno(), _HEADER.size + start, end - start)
+        source = self.base.fileno()
+        for part in self.parts:
+            if isinstance(part, bytes):
+                _write_all(fd, part)
+                continue
+            start, end = part
+            while start < end:
+                if sendfile is not None:
+                    try:
+                        count = sendfile(fd, source, _HEADER.size + start, end - start)
+                    except OSError:
+                        sendfile = None  # refused here: a real write error shows again below
+                        continue
                     if count == 0:
                         raise OSError("the cached view file shrank while it was being copied")
-                    sent += count
-                    start += count
-        except OSError:
-            if sent:
-                raise
-            return False
+                else:
+                    chunk = self.base.read(start, min(_CHUNK, end - start))
+                    if not chunk:
+                        raise OSError("the cached view file shrank while it was being copied")
+                    _write_all(fd, chunk)
+                    count = len(chunk)
+                start += count
         self.close()
         return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def store_patched_view(
