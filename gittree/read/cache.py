@@ -10,7 +10,12 @@ It can never be wrong, because everything in it is keyed by something immutable:
   moves ``refs/notes/gittree`` and the entry is no longer used.
 * ``views/<digest>``: a finished view (the bytes ``gittree show`` printed), keyed by a digest of
   every input of that view: the id of every ref and of HEAD, the shallow boundary, the
-  ``.gittree.yaml`` bytes, the options and gittree's version.
+  ``.gittree.yaml`` bytes, the options and gittree's version. Either whole (checked by pieces of
+  about 1 MiB) or a patch of a whole one (its own bytes and ranges of the whole one's: ``show
+  --json`` after new experiments, :mod:`gittree.read.viewpatch`).
+* ``extend/<family>.base`` and ``extend/<family>``: the index of the last ``show --json`` view of a
+  kind, and the views patched since (:mod:`gittree.read.viewpatch`). Not keyed by content: the
+  patcher compares the refs it names with the refs now and patches only when the change adds to it.
 * ``seed-<scope>.base`` / ``.delta`` (:class:`SeedStore`): the last tree of a scope before evaluation,
   and the tips, HEAD, notes commit and dead ends it was built from (issue 19). Not keyed by content:
   the reader (``gittree.read._grow``) asks git what changed since those inputs and uses the seed only
