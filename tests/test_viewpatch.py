@@ -9,6 +9,7 @@ rewrite, a reset, a deleted branch, a revert, a merge...).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -278,3 +279,19 @@ def test_a_patched_view_printed_by_the_kernel_is_the_cold_one(  # type: ignore[n
     monkeypatch.delenv("GITTREE_NO_CACHE")
     views = repo.path / ".git" / "gittree" / "cache" / "views"
     assert any(path.read_bytes().startswith(cache._DELTA_MAGIC) for path in views.iterdir())
+
+
+def test_runs_that_store_curves_are_patched_in_with_the_curves_written_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    from tests.runtools import PYTHON
+    from tests.test_curves_stored import run, write_script
+
+    write_script(repo, "train", 50, 7)
+    patched = []
+    for seed in (1, 2, 3):
+        run(repo, "--new", "-m", f"curved {seed}", "--", PYTHON, "train.py", str(seed))
+        assert repo.git("notes", "--ref", "gittree-curves", "list", "HEAD").strip()
+        patched.append(same_as_cold(repo, gittree, monkeypatch))
+    assert patched[1:] == [[True, True], [True, True]]
+    assert len(json.loads(gittree("show", "--json").out)["curves"]) == 3

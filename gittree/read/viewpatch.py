@@ -283,6 +283,7 @@ def _patch(
     _check_moves(index, moved, chains, old_listing, listing, head)
     new_keep = _check_keep(repo, stored.keep, keep_now, commits, chains)
     _check_no_notes(repo, listing, list(commits))
+    curves = _new_curves(repo, old_listing, listing, list(commits))
     records = [
         CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, None)
         for sha, facts in commits.items()
@@ -316,7 +317,16 @@ def _patch(
         _moved_parts(parts, index.order, old_order, offsets, lines)
     else:
         _inserted_parts(parts, index, old_order, offsets, lines, extension)
-    parts.append((offsets[-1], base.length))  # the lines' end, the curves
+    if curves:  # the curves of every experiment, in the new drawing order, written again
+        from gittree.read.views import tree_curves_of
+        from gittree.render.jsonview import tail_chunks
+
+        order = [index.sha(number) for number in index.order]
+        parts.append(
+            "".join(tail_chunks(order, tree_curves_of(repo, order))).encode("utf-8", "surrogateescape")
+        )
+    else:
+        parts.append((offsets[-1], base.length))  # the lines' end, the curves
     view = cache.store_patched_view(repo.shared_dir, key, base, parts)
     if view is None:
         raise _Fallback
@@ -424,8 +434,11 @@ def _ref_changes(
             if name not in came:
                 raise _Fallback
             keep = came[name]
+        elif name == gitio.CURVES_REF:
+            if name not in came:
+                raise _Fallback
         elif name.startswith(("refs/notes/", gitio.GITTREE_REF_PREFIX, gitio.GITTREE_REMOTE_REF_PREFIX)):
-            raise _Fallback  # the results, the curves, another keep ref: rendered whole
+            raise _Fallback  # the results, another keep ref: rendered whole
         elif name.startswith(prefixes):
             if name not in came or name.startswith("refs/tags/") or name.endswith("^{}"):
                 raise _Fallback  # a deleted branch, or a tag (which may name a tag object)
@@ -434,10 +447,8 @@ def _ref_changes(
 
 
 def _head_commit(listing: bytes) -> str | None:
-    at = listing.find(b" HEAD\n")
-    if at < 0:
-        return None
-    return listing[listing.rfind(b"\n", 0, at) + 1 : at].decode("ascii")
+    found = _target(listing, "HEAD")
+    return None if found is None else found.decode("ascii")
 
 
 def _new_commits(
@@ -539,11 +550,33 @@ def _check_keep(
 
 
 def _check_no_notes(repo: gitio.Repo, listing: bytes, shas: list[str]) -> None:
-    """A commit new to the tree may carry a note or curves already (fetched with another branch)."""
-    for ref in (gitio.NOTES_REF, gitio.CURVES_REF):
-        if (
-            shas
-            and f" {ref}\n".encode() in listing
-            and any(note is not None for note in gitio.notes_for(repo, shas, ref).values())
-        ):
-            raise _Fallback
+    """A commit new to the tree may carry a note already (fetched with another branch)."""
+    ref = gitio.NOTES_REF
+    if (
+        shas
+        and f" {ref}\n".encode() in listing
+        and any(note is not None for note in gitio.notes_for(repo, shas, ref).values())
+    ):
+        raise _Fallback
+
+
+def _new_curves(repo: gitio.Repo, old_listing: bytes, listing: bytes, shas: list[str]) -> bool:
+    """Whether the view's ``curves`` must be written again: the curves moved (a run stored some), or a
+    commit new to the tree carries some already (fetched with another branch)."""
+    now = _target(listing, gitio.CURVES_REF)
+    if now is None:
+        return False
+    if now != _target(old_listing, gitio.CURVES_REF):
+        return True
+    return bool(shas) and any(
+        note is not None for note in gitio.notes_for(repo, shas, gitio.CURVES_REF).values()
+    )
+
+
+def _target(listing: bytes, ref: str) -> bytes | None:
+    """The object ``ref`` names in a ref listing (``git show-ref`` lines: "SHA NAME")."""
+    line_end = f" {ref}\n".encode()
+    at = listing.find(line_end)
+    if at < 0:
+        return None
+    return listing[listing.rfind(b"\n", 0, at) + 1 : at]

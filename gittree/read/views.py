@@ -252,9 +252,14 @@ def diff_view(
 def tree_curves(repo: gitio.Repo, tree: ResearchTree) -> dict[str, list[StoredRun]]:
     """The curves stored in git for the tree's experiments (docs/format.md, "Curves"); the view's key
     holds the curves' notes commit, so a new curve is a new view."""
+    return tree_curves_of(repo, [node.sha for node in tree.nodes])
+
+
+def tree_curves_of(repo: gitio.Repo, shas: list[str]) -> dict[str, list[StoredRun]]:
+    """:func:`tree_curves` of the experiments ``shas``."""
     from gittree.runs.curves import stored_curves
 
-    return stored_curves(repo, [node.sha for node in tree.nodes])
+    return stored_curves(repo, shas)
 
 
 def project_name(repo: gitio.Repo) -> str:

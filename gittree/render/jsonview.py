@@ -226,11 +226,17 @@ def render_json_chunks(
         if lengths is not None:
             lengths.append(len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape")))
         yield line
-    yield "\n  ]" if tree.nodes else "]"
+    yield from tail_chunks([node.sha for node in tree.nodes], curves)
+
+
+def tail_chunks(order: Sequence[str], curves: Mapping[str, Sequence[StoredRun]]) -> Iterator[str]:
+    """What follows the nodes' lines: the end of ``nodes`` and the ``curves`` of the experiments
+    ``order`` (the drawing order)."""
+    yield "\n  ]" if order else "]"
     yield ',\n  "curves": ['
     encode = one_line_encoder()
     count = 0
-    for count, entry in enumerate(curve_entries((node.sha for node in tree.nodes), curves), 1):
+    for count, entry in enumerate(curve_entries(order, curves), 1):
         yield ("\n    " if count == 1 else ",\n    ") + encode(entry)
     yield ("\n  ]" if count else "]") + "\n}\n"
 
