@@ -137,3 +137,66 @@ def test_a_hook_that_refuses_stops_the_commit(repo: GitRepo, scratch: Path) -> N
     with pytest.raises(GitCommandError, match="pre-commit"):
         commit_tree(git, plan(repo, tree, "refs/heads/exp/c", scratch, base=None, message="x\n"))
     assert repo.git("branch", "--list", "exp/c") == ""
+
+
+# -- the commit's settings, read in one git process ---------------------------------------------------
+
+#: Values as written in a configuration file (None: the key with no ``=``, which a boolean reads as true).
+SETTING_VALUES = [
+    None,
+    "",
+    "true",
+    "TRUE",
+    "Yes",
+    "on",
+    "off",
+    "no",
+    "False",
+    "0",
+    "1",
+    "7",
+    "1k",
+    "+1",
+    "-0",
+]
+
+
+@pytest.mark.parametrize("value", SETTING_VALUES)
+def test_commit_settings_read_gpgsign_as_git_config_does(repo: GitRepo, value: str | None) -> None:
+    repo.commit("start")
+    line = "\tgpgSign\n" if value is None else f"\tgpgSign = {value}\n"
+    with (repo.path / ".git" / "config").open("a") as config:
+        config.write("[commit]\n\tgpgSign = false\n[commit]\n" + line)  # the last one wins
+    git = gitio.open_repo(repo.path)
+    assert gitio.commit_settings(git).sign == (
+        gitio.config_value(git, "commit.gpgSign", kind="bool") == "true"
+    )
+
+
+def test_commit_settings_raise_what_git_config_raises_for_a_bad_boolean(repo: GitRepo) -> None:
+    repo.commit("start")
+    repo.git("config", "commit.gpgSign", "perhaps")
+    git = gitio.open_repo(repo.path)
+    with pytest.raises(GitCommandError) as expected:
+        gitio.config_value(git, "commit.gpgSign", kind="bool")
+    with pytest.raises(GitCommandError) as found:
+        gitio.commit_settings(git)
+    assert found.value.message == expected.value.message
+
+
+@pytest.mark.parametrize("value", ["auto", ";", "%"])
+def test_commit_settings_read_the_comment_char_as_comment_char_does(repo: GitRepo, value: str) -> None:
+    repo.commit("start")
+    line = f'\tcommentChar = "{value}"\n'
+    with (repo.path / ".git" / "config").open("a") as config:
+        config.write("[core]\n" + line)
+    git = gitio.open_repo(repo.path)
+    assert gitio.commit_settings(git).comment == gitio.comment_char(git)
+
+
+def test_commit_settings_say_whether_a_commit_encoding_is_set(repo: GitRepo) -> None:
+    repo.commit("start")
+    git = gitio.open_repo(repo.path)
+    assert gitio.commit_settings(git).encoding is None
+    repo.git("config", "i18n.commitEncoding", "ISO-8859-1")
+    assert gitio.commit_settings(git).encoding == "ISO-8859-1"

@@ -172,6 +172,9 @@ if TYPE_CHECKING:
         EMPTY_TREE as EMPTY_TREE,
     )
     from gittree.gitio.plumbing import (
+        CommitSettings as CommitSettings,
+    )
+    from gittree.gitio.plumbing import (
         add_temporary_worktree as add_temporary_worktree,
     )
     from gittree.gitio.plumbing import (
@@ -185,6 +188,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.plumbing import (
         checkout as checkout,
+    )
+    from gittree.gitio.plumbing import (
+        commit_settings as commit_settings,
     )
     from gittree.gitio.plumbing import (
         commit_tree as commit_tree,
@@ -423,6 +429,7 @@ _HOMES = {
     "ALL_REF_PREFIXES": "gittree.gitio.refs",
     "CommitFacts": "gittree.rawcommit",
     "CommitReader": "gittree.gitio.objects",
+    "CommitSettings": "gittree.gitio.plumbing",
     "EMPTY_TREE": "gittree.gitio.plumbing",
     "GITTREE_REF_PREFIX": "gittree.gitio.refs",
     "GITTREE_REMOTE_REF_PREFIX": "gittree.gitio.refs",
@@ -449,6 +456,7 @@ _HOMES = {
     "checked_out_branches": "gittree.gitio.repo",
     "checkout": "gittree.gitio.plumbing",
     "comment_char": "gittree.gitio.repo",
+    "commit_settings": "gittree.gitio.plumbing",
     "commit_record": "gittree.gitio.objects",
     "commit_subject": "gittree.gitio.objects",
     "commit_tree": "gittree.gitio.plumbing",

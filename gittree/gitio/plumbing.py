@@ -148,6 +148,60 @@ def _index_env(index: Path) -> dict[str, str]:
     return {"GIT_INDEX_FILE": str(index)}
 
 
+class CommitSettings:
+    """What of git's configuration a commit made with plumbing depends on, read in one ``git config``
+    (a run asked three times before, issue 19)."""
+
+    __slots__ = ("comment", "encoding", "sign")
+
+    def __init__(self, comment: str, sign: bool, encoding: str | None) -> None:
+        #: the character comment lines start with (:func:`gittree.gitio.comment_char`).
+        self.comment = comment
+        #: ``commit.gpgSign``: ``commit-tree`` ignores it, so the caller signs with ``-S``.
+        self.sign = sign
+        #: ``i18n.commitEncoding``, None when unset: the message is then stored as the UTF-8 written.
+        self.encoding = encoding
+
+
+#: The settings :class:`CommitSettings` holds, as ``git config --get-regexp`` names them (lower case).
+_COMMIT_SETTINGS = r"^(core\.commentchar|commit\.gpgsign|i18n\.commitencoding)$"
+_TRUE = ("true", "yes", "on")
+_FALSE = ("false", "no", "off", "")
+
+
+def commit_settings(repo: Repo) -> CommitSettings:
+    """``core.commentChar``, ``commit.gpgSign`` and ``i18n.commitEncoding`` as git reads them (every level,
+    the last value of each winning, as ``git config --get`` picks it). A boolean git writes in a form
+    not read here, or a ``git config`` that fails, is asked the way :func:`gittree.gitio.config_value`
+    asks (its error and all)."""
+    from gittree.gitio.repo import comment_char, config_value
+
+    done = run(["config", "-z", "--get-regexp", _COMMIT_SETTINGS], cwd=repo.cwd)
+    if done.code not in (0, 1):  # 1: none is set
+        return CommitSettings(
+            comment_char(repo),
+            config_value(repo, "commit.gpgSign", kind="bool") == "true",
+            config_value(repo, "i18n.commitEncoding"),
+        )
+    values: dict[str, str | None] = {}
+    for entry in done.text.split("\0"):
+        if entry:
+            key, newline, value = entry.partition("\n")
+            values[key] = value if newline else None  # no "=": a boolean's true
+    comment = (values.get("core.commentchar") or "").strip()
+    sign_text = values.get("commit.gpgsign", "false")
+    if sign_text is None or sign_text.lower() in _TRUE:
+        sign = True
+    elif sign_text.lower() in _FALSE:
+        sign = False
+    elif sign_text.isdecimal() and sign_text.isascii():
+        sign = int(sign_text) != 0
+    else:  # a unit suffix, a sign, a value git refuses: git's own reading, and its error
+        sign = config_value(repo, "commit.gpgSign", kind="bool") == "true"
+    encoding = (values["i18n.commitencoding"] or "") if "i18n.commitencoding" in values else None
+    return CommitSettings("#" if comment in ("", "auto") else comment[0], sign, encoding)
+
+
 def stripspace(repo: Repo, text: str) -> str:
     """A commit message cleaned as ``git commit`` cleans it (``git stripspace``: comments kept)."""
     return run(["stripspace"], cwd=repo.cwd, input=text, check=True).text

@@ -124,10 +124,15 @@ def commit_experiment(
     return sha
 
 
-def verify_recorded(repo: gitio.Repo, sha: str, entry: ExperimentEntry) -> None:
+def verify_recorded(
+    repo: gitio.Repo, sha: str, entry: ExperimentEntry, *, message: str | None = None
+) -> None:
     """Re-read the commit and check every result in it (metrics, params, notes, status, run facts): a
-    commit-msg hook, or git's own clean-up, may have rewritten the message and dropped our trailers."""
-    record = parse_experiment(gitio.read_one_record(repo, sha).message)  # no note needed
+    commit-msg hook, or git's own clean-up, may have rewritten the message and dropped our trailers.
+    ``message``: the commit's message, when the caller knows it as stored (then it is not read back)."""
+    if message is None:
+        message = gitio.read_one_record(repo, sha).message  # no note needed
+    record = parse_experiment(message)
     expected = {name: parse_number(value) for name, value in entry.metrics}
     found = record.metric_dict() if record else {}
     lost = [

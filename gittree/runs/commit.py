@@ -55,14 +55,21 @@ def run_dir_for(repo: gitio.Repo, run_id: str) -> Path:
 
 
 def commit_run(
-    repo: gitio.Repo, run_id: str, *, branch: str | None = None, force: bool = False, finishing: bool = False
+    repo: gitio.Repo,
+    run_id: str,
+    *,
+    branch: str | None = None,
+    force: bool = False,
+    finishing: bool = False,
+    hooks: Path | None = None,
 ) -> CommitResult:
     """Commit a journalled run as an experiment (the default post-run step, and ``gittree recover``).
 
     A run of a group (the seeds of ``--seeds``, of a sweep point) is committed with the whole group:
     one experiment holding every seed's sample (docs/runs.md, "Seeds and samples"). ``finishing``: the
     ``gittree run`` that made the runs commits them as its last step, so the entries say it is done
-    with them in the same write as the commit (``RunMeta.done``).
+    with them in the same write as the commit (``RunMeta.done``). ``hooks``: ``repo``'s hooks folder, when
+    the caller has just asked git for it.
     """
     run_dir = run_dir_for(repo, run_id)
     first = journal.load_meta(run_dir)
@@ -108,7 +115,7 @@ def commit_run(
         if finishing:
             for meta in metas:
                 meta.done = True  # written with the commit's outcome
-        result = _commit(repo, metas, dirs)
+        result = _commit(repo, metas, dirs, hooks)
         return CommitResult(metas[dirs.index(run_dir)], result.sha, warnings=result.warnings)
 
 
@@ -283,7 +290,7 @@ def default_subject(meta: RunMeta) -> str:
     return subject if len(subject) <= SUBJECT_WIDTH else subject[: SUBJECT_WIDTH - 1] + "…"
 
 
-def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path]) -> CommitResult:
+def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path], hooks: Path | None) -> CommitResult:
     """Commit a run (or a group, as one experiment), or add it to the experiment it repeats as samples."""
     from gittree.record.commit import prepare_entry, verify_recorded
     from gittree.runs import treecommit
@@ -312,25 +319,28 @@ def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path]) -> CommitR
         raise
     if repeated is not None:
         return _add_samples(repo, repeated, metas, dirs, entry.metrics, dirty=dirty)
+    settings = gitio.commit_settings(repo)
     plan = treecommit.TreeCommit(
         tree=tree,
         target=lead.target,
         head=lead.head,
         base=lead.base,
-        message=entry.full_message(gitio.comment_char(repo)),
+        message=entry.full_message(settings.comment),
         worktree=Path(lead.worktree),
         scratch=lead_dir,
         author_date=_git_date(max((meta.end or meta.start) for meta in metas)),
         reflog=f"gittree run {lead.id}",
         lock_timeout=_lock_timeout(),
         sibling=sibling_ref(lead),
+        hooks=hooks,
+        sign=settings.sign,
     )
     for meta, path in zip(metas, dirs, strict=True):
         meta.status = journal.COMMITTING
         meta.attempts += 1
         journal.save_meta(path, meta)
     try:
-        sha, landed = treecommit.commit_tree(repo, plan)
+        sha, landed, written = treecommit.commit_tree_as_written(repo, plan)
     except GittreeError as e:
         for meta, path in zip(metas, dirs, strict=True):
             _mark_failed(meta, path, e.message + (f" (hint: {e.hint})" if e.hint else ""))
@@ -341,7 +351,8 @@ def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path]) -> CommitR
         raise
     warnings: list[str] = []
     try:
-        verify_recorded(repo, sha, entry)
+        # The message as written is the commit's own when no hook ran and git stored it as UTF-8.
+        verify_recorded(repo, sha, entry, message=written if settings.encoding is None else None)
     except TrailersLostError:
         # A commit-msg hook rewrote the message: the results go into the commit's note instead.
         gitio.append_note(repo, sha, _trailer_lines(entry))

@@ -560,11 +560,11 @@ def _terminal_sent_it() -> bool:
 # -- 4. post-run ----------------------------------------------------------------------------------
 
 
-def _post_run_hook(repo: gitio.Repo) -> Path | None:
-    """The executable ``post-run`` hook, if any (a non-executable file is ignored, as git does for its
-    hooks). Found here, not in ``gittree.hooks``: every run asks, and importing that module (hook
-    installation) cost a run several milliseconds (issue 19)."""
-    path = gitio.git_path(repo, "hooks") / "post-run"
+def _post_run_hook(hooks: Path) -> Path | None:
+    """The executable ``post-run`` hook in the folder ``hooks``, if any (a non-executable file is ignored,
+    as git does for its hooks). Found here, not in ``gittree.hooks``: every run asks, and importing that
+    module (hook installation) cost a run several milliseconds (issue 19)."""
+    path = hooks / "post-run"
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
@@ -572,15 +572,17 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
     """Run the ``post-run`` hook if one is installed, else the default step (commit the run) in process."""
     report = RunReport(meta, run_dir)
     try:
-        report.hook = _post_run_hook(repo)
+        hooks: Path | None = gitio.git_path(repo, "hooks")
     except GittreeError:
-        report.hook = None
+        hooks = None
+    report.hook = _post_run_hook(hooks) if hooks is not None else None
     if report.hook is not None:
         report.hook_exit = _run_post_run_hook(report.hook, meta, run_dir)
         report.meta = journal.load_meta(run_dir)
     elif meta.status == journal.PENDING:
         try:
-            commit_run(repo, meta.id, finishing=True)
+            # the commit hooks are in the same folder: git is not asked again
+            commit_run(repo, meta.id, finishing=True, hooks=hooks)
         except GittreeError as e:
             report.error = e
         report.meta = journal.load_meta(run_dir)

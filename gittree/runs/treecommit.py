@@ -59,6 +59,12 @@ class TreeCommit:
     #: changes the saved tree would undo: a new branch whose parent is where the run started, so the run
     #: is a sibling of what landed first (docs/runs.md, "Runs started together are siblings").
     sibling: str | None = None
+    #: the hooks folder (``git rev-parse --git-path hooks``) of the repository given to :func:`commit_tree`,
+    #: when the caller has just asked git for it (a run, looking for its ``post-run`` hook): one git
+    #: process less per run (issue 19). None: asked here.
+    hooks: Path | None = None
+    #: ``commit.gpgSign`` of that repository, when the caller has read it (:func:`gitio.commit_settings`).
+    sign: bool | None = None
 
 
 class _Contention(Exception):
@@ -124,6 +130,13 @@ def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str]:
 
     Returns the commit and the ref it landed on: the target, or ``plan.sibling`` when the target moved.
     """
+    sha, landed, _ = commit_tree_as_written(repo, plan)
+    return sha, landed
+
+
+def commit_tree_as_written(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str, str | None]:
+    """:func:`commit_tree`, and the message the commit holds when no commit hook ran (None when one
+    did, and may have rewritten it): the caller need not read the commit back to check it."""
     wt = _open_worktree(plan.worktree, repo)
     target = plan.target
     branch = gitio.symbolic_head(wt) if target == "HEAD" else None
@@ -137,29 +150,35 @@ def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str]:
             "(a new one starts where the run did), or detach HEAD again (git switch --detach) and recover",
         )
     on_checkout = _check_where_checked_out(wt, target)
-    hooks = gitio.git_path(wt, "hooks")
+    hooks = plan.hooks if plan.hooks is not None and wt is repo else gitio.git_path(wt, "hooks")
     index = plan.scratch / "commit.index"
     message_file = plan.scratch / "COMMIT_EDITMSG"
     hook_env = {"GIT_INDEX_FILE": str(index), "GIT_EDITOR": ":"}
+    # Without a hook that could change them, the tree is the saved one and the message gittree's own:
+    # the index the hooks would see (read-tree, then write-tree after them) is not made (issue 19).
+    hooked = any(_runnable(hooks / name) for name in COMMIT_HOOKS)
     _clear_private_index(index)
     try:
-        gitio.read_tree(wt, plan.tree, index)
-        _run_hook(wt, hooks, "pre-commit", [], hook_env, plan.scratch)
+        if hooked:
+            gitio.read_tree(wt, plan.tree, index)
+            _run_hook(wt, hooks, "pre-commit", [], hook_env, plan.scratch)
         message_file.write_text(plan.message, encoding="utf-8", newline="\n")
-        _run_hook(wt, hooks, "prepare-commit-msg", [str(message_file), "message"], hook_env, plan.scratch)
-        _run_hook(wt, hooks, "commit-msg", [str(message_file)], hook_env, plan.scratch)
-        tree = gitio.write_tree(wt, index)  # a pre-commit hook may have staged fixes
+        if hooked:
+            _run_hook(wt, hooks, "prepare-commit-msg", [str(message_file), "message"], hook_env, plan.scratch)
+            _run_hook(wt, hooks, "commit-msg", [str(message_file)], hook_env, plan.scratch)
+        tree = gitio.write_tree(wt, index) if hooked else plan.tree  # a pre-commit hook may have staged fixes
         message = gitio.stripspace(wt, message_file.read_text(encoding="utf-8"))
         if not message.strip():
             raise GitCommandError("the commit message is empty after the commit hooks ran")
         message_file.write_text(message, encoding="utf-8", newline="\n")
-        sha, landed = _land(wt, plan, target, tree, message_file, on_checkout)
+        sign = plan.sign if plan.sign is not None and wt is repo else None
+        sha, landed = _land(wt, plan, target, tree, message_file, on_checkout, sign)
     finally:
         for leftover in (index, index.with_name(index.name + ".lock"), message_file):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     _run_hook(wt, hooks, "post-commit", [], hook_env, plan.scratch, check=False)
-    return sha, landed
+    return sha, landed, None if hooked else message
 
 
 def _open_worktree(path: Path, fallback: gitio.Repo) -> gitio.Repo:
@@ -207,11 +226,19 @@ def _check_where_checked_out(wt: gitio.Repo, target: str) -> bool:
 
 
 def _land(
-    wt: gitio.Repo, plan: TreeCommit, target: str, tree: str, message_file: Path, on_checkout: bool
+    wt: gitio.Repo,
+    plan: TreeCommit,
+    target: str,
+    tree: str,
+    message_file: Path,
+    on_checkout: bool,
+    sign: bool | None = None,
 ) -> tuple[str, str]:
     """Create the commit on the current tip and move the branch to it, retrying on contention; or, when
-    the branch moved under the run, land it as a sibling (``plan.sibling``)."""
-    sign = gitio.config_value(wt, "commit.gpgSign", kind="bool") == "true"
+    the branch moved under the run, land it as a sibling (``plan.sibling``). ``sign``: ``commit.gpgSign``
+    (None: read here)."""
+    if sign is None:
+        sign = gitio.config_value(wt, "commit.gpgSign", kind="bool") == "true"
     deadline = time.monotonic() + plan.lock_timeout
     delay = 0.005
     start = plan.base if plan.base is not None or target == "HEAD" else None
@@ -367,6 +394,15 @@ def _move_checked_out(wt: gitio.Repo, ref: str, old: str | None, new: str, plan:
                 lock.unlink()
 
 
+#: The hooks run before the commit is made, which may stage fixes or rewrite the message.
+COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
+
+
+def _runnable(path: Path) -> bool:
+    """Whether git would run the hook at ``path``: a file with the run bit (git ignores any other)."""
+    return path.is_file() and os.access(path, os.X_OK)
+
+
 def _run_hook(
     wt: gitio.Repo,
     hooks: Path,
@@ -379,7 +415,7 @@ def _run_hook(
 ) -> None:
     """Run one of the user's commit hooks as git would: only if it exists and is executable."""
     path = hooks / name
-    if not (path.is_file() and os.access(path, os.X_OK)):
+    if not _runnable(path):
         return
     try:
         done = subprocess.run(
