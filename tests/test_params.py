@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gittree import gitio
 from gittree.errors import BadValueError
 from gittree.model import CommitRecord
 from gittree.record.paramsfile import flatten_params, merge_params
@@ -254,3 +255,26 @@ def test_commit_refuses_a_bad_params_file_before_anything_is_written(repo: GitRe
     result = gittree("commit", "-m", "bad params", "--metric", "acc=0.5")
     assert result.code == 6 and "learning rate" in result.err
     assert repo.head() == start
+
+
+def test_files_in_reads_each_file_as_file_in_does_in_one_git_process(repo: GitRepo) -> None:
+    """Files, folders, links followed or not, missing names, names with spaces: one batch answers each
+    as a lone :func:`gitio.file_in` does (a run reads both default params files at once)."""
+    repo.write("params.yaml", "lr: 0.1\n")
+    repo.write("with space 12", "odd name\n")
+    repo.write("conf/deep.json", '{"a": 1}\n')
+    (repo.path / "link.yaml").symlink_to("params.yaml")
+    (repo.path / "dangling 5").symlink_to("nowhere")
+    (repo.path / "outside").symlink_to("../../etc/passwd")
+    (repo.path / "loop").symlink_to("loop")
+    repo.git("add", "-A")
+    tree = repo.git("write-tree").strip()
+    names = [
+        "params.yaml", "params.json", "with space 12", "conf", "conf/deep.json", "link.yaml",
+        "dangling 5", "outside", "loop", "conf/deep.json/x", "missing 3",
+    ]  # fmt: skip
+    git = gitio.open_repo(repo.path)
+    for prefix in (f"{tree}:", ":"):
+        wheres = [prefix + name for name in names]
+        assert gitio.files_in(git, wheres) == [gitio.file_in(git, where) for where in wheres]
+    assert gitio.files_in(git, [f"{tree}:params.yaml"]) == [b"lr: 0.1\n"]

@@ -139,6 +139,9 @@ if TYPE_CHECKING:
         file_in as file_in,
     )
     from gittree.gitio.objects import (
+        files_in as files_in,
+    )
+    from gittree.gitio.objects import (
         files_under as files_under,
     )
     from gittree.gitio.objects import (
@@ -475,6 +478,7 @@ _HOMES = {
     "experiment_landed": "gittree.gitio.history",
     "fetch": "gittree.gitio.remote",
     "file_in": "gittree.gitio.objects",
+    "files_in": "gittree.gitio.objects",
     "files_under": "gittree.gitio.objects",
     "follow_rewrites": "gittree.gitio.keep",
     "forget_commits": "gittree.gitio.keep",

@@ -250,14 +250,45 @@ def object_exists(repo: Repo, sha: str) -> bool:
 def file_in(repo: Repo, where: str) -> bytes | None:
     """The bytes of the file ``where`` names, as git names them: ``TREE:path`` (a saved tree, a
     commit) or ``:path`` (the index); None when there is no such file (or it is not a file)."""
-    found = run(["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n")
+    return files_in(repo, [where])[0]
+
+
+#: What ``cat-file --batch --follow-symlinks`` says instead of an object, followed by that many bytes.
+_LINK_ANSWERS = frozenset({b"symlink", b"dangling", b"loop", b"notdir"})
+
+
+def files_in(repo: Repo, wheres: Sequence[str]) -> list[bytes | None]:
+    """:func:`file_in` of each of ``wheres``, in order, read by one git process (a run looks for two
+    params files: one process less, issue 19)."""
+    if not wheres:
+        return []
+    found = run(
+        ["cat-file", "--batch", "--follow-symlinks"],
+        cwd=repo.git_dir,
+        input="".join(f"{where}\n" for where in wheres),
+    )
     if found.code != 0:
-        raise GitCommandError(f"cannot read {where}: {git_says(found.err_text)}", hint="run `git fsck`")
-    header, _, rest = found.out.partition(b"\n")
-    fields = header.split(b" ")
-    if len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
-        return rest[: int(fields[2])]
-    return None
+        shown = wheres[0] if len(wheres) == 1 else ", ".join(wheres)
+        raise GitCommandError(f"cannot read {shown}: {git_says(found.err_text)}", hint="run `git fsck`")
+    files: list[bytes | None] = []
+    out, at = found.out, 0
+    for _ in wheres:
+        end = out.find(b"\n", at)
+        if end < 0:
+            files.append(None)
+            continue
+        fields = out[at:end].split(b" ")
+        at = end + 1
+        if len(fields) == 3 and fields[2].isdigit():  # an object: "ID TYPE SIZE", then its bytes
+            size = int(fields[2])
+            files.append(out[at : at + size] if fields[1] == b"blob" else None)
+            at += size + 1
+        elif len(fields) == 2 and fields[0] in _LINK_ANSWERS and fields[1].isdigit():
+            files.append(None)  # a link git did not follow into the tree: "dangling SIZE", then a name
+            at += int(fields[1]) + 1
+        else:  # "NAME missing", "NAME ambiguous"
+            files.append(None)
+    return files
 
 
 def tree_of(repo: Repo, rev: str) -> str | None:

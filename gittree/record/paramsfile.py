@@ -148,9 +148,14 @@ def params_from_file(
             raise BadValueError(f"cannot read the params file {path}: {e.strerror or e}") from e
 
     found: dict[str, bytes | None] = {}
+    if not configured and (tree is not None or index):  # every default name asked of git at once
+        prefix = f"{tree}:" if tree is not None else ":"
+        names = DEFAULT_PARAMS_FILES
+        found.update(zip(names, gitio.files_in(repo, [prefix + name for name in names]), strict=True))
 
     def exists(path: str) -> bool:
-        found[path] = read(path)
+        if path not in found:
+            found[path] = read(path)
         return found[path] is not None
 
     name = params_file_name(configured, exists)
