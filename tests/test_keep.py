@@ -246,3 +246,36 @@ def test_the_keep_commit_is_written_as_before_by_git_s_plumbing(repo: GitRepo, m
         repo.git("log", "-1", "--format=%P%n%s", after_forget)
         == f"{base}\ngittree keep: forgot 1 experiment\n"
     )
+
+
+def test_keeping_one_commit_at_a_time_reads_the_keep_in_one_batch_and_writes_a_sound_tree(
+    repo: GitRepo, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """What every run does (issue 19): the ref, its tree, the new sha's folders and whether git has the
+    sha read by one ``git cat-file --batch``; a folder that lists the empty blob already spares writing
+    it. Keeping 40 commits one by one (so folders are shared and reused) leaves every one kept once,
+    in a tree git checks sound."""
+    from gittree.gitio import keep as keep_module
+
+    shas = [repo.commit(f"c{i}") for i in range(40)]
+    opened = gitio.open_repo(repo.path)
+    batches: list[list[str]] = []
+    real = keep_module._Objects.read
+
+    def counted(self, names) -> None:  # type: ignore[no-untyped-def]
+        wanted = [name for name in names if name not in self._found]
+        if wanted:
+            batches.append(wanted)
+        real(self, names)
+
+    monkeypatch.setattr(keep_module._Objects, "read", counted)
+    for sha in shas:
+        batches.clear()
+        assert gitio.keep_commits(opened, [sha]) == [sha]
+        assert len(batches) == 1  # the ref and every folder a keep reads, at once
+    assert gitio.keep_commits(opened, shas[:3]) == []  # kept already: nothing written
+    assert gitio.kept_shas(opened) == sorted(shas)
+    repo.git("fsck", "--strict", "--no-dangling")
+    listed = repo.git("ls-tree", "-r", gitio.KEEP_REF).splitlines()
+    assert {line.split()[2] for line in listed} == {"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"}
+    assert repo.git("rev-parse", f"{gitio.KEEP_REF}^@").split() == [shas[-1]]

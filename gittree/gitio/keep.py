@@ -109,7 +109,7 @@ def keep_commits(
         view.prepare(wanted)
         return _Change(added=[sha for sha in wanted if not view.is_kept(sha) and view.exists(sha)])
 
-    return _change_keep(repo, change, reason, env).added
+    return _change_keep(repo, change, reason, env, wanted).added
 
 
 def forget_commits(
@@ -175,7 +175,7 @@ def follow_rewrites(
         removed = [old for old in olds if old not in added]
         return _Change(added=added, removed=removed, into={old: last(old) for old in removed})
 
-    done = _change_keep(repo, change, reason)
+    done = _change_keep(repo, change, reason, shas=[*into, *into.values()])
     return [(old, done.into[old]) for old in done.removed if old in done.into]
 
 
@@ -397,13 +397,20 @@ class _Objects:
 
         self._found.update(read_objects(self.repo, [name for name in names if name not in self._found]))
 
+    def alias(self, name: str, known: str) -> None:
+        """Remember the answer for ``known`` (read already) as the answer for ``name`` too."""
+        self._found[name] = self._found[known]
+
     def get(self, name: str) -> tuple[str, str, bytes] | None:
         """``(id, type, content)`` of object ``name``, or None when git has no such object."""
         self.read([name])
         return self._found[name]
 
-    def tree(self, name: str | None) -> dict[str, tuple[str, str]] | None:
-        """The entries of tree ``name`` (``name -> (mode, id)``), or None when there is no such tree."""
+    def tree(self, name: str | None, *, read: bool = True) -> dict[str, tuple[str, str]] | None:
+        """The entries of tree ``name`` (``name -> (mode, id)``), or None when there is no such tree
+        (or, without ``read``, when it was not read already)."""
+        if name is not None and not read and name not in self._found:
+            return None
         found = self.get(name) if name is not None else None
         if found is None or found[1] != "tree":
             return None
@@ -420,6 +427,36 @@ class _Objects:
             )
             at = nul + 1 + size
         return entries
+
+
+def _read_keep(objects: _Objects, shas: Sequence[str]) -> str | None:
+    """The keep commit the ref points at (None: no keep ref yet), read in one ``git cat-file --batch``
+    with what a change about ``shas`` reads of it (its tree, the folders of ``shas``, kept and
+    forgotten) and whether git has ``shas``: every run keeps its commit, and reading the ref, then the
+    commit, then its folders cost three git processes (issue 19).
+
+    The folders are asked for by the ref's name (``refs/gittree/keep:ab``) and remembered under the
+    tree's own names only when the ref names the same commit at the end of the batch as at its start:
+    a writer that moved it meanwhile is read again by :class:`_KeepView`, by the tree's id (and its
+    keep makes this one's compare-and-swap fail anyway)."""
+    prefixes = dict.fromkeys(sha[:2] for sha in shas)
+    tree_name = KEEP_REF + "^{tree}"
+    relative = [f"{KEEP_REF}:{_FORGOTTEN_DIR}"]
+    relative += [f"{KEEP_REF}:{prefix}" for prefix in prefixes]
+    relative += [f"{KEEP_REF}:{_FORGOTTEN_DIR}/{prefix}" for prefix in prefixes]
+    closing = KEEP_REF + "^{commit}"
+    objects.read([KEEP_REF, tree_name, *relative, *shas, closing])
+    found = objects.get(KEEP_REF)
+    if found is None:  # no keep ref yet; or one naming an object git lacks, which the view refuses
+        return ref_object(objects.repo, KEEP_REF)
+    commit = found[0]
+    objects.alias(commit, KEEP_REF)
+    again, tree = objects.get(closing), objects.get(tree_name)
+    if found[1] == "commit" and again is not None and again[0] == commit and tree is not None:
+        objects.alias(tree[0], tree_name)
+        for name in relative:
+            objects.alias(tree[0] + name[len(KEEP_REF) :], name)
+    return commit
 
 
 class _KeepView:
@@ -508,12 +545,14 @@ def _change_keep(
     compute: Callable[[_KeepView], _Change],
     reason: str,
     env: dict[str, str] | None = None,
+    shas: Sequence[str] = (),
 ) -> _Change:
     """Apply what ``compute`` decides from the current keep commit (shas to keep, shas to forget), by
-    compare-and-swap on the ref, computing again from what another writer wrote when it won."""
+    compare-and-swap on the ref, computing again from what another writer wrote when it won.
+    ``shas``: those the change is about, whose folders are read with the keep commit itself."""
     for _ in range(_KEEP_ATTEMPTS):
-        old = ref_object(repo, KEEP_REF)
         objects = _Objects(repo)
+        old = _read_keep(objects, shas)
         view = _KeepView(repo, old, objects)
         change = compute(view)
         if not change.added and not change.removed:
@@ -584,7 +623,11 @@ def _write_keep(
     never imports pygit2 (issue 19); only the folders of ``entries`` and the roots are rewritten."""
     objects = objects or _Objects(repo)
     blobs: dict[bytes, str] = {}
-    for data in sorted({entry.blob() for entry in entries.values()}):
+    if old_tree is not None and any(entry.count == 1 for entry in entries.values()):
+        empty = _empty_blob_kept(objects, old_tree, {sha[:2] for sha in entries})
+        if empty is not None:
+            blobs[b""] = empty
+    for data in sorted({entry.blob() for entry in entries.values()} - blobs.keys()):
         blobs[data] = run(
             ["hash-object", "-w", "--stdin"], cwd=repo.git_dir, input=data, check=True
         ).text.strip()
@@ -643,6 +686,26 @@ def _write_keep(
     # commit-tree reads the message from stdin as it is (``-m`` would add a newline)
     done = run(args, cwd=repo.git_dir, input=message, env=_committer(repo, env), check=True)
     return done.text.strip()
+
+
+#: The empty blob (the file of a first keep) in either object format: SHA-1, SHA-256.
+_EMPTY_BLOBS = frozenset(
+    {
+        "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+        "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813",
+    }
+)
+
+
+def _empty_blob_kept(objects: _Objects, old_tree: str, prefixes: Iterable[str]) -> str | None:
+    """The empty blob's id when a folder of ``old_tree`` read already lists it (so git has it, and a
+    keep need not write it again: one ``git hash-object`` less per run, issue 19); else None."""
+    for prefix in sorted(prefixes):
+        for folder in (prefix, f"{_FORGOTTEN_DIR}/{prefix}"):
+            for _, oid in (objects.tree(f"{old_tree}:{folder}", read=False) or {}).values():
+                if oid in _EMPTY_BLOBS:
+                    return oid
+    return None
 
 
 def _make_tree(repo: Repo, entries: dict[str, tuple[str, str]]) -> str:
