@@ -345,3 +345,11 @@ def test_a_cold_view_without_curves_does_not_load_libgit2_to_look_for_them(
     )
     assert '"curves": []' in done.stdout
     assert done.stderr == "False"  # was True: 0.14 s of pygit2 import on every cold view
+
+
+def test_the_run_looks_for_dvclive_histories_where_the_curves_read_them() -> None:
+    """A run checks for curves before importing the curves' modules (issue 19), by the same folder."""
+    from gittree.curves import DVCLIVE_METRICS
+    from gittree.runs.commit import _DVCLIVE_METRICS
+
+    assert _DVCLIVE_METRICS == DVCLIVE_METRICS

@@ -60,3 +60,30 @@ def test_version_text_is_parsed_as_git_prints_it() -> None:
     assert parse_git_version("git version 2.30.0 (Apple Git-130)") == (2, 30)
     assert parse_git_version("something else") is None
     assert MIN_GIT_VERSION == (2, 31)
+
+
+def test_git_is_found_on_path_as_shutil_which_finds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The git program is looked for without importing shutil (issue 19), by its rules: the first PATH
+    entry with an executable file named git; a folder, or a file without the run bit, is passed over."""
+    from gittree.gitio.repo import _which_git
+
+    for name in ("dir", "plain", "runnable", "second"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "dir" / "git").mkdir()
+    (tmp_path / "plain" / "git").write_text("")
+    for name in ("runnable", "second"):
+        (tmp_path / name / "git").write_text("#!/bin/sh\n")
+        (tmp_path / name / "git").chmod(0o755)
+    paths = [
+        os.pathsep.join(str(tmp_path / name) for name in ("dir", "plain", "runnable", "second")),
+        os.pathsep.join(str(tmp_path / name) for name in ("second", "second", "runnable")),
+        str(tmp_path / "plain"),
+        "",
+        os.pathsep.join(["", str(tmp_path / "runnable")]),
+    ]
+    monkeypatch.chdir(tmp_path / "second")  # an empty entry is the current folder
+    for path in paths:
+        monkeypatch.setenv("PATH", path)
+        assert _which_git() == shutil.which("git"), path
+    monkeypatch.delenv("PATH")
+    assert _which_git() == shutil.which("git")

@@ -658,7 +658,8 @@ def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -
 def test_a_committed_run_imports_no_libgit2_and_no_read_path(repo: GitRepo, keep: str) -> None:
     """A run that commits asks git itself for HEAD's branch, re-reads its commit and writes the keep
     ref with git's plumbing: importing pygit2 was a third of a run's CPU time (issue 19). Nor does it
-    import the read path, hook installation or sync, which it does not use."""
+    import the read path, hook installation or sync, which it does not use, the curves' modules when
+    it logged no curve, or shutil (which loads the compression modules)."""
     small_history(repo)
     if keep == "a keep ref":
         repo.write("model.py", "lr = 0.1\n")
@@ -692,7 +693,8 @@ def _run_in_probe(repo: GitRepo, argv: list[str]) -> list[str]:
     probe = (
         "import sys\nfrom gittree.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-        "unused = ('pygit2', 'gittree.read', 'gittree.hooks', 'gittree.sync')\n"
+        "unused = ('pygit2', 'gittree.read', 'gittree.hooks', 'gittree.sync', 'gittree.curves',\n"
+        "    'gittree.runs.curves', 'shutil')\n"
         "import json\nsys.stderr.write('\\n' + json.dumps(sorted(m for m in unused if m in sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True)

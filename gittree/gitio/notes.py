@@ -275,11 +275,15 @@ def write_notes_commit(
     ``commit-tree``), so nothing in the user's index, working tree or merge state is touched and two
     processes can do it at once. Like ``git notes``, the commit is never signed.
     """
-    import tempfile
+    import threading
+    import time
 
-    fd, index = tempfile.mkstemp(prefix="gittree-notes-index-")
-    os.close(fd)
-    os.unlink(index)  # git wants to create the index itself
+    # In the git folder, as git keeps its own temporary indexes (``next-index-*``), named for this
+    # process and thread: ``tempfile`` loads ``shutil`` and ``random``, milliseconds of a run adding a
+    # sample (issue 19). git wants to create the index itself.
+    index = str(
+        repo.git_dir / f"gittree-notes-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}.index"
+    )
     env = {"GIT_INDEX_FILE": index}
     try:
         start_tree = [f"{start}^{{tree}}"] if start is not None else ["--empty"]

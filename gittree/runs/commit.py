@@ -440,9 +440,29 @@ def _add_samples(
     return CommitResult(metas[0], sha, warnings=tuple(warnings))
 
 
+#: Where DVCLive writes its metric histories, under the folder the command ran in: ``gittree.curves``'s
+#: ``DVCLIVE_METRICS``, spelled here so that a run that logged no curve does not import that module.
+_DVCLIVE_METRICS = "dvclive/plots/metrics"
+
+
+def _may_have_curves(metas: list[RunMeta], dirs: list[Path]) -> bool:
+    """Whether any of the runs may have logged a curve (it logged metrics with ``gittree.log_metric``, or
+    DVCLive wrote histories where it ran): the curves' modules cost a run milliseconds to import, and
+    most runs log none (issue 19)."""
+    for meta, path in zip(metas, dirs, strict=True):
+        with contextlib.suppress(OSError):
+            if (path / journal.LOGGED_METRICS).stat().st_size > 0:
+                return True
+        if (Path(meta.cwd) / _DVCLIVE_METRICS).is_dir():
+            return True
+    return False
+
+
 def _store_curves(repo: gitio.Repo, sha: str, metas: list[RunMeta], dirs: list[Path]) -> list[str]:
     """Keep the runs' logged curves with the experiment in git (docs/format.md, "Curves"). The commit has
     landed: a curve that cannot be written is a warning (the whole curve stays in the journal)."""
+    if not _may_have_curves(metas, dirs):
+        return []
     from gittree.runs.curves import store_curves
 
     try:
