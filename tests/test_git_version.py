@@ -62,7 +62,9 @@ def test_version_text_is_parsed_as_git_prints_it() -> None:
     assert MIN_GIT_VERSION == (2, 31)
 
 
-def test_git_is_found_on_path_as_shutil_which_finds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_is_found_on_path_as_shutil_which_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The git program is looked for without importing shutil (issue 19), by its rules: the first PATH
     entry with an executable file named git; a folder, or a file without the run bit, is passed over."""
     from gittree.gitio.repo import _which_git
