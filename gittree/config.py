@@ -14,11 +14,14 @@ from pathlib import Path
 
 from gittree import CONFIG_FILE
 from gittree.errors import ConfigError
-from gittree.model import Goal, MetricSpec
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every run's start-up; mypy reads this as True
 if TYPE_CHECKING:
     from typing import Any
+
+    # Imported where used: a run reads its settings but no goal, and gittree.model (a dozen dataclasses
+    # and two enums) cost it milliseconds of start-up (issue 19).
+    from gittree.model import Goal, MetricSpec
 
 #: The branches ``gittree sync`` shares unless ``sync.branches`` says otherwise (docs/teams.md).
 DEFAULT_SYNC_BRANCHES = ("exp/*", "sweep/*")
@@ -45,6 +48,8 @@ MINIMISED_TOKENS = frozenset(
 
 def infer_goal(metric: str) -> Goal:
     """``min`` when any word of the name (split at ``_ . - /`` and digits) is a known cost, else ``max``."""
+    from gittree.model import Goal
+
     tokens = re.split(r"[^a-z]+", metric.lower())
     return Goal.MIN if any(token in MINIMISED_TOKENS for token in tokens) else Goal.MAX
 
@@ -87,6 +92,8 @@ class Config:
     source: str | None = field(default=None, compare=False)
 
     def spec(self, metric: str) -> MetricSpec:
+        from gittree.model import MetricSpec
+
         configured = self.metrics.get(metric, MetricConfig())
         return MetricSpec(
             name=metric,
@@ -231,6 +238,8 @@ def _parse_run(raw: Any, source: str) -> RunConfig:
 
 
 def _parse_metrics(raw: Any, source: str) -> dict[str, MetricConfig]:
+    from gittree.model import Goal
+
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: 'metrics' must map metric names to settings")
     metrics: dict[str, MetricConfig] = {}

@@ -279,3 +279,32 @@ def test_keeping_one_commit_at_a_time_reads_the_keep_in_one_batch_and_writes_a_s
     listed = repo.git("ls-tree", "-r", gitio.KEEP_REF).splitlines()
     assert {line.split()[2] for line in listed} == {"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"}
     assert repo.git("rev-parse", f"{gitio.KEEP_REF}^@").split() == [shas[-1]]
+
+
+def test_a_child_of_kept_commits_replaces_them_in_the_frontier_without_a_walk(repo: GitRepo) -> None:
+    """Keeping a commit whose parents are all keep parents (a run on the last kept experiment, a merge
+    of two kept dead ends) needs no ``rev-list`` (issue 19); the frontier is the one the walk gives."""
+    base = repo.commit("base")
+    repo.git("checkout", "-q", "-b", "side")
+    side = repo.commit("side dead end")
+    repo.git("checkout", "-q", "main")
+    main = repo.commit("main")
+    opened = gitio.open_repo(repo.path)
+    gitio.keep_commits(opened, [base])
+    gitio.keep_commits(opened, [side, main])
+
+    def frontier() -> list[str]:
+        return repo.git("log", "-1", "--format=%P", gitio.KEEP_REF).split()
+
+    assert frontier() == sorted([side, main])
+    child = repo.commit("run on main")
+    gitio.keep_commits(opened, [child])
+    assert frontier() == sorted([side, child]) == gitio.independent_commits(opened, [side, child, base])
+    merge = repo.merge("side", "crossover")
+    gitio.keep_commits(opened, [merge])
+    assert frontier() == [merge]
+    unkept_parent = repo.commit("by hand")
+    later = repo.commit("kept later")
+    gitio.keep_commits(opened, [later])  # its parent was never kept: the walk decides
+    assert frontier() == [later]
+    assert unkept_parent not in gitio.kept_shas(opened)

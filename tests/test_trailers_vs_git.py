@@ -478,3 +478,13 @@ def test_a_note_reads_back_exactly_as_written_and_as_git_reads_it(
         assert git_trailers(message) == [("Gittree-Note", fold_note(note))]
         messages.append(message)
     assert_agrees_with_git(oracle, messages)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=" \t\r\n\x0b\x0cab#é\u2028", max_size=40))
+def test_stripspace_cleans_a_message_as_git_stripspace_does(text: str) -> None:
+    """A run's message is cleaned in process when no hook ran (issue 19): git is the oracle."""
+    from gittree.trailers import stripspace
+
+    done = subprocess.run(["git", "stripspace"], input=text.encode(), capture_output=True, check=True)
+    assert stripspace(text) == done.stdout.decode()

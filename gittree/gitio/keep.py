@@ -565,9 +565,11 @@ def _change_keep(
         for sha in change.removed:
             before = view.entry(sha, kept=True)
             entries[sha] = _Entry((before.count if before is not None else 1) + 1, change.into.get(sha))
-        frontier = _frontier_after(
-            repo, view.kept, view.parents, change.added, change.removed, kept_known=view.kept_read
-        )
+        frontier = _frontier_grown_by_child(view, change)
+        if frontier is None:
+            frontier = _frontier_after(
+                repo, view.kept, view.parents, change.added, change.removed, kept_known=view.kept_read
+            )
         verb = "kept" if not change.removed else "rewrote" if change.into else "forgot"
         new = _write_keep(repo, view.tree, entries, frontier, verb, env, objects)
         if update_ref(repo, KEEP_REF, new, old, reason=reason):
@@ -576,6 +578,32 @@ def _change_keep(
         f"could not update {KEEP_REF}: other gittree processes kept changing it",
         hint="run the command again once they are done",
     )
+
+
+def _frontier_grown_by_child(view: _KeepView, change: _Change) -> list[str] | None:
+    """The keep commit's parents after keeping one commit whose parents are all among them (a run's
+    commit on the experiment kept before it), found without a walk; None for any other change.
+
+    The frontier's commits descend from none of each other. Such a commit's ancestors are itself and
+    its parents' ancestors: no other frontier commit is one of them (it would descend from a parent's
+    ancestor, a frontier commit too), and none descends from it (it would descend from its parents).
+    So its parents leave the frontier and it joins, the answer :func:`independent_commits` walks to
+    (sorted the same way): one ``git rev-list`` less per run (issue 19)."""
+    if change.removed or len(change.added) != 1:
+        return None
+    (sha,) = change.added
+    found = view.objects.get(sha)  # read with the keep commit (whether git has it)
+    if found is None or found[1] != "commit":
+        return None
+    parents = []
+    for line in found[2].split(b"\n"):
+        if not line:
+            break
+        if line.startswith(b"parent "):
+            parents.append(line[7:].decode("ascii").strip())
+    if not parents or not set(parents) <= set(view.parents):
+        return None
+    return sorted([parent for parent in view.parents if parent not in parents] + [sha])
 
 
 def _frontier_after(

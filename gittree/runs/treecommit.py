@@ -29,6 +29,7 @@ from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import GitCommandError, RefLockedError
+from gittree.trailers import stripspace
 
 #: Attempts after the branch moved under us (each one means another commit landed: progress, not a wait).
 MAX_MOVES = 1000
@@ -167,7 +168,9 @@ def commit_tree_as_written(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str
             _run_hook(wt, hooks, "prepare-commit-msg", [str(message_file), "message"], hook_env, plan.scratch)
             _run_hook(wt, hooks, "commit-msg", [str(message_file)], hook_env, plan.scratch)
         tree = gitio.write_tree(wt, index) if hooked else plan.tree  # a pre-commit hook may have staged fixes
-        message = gitio.stripspace(wt, message_file.read_text(encoding="utf-8"))
+        written = message_file.read_text(encoding="utf-8")
+        # git's own clean-up of a message a hook may have written anything into; gittree's, the same rules
+        message = gitio.stripspace(wt, written) if hooked else stripspace(written)
         if not message.strip():
             raise GitCommandError("the commit message is empty after the commit hooks ran")
         message_file.write_text(message, encoding="utf-8", newline="\n")
