@@ -668,7 +668,8 @@ def test_a_committed_run_imports_no_libgit2_and_no_read_path(repo: GitRepo, keep
         )
     kept_before = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep", check=False).split()
     repo.write("model.py", "lr = 0.2\n")
-    assert _run_in_probe(repo, ["run", "--new", "--", "true"]) == []
+    # nor gittree.model: a run that reads no experiment reads the settings without it
+    assert _run_in_probe(repo, ["run", "--new", "--", "true"], also=("gittree.model",)) == []
     sha = repo.head()
     kept = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep").split()
     assert sorted(kept) == sorted([*kept_before, f"{sha[:2]}/{sha[2:]}"])
@@ -688,13 +689,14 @@ def test_a_run_adding_a_sample_imports_no_libgit2(repo: GitRepo) -> None:
     assert note.count("Gittree-Run:") == 1 and "\n\nGittree-Run:" not in note  # the sample, one paragraph
 
 
-def _run_in_probe(repo: GitRepo, argv: list[str]) -> list[str]:
-    """Run gittree with ``argv`` in a fresh interpreter; the modules a run need not load that it loaded."""
+def _run_in_probe(repo: GitRepo, argv: list[str], also: tuple[str, ...] = ()) -> list[str]:
+    """Run gittree with ``argv`` in a fresh interpreter; the modules a run need not load (and ``also``)
+    that it loaded."""
     probe = (
         "import sys\nfrom gittree.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "unused = ('pygit2', 'gittree.read', 'gittree.hooks', 'gittree.sync', 'gittree.curves',\n"
-        "    'gittree.runs.curves', 'shutil')\n"
+        f"    'gittree.runs.curves', 'shutil', *{also!r})\n"
         "import json\nsys.stderr.write('\\n' + json.dumps(sorted(m for m in unused if m in sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True)
