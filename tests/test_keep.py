@@ -308,3 +308,36 @@ def test_a_child_of_kept_commits_replaces_them_in_the_frontier_without_a_walk(re
     gitio.keep_commits(opened, [later])  # its parent was never kept: the walk decides
     assert frontier() == [later]
     assert unkept_parent not in gitio.kept_shas(opened)
+
+
+def test_one_mktree_writes_the_folders_then_the_root_as_separate_mktrees_would(repo: GitRepo) -> None:
+    """The keep's trees go through one ``git mktree --batch`` kept open (issue 19): each answer is the
+    id a lone ``git mktree`` gives, an empty tree too; a bad entry is git's error, and git is stopped."""
+    import pytest
+
+    from gittree.errors import GitCommandError
+    from gittree.gitio.keep import _TreeWriter
+
+    repo.commit("start")
+    blob = repo.git("hash-object", "-w", "--stdin", input="kept\n").strip()
+    opened = gitio.open_repo(repo.path)
+    folders = [{"aa": ("100644", blob)}, {"bb": ("100644", blob), "ab": ("100644", blob)}]
+
+    def lone(entries: dict[str, tuple[str, str]]) -> str:
+        text = "".join(
+            f"{mode} {'tree' if mode == '40000' else 'blob'} {oid}\t{name}\n"
+            for name, (mode, oid) in entries.items()
+        )
+        return repo.git("mktree", input=text).strip()
+
+    writer = _TreeWriter(opened)
+    ids = writer.trees(folders)
+    assert ids == [lone(entries) for entries in folders]
+    root = {"f1": ("40000", ids[0]), "f2": ("40000", ids[1])}
+    assert writer.tree(root) == lone(root)
+    assert writer.tree({}) == "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+    writer.close()
+    broken = _TreeWriter(opened)
+    with pytest.raises(GitCommandError, match="git mktree failed"):
+        broken.tree({"x": ("100644", "0" * 40)})  # git has no such blob
+    broken.abandon()

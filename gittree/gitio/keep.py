@@ -15,6 +15,7 @@ followed, for a sha forgotten because it was rewritten (amend, rebase), by the s
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -673,6 +674,31 @@ def _write_keep(
         ]
         objects.read(names)
 
+    writer = _TreeWriter(repo)
+    try:
+        tree = _write_keep_tree(objects, writer, old_tree, changes)
+        writer.close()
+    finally:
+        writer.abandon()  # an error above: git stopped
+    count = sum(1 for entry in entries.values() if entry.kept == (verb == "kept")) or len(entries)
+    message = f"gittree keep: {verb} {count} experiment{'s' if count != 1 else ''}\n"
+    args = ["-c", "i18n.commitEncoding=UTF-8", "commit-tree", "--no-gpg-sign", tree]
+    for parent in frontier:
+        args += ["-p", parent]
+    # commit-tree reads the message from stdin as it is (``-m`` would add a newline)
+    done = run(args, cwd=repo.git_dir, input=message, env=_committer(repo, env), check=True)
+    return done.text.strip()
+
+
+def _write_keep_tree(
+    objects: _Objects,
+    writer: _TreeWriter,
+    old_tree: str | None,
+    changes: dict[tuple[bool, str], dict[str, str | None]],
+) -> str:
+    """The keep commit's new tree: ``old_tree`` with ``changes`` (``(kept?, prefix) -> {name: blob id, or
+    None to remove}``) applied, only the changed folders and the roots rewritten."""
+
     def rewrite(
         base: str | None, folder_changes: dict[str, dict[str, str | None]]
     ) -> dict[str, tuple[str, str]]:
@@ -689,7 +715,7 @@ def _write_keep(
                 subs[prefix] = sub
             else:
                 root.pop(prefix, None)
-        for prefix, oid in zip(subs, _make_trees(repo, list(subs.values())), strict=True):
+        for prefix, oid in zip(subs, writer.trees(list(subs.values())), strict=True):
             root[prefix] = ("40000", oid)
         return root
 
@@ -702,18 +728,10 @@ def _write_keep(
         )
         forgotten = rewrite(forgotten_base, forgotten_changes)
         if forgotten:
-            root[_FORGOTTEN_DIR] = ("40000", _make_tree(repo, forgotten))
+            root[_FORGOTTEN_DIR] = ("40000", writer.tree(forgotten))
         else:
             root.pop(_FORGOTTEN_DIR, None)
-    tree = _make_tree(repo, root)
-    count = sum(1 for entry in entries.values() if entry.kept == (verb == "kept")) or len(entries)
-    message = f"gittree keep: {verb} {count} experiment{'s' if count != 1 else ''}\n"
-    args = ["-c", "i18n.commitEncoding=UTF-8", "commit-tree", "--no-gpg-sign", tree]
-    for parent in frontier:
-        args += ["-p", parent]
-    # commit-tree reads the message from stdin as it is (``-m`` would add a newline)
-    done = run(args, cwd=repo.git_dir, input=message, env=_committer(repo, env), check=True)
-    return done.text.strip()
+    return writer.tree(root)
 
 
 #: The empty blob (the file of a first keep) in either object format: SHA-1, SHA-256.
@@ -736,24 +754,86 @@ def _empty_blob_kept(objects: _Objects, old_tree: str, prefixes: Iterable[str]) 
     return None
 
 
-def _make_tree(repo: Repo, entries: dict[str, tuple[str, str]]) -> str:
-    """Write a tree of ``entries`` (``name -> (mode, id)``, empty too) with ``git mktree``; git sorts them."""
-    return run(["mktree", "-z"], cwd=repo.git_dir, input=_tree_input(entries), check=True).text.strip()
+class _TreeWriter:
+    """Trees written by one ``git mktree -z --batch`` kept open: a keep writes the changed folders, then
+    the root holding their ids (and ``forgotten/`` between), which was a process each (issue 19). git
+    answers each tree's id as soon as the empty record ending it arrives (it flushes every answer)."""
 
+    ARGS = ("mktree", "-z", "--batch")
 
-def _make_trees(repo: Repo, trees: Sequence[dict[str, tuple[str, str]]]) -> list[str]:
-    """Write every one of ``trees`` (none empty) with one ``git mktree --batch``: an import keeping a
-    thousand rows rewrites up to 256 folders, which one process each would make seconds."""
-    if not trees:
-        return []
-    data = b"".join(_tree_input(entries) + b"\0" for entries in trees)  # an empty record ends a tree
-    done = run(["mktree", "-z", "--batch"], cwd=repo.git_dir, input=data, check=True)
-    ids = done.text.split()
-    if len(ids) != len(trees):
-        raise GitCommandError(
-            f"git mktree wrote {len(ids)} trees of {len(trees)}", hint="run `git fsck`, then try again"
-        )
-    return ids
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.process: Any = None
+
+    def trees(self, trees: Sequence[dict[str, tuple[str, str]]]) -> list[str]:
+        """Write every one of ``trees`` (``name -> (mode, id)``, empty too; git sorts them); their ids."""
+        if not trees:
+            return []
+        import subprocess
+
+        if self.process is None:
+            self.process = popen(
+                list(self.ARGS), cwd=self.repo.git_dir, stdin=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        data = b"".join(_tree_input(entries) + b"\0" for entries in trees)  # an empty record ends a tree
+        ids: list[str] = []
+        try:
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+            for _ in trees:
+                line = self.process.stdout.readline().decode("ascii", "replace").strip()
+                if not line:
+                    break
+                ids.append(line)
+        except BrokenPipeError:
+            pass  # git stopped: its status and message say why
+        if len(ids) != len(trees):
+            self._failed(f"git mktree wrote {len(ids)} trees of {len(trees)}")
+        return ids
+
+    def tree(self, entries: dict[str, tuple[str, str]]) -> str:
+        return self.trees([entries])[0]
+
+    def close(self) -> None:
+        """Let git finish (its input ends); an error if it failed."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
+        err = process.stderr.read()
+        process.stdout.close()
+        process.stderr.close()
+        if process.wait() != 0:
+            said = err.decode("utf-8", "replace").strip() or f"exit status {process.returncode}"
+            raise GitCommandError(
+                f"git mktree failed: {said}", hint="fix what git reports above and run the command again"
+            )
+
+    def _failed(self, fallback: str) -> None:
+        process, self.process = self.process, None
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
+        err = process.stderr.read().decode("utf-8", "replace").strip()
+        process.stdout.close()
+        process.stderr.close()
+        process.wait()
+        if err:
+            raise GitCommandError(
+                f"git mktree failed: {err}", hint="fix what git reports above and run the command again"
+            )
+        raise GitCommandError(fallback, hint="run `git fsck`, then try again")
+
+    def abandon(self) -> None:
+        """Stop git after an error elsewhere (nothing it wrote is referenced)."""
+        if self.process is not None:
+            process, self.process = self.process, None
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+            process.kill()
+            process.wait()
+            process.stdout.close()
+            process.stderr.close()
 
 
 def _tree_input(entries: dict[str, tuple[str, str]]) -> bytes:
