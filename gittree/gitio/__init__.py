@@ -277,6 +277,9 @@ if TYPE_CHECKING:
         delete_ref as delete_ref,
     )
     from gittree.gitio.refs import (
+        head_and_branch as head_and_branch,
+    )
+    from gittree.gitio.refs import (
         head_is_unborn as head_is_unborn,
     )
     from gittree.gitio.refs import (
@@ -488,6 +491,7 @@ _HOMES = {
     "git_says": "gittree.gitio.runner",
     "has_staged_changes": "gittree.gitio.plumbing",
     "head_is_unborn": "gittree.gitio.refs",
+    "head_and_branch": "gittree.gitio.refs",
     "head_sha": "gittree.gitio.refs",
     "independent_commits": "gittree.gitio.keep",
     "index_path": "gittree.gitio.repo",

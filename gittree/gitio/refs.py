@@ -46,6 +46,19 @@ def head_sha(repo: Repo) -> str | None:
     return found.text.strip() if found.code == 0 else None
 
 
+def head_and_branch(repo: Repo) -> tuple[str | None, str | None]:
+    """:func:`head_sha` and :func:`symbolic_head` asked of one git process (a run asks both before its
+    command starts: one process less, issue 19). When that one cannot answer both (an unborn branch;
+    a tag named HEAD, which makes the name ambiguous), each is asked as before."""
+    found = run(["rev-parse", "HEAD^{commit}", "--symbolic-full-name", "HEAD"], cwd=repo.git_dir)
+    lines = found.text.split("\n")
+    if found.code == 0 and not found.err and len(lines) == 3 and lines[2] == "":
+        sha, name = lines[0], lines[1]
+        if name == "HEAD" or name.startswith("refs/"):  # "HEAD": a detached HEAD
+            return sha, None if name == "HEAD" else name
+    return head_sha(repo), symbolic_head(repo)
+
+
 def head_is_unborn(repo: Repo) -> bool:
     """Whether HEAD is on a branch with no commits yet (a new repository, an orphan branch)."""
     return bool(repo.handle.head_is_unborn)

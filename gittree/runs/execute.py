@@ -188,12 +188,13 @@ def start_run(
         template, command = command, fill(command, {SEED: seed})
     else:
         seed = seed_of(command)
-    head = gitio.head_sha(repo)
     if request.branch is not None:
+        head = gitio.head_sha(repo)
         target = f"refs/heads/{request.branch}"
         base = gitio.ref_sha(repo, target)
     else:
-        target = gitio.symbolic_head(repo) or "HEAD"
+        head, branch = gitio.head_and_branch(repo)
+        target = branch or "HEAD"
         base = head
     meta = RunMeta(
         id=run_id,
