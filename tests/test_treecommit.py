@@ -202,22 +202,40 @@ def test_commit_settings_say_whether_a_commit_encoding_is_set(repo: GitRepo) -> 
     assert gitio.commit_settings(git).encoding == "ISO-8859-1"
 
 
-def test_head_and_branch_answer_as_head_sha_and_symbolic_head_do(repo: GitRepo) -> None:
+def test_head_and_branch_answer_as_head_sha_and_symbolic_head_do(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A run reads HEAD's commit and branch with one git process (issue 19): the same answers on a
     branch, through a symbolic ref, detached, on an unborn branch and with a tag named HEAD."""
+    from gittree.gitio import refs
+
     git = gitio.open_repo(repo.path)
+    calls: list[list[str]] = []
+    real_run = refs.run
+
+    def counted(args: list[str], **kwargs: object) -> object:
+        calls.append(args)
+        return real_run(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(refs, "run", counted)
 
     def both() -> tuple[str | None, str | None]:
         return gitio.head_sha(git), gitio.symbolic_head(git)
 
     assert gitio.head_and_branch(git) == both() == (None, "refs/heads/main")  # unborn
     start = repo.commit("start")
-    assert gitio.head_and_branch(git) == both() == (start, "refs/heads/main")
+    calls.clear()
+    assert gitio.head_and_branch(git) == (start, "refs/heads/main")
+    assert len(calls) == 1  # one git process on a branch with commits
+    assert both() == (start, "refs/heads/main")
     repo.git("symbolic-ref", "refs/heads/alias", "refs/heads/main")
     repo.git("symbolic-ref", "HEAD", "refs/heads/alias")
     assert gitio.head_and_branch(git) == both()
     repo.git("checkout", "-q", "--detach")
-    assert gitio.head_and_branch(git) == both() == (start, None)
+    calls.clear()
+    assert gitio.head_and_branch(git) == (start, None)
+    assert len(calls) == 1  # and detached
+    assert both() == (start, None)
     repo.git("update-ref", "refs/tags/HEAD", start)
     assert gitio.head_and_branch(git) == both()
     repo.git("update-ref", "-d", "refs/tags/HEAD")
