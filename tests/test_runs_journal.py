@@ -234,3 +234,93 @@ def test_a_story_clock_names_and_times_runs_through_the_seam(repo: GitRepo, gitt
     assert "20260101-000000-1-000001" not in repo.git(
         "log", "-1", "--format=%B", "HEAD"
     )  # the machine's again
+
+
+# -- the journal's times, written and read without datetime (issue 19); datetime is the oracle -------
+
+#: Time zones of every shape: UTC, whole hours with daylight saving, half hours, a quarter hour, west of
+#: UTC, and an offset in seconds (Monrovia's before 1972).
+ZONES = [
+    "UTC0",
+    "Europe/Paris",
+    "America/St_Johns",
+    "Asia/Kathmandu",
+    "America/Los_Angeles",
+    "Africa/Monrovia",
+]
+
+
+@pytest.fixture(params=ZONES)
+def zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    import time
+
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+STAMPS = [
+    0.0,
+    0.0005,
+    0.9995,
+    0.9999995,
+    1.5,
+    63072000.0004999,
+    1733570657.1235,
+    1733570657.9999996,
+    4e9 + 0.25,
+]
+
+
+def test_journal_times_are_written_and_read_as_datetime_does(zone: str) -> None:
+    from datetime import datetime, timezone
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from gittree.runs.journal import iso_time, iso_timestamp
+
+    def check(stamp: float) -> None:
+        moment = datetime.fromtimestamp(stamp, timezone.utc).astimezone()
+        for spec in ("seconds", "milliseconds"):
+            written = iso_time(stamp, milliseconds=spec == "milliseconds")
+            assert written == moment.isoformat(timespec=spec), (stamp, spec)
+        text = moment.isoformat(timespec="milliseconds")
+        assert iso_timestamp(text) == datetime.fromisoformat(text).timestamp(), text
+
+    for stamp in STAMPS:
+        check(stamp)
+    settings(max_examples=300, deadline=None)(given(st.floats(min_value=-2e9, max_value=4.1e9))(check))()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-02-30T10:00:00.000+01:00",  # no such day
+        "2026-12-07T24:00:00.000+00:00",
+        "2026-12-07T10:00:60.000+00:00",
+        "2026-12-07T10:00:00.000+24:00",
+        "2026-12-07T10:00:00.000+05:60",
+        "2026-12-07T10:00:00+05:30",  # other shapes datetime reads
+        "2026-12-07 10:00:00.123456-03:30",
+        "2026-12-07T10:00:00.000Z",
+        "2024-02-29T23:59:59.999-00:30",
+        "not a time",
+    ],
+)
+def test_journal_times_of_other_shapes_are_read_as_datetime_reads_them(text: str) -> None:
+    from datetime import datetime
+
+    from gittree.runs.journal import iso_timestamp
+
+    try:
+        expected: float | str = datetime.fromisoformat(text).timestamp()
+    except ValueError as e:
+        expected = f"ValueError: {e}"
+    try:
+        found: float | str = iso_timestamp(text)
+    except ValueError as e:
+        found = f"ValueError: {e}"
+    assert found == expected

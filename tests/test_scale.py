@@ -668,8 +668,8 @@ def test_a_committed_run_imports_no_libgit2_and_no_read_path(repo: GitRepo, keep
         )
     kept_before = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep", check=False).split()
     repo.write("model.py", "lr = 0.2\n")
-    # nor gittree.model: a run that reads no experiment reads the settings without it
-    assert _run_in_probe(repo, ["run", "--new", "--", "true"], also=("gittree.model",)) == []
+    # nor gittree.model (a run that reads no experiment reads the settings without it), nor datetime
+    assert _run_in_probe(repo, ["run", "--new", "--", "true"], also=("gittree.model", "datetime")) == []
     sha = repo.head()
     kept = repo.git("ls-tree", "-r", "--name-only", "refs/gittree/keep").split()
     assert sorted(kept) == sorted([*kept_before, f"{sha[:2]}/{sha[2:]}"])

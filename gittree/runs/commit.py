@@ -14,7 +14,6 @@ import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from gittree import gitio
@@ -493,7 +492,7 @@ def _worktree_repo(repo: gitio.Repo, meta: RunMeta) -> gitio.Repo:
 
 
 def _git_date(stamp: float) -> str:
-    return datetime.fromtimestamp(stamp, timezone.utc).astimezone().isoformat(timespec="seconds")
+    return journal.iso_time(stamp)
 
 
 def _lock_timeout() -> float:

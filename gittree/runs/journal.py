@@ -23,10 +23,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 
 from gittree.errors import RunError
@@ -148,7 +148,7 @@ class RunMeta:
         values = {key: value for key, value in data.items() if key in known}
         for key in ("start", "end"):
             if isinstance(values.get(key), str):
-                values[key] = datetime.fromisoformat(values[key]).timestamp()
+                values[key] = iso_timestamp(values[key])
         for key, value in values.items():
             if not _fits(value, _FIELD_TYPES[key]):
                 raise ValueError(f"{key} is {value!r}, not {_FIELD_TYPES[key]}")
@@ -186,7 +186,79 @@ _FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(RunMeta)}
 def _iso(stamp: float | None) -> str | None:
     if stamp is None:
         return None
-    return datetime.fromtimestamp(stamp, timezone.utc).astimezone().isoformat(timespec="milliseconds")
+    return iso_time(stamp, milliseconds=True)
+
+
+# -- times, without ``datetime`` ---------------------------------------------------------------------
+# Importing ``datetime`` cost every run a millisecond (issue 19), for two conversions of the journal's
+# own format; tests/test_runs_journal.py checks both against datetime itself, every time zone shape.
+
+
+def iso_time(stamp: float, *, milliseconds: bool = False) -> str:
+    """``datetime.fromtimestamp(stamp, timezone.utc).astimezone().isoformat(timespec=...)`` (``"seconds"``, or
+    ``"milliseconds"``): the local time of ``stamp`` with its offset, as datetime writes it."""
+    whole, micros = _seconds_and_micros(stamp)
+    offset = time.localtime(whole).tm_gmtoff  # datetime's local zone at that moment
+    local = time.gmtime(whole + offset)
+    text = (
+        f"{local.tm_year:04d}-{local.tm_mon:02d}-{local.tm_mday:02d}"
+        f"T{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d}"
+    )
+    if milliseconds:
+        text += f".{micros // 1000:03d}"  # truncated, as isoformat does
+    sign = "-" if offset < 0 else "+"
+    hours, rest = divmod(abs(offset), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return text + f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
+
+
+def _seconds_and_micros(stamp: float) -> tuple[int, int]:
+    """Whole seconds and microseconds of ``stamp``, rounded half to even as ``datetime.fromtimestamp``
+    rounds (CPython's _PyTime_DoubleToDenominator)."""
+    import math
+
+    fraction, whole = math.modf(stamp)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        micros -= 1_000_000
+        whole += 1.0
+    elif micros < 0:
+        micros += 1_000_000
+        whole -= 1.0
+    return int(whole), micros
+
+
+def iso_timestamp(text: str) -> float:
+    """``datetime.fromisoformat(text).timestamp()``: the journal's own shape
+    (``2026-12-07T11:44:17.123+01:00``) read here, anything else by datetime (its errors too)."""
+    found = _JOURNAL_TIME.fullmatch(text) if text.isascii() else None
+    if found is not None:
+        year, month, day, hour, minute, second, millis, sign, off_hours, off_minutes = found.groups()
+        fields_ = (int(year), int(month), int(day), int(hour), int(minute), int(second))
+        offset = (int(off_hours) * 3600 + int(off_minutes) * 60) * (-1 if sign == "-" else 1)
+        seconds = _days_from_civil(*fields_[:3]) * 86400 + fields_[3] * 3600 + fields_[4] * 60 + fields_[5]
+        try:
+            valid = tuple(time.gmtime(seconds)[:6]) == fields_  # no 30 February, no hour 24
+        except (OverflowError, OSError, ValueError):
+            valid = False
+        if valid and int(off_hours) < 24 and int(off_minutes) < 60:
+            return ((seconds - offset) * 10**6 + int(millis) * 1000) / 10**6  # as timedelta counts
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
+
+
+_JOURNAL_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})([+-])(\d{2}):(\d{2})")
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
 
 
 # -- files ----------------------------------------------------------------------------------------
