@@ -241,3 +241,25 @@ def test_head_and_branch_answer_as_head_sha_and_symbolic_head_do(
     repo.git("update-ref", "-d", "refs/tags/HEAD")
     repo.git("checkout", "-q", "--orphan", "fresh")
     assert gitio.head_and_branch(git) == both() == (None, "refs/heads/fresh")
+
+
+def test_the_notes_settings_are_read_in_one_git_config_as_config_all_reads_each(repo: GitRepo) -> None:
+    """Every note's writer checks notes.rewriteRef and notes.displayRef (issue 19): one ``git config``
+    answers both as :func:`gitio.config_all` answers each, several values, odd ones and none alike."""
+    from gittree.gitio.notes import _local_notes_settings
+
+    repo.commit("start")
+    git = gitio.open_repo(repo.path)
+    keys = ["notes.rewriteRef", "notes.displayRef"]
+
+    def each() -> dict[str, list[str]]:
+        return {key: gitio.config_all(git, key, local=True) for key in keys}
+
+    assert _local_notes_settings(git, keys) == each() == {key: [] for key in keys}
+    with (repo.path / ".git" / "config").open("a") as config:
+        config.write(
+            '[notes]\n\trewriteRef = refs/notes/*\n\tREWRITEREF = "two\\nlines"\n\tdisplayRef\n'
+            '[NOTES]\n\tdisplayref = refs/notes/gittree\n\trewriteRef = "ends in a newline\\n"\n'
+        )
+    assert _local_notes_settings(git, keys) == each()
+    assert each()["notes.rewriteRef"] == ["refs/notes/*", "two", "lines", "ends in a newline", ""]

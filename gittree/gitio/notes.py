@@ -250,7 +250,7 @@ def append_notes(repo: Repo, paragraphs: Sequence[tuple[str, Sequence[str]]], re
         )
         if update_ref(repo, ref, commit, tip, reason="gittree: notes"):
             if ref == NOTES_REF:  # every writer of a late result: they survive amend and rebase (issue 18)
-                keep_notes_through_rewrites(repo)
+                keep_notes_through_rewrites(repo, notes_exist=True)  # just moved: it exists
             elif ref == CURVES_REF:
                 keep_curves_through_rewrites(repo)
             return
@@ -313,7 +313,9 @@ _REWRITE_REF_KEY = "notes.rewriteRef"
 _DISPLAY_REF_KEY = "notes.displayRef"
 
 
-def keep_notes_through_rewrites(repo: Repo) -> tuple[tuple[str, str], ...]:
+def keep_notes_through_rewrites(
+    repo: Repo, *, notes_exist: bool | None = None
+) -> tuple[tuple[str, str], ...]:
     """Make git carry gittree's notes through amend and rebase, and show them in ``git log``.
 
     ``notes.rewriteRef`` gets ``refs/notes/gittree`` unless a value of the repository's own
@@ -321,22 +323,46 @@ def keep_notes_through_rewrites(repo: Repo) -> tuple[tuple[str, str], ...]:
     the notes ref exists: git warns ``notes ref refs/notes/gittree is invalid`` on every ``git log``
     while it names a ref that does not exist. Called by ``gittree init`` and by every writer of a note,
     so a late result survives a rewrite without ``gittree init``. Returns the (setting, value) pairs
-    added (to the repository's own ``.git/config``).
+    added (to the repository's own ``.git/config``). ``notes_exist``: whether the notes ref exists, when
+    the caller knows (it just moved it); else git is asked.
     """
     from fnmatch import fnmatchcase
 
-    from gittree.gitio.repo import config_all
-
     wanted = [_REWRITE_REF_KEY]
-    if ref_object(repo, NOTES_REF) is not None:  # asked of git: every note's writer asks (issue 19)
+    if notes_exist is None:
+        notes_exist = ref_object(repo, NOTES_REF) is not None  # asked of git: every note's writer asks
+    if notes_exist:
         wanted.append(_DISPLAY_REF_KEY)
+    settings = _local_notes_settings(repo, wanted)
     added = []
     for key in wanted:
         # The repository's own configuration: a global setting does not travel with the repository.
-        if not any(fnmatchcase(NOTES_REF, value) for value in config_all(repo, key, local=True)):
+        if not any(fnmatchcase(NOTES_REF, value) for value in settings[key]):
             _set_notes_ref_setting(repo, key)
             added.append((key, NOTES_REF))
     return tuple(added)
+
+
+def _local_notes_settings(repo: Repo, keys: Sequence[str]) -> dict[str, list[str]]:
+    """Every value of each of ``keys`` (``notes.rewriteRef``, ``notes.displayRef``) in the repository's own
+    configuration, as :func:`gittree.gitio.config_all` reads them (a value's lines each a value), asked
+    of one ``git config`` instead of one each (every writer of a note asks: issue 19); a ``git config``
+    that fails is asked key by key, as before (its error and all)."""
+    from gittree.gitio.repo import config_all
+
+    if len(keys) < 2:
+        return {key: config_all(repo, key, local=True) for key in keys}
+    names = {key.lower(): key for key in keys}
+    pattern = "^(" + "|".join(name.replace(".", "\\.") for name in names) + ")$"
+    done = run(["config", "--local", "-z", "--get-regexp", pattern], cwd=repo.cwd)
+    if done.code not in (0, 1):  # 1: none is set
+        return {key: config_all(repo, key, local=True) for key in keys}
+    found: dict[str, list[str]] = {key: [] for key in keys}
+    for entry in done.text.split("\0"):
+        if entry:
+            name, _, value = entry.partition("\n")
+            found[names[name]] += (value + "\n").splitlines()  # `--get-all` prints each on its lines
+    return found
 
 
 def keep_curves_through_rewrites(repo: Repo) -> bool:

@@ -311,13 +311,14 @@ def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path], hooks: Pat
             status="failed" if all(meta.outcome != "ok" for meta in metas) else None,
             run=group_facts(metas, dirty=dirty),
         )
-        repeated = None if dirty else _repeated_experiment(repo, lead, tree, entry.params)
+        read: dict[str, CommitRecord] = {}  # the commits the repeat check read, for _add_samples
+        repeated = None if dirty else _repeated_experiment(repo, lead, tree, entry.params, read)
     except GittreeError as e:
         for meta, path in zip(metas, dirs, strict=True):
             _mark_failed(meta, path, e.message)
         raise
     if repeated is not None:
-        return _add_samples(repo, repeated, metas, dirs, entry.metrics, dirty=dirty)
+        return _add_samples(repo, repeated, metas, dirs, entry.metrics, dirty=dirty, read=read.get(repeated))
     settings = gitio.commit_settings(repo)
     plan = treecommit.TreeCommit(
         tree=tree,
@@ -367,7 +368,11 @@ def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path], hooks: Pat
 
 
 def _repeated_experiment(
-    repo: gitio.Repo, lead: RunMeta, tree: str, params: Sequence[tuple[str, str]]
+    repo: gitio.Repo,
+    lead: RunMeta,
+    tree: str,
+    params: Sequence[tuple[str, str]],
+    read: dict[str, CommitRecord] | None = None,
 ) -> str | None:
     """The experiment this run repeats, whose results it adds to as samples (docs/runs.md, "Running the
     same code again"): ``gittree rerun``'s commit; else, unless ``--new``, the experiment at the branch's
@@ -381,7 +386,10 @@ def _repeated_experiment(
     command = without_seed(lead.template or lead.command)
     candidates = [gitio.ref_sha(repo, lead.target), lead.base]
     for sha in dict.fromkeys(c for c in candidates if c is not None):
-        record = experiment_at(gitio.read_commit(repo, sha))
+        commit = gitio.read_commit(repo, sha)
+        if read is not None:
+            read[sha] = commit
+        record = experiment_at(commit)
         if record is None:
             continue
         recorded = record.run_dict().get("cmd")
@@ -411,9 +419,12 @@ def _add_samples(
     metrics: Sequence[tuple[str, str]],
     *,
     dirty: bool,
+    read: CommitRecord | None = None,
 ) -> CommitResult:
-    """Append the runs' results to ``sha``'s note: one paragraph, as ``gittree record`` adds a seed."""
-    commit = gitio.read_commit(repo, sha)
+    """Append the runs' results to ``sha``'s note: one paragraph, as ``gittree record`` adds a seed.
+    ``read``: the commit with its note, read moments ago (finding that the run repeats it), not read
+    again (issue 19)."""
+    commit = read if read is not None else gitio.read_commit(repo, sha)
     record = experiment_at(commit)
     note = commit.note or ""
     if f"run {metas[0].id}" not in note:  # not added already by an attempt cut short
