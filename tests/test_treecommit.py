@@ -263,3 +263,33 @@ def test_the_notes_settings_are_read_in_one_git_config_as_config_all_reads_each(
         )
     assert _local_notes_settings(git, keys) == each()
     assert each()["notes.rewriteRef"] == ["refs/notes/*", "two", "lines", "ends in a newline", ""]
+
+
+def test_the_hooks_folder_is_where_git_rev_parse_git_path_hooks_says(repo: GitRepo, tmp_path: Path) -> None:
+    """A run finds its hooks folder without asking git when core.hooksPath is unset (issue 19): the same
+    folder as ``git rev-parse --git-path hooks``, from a linked worktree and through a symbolic link too;
+    a core.hooksPath (relative, absolute, ``~``) is asked of git."""
+    repo.commit("start")
+    repo.git("worktree", "add", "-q", str(tmp_path / "linked"))
+
+    def both(path: Path) -> tuple[Path, Path]:
+        git = gitio.open_repo(path)
+        return gitio.hooks_folder(git, gitio.commit_settings(git)), gitio.git_path(git, "hooks")
+
+    for path in (repo.path, tmp_path / "linked"):
+        found, expected = both(path)
+        assert found == expected == (repo.path / ".git" / "hooks").resolve()
+    (tmp_path / "elsewhere").mkdir()
+    hooks = repo.path / ".git" / "hooks"
+    if hooks.exists():
+        for item in hooks.iterdir():
+            item.unlink()
+        hooks.rmdir()
+    hooks.symlink_to(tmp_path / "elsewhere")
+    assert both(repo.path)[0] == both(repo.path)[1] == (tmp_path / "elsewhere").resolve()
+    for value in (".githooks", str(tmp_path / "absolute"), "~/hooks"):
+        repo.git("config", "core.hooksPath", value)
+        git = gitio.open_repo(repo.path)
+        assert gitio.commit_settings(git).hooks_path_set
+        found, expected = both(repo.path)
+        assert found == expected

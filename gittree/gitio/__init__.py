@@ -205,6 +205,9 @@ if TYPE_CHECKING:
         has_staged_changes as has_staged_changes,
     )
     from gittree.gitio.plumbing import (
+        hooks_folder as hooks_folder,
+    )
+    from gittree.gitio.plumbing import (
         merge_without_commit as merge_without_commit,
     )
     from gittree.gitio.plumbing import (
@@ -492,6 +495,7 @@ _HOMES = {
     "has_staged_changes": "gittree.gitio.plumbing",
     "head_is_unborn": "gittree.gitio.refs",
     "head_and_branch": "gittree.gitio.refs",
+    "hooks_folder": "gittree.gitio.plumbing",
     "head_sha": "gittree.gitio.refs",
     "independent_commits": "gittree.gitio.keep",
     "index_path": "gittree.gitio.repo",

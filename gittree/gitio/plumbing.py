@@ -152,26 +152,31 @@ class CommitSettings:
     """What of git's configuration a commit made with plumbing depends on, read in one ``git config``
     (a run asked three times before, issue 19)."""
 
-    __slots__ = ("comment", "encoding", "sign")
+    __slots__ = ("comment", "encoding", "hooks_path_set", "sign")
 
-    def __init__(self, comment: str, sign: bool, encoding: str | None) -> None:
+    def __init__(
+        self, comment: str, sign: bool, encoding: str | None, *, hooks_path_set: bool = True
+    ) -> None:
         #: the character comment lines start with (:func:`gittree.gitio.comment_char`).
         self.comment = comment
         #: ``commit.gpgSign``: ``commit-tree`` ignores it, so the caller signs with ``-S``.
         self.sign = sign
         #: ``i18n.commitEncoding``, None when unset: the message is then stored as the UTF-8 written.
         self.encoding = encoding
+        #: whether ``core.hooksPath`` is set (True when not known): :func:`hooks_folder` asks git then.
+        self.hooks_path_set = hooks_path_set
 
 
 #: The settings :class:`CommitSettings` holds, as ``git config --get-regexp`` names them (lower case).
-_COMMIT_SETTINGS = r"^(core\.commentchar|commit\.gpgsign|i18n\.commitencoding)$"
+_COMMIT_SETTINGS = r"^(core\.commentchar|commit\.gpgsign|i18n\.commitencoding|core\.hookspath)$"
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off", "")
 
 
 def commit_settings(repo: Repo) -> CommitSettings:
     """``core.commentChar``, ``commit.gpgSign`` and ``i18n.commitEncoding`` as git reads them (every level,
-    the last value of each winning, as ``git config --get`` picks it). A boolean git writes in a form
+    the last value of each winning, as ``git config --get`` picks it), and whether ``core.hooksPath`` is
+    set (:func:`hooks_folder`). A boolean git writes in a form
     not read here, or a ``git config`` that fails, is asked the way :func:`gittree.gitio.config_value`
     asks (its error and all)."""
     from gittree.gitio.repo import comment_char, config_value
@@ -199,7 +204,23 @@ def commit_settings(repo: Repo) -> CommitSettings:
     else:  # a unit suffix, a sign, a value git refuses: git's own reading, and its error
         sign = config_value(repo, "commit.gpgSign", kind="bool") == "true"
     encoding = (values["i18n.commitencoding"] or "") if "i18n.commitencoding" in values else None
-    return CommitSettings("#" if comment in ("", "auto") else comment[0], sign, encoding)
+    return CommitSettings(
+        "#" if comment in ("", "auto") else comment[0],
+        sign,
+        encoding,
+        hooks_path_set="core.hookspath" in values,
+    )
+
+
+def hooks_folder(repo: Repo, settings: CommitSettings) -> Path:
+    """``git rev-parse --git-path hooks`` (:func:`gittree.gitio.git_path`) without asking git when
+    ``core.hooksPath`` is not set: git's own folder, ``hooks`` in the common git folder. A set
+    ``core.hooksPath`` (``~``, a relative path: git's rules) is asked of git (issue 19)."""
+    from gittree.gitio.repo import common_dir, git_path
+
+    if settings.hooks_path_set:
+        return git_path(repo, "hooks")
+    return (common_dir(repo) / "hooks").resolve()
 
 
 def stripspace(repo: Repo, text: str) -> str:

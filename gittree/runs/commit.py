@@ -61,14 +61,15 @@ def commit_run(
     force: bool = False,
     finishing: bool = False,
     hooks: Path | None = None,
+    settings: gitio.CommitSettings | None = None,
 ) -> CommitResult:
     """Commit a journalled run as an experiment (the default post-run step, and ``gittree recover``).
 
     A run of a group (the seeds of ``--seeds``, of a sweep point) is committed with the whole group:
     one experiment holding every seed's sample (docs/runs.md, "Seeds and samples"). ``finishing``: the
     ``gittree run`` that made the runs commits them as its last step, so the entries say it is done
-    with them in the same write as the commit (``RunMeta.done``). ``hooks``: ``repo``'s hooks folder, when
-    the caller has just asked git for it.
+    with them in the same write as the commit (``RunMeta.done``). ``hooks``: ``repo``'s hooks folder, and
+    ``settings``: :func:`gitio.commit_settings`, when the caller has just asked git for them.
     """
     run_dir = run_dir_for(repo, run_id)
     first = journal.load_meta(run_dir)
@@ -114,7 +115,7 @@ def commit_run(
         if finishing:
             for meta in metas:
                 meta.done = True  # written with the commit's outcome
-        result = _commit(repo, metas, dirs, hooks)
+        result = _commit(repo, metas, dirs, hooks, settings)
         return CommitResult(metas[dirs.index(run_dir)], result.sha, warnings=result.warnings)
 
 
@@ -289,7 +290,13 @@ def default_subject(meta: RunMeta) -> str:
     return subject if len(subject) <= SUBJECT_WIDTH else subject[: SUBJECT_WIDTH - 1] + "…"
 
 
-def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path], hooks: Path | None) -> CommitResult:
+def _commit(
+    repo: gitio.Repo,
+    metas: list[RunMeta],
+    dirs: list[Path],
+    hooks: Path | None = None,
+    settings: gitio.CommitSettings | None = None,
+) -> CommitResult:
     """Commit a run (or a group, as one experiment), or add it to the experiment it repeats as samples."""
     from gittree.record.commit import prepare_entry, verify_recorded
     from gittree.runs import treecommit
@@ -319,7 +326,7 @@ def _commit(repo: gitio.Repo, metas: list[RunMeta], dirs: list[Path], hooks: Pat
         raise
     if repeated is not None:
         return _add_samples(repo, repeated, metas, dirs, entry.metrics, dirty=dirty, read=read.get(repeated))
-    settings = gitio.commit_settings(repo)
+    settings = settings or gitio.commit_settings(repo)
     plan = treecommit.TreeCommit(
         tree=tree,
         target=lead.target,

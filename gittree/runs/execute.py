@@ -572,10 +572,12 @@ def _post_run_hook(hooks: Path) -> Path | None:
 def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
     """Run the ``post-run`` hook if one is installed, else the default step (commit the run) in process."""
     report = RunReport(meta, run_dir)
-    try:
-        hooks: Path | None = gitio.git_path(repo, "hooks")
-    except GittreeError:
-        hooks = None
+    settings: gitio.CommitSettings | None = None
+    hooks: Path | None = None
+    with contextlib.suppress(GittreeError):
+        # what the commit reads of git's configuration, read here: the hooks folder is known from it
+        settings = gitio.commit_settings(repo)
+        hooks = gitio.hooks_folder(repo, settings)
     report.hook = _post_run_hook(hooks) if hooks is not None else None
     if report.hook is not None:
         report.hook_exit = _run_post_run_hook(report.hook, meta, run_dir)
@@ -583,7 +585,7 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
     elif meta.status == journal.PENDING:
         try:
             # the commit hooks are in the same folder: git is not asked again
-            commit_run(repo, meta.id, finishing=True, hooks=hooks)
+            commit_run(repo, meta.id, finishing=True, hooks=hooks, settings=settings)
         except GittreeError as e:
             report.error = e
         report.meta = journal.load_meta(run_dir)
