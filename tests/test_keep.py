@@ -252,8 +252,7 @@ def test_keeping_one_commit_at_a_time_reads_the_keep_in_one_batch_and_writes_a_s
     repo: GitRepo, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     """What every run does (issue 19): the ref, its tree, the new sha's folders and whether git has the
-    sha read by one ``git cat-file --batch``; a folder that lists the empty blob already spares writing
-    it. Keeping 40 commits one by one (so folders are shared and reused) leaves every one kept once,
+    sha read by one ``git cat-file --batch``. Keeping 40 commits one by one (so folders are shared and reused) leaves every one kept once,
     in a tree git checks sound."""
     from gittree.gitio import keep as keep_module
 

@@ -407,11 +407,8 @@ class _Objects:
         self.read([name])
         return self._found[name]
 
-    def tree(self, name: str | None, *, read: bool = True) -> dict[str, tuple[str, str]] | None:
-        """The entries of tree ``name`` (``name -> (mode, id)``), or None when there is no such tree
-        (or, without ``read``, when it was not read already)."""
-        if name is not None and not read and name not in self._found:
-            return None
+    def tree(self, name: str | None) -> dict[str, tuple[str, str]] | None:
+        """The entries of tree ``name`` (``name -> (mode, id)``), or None when there is no such tree."""
         found = self.get(name) if name is not None else None
         if found is None or found[1] != "tree":
             return None
@@ -652,11 +649,9 @@ def _write_keep(
     never imports pygit2 (issue 19); only the folders of ``entries`` and the roots are rewritten."""
     objects = objects or _Objects(repo)
     blobs: dict[bytes, str] = {}
-    if old_tree is not None and any(entry.count == 1 for entry in entries.values()):
-        empty = _empty_blob_kept(objects, old_tree, {sha[:2] for sha in entries})
-        if empty is not None:
-            blobs[b""] = empty
-    for data in sorted({entry.blob() for entry in entries.values()} - blobs.keys()):
+    # Written even when git has it: in a partial clone, asking for it (or leaving it to mktree) would
+    # fetch it from the promisor remote; writing it is local.
+    for data in sorted({entry.blob() for entry in entries.values()}):
         blobs[data] = run(
             ["hash-object", "-w", "--stdin"], cwd=repo.git_dir, input=data, check=True
         ).text.strip()
@@ -732,26 +727,6 @@ def _write_keep_tree(
         else:
             root.pop(_FORGOTTEN_DIR, None)
     return writer.tree(root)
-
-
-#: The empty blob (the file of a first keep) in either object format: SHA-1, SHA-256.
-_EMPTY_BLOBS = frozenset(
-    {
-        "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
-        "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813",
-    }
-)
-
-
-def _empty_blob_kept(objects: _Objects, old_tree: str, prefixes: Iterable[str]) -> str | None:
-    """The empty blob's id when a folder of ``old_tree`` read already lists it (so git has it, and a
-    keep need not write it again: one ``git hash-object`` less per run, issue 19); else None."""
-    for prefix in sorted(prefixes):
-        for folder in (prefix, f"{_FORGOTTEN_DIR}/{prefix}"):
-            for _, oid in (objects.tree(f"{old_tree}:{folder}", read=False) or {}).values():
-                if oid in _EMPTY_BLOBS:
-                    return oid
-    return None
 
 
 class _TreeWriter:
