@@ -233,6 +233,20 @@ def test_the_post_run_contract(repo: GitRepo, gittree, tmp_path: Path) -> None: 
     assert gittree("recover").code == 0 and only_run(repo.path)["status"] == "committed"
 
 
+def test_the_post_run_hook_runs_whatever_the_commit_settings_say(
+    repo: GitRepo, gittree, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The hooks folder is found with the commit's settings (issue 19); a setting git refuses still
+    leaves the post-run hook to run, as when the folder was asked of git alone."""
+    repo.commit("start")
+    marker = tmp_path / "ran"
+    write_hook(hooks_folder(repo) / "post-run", f'touch "{marker}"\nexit 0\n')
+    repo.git("config", "commit.gpgSign", "perhaps")
+    gittree("run", "--", "true")
+    assert marker.exists()
+    assert only_run(repo.path)["status"] == "pending"
+
+
 def test_a_failing_post_run_hook_is_reported_and_loses_nothing(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.commit("start")
     write_hook(hooks_folder(repo) / "post-run", "echo 'upload failed' >&2\nexit 3\n")

@@ -574,10 +574,11 @@ def post_run(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> RunReport:
     report = RunReport(meta, run_dir)
     settings: gitio.CommitSettings | None = None
     hooks: Path | None = None
-    with contextlib.suppress(GittreeError):
-        # what the commit reads of git's configuration, read here: the hooks folder is known from it
+    with contextlib.suppress(GittreeError):  # the commit reads them again, and says what is wrong
+        # what the commit reads of git's configuration, read here: the hooks folder follows from it
         settings = gitio.commit_settings(repo)
-        hooks = gitio.hooks_folder(repo, settings)
+    with contextlib.suppress(GittreeError):
+        hooks = gitio.hooks_folder(repo, settings) if settings is not None else gitio.git_path(repo, "hooks")
     report.hook = _post_run_hook(hooks) if hooks is not None else None
     if report.hook is not None:
         report.hook_exit = _run_post_run_hook(report.hook, meta, run_dir)
