@@ -295,3 +295,23 @@ def test_runs_that_store_curves_are_patched_in_with_the_curves_written_again(  #
         patched.append(same_as_cold(repo, gittree, monkeypatch))
     assert patched[1:] == [[True, True], [True, True]]
     assert len(json.loads(gittree("show", "--json").out)["curves"]) == 3
+
+
+def test_a_merge_elsewhere_does_not_stop_blocks_below_another_experiment_from_moving(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, monkeypatch
+) -> None:
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.branch("idea", base)
+    repo.experiment("idea", metrics=[("acc", 0.51)])
+    repo.git("checkout", "-q", "main")
+    repo.experiment("main step", metrics=[("acc", 0.505)])
+    repo.merge("idea", "crossover", metrics=[("acc", 0.52)])
+    fork = repo.experiment("fork point", metrics=[("acc", 0.53)])  # above the merge: its children are clean
+    repo.experiment("a", metrics=[("acc", 0.531)])
+    repo.experiment("a2", metrics=[("acc", 0.532)])
+    repo.branch("b", fork)
+    repo.experiment("b", metrics=[("acc", 0.533)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    for step in range(3):  # b's block grows past a's: moved, below the fork point
+        repo.experiment(f"b{step + 2}", metrics=[("acc", 0.534 + step / 1000)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step

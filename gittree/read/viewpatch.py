@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 4
+_FORMAT = 5
 _ARRAYS = (
     "order",
     "lengths",
@@ -48,7 +48,7 @@ _ARRAYS = (
     "abs_sorted",
     "abs_ids",
 )
-_BYTES = ("shas", "on_path", "surprise", "dead")
+_BYTES = ("shas", "on_path", "surprise", "dead", "tainted")
 _PLAIN = (
     "width",
     "multi",
@@ -61,7 +61,6 @@ _PLAIN = (
     "hid_rewrites",
     "head_commit",
     "best_key",
-    "merges",
 )
 
 

@@ -92,8 +92,9 @@ class ViewIndex:
     head_commit: str | None
     #: the best experiment's :func:`gittree.tree.rank_key`
     best_key: float | None
-    #: experiments with more than one parent (merges): while there is one, siblings are never reordered
-    merges: int
+    #: 1 for each merge (an experiment with more than one parent) and every experiment above one: a
+    #: merge is drawn after its last parent, so the subtree of such a node may not be one block of lines
+    tainted: bytearray
 
     def __init__(self, **fields: Any) -> None:
         missing = self.__annotations__.keys() - fields.keys()
@@ -154,6 +155,7 @@ class ViewIndex:
         self.on_path.append(0)
         self.surprise.append(0)
         self.dead.append(1 if node.dead_end else 0)
+        self.tainted.append(0)  # a leaf: no merge below it
         return new
 
 
@@ -249,8 +251,20 @@ def build_index(
         hid_rewrites=hid_rewrites,
         head_commit=head_commit,
         best_key=_best_key(tree),
-        merges=sum(len(node.parents) > 1 for node in nodes),
+        tainted=_tainted(nodes, ids),
     )
+
+
+def _tainted(nodes: list[Node], ids: dict[str, int]) -> bytearray:
+    """:attr:`ViewIndex.tainted`: the merges and everything above them (each node marked once)."""
+    tainted = bytearray(len(nodes))
+    stack = [number for number, node in enumerate(nodes) if len(node.parents) > 1]
+    while stack:
+        number = stack.pop()
+        if not tainted[number]:
+            tainted[number] = 1
+            stack.extend(ids[parent] for parent in nodes[number].parents)
+    return tainted
 
 
 def _sizes(child_count: array[int], first_child: array[int], multi: dict[int, list[int]]) -> array[int]:
@@ -463,7 +477,7 @@ def _attach(index: ViewIndex, number: int, parent: int) -> bool:
         keys = [index.key(child) for child in children]
         if all(keys[i] < keys[i + 1] for i in range(len(keys) - 1)):
             continue
-        if index.merges:
+        if any(index.tainted[child] for child in children):
             raise _Refused  # a merge is drawn after its last parent: a subtree may not be one block
         _move_blocks(index, node, sorted(children, key=index.key))
         moved = True
@@ -472,7 +486,8 @@ def _attach(index: ViewIndex, number: int, parent: int) -> bool:
 
 def _move_blocks(index: ViewIndex, node: int, children: list[int]) -> None:
     """Draw ``node``'s children in the order ``children``: each child's subtree is one block of lines
-    (in a tree without merges, depth first), right after ``node`` and its earlier siblings' blocks."""
+    (none holds a merge or a parent of one, so each is drawn depth first), right after ``node`` and its
+    earlier siblings' blocks."""
     start = index.position(node) + 1
     blocks: dict[int, tuple[int, int]] = {}
     at = start
