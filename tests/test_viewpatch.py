@@ -139,13 +139,29 @@ def test_a_new_typical_delta_moves_the_surprise_marks(repo: GitRepo, gittree, mo
 
 @pytest.mark.parametrize(
     "change",
-    ["note", "amend", "rebase", "reset", "deleted branch", "revert", "merge", "dead end", "config", "forget"],
+    [
+        "note on an ordinary commit",
+        "note on the best",
+        "amend",
+        "rebase",
+        "reset",
+        "deleted branch",
+        "revert",
+        "merge",
+        "dead end",
+        "config",
+        "forget",
+    ],
 )
 def test_changes_the_patch_does_not_take_render_the_view_again(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch, change: str
 ) -> None:
-    if change == "note":
-        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: loss=0.5", loop["two"])
+    if change == "note on an ordinary commit":  # it becomes an experiment: the tree changes shape
+        repo.commit("plain work")
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: acc=0.6", "HEAD")
+    elif change == "note on the best":  # a worse sample of the best: any other may be the best now
+        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: acc=0.1", loop["two"])
     elif change == "amend":
         repo.git("commit", "-q", "--amend", "-m", "step two, reworded\n\nGittree-Metric: acc=0.53\n")
     elif change == "rebase":
@@ -187,6 +203,51 @@ def test_changes_the_patch_does_not_take_render_the_view_again(  # type: ignore[
     same_as_cold(repo, gittree, monkeypatch)
     repo.experiment("one more step", metrics=[("acc", 0.57), ("loss", 0.5)])
     assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
+@pytest.mark.parametrize("log", [viewpatch.MAX_LOG, 2])
+def test_samples_added_by_notes_are_patched_in_with_what_is_judged_against_them(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, log: int
+) -> None:
+    """Another sample of an experiment (a repeated run, late results): its line, the lines judged
+    against it (its delta is their reference) and the marks that move are written again. What each
+    patch changed is logged and replayed onto the index's base, which is stored whole again past the log."""
+    monkeypatch.setattr(viewpatch, "MAX_LOG", log)
+    for value in ("0.531", "0.533", "0.9"):  # the best, better each time
+        repo.git("notes", "--ref", "gittree", "append", "-m", f"Gittree-Metric: acc={value}", loop["two"])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], value
+    # an experiment in the middle: the ones after it are judged against it again
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: acc=0.49", loop["one"])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    repo.git(
+        "notes",
+        "--ref",
+        "gittree",
+        "append",
+        "-m",
+        "Gittree-Metric: loss=0.3\nGittree-Note: more",
+        loop["base"],
+    )
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    repo.experiment("then a new experiment", metrics=[("acc", 0.95)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
+def test_a_repeated_run_is_a_sample_and_its_view_is_patched(
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.runtools import PYTHON
+    from tests.test_curves_stored import run
+
+    repo.write("score.py", "import sys\nprint(f'acc={0.61 + int(sys.argv[2]) / 100}')\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "add score.py")
+    patched = []
+    for seed in range(3):  # the same code and command, the seed set aside: one experiment, three samples
+        run(repo, "--capture", "acc", "--", PYTHON, "score.py", "--seed", str(seed))
+        patched.append(same_as_cold(repo, gittree, monkeypatch))
+    assert len(json.loads(gittree("show", "--json").out)["nodes"][-1]["metrics"]["acc"]["samples"]) == 3
+    assert patched[1:] == [[True, True], [True, True]]
 
 
 def test_a_branch_that_outgrows_its_sibling_moves_its_block(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]

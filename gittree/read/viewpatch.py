@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 5
+_FORMAT = 6
 _ARRAYS = (
     "order",
     "lengths",
@@ -152,7 +152,7 @@ class _Stored:
 
 def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> _Stored | None:
     """The index of the last view of ``family``: its base, and the views patched since replayed."""
-    from gittree.tree.extend import ViewIndex, extend
+    from gittree.tree.extend import ViewIndex, apply_effects, extend
 
     base_path, tip_path = _paths(repo, family)
     payload = cache._read_checked(base_path)
@@ -187,13 +187,21 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
         from gittree.render.jsonview import NODE_SEPARATOR, node_json_writer
 
         write = node_json_writer()
-    for commits, head, evaluations in log:
+    for entry in log:
+        if entry[0] == "notes":  # what the notes changed, as it is
+            effects = entry[1]
+            apply_effects(index, effects)
+            for number, length in effects["lengths"].items():
+                index.lengths[index.position(number)] = length
+            _rewrite_header(index, effects["typical"])
+            continue
+        _, commits, head, evaluations = entry
         replayed = extend(
             index, _records(commits), config=config, metric=metric, head=head, evaluations=evaluations
         )
         if replayed is None:
             return None
-        _rewrite_header(index, replayed)
+        _rewrite_header(index, replayed.typical)
         for number, node in replayed.added:  # the lines the patch wrote, as it wrote them
             line = NODE_SEPARATOR + write(node)
             index.lengths[index.position(number)] = len(line.encode("utf-8", "surrogateescape"))
@@ -211,14 +219,17 @@ def _records(commits: list[tuple[Any, ...]]) -> list[CommitRecord]:
     ]
 
 
-def _rewrite_header(index: ViewIndex, extension: Extension) -> None:
+def _rewrite_header(index: ViewIndex, typical: float | None) -> None:
+    """The view's top-level fields that an extension moves: the metrics (most experiments first), the
+    best experiment, HEAD's and the typical delta."""
     from gittree.render.jsonview import json_number
 
+    counts = index.metric_counts
     index.header.update(
-        metrics=extension.metric_names(index),
+        metrics=sorted(counts, key=lambda name: (-counts[name], name)),
         best=index.sha(index.best) if index.best >= 0 else None,
         head=index.sha(index.head) if index.head >= 0 else None,
-        typical_delta=json_number(extension.typical),
+        typical_delta=json_number(typical),
     )
 
 
@@ -277,7 +288,11 @@ def _patch(
     from gittree.tree.extend import extend, position_in
 
     index, old_listing = stored.index, stored.listing
-    moved, head, keep_now = _ref_changes(old_listing, listing, all_refs)
+    moved, head, keep_now, notes_now = _ref_changes(old_listing, listing, all_refs)
+    if notes_now is not None:
+        if moved or head is not None or keep_now is not None:
+            raise _Fallback  # new notes with new commits: built whole
+        return _patch_notes(repo, family, key, listing, config, metric, base, stored, notes_now)
     commits, chains = _new_commits(repo, index, [new for _, new in moved.values()] + ([head] if head else []))
     _check_moves(index, moved, chains, old_listing, listing, head)
     new_keep = _check_keep(repo, stored.keep, keep_now, commits, chains)
@@ -302,7 +317,7 @@ def _patch(
     extension = extend(index, records, config=config, metric=metric, head=head_now, old_node=old_node)
     if extension is None:
         raise _Fallback
-    _rewrite_header(index, extension)
+    _rewrite_header(index, extension.typical)
     write = node_json_writer()
     lines: dict[int, bytes] = {}  # new and rewritten lines by id
     for number, marks in extension.marks.items():
@@ -329,11 +344,107 @@ def _patch(
     view = cache.store_patched_view(repo.shared_dir, key, base, parts)
     if view is None:
         raise _Fallback
-    log = [*stored.log, (_facts(records), head_now, extension.evaluations)]
+    log = [*stored.log, ("commits", _facts(records), head_now, extension.evaluations)]
     if len(log) > MAX_LOG:
         _write_base(repo, family, key, listing, index, new_keep)
     else:
         _write_tip(repo, family, stored.token, key, listing, new_keep, log)
+    return view
+
+
+def _patch_notes(
+    repo: gitio.Repo,
+    family: str,
+    key: str,
+    listing: bytes,
+    config: Config,
+    metric: str | None,
+    base: cache.CachedView | cache.PatchedView,
+    stored: _Stored,
+    notes_now: str,
+) -> cache.PatchedView:
+    """The last view with the experiments whose note changed (another sample, late results) written
+    again, with those judged against them and the marks that moved (:func:`gittree.tree.extend.renote`)."""
+    from gittree.model import CommitRecord
+    from gittree.rawcommit import parse_commit_object
+    from gittree.render.jsonview import head_text, node_json_writer, node_of_line, with_marks
+    from gittree.tree import _node, experiment_of
+    from gittree.tree.extend import position_in, renote
+
+    index, old_listing = stored.index, stored.listing
+    was = _target(old_listing, gitio.NOTES_REF)
+    changed = sorted(gitio.notes_changed(repo, was.decode("ascii") if was else None, notes_now))
+    if not changed:
+        raise _Fallback
+    objects = gitio.read_objects(repo, changed)
+    notes = gitio.notes_for(repo, changed, gitio.NOTES_REF)
+    old_order, old_lengths = array("i", index.order), array("I", index.lengths)
+    offsets = list(
+        accumulate(old_lengths, initial=len(head_text(index.header).encode("utf-8", "surrogateescape")))
+    )
+
+    def old_line(number: int) -> bytes:
+        at = position_in(old_order, number)
+        return base.read(offsets[at], old_lengths[at])
+
+    def old_node(number: int) -> Node:
+        return node_of_line(old_line(number))
+
+    renoted: dict[int, Node] = {}
+    for sha in changed:
+        found = objects.get(sha)
+        if found is None or found[1] != "commit":
+            raise _Fallback
+        facts = parse_commit_object(found[2])
+        commit = CommitRecord(
+            sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, notes.get(sha)
+        )
+        record = experiment_of(commit)
+        number = index.find(sha)
+        if number < 0:
+            if record is not None:
+                raise _Fallback  # an ordinary commit may become an experiment: built whole
+            continue
+        if record is None:
+            raise _Fallback  # an experiment no more
+        old = old_node(number)
+        node = _node(commit, record, old.parents, old.folded, old.folded_below, old.cut, {})
+        node.discarded = old.discarded
+        renoted[number] = node
+    extension = renote(index, renoted, config=config, metric=metric, old_node=old_node)
+    if extension is None:
+        raise _Fallback
+    _rewrite_header(index, extension.typical)
+    write = node_json_writer()
+    lines: dict[int, bytes] = {}
+    for number, marks in extension.marks.items():
+        lines[number] = with_marks(old_line(number), marks)
+    for number, node in extension.rewritten.items():
+        written = old_line(number)
+        lines[number] = written[: written.index(b"{")] + write(node).encode("utf-8", "surrogateescape")
+    lengths = {}
+    for number, line in lines.items():
+        index.lengths[index.position(number)] = lengths[number] = len(line)
+    parts: list[cache.Part] = [head_text(index.header).encode("utf-8", "surrogateescape")]
+    _inserted_parts(parts, index, old_order, offsets, lines, extension)
+    if _new_curves(repo, old_listing, listing, []):
+        from gittree.read.views import tree_curves_of
+        from gittree.render.jsonview import tail_chunks
+
+        order = [index.sha(number) for number in index.order]
+        parts.append(
+            "".join(tail_chunks(order, tree_curves_of(repo, order))).encode("utf-8", "surrogateescape")
+        )
+    else:
+        parts.append((offsets[-1], base.length))
+    view = cache.store_patched_view(repo.shared_dir, key, base, parts)
+    if view is None:
+        raise _Fallback
+    log = [*stored.log, ("notes", {**extension.effects, "lengths": lengths})]
+    if len(log) > MAX_LOG:
+        _write_base(repo, family, key, listing, index, stored.keep)
+    else:
+        _write_tip(repo, family, stored.token, key, listing, stored.keep, log)
     return view
 
 
@@ -351,7 +462,7 @@ def _inserted_parts(
 
     # (old lines before it, 0: a new line / 1: an old one rewritten, its bytes)
     events: list[tuple[int, int, bytes]] = []
-    for number in extension.marks:
+    for number in (*extension.marks, *extension.rewritten):
         events.append((position_in(old_order, number), 1, lines[number]))
     placed = sorted(index.position(number) for number, _ in extension.added)
     for count, at in enumerate(placed):
@@ -415,15 +526,16 @@ def _parse(listing: bytes) -> dict[str, str]:
 
 def _ref_changes(
     old: bytes, new: bytes, all_refs: bool
-) -> tuple[dict[str, tuple[str | None, str]], str | None, str | None]:
+) -> tuple[dict[str, tuple[str | None, str]], str | None, str | None, str | None]:
     """The tip refs that moved or came (old, new commit), HEAD's new commit when it moved, and the keep
-    ref's new commit when it moved; _Fallback for any other change the view depends on."""
+    ref's and the notes' new commits when they moved; _Fallback for any other change the view depends on."""
     old_lines, new_lines = set(old.split(b"\n")), set(new.split(b"\n"))
     gone, came = _parse(b"\n".join(old_lines - new_lines)), _parse(b"\n".join(new_lines - old_lines))
     prefixes = gitio.ALL_REF_PREFIXES if all_refs else gitio.SCOPE_REF_PREFIXES
     moved: dict[str, tuple[str | None, str]] = {}
     head: str | None = None
     keep: str | None = None
+    notes: str | None = None
     for name in gone.keys() | came.keys():
         if name == "HEAD":
             if name not in came:
@@ -436,13 +548,17 @@ def _ref_changes(
         elif name == gitio.CURVES_REF:
             if name not in came:
                 raise _Fallback
+        elif name == gitio.NOTES_REF:
+            if name not in came:
+                raise _Fallback
+            notes = came[name]
         elif name.startswith(("refs/notes/", gitio.GITTREE_REF_PREFIX, gitio.GITTREE_REMOTE_REF_PREFIX)):
             raise _Fallback  # the results, another keep ref: rendered whole
         elif name.startswith(prefixes):
             if name not in came or name.startswith("refs/tags/") or name.endswith("^{}"):
                 raise _Fallback  # a deleted branch, or a tag (which may name a tag object)
             moved[name] = (gone.get(name), came[name])
-    return moved, head, keep
+    return moved, head, keep, notes
 
 
 def _head_commit(listing: bytes) -> str | None:

@@ -262,9 +262,10 @@ def with_marks(line: bytes, marks: Mapping[str, bool]) -> bytes:
 
 
 def node_of_line(line: bytes) -> Node:
-    """The node a view's line was written from, as far as judging another against it needs: its sha,
-    author and time, metrics, params, notes, status, run facts, parents, folds and whether it was
-    discarded (the message is only its subject; the evaluation is the line's)."""
+    """The node a view's line was written from: its sha, author and time, metrics, params, notes, status,
+    run facts, parents, folds, whether it was discarded, its evaluation and marks; the message is only
+    its subject and the author's time zone is not kept (neither is in the line). Written again by
+    :func:`node_json_writer`, it gives the same line."""
     from gittree.model import Verdict
 
     data = json.loads(line.lstrip(b",\n "))
@@ -291,6 +292,15 @@ def node_of_line(line: bytes) -> Node:
         data["cut"],
     )
     node.discarded = data["verdict"] == Verdict.DISCARDED.value
+    delta = data["delta"]
+    node.delta = float(delta) if isinstance(delta, str) else delta  # "nan", "inf" as written
+    node.reference, node.verdict, node.single_run = (
+        data["reference"],
+        Verdict(data["verdict"]),
+        data["single_run"],
+    )
+    node.best, node.head, node.on_best_path = data["best"], data["head"], data["on_best_path"]
+    node.surprise = data["surprise"]
     return node
 
 

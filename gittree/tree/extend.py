@@ -302,6 +302,8 @@ class Extension:
         typical: float | None,
         evaluations: list[Evaluated],
         moved: bool = False,
+        rewritten: dict[int, Node] | None = None,
+        effects: dict[str, Any] | None = None,
     ) -> None:
         #: the new experiments by id
         self.added = added
@@ -313,11 +315,10 @@ class Extension:
         self.evaluations = evaluations
         #: blocks of old lines moved (siblings reordered): the old lines are no longer in their old order
         self.moved = moved
-
-    def metric_names(self, index: ViewIndex) -> list[str]:
-        """The tree's metric names now, most experiments first (:func:`gittree.tree._metric_names`)."""
-        counts = index.metric_counts
-        return sorted(counts, key=lambda name: (-counts[name], name))
+        #: old experiments whose whole line is written again (a note changed them, or what they are judged against)
+        self.rewritten = rewritten or {}
+        #: what a note's extension changed in the index, as :func:`apply_effects` replays it
+        self.effects = effects or {}
 
 
 class _Refused(Exception):
@@ -505,12 +506,18 @@ def _move_blocks(index: ViewIndex, node: int, children: list[int]) -> None:
     index.multi[node] = children
 
 
-def _count_metrics(index: ViewIndex, node: Node) -> None:
-    for name in node.metrics:
-        index.metric_counts[name] = index.metric_counts.get(name, 0) + 1
+def _count_metrics(index: ViewIndex, node: Node, by: int = 1) -> None:
+    """Count ``node``'s metrics (and its ``judged-by`` fact) in, or out with ``by=-1``."""
+    for counts, names in ((index.metric_counts, node.metrics), (index.judged_counts, _judged(node))):
+        for name in names:
+            counts[name] = counts.get(name, 0) + by
+            if counts[name] == 0:
+                del counts[name]
+
+
+def _judged(node: Node) -> tuple[str, ...]:
     judged = node.run.get(JUDGED_BY_FACT) if node.run else None
-    if judged and judged in node.metrics:
-        index.judged_counts[judged] = index.judged_counts.get(judged, 0) + 1
+    return (judged,) if judged and judged in node.metrics else ()
 
 
 def _spec(index: ViewIndex, config: Config, metric: str | None) -> MetricSpec | None:
@@ -567,24 +574,38 @@ def _retypical(
             sizes.insert(at, abs(delta))
             index.abs_ids.insert(at, number)
     after = _median(sizes, spec)
+    _flip_surprises(index, before, after, spec, marks, lambda number: number >= first_new)
+    return after
+
+
+def _flip_surprises(
+    index: ViewIndex,
+    before: float | None,
+    after: float | None,
+    spec: MetricSpec | None,
+    marks: dict[int, dict[str, bool]],
+    judged_apart: Callable[[int], bool],
+) -> None:
+    """The ⚠ marks a new typical delta moves: those of the live experiments whose |delta| lies between
+    the old and the new yardstick (but ``judged_apart`` ones, whose lines are written whole)."""
     if spec is None or before == after or spec.surprise_factor == 0:
-        return after
+        return
+    sizes = index.abs_sorted
     limits = sorted(spec.surprise_factor * t for t in (before, after) if t)
     if not limits:
-        return after
+        return
     start = bisect_right(sizes, limits[0])
     end = bisect_right(sizes, limits[1]) if len(limits) == 2 else len(sizes)
     if end - start > MAX_CHANGED_LINES:
         raise _Refused
     for at in range(start, end):
         number = index.abs_ids[at]
-        if number >= first_new:
-            continue  # a new one: judged with the others
+        if judged_apart(number):
+            continue
         now = _surprising(sizes[at], after, spec)
         if now != bool(index.surprise[number]):
             index.surprise[number] = now
             marks.setdefault(number, {})["surprise"] = now
-    return after
 
 
 def _surprising(size: float, typical: float | None, spec: MetricSpec) -> bool:
@@ -629,8 +650,14 @@ def _rebest(
             marks.setdefault(number, {})["best"] = flag
     for number, node in added:
         node.best = number == best
-    # The new path runs from the new best down to where it meets the old one; the old one's part
-    # above that meeting point is no longer on it.
+    _repath(index, old_best, best, marks, first_new)
+
+
+def _repath(
+    index: ViewIndex, old_best: int, best: int, marks: dict[int, dict[str, bool]], first_new: int
+) -> None:
+    """The best path's marks when the best moves from ``old_best`` to ``best``: the new path runs from
+    the new best down to where it meets the old one; the old one's part above that point leaves it."""
     meeting = -1
     current = best
     while current >= 0:
@@ -680,3 +707,185 @@ def _rehead(
     index.head = now
     for sha, node in nodes.items():
         node.head = ids[sha] == now
+
+
+# -- a note on an experiment (another sample, late results) ---------------------------------------
+
+#: More lines than this written again (an experiment and those judged against it) and the view is rendered whole.
+MAX_REWRITTEN = 256
+
+
+def renote(
+    index: ViewIndex,
+    renoted: dict[int, Node],
+    *,
+    config: Config,
+    metric: str | None,
+    old_node: Callable[[int], Node],
+) -> Extension | None:
+    """The experiments ``renoted`` (by id) as a changed note made them (what they record; their place
+    in the tree is the old one's), judged again with those judged against them; ``index`` is changed
+    in place. None when that cannot be done exactly: a note that kills or revives an experiment, gives
+    or takes away its value on the tree's metric, makes the best one worse, changes the metric the
+    tree is judged by, or touches an experiment above a merge (a merge may then pick another parent
+    to be judged against)."""
+    try:
+        return _renote(index, renoted, config, metric, old_node)
+    except _Refused:
+        return None
+
+
+def _renote(
+    index: ViewIndex,
+    renoted: dict[int, Node],
+    config: Config,
+    metric: str | None,
+    old_node: Callable[[int], Node],
+) -> Extension:
+    olds = {number: old_node(number) for number in renoted}
+    for number, new in renoted.items():
+        old = olds[number]
+        if index.tainted[number] or old.dead_end != new.dead_end:
+            raise _Refused
+        _count_metrics(index, old, -1)
+        _count_metrics(index, new)
+    spec = _spec(index, config, metric)
+    if spec is not None and any(
+        (spec.name in olds[n].metrics) != (spec.name in renoted[n].metrics) for n in renoted
+    ):
+        raise _Refused  # what is judged against what changes: rendered whole
+    rewritten: dict[int, Node] = dict(renoted)
+    for number in renoted:
+        for referrer in _referrers(index, number):
+            if referrer not in rewritten:
+                rewritten[referrer] = old_node(referrer)
+            if len(rewritten) > MAX_REWRITTEN:
+                raise _Refused
+    was = {number: olds.get(number, node).delta for number, node in rewritten.items()}
+    by_sha = _Lazy(index, {node.sha: node for node in renoted.values()}, old_node)
+    valued: dict[str, Node | None] = {}
+    for number in sorted(
+        rewritten, key=lambda n: (n not in renoted, index.position(n) if n in renoted else 0)
+    ):
+        _tree._evaluate_node(rewritten[number], by_sha, spec, valued)
+    sizes = index.abs_sorted
+    before = _median(sizes, spec)
+    removed: list[tuple[float, int]] = []
+    inserted: list[tuple[float, int]] = []
+    for number, node in rewritten.items():
+        old_delta, delta = was[number], node.delta
+        if old_delta is not None and not node.dead_end and math.isfinite(old_delta):
+            removed.append((abs(old_delta), number))
+        if delta is not None and not node.dead_end and math.isfinite(delta):
+            inserted.append((abs(delta), number))
+    _apply_deltas(index, removed, inserted)
+    after = _median(sizes, spec)
+    marks: dict[int, dict[str, bool]] = {}
+    _flip_surprises(index, before, after, spec, marks, rewritten.__contains__)
+    surprises = {}
+    for number, node in rewritten.items():
+        node.surprise = is_surprise(node, after, spec)
+        index.surprise[number] = node.surprise
+        surprises[number] = node.surprise
+    old_best = index.best
+    if spec is not None:
+        _rebest_renoted(index, renoted, spec)
+        _repath(index, old_best, index.best, marks, len(index))
+    for number, node in rewritten.items():
+        node.best, node.head = number == index.best, number == index.head
+        node.on_best_path = bool(index.on_path[number])
+        marks.pop(number, None)
+    if old_best != index.best:
+        for number, flag in ((old_best, False), (index.best, True)):
+            if number >= 0 and number not in rewritten:
+                marks.setdefault(number, {})["best"] = flag
+    if len(marks) > MAX_CHANGED_LINES:
+        raise _Refused
+    effects = {
+        "counts": dict(index.metric_counts),
+        "judged": dict(index.judged_counts),
+        "removed": removed,
+        "inserted": inserted,
+        "surprise": {**{n: m["surprise"] for n, m in marks.items() if "surprise" in m}, **surprises},
+        "on_path": {n: m["on_best_path"] for n, m in marks.items() if "on_best_path" in m}
+        | {n: bool(index.on_path[n]) for n in rewritten},
+        "best": (index.best, index.best_key),
+        "typical": after,
+    }
+    return Extension([], marks, after, [], rewritten=rewritten, effects=effects)
+
+
+def _referrers(index: ViewIndex, number: int) -> list[int]:
+    """The experiments judged against ``number`` (its id is the next step of their best path: their
+    reference), searched as bytes."""
+    data, wanted, size = (
+        index.step.tobytes(),
+        array(index.step.typecode, [number]).tobytes(),
+        index.step.itemsize,
+    )
+    found = []
+    at = data.find(wanted)
+    while at >= 0:
+        if at % size == 0:
+            found.append(at // size)
+        at = data.find(wanted, at + 1)
+    return found
+
+
+def _apply_deltas(
+    index: ViewIndex, removed: list[tuple[float, int]], inserted: list[tuple[float, int]]
+) -> None:
+    sizes, owners = index.abs_sorted, index.abs_ids
+    for size, number in removed:
+        at = bisect_left(sizes, size)
+        while at < len(sizes) and sizes[at] == size and owners[at] != number:
+            at += 1
+        if at == len(sizes) or owners[at] != number:
+            raise _Refused
+        del sizes[at]
+        del owners[at]
+    for size, number in inserted:
+        at = bisect_right(sizes, size)
+        sizes.insert(at, size)
+        owners.insert(at, number)
+
+
+def _rebest_renoted(index: ViewIndex, renoted: dict[int, Node], spec: MetricSpec) -> None:
+    """The best experiment after notes changed ``renoted``: the old one unless a renoted one now beats
+    it (ties: the earliest drawn); refused when the best one itself got worse (any other may win)."""
+    for number in sorted(renoted, key=index.position):
+        node = renoted[number]
+        value = node.metrics.get(spec.name)
+        eligible = not (
+            value is None
+            or node.dead_end
+            or math.isnan(value.mean)
+            or (not spec.dirty_can_be_best and node.dirty)
+        )
+        mine = rank_key(value.mean, spec.goal) if value is not None else -math.inf
+        if number == index.best:
+            if not eligible or index.best_key is None or mine < index.best_key:
+                raise _Refused
+            index.best_key = mine
+            continue
+        if not eligible:
+            continue
+        best_key = index.best_key
+        if (
+            index.best < 0
+            or best_key is None
+            or mine > best_key
+            or (mine == best_key and index.position(number) < index.position(index.best))
+        ):
+            index.best, index.best_key = number, mine
+
+
+def apply_effects(index: ViewIndex, effects: dict[str, Any]) -> None:
+    """Replay what :func:`renote` changed (its :attr:`Extension.effects`), without reading any line."""
+    index.metric_counts, index.judged_counts = dict(effects["counts"]), dict(effects["judged"])
+    _apply_deltas(index, effects["removed"], effects["inserted"])
+    for number, flag in effects["surprise"].items():
+        index.surprise[number] = flag
+    for number, flag in effects["on_path"].items():
+        index.on_path[number] = flag
+    index.best, index.best_key = effects["best"]
