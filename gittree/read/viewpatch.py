@@ -272,6 +272,30 @@ def patched_view(
         return None
 
 
+class _Last:
+    """The last view as its index described it before this patch: each node's line, by id."""
+
+    def __init__(self, view: cache.CachedView | cache.PatchedView, index: ViewIndex) -> None:
+        from gittree.render.jsonview import head_text
+
+        self.view = view
+        self.order, self.lengths = array("i", index.order), array("I", index.lengths)
+        self.offsets = list(
+            accumulate(self.lengths, initial=len(head_text(index.header).encode("utf-8", "surrogateescape")))
+        )
+
+    def line(self, number: int) -> bytes:
+        from gittree.tree.extend import position_in
+
+        at = position_in(self.order, number)
+        return self.view.read(self.offsets[at], self.lengths[at])
+
+    def node(self, number: int) -> Node:
+        from gittree.render.jsonview import node_of_line
+
+        return node_of_line(self.line(number))
+
+
 def _patch(
     repo: gitio.Repo,
     family: str,
@@ -284,8 +308,7 @@ def _patch(
     stored: _Stored,
 ) -> cache.PatchedView:
     from gittree.model import CommitRecord
-    from gittree.render.jsonview import NODE_SEPARATOR, head_text, node_json_writer, node_of_line, with_marks
-    from gittree.tree.extend import extend, position_in
+    from gittree.tree.extend import extend
 
     index, old_listing = stored.index, stored.listing
     moved, head, keep_now, notes_now = _ref_changes(old_listing, listing, all_refs)
@@ -297,59 +320,18 @@ def _patch(
     _check_moves(index, moved, chains, old_listing, listing, head)
     new_keep = _check_keep(repo, stored.keep, keep_now, commits, chains)
     _check_no_notes(repo, listing, list(commits))
-    curves = _new_curves(repo, old_listing, listing, list(commits))
     records = [
         CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, None)
         for sha, facts in commits.items()
     ]
-    old_order, old_lengths = array("i", index.order), array("I", index.lengths)
-    old_head = head_text(index.header).encode("utf-8", "surrogateescape")
-    offsets = list(accumulate(old_lengths, initial=len(old_head)))
-
-    def old_line(number: int) -> bytes:
-        at = position_in(old_order, number)
-        return base.read(offsets[at], old_lengths[at])
-
-    def old_node(number: int) -> Node:
-        return node_of_line(old_line(number))
-
+    last = _Last(base, index)
     head_now = _head_commit(listing)
-    extension = extend(index, records, config=config, metric=metric, head=head_now, old_node=old_node)
+    extension = extend(index, records, config=config, metric=metric, head=head_now, old_node=last.node)
     if extension is None:
         raise _Fallback
-    _rewrite_header(index, extension.typical)
-    write = node_json_writer()
-    lines: dict[int, bytes] = {}  # new and rewritten lines by id
-    for number, marks in extension.marks.items():
-        lines[number] = with_marks(old_line(number), marks)
-    for number, node in extension.added:
-        lines[number] = (NODE_SEPARATOR + write(node)).encode("utf-8", "surrogateescape")
-    for number, line in lines.items():
-        index.lengths[index.position(number)] = len(line)
-    parts: list[cache.Part] = [head_text(index.header).encode("utf-8", "surrogateescape")]
-    if extension.moved:
-        _moved_parts(parts, index.order, old_order, offsets, lines)
-    else:
-        _inserted_parts(parts, index, old_order, offsets, lines, extension)
-    if curves:  # the curves of every experiment, in the new drawing order, written again
-        from gittree.read.views import tree_curves_of
-        from gittree.render.jsonview import tail_chunks
-
-        order = [index.sha(number) for number in index.order]
-        parts.append(
-            "".join(tail_chunks(order, tree_curves_of(repo, order))).encode("utf-8", "surrogateescape")
-        )
-    else:
-        parts.append((offsets[-1], base.length))  # the lines' end, the curves
-    view = cache.store_patched_view(repo.shared_dir, key, base, parts)
-    if view is None:
-        raise _Fallback
-    log = [*stored.log, ("commits", _facts(records), head_now, extension.evaluations)]
-    if len(log) > MAX_LOG:
-        _write_base(repo, family, key, listing, index, new_keep)
-    else:
-        _write_tip(repo, family, stored.token, key, listing, new_keep, log)
-    return view
+    curves = _new_curves(repo, old_listing, listing, list(commits))
+    entry = ("commits", _facts(records), head_now, extension.evaluations)
+    return _store(repo, family, key, listing, stored, last, extension, curves, new_keep, entry)
 
 
 def _patch_notes(
@@ -367,9 +349,8 @@ def _patch_notes(
     again, with those judged against them and the marks that moved (:func:`gittree.tree.extend.renote`)."""
     from gittree.model import CommitRecord
     from gittree.rawcommit import parse_commit_object
-    from gittree.render.jsonview import head_text, node_json_writer, node_of_line, with_marks
     from gittree.tree import _node, experiment_of
-    from gittree.tree.extend import position_in, renote
+    from gittree.tree.extend import renote
 
     index, old_listing = stored.index, stored.listing
     was = _target(old_listing, gitio.NOTES_REF)
@@ -378,18 +359,7 @@ def _patch_notes(
         raise _Fallback
     objects = gitio.read_objects(repo, changed)
     notes = gitio.notes_for(repo, changed, gitio.NOTES_REF)
-    old_order, old_lengths = array("i", index.order), array("I", index.lengths)
-    offsets = list(
-        accumulate(old_lengths, initial=len(head_text(index.header).encode("utf-8", "surrogateescape")))
-    )
-
-    def old_line(number: int) -> bytes:
-        at = position_in(old_order, number)
-        return base.read(offsets[at], old_lengths[at])
-
-    def old_node(number: int) -> Node:
-        return node_of_line(old_line(number))
-
+    last = _Last(base, index)
     renoted: dict[int, Node] = {}
     for sha in changed:
         found = objects.get(sha)
@@ -407,27 +377,56 @@ def _patch_notes(
             continue
         if record is None:
             raise _Fallback  # an experiment no more
-        old = old_node(number)
+        old = last.node(number)
         node = _node(commit, record, old.parents, old.folded, old.folded_below, old.cut, {})
         node.discarded = old.discarded
         renoted[number] = node
-    extension = renote(index, renoted, config=config, metric=metric, old_node=old_node)
+    extension = renote(index, renoted, config=config, metric=metric, old_node=last.node)
     if extension is None:
         raise _Fallback
+    curves = _new_curves(repo, old_listing, listing, [])
+    return _store(
+        repo, family, key, listing, stored, last, extension, curves, stored.keep, ("notes", extension.effects)
+    )
+
+
+def _store(
+    repo: gitio.Repo,
+    family: str,
+    key: str,
+    listing: bytes,
+    stored: _Stored,
+    last: _Last,
+    extension: Extension,
+    curves: bool,
+    keep: tuple[Any, ...],
+    entry: tuple[Any, ...],
+) -> cache.PatchedView:
+    """Write the patched view (its header, the lines that changed, ranges of the last view for the
+    rest, the curves written again when ``curves``), and log ``entry`` for the index's replay (a
+    note's entry gets the lengths of the lines it wrote)."""
+    from gittree.render.jsonview import NODE_SEPARATOR, head_text, node_json_writer, with_marks
+
+    index = stored.index
     _rewrite_header(index, extension.typical)
     write = node_json_writer()
-    lines: dict[int, bytes] = {}
+    lines: dict[int, bytes] = {}  # new and rewritten lines by id
     for number, marks in extension.marks.items():
-        lines[number] = with_marks(old_line(number), marks)
+        lines[number] = with_marks(last.line(number), marks)
+    for number, node in extension.added:
+        lines[number] = (NODE_SEPARATOR + write(node)).encode("utf-8", "surrogateescape")
     for number, node in extension.rewritten.items():
-        written = old_line(number)
+        written = last.line(number)  # its separator as it was (the first line has none)
         lines[number] = written[: written.index(b"{")] + write(node).encode("utf-8", "surrogateescape")
     lengths = {}
     for number, line in lines.items():
         index.lengths[index.position(number)] = lengths[number] = len(line)
     parts: list[cache.Part] = [head_text(index.header).encode("utf-8", "surrogateescape")]
-    _inserted_parts(parts, index, old_order, offsets, lines, extension)
-    if _new_curves(repo, old_listing, listing, []):
+    if extension.moved:
+        _moved_parts(parts, index.order, last.order, last.offsets, lines)
+    else:
+        _inserted_parts(parts, index, last.order, last.offsets, lines, extension)
+    if curves:  # the curves of every experiment, in the new drawing order, written again
         from gittree.read.views import tree_curves_of
         from gittree.render.jsonview import tail_chunks
 
@@ -436,15 +435,17 @@ def _patch_notes(
             "".join(tail_chunks(order, tree_curves_of(repo, order))).encode("utf-8", "surrogateescape")
         )
     else:
-        parts.append((offsets[-1], base.length))
-    view = cache.store_patched_view(repo.shared_dir, key, base, parts)
+        parts.append((last.offsets[-1], last.view.length))  # the lines' end, the curves
+    view = cache.store_patched_view(repo.shared_dir, key, last.view, parts)
     if view is None:
         raise _Fallback
-    log = [*stored.log, ("notes", {**extension.effects, "lengths": lengths})]
+    if entry[0] == "notes":
+        entry = ("notes", {**entry[1], "lengths": lengths})
+    log = [*stored.log, entry]
     if len(log) > MAX_LOG:
-        _write_base(repo, family, key, listing, index, stored.keep)
+        _write_base(repo, family, key, listing, index, keep)
     else:
-        _write_tip(repo, family, stored.token, key, listing, stored.keep, log)
+        _write_tip(repo, family, stored.token, key, listing, keep, log)
     return view
 
 
