@@ -268,16 +268,22 @@ def test_a_branch_that_outgrows_its_sibling_moves_its_block(repo: GitRepo, gittr
         assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
 
 
-def test_with_a_merge_in_the_tree_a_sibling_reorder_renders_again(  # type: ignore[no-untyped-def]
-    repo: GitRepo, gittree, monkeypatch
-) -> None:
-    """A merge is drawn after its last parent, so a subtree with one may not be one block of lines."""
+def crossover(repo: GitRepo) -> str:
+    """A baseline, two ideas off it and their merge (a crossover) on main; returns the baseline."""
     base = repo.experiment("baseline", metrics=[("acc", 0.5)])
     repo.branch("idea", base)
     repo.experiment("idea", metrics=[("acc", 0.51)])
     repo.git("checkout", "-q", "main")
     repo.experiment("main step", metrics=[("acc", 0.505)])
     repo.merge("idea", "crossover", metrics=[("acc", 0.52)])
+    return base
+
+
+def test_with_a_merge_in_the_tree_a_sibling_reorder_renders_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, monkeypatch
+) -> None:
+    """A merge is drawn after its last parent, so a subtree with one may not be one block of lines."""
+    base = crossover(repo)
     repo.branch("b", base)
     repo.experiment("b", metrics=[("acc", 0.5)])
     assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
@@ -361,12 +367,7 @@ def test_runs_that_store_curves_are_patched_in_with_the_curves_written_again(  #
 def test_a_merge_elsewhere_does_not_stop_blocks_below_another_experiment_from_moving(  # type: ignore[no-untyped-def]
     repo: GitRepo, gittree, monkeypatch
 ) -> None:
-    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
-    repo.branch("idea", base)
-    repo.experiment("idea", metrics=[("acc", 0.51)])
-    repo.git("checkout", "-q", "main")
-    repo.experiment("main step", metrics=[("acc", 0.505)])
-    repo.merge("idea", "crossover", metrics=[("acc", 0.52)])
+    crossover(repo)
     fork = repo.experiment("fork point", metrics=[("acc", 0.53)])  # above the merge: its children are clean
     repo.experiment("a", metrics=[("acc", 0.531)])
     repo.experiment("a2", metrics=[("acc", 0.532)])
