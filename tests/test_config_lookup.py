@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gittree import CONFIG_FILE, gitio
 from tests.conftest import GitRepo
@@ -189,3 +191,50 @@ def test_a_warm_view_without_a_checked_out_file_runs_two_git_processes(
     ]
     assert [command.split()[0] for command in commands] == ["rev-parse", "show-ref"], commands
     assert os.path.exists(bare / "gittree" / "cache" / "config-lookup.v1")
+
+
+# -- reading a ref listing by searching its bytes ------------------------------------------------
+
+_NAMES = st.text(alphabet="abcHEADx-/.é", min_size=1, max_size=12).filter(
+    lambda name: " " not in name and not name.startswith("/") and "//" not in name and not name.endswith("/")
+)
+_LINES = st.lists(
+    st.tuples(
+        st.sampled_from(["refs/heads/", "refs/remotes/", "refs/tags/", "refs/gittree/", "refs/notes/"]),
+        _NAMES,
+        st.booleans(),  # an annotated tag's peeled line follows
+        st.text(alphabet="0123456789abcdef", min_size=40, max_size=40),
+    ),
+    max_size=30,
+)
+
+
+def _listing_line_by_line(listing: bytes) -> tuple[str | None, list[tuple[str, str]], int]:
+    head, defaults, others = None, [], 0
+    for line in listing.decode("utf-8", "surrogateescape").splitlines():
+        sha, _, ref = line.partition(" ")
+        if ref == "HEAD":
+            head = sha
+        elif ref.startswith(("refs/heads/", "refs/remotes/")) and not ref.endswith("^{}"):
+            if ref.startswith("refs/remotes/") and ref.endswith("/HEAD"):
+                defaults.append((ref, sha))
+            else:
+                others += 1
+    defaults.sort(key=lambda pair: pair[0] != "refs/remotes/origin/HEAD")
+    return head, defaults, others
+
+
+@given(head=st.booleans(), lines=_LINES, origin=st.booleans())
+def test_the_listing_is_read_as_line_by_line(head: bool, lines: list[Any], origin: bool) -> None:
+    from gittree.gitio.repo import _listed_heads
+
+    text = f"{'1' * 40} HEAD\n" if head else ""
+    refs = [(prefix + name, peeled, sha) for prefix, name, peeled, sha in lines]
+    if origin:
+        refs.append(("refs/remotes/origin/HEAD", False, "2" * 40))
+    for ref, peeled, sha in sorted(refs):
+        text += f"{sha} {ref}\n" + (f"{sha[::-1]} {ref}^{{}}\n" if peeled else "")
+    listing = text.encode()
+    assert (
+        _listed_heads(listing) == _listed_heads(listing.removesuffix(b"\n")) == _listing_line_by_line(listing)
+    )

@@ -498,19 +498,27 @@ _AT_HEAD, _AT_DEFAULTS, _NOT_SCANNED, _AT_NEWEST = 1, 2, 3, 4
 
 def _listed_heads(listing: bytes) -> tuple[str | None, list[tuple[str, str]], int]:
     """From a ref listing: HEAD's commit, (ref, object) of the remotes' default branches (origin's first),
-    and how many other branches and remote-tracking branches there are. Read by regular expressions, not
-    line by line: a listing can hold tens of thousands of refs."""
-    head = re.search(rb"^([0-9a-f]+) HEAD$", listing, re.MULTILINE)
-    defaults = sorted(
-        (
-            (ref.decode("utf-8", "surrogateescape"), sha.decode("ascii"))
-            for sha, ref in re.findall(rb"^([0-9a-f]+) (refs/remotes/[^\n]*/HEAD)$", listing, re.MULTILINE)
-        ),
-        key=lambda pair: pair[0] != "refs/remotes/origin/HEAD",
-    )
-    tips = len(re.findall(rb"^[0-9a-f]+ refs/(?:heads|remotes)/", listing, re.MULTILINE))
-    peeled = len(re.findall(rb"^[0-9a-f]+ refs/(?:heads|remotes)/[^\n]*\^\{\}$", listing, re.MULTILINE))
-    return head.group(1).decode("ascii") if head else None, defaults, tips - peeled - len(defaults)
+    and how many other branches and remote-tracking branches there are.
+
+    Found by searching the bytes, not read line by line (a listing can hold tens of thousands of refs):
+    a ref name has no space (``git check-ref-format``), so `` refs/heads/`` starts a name wherever it
+    is found, and `` HEAD`` is HEAD's own line."""
+    if not listing.endswith(b"\n"):
+        listing += b"\n"
+    found = listing.find(b" HEAD\n")
+    head = listing[listing.rfind(b"\n", 0, found) + 1 : found].decode("ascii") if found >= 0 else None
+    defaults = []
+    at = listing.find(b"/HEAD\n")
+    while at >= 0:
+        start = listing.rfind(b"\n", 0, at) + 1
+        sha, _, ref = listing[start : at + len(b"/HEAD")].partition(b" ")
+        if ref.startswith(b"refs/remotes/"):
+            defaults.append((ref.decode("utf-8", "surrogateescape"), sha.decode("ascii")))
+        at = listing.find(b"/HEAD\n", at + 1)
+    defaults.sort(key=lambda pair: pair[0] != "refs/remotes/origin/HEAD")
+    tips = listing.count(b" refs/heads/") + listing.count(b" refs/remotes/")
+    peeled = len(re.findall(rb" refs/(?:heads|remotes)/[^\n]*\^\{\}$", listing, re.MULTILINE))
+    return head, defaults, tips - peeled - len(defaults)
 
 
 def _listed_facts(listing: bytes, depth: int) -> tuple[Any, ...]:
@@ -524,7 +532,7 @@ def _listed_facts(listing: bytes, depth: int) -> tuple[Any, ...]:
         return (head, tuple(defaults))
     if depth == _NOT_SCANNED:
         return (head, tuple(defaults), others > NEWEST_TIP_SCAN)
-    tips = re.findall(rb"^([0-9a-f]+) (refs/(?:heads|remotes)/[^\n]*)$", listing, re.MULTILINE)
+    tips = re.findall(rb"([0-9a-f]+) (refs/(?:heads|remotes)/[^\n]*)$", listing, re.MULTILINE)
     return (
         head,
         tuple(
