@@ -205,8 +205,9 @@ def test_a_damaged_cache_file_is_rebuilt_silently(repo: GitRepo, gittree, monkey
     args = ("show", "--all", "--json")
     expected = check_cached_equals_uncached(gittree, monkeypatch, *args)
     files = [p for p in cache_folder(repo).rglob("*") if p.is_file()]
-    # commits, notes, the seed of the next view (issue 19), one view and its index (patching, issue 19)
-    assert len(files) == 5
+    # commits, notes, the seed of the next view and where .gittree.yaml was looked for (issue 19), one view
+    # and its index (patching, issue 19)
+    assert len(files) == 6
     for path in files:
         data = path.read_bytes()
         if damage == "truncate":
@@ -224,6 +225,7 @@ def test_a_damaged_cache_file_is_rebuilt_silently(repo: GitRepo, gittree, monkey
     # rewritten: the next run reads every file again, and still agrees
     assert gittree(*args).out == expected
     assert cache._read_checked(cache_folder(repo) / f"commits.v{cache.FORMAT}") is not None
+    assert cache._read_checked(cache_folder(repo) / f"config-lookup.v{cache.FORMAT}") is not None
 
 
 def test_each_cached_commit_is_checked_when_its_file_is_damaged_mid_way(repo: GitRepo) -> None:

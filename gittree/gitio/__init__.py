@@ -313,6 +313,9 @@ if TYPE_CHECKING:
         resolve_commit as resolve_commit,
     )
     from gittree.gitio.refs import (
+        resolve_commits as resolve_commits,
+    )
+    from gittree.gitio.refs import (
         symbolic_head as symbolic_head,
     )
     from gittree.gitio.refs import (
@@ -562,6 +565,7 @@ _HOMES = {
     "remove_temporary_worktree": "gittree.gitio.plumbing",
     "reset_hard": "gittree.gitio.plumbing",
     "resolve_commit": "gittree.gitio.refs",
+    "resolve_commits": "gittree.gitio.refs",
     "resolve_names": "gittree.gitio.objects",
     "revert": "gittree.gitio.plumbing",
     "run": "gittree.gitio.runner",
