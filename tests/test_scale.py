@@ -624,6 +624,7 @@ HEAVY_MODULES = (
     "dataclasses",
     "typing",
     "json",
+    "shutil",  # bz2 and lzma with it
 )
 
 
@@ -1086,3 +1087,17 @@ def test_a_note_both_flat_and_under_a_fan_out_folder_is_read_as_before(repo: Git
     ).strip()
     repo.git("update-ref", "refs/notes/gittree", repo.git("commit-tree", "-m", "notes", tree).strip())
     assert gitio.read_notes(gitio.open_repo(repo.path)) == {sha: "Gittree-Metric: acc=0.7\n"}
+
+
+@pytest.mark.parametrize("columns", [None, "80", "0", "-3", "wide", "", "250"])
+def test_the_terminal_width_is_the_one_shutil_gives(monkeypatch, columns: str | None) -> None:  # type: ignore[no-untyped-def]
+    """The width a view is drawn to is found without importing shutil (issue 19), and is the same."""
+    import shutil
+
+    from gittree.cli.output import terminal_width
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_width() == shutil.get_terminal_size((100, 24)).columns
