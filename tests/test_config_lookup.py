@@ -177,7 +177,7 @@ def test_a_warm_view_without_a_checked_out_file_runs_two_git_processes(
     tmp_path: Path, gittree, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     """Opening the repository and listing its refs: the committed `.gittree.yaml` comes from the
-    remembered answer (issue 19; docs/performance.md, "The read path")."""
+    remembered answer (issue 19; docs/performance.md, "A warm start")."""
     author = _author(tmp_path)
     bare = tmp_path / "shared.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(author.path), str(bare)], check=True)
