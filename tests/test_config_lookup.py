@@ -238,3 +238,43 @@ def test_the_listing_is_read_as_line_by_line(head: bool, lines: list[Any], origi
     assert (
         _listed_heads(listing) == _listed_heads(listing.removesuffix(b"\n")) == _listing_line_by_line(listing)
     )
+
+
+def test_with_too_many_tips_to_scan_a_new_branch_keeps_the_answer_and_fewer_tips_look_again(
+    tmp_path: Path,
+) -> None:  # type: ignore[no-untyped-def]
+    """Beyond NEWEST_TIP_SCAN tips the newest-tip step is skipped (docs/config.md): the answer then
+    follows from HEAD, the remotes' default branches and there being too many tips, so one more
+    branch (a run's, a sweep's) changes nothing, but dropping back under the limit looks again."""
+    from gittree.gitio.repo import NEWEST_TIP_SCAN
+
+    author = _author(tmp_path)
+    author.git("switch", "-q", "-c", "configured")
+    _commit_config(author, LOOSE, "configure on a side branch")
+    mirror = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(author.path), str(mirror)], check=True)
+    subprocess.run(["git", "-C", str(mirror), "symbolic-ref", "HEAD", "refs/heads/early"], check=True)
+    early = subprocess.run(
+        ["git", "-C", str(mirror), "rev-parse", "early"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    for ref in ("refs/heads/main", "refs/heads/configured"):  # only `configured` has the file
+        subprocess.run(["git", "-C", str(mirror), "update-ref", "-d", ref], check=True)
+    subprocess.run(
+        ["git", "-C", str(mirror), "update-ref", "refs/heads/configured", author.head()], check=True
+    )
+    for index in range(NEWEST_TIP_SCAN):
+        subprocess.run(
+            ["git", "-C", str(mirror), "update-ref", f"refs/heads/sweep/{index}", early], check=True
+        )
+    repo = gitio.open_repo(mirror)
+    known = gitio.read_committed_file(repo, CONFIG_FILE, gitio.list_refs(repo))
+    assert (known.where, known.data) == (None, None) == _same_with_and_without_the_listing(mirror)
+    subprocess.run(["git", "-C", str(mirror), "update-ref", "refs/heads/sweep/more", early], check=True)
+    assert gitio.read_committed_file(repo, CONFIG_FILE, gitio.list_refs(repo), known=known) is known
+    for index in range(3):
+        subprocess.run(
+            ["git", "-C", str(mirror), "update-ref", "-d", f"refs/heads/sweep/{index}"], check=True
+        )
+    again = gitio.read_committed_file(repo, CONFIG_FILE, gitio.list_refs(repo), known=known)
+    assert again is not known and again.where == "refs/heads/configured:.gittree.yaml"
+    assert _same_with_and_without_the_listing(mirror) == (again.where, LOOSE.encode())
