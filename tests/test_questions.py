@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -436,3 +437,52 @@ def test_path_and_diff_resolve_each_revision_once(
     assert "side idea" in result.out
     for rev in command[1:]:
         assert _resolutions(trace, rev) == 1, trace.read_text()
+
+
+def _one_at_a_time(repo: Any, revs: list[str]) -> list[str] | str:
+    from gittree.errors import GittreeError
+    from gittree.gitio.refs import _resolve_one
+
+    try:
+        return [_resolve_one(repo, rev) for rev in revs]
+    except GittreeError as e:
+        return f"{type(e).__name__}: {e}"
+
+
+@pytest.mark.parametrize(
+    "revs",
+    [
+        ["exp/side", "main"],
+        ["HEAD", "HEAD~1", "HEAD"],
+        ["main..exp/side", "HEAD"],  # a range names two commits: each on its own
+        ["HEAD^!", "main"],
+        ["^main", "HEAD"],
+        ["no-such-branch", "HEAD"],
+        ["HEAD", "-x"],
+        ["HEAD", ""],
+        ["HEAD:work.txt", "HEAD"],  # a blob, not a commit
+        ["work.txt", "HEAD"],  # a file of the working tree
+        ["SHA", "exp/side"],
+    ],
+)
+def test_revisions_resolved_together_are_those_resolved_one_at_a_time(repo: GitRepo, revs: list[str]) -> None:
+    """`diff A B` asks git once for both commits (issue 19): the answer, or the error, is the same as
+    asking for each in turn."""
+    from gittree import gitio
+    from gittree.errors import GittreeError
+
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.branch("exp/side", base)
+    repo.experiment("side idea", metrics=[("acc", 0.6)])
+    repo.git("checkout", "-q", "main")
+    repo.experiment("main idea", metrics=[("acc", 0.55)])
+    revs = [base if rev == "SHA" else rev for rev in revs]
+    opened = gitio.open_repo(repo.path)
+    expected = _one_at_a_time(opened, revs)
+    try:
+        together: list[str] | str = gitio.resolve_commits(opened, revs)
+    except GittreeError as e:
+        together = f"{type(e).__name__}: {e}"
+    assert together == expected
+    if isinstance(expected, list):  # the commit ids are known now: asking again runs no git
+        assert gitio.resolve_commits(opened, expected) == expected

@@ -205,8 +205,9 @@ def test_a_damaged_cache_file_is_rebuilt_silently(repo: GitRepo, gittree, monkey
     args = ("show", "--all", "--json")
     expected = check_cached_equals_uncached(gittree, monkeypatch, *args)
     files = [p for p in cache_folder(repo).rglob("*") if p.is_file()]
-    # commits, notes, the seed of the next view (issue 19), one view and its index (patching, issue 19)
-    assert len(files) == 5
+    # commits, notes, the seed of the next view and where .gittree.yaml was looked for (issue 19), one view
+    # and its index (patching, issue 19)
+    assert len(files) == 6
     for path in files:
         data = path.read_bytes()
         if damage == "truncate":
@@ -224,6 +225,7 @@ def test_a_damaged_cache_file_is_rebuilt_silently(repo: GitRepo, gittree, monkey
     # rewritten: the next run reads every file again, and still agrees
     assert gittree(*args).out == expected
     assert cache._read_checked(cache_folder(repo) / f"commits.v{cache.FORMAT}") is not None
+    assert cache._read_checked(cache_folder(repo) / f"config-lookup.v{cache.FORMAT}") is not None
 
 
 def test_each_cached_commit_is_checked_when_its_file_is_damaged_mid_way(repo: GitRepo) -> None:
@@ -622,6 +624,7 @@ HEAVY_MODULES = (
     "dataclasses",
     "typing",
     "json",
+    "shutil",  # bz2 and lzma with it
 )
 
 
@@ -1084,3 +1087,17 @@ def test_a_note_both_flat_and_under_a_fan_out_folder_is_read_as_before(repo: Git
     ).strip()
     repo.git("update-ref", "refs/notes/gittree", repo.git("commit-tree", "-m", "notes", tree).strip())
     assert gitio.read_notes(gitio.open_repo(repo.path)) == {sha: "Gittree-Metric: acc=0.7\n"}
+
+
+@pytest.mark.parametrize("columns", [None, "80", "0", "-3", "wide", "", "250"])
+def test_the_terminal_width_is_the_one_shutil_gives(monkeypatch, columns: str | None) -> None:  # type: ignore[no-untyped-def]
+    """The width a view is drawn to is found without importing shutil (issue 19), and is the same."""
+    import shutil
+
+    from gittree.cli.output import terminal_width
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_width() == shutil.get_terminal_size((100, 24)).columns

@@ -74,9 +74,19 @@ def use_colour(mode: ColourMode) -> bool:
 
 
 def terminal_width() -> int:
-    import shutil
-
-    return shutil.get_terminal_size((100, 24)).columns
+    """The width ``shutil.get_terminal_size((100, 24))`` gives (COLUMNS, else the terminal's, else 100),
+    without importing ``shutil``, which loads bz2 and lzma: a millisecond of every view (issue 19)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 100
+    return size.columns or 100
 
 
 def print_lines(lines: Iterable[str]) -> None:

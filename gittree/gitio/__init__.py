@@ -313,6 +313,9 @@ if TYPE_CHECKING:
         resolve_commit as resolve_commit,
     )
     from gittree.gitio.refs import (
+        resolve_commits as resolve_commits,
+    )
+    from gittree.gitio.refs import (
         symbolic_head as symbolic_head,
     )
     from gittree.gitio.refs import (
@@ -341,6 +344,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.repo import (
         NEWEST_TIP_SCAN as NEWEST_TIP_SCAN,
+    )
+    from gittree.gitio.repo import (
+        CommittedFile as CommittedFile,
     )
     from gittree.gitio.repo import (
         Repo as Repo,
@@ -391,10 +397,16 @@ if TYPE_CHECKING:
         parse_git_version as parse_git_version,
     )
     from gittree.gitio.repo import (
+        read_committed_file as read_committed_file,
+    )
+    from gittree.gitio.repo import (
         read_shared_file as read_shared_file,
     )
     from gittree.gitio.repo import (
         read_top_file as read_top_file,
+    )
+    from gittree.gitio.repo import (
+        read_worktree_file as read_worktree_file,
     )
     from gittree.gitio.repo import (
         remove_config_value as remove_config_value,
@@ -439,6 +451,7 @@ _HOMES = {
     "CommitFacts": "gittree.rawcommit",
     "CommitReader": "gittree.gitio.objects",
     "CommitSettings": "gittree.gitio.plumbing",
+    "CommittedFile": "gittree.gitio.repo",
     "EMPTY_TREE": "gittree.gitio.plumbing",
     "GITTREE_REF_PREFIX": "gittree.gitio.refs",
     "GITTREE_REMOTE_REF_PREFIX": "gittree.gitio.refs",
@@ -533,6 +546,7 @@ _HOMES = {
     "read_blob": "gittree.gitio.objects",
     "read_commit": "gittree.gitio.history",
     "read_commits": "gittree.gitio.history",
+    "read_committed_file": "gittree.gitio.repo",
     "read_notes": "gittree.gitio.notes",
     "read_objects": "gittree.gitio.objects",
     "read_one_record": "gittree.gitio.objects",
@@ -540,6 +554,7 @@ _HOMES = {
     "read_refs": "gittree.gitio.refs",
     "read_shared_file": "gittree.gitio.repo",
     "read_top_file": "gittree.gitio.repo",
+    "read_worktree_file": "gittree.gitio.repo",
     "read_tree": "gittree.gitio.plumbing",
     "ref_sha": "gittree.gitio.refs",
     "ref_object": "gittree.gitio.refs",
@@ -550,6 +565,7 @@ _HOMES = {
     "remove_temporary_worktree": "gittree.gitio.plumbing",
     "reset_hard": "gittree.gitio.plumbing",
     "resolve_commit": "gittree.gitio.refs",
+    "resolve_commits": "gittree.gitio.refs",
     "resolve_names": "gittree.gitio.objects",
     "revert": "gittree.gitio.plumbing",
     "run": "gittree.gitio.runner",

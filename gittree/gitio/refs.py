@@ -83,6 +83,42 @@ def current_branch(repo: Repo) -> str | None:
 
 def resolve_commit(repo: Repo, rev: str) -> str:
     """Full sha of the commit ``rev`` names (any revision syntax git accepts)."""
+    return resolve_commits(repo, [rev])[0]
+
+
+#: (repository, commit id) for each commit id git has given this process for a revision. A commit id
+#: names its commit forever, and git reads 40 hex digits as an object id before any ref name, so such
+#: a revision is not resolved again (``diff`` and ``path`` pass the ids they resolved to the tree's tips).
+_KNOWN_COMMITS: set[tuple[str, str]] = set()
+
+
+def resolve_commits(repo: Repo, revs: Sequence[str]) -> list[str]:
+    """Full shas of the commits ``revs`` name, in one git call (``diff A B``: one process, not two).
+
+    Each answer is what :func:`resolve_commit` gives; when any revision does not resolve to exactly one
+    commit (an error, a range), each is resolved on its own, so the error is the same too."""
+    where = str(repo.shared_dir)
+    unknown = [rev for rev in dict.fromkeys(revs) if (where, rev) not in _KNOWN_COMMITS]
+    found: dict[str, str] = {}
+    # Without --verify, rev-parse prints --end-of-options back (git 2.39): a revision that looks like an
+    # option is left to the one-at-a-time path, which protects it.
+    if len(unknown) > 1 and all(rev and not rev.startswith("-") for rev in unknown):
+        batch = run(["rev-parse", *(f"{rev}^{{commit}}" for rev in unknown)], cwd=repo.cwd)
+        lines = batch.text.splitlines()
+        if batch.code == 0 and len(lines) == len(unknown) and all(_is_commit_id(line) for line in lines):
+            found = dict(zip(unknown, lines, strict=True))
+    for rev in unknown:
+        if rev not in found:
+            found[rev] = _resolve_one(repo, rev)
+    _KNOWN_COMMITS.update((where, sha) for sha in found.values())
+    return [found.get(rev, rev) for rev in revs]
+
+
+def _is_commit_id(text: str) -> bool:
+    return len(text) == 40 and all(c in "0123456789abcdef" for c in text)
+
+
+def _resolve_one(repo: Repo, rev: str) -> str:
     found = run(["rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}"], cwd=repo.cwd)
     if found.code != 0 or not rev:
         if rev.startswith(("HEAD", "@")) and head_is_unborn(repo):
@@ -209,7 +245,7 @@ def tip_shas(
     remote-tracking branches and tags. ``within_scope``: the revisions are added to the scope instead
     (a question about named commits, such as diff's, is judged against the whole tree).
     """
-    tips = [resolve_commit(repo, rev) for rev in revs]
+    tips = resolve_commits(repo, revs)
     if all_refs or not revs or within_scope:
         refs = refs or read_refs(repo)
         tips.extend(refs.tips(ALL_REF_PREFIXES if all_refs else SCOPE_REF_PREFIXES))

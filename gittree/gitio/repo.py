@@ -371,36 +371,184 @@ def operation_in_progress(repo: Repo) -> tuple[str, str | None] | None:
     return None
 
 
-def read_shared_file(repo: Repo, name: str) -> tuple[str | None, bytes | None]:
+def read_shared_file(repo: Repo, name: str, listing: bytes | None = None) -> tuple[str | None, bytes | None]:
     """A file at the top of the research tree, found the same way in every clone: (where, its bytes).
 
     In order (docs/config.md, "Which file is read"): the working tree's copy; else the one committed
     at HEAD; else the one on a remote's default branch (``refs/remotes/origin/HEAD`` first, then any
     other remote's); else the one at the newest tip (branch or remote-tracking branch, by committer
-    date, then name) that has it, looked for only among at most :data:`NEWEST_TIP_SCAN` tips. So a ``--no-checkout`` clone, a bare mirror and a clone on a branch
-    made before the file existed read what the author's checkout reads. ``where`` is the working tree
-    file's path or ``REV:NAME``; both are None when no tip has the file. Only the first step costs
-    nothing; the others ask git only when the earlier ones found nothing.
+    date, then name) that has it, looked for only among at most :data:`NEWEST_TIP_SCAN` tips. So a
+    ``--no-checkout`` clone, a bare mirror and a clone on a branch made before the file existed read
+    what the author's checkout reads. ``where`` is the working tree file's path or ``REV:NAME``; both
+    are None when no tip has the file. Only the first step costs nothing; the others ask git only
+    when the earlier ones found nothing. ``listing``: the refs as :func:`~gittree.gitio.refs.list_refs`
+    printed them, when already read (:func:`read_committed_file`).
     """
-    if repo.worktree is not None:
-        path = repo.worktree / name
-        try:
-            return str(path), path.read_bytes()
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
-    found = _first_having(repo, ["HEAD"], name)
-    if found is None:
-        found = _first_having(repo, _tips_newest_first(repo), name)
-    if found is None:
-        return None, None
-    return found, _blob_following_links(repo, found)
+    found = read_worktree_file(repo, name)
+    if found is not None:
+        return found
+    committed = read_committed_file(repo, name, listing)
+    return committed.where, committed.data
+
+
+def read_worktree_file(repo: Repo, name: str) -> tuple[str, bytes] | None:
+    """The first step of :func:`read_shared_file`: (path, bytes) of the working tree's copy; None in a
+    bare repository or when there is no such file. No git process."""
+    if repo.worktree is None:
+        return None
+    path = repo.worktree / name
+    try:
+        return str(path), path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e}", hint="fix or remove the file") from e
+
+
+class CommittedFile:
+    """Steps 2 to 4 of :func:`read_shared_file`'s answer: where the file was found (``REV:NAME``) and its
+    bytes, both None when no tip has it; and ``facts``, what of a ref listing the answer follows from.
+
+    Objects never change, so the answer depends on nothing but which commits HEAD and the tips are:
+    ``facts`` holds those the lookup looked at (HEAD's alone when HEAD has the file; HEAD and the remotes'
+    default branches; every branch and remote-tracking branch when it went on to the newest tip).
+    Another listing with the same facts has the same answer (:func:`read_committed_file` with
+    ``known``); None: not to be reused (read without a listing, or a tip moved while it was read).
+    A plain class, like :class:`Repo`: the cached-view start-up does not import ``dataclasses``.
+    """
+
+    __slots__ = ("data", "facts", "where")
+
+    def __init__(self, where: str | None, data: bytes | None, facts: tuple[Any, ...] | None) -> None:
+        self.where = where
+        self.data = data
+        self.facts = facts
+
+    def __repr__(self) -> str:
+        return f"CommittedFile(where={self.where!r}, facts={self.facts is not None})"
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The answer as plain values (for a cache to store; :meth:`from_tuple` reads them back)."""
+        return (self.where, self.data, self.facts)
+
+    @classmethod
+    def from_tuple(cls, stored: object) -> CommittedFile | None:
+        """An answer from :meth:`as_tuple`'s values; None when ``stored`` is not one."""
+        if not isinstance(stored, tuple) or len(stored) != 3:
+            return None
+        where, data, facts = stored
+        if (
+            (where is None or isinstance(where, str))
+            and (data is None or isinstance(data, bytes))
+            and isinstance(facts, tuple)
+            and len(facts) == 3
+        ):
+            return cls(where, data, facts)
+        return None
+
+
+def read_committed_file(
+    repo: Repo, name: str, listing: bytes | None = None, known: CommittedFile | None = None
+) -> CommittedFile:
+    """Steps 2 to 4 of :func:`read_shared_file`, the committed copies (:class:`CommittedFile`).
+
+    With ``listing`` (the bytes :func:`~gittree.gitio.refs.list_refs` printed), HEAD and the tips are
+    the commits it names, not the refs as they are a moment later, so the answer follows from the
+    listing, and ``known`` (an earlier answer) is returned as it is, without a git process, when its
+    facts hold in this listing too: a warm start asks git nothing about the file. HEAD and the remotes'
+    default branches are then looked at in one git call.
+    """
+    if listing is None:
+        found = _first_file(repo, name, [("HEAD", "HEAD")])
+        if found is None:
+            found = _first_file(repo, name, [(ref, ref) for ref in _tips_newest_first(repo)])
+        return CommittedFile(*found, None) if found is not None else CommittedFile(None, None, None)
+    facts = known.facts if known is not None else None
+    if (
+        known is not None
+        and facts is not None
+        and facts[0] == name
+        and _listed_facts(listing, facts[1]) == facts[2]
+    ):
+        return known
+    head, defaults, others = _listed_heads(listing)
+    first = [("HEAD", head)] if head is not None else []
+    found = _first_file(repo, name, first + defaults)
+    if found is not None:
+        depth = _AT_HEAD if head is not None and found[0] == f"HEAD:{name}" else _AT_DEFAULTS
+        return CommittedFile(*found, (name, depth, _listed_facts(listing, depth)))
+    if others > NEWEST_TIP_SCAN:
+        return CommittedFile(None, None, (name, _NOT_SCANNED, _listed_facts(listing, _NOT_SCANNED)))
+    listed_tips = _listed_facts(listing, _AT_NEWEST)
+    newest = _newest_tips(repo)
+    # Unless a branch moved, came or went since the listing: then the answer is right for the refs of now.
+    facts = (name, _AT_NEWEST, listed_tips) if dict(newest) == dict(listed_tips[1]) else None
+    listed = {ref for ref, _ in defaults}
+    found = _first_file(repo, name, [(ref, sha) for ref, sha in newest if ref not in listed])
+    return CommittedFile(*found, facts) if found is not None else CommittedFile(None, None, facts)
 
 
 #: The newest-tip step looks through at most this many branches and remote-tracking branches: with more
 #: (a sweep of thousands), sorting them by date costs every view a read of each tip (docs/config.md).
 NEWEST_TIP_SCAN = 64
+
+# How far a lookup went, which decides the facts of the listing its answer follows from (_listed_facts).
+_AT_HEAD, _AT_DEFAULTS, _NOT_SCANNED, _AT_NEWEST = 1, 2, 3, 4
+
+
+def _listed_heads(listing: bytes) -> tuple[str | None, list[tuple[str, str]], int]:
+    """From a ref listing: HEAD's commit, (ref, object) of the remotes' default branches (origin's first),
+    and how many other branches and remote-tracking branches there are.
+
+    Found by searching the bytes, not read line by line (a listing can hold tens of thousands of refs):
+    a ref name has no space (``git check-ref-format``), so `` refs/heads/`` starts a name wherever it
+    is found, and `` HEAD`` is HEAD's own line."""
+    if not listing.endswith(b"\n"):
+        listing += b"\n"
+    found = listing.find(b" HEAD\n")
+    head = listing[listing.rfind(b"\n", 0, found) + 1 : found].decode("ascii") if found >= 0 else None
+    defaults = []
+    at = listing.find(b"/HEAD\n")
+    while at >= 0:
+        start = listing.rfind(b"\n", 0, at) + 1
+        sha, _, ref = listing[start : at + len(b"/HEAD")].partition(b" ")
+        if ref.startswith(b"refs/remotes/"):
+            defaults.append((ref.decode("utf-8", "surrogateescape"), sha.decode("ascii")))
+        at = listing.find(b"/HEAD\n", at + 1)
+    defaults.sort(key=lambda pair: pair[0] != "refs/remotes/origin/HEAD")
+    tips = listing.count(b" refs/heads/") + listing.count(b" refs/remotes/")
+    peeled = len(re.findall(rb" refs/(?:heads|remotes)/[^\n]*\^\{\}$", listing, re.MULTILINE))
+    return head, defaults, tips - peeled - len(defaults)
+
+
+def _listed_facts(listing: bytes, depth: int) -> tuple[Any, ...]:
+    """What a lookup that went as far as ``depth`` read of ``listing``: HEAD's commit; then the remotes'
+    default branches; then whether the others are too many to scan; or every branch and
+    remote-tracking branch with its object."""
+    head, defaults, others = _listed_heads(listing)
+    if depth == _AT_HEAD:
+        return (head,)
+    if depth == _AT_DEFAULTS:
+        return (head, tuple(defaults))
+    if depth == _NOT_SCANNED:
+        return (head, tuple(defaults), others > NEWEST_TIP_SCAN)
+    tips = re.findall(rb"([0-9a-f]+) (refs/(?:heads|remotes)/[^\n]*)$", listing, re.MULTILINE)
+    return (
+        head,
+        tuple(
+            (ref.decode("utf-8", "surrogateescape"), sha.decode("ascii"))
+            for sha, ref in tips
+            if not ref.endswith(b"^{}")
+        ),
+    )
+
+
+def _remote_defaults(refs: Sequence[str]) -> list[str]:
+    """The remotes' default branches (``refs/remotes/NAME/HEAD``) among ``refs``: origin's first."""
+    return sorted(
+        (ref for ref in refs if ref.startswith("refs/remotes/") and ref.endswith("/HEAD")),
+        key=lambda ref: ref != "refs/remotes/origin/HEAD",
+    )
 
 
 def _tips_newest_first(repo: Repo) -> list[str]:
@@ -408,10 +556,7 @@ def _tips_newest_first(repo: Repo) -> list[str]:
     first; only the default branches when there are more than :data:`NEWEST_TIP_SCAN` others."""
     listed = run(["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/remotes/"], cwd=repo.git_dir)
     refs = listed.text.split() if listed.code == 0 else []
-    defaults = sorted(
-        (ref for ref in refs if ref.startswith("refs/remotes/") and ref.endswith("/HEAD")),
-        key=lambda ref: ref != "refs/remotes/origin/HEAD",
-    )
+    defaults = _remote_defaults(refs)
     if len(refs) - len(defaults) > NEWEST_TIP_SCAN:
         return defaults
     args = ["for-each-ref", "--sort=refname", "--sort=-committerdate", "--format=%(refname)"]
@@ -420,38 +565,51 @@ def _tips_newest_first(repo: Repo) -> list[str]:
     return defaults + [ref for ref in newest if ref not in defaults]
 
 
-def _first_having(repo: Repo, revs: Sequence[str], name: str) -> str | None:
-    """``REV:NAME`` for the first of ``revs`` whose tree has ``name`` (a file or a link), in one git call."""
-    if not revs:
+def _newest_tips(repo: Repo) -> list[tuple[str, str]]:
+    """(ref, object) of every branch and remote-tracking branch, newest commit first, then by name."""
+    args = ["for-each-ref", "--sort=refname", "--sort=-committerdate", "--format=%(objectname) %(refname)"]
+    found = run([*args, "refs/heads/", "refs/remotes/"], cwd=repo.git_dir)
+    newest = []
+    for line in found.text.splitlines() if found.code == 0 else []:
+        sha, _, ref = line.partition(" ")
+        newest.append((ref, sha))
+    return newest
+
+
+def _first_file(
+    repo: Repo, name: str, candidates: Sequence[tuple[str, str]]
+) -> tuple[str, bytes | None] | None:
+    """``(REF:NAME, bytes)`` for the first ``(REF, REV)`` of ``candidates`` whose tree at REV has ``name``
+    (a file, or a link: followed inside the tree as a checkout would, its bytes None when it leads
+    nowhere or out of the tree), in one git call; None when none has it."""
+    if not candidates:
         return None
-    wanted = [f"{rev}:{name}" for rev in revs]
-    found = run(
-        ["cat-file", "--batch-check=%(objecttype)"], cwd=repo.git_dir, input="".join(w + "\n" for w in wanted)
-    )
+    wanted = "".join(f"{rev}:{name}\n" for _, rev in candidates)
+    found = run(["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=wanted)
+    out = found.out
+    at = 0
+    for ref, _ in candidates:
+        where = f"{ref}:{name}"
+        end = out.find(b"\n", at)
+        if end < 0:
+            break
+        fields = out[at:end].split(b" ")
+        at = end + 1
+        # "<object> <type> <size>", or "<status> <size>" for a link that is "dangling", a "loop",
+        # "notdir" or a "symlink" out of the tree, each followed by that many bytes; else "<rev> missing"
+        if len(fields) == 3 and fields[2].isdigit():
+            if fields[1] in (b"tree", b"commit"):
+                raise ConfigError(
+                    f"{where} is a {fields[1].decode()}, not a file", hint="commit a file there, or none"
+                )
+            return where, out[at : at + int(fields[2])] if fields[1] == b"blob" else None
+        if len(fields) == 2 and fields[1].isdigit():
+            return where, None
     if found.code != 0:
-        return None
-    for where, answer in zip(wanted, found.text.splitlines(), strict=False):
-        if answer in ("blob", "tree", "commit"):
-            return where
-    return None
-
-
-def _blob_following_links(repo: Repo, where: str) -> bytes | None:
-    """The bytes of ``REV:PATH`` with symbolic links inside the tree followed, as a checkout would."""
-    found = run(["cat-file", "--batch", "--follow-symlinks"], cwd=repo.git_dir, input=f"{where}\n")
-    header, _, rest = found.out.partition(b"\n")
-    fields = header.split(b" ")
-    if found.code == 0 and len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
-        return rest[: int(fields[2])]
-    if found.code == 0 and len(fields) == 3 and fields[1] in (b"tree", b"commit"):
         raise ConfigError(
-            f"{where} is a {fields[1].decode()}, not a file", hint="commit a file there, or none"
+            f"cannot read {name} in {repo.git_dir}: {git_says(found.err_text)}", hint="run `git fsck`"
         )
-    if found.code == 0:  # a link that is "dangling", a "loop", "notdir", "symlink" out of the tree
-        return None
-    raise ConfigError(
-        f"cannot read {where} in {repo.git_dir}: {git_says(found.err_text)}", hint="run `git fsck`"
-    )
+    return None
 
 
 def config_all(repo: Repo, key: str, *, local: bool = False) -> list[str]:

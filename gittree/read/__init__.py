@@ -839,7 +839,7 @@ def view(
     # Read once (the working tree's file, else HEAD's, else a remote default branch's: docs/config.md):
     # the tree and the renderer are given the configuration made from the very bytes the view is keyed
     # by, and where they were read (`show --json` says it).
-    config_source, config_data = gitio.read_shared_file(repo, CONFIG_FILE)
+    config_source, config_data = _config_file(repo, listing)
     if b" refs/remotes/" in listing:
         from gittree.config import config_from_bytes
 
@@ -911,6 +911,22 @@ def view(
                 )
 
     return cache.store_view(repo.shared_dir, key, fresh())
+
+
+def _config_file(repo: gitio.Repo, listing: bytes) -> tuple[str | None, bytes | None]:
+    """``.gittree.yaml`` as :func:`gitio.read_shared_file` finds it, for a view that has read ``listing``:
+    the working tree's file (no git process), else the committed one, which the last view's answer gives
+    without asking git when HEAD and the tips it looked at are the same commits (docs/performance.md)."""
+    from gittree import CONFIG_FILE
+
+    found = gitio.read_worktree_file(repo, CONFIG_FILE)
+    if found is not None:
+        return found
+    known = gitio.CommittedFile.from_tuple(cache.load_lookup(repo.shared_dir))
+    answer = gitio.read_committed_file(repo, CONFIG_FILE, listing, known=known)
+    if answer is not known and answer.facts is not None:
+        cache.save_lookup(repo.shared_dir, answer.as_tuple())
+    return answer.where, answer.data
 
 
 #: Text a view renders is handed on in pieces of about this many characters: small enough that a big

@@ -8,6 +8,9 @@ It can never be wrong, because everything in it is keyed by something immutable:
   live ones).
 * ``notes.v1``: the gittree notes, with the id of the notes commit they were read from; a new note
   moves ``refs/notes/gittree`` and the entry is no longer used.
+* ``config-lookup.v1``: where the last view found a committed ``.gittree.yaml`` (none in the working
+  tree) and its bytes, with the commits of HEAD and of the tips the look-up read; a view whose ref
+  listing names the same commits reuses it instead of asking git (``gitio.read_committed_file``).
 * ``views/<digest>``: a finished view (the bytes ``gittree show`` printed), keyed by a digest of
   every input of that view: the id of every ref and of HEAD, the shallow boundary, the
   ``.gittree.yaml`` bytes, the options and gittree's version. Either whole (checked by pieces of
@@ -234,6 +237,17 @@ def load_notes(common_dir: Path, tip: str | None) -> dict[str, str] | None:
 def save_notes(common_dir: Path, tip: str | None, notes: dict[str, str]) -> None:
     if enabled():
         _write_atomic(cache_dir(common_dir) / f"notes.v{FORMAT}", [marshal.dumps((tip, notes))])
+
+
+def load_lookup(common_dir: Path) -> Any:
+    """The last answer of the committed ``.gittree.yaml`` look-up, as :func:`save_lookup` stored it (plain
+    values; ``gitio.CommittedFile.from_tuple`` checks them), or None."""
+    return _load_marshal(cache_dir(common_dir) / f"config-lookup.v{FORMAT}") if enabled() else None
+
+
+def save_lookup(common_dir: Path, answer: tuple[Any, ...]) -> None:
+    if enabled():
+        _write_atomic(cache_dir(common_dir) / f"config-lookup.v{FORMAT}", [marshal.dumps(answer)])
 
 
 def view_key(*parts: Any) -> str:

@@ -228,7 +228,7 @@ def diff_view(
 
     # Each revision is resolved once: the tree's tips and the two commits compared are the same even if
     # a branch moves meanwhile, so an answer is never cached under other commits' key.
-    a, b = gitio.resolve_commit(repo, a), gitio.resolve_commit(repo, b)
+    a, b = gitio.resolve_commits(repo, [a, b])
 
     def render(tree: ResearchTree, config: Config) -> Iterator[bytes]:
         from gittree.read.questions import diff_pair
