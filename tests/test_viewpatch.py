@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gittree.read import cache, viewpatch
 from tests.conftest import GitRepo
@@ -377,3 +379,49 @@ def test_a_merge_elsewhere_does_not_stop_blocks_below_another_experiment_from_mo
     for step in range(3):  # b's block grows past a's: moved, below the fork point
         repo.experiment(f"b{step + 2}", metrics=[("acc", 0.534 + step / 1000)])
         assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
+LOOP_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["on top", "off an older one", "ordinary", "commit", "sample", "checkout", "merge"]),
+        st.integers(0, 1000),
+        st.sampled_from(["0.5", "0.52", "0.55", "0.9", "0.1"]),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=LOOP_STEPS)
+def test_any_loop_of_experiments_samples_and_branches_gives_the_cold_view(  # type: ignore[no-untyped-def]
+    tmp_path_factory, gittree, monkeypatch, steps: list[tuple[str, int, str]]
+) -> None:
+    """Random loops of what the patch takes (and some of what it refuses): after every step the
+    patched (or rendered) view is the cold one, byte for byte."""
+    repo = GitRepo(tmp_path_factory.mktemp("loop") / "repo")
+    monkeypatch.chdir(repo.path)
+    experiments = [repo.experiment("baseline", metrics=[("acc", 0.5)])]
+    same_as_cold(repo, gittree, monkeypatch)
+    for counter, (step, pick, value) in enumerate(steps):
+        chosen = experiments[pick % len(experiments)]
+        if step == "on top":
+            experiments.append(repo.experiment(f"step {counter}", metrics=[("acc", float(value))]))
+        elif step == "off an older one":
+            repo.branch(f"idea/{counter}", chosen)
+            experiments.append(repo.experiment(f"idea {counter}", metrics=[("acc", float(value))]))
+        elif step == "ordinary":
+            repo.commit(f"chore {counter}")
+        elif step == "commit":
+            repo.write("work.txt", f"recorded {counter}\n")
+            assert gittree("commit", "-a", "-m", f"recorded {counter}", "--metric", f"acc={value}").code == 0
+            experiments.append(repo.head())
+        elif step == "sample":
+            repo.git("notes", "--ref", "gittree", "append", "-m", f"Gittree-Metric: acc={value}", chosen)
+        elif step == "checkout":
+            repo.git("checkout", "-q", "--detach", chosen)
+        elif step == "merge" and repo.head() != chosen:
+            repo.git("checkout", "-q", "-B", f"merged/{counter}")
+            repo.merge(chosen, f"crossover {counter}", metrics=[("acc", float(value))])
+            experiments.append(repo.head())
+        same_as_cold(repo, gittree, monkeypatch)
