@@ -13,8 +13,7 @@ It can never be wrong, because everything in it is keyed by something immutable:
   listing names the same commits reuses it instead of asking git (``gitio.read_committed_file``).
 * ``views/<digest>``: a finished view (the bytes ``gittree show`` printed), keyed by a digest of
   every input of that view: the id of every ref and of HEAD, the shallow boundary, the
-  ``.gittree.yaml`` bytes, the options and gittree's version. Either whole (checked by pieces of
-  about 1 MiB) or a patch of a whole one (its own bytes and ranges of the whole one's: ``show
+  ``.gittree.yaml`` bytes, the options and gittree's version. Either whole or a patch of a whole one (its own bytes and ranges of the whole one's: ``show
   --json`` after new experiments, :mod:`gittree.read.viewpatch`).
 * ``extend/<family>.base`` and ``extend/<family>``: the index of the last ``show --json`` view of a
   kind, and the views patched since (:mod:`gittree.read.viewpatch`). Not keyed by content: the
@@ -261,28 +260,6 @@ def view_key(*parts: Any) -> str:
 
 
 _CHUNK = 1 << 20
-#: A view is checked piece by piece, each of about this many bytes.
-VIEW_PIECE = 1 << 20
-_VIEW_MAGIC = b"gittree-view\n\0"
-_PIECE = struct.Struct("<II")  # length, crc32
-
-
-def _view_pieces(handle: BinaryIO) -> tuple[int, list[tuple[int, int]]]:
-    """A view file's length and its pieces' (length, crc32), their table checked; ValueError if damaged."""
-    header = handle.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise ValueError("truncated")
-    magic, version, length, table_crc = _HEADER.unpack(header)
-    if magic != _VIEW_MAGIC or version != format_tag():
-        raise ValueError("not a view")
-    handle.seek(_HEADER.size + length)
-    table = handle.read()
-    if len(table) % _PIECE.size or zlib.crc32(table) != table_crc:
-        raise ValueError("damaged")
-    pieces = list(_PIECE.iter_unpack(table))
-    if sum(size for size, _ in pieces) != length or any(size == 0 for size, _ in pieces):
-        raise ValueError("damaged")
-    return length, pieces
 
 
 class CachedView:
@@ -303,70 +280,15 @@ class CachedView:
         return [(start, end)]
 
     def __iter__(self) -> Iterator[bytes]:
-        with self.handle:
-            self.handle.seek(_HEADER.size)
-            left = self.length
-            while left > 0 and (chunk := self.handle.read(min(_CHUNK, left))):
-                left -= len(chunk)
-                yield chunk
+        return _chunks(self, [(0, self.length)])
 
     def read(self, start: int, size: int) -> bytes:
         """``size`` bytes of the view from ``start``."""
         return os.pread(self.handle.fileno(), size, _HEADER.size + start)
 
     def send_to(self, fd: int) -> bool:
-        """Copy the bytes to ``fd`` with ``sendfile`` (no trip through Python); False where it cannot be used.
-
-        On False nothing was written, and iterating still gives every byte.
-        """
-        sendfile = getattr(os, "sendfile", None)  # not on Windows
-        if sendfile is None:
-            return False
-        sent = 0
-        try:
-            while sent < self.length:
-                count = sendfile(fd, self.handle.fileno(), _HEADER.size + sent, self.length - sent)
-                if count == 0:
-                    raise OSError("the cached view file shrank while it was being copied")
-                sent += count
-        except OSError:
-            if sent:
-                raise  # part of the view went out: a real write error (a closed pipe, a full disk)
-            return False
-        self.handle.close()
-        return True
-
-
-class _Pieces:
-    """The piece table of a view being written: a piece ends once it holds :data:`VIEW_PIECE` bytes."""
-
-    def __init__(self) -> None:
-        self.table: list[tuple[int, int]] = []
-        self.size, self.crc = 0, 0
-
-    def add(self, data: bytes | memoryview) -> None:
-        self.size += len(data)
-        self.crc = zlib.crc32(data, self.crc)
-        if self.size >= VIEW_PIECE:
-            self.close()
-
-    def close(self) -> None:
-        if self.size:
-            self.table.append((self.size, self.crc))
-            self.size, self.crc = 0, 0
-
-    def finish(self) -> bytes:
-        self.close()
-        return b"".join(_PIECE.pack(size, crc) for size, crc in self.table)
-
-
-def _seal(handle: BinaryIO, length: int, pieces: _Pieces) -> None:
-    """Write the piece table after the view's ``length`` bytes, then the header that checks it."""
-    table = pieces.finish()
-    handle.seek(_HEADER.size + length)
-    handle.write(table)
-    handle.seek(0)
-    handle.write(_HEADER.pack(_VIEW_MAGIC, format_tag(), length, zlib.crc32(table)))
+        """Copy the bytes to ``fd`` in the kernel (:func:`_send`); False (nothing written) without ``sendfile``."""
+        return _send(fd, self, [(0, self.length)])
 
 
 def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -385,8 +307,7 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
         return
     handle = os.fdopen(fd, "wb")
     writing, stored = True, False
-    length = 0
-    pieces = _Pieces()
+    length, crc = 0, 0
     try:
         try:
             handle.write(b"\0" * _HEADER.size)
@@ -399,11 +320,12 @@ def store_view(common_dir: Path, key: str, chunks: Iterator[bytes]) -> Iterator[
                 except OSError:  # a full disk: the view still goes out, it is just not kept
                     writing = False
                 length += len(chunk)
-                pieces.add(chunk)
+                crc = zlib.crc32(chunk, crc)
             yield chunk
         if writing:
             try:
-                _seal(handle, length, pieces)
+                handle.seek(0)
+                handle.write(_HEADER.pack(_MAGIC, format_tag(), length, crc))
                 handle.close()
                 os.replace(temporary, folder / key)
                 stored = True
@@ -457,34 +379,28 @@ def open_view(common_dir: Path, key: str) -> CachedView | PatchedView | None:
 
 
 def _open_whole(path: Path) -> CachedView | None:
+    """The whole view at ``path``, checked (length and CRC-32) through the one open file; None if damaged."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - the view owns it
     except OSError:
         return None
     try:
-        length, pieces = _view_pieces(handle)
-        handle.seek(_HEADER.size)
+        header = handle.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            raise ValueError("truncated")
+        magic, version, length, crc = _HEADER.unpack(header)
+        if magic != _MAGIC or version != format_tag():
+            raise ValueError("not a view")
         # One reused buffer: a fresh 80 MB one would cost more in page faults than the check itself.
         buffer = bytearray(_CHUNK)
         window = memoryview(buffer)
-        at, seen, running, need = 0, 0, 0, pieces[0][0] if pieces else 0
-        while seen < length:
-            count = handle.readinto(window[: min(_CHUNK, length - seen)])
-            if not count:
-                raise ValueError("truncated")
+        seen, running = 0, 0
+        while count := handle.readinto(buffer):
             seen += count
-            start = 0
-            while start < count:
-                take = min(need, count - start)
-                running = zlib.crc32(window[start : start + take], running)
-                start += take
-                need -= take
-                if need == 0:
-                    if running != pieces[at][1]:
-                        raise ValueError("damaged")
-                    at += 1
-                    running, need = 0, pieces[at][0] if at < len(pieces) else 0
-    except (OSError, ValueError, IndexError, struct.error):
+            running = zlib.crc32(window[:count], running)
+        if seen != length or running != crc:
+            raise ValueError("damaged")
+    except (OSError, ValueError, struct.error):
         handle.close()
         return None
     return CachedView(handle, length, path.name)
@@ -504,20 +420,7 @@ class PatchedView:
         self.base.close()
 
     def __iter__(self) -> Iterator[bytes]:
-        try:
-            for part in self.parts:
-                if isinstance(part, bytes):
-                    yield part
-                    continue
-                start, end = part
-                while start < end:
-                    chunk = self.base.read(start, min(_CHUNK, end - start))
-                    if not chunk:
-                        raise OSError("the cached view file shrank while it was being read")
-                    start += len(chunk)
-                    yield chunk
-        finally:
-            self.close()
+        return _chunks(self.base, self.parts)
 
     def read(self, start: int, size: int) -> bytes:
         """``size`` bytes of the view from ``start``."""
@@ -544,36 +447,59 @@ class PatchedView:
         return found
 
     def send_to(self, fd: int) -> bool:
-        """Copy the bytes to ``fd``, the base's ranges with ``sendfile`` where the kernel takes it (not,
-        for one, to a file opened for appending: then by plain writes from where it stopped). False
-        (nothing written) where there is no ``sendfile``."""
-        sendfile = getattr(os, "sendfile", None)
-        if sendfile is None:
-            return False
-        source = self.base.fileno()
-        for part in self.parts:
+        """Copy the bytes to ``fd``, the base's ranges in the kernel (:func:`_send`)."""
+        return _send(fd, self.base, self.parts)
+
+
+def _chunks(base: CachedView, parts: list[Part]) -> Iterator[bytes]:
+    """The bytes of ``parts`` (own bytes, ranges of the checked whole view ``base``); ``base`` closed after."""
+    try:
+        for part in parts:
             if isinstance(part, bytes):
-                _write_all(fd, part)
+                yield part
                 continue
             start, end = part
             while start < end:
-                if sendfile is not None:
-                    try:
-                        count = sendfile(fd, source, _HEADER.size + start, end - start)
-                    except OSError:
-                        sendfile = None  # refused here: a real write error shows again below
-                        continue
-                    if count == 0:
-                        raise OSError("the cached view file shrank while it was being copied")
-                else:
-                    chunk = self.base.read(start, min(_CHUNK, end - start))
-                    if not chunk:
-                        raise OSError("the cached view file shrank while it was being copied")
-                    _write_all(fd, chunk)
-                    count = len(chunk)
-                start += count
-        self.close()
-        return True
+                chunk = base.read(start, min(_CHUNK, end - start))
+                if not chunk:
+                    raise OSError("the cached view file shrank while it was being read")
+                start += len(chunk)
+                yield chunk
+    finally:
+        base.close()
+
+
+def _send(fd: int, base: CachedView, parts: list[Part]) -> bool:
+    """Write ``parts`` to ``fd``, the ranges of ``base`` with ``sendfile`` (no trip through Python) where the
+    kernel takes it (not, for one, to a file opened for appending: then by plain writes from where it
+    stopped); ``base`` closed after. False (nothing written) where there is no ``sendfile``."""
+    sendfile = getattr(os, "sendfile", None)  # not on Windows
+    if sendfile is None:
+        return False
+    source = base.fileno()
+    for part in parts:
+        if isinstance(part, bytes):
+            _write_all(fd, part)
+            continue
+        start, end = part
+        while start < end:
+            if sendfile is not None:
+                try:
+                    count = sendfile(fd, source, _HEADER.size + start, end - start)
+                except OSError:
+                    sendfile = None  # refused here: a real write error shows again below
+                    continue
+                if count == 0:
+                    raise OSError("the cached view file shrank while it was being copied")
+            else:
+                chunk = base.read(start, min(_CHUNK, end - start))
+                if not chunk:
+                    raise OSError("the cached view file shrank while it was being copied")
+                _write_all(fd, chunk)
+                count = len(chunk)
+            start += count
+    base.close()
+    return True
 
 
 def _write_all(fd: int, data: bytes) -> None:
