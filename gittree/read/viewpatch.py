@@ -90,6 +90,8 @@ def save_index(
 
     if not cache.enabled() or len(lengths) != len(tree.nodes) or not tree.nodes:
         return
+    if len(tree.subtree_sizes) != len(tree.nodes):
+        return  # not the builder's tree (a filtered one): its drawing order's facts are not known
     index = build_index(
         tree, dict(header), lengths, head_commit=refs.head, hid_rewrites=bool(tree.left_out.get("rewritten"))
     )

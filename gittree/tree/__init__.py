@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gittree.config import Config
@@ -617,25 +617,41 @@ def choose_metric(tree: ResearchTree, config: Config, metric: str | None) -> str
     """The metric asked for, else the configured primary one, else the one imported logs were judged
     by (never an alphabetical tie-break among a log's columns: issue 17), else the one most
     experiments have."""
+    return pick_metric(metric, config, judged_counts(tree.nodes), tree.metric_names)
+
+
+def pick_metric(
+    metric: str | None, config: Config, judged: Mapping[str, int], names: Sequence[str]
+) -> str | None:
+    """:func:`choose_metric` from the counts of ``judged-by`` facts and the metric names (most experiments
+    first): also what a view patched with new experiments is judged by (:mod:`gittree.tree.extend`)."""
     if metric:
         return metric
     if config.primary:
         return config.primary
-    judged = _judged_by(tree.nodes)
-    if judged is not None:
-        return judged
-    return tree.metric_names[0] if tree.metric_names else None
+    if judged:
+        return most_common(judged)
+    return names[0] if names else None
 
 
-def _judged_by(nodes: Iterable[Node]) -> str | None:
-    """The metric most experiments' ``judged-by`` fact names, when one is recorded by some of them."""
+def judged_fact(node: Node) -> str | None:
+    """The metric the node's ``judged-by`` run fact names, when the node has a value for it."""
+    name = node.run.get(JUDGED_BY_FACT) if node.run else None
+    return name if name and name in node.metrics else None
+
+
+def judged_counts(nodes: Iterable[Node]) -> dict[str, int]:
+    """How many experiments' ``judged-by`` fact names each metric."""
     counts: dict[str, int] = {}
     for node in nodes:
-        name = node.run.get(JUDGED_BY_FACT) if node.run else None
-        if name and name in node.metrics:
+        name = judged_fact(node)
+        if name is not None:
             counts[name] = counts.get(name, 0) + 1
-    if not counts:
-        return None
+    return counts
+
+
+def most_common(counts: Mapping[str, int]) -> str:
+    """The name counted most (ties: the first by name), as :func:`_metric_names` puts first."""
     return min(counts, key=lambda name: (-counts[name], name))
 
 
@@ -814,17 +830,23 @@ def best_experiment(nodes: Iterable[Node], spec: MetricSpec | None) -> str | Non
     if spec is None:
         return None
     best: Node | None = None
+    best_key = -math.inf
     for node in nodes:
-        value = node.metrics.get(spec.name)
-        if value is None or node.dead_end or math.isnan(value.mean):
-            continue
-        if not spec.dirty_can_be_best and node.dirty:
-            continue
-        if best is None or rank_key(value.mean, spec.goal) > rank_key(
-            best.metrics[spec.name].mean, spec.goal
-        ):
-            best = node
+        key = best_rank(node, spec)
+        if key is not None and (best is None or key > best_key):
+            best, best_key = node, key
     return best.sha if best else None
+
+
+def best_rank(node: Node, spec: MetricSpec) -> float | None:
+    """The node's :func:`rank_key` on the metric when it can be the best: live, with a value that is not
+    NaN, and not dirty unless the configuration lets a dirty result win; else None."""
+    value = node.metrics.get(spec.name)
+    if value is None or node.dead_end or math.isnan(value.mean):
+        return None
+    if not spec.dirty_can_be_best and node.dirty:
+        return None
+    return rank_key(value.mean, spec.goal)
 
 
 # -- surprise: a delta far outside what the tree has seen is more often a bug than a breakthrough ----
@@ -845,8 +867,14 @@ def typical_delta(nodes: Iterable[Node], spec: MetricSpec | None) -> float | Non
     """
     if spec is None:
         return None
-    sizes = sorted(abs(d) for d in map(_live_delta, nodes) if d is not None and math.isfinite(d))
-    if not sizes or len(sizes) < spec.surprise_min_deltas:
+    return median_size(
+        sorted(abs(d) for d in map(_live_delta, nodes) if d is not None and math.isfinite(d)), spec
+    )
+
+
+def median_size(sizes: Sequence[float], spec: MetricSpec | None) -> float | None:
+    """:func:`typical_delta` of the sorted |delta|s ``sizes``."""
+    if spec is None or not sizes or len(sizes) < spec.surprise_min_deltas:
         return None
     middle = len(sizes) // 2
     return sizes[middle] if len(sizes) % 2 else (sizes[middle - 1] + sizes[middle]) / 2
@@ -862,9 +890,11 @@ def is_surprise(node: Node, typical: float | None, spec: MetricSpec | None) -> b
     delta = _live_delta(node)
     if spec is None or delta is None:
         return False
-    size = abs(delta)
-    if math.isinf(size):
-        return True
+    return math.isinf(delta) or surprising_size(abs(delta), typical, spec)
+
+
+def surprising_size(size: float, typical: float | None, spec: MetricSpec) -> bool:
+    """:func:`is_surprise` of a live experiment whose |delta| is the finite ``size``."""
     if spec.surprise_bound is not None and size > spec.surprise_bound:
         return True
     if typical is None or typical == 0 or spec.surprise_factor == 0:

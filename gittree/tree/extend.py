@@ -11,8 +11,10 @@ mark moves. Everything else of the view is the same bytes (docs/performance.md, 
 view").
 
 The extension is refused (None: the caller builds the tree whole) whenever it could differ from a
-whole build: a merge or a revert among the new commits, a new experiment on a dead end or below a
-merge, a sibling order that changes, another metric chosen, too many marks moving. Pure: no git.
+whole build: a merge or a revert among the new commits, a new experiment on a dead end, siblings to
+reorder where a merge is inside their blocks, another metric chosen, too many marks moving. The
+rules that judge (the best, the typical delta, ⚠, the metric chosen) are the builder's own functions
+(:mod:`gittree.tree`). Pure: no git.
 """
 
 from __future__ import annotations
@@ -20,19 +22,26 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 
 from gittree import tree as _tree
 from gittree.config import Config
 from gittree.model import CommitRecord, MetricSpec, Node, ResearchTree, Verdict
 from gittree.tree import (
-    JUDGED_BY_FACT,
     REVERT_WORDS,
+    _live_delta,
+    _metric_names,
     _node,
+    best_rank,
     experiment_of,
     is_surprise,
+    judged_counts,
+    judged_fact,
+    median_size,
+    pick_metric,
     rank_key,
+    surprising_size,
 )
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
@@ -119,11 +128,7 @@ class ViewIndex:
             wanted = bytes.fromhex(sha)
         except ValueError:
             return -1
-        shas, width = self.shas, self.width
-        at = shas.find(wanted)
-        while at >= 0 and at % width:
-            at = shas.find(wanted, at + 1)
-        return -1 if at < 0 else at // width
+        return next(_aligned(self.shas, wanted, self.width), -1)
 
     def parents(self, node: int) -> array[int]:
         return self.parent_ids[self.parent_start[node] : self.parent_start[node + 1]]
@@ -162,13 +167,19 @@ class ViewIndex:
 def position_in(values: array[int], value: int) -> int:
     """``values.index(value)``, searched as bytes: ``array.index`` makes a Python int of every item
     before it (6 ms at 100k experiments, against under one here)."""
-    data, wanted, size = values.tobytes(), array(values.typecode, [value]).tobytes(), values.itemsize
+    for at in _aligned(values.tobytes(), array(values.typecode, [value]).tobytes(), values.itemsize):
+        return at
+    raise ValueError(f"{value} is not in the array")
+
+
+def _aligned(data: bytes | bytearray, wanted: bytes, width: int) -> Iterator[int]:
+    """The indexes of the items of ``width`` bytes in ``data`` that are ``wanted``, found by searching the
+    bytes (a match across two items is skipped)."""
     at = data.find(wanted)
-    while at >= 0 and at % size:
+    while at >= 0:
+        if at % width == 0:
+            yield at // width
         at = data.find(wanted, at + 1)
-    if at < 0:
-        raise ValueError(f"{value} is not in the array")
-    return at // size
 
 
 def build_index(
@@ -179,7 +190,8 @@ def build_index(
     head_commit: str | None,
     hid_rewrites: bool,
 ) -> ViewIndex:
-    """The index of a tree just rendered as ``show --json``: ``lengths`` is each node's line in bytes.
+    """The index of a tree the builder made (its subtree sizes and metric counts are the drawing
+    order's) just rendered as ``show --json``: ``lengths`` is each node's line in bytes.
 
     Made column by column (one comprehension each, no tuple per node): at 100k experiments it is made
     after every whole render, so its time and memory count.
@@ -194,26 +206,14 @@ def build_index(
         for number, children in enumerate(child_count)
         if children > 1
     }
-    size = (
-        array("i", tree.subtree_sizes)
-        if len(tree.subtree_sizes) == count
-        else _sizes(child_count, first_child, multi)
-    )
-    dead = bytearray([node.dead_end for node in nodes])
     deltas = array("d")  # live finite |delta|s, and whose: two arrays, not a tuple per node (peak memory)
     owners = array("i")
     for number, node in enumerate(nodes):
-        delta = node.delta
-        if delta is not None and not dead[number] and math.isfinite(delta):
+        delta = _live_delta(node)
+        if delta is not None and math.isfinite(delta):
             deltas.append(abs(delta))
             owners.append(number)
     ranked = sorted(range(len(deltas)), key=deltas.__getitem__)
-    metric_counts = dict(tree.metric_counts) or _tree._metric_counts(nodes)
-    judged_counts: dict[str, int] = {}
-    for node in nodes:
-        judged = node.run.get(JUDGED_BY_FACT) if node.run else None
-        if judged and judged in node.metrics:
-            judged_counts[judged] = judged_counts.get(judged, 0) + 1
     return ViewIndex(
         width=len(nodes[0].sha) // 2 if nodes else 20,
         shas=bytearray(bytes.fromhex("".join([node.sha for node in nodes]))),
@@ -224,7 +224,7 @@ def build_index(
         first_child=first_child,
         child_count=child_count,
         multi=multi,
-        size=size,
+        size=array("i", tree.subtree_sizes),
         time=array("q", [node.author_time for node in nodes]),
         step=array(
             "i",
@@ -235,11 +235,11 @@ def build_index(
         ),
         on_path=bytearray([node.on_best_path for node in nodes]),
         surprise=bytearray([node.surprise for node in nodes]),
-        dead=dead,
+        dead=bytearray([node.dead_end for node in nodes]),
         abs_sorted=array("d", [deltas[at] for at in ranked]),
         abs_ids=array("i", [owners[at] for at in ranked]),
-        metric_counts=metric_counts,
-        judged_counts=judged_counts,
+        metric_counts=dict(tree.metric_counts),
+        judged_counts=judged_counts(nodes),
         best=ids[tree.best] if tree.best is not None else -1,
         head=ids[tree.head] if tree.head is not None else -1,
         header=header,
@@ -265,20 +265,6 @@ def _tainted(nodes: list[Node], ids: dict[str, int]) -> bytearray:
             tainted[number] = 1
             stack.extend(ids[parent] for parent in nodes[number].parents)
     return tainted
-
-
-def _sizes(child_count: array[int], first_child: array[int], multi: dict[int, list[int]]) -> array[int]:
-    """Each node's subtree size (``gittree.tree._drawing_order``'s), for a tree the builder did not size."""
-    size = array("i", bytes(4 * len(child_count)))
-    for number in range(len(child_count) - 1, -1, -1):  # children are drawn after their parents
-        children = child_count[number]
-        if children == 0:
-            size[number] = 1
-        elif children == 1:
-            size[number] = 1 + size[first_child[number]]
-        else:
-            size[number] = 1 + sum(size[child] for child in multi[number])
-    return size
 
 
 def _best_key(tree: ResearchTree) -> float | None:
@@ -508,27 +494,20 @@ def _move_blocks(index: ViewIndex, node: int, children: list[int]) -> None:
 
 def _count_metrics(index: ViewIndex, node: Node, by: int = 1) -> None:
     """Count ``node``'s metrics (and its ``judged-by`` fact) in, or out with ``by=-1``."""
-    for counts, names in ((index.metric_counts, node.metrics), (index.judged_counts, _judged(node))):
+    judged = judged_fact(node)
+    for counts, names in (
+        (index.metric_counts, node.metrics),
+        (index.judged_counts, (judged,) if judged else ()),
+    ):
         for name in names:
             counts[name] = counts.get(name, 0) + by
             if counts[name] == 0:
                 del counts[name]
 
 
-def _judged(node: Node) -> tuple[str, ...]:
-    judged = node.run.get(JUDGED_BY_FACT) if node.run else None
-    return (judged,) if judged and judged in node.metrics else ()
-
-
 def _spec(index: ViewIndex, config: Config, metric: str | None) -> MetricSpec | None:
-    """The metric of :func:`gittree.tree.choose_metric` with the new counts; refused if it moves."""
-    chosen = metric or config.primary
-    if not chosen and index.judged_counts:
-        counts = index.judged_counts
-        chosen = min(counts, key=lambda name: (-counts[name], name))
-    if not chosen and index.metric_counts:
-        counts = index.metric_counts
-        chosen = min(counts, key=lambda name: (-counts[name], name))
+    """The metric :func:`gittree.tree.choose_metric` picks with the new counts; refused if it moves."""
+    chosen = pick_metric(metric, config, index.judged_counts, _metric_names(index.metric_counts))
     if chosen != index.header.get("metric"):
         raise _Refused
     return config.spec(chosen) if chosen else None
@@ -549,13 +528,6 @@ class _Lazy(dict[str, Node]):
         return node
 
 
-def _median(sizes: array[float], spec: MetricSpec | None) -> float | None:
-    if spec is None or not sizes or len(sizes) < spec.surprise_min_deltas:
-        return None
-    middle = len(sizes) // 2
-    return sizes[middle] if len(sizes) % 2 else (sizes[middle - 1] + sizes[middle]) / 2
-
-
 def _retypical(
     index: ViewIndex,
     added: list[tuple[int, Node]],
@@ -566,14 +538,14 @@ def _retypical(
     """The typical delta with the new experiments' deltas (:func:`gittree.tree.typical_delta`), and the
     old ⚠ marks it moves: those whose |delta| lies between the old and the new yardstick."""
     sizes = index.abs_sorted
-    before = _median(sizes, spec)
-    for number, node in added:
-        delta = node.delta
-        if delta is not None and not node.dead_end and math.isfinite(delta):
-            at = bisect_right(sizes, abs(delta))
-            sizes.insert(at, abs(delta))
-            index.abs_ids.insert(at, number)
-    after = _median(sizes, spec)
+    before = median_size(sizes, spec)
+    live = ((number, _live_delta(node)) for number, node in added)
+    _apply_deltas(
+        index,
+        [],
+        [(abs(delta), number) for number, delta in live if delta is not None and math.isfinite(delta)],
+    )
+    after = median_size(sizes, spec)
     _flip_surprises(index, before, after, spec, marks, lambda number: number >= first_new)
     return after
 
@@ -602,19 +574,10 @@ def _flip_surprises(
         number = index.abs_ids[at]
         if judged_apart(number):
             continue
-        now = _surprising(sizes[at], after, spec)
+        now = surprising_size(sizes[at], after, spec)
         if now != bool(index.surprise[number]):
             index.surprise[number] = now
             marks.setdefault(number, {})["surprise"] = now
-
-
-def _surprising(size: float, typical: float | None, spec: MetricSpec) -> bool:
-    """:func:`gittree.tree.is_surprise` of a live experiment whose finite |delta| is ``size``."""
-    if spec.surprise_bound is not None and size > spec.surprise_bound:
-        return True
-    if typical is None or typical == 0 or spec.surprise_factor == 0:
-        return False
-    return size > spec.surprise_factor * typical
 
 
 def _rebest(
@@ -627,30 +590,33 @@ def _rebest(
     """The best experiment with the new ones (ties: the earliest drawn), and the best path's marks."""
     if spec is None:
         return
-    old_best = best = index.best
-    best_key = index.best_key
+    old_best = index.best
     for number, node in sorted(added, key=lambda item: index.position(item[0])):
-        value = node.metrics.get(spec.name)
-        if value is None or node.dead_end or math.isnan(value.mean):
-            continue
-        if not spec.dirty_can_be_best and node.dirty:
-            continue
-        mine = rank_key(value.mean, spec.goal)
-        if (
-            best_key is None
-            or mine > best_key
-            or (mine == best_key and index.position(number) < index.position(best))
-        ):
-            best, best_key = number, mine
+        _take_best_if_better(index, number, best_rank(node, spec))
+    best = index.best
     if best == old_best:
         return
-    index.best, index.best_key = best, best_key
     for number, flag in ((old_best, False), (best, True)):
         if 0 <= number < first_new:
             marks.setdefault(number, {})["best"] = flag
     for number, node in added:
         node.best = number == best
     _repath(index, old_best, best, marks, first_new)
+
+
+def _take_best_if_better(index: ViewIndex, number: int, key: float | None) -> None:
+    """``number`` becomes the best when it can be (``key``: its :func:`gittree.tree.best_rank`) and
+    beats the best, or ties it and is drawn earlier (:func:`gittree.tree.best_experiment`'s rule)."""
+    if key is None:
+        return
+    best, best_key = index.best, index.best_key
+    if (
+        best < 0
+        or best_key is None
+        or key > best_key
+        or (key == best_key and index.position(number) < index.position(best))
+    ):
+        index.best, index.best_key = number, key
 
 
 def _repath(
@@ -769,17 +735,18 @@ def _renote(
     ):
         _tree._evaluate_node(rewritten[number], by_sha, spec, valued)
     sizes = index.abs_sorted
-    before = _median(sizes, spec)
+    before = median_size(sizes, spec)
     removed: list[tuple[float, int]] = []
     inserted: list[tuple[float, int]] = []
     for number, node in rewritten.items():
-        old_delta, delta = was[number], node.delta
+        old_delta = was[number]
         if old_delta is not None and not node.dead_end and math.isfinite(old_delta):
             removed.append((abs(old_delta), number))
-        if delta is not None and not node.dead_end and math.isfinite(delta):
-            inserted.append((abs(delta), number))
+        live = _live_delta(node)
+        if live is not None and math.isfinite(live):
+            inserted.append((abs(live), number))
     _apply_deltas(index, removed, inserted)
-    after = _median(sizes, spec)
+    after = median_size(sizes, spec)
     marks: dict[int, dict[str, bool]] = {}
     _flip_surprises(index, before, after, spec, marks, rewritten.__contains__)
     surprises = {}
@@ -818,18 +785,8 @@ def _renote(
 def _referrers(index: ViewIndex, number: int) -> list[int]:
     """The experiments judged against ``number`` (its id is the next step of their best path: their
     reference), searched as bytes."""
-    data, wanted, size = (
-        index.step.tobytes(),
-        array(index.step.typecode, [number]).tobytes(),
-        index.step.itemsize,
-    )
-    found = []
-    at = data.find(wanted)
-    while at >= 0:
-        if at % size == 0:
-            found.append(at // size)
-        at = data.find(wanted, at + 1)
-    return found
+    step = index.step
+    return list(_aligned(step.tobytes(), array(step.typecode, [number]).tobytes(), step.itemsize))
 
 
 def _apply_deltas(
@@ -854,30 +811,13 @@ def _rebest_renoted(index: ViewIndex, renoted: dict[int, Node], spec: MetricSpec
     """The best experiment after notes changed ``renoted``: the old one unless a renoted one now beats
     it (ties: the earliest drawn); refused when the best one itself got worse (any other may win)."""
     for number in sorted(renoted, key=index.position):
-        node = renoted[number]
-        value = node.metrics.get(spec.name)
-        eligible = not (
-            value is None
-            or node.dead_end
-            or math.isnan(value.mean)
-            or (not spec.dirty_can_be_best and node.dirty)
-        )
-        mine = rank_key(value.mean, spec.goal) if value is not None else -math.inf
-        if number == index.best:
-            if not eligible or index.best_key is None or mine < index.best_key:
-                raise _Refused
-            index.best_key = mine
-            continue
-        if not eligible:
-            continue
-        best_key = index.best_key
-        if (
-            index.best < 0
-            or best_key is None
-            or mine > best_key
-            or (mine == best_key and index.position(number) < index.position(index.best))
-        ):
-            index.best, index.best_key = number, mine
+        key = best_rank(renoted[number], spec)
+        if number != index.best:
+            _take_best_if_better(index, number, key)
+        elif key is None or index.best_key is None or key < index.best_key:
+            raise _Refused
+        else:
+            index.best_key = key
 
 
 def apply_effects(index: ViewIndex, effects: dict[str, Any]) -> None:
