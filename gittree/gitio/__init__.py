@@ -295,6 +295,12 @@ if TYPE_CHECKING:
         list_refs as list_refs,
     )
     from gittree.gitio.refs import (
+        listed_target as listed_target,
+    )
+    from gittree.gitio.refs import (
+        parse_listing as parse_listing,
+    )
+    from gittree.gitio.refs import (
         read_refs as read_refs,
     )
     from gittree.gitio.refs import (
@@ -552,6 +558,8 @@ _HOMES = {
     "read_one_record": "gittree.gitio.objects",
     "read_record": "gittree.gitio.objects",
     "read_refs": "gittree.gitio.refs",
+    "parse_listing": "gittree.gitio.refs",
+    "listed_target": "gittree.gitio.refs",
     "read_shared_file": "gittree.gitio.repo",
     "read_top_file": "gittree.gitio.repo",
     "read_worktree_file": "gittree.gitio.repo",

@@ -220,16 +220,33 @@ def list_refs(repo: Repo) -> bytes:
 
 def read_refs(repo: Repo, listing: bytes | None = None) -> RefState:
     """HEAD and every ref (from ``listing``, the output of :func:`list_refs`, when already read)."""
+    return parse_listing(list_refs(repo) if listing is None else listing)
+
+
+def parse_listing(listing: bytes) -> RefState:
+    """HEAD and every ref of a listing :func:`list_refs` printed (or any of its lines)."""
     head = None
     refs = []
-    text = (list_refs(repo) if listing is None else listing).decode("utf-8", "surrogateescape")
-    for line in text.splitlines():
+    for line in listing.decode("utf-8", "surrogateescape").splitlines():
         sha, _, name = line.partition(" ")
         if name == "HEAD":
             head = sha
         else:
             refs.append((name, sha))
     return RefState(head=head, refs=tuple(refs))
+
+
+def listed_target(listing: bytes, name: str) -> str | None:
+    """The object ``name`` (a ref, or ``HEAD``) has in a listing :func:`list_refs` printed, found by
+    searching its bytes (it can hold tens of thousands of refs): a ref name has no space
+    (``git check-ref-format``), so " NAME" at the end of a line is that ref's own line."""
+    wanted = b" " + name.encode("utf-8", "surrogateescape")
+    at = listing.find(wanted + b"\n")
+    if at < 0:
+        if not listing.endswith(wanted):
+            return None
+        at = len(listing) - len(wanted)
+    return listing[listing.rfind(b"\n", 0, at) + 1 : at].decode("ascii")
 
 
 def tip_shas(

@@ -503,10 +503,11 @@ def _listed_heads(listing: bytes) -> tuple[str | None, list[tuple[str, str]], in
     Found by searching the bytes, not read line by line (a listing can hold tens of thousands of refs):
     a ref name has no space (``git check-ref-format``), so `` refs/heads/`` starts a name wherever it
     is found, and `` HEAD`` is HEAD's own line."""
+    from gittree.gitio.refs import listed_target  # refs imports this module
+
+    head = listed_target(listing, "HEAD")
     if not listing.endswith(b"\n"):
         listing += b"\n"
-    found = listing.find(b" HEAD\n")
-    head = listing[listing.rfind(b"\n", 0, found) + 1 : found].decode("ascii") if found >= 0 else None
     defaults = []
     at = listing.find(b"/HEAD\n")
     while at >= 0:

@@ -8,10 +8,11 @@ was made from, only the new commits are read (one ``git cat-file --batch`` per g
 and the new view is the last one with the new lines inserted and the few lines whose marks moved
 rewritten: the rest is copied by the kernel, checksums and all (:func:`cache.store_patched_view`).
 
-Anything else (a branch that moved back or away, a deleted one, a new note, new curves, another
-configuration, a merge, a revert, a forget...) returns None and the view is rendered as usual; the
-tests compare every patched view with the one rendered from scratch, byte for byte
-(docs/performance.md, "Patching the last view").
+Notes that changed (another sample, late results) are taken the same way: the experiments they
+changed, and those judged against them, are written again. Anything else (a branch that moved back
+or away, a deleted one, another configuration, a merge, a revert, a forget...) returns None and the
+view is rendered as usual; the tests compare every patched view with the one rendered from scratch,
+byte for byte (docs/performance.md, "Patching the last view").
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 6
+_FORMAT = 7
 _ARRAYS = (
     "order",
     "lengths",
@@ -185,30 +186,22 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
     if not isinstance(tip, tuple) or len(tip) != 6 or tip[0] != _FORMAT or tip[1] != token:
         return _Stored(token, key, listing, keep, index, [])
     _, _, key, listing, keep, log = tip
-    if log:
-        from gittree.render.jsonview import NODE_SEPARATOR, node_json_writer
-
-        write = node_json_writer()
     for entry in log:
         if entry[0] == "notes":  # what the notes changed, as it is
-            effects = entry[1]
+            _, effects, lengths = entry
             apply_effects(index, effects)
-            for number, length in effects["lengths"].items():
-                index.lengths[index.position(number)] = length
-            _rewrite_header(index, effects["typical"])
-            continue
-        _, commits, head, evaluations = entry
-        replayed = extend(
-            index, _records(commits), config=config, metric=metric, head=head, evaluations=evaluations
-        )
-        if replayed is None:
-            return None
-        _rewrite_header(index, replayed.typical)
-        for number, node in replayed.added:  # the lines the patch wrote, as it wrote them
-            line = NODE_SEPARATOR + write(node)
-            index.lengths[index.position(number)] = len(line.encode("utf-8", "surrogateescape"))
-        for number, marks in replayed.marks.items():  # "true" for "false" is a byte less, and back
-            index.lengths[index.position(number)] += sum(-1 if value else 1 for value in marks.values())
+            typical = effects["typical"]
+        else:
+            _, commits, head, evaluations, lengths = entry
+            replayed = extend(
+                index, _records(commits), config=config, metric=metric, head=head, evaluations=evaluations
+            )
+            if replayed is None:
+                return None
+            typical = replayed.typical
+        _rewrite_header(index, typical)
+        for number, length in lengths.items():  # the lines the patch wrote
+            index.lengths[index.position(number)] = length
     return _Stored(token, key, listing, keep, index, log)
 
 
@@ -225,10 +218,10 @@ def _rewrite_header(index: ViewIndex, typical: float | None) -> None:
     """The view's top-level fields that an extension moves: the metrics (most experiments first), the
     best experiment, HEAD's and the typical delta."""
     from gittree.render.jsonview import json_number
+    from gittree.tree import _metric_names
 
-    counts = index.metric_counts
     index.header.update(
-        metrics=sorted(counts, key=lambda name: (-counts[name], name)),
+        metrics=list(_metric_names(index.metric_counts)),
         best=index.sha(index.best) if index.best >= 0 else None,
         head=index.sha(index.head) if index.head >= 0 else None,
         typical_delta=json_number(typical),
@@ -327,7 +320,7 @@ def _patch(
         for sha, facts in commits.items()
     ]
     last = _Last(base, index)
-    head_now = _head_commit(listing)
+    head_now = gitio.listed_target(listing, "HEAD")
     extension = extend(index, records, config=config, metric=metric, head=head_now, old_node=last.node)
     if extension is None:
         raise _Fallback
@@ -355,8 +348,8 @@ def _patch_notes(
     from gittree.tree.extend import renote
 
     index, old_listing = stored.index, stored.listing
-    was = _target(old_listing, gitio.NOTES_REF)
-    changed = sorted(gitio.notes_changed(repo, was.decode("ascii") if was else None, notes_now))
+    was = gitio.listed_target(old_listing, gitio.NOTES_REF)
+    changed = sorted(gitio.notes_changed(repo, was, notes_now))
     if not changed:
         raise _Fallback
     objects = gitio.read_objects(repo, changed)
@@ -406,7 +399,7 @@ def _store(
 ) -> cache.PatchedView:
     """Write the patched view (its header, the lines that changed, ranges of the last view for the
     rest, the curves written again when ``curves``), and log ``entry`` for the index's replay (a
-    note's entry gets the lengths of the lines it wrote)."""
+    entry ends with the lengths of the lines written, which a replay sets as they are)."""
     from gittree.render.jsonview import NODE_SEPARATOR, head_text, node_json_writer, with_marks
 
     index = stored.index
@@ -441,9 +434,7 @@ def _store(
     view = cache.store_patched_view(repo.shared_dir, key, last.view, parts)
     if view is None:
         raise _Fallback
-    if entry[0] == "notes":
-        entry = ("notes", {**entry[1], "lengths": lengths})
-    log = [*stored.log, entry]
+    log = [*stored.log, (*entry, lengths)]
     if len(log) > MAX_LOG:
         _write_base(repo, family, key, listing, index, keep)
     else:
@@ -520,11 +511,10 @@ def _facts(records: list[CommitRecord]) -> list[tuple[Any, ...]]:
     ]
 
 
-def _parse(listing: bytes) -> dict[str, str]:
-    return {
-        name.decode("utf-8", "surrogateescape"): sha.decode("ascii")
-        for sha, _, name in (line.partition(b" ") for line in listing.split(b"\n") if line)
-    }
+def _refs_of(lines: bytes) -> dict[str, str]:
+    """The refs (and HEAD) of some lines of a ref listing, by name."""
+    state = gitio.parse_listing(lines)
+    return {**dict(state.refs), **({"HEAD": state.head} if state.head else {})}
 
 
 def _ref_changes(
@@ -533,7 +523,7 @@ def _ref_changes(
     """The tip refs that moved or came (old, new commit), HEAD's new commit when it moved, and the keep
     ref's and the notes' new commits when they moved; _Fallback for any other change the view depends on."""
     old_lines, new_lines = set(old.split(b"\n")), set(new.split(b"\n"))
-    gone, came = _parse(b"\n".join(old_lines - new_lines)), _parse(b"\n".join(new_lines - old_lines))
+    gone, came = _refs_of(b"\n".join(old_lines - new_lines)), _refs_of(b"\n".join(new_lines - old_lines))
     prefixes = gitio.ALL_REF_PREFIXES if all_refs else gitio.SCOPE_REF_PREFIXES
     moved: dict[str, tuple[str | None, str]] = {}
     head: str | None = None
@@ -562,11 +552,6 @@ def _ref_changes(
                 raise _Fallback  # a deleted branch, or a tag (which may name a tag object)
             moved[name] = (gone.get(name), came[name])
     return moved, head, keep, notes
-
-
-def _head_commit(listing: bytes) -> str | None:
-    found = _target(listing, "HEAD")
-    return None if found is None else found.decode("ascii")
 
 
 def _new_commits(
@@ -624,7 +609,7 @@ def _check_moves(
             raise _Fallback  # moved back or sideways (reset, amend, rebase): built whole
     if head is None:
         return
-    was = _head_commit(old_listing)
+    was = gitio.listed_target(old_listing, "HEAD")
     if was is None or was == head:
         return
     if any(was in chain for chain in chains.values()):
@@ -669,32 +654,25 @@ def _check_keep(
 
 def _check_no_notes(repo: gitio.Repo, listing: bytes, shas: list[str]) -> None:
     """A commit new to the tree may carry a note already (fetched with another branch)."""
-    ref = gitio.NOTES_REF
-    if (
-        shas
-        and f" {ref}\n".encode() in listing
-        and any(note is not None for note in gitio.notes_for(repo, shas, ref).values())
-    ):
+    if _any_noted(repo, listing, shas, gitio.NOTES_REF):
         raise _Fallback
+
+
+def _any_noted(repo: gitio.Repo, listing: bytes, shas: list[str], ref: str) -> bool:
+    """Whether any of ``shas`` has a note in the notes ref ``ref`` (one git process, and none without it)."""
+    return (
+        bool(shas)
+        and gitio.listed_target(listing, ref) is not None
+        and any(note is not None for note in gitio.notes_for(repo, shas, ref).values())
+    )
 
 
 def _new_curves(repo: gitio.Repo, old_listing: bytes, listing: bytes, shas: list[str]) -> bool:
     """Whether the view's ``curves`` must be written again: the curves moved (a run stored some), or a
     commit new to the tree carries some already (fetched with another branch)."""
-    now = _target(listing, gitio.CURVES_REF)
+    now = gitio.listed_target(listing, gitio.CURVES_REF)
     if now is None:
         return False
-    if now != _target(old_listing, gitio.CURVES_REF):
+    if now != gitio.listed_target(old_listing, gitio.CURVES_REF):
         return True
-    return bool(shas) and any(
-        note is not None for note in gitio.notes_for(repo, shas, gitio.CURVES_REF).values()
-    )
-
-
-def _target(listing: bytes, ref: str) -> bytes | None:
-    """The object ``ref`` names in a ref listing (``git show-ref`` lines: "SHA NAME")."""
-    line_end = f" {ref}\n".encode()
-    at = listing.find(line_end)
-    if at < 0:
-        return None
-    return listing[listing.rfind(b"\n", 0, at) + 1 : at]
+    return _any_noted(repo, listing, shas, gitio.CURVES_REF)
