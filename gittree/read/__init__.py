@@ -848,12 +848,13 @@ def view(
             refs or gitio.read_refs(repo, listing),
             lambda: config_from_bytes(config_data, config_source or CONFIG_FILE).sync_branches,
         )
+    shallow = gitio.shallow_boundary(repo)
     key = cache.view_key(
         __version__,
         name,
         starts_at,
         (by_listing, chosen.all_refs),
-        tuple(sorted(gitio.shallow_boundary(repo))),
+        tuple(sorted(shallow)),
         config_data,
         config_source,
         chosen.metric,
@@ -864,35 +865,32 @@ def view(
     cached = cache.open_view(repo.shared_dir, key)
     if cached is not None:
         return cached
-    family = None
+    family, made = None, None  # made: the configuration, when the patch already made it
     if (
         rendered is not None
         and by_listing
         and chosen.author is None
         and chosen.limit is None
         and chosen.since is None
+        and not shallow
     ):
+        from gittree.config import config_from_bytes
         from gittree.read import viewpatch
 
-        if not gitio.shallow_boundary(repo):
-            family = viewpatch.family_key(
-                __version__, name, chosen.all_refs, config_data, config_source, chosen.metric
-            )
-            from gittree.config import config_from_bytes
-
-            config = config_from_bytes(config_data, config_source or CONFIG_FILE)
-            patched = viewpatch.patched_view(
-                repo, family, key, listing, config, chosen.metric, chosen.all_refs
-            )
-            if patched is not None:
-                return patched
+        family = viewpatch.family_key(
+            __version__, name, chosen.all_refs, config_data, config_source, chosen.metric
+        )
+        made = config_from_bytes(config_data, config_source or CONFIG_FILE)
+        patched = viewpatch.patched_view(repo, family, key, listing, made, chosen.metric, chosen.all_refs)
+        if patched is not None:
+            return patched
 
     def fresh() -> Iterator[bytes]:
         from gittree.config import config_from_bytes
 
         read = refs or gitio.read_refs(repo, listing)
         starts = tips if tips is not None else _tips(repo, chosen, read)
-        config = config_from_bytes(config_data, config_source or CONFIG_FILE)
+        config = made or config_from_bytes(config_data, config_source or CONFIG_FILE)
         later: list[Callable[[], None]] = []
         tree = _build(repo, starts, read, config, chosen, progress, later=later)
         _check(tree, chosen.metric, require_experiments)
