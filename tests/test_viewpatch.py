@@ -350,6 +350,26 @@ def test_a_patched_view_printed_by_the_kernel_is_the_cold_one(  # type: ignore[n
     assert any(path.read_bytes().startswith(cache._DELTA_MAGIC) for path in views.iterdir())
 
 
+def test_curves_follow_the_blocks_a_patch_moves(repo: GitRepo, loop, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The curves are listed in drawing order: when a branch outgrows its sibling and its block of
+    lines moves, its curves move with it (found by hand: they stayed where they were)."""
+    from tests.runtools import PYTHON
+    from tests.test_curves_stored import run, write_script
+
+    write_script(repo, "train", 20, 3)
+    fork = repo.head()
+    run(repo, "--new", "-m", "curved first", "--", PYTHON, "train.py", "1")
+    repo.branch("later", fork)
+    run(repo, "--new", "-m", "curved second", "--", PYTHON, "train.py", "2")
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.git("checkout", "-q", "main")
+    patched = []
+    for step in range(2):  # the first one's block grows past the second's: drawn after it now
+        repo.experiment(f"on the first {step}", metrics=[("acc", 0.6)])
+        patched += same_as_cold(repo, gittree, monkeypatch)
+    assert True in patched
+
+
 def test_runs_that_store_curves_are_patched_in_with_the_curves_written_again(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch
 ) -> None:

@@ -324,7 +324,10 @@ def _patch(
     extension = extend(index, records, config=config, metric=metric, head=head_now, old_node=last.node)
     if extension is None:
         raise _Fallback
-    curves = _new_curves(repo, old_listing, listing, list(commits))
+    # The curves follow the drawing order: blocks that moved move theirs too.
+    curves = _new_curves(repo, old_listing, listing, list(commits)) or (
+        extension.moved and gitio.listed_target(listing, gitio.CURVES_REF) is not None
+    )
     entry = ("commits", _facts(records), head_now, extension.evaluations)
     return _store(repo, family, key, listing, stored, last, extension, curves, new_keep, entry)
 
