@@ -122,6 +122,27 @@ def test_experiments_after_ordinary_commits_and_head_on_a_new_branch(  # type: i
     assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
 
 
+@pytest.mark.parametrize("noted", ["results", "nothing"])
+def test_a_new_commit_that_already_carries_a_note_is_read_with_it(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, noted: str
+) -> None:
+    """A commit noted before any branch reached it (a note fetched ahead of its branch): the notes commit
+    has not moved since the last view, yet the new commit's results are in it. The patch looks for notes
+    on new commits in the same git process as their reading, and renders whole when it finds one."""
+    tree = repo.git("rev-parse", "HEAD^{tree}").strip()
+    message = "plain work\n" if noted == "results" else "measured\n\nGittree-Metric: acc=0.54\n"
+    sha = repo.git("commit-tree", tree, "-p", loop["two"], "-m", message).strip()
+    if noted == "results":  # its results are in the note alone: without it, an ordinary commit
+        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: acc=0.9", sha)
+    else:  # a note on another commit moves the notes ref just the same
+        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Note: looked again", loop["one"])
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.git("update-ref", "refs/heads/main", sha)
+    assert same_as_cold(repo, gittree, monkeypatch) == (
+        [False, False] if noted == "results" else [True, True]
+    )
+
+
 def test_a_new_typical_delta_moves_the_surprise_marks(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     value = 0.5
     repo.experiment("baseline", metrics=[("acc", value)])

@@ -100,6 +100,9 @@ if TYPE_CHECKING:
         keep_notes_through_rewrites as keep_notes_through_rewrites,
     )
     from gittree.gitio.notes import (
+        note_lookups as note_lookups,
+    )
+    from gittree.gitio.notes import (
         note_of as note_of,
     )
     from gittree.gitio.notes import (
@@ -110,6 +113,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.notes import (
         notes_for as notes_for,
+    )
+    from gittree.gitio.notes import (
+        notes_in_found as notes_in_found,
     )
     from gittree.gitio.notes import (
         notes_of_commit as notes_of_commit,
@@ -535,10 +541,12 @@ _HOMES = {
     "merge_keep": "gittree.gitio.keep",
     "merge_without_commit": "gittree.gitio.plumbing",
     "name_clash": "gittree.gitio.remote",
+    "note_lookups": "gittree.gitio.notes",
     "note_of": "gittree.gitio.notes",
     "notes_at": "gittree.gitio.notes",
     "notes_changed": "gittree.gitio.notes",
     "notes_for": "gittree.gitio.notes",
+    "notes_in_found": "gittree.gitio.notes",
     "notes_of_commit": "gittree.gitio.notes",
     "object_exists": "gittree.gitio.objects",
     "open_repo": "gittree.gitio.repo",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from gittree.errors import GitCommandError
 from gittree.gitio.objects import tree_of_commit
@@ -141,12 +141,24 @@ def _notes_by_path(repo: Repo, tip: str | None, shas: Sequence[str]) -> dict[str
 
     if tip is None:
         return dict.fromkeys(shas)
-    paths = {sha: _note_paths(sha) for sha in shas}
-    found = read_objects(repo, [f"{tip}:{path}" for sha in shas for path in paths[sha]])
+    return notes_in_found(read_objects(repo, note_lookups(tip, shas)), tip, shas)
+
+
+def note_lookups(tip: str, shas: Iterable[str]) -> list[str]:
+    """What to ask :func:`~gittree.gitio.objects.read_objects` for the notes on ``shas`` in notes commit
+    ``tip`` (every place a note may be): asked with other objects, they cost no git process of their own."""
+    return [f"{tip}:{path}" for sha in shas for path in _note_paths(sha)]
+
+
+def notes_in_found(
+    found: Mapping[str, tuple[str, str, bytes] | None], tip: str, shas: Iterable[str]
+) -> dict[str, tuple[str, bytes] | None]:
+    """The note on each of ``shas`` (its path and bytes; None: no note) among what ``read_objects`` found
+    for :func:`note_lookups`: the shallowest blob wins, as :func:`_note_at` finds it."""
     notes: dict[str, tuple[str, bytes] | None] = {}
     for sha in shas:
         notes[sha] = None
-        for path in paths[sha]:
+        for path in _note_paths(sha):
             item = found[f"{tip}:{path}"]
             if item is not None and item[1] == "blob":
                 notes[sha] = (path, item[2])

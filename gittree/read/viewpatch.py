@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import marshal
 from array import array
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from gittree import gitio
 from gittree.read import cache
@@ -311,10 +311,15 @@ def _patch(
         if moved or head is not None or keep_now is not None:
             raise _Fallback  # new notes with new commits: built whole
         return _patch_notes(repo, family, key, listing, config, metric, base, stored, notes_now)
-    commits, chains = _new_commits(repo, index, [new for _, new in moved.values()] + ([head] if head else []))
+    notes_tip = gitio.listed_target(listing, gitio.NOTES_REF)
+    curves_tip = gitio.listed_target(listing, gitio.CURVES_REF)
+    note_tips = [tip for tip in (notes_tip, curves_tip) if tip is not None]
+    starts = [new for _, new in moved.values()] + ([head] if head else [])
+    commits, chains, noted = _new_commits(repo, index, starts, note_tips)
     _check_moves(index, moved, chains, old_listing, listing, head)
     new_keep = _check_keep(repo, stored.keep, keep_now, commits, chains)
-    _check_no_notes(repo, listing, list(commits))
+    if notes_tip is not None and notes_tip in noted:
+        raise _Fallback  # a commit new to the tree carries a note already (fetched with another branch)
     records = [
         CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, None)
         for sha, facts in commits.items()
@@ -325,9 +330,7 @@ def _patch(
     if extension is None:
         raise _Fallback
     # The curves follow the drawing order: blocks that moved move theirs too.
-    curves = _new_curves(repo, old_listing, listing, list(commits)) or (
-        extension.moved and gitio.listed_target(listing, gitio.CURVES_REF) is not None
-    )
+    curves = _new_curves(old_listing, listing, noted) or (extension.moved and curves_tip is not None)
     entry = ("commits", _facts(records), head_now, extension.evaluations)
     return _store(repo, family, key, listing, stored, last, extension, curves, new_keep, entry)
 
@@ -382,7 +385,7 @@ def _patch_notes(
     extension = renote(index, renoted, config=config, metric=metric, old_node=last.node)
     if extension is None:
         raise _Fallback
-    curves = _new_curves(repo, old_listing, listing, [])
+    curves = _new_curves(old_listing, listing, set())
     return _store(
         repo, family, key, listing, stored, last, extension, curves, stored.keep, ("notes", extension.effects)
     )
@@ -485,26 +488,22 @@ def _moved_parts(
     lines: dict[int, bytes],
 ) -> None:
     """The lines of the view when blocks of old lines moved: every line in the new order, consecutive
-    old lines joined into one range (a pass over every line: only when siblings were reordered)."""
-    where = array("i", bytes(4 * len(order)))
+    old lines joined into one range (a pass over every line, done by comprehensions: only when siblings
+    were reordered; about 1.5 ms per 10,000 lines here)."""
+    where = [0] * len(order)  # each old line's position in the last view; -2: written again or new
     for at, number in enumerate(old_order):
         where[number] = at
-    start = end = -1
-    for number in order:
-        line = lines.get(number)
-        if line is None and start >= 0 and where[number] == end:
-            end += 1
-            continue
-        if start >= 0:
-            parts.append((offsets[start], offsets[end]))
-            start = -1
-        if line is not None:
-            parts.append(line)
+    for number in lines:
+        where[number] = -2
+    sequence = [where[number] for number in order]
+    # where a run of consecutive old lines breaks (a written line is a run of its own)
+    starts = [at for at, (before, now) in enumerate(pairwise(sequence), 1) if now != before + 1 or now < 0]
+    for start, end in zip([0, *starts], [*starts, len(sequence)], strict=True):
+        first = sequence[start]
+        if first < 0:
+            parts.append(lines[order[start]])
         else:
-            start = where[number]
-            end = start + 1
-    if start >= 0:
-        parts.append((offsets[start], offsets[end]))
+            parts.append((offsets[first], offsets[first + end - start]))
 
 
 def _facts(records: list[CommitRecord]) -> list[tuple[Any, ...]]:
@@ -558,19 +557,26 @@ def _ref_changes(
 
 
 def _new_commits(
-    repo: gitio.Repo, index: ViewIndex, starts: list[str]
-) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The commits from each of ``starts`` down to the first experiment of the tree, parents first, and
-    each start's chain (itself down to that experiment, included). Only commits of one parent."""
+    repo: gitio.Repo, index: ViewIndex, starts: list[str], note_tips: list[str]
+) -> tuple[dict[str, Any], dict[str, list[str]], set[str]]:
+    """The commits from each of ``starts`` down to the first experiment of the tree, parents first; each
+    start's chain (itself down to that experiment, included); and which of the notes commits
+    ``note_tips`` hold a note on one of those commits (looked up in the same ``git cat-file``). Only
+    commits of one parent."""
     from gittree.rawcommit import parse_commit_object
     from gittree.tree.extend import MAX_NEW_COMMITS
 
     facts: dict[str, Any] = {}
+    noted: set[str] = set()
     pending = list(dict.fromkeys(start for start in starts if index.find(start) < 0))
     while pending:
         if len(facts) + len(pending) > MAX_NEW_COMMITS:
             raise _Fallback
-        found = gitio.read_objects(repo, pending)
+        lookups = [name for tip in note_tips for name in gitio.note_lookups(tip, pending)]
+        found = gitio.read_objects(repo, pending + lookups)
+        for tip in note_tips:
+            if any(note is not None for note in gitio.notes_in_found(found, tip, pending).values()):
+                noted.add(tip)
         following: list[str] = []
         for sha in pending:
             got = found.get(sha)
@@ -594,7 +600,7 @@ def _new_commits(
         for sha in reversed(chain[:-1]):
             if sha not in ordered:
                 ordered[sha] = facts[sha]
-    return ordered, chains
+    return ordered, chains, noted
 
 
 def _check_moves(
@@ -655,27 +661,10 @@ def _check_keep(
     return (now, tuple(parents_now))
 
 
-def _check_no_notes(repo: gitio.Repo, listing: bytes, shas: list[str]) -> None:
-    """A commit new to the tree may carry a note already (fetched with another branch)."""
-    if _any_noted(repo, listing, shas, gitio.NOTES_REF):
-        raise _Fallback
-
-
-def _any_noted(repo: gitio.Repo, listing: bytes, shas: list[str], ref: str) -> bool:
-    """Whether any of ``shas`` has a note in the notes ref ``ref`` (one git process, and none without it)."""
-    return (
-        bool(shas)
-        and gitio.listed_target(listing, ref) is not None
-        and any(note is not None for note in gitio.notes_for(repo, shas, ref).values())
-    )
-
-
-def _new_curves(repo: gitio.Repo, old_listing: bytes, listing: bytes, shas: list[str]) -> bool:
+def _new_curves(old_listing: bytes, listing: bytes, noted: set[str]) -> bool:
     """Whether the view's ``curves`` must be written again: the curves moved (a run stored some), or a
-    commit new to the tree carries some already (fetched with another branch)."""
+    commit new to the tree carries some already (``noted``: the notes commits that hold a note on one)."""
     now = gitio.listed_target(listing, gitio.CURVES_REF)
     if now is None:
         return False
-    if now != gitio.listed_target(old_listing, gitio.CURVES_REF):
-        return True
-    return _any_noted(repo, listing, shas, gitio.CURVES_REF)
+    return now != gitio.listed_target(old_listing, gitio.CURVES_REF) or now in noted
