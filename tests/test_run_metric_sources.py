@@ -166,11 +166,12 @@ def test_a_run_journalled_by_an_older_gittree_reads_the_file_as_before(repo: Git
 
 
 def _killed_run(repo: GitRepo, options: list[str], printed: str = "print('loss: 0.25', flush=True)") -> dict:  # type: ignore[type-arg]
-    """A `gittree run` killed with SIGKILL while its command ran, after ``printed`` ran in it; the
-    command then ends by itself."""
+    """A `gittree run` killed with SIGKILL while its command ran, after ``printed`` ran in it and gittree
+    logged it; the command then ends by itself."""
     script = (
         "import pathlib, time\n"
         f"{printed}\n"
+        f"print({ALL_PRINTED!r}, flush=True)\n"
         "pathlib.Path('ready').touch()\n"
         "while not pathlib.Path('go').exists(): time.sleep(0.02)\n"
     )
@@ -181,6 +182,10 @@ def _killed_run(repo: GitRepo, options: list[str], printed: str = "print('loss: 
         stderr=subprocess.DEVNULL,
     )
     wait_for((repo.path / "ready").exists, "the run to get going")
+    # gittree writes output.log as it reads the command's output: killed before it has read the last
+    # lines (a busy machine), the log would not hold them, and recover could not find their values.
+    log = run_dir(repo.path, only_run(repo.path)["id"]) / "output.log"
+    wait_for(lambda: ALL_PRINTED in log.read_text(), "gittree to log what the command printed")
     runner.send_signal(signal.SIGKILL)
     runner.wait()
     entry = only_run(repo.path)
@@ -188,6 +193,10 @@ def _killed_run(repo: GitRepo, options: list[str], printed: str = "print('loss: 
     (repo.path / "go").touch()
     wait_for(lambda: not process_alive(entry["child_pid"]), "the command to end")
     return entry
+
+
+#: The last line a killed run's command prints before it waits.
+ALL_PRINTED = "everything printed"
 
 
 # -- numbers in a metrics file follow the --metric rules ------------------------------------------
