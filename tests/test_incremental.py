@@ -188,6 +188,61 @@ def test_amend_rebase_reset_and_a_deleted_branch(repo: GitRepo, grown, gittree, 
     same_as_cold(gittree, monkeypatch)
 
 
+def test_an_agent_loop_that_abandons_and_resets_its_losers_grows_each_view(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    """The loop of docs/guide.md: each try committed by gittree (the keep ref keeps it), a loser abandoned
+    and reset away before the next view asks. The view finds a new kept dead end on top of the tree:
+    grown, not built whole, and the same as cold. A winner stays and the next try builds on it."""
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole history was read: the tree was not grown")
+
+    for step, (acc, wins) in enumerate(
+        [(0.31, False), (0.6, True), (0.32, False), (0.33, False), (0.7, True)]
+    ):
+        repo.write("work.txt", f"try {step}\n")
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-02-01T00:{step:02d}:00+00:00")  # each try its own time
+        done = gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc={acc}")
+        assert done.code == 0, done.err
+        if not wins:
+            assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+            repo.git("reset", "-q", "--hard", "HEAD~1")
+        with monkeypatch.context() as patched:
+            patched.setattr(read, "read_history", whole)
+            for args in (
+                ("show", "--json"),
+                ("show", "--all", "--color", "never"),
+                ("export", "--format", "json"),
+            ):
+                assert gittree(*args).code == 0, (step, args)
+        same_as_cold(gittree, monkeypatch)
+
+
+def test_a_new_dead_end_that_may_be_a_rewrite_is_built_whole(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    """A kept try amended before any view: the old version is a new dead end with the new one's author
+    and date (without the post-rewrite hook, a rewrite a whole build hides); new dead ends on top of
+    each other, and one on a branch that is then deleted, give the cold views too."""
+    repo.write("work.txt", "kept\n")
+    assert gittree("commit", "-a", "-m", "kept try", "--metric", "acc=0.4").code == 0
+    repo.git("commit", "-q", "--amend", "-m", "kept try, reworded\n\nGittree-Metric: acc=0.4\n")
+    same_as_cold(gittree, monkeypatch)
+    for n in range(2):
+        repo.write("work.txt", f"stacked {n}\n")
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-02-02T00:{n:02d}:00+00:00")
+        assert gittree("commit", "-a", "-m", f"stacked {n}", "--metric", f"acc=0.3{n}").code == 0
+    repo.git("reset", "-q", "--hard", "HEAD~2")
+    same_as_cold(gittree, monkeypatch)
+    repo.branch("exp/doomed", repo.head())
+    repo.write("work.txt", "doomed\n")
+    assert gittree("commit", "-a", "-m", "on a doomed branch", "--metric", "acc=0.2").code == 0
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "exp/doomed")
+    same_as_cold(gittree, monkeypatch)
+
+
 def test_a_revert_takes_an_experiment_back_then_new_experiments_grow(  # type: ignore[no-untyped-def]
     repo: GitRepo, grown, gittree, monkeypatch
 ) -> None:
@@ -259,6 +314,8 @@ STEPS = st.lists(
             "amend",
             "reset",
             "delete",
+            "kept",
+            "kept loser",
         ]
     ),
     min_size=1,
@@ -266,9 +323,18 @@ STEPS = st.lists(
 )
 
 
-def apply(repo: GitRepo, gittree, step: str, counter: int) -> None:  # type: ignore[no-untyped-def]
+def apply(repo: GitRepo, gittree, step: str, counter: int, monkeypatch=None) -> None:  # type: ignore[no-untyped-def]
     """One change of an agent loop (or of a person) to the repository."""
     head = repo.head()
+    if step.startswith("kept"):  # a try gittree commits (the keep ref keeps it), a loser taken back
+        if monkeypatch is not None:  # its own author time, as tries made one after another have
+            monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-03-01T00:{counter:02d}:00+00:00")
+        repo.write("work.txt", f"try {counter}\n")
+        assert gittree("commit", "-a", "-m", f"try {counter}", "--metric", f"acc=0.4{counter}").code == 0
+        if step == "kept loser":
+            assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+            repo.git("reset", "-q", "--hard", "HEAD~1")
+        return
     if step == "experiment":
         repo.experiment(f"idea {counter}", metrics=[("acc", 0.5 + counter / 1000)])
     elif step == "several":  # more than one new node in one growth: they are stored parents first
@@ -315,5 +381,5 @@ def test_any_sequence_of_changes_gives_the_cold_views(  # type: ignore[no-untype
     views = (("show", "--json"), ("show", "--all", "--color", "never"))
     same_as_cold(gittree, monkeypatch, views)
     for counter, step in enumerate(steps):
-        apply(repo, gittree, step, counter)
+        apply(repo, gittree, step, counter, monkeypatch)
         same_as_cold(gittree, monkeypatch, views)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the model, the tree builder and its parsers are imported on
     from typing import Any
 
     from gittree.config import Config
-    from gittree.model import CommitRecord, History, ResearchTree
+    from gittree.model import CommitRecord, History, Node, ResearchTree
     from gittree.read.viewpatch import RenderedJson
     from gittree.trailers import ExperimentRecord
     from gittree.tree import Seed
@@ -343,12 +343,16 @@ def _grow(
         CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, notes.get(sha))
         for sha, facts in new
     ]
-    if not _same_kept(meta["kept"], discarded, rewritten, commits):
+    grown_kept = _kept_grown(meta["kept"], discarded, rewritten, commits)
+    if grown_kept is None:
         return None
+    kept, fresh_identities = grown_kept
     if any(REVERT_WORDS in commit.message for commit in commits):
         return None  # a revert may take back an experiment below it (docs/tree.md): build whole
     seed = seed_of_rows(rows, meta["frontiers"], meta.get("evaluated"))
     del rows
+    if fresh_identities and _may_be_rewrites(seed.nodes.values(), discarded, fresh_identities):
+        return None
     changed: list[str] = []
     for sha in renoted:
         note = notes.get(sha)
@@ -374,23 +378,49 @@ def _grow(
     changed += sorted(grown.reevaluated.difference(changed))
     left_out = meta.get("left_out", {})
     tree.left_out.update(left_out)  # what the whole build's read left out (rewritten experiments)
-    _later(later, lambda: _save_seed(repo, scope, grown, tips, refs, meta["kept"], left_out, store, changed))
+    _later(later, lambda: _save_seed(repo, scope, grown, tips, refs, kept, left_out, store, changed))
     return tree
 
 
-def _same_kept(
+def _kept_grown(
     kept: tuple[Any, ...],
     discarded: frozenset[str],
     rewritten: dict[str, str],
     commits: Sequence[CommitRecord],
-) -> bool:
-    """Whether the keep ref's dead ends are the same as the stored ones, and no new commit may be a
-    rewrite of one of them (which :func:`_replace_rewritten` would hide)."""
+) -> tuple[tuple[Any, ...], set[tuple[str, str, int, int]]] | None:
+    """What the seed remembers of the keep ref's dead ends now (:func:`_kept_key`) and the identities of
+    the new ones, when the tree can
+    grow with them: the stored dead ends are all still dead ends, the new ones are new commits (a try
+    committed by gittree, then reset away before this view: the agent loop of docs/guide.md), the
+    rewrites recorded are the same, and no live new commit may be a rewrite of a dead end (which
+    :func:`_replace_rewritten` would hide). None: built whole (a reset of an old experiment, a dead
+    end back to life, a rewrite). The old live experiments are checked once the seed is loaded
+    (:func:`_may_be_rewrites`)."""
     stored_discarded, disguised, stored_rewritten = kept
-    if stored_discarded != tuple(sorted(discarded)) or stored_rewritten != tuple(sorted(rewritten.items())):
-        return False
-    identities, versions = set(disguised), set(rewritten.values())
-    return not any(_identity(commit) in identities or commit.sha in versions for commit in commits)
+    if stored_rewritten != tuple(sorted(rewritten.items())):
+        return None
+    stored = frozenset(stored_discarded)
+    if not stored <= discarded:
+        return None
+    by_sha = {commit.sha: commit for commit in commits}
+    fresh = discarded - stored
+    if not fresh <= by_sha.keys() or not fresh.isdisjoint(rewritten):
+        return None  # an old commit died (a reset, a deleted branch), or git said what it became
+    fresh_identities = {_identity(by_sha[sha]) for sha in fresh}
+    identities = fresh_identities.union(disguised)
+    if any(_identity(commit) in identities for commit in commits if commit.sha not in discarded):
+        return None
+    return _kept_key(discarded, list(identities), rewritten), fresh_identities
+
+
+def _may_be_rewrites(nodes: Iterable[Node], discarded: frozenset[str], identities: set[Any]) -> bool:
+    """Whether a live experiment of the seed has the author and author date of a dead end: the dead end
+    may be its version before a rewrite, which a whole build hides (:func:`_replace_rewritten`)."""
+    return any(
+        node.sha not in discarded
+        and (node.author_name, node.author_email, node.author_time, node.author_offset) in identities
+        for node in nodes
+    )
 
 
 def _kept(
