@@ -127,8 +127,8 @@ def test_a_new_commit_that_already_carries_a_note_is_read_with_it(  # type: igno
     repo: GitRepo, loop, gittree, monkeypatch, noted: str
 ) -> None:
     """A commit noted before any branch reached it (a note fetched ahead of its branch): the notes commit
-    has not moved since the last view, yet the new commit's results are in it. The patch looks for notes
-    on new commits in the same git process as their reading, and renders whole when it finds one."""
+    has not moved since the last view, yet the new commit's results are in it. The patch reads notes on
+    new commits in the same git process as the commits, and takes them in as a whole build does."""
     tree = repo.git("rev-parse", "HEAD^{tree}").strip()
     message = "plain work\n" if noted == "results" else "measured\n\nGittree-Metric: acc=0.54\n"
     sha = repo.git("commit-tree", tree, "-p", loop["two"], "-m", message).strip()
@@ -138,9 +138,48 @@ def test_a_new_commit_that_already_carries_a_note_is_read_with_it(  # type: igno
         repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Note: looked again", loop["one"])
     same_as_cold(repo, gittree, monkeypatch)
     repo.git("update-ref", "refs/heads/main", sha)
-    assert same_as_cold(repo, gittree, monkeypatch) == (
-        [False, False] if noted == "results" else [True, True]
-    )
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    assert '"best": "' + sha in gittree("show", "--json").out or noted == "nothing"
+
+
+def test_the_agent_loops_losers_are_patched_in_as_dead_ends(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """docs/guide.md's loop: each try committed by gittree (kept), a loser abandoned and reset away before
+    the next view. The view finds a new dead end the keep ref alone reaches, with its note: patched in,
+    byte for byte the cold view; a winner stays on the branch and the next try builds on it."""
+    for step, (acc, wins) in enumerate(
+        [(0.31, False), (0.6, True), (0.32, False), (0.33, False), (0.7, True)]
+    ):
+        repo.write("work.txt", f"try {step}\n")
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-02-01T00:{step:02d}:00+00:00")  # each try its own time
+        assert gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc={acc}").code == 0
+        if not wins:
+            assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+            repo.git("reset", "-q", "--hard", "HEAD~1")
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
+@pytest.mark.parametrize(
+    "change", ["same author date as a live one", "note on an old experiment too", "forget"]
+)
+def test_new_dead_ends_the_patch_does_not_take_render_the_view_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, change: str
+) -> None:
+    repo.write("work.txt", "a try\n")
+    if change == "same author date as a live one":  # it may be that one's earlier version (an amend)
+        monkeypatch.setenv("GIT_AUTHOR_DATE", repo.git("log", "-1", "--format=%aI", loop["two"]).strip())
+    else:
+        monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-02-01T00:00:00+00:00")
+    assert gittree("commit", "-a", "-m", "a try", "--metric", "acc=0.1").code == 0
+    assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    if change == "note on an old experiment too":
+        assert gittree("record", loop["one"], "--metric", "loss=0.85").code == 0
+    elif change == "forget":
+        kept = repo.git("rev-parse", "refs/gittree/keep^").strip()  # the try just reset away
+        assert gittree("forget", kept).code == 0
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
 
 
 def test_a_new_typical_delta_moves_the_surprise_marks(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -424,7 +463,9 @@ def test_a_merge_elsewhere_does_not_stop_blocks_below_another_experiment_from_mo
 
 LOOP_STEPS = st.lists(
     st.tuples(
-        st.sampled_from(["on top", "off an older one", "ordinary", "commit", "sample", "checkout", "merge"]),
+        st.sampled_from(
+            ["on top", "off an older one", "ordinary", "commit", "loser", "sample", "checkout", "merge"]
+        ),
         st.integers(0, 1000),
         st.sampled_from(["0.5", "0.52", "0.55", "0.9", "0.1"]),
     ),
@@ -457,6 +498,12 @@ def test_any_loop_of_experiments_samples_and_branches_gives_the_cold_view(  # ty
             repo.write("work.txt", f"recorded {counter}\n")
             assert gittree("commit", "-a", "-m", f"recorded {counter}", "--metric", f"acc={value}").code == 0
             experiments.append(repo.head())
+        elif step == "loser":  # kept by gittree, abandoned and reset away (its own author time)
+            monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-04-01T00:{counter:02d}:00+00:00")
+            repo.write("work.txt", f"tried {counter}\n")
+            assert gittree("commit", "-a", "-m", f"tried {counter}", "--metric", f"acc={value}").code == 0
+            assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+            repo.git("reset", "-q", "--hard", "HEAD~1")
         elif step == "sample":
             repo.git("notes", "--ref", "gittree", "append", "-m", f"Gittree-Metric: acc={value}", chosen)
         elif step == "checkout":

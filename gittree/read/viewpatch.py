@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 7
+_FORMAT = 8
 _ARRAYS = (
     "order",
     "lengths",
@@ -192,9 +192,15 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
             apply_effects(index, effects)
             typical = effects["typical"]
         else:
-            _, commits, head, evaluations, lengths = entry
+            _, commits, head, evaluations, discarded, lengths = entry
             replayed = extend(
-                index, _records(commits), config=config, metric=metric, head=head, evaluations=evaluations
+                index,
+                _records(commits),
+                config=config,
+                metric=metric,
+                head=head,
+                evaluations=evaluations,
+                discarded=discarded,
             )
             if replayed is None:
                 return None
@@ -209,8 +215,8 @@ def _records(commits: list[tuple[Any, ...]]) -> list[CommitRecord]:
     from gittree.model import CommitRecord
 
     return [
-        CommitRecord(sha, parents, message, name, email, when, offset, False, None)
-        for sha, parents, message, name, email, when, offset in commits
+        CommitRecord(sha, parents, message, name, email, when, offset, False, note)
+        for sha, parents, message, name, email, when, offset, note in commits
     ]
 
 
@@ -303,35 +309,58 @@ def _patch(
     stored: _Stored,
 ) -> cache.PatchedView:
     from gittree.model import CommitRecord
+    from gittree.rawcommit import decode_message
     from gittree.tree.extend import extend
 
     index, old_listing = stored.index, stored.listing
     moved, head, keep_now, notes_now = _ref_changes(old_listing, listing, all_refs)
-    if notes_now is not None:
-        if moved or head is not None or keep_now is not None:
-            raise _Fallback  # new notes with new commits: built whole
+    if notes_now is not None and not moved and head is None and keep_now is None:
         return _patch_notes(repo, family, key, listing, config, metric, base, stored, notes_now)
+    # A try gittree kept and reset away before this view (the agent loop's loser): a new keep parent.
+    kept_parents = _read_keep(repo, stored.keep, keep_now) if keep_now is not None else ()
+    old_kept = set(stored.keep[1]) if stored.keep else set()
     notes_tip = gitio.listed_target(listing, gitio.NOTES_REF)
     curves_tip = gitio.listed_target(listing, gitio.CURVES_REF)
-    note_tips = [tip for tip in (notes_tip, curves_tip) if tip is not None]
-    starts = [new for _, new in moved.values()] + ([head] if head else [])
-    commits, chains, noted = _new_commits(repo, index, starts, note_tips)
+    live_starts = [new for _, new in moved.values()] + ([head] if head else [])
+    starts = live_starts + [sha for sha in kept_parents if sha not in old_kept]
+    commits, chains, notes = _new_commits(
+        repo, index, starts, [tip for tip in (notes_tip, curves_tip) if tip]
+    )
     _check_moves(index, moved, chains, old_listing, listing, head)
-    new_keep = _check_keep(repo, stored.keep, keep_now, commits, chains)
-    if notes_tip is not None and notes_tip in noted:
-        raise _Fallback  # a commit new to the tree carries a note already (fetched with another branch)
+    new_keep = (
+        stored.keep if keep_now is None else _check_keep(stored.keep, keep_now, kept_parents, commits, chains)
+    )
+    own_notes = notes.get(notes_tip, {}) if notes_tip else {}
     records = [
-        CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, None)
+        CommitRecord(
+            sha,
+            facts[0],
+            facts[6],
+            facts[1],
+            facts[2],
+            facts[3],
+            facts[4],
+            False,
+            decode_message(own_notes[sha], None) if sha in own_notes else None,
+        )
         for sha, facts in commits.items()
     ]
+    if notes_now is not None:
+        _check_notes_on_new(repo, gitio.listed_target(old_listing, gitio.NOTES_REF), notes_now, records)
+    live = {sha for start in live_starts for sha in chains[start]}
+    discarded = [sha for sha in commits if sha not in live]  # only the keep ref reaches them
     last = _Last(base, index)
     head_now = gitio.listed_target(listing, "HEAD")
-    extension = extend(index, records, config=config, metric=metric, head=head_now, old_node=last.node)
+    extension = extend(
+        index, records, config=config, metric=metric, head=head_now, old_node=last.node, discarded=discarded
+    )
     if extension is None:
         raise _Fallback
     # The curves follow the drawing order: blocks that moved move theirs too.
-    curves = _new_curves(old_listing, listing, noted) or (extension.moved and curves_tip is not None)
-    entry = ("commits", _facts(records), head_now, extension.evaluations)
+    curves = _new_curves(old_listing, listing, {tip for tip, found in notes.items() if found}) or (
+        extension.moved and curves_tip is not None
+    )
+    entry = ("commits", _facts(records), head_now, extension.evaluations, discarded)
     return _store(repo, family, key, listing, stored, last, extension, curves, new_keep, entry)
 
 
@@ -508,7 +537,7 @@ def _moved_parts(
 
 def _facts(records: list[CommitRecord]) -> list[tuple[Any, ...]]:
     return [
-        (r.sha, r.parents, r.message, r.author_name, r.author_email, r.author_time, r.author_offset)
+        (r.sha, r.parents, r.message, r.author_name, r.author_email, r.author_time, r.author_offset, r.note)
         for r in records
     ]
 
@@ -558,16 +587,17 @@ def _ref_changes(
 
 def _new_commits(
     repo: gitio.Repo, index: ViewIndex, starts: list[str], note_tips: list[str]
-) -> tuple[dict[str, Any], dict[str, list[str]], set[str]]:
+) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, dict[str, bytes]]]:
     """The commits from each of ``starts`` down to the first experiment of the tree, parents first; each
-    start's chain (itself down to that experiment, included); and which of the notes commits
-    ``note_tips`` hold a note on one of those commits (looked up in the same ``git cat-file``). Only
-    commits of one parent."""
+    start's chain (itself down to that experiment, included); and, for each notes commit of
+    ``note_tips``, the notes it holds on those commits (looked up in the same ``git cat-file``: a
+    commit fetched with its results, or a try noted before its branch was reset away). Only commits
+    of one parent."""
     from gittree.rawcommit import parse_commit_object
     from gittree.tree.extend import MAX_NEW_COMMITS
 
     facts: dict[str, Any] = {}
-    noted: set[str] = set()
+    notes: dict[str, dict[str, bytes]] = {tip: {} for tip in note_tips}
     pending = list(dict.fromkeys(start for start in starts if index.find(start) < 0))
     while pending:
         if len(facts) + len(pending) > MAX_NEW_COMMITS:
@@ -575,8 +605,9 @@ def _new_commits(
         lookups = [name for tip in note_tips for name in gitio.note_lookups(tip, pending)]
         found = gitio.read_objects(repo, pending + lookups)
         for tip in note_tips:
-            if any(note is not None for note in gitio.notes_in_found(found, tip, pending).values()):
-                noted.add(tip)
+            for sha, note in gitio.notes_in_found(found, tip, pending).items():
+                if note is not None:
+                    notes[tip][sha] = note[1]
         following: list[str] = []
         for sha in pending:
             got = found.get(sha)
@@ -600,7 +631,7 @@ def _new_commits(
         for sha in reversed(chain[:-1]):
             if sha not in ordered:
                 ordered[sha] = facts[sha]
-    return ordered, chains, noted
+    return ordered, chains, notes
 
 
 def _check_moves(
@@ -628,18 +659,29 @@ def _check_moves(
     raise _Fallback
 
 
-def _check_keep(
-    repo: gitio.Repo,
-    keep: tuple[Any, ...],
-    now: str | None,
-    commits: dict[str, Any],
-    chains: dict[str, list[str]],
-) -> tuple[Any, ...]:
-    """The keep ref may only have taken in new experiments on top of its old ones (what a run does):
-    no forget, no dead end more or less. Returns its commit and parents now."""
-    if now is None:
-        return keep
-    was, parents = keep if keep else (None, ())
+def _check_notes_on_new(repo: gitio.Repo, was: str | None, now: str, records: list[CommitRecord]) -> None:
+    """Notes that changed together with new commits must all be on new experiments (a try abandoned
+    before it was reset away), read with them. A commit read on the way down that an older view already
+    held as an ordinary commit (below a tip that moved, or kept anew) is an experiment by its own
+    message only if it is new: one that a note makes an experiment changes the nodes above it, so the
+    view is rendered whole."""
+    from dataclasses import replace
+
+    from gittree.tree import experiment_of
+
+    by_sha = {record.sha: record for record in records}
+    for sha in gitio.notes_changed(repo, was, now):
+        record = by_sha.get(sha)
+        if record is None or experiment_of(replace(record, note=None)) is None:
+            raise _Fallback
+
+
+def _read_keep(repo: gitio.Repo, keep: tuple[Any, ...], now: str) -> tuple[str, ...]:
+    """The keep commit ``now``'s parents; _Fallback when it forgot anything since the last view (a forget,
+    a rewrite the post-rewrite hook recorded), which the patch does not take."""
+    from gittree.rawcommit import parse_commit_object
+
+    was = keep[0] if keep else None
     names = [now, f"{now}:forgotten"] + ([f"{was}:forgotten"] if was else [])
     found = gitio.read_objects(repo, names)
     commit = found.get(now)
@@ -648,17 +690,28 @@ def _check_keep(
     forgotten_now, forgotten_was = found.get(f"{now}:forgotten"), found.get(f"{was}:forgotten")
     if (forgotten_now and forgotten_now[0]) != (forgotten_was and forgotten_was[0]):
         raise _Fallback
-    from gittree.rawcommit import parse_commit_object
+    return tuple(parse_commit_object(commit[2])[0])
 
-    parents_now = parse_commit_object(commit[2])[0]
+
+def _check_keep(
+    keep: tuple[Any, ...],
+    now: str,
+    parents_now: tuple[str, ...],
+    commits: dict[str, Any],
+    chains: dict[str, list[str]],
+) -> tuple[Any, ...]:
+    """The keep ref may only have taken in new commits (what a run or ``gittree commit`` does: on a
+    branch, or reset away since), each on top of the tree: no dead end of the tree more or less.
+    Returns its commit and parents now."""
+    parents = keep[1] if keep else ()
     bottoms = {chain[-1] for chain in chains.values()}
     if any(parent not in parents and parent not in commits for parent in parents_now):
-        raise _Fallback  # a commit kept that no branch reaches: a new dead end
+        raise _Fallback  # an old commit kept anew
     if any(
         parent not in parents_now and parent not in bottoms and parent not in commits for parent in parents
     ):
         raise _Fallback
-    return (now, tuple(parents_now))
+    return (now, parents_now)
 
 
 def _new_curves(old_listing: bytes, listing: bytes, noted: set[str]) -> bool:

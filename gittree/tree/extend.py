@@ -22,12 +22,12 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from itertools import accumulate
 
 from gittree import tree as _tree
 from gittree.config import Config
-from gittree.model import CommitRecord, MetricSpec, Node, ResearchTree, Verdict
+from gittree.model import RECONSTRUCTED_FACT, CommitRecord, MetricSpec, Node, ResearchTree, Verdict
 from gittree.tree import (
     REVERT_WORDS,
     _live_delta,
@@ -320,16 +320,18 @@ def extend(
     head: str | None,
     old_node: Callable[[int], Node] | None = None,
     evaluations: Sequence[Evaluated] | None = None,
+    discarded: Collection[str] = (),
 ) -> Extension | None:
     """Add ``commits`` (each with one parent: an experiment of the tree or an earlier one of them,
     parents first) to ``index``, which is changed in place; None when that cannot be done exactly
-    (then ``index`` is spoiled). ``head``: HEAD's commit now; ``metric``: the one asked for;
+    (then ``index`` is spoiled). ``discarded``: those of them only gittree's keep ref reaches (a try
+    reset away): dead ends, as a whole build marks them. ``head``: HEAD's commit now; ``metric``: the one asked for;
     ``old_node(id)``: an old node as the view wrote it (for the few the new experiments are judged
     against). ``evaluations``: instead, each new experiment's evaluation as an earlier extension by
     the same commits gave it (:attr:`Extension.evaluations`): the index's own record of the views
     patched since it was stored is replayed so, without reading any view."""
     try:
-        return _extend(index, commits, config, metric, head, old_node, evaluations)
+        return _extend(index, commits, config, metric, head, old_node, evaluations, discarded)
     except _Refused:
         return None
 
@@ -342,9 +344,11 @@ def _extend(
     head: str | None,
     old_node: Callable[[int], Node] | None,
     evaluations: Sequence[Evaluated] | None,
+    discarded: Collection[str],
 ) -> Extension:
     if len(commits) > MAX_NEW_COMMITS:
         raise _Refused
+    _check_no_rewrite(index, commits, discarded)
     first_new = len(index)
     nodes: dict[str, Node] = {}  # the new ones by sha
     ids: dict[str, int] = {}
@@ -369,11 +373,16 @@ def _extend(
             continue
         if index.dead[experiment] or index.hid_rewrites:
             raise _Refused  # past a dead end, or a rewrite a whole build would hide: built whole
-        identity = (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
+        identity = _identity(commit)
         if identity in index.identities:
             raise _Refused
         parent_sha = index.sha(experiment)
         node = _node(commit, record, (parent_sha,), {parent_sha: folded} if folded else {}, 0, False, params)
+        if (
+            commit.sha in discarded and RECONSTRUCTED_FACT not in node.run
+        ):  # as gittree.tree._finish marks them
+            node.discarded = True
+            index.identities.add(identity)
         number = index.add(commit.sha, experiment, node)
         nodes[commit.sha], ids[commit.sha] = node, number
         moved = _attach(index, number, experiment) or moved
@@ -413,6 +422,27 @@ def _extend(
         raise _Refused
     evaluated = [(node.delta, node.reference, node.verdict.value, node.single_run) for _, node in added]
     return Extension(added, marks, typical, evaluated, moved)
+
+
+def _check_no_rewrite(index: ViewIndex, commits: Sequence[CommitRecord], discarded: Collection[str]) -> None:
+    """Refused when a new dead end may be an earlier version of a live experiment (the same author and
+    author date: amend and rebase keep them), which a whole build hides (``gittree.read``'s
+    ``_replace_rewritten``): a live commit among the new ones, or any old node with its author time."""
+    if not discarded:
+        return
+    dead = {_identity(commit) for commit in commits if commit.sha in discarded}
+    if any(_identity(commit) in dead for commit in commits if commit.sha not in discarded):
+        raise _Refused
+    times = index.time.tobytes()  # any old experiment at that time (a reached dead end can replace one too)
+    if any(
+        next(_aligned(times, array("q", [when]).tobytes(), index.time.itemsize), -1) >= 0
+        for _, _, when, _ in dead
+    ):
+        raise _Refused
+
+
+def _identity(commit: CommitRecord) -> tuple[str, str, int, int]:
+    return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
 
 
 def _attach(index: ViewIndex, number: int, parent: int) -> bool:
