@@ -10,8 +10,8 @@ runs; peak memory is the largest resident set of the child (``wait4``'s rusage).
 with no gittree cache (``$GIT_COMMON_DIR/gittree`` removed); "warm" runs find the view cached;
 "new view" runs find the commit cache but no cached view and no stored seed (a view this clone has
 not drawn before); "after one new experiment" runs find the last view's seed and one new experiment
-on top (what each view of an agent loop pays, issue 19). Benchmarks are not tests: nothing here
-asserts a time.
+on top (what each view of an agent loop pays, issue 19), "after a loser" runs one tried, abandoned
+and reset away (most tries of such a loop). Benchmarks are not tests: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -145,8 +145,40 @@ class NewExperiments:
         git(self.repo, "update-ref", "-d", self.ref)
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+class Losers:
+    """Before each run, one loser of the agent loop of docs/guide.md: ``gittree commit`` of a try (the keep
+    ref keeps it), ``gittree abandon``, ``git reset --hard HEAD~1`` (a callable for :func:`median`).
+    :meth:`restore` puts the keep and notes refs back as they were."""
+
+    REFS = ("refs/gittree/keep", "refs/notes/gittree")
+
+    def __init__(self, repo: Path) -> None:
+        self.repo, self.count = repo, 0
+        self.saved = {ref: git(repo, "rev-parse", "-q", "--verify", ref, check=False) for ref in self.REFS}
+
+    def __call__(self) -> None:
+        self.count += 1
+        # each try its own author time, as tries made one after another have
+        env = {**os.environ, "GIT_AUTHOR_DATE": f"@{1_900_000_000 + self.count} +0000"}
+        for args in (
+            ["commit", "--allow-empty", "-m", f"bench try {self.count}", "--metric", "acc=0.1"],
+            ["abandon", "HEAD", "--reason", "worse"],
+        ):
+            subprocess.run([GITTREE, *args], cwd=self.repo, env=env, capture_output=True, check=True)
+        git(self.repo, "reset", "-q", "--hard", "HEAD~1")
+
+    def restore(self) -> None:
+        for ref, sha in self.saved.items():
+            if sha:
+                git(self.repo, "update-ref", ref, sha)
+            else:
+                git(self.repo, "update-ref", "-d", ref)
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=check
+    ).stdout.strip()
 
 
 def has_command(name: str) -> bool:
@@ -250,6 +282,22 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
                     reference.seconds,
                     grown.peak_mb,
                     "≤ 0.2×" if big else "≤ 0.5×",
+                )
+            )
+            # The agent loop's loser (docs/guide.md): a try gittree commits, abandons and resets away.
+            run_once(command)
+            losers = Losers(repo)
+            try:
+                after_loser = median(command, repeat, before=losers)
+            finally:
+                losers.restore()
+            rows.append(
+                Row(
+                    f"{commits:,}: first {name} after a loser of the agent loop (commit, abandon, reset)",
+                    after_loser.seconds,
+                    reference.seconds,
+                    after_loser.peak_mb,
+                    "",
                 )
             )
         run_once(command)
