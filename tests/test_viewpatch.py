@@ -160,6 +160,20 @@ def test_the_agent_loops_losers_are_patched_in_as_dead_ends(  # type: ignore[no-
         assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
 
 
+def test_losers_tried_within_one_second_are_patched_in(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """A quick loop commits its tries within a second: each loser has the author time of the last one,
+    a dead end the keep ref alone reaches, which cannot be the rewrite of a live experiment."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-02-01T00:00:00+00:00")
+    for step in range(3):
+        repo.write("work.txt", f"quick try {step}\n")
+        assert gittree("commit", "-a", "-m", f"quick try {step}", "--metric", f"acc=0.2{step}").code == 0
+        assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
 @pytest.mark.parametrize(
     "change", ["same author date as a live one", "note on an old experiment too", "forget"]
 )

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 8
+_FORMAT = 9
 _ARRAYS = (
     "order",
     "lengths",
@@ -49,7 +49,7 @@ _ARRAYS = (
     "abs_sorted",
     "abs_ids",
 )
-_BYTES = ("shas", "on_path", "surprise", "dead", "tainted")
+_BYTES = ("shas", "on_path", "surprise", "dead", "discarded", "tainted")
 _PLAIN = (
     "width",
     "multi",

@@ -83,6 +83,8 @@ class ViewIndex:
     on_path: bytearray
     surprise: bytearray
     dead: bytearray
+    #: 1 for each experiment only gittree's keep ref reaches (a dead end ``dead`` marks too)
+    discarded: bytearray
     #: |delta| of every live experiment with a finite delta, sorted, and whose each is
     abs_sorted: array[float]
     abs_ids: array[int]
@@ -160,6 +162,7 @@ class ViewIndex:
         self.on_path.append(0)
         self.surprise.append(0)
         self.dead.append(1 if node.dead_end else 0)
+        self.discarded.append(1 if node.discarded else 0)
         self.tainted.append(0)  # a leaf: no merge below it
         return new
 
@@ -236,6 +239,7 @@ def build_index(
         on_path=bytearray([node.on_best_path for node in nodes]),
         surprise=bytearray([node.surprise for node in nodes]),
         dead=bytearray([node.dead_end for node in nodes]),
+        discarded=bytearray([node.discarded for node in nodes]),
         abs_sorted=array("d", [deltas[at] for at in ranked]),
         abs_ids=array("i", [owners[at] for at in ranked]),
         metric_counts=dict(tree.metric_counts),
@@ -374,13 +378,12 @@ def _extend(
         if index.dead[experiment] or index.hid_rewrites:
             raise _Refused  # past a dead end, or a rewrite a whole build would hide: built whole
         identity = _identity(commit)
-        if identity in index.identities:
-            raise _Refused
+        kept_only = commit.sha in discarded
+        if identity in index.identities and not kept_only:
+            raise _Refused  # it may be a dead end's next version, which a whole build hides
         parent_sha = index.sha(experiment)
         node = _node(commit, record, (parent_sha,), {parent_sha: folded} if folded else {}, 0, False, params)
-        if (
-            commit.sha in discarded and RECONSTRUCTED_FACT not in node.run
-        ):  # as gittree.tree._finish marks them
+        if kept_only and RECONSTRUCTED_FACT not in node.run:  # as gittree.tree._finish marks them
             node.discarded = True
             index.identities.add(identity)
         number = index.add(commit.sha, experiment, node)
@@ -425,20 +428,22 @@ def _extend(
 
 
 def _check_no_rewrite(index: ViewIndex, commits: Sequence[CommitRecord], discarded: Collection[str]) -> None:
-    """Refused when a new dead end may be an earlier version of a live experiment (the same author and
-    author date: amend and rebase keep them), which a whole build hides (``gittree.read``'s
-    ``_replace_rewritten``): a live commit among the new ones, or any old node with its author time."""
+    """Refused when a new dead end may be an earlier version of an experiment a branch reaches (the same
+    author and author date: amend and rebase keep them), which a whole build hides (``gittree.read``'s
+    ``_replace_rewritten``): a new commit that is not a dead end, or an old experiment that is not one
+    of the keep ref's dead ends, with its author time (a loop's tries an hour apart, or a second apart
+    after an earlier dead end, are patched)."""
     if not discarded:
         return
     dead = {_identity(commit) for commit in commits if commit.sha in discarded}
     if any(_identity(commit) in dead for commit in commits if commit.sha not in discarded):
         raise _Refused
-    times = index.time.tobytes()  # any old experiment at that time (a reached dead end can replace one too)
-    if any(
-        next(_aligned(times, array("q", [when]).tobytes(), index.time.itemsize), -1) >= 0
-        for _, _, when, _ in dead
-    ):
-        raise _Refused
+    times = index.time.tobytes()
+    for _, _, when, _ in dead:
+        if any(
+            not index.discarded[n] for n in _aligned(times, array("q", [when]).tobytes(), index.time.itemsize)
+        ):
+            raise _Refused
 
 
 def _identity(commit: CommitRecord) -> tuple[str, str, int, int]:
