@@ -219,6 +219,34 @@ def test_an_agent_loop_that_abandons_and_resets_its_losers_grows_each_view(  # t
         same_as_cold(gittree, monkeypatch)
 
 
+def test_an_agent_loop_that_looks_before_it_resets_grows_each_view(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    """The same loop with a view after each step: the try on its branch, then abandoned, then reset away
+    (a try the last view saw live is a dead end now, in place): every view grown, the same as cold."""
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole history was read: the tree was not grown")
+
+    def grown_and_cold(step: object) -> None:
+        with monkeypatch.context() as patched:
+            patched.setattr(read, "read_history", whole)
+            for args in (("show", "--json"), ("best", "--json"), ("show", "--all", "--color", "never")):
+                assert gittree(*args).code == 0, (step, args)
+        same_as_cold(gittree, monkeypatch)
+
+    for step, (acc, wins) in enumerate([(0.31, False), (0.6, True), (0.32, False), (0.7, True)]):
+        repo.write("work.txt", f"try {step}\n")
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-02-01T00:{step:02d}:00+00:00")  # each try its own time
+        assert gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc={acc}").code == 0
+        grown_and_cold((step, "tried"))
+        if not wins:
+            assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+            grown_and_cold((step, "abandoned"))
+            repo.git("reset", "-q", "--hard", "HEAD~1")
+            grown_and_cold((step, "reset"))
+
+
 def test_a_new_dead_end_that_may_be_a_rewrite_is_built_whole(  # type: ignore[no-untyped-def]
     repo: GitRepo, grown, gittree, monkeypatch
 ) -> None:
@@ -228,6 +256,11 @@ def test_a_new_dead_end_that_may_be_a_rewrite_is_built_whole(  # type: ignore[no
     repo.write("work.txt", "kept\n")
     assert gittree("commit", "-a", "-m", "kept try", "--metric", "acc=0.4").code == 0
     repo.git("commit", "-q", "--amend", "-m", "kept try, reworded\n\nGittree-Metric: acc=0.4\n")
+    same_as_cold(gittree, monkeypatch)
+    repo.write("work.txt", "seen, then amended\n")  # the view sees it live; amended, it is a dead end
+    assert gittree("commit", "-a", "-m", "seen try", "--metric", "acc=0.45").code == 0
+    same_as_cold(gittree, monkeypatch)
+    repo.git("commit", "-q", "--amend", "-m", "seen try, reworded\n\nGittree-Metric: acc=0.45\n")
     same_as_cold(gittree, monkeypatch)
     for n in range(2):
         repo.write("work.txt", f"stacked {n}\n")
@@ -241,6 +274,27 @@ def test_a_new_dead_end_that_may_be_a_rewrite_is_built_whole(  # type: ignore[no
     repo.git("checkout", "-q", "main")
     repo.git("branch", "-q", "-D", "exp/doomed")
     same_as_cold(gittree, monkeypatch)
+
+
+@pytest.mark.parametrize("how", ["git notes", "gittree record"])
+def test_a_note_that_changes_a_rewritten_experiments_results_shows_its_earlier_version(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch, how: str
+) -> None:
+    """A kept try amended with the same results: its earlier version is hidden (the same author, date and
+    results: docs/tree.md). A note that gives the new version other results makes them two experiments
+    again, as a cold build shows; the grown and patched views did not (they kept it hidden)."""
+    repo.write("work.txt", "kept\n")
+    assert gittree("commit", "-a", "-m", "kept try", "--metric", "acc=0.4").code == 0
+    same_as_cold(gittree, monkeypatch)
+    repo.git("commit", "-q", "--amend", "-m", "kept try, reworded\n\nGittree-Metric: acc=0.4\n")
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 1' in gittree("show", "--json").out
+    if how == "git notes":
+        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: loss=2", "HEAD")
+    else:
+        assert gittree("record", "HEAD", "--metric", "loss=2").code == 0
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 1' not in gittree("show", "--json").out
 
 
 def test_a_revert_takes_an_experiment_back_then_new_experiments_grow(  # type: ignore[no-untyped-def]
@@ -363,8 +417,9 @@ def apply(repo: GitRepo, gittree, step: str, counter: int, monkeypatch=None) -> 
             "-m",
             f"amended {counter}\n\nGittree-Metric: acc=0.4\n",
         )
-    elif step == "reset":
-        repo.git("reset", "-q", "--hard", "HEAD~1")
+    elif step == "reset":  # (at the root commit there is nothing to take back)
+        if repo.git("rev-parse", "-q", "--verify", "HEAD~1", check=False).strip():
+            repo.git("reset", "-q", "--hard", "HEAD~1")
     elif step == "delete":
         repo.git("checkout", "-q", "main")
         repo.git("branch", "-q", "-D", "exp/wide", check=False)

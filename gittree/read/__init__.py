@@ -346,19 +346,30 @@ def _grow(
     grown_kept = _kept_grown(meta["kept"], discarded, rewritten, commits)
     if grown_kept is None:
         return None
-    kept, fresh_identities = grown_kept
+    kept, fresh_identities, died = grown_kept
     if any(REVERT_WORDS in commit.message for commit in commits):
         return None  # a revert may take back an experiment below it (docs/tree.md): build whole
     seed = seed_of_rows(rows, meta["frontiers"], meta.get("evaluated"))
     del rows
+    if died:
+        with_died = _died_leaves(seed, died, kept, fresh_identities)
+        if with_died is None:
+            return None
+        kept = with_died
+        if any(_identity(commit) in fresh_identities for commit in commits if commit.sha not in discarded):
+            return None  # a new commit may be its next version (an amend): a whole build hides it
     if fresh_identities and _may_be_rewrites(seed.nodes.values(), discarded, fresh_identities):
         return None
-    changed: list[str] = []
+    changed: list[str] = sorted(died)  # their verdicts are made again (a dead end's)
+    disguised = set(meta["kept"][1])
     for sha in renoted:
         note = notes.get(sha)
         if sha in added:
             continue
         if sha in seed.nodes:
+            node = seed.nodes[sha]
+            if (node.author_name, node.author_email, node.author_time, node.author_offset) in disguised:
+                return None  # its results decide whether a dead end is its earlier version: build whole
             if not renote(seed, sha, note):
                 return None
             changed.append(sha)
@@ -387,15 +398,15 @@ def _kept_grown(
     discarded: frozenset[str],
     rewritten: dict[str, str],
     commits: Sequence[CommitRecord],
-) -> tuple[tuple[Any, ...], set[tuple[str, str, int, int]]] | None:
-    """What the seed remembers of the keep ref's dead ends now (:func:`_kept_key`) and the identities of
-    the new ones, when the tree can
-    grow with them: the stored dead ends are all still dead ends, the new ones are new commits (a try
-    committed by gittree, then reset away before this view: the agent loop of docs/guide.md), the
-    rewrites recorded are the same, and no live new commit may be a rewrite of a dead end (which
-    :func:`_replace_rewritten` would hide). None: built whole (a reset of an old experiment, a dead
-    end back to life, a rewrite). The old live experiments are checked once the seed is loaded
-    (:func:`_may_be_rewrites`)."""
+) -> tuple[tuple[Any, ...], set[tuple[str, str, int, int]], set[str]] | None:
+    """What the seed remembers of the keep ref's dead ends now (:func:`_kept_key`), the identities of the
+    new ones that are new commits, and the old commits that are dead ends now, when the tree can grow
+    with them: the stored dead ends are all still dead ends, the rewrites recorded are the same, and no
+    live new commit may be a rewrite of a dead end (which :func:`_replace_rewritten` would hide). New
+    dead ends are a try committed by gittree and reset away before this view, or one this view saw
+    on its branch and that was reset away since (the agent loop of docs/guide.md); the old ones are
+    checked once the seed is loaded (:func:`_died_leaves`, :func:`_may_be_rewrites`). None: built
+    whole (a dead end back to life, a rewrite)."""
     stored_discarded, disguised, stored_rewritten = kept
     if stored_rewritten != tuple(sorted(rewritten.items())):
         return None
@@ -404,13 +415,34 @@ def _kept_grown(
         return None
     by_sha = {commit.sha: commit for commit in commits}
     fresh = discarded - stored
-    if not fresh <= by_sha.keys() or not fresh.isdisjoint(rewritten):
-        return None  # an old commit died (a reset, a deleted branch), or git said what it became
-    fresh_identities = {_identity(by_sha[sha]) for sha in fresh}
+    if not fresh.isdisjoint(rewritten):
+        return None  # git said what it became
+    fresh_identities = {_identity(by_sha[sha]) for sha in fresh if sha in by_sha}
     identities = fresh_identities.union(disguised)
     if any(_identity(commit) in identities for commit in commits if commit.sha not in discarded):
         return None
-    return _kept_key(discarded, list(identities), rewritten), fresh_identities
+    died = {sha for sha in fresh if sha not in by_sha}
+    return _kept_key(discarded, list(identities), rewritten), fresh_identities, died
+
+
+def _died_leaves(
+    seed: Seed, died: set[str], kept: tuple[Any, ...], identities: set[tuple[str, str, int, int]]
+) -> tuple[Any, ...] | None:
+    """The seed's experiments in ``died`` (reached by a branch at the last view, by the keep ref alone
+    now: a try reset away after that view) become dead ends in place when each is a leaf: nothing
+    above it is judged against it. Adds their identities to ``identities`` and to ``kept``'s; None
+    (built whole) when one has an experiment above it or is not an experiment."""
+    nodes = seed.nodes
+    if not died <= nodes.keys():
+        return None
+    if any(not died.isdisjoint(node.parents) for node in nodes.values()):
+        return None
+    for sha in died:
+        node = nodes[sha]
+        identities.add((node.author_name, node.author_email, node.author_time, node.author_offset))
+        seed.unsettled.add(sha)  # its evaluation is made again: a dead end's verdict
+    discarded, disguised, rewritten = kept
+    return (discarded, tuple(sorted(identities.union(disguised))), rewritten)
 
 
 def _may_be_rewrites(nodes: Iterable[Node], discarded: frozenset[str], identities: set[Any]) -> bool:

@@ -450,6 +450,10 @@ def _identity(commit: CommitRecord) -> tuple[str, str, int, int]:
     return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
 
 
+def _node_identity(node: Node) -> tuple[str, str, int, int]:
+    return (node.author_name, node.author_email, node.author_time, node.author_offset)
+
+
 def _attach(index: ViewIndex, number: int, parent: int) -> bool:
     """Place the new leaf ``number`` under ``parent``: its drawing position, every ancestor's subtree
     bigger, and siblings whose order that changes drawn in the new order (True: blocks moved)."""
@@ -748,6 +752,8 @@ def _renote(
         old = olds[number]
         if index.tainted[number] or old.dead_end != new.dead_end:
             raise _Refused
+        if index.hid_rewrites or _node_identity(new) in index.identities:
+            raise _Refused  # its results decide whether a dead end is its earlier version (a whole build hides it)
         _count_metrics(index, old, -1)
         _count_metrics(index, new)
     spec = _spec(index, config, metric)
