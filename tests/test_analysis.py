@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gittree.config import Config, MetricConfig
 from gittree.errors import BadValueError, GittreeError
@@ -115,6 +117,25 @@ def test_top_cuts_the_ranking_and_counts_the_ties_it_cut() -> None:
     assert [entry.node.sha for entry in ranking.entries] == ["a", "b"] and ranking.ties_cut == 1
     with pytest.raises(BadValueError):
         rank_experiments(tree, top=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.5, 0.6, 0.7, 0.7, float("nan"), None]), min_size=1, max_size=12),
+    top=st.integers(1, 14),
+)
+def test_top_is_the_head_of_the_whole_ranking_with_its_ties(values: list[float | None], top: int) -> None:
+    """--top picks its entries without sorting every experiment: the same entries, ranks and order as
+    the whole ranking's first ``top``, and the ties it cut are those the whole ranking has after them."""
+    commits = [experiment("base", acc=0.5)]
+    commits += [experiment(f"e{n}", ("base",), t=n + 1, acc=value) for n, value in enumerate(values)]
+    tree = research(*commits)
+    whole, cut = rank_experiments(tree), rank_experiments(tree, top=top)
+    shown = [(entry.rank, entry.node.sha) for entry in cut.entries]
+    assert shown == [(entry.rank, entry.node.sha) for entry in whole.entries[:top]]
+    last = cut.entries[-1].value.mean
+    assert cut.ties_cut == sum(1 for entry in whole.entries[top:] if entry.value.mean == last)
+    assert (cut.ranked, cut.left_out) == (whole.ranked, whole.left_out)
 
 
 def test_a_tree_without_a_metric_cannot_be_ranked() -> None:

@@ -7,6 +7,7 @@ caller) in, plain data out. No git, no printing. The rules are documented in ``d
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -84,12 +85,17 @@ def rank_experiments(tree: ResearchTree, top: int | None = None) -> Ranking:
             candidates.append(node)
         else:
             left_out[reason] += 1
-    # sorted() is stable: among equal means the earlier-drawn experiment stays first.
-    candidates.sort(key=lambda node: rank_key(node.metrics[spec.name].mean, spec.goal), reverse=True)
+    def key(node: Node) -> float:
+        return rank_key(node.metrics[spec.name].mean, spec.goal)
+
+    # Both keep drawing order among equal means (sorted() is stable; heapq.nlargest is documented to
+    # give sorted()'s first ``top``), so the first entry is the tree's ★. With --top, only that many
+    # are picked out of a 100k-experiment tree rather than all of them sorted.
+    shown = heapq.nlargest(top, candidates, key=key) if top else sorted(candidates, key=key, reverse=True)
     entries: list[Ranked] = []
     previous: float | None = None
     rank = 0
-    for position, node in enumerate(candidates[:top] if top else candidates, start=1):
+    for position, node in enumerate(shown, start=1):
         mean = node.metrics[spec.name].mean
         if previous is None or mean != previous:
             rank = position
@@ -98,7 +104,9 @@ def rank_experiments(tree: ResearchTree, top: int | None = None) -> Ranking:
     ties_cut = 0
     if entries and top:
         last = entries[-1].value.mean
-        ties_cut = sum(1 for node in candidates[top:] if node.metrics[spec.name].mean == last)
+        ties_cut = sum(1 for node in candidates if node.metrics[spec.name].mean == last) - sum(
+            1 for entry in entries if entry.value.mean == last
+        )
     return Ranking(
         metric=spec, entries=tuple(entries), ranked=len(candidates), left_out=left_out, ties_cut=ties_cut
     )
