@@ -114,6 +114,16 @@ def median(command: Sequence[str], repeat: int, cwd: Path | None = None, before:
     )
 
 
+def median_after(command: Sequence[str], repeat: int, change: NewExperiments | Losers) -> Sample:
+    """:func:`median` of ``command`` run right after each ``change`` (the last view rendered once before),
+    the repository put back afterwards."""
+    run_once(command)
+    try:
+        return median(command, repeat, before=change)
+    finally:
+        change.restore()
+
+
 def drop_cache(repo: Path, views_only: bool = False) -> None:
     """Remove gittree's cache; ``views_only``: the finished views and the seeds they grow from, not the commits."""
     target = repo / ".git" / "gittree" / ("cache/views" if views_only else "")
@@ -141,7 +151,7 @@ class NewExperiments:
         self.tip = git(self.repo, "commit-tree", self.tree, "-p", self.tip, "-m", message)
         git(self.repo, "update-ref", self.ref, self.tip)
 
-    def remove(self) -> None:
+    def restore(self) -> None:
         git(self.repo, "update-ref", "-d", self.ref)
 
 
@@ -268,38 +278,22 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
                 Row(f"{commits:,}: {name}, new view", fresh.seconds, reference.seconds, fresh.peak_mb, "")
             )
         if name == "show --json":
-            # Issue 19: the view right after a new experiment, grown from the last view's seed.
-            run_once(command)
-            added = NewExperiments(repo)
-            try:
-                grown = median(command, repeat, before=added)
-            finally:
-                added.remove()
-            rows.append(
-                Row(
-                    f"{commits:,}: first {name} after one new experiment",
-                    grown.seconds,
-                    reference.seconds,
-                    grown.peak_mb,
-                    "≤ 0.2×" if big else "≤ 0.5×",
+            # Issue 19: the view right after a new experiment, patched from the last view; and right
+            # after the agent loop's loser (docs/guide.md): a try gittree commits, abandons and resets.
+            for change, label, target in (
+                (NewExperiments(repo), "one new experiment", "≤ 0.2×" if big else "≤ 0.5×"),
+                (Losers(repo), "a loser of the agent loop (commit, abandon, reset)", ""),
+            ):
+                after = median_after(command, repeat, change)
+                rows.append(
+                    Row(
+                        f"{commits:,}: first {name} after {label}",
+                        after.seconds,
+                        reference.seconds,
+                        after.peak_mb,
+                        target,
+                    )
                 )
-            )
-            # The agent loop's loser (docs/guide.md): a try gittree commits, abandons and resets away.
-            run_once(command)
-            losers = Losers(repo)
-            try:
-                after_loser = median(command, repeat, before=losers)
-            finally:
-                losers.restore()
-            rows.append(
-                Row(
-                    f"{commits:,}: first {name} after a loser of the agent loop (commit, abandon, reset)",
-                    after_loser.seconds,
-                    reference.seconds,
-                    after_loser.peak_mb,
-                    "",
-                )
-            )
         run_once(command)
         warm = median(command, repeat)
         rows.append(
