@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from gittree.read import cache, viewpatch
 from tests.conftest import GitRepo
+from tests.runtools import py
 
 JSON_VIEWS = (("show", "--json"), ("show", "--all", "--json"))
 
@@ -154,6 +155,22 @@ def test_the_agent_loops_losers_are_patched_in_as_dead_ends(  # type: ignore[no-
         repo.write("work.txt", f"try {step}\n")
         monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-02-01T00:{step:02d}:00+00:00")  # each try its own time
         assert gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc={acc}").code == 0
+        if not wins:
+            assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+            repo.git("reset", "-q", "--hard", "HEAD~1")
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
+def test_real_runs_of_the_agent_loop_are_patched_in(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """The loop with `gittree run` (its command prints the metric, the run commits the change with it):
+    a winner stays, losers are abandoned and reset away; each view is patched and the cold one."""
+    for step, (acc, wins) in enumerate([(0.2, False), (0.61, True), (0.3, False)]):
+        repo.write("work.txt", f"run {step}\n")
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-05-01T00:{step:02d}:00+00:00")
+        done = gittree("run", "-m", f"run {step}", "--capture", "acc", "--", *py(f"print('acc: {acc}')"))
+        assert done.code == 0, done.err
         if not wins:
             assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
             repo.git("reset", "-q", "--hard", "HEAD~1")
