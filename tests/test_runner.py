@@ -98,3 +98,34 @@ def test_no_descriptor_is_left_open(tmp_path: Path, way: str) -> None:
         runner.run(["rev-parse", "--verify", "nothing"], cwd=repo.path)
         runner.run(["hash-object", "--stdin"], cwd=repo.path, input=b"x")
     assert set(os.listdir("/dev/fd")) == before
+
+
+def test_an_interrupt_while_git_works_stops_and_reaps_it(tmp_path: Path, way: str) -> None:
+    """Ctrl-C (here a timer's exception) during a long git command: the exception comes out at once and
+    no git process is left behind as this process's child, as with subprocess.run."""
+    import signal
+    import time
+
+    repo = GitRepo(tmp_path / "r")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise TimeoutError("interrupted")
+
+    before = _children()
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    started = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(TimeoutError):
+            runner.run(["-c", "alias.wait=!sleep 5", "wait"], cwd=repo.path)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 4
+    assert _children() <= before  # no child of ours left, running or not reaped
+
+
+def _children() -> set[str]:
+    """This process's children (Linux's /proc: a zombie is listed until it is reaped)."""
+    tasks = Path("/proc/self/task")
+    return {pid for task in tasks.iterdir() for pid in (task / "children").read_text().split()}

@@ -108,7 +108,6 @@ def _run_spawned(
     in <path>"). SIGPIPE goes back to its default in git, as the subprocess module does, so git stops
     quietly when a reader goes away instead of seeing write errors.
     """
-    import select
     import signal
 
     argv = ["git", *(("-C", os.fspath(cwd)) if cwd is not None else ()), *args]
@@ -133,38 +132,54 @@ def _run_spawned(
     finally:
         for fd in (in_read, out_write, err_write):
             os.close(fd)
-    chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
-    poller = select.poll()
-    for fd in chunks:
-        poller.register(fd, select.POLLIN)
-    pending = memoryview(data) if data else memoryview(b"")
-    if in_write >= 0:
-        os.set_blocking(in_write, False)
-        poller.register(in_write, select.POLLOUT)
-    open_fds = len(chunks) + (in_write >= 0)
-    while open_fds:
-        for fd, _event in poller.poll():
-            if fd == in_write:
-                try:
-                    pending = pending[os.write(fd, pending[: 1 << 16]) :]
-                except BlockingIOError:  # the pipe filled up again: wait for the next turn
-                    continue
-                except BrokenPipeError:  # git stopped reading: what it says decides
-                    pending = pending[:0]
-                if not pending:
-                    poller.unregister(fd)
-                    os.close(fd)
-                    open_fds -= 1
-                continue
-            chunk = os.read(fd, 1 << 16)
-            if chunk:
-                chunks[fd].append(chunk)
-            else:
-                poller.unregister(fd)
-                os.close(fd)
-                open_fds -= 1
+    try:
+        out, err = _collect(out_read, err_read, in_write, data or b"")
+    except BaseException:  # Ctrl-C while git works: git is stopped and reaped, as subprocess.run does
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), b"".join(chunks[out_read]), b"".join(chunks[err_read])
+    return os.waitstatus_to_exitcode(status), out, err
+
+
+def _collect(out_read: int, err_read: int, in_write: int, data: bytes) -> tuple[bytes, bytes]:
+    """git's stdout and stderr, read as they come while ``data`` is written to its stdin (``in_write``,
+    -1: none); every descriptor is closed when this returns or raises."""
+    import select
+
+    chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
+    open_fds = [out_read, err_read] + ([in_write] if in_write >= 0 else [])
+    try:
+        poller = select.poll()
+        for fd in chunks:
+            poller.register(fd, select.POLLIN)
+        pending = memoryview(data)
+        if in_write >= 0:
+            os.set_blocking(in_write, False)
+            poller.register(in_write, select.POLLOUT)
+        while open_fds:
+            for fd, _event in poller.poll():
+                if fd == in_write:
+                    try:
+                        pending = pending[os.write(fd, pending[: 1 << 16]) :]
+                    except BlockingIOError:  # the pipe filled up again: wait for the next turn
+                        continue
+                    except BrokenPipeError:  # git stopped reading: what it says decides
+                        pending = pending[:0]
+                    if pending:
+                        continue
+                else:
+                    chunk = os.read(fd, 1 << 16)
+                    if chunk:
+                        chunks[fd].append(chunk)
+                        continue
+                poller.unregister(fd)
+                open_fds.remove(fd)
+                os.close(fd)
+    finally:
+        for fd in open_fds:
+            os.close(fd)
+    return b"".join(chunks[out_read]), b"".join(chunks[err_read])
 
 
 def _run_subprocess(
