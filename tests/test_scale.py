@@ -832,6 +832,25 @@ def test_cache_written_by_other_code_is_ignored(repo: GitRepo, gittree, monkeypa
     assert gittree("show", "--color", "never").out == first
 
 
+def test_the_code_fingerprint_covers_every_module_of_the_package(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An edit to the parser, the tree or a renderer changes the cache's tag, not only one to gittree/read/
+    (the fingerprint once walked the cache module's own folder: a changed renderer served old views)."""
+    import shutil
+
+    copy = tmp_path / "gittree"
+    shutil.copytree(cache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE", str(copy))
+    tags = []
+    for module in ("read/cache.py", "trailers.py", "tree/__init__.py", "render/jsonview.py", "read/cache.py"):
+        monkeypatch.setattr(cache, "_TAG", None)
+        info = (copy / module).stat()
+        os.utime(copy / module, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+        tags.append(cache.format_tag())
+    assert len(set(tags)) == len(tags)
+    monkeypatch.setattr(cache, "_TAG", None)
+    assert cache.format_tag() == tags[-1]  # nothing changed since: the same tag
+
+
 def test_show_since_refuses_a_date_it_cannot_read(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     """git's parser reads a typo as "now" and would show nothing; show and render share one strict parser."""
     repo.experiment("a", metrics=[("acc", 0.5)])

@@ -70,18 +70,29 @@ def format_tag() -> int:
     """
     global _TAG
     if _TAG is None:
-        package = os.path.dirname(os.path.abspath(__file__))
-        stats = []
-        for folder, subfolders, files in os.walk(package):
-            subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
-            for name in sorted(files):
-                with contextlib.suppress(OSError):
-                    info = os.stat(os.path.join(folder, name))
-                    stats.append(
-                        (os.path.relpath(os.path.join(folder, name), package), info.st_size, info.st_mtime_ns)
-                    )
+        stats: list[tuple[str, int, int]] = []
+        _code_stats(PACKAGE, "", stats)
         _TAG = zlib.crc32(marshal.dumps((FORMAT, stats)))
     return _TAG
+
+
+#: The gittree package: every file of it counts in :func:`format_tag` (this module's own folder alone
+#: left out the parser, the tree and the renderers, whose output the cache holds).
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _code_stats(folder: str, prefix: str, stats: list[tuple[str, int, int]]) -> None:
+    """(path under the package, size, mtime) of every file below ``folder``, compiled bytecode aside, in
+    name order (one ``scandir`` per folder: this runs in every warm view's start-up)."""
+    with contextlib.suppress(OSError), os.scandir(folder) as listing:
+        for entry in sorted(listing, key=lambda entry: entry.name):
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    _code_stats(entry.path, prefix + entry.name + "/", stats)
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat()
+                stats.append((prefix + entry.name, info.st_size, info.st_mtime_ns))
 
 
 def enabled() -> bool:
