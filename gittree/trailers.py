@@ -801,9 +801,6 @@ def _insert_lines(layout: _Layout, place: int, new_paragraph: bool, lines: Seque
 # A fast path for reading 100k experiments (issue 6).
 # --------------------------------------------------------------------------------------------------
 
-# Anything that brings in git's rarer rules sends a message to the full parser: NUL, CR, comment
-# lines, the scissors line (a comment), old "Conflicts:" blocks, leading blank lines.
-_QUICK_REFUSE = re.compile(r"\x00|\r|\n#|Conflicts:\n")
 # A paragraph made only of one-line trailers, as trailer.c find_separator() reads a line: a key of
 # ASCII letters, digits and '-', optional blanks, ':'. Continuation and blank lines do not match.
 _QUICK_BLOCK = re.compile(r"[A-Za-z0-9-]+[ \t]*:[^\n]*(?:\n[A-Za-z0-9-]+[ \t]*:[^\n]*)*")
@@ -899,6 +896,14 @@ def _shared_params(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return pairs
 
 
+def _quick_refuses(message: str) -> bool:
+    """Whether ``message`` brings in git's rarer rules, which the full parser reads: a NUL, a CR, a comment
+    line (the scissors line is one) or an old "Conflicts:" block. One substring search
+    each: a regular expression of the four scanned every message character by character (0.8 µs a
+    message against 0.3, at 100k messages)."""
+    return "\x00" in message or "\r" in message or "\n#" in message or "Conflicts:\n" in message
+
+
 def parse_experiment_quick(message: str) -> ExperimentRecord | None:
     """The same as :func:`parse_experiment`, several times faster on the shape gittree writes.
 
@@ -908,7 +913,7 @@ def parse_experiment_quick(message: str) -> ExperimentRecord | None:
     trailer there is a plain metric, param or status, the record is read with one regular expression;
     anything else goes to the full parser, so the result is always identical (tests/test_scale.py).
     """
-    if message[:1] in ("", " ", "\t", "\n", "#") or _QUICK_REFUSE.search(message):
+    if message[:1] in ("", " ", "\t", "\n", "#") or _quick_refuses(message):
         return parse_experiment(message)
     body = message.rstrip("\n")
     cut = body.rfind("\n\n")

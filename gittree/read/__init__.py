@@ -680,17 +680,23 @@ class _Commits:
         from this clone): what it read is kept, and the rest is left to :meth:`get`.
         """
         read: dict[str, cache.CommitEntry] = {}
-        put, parsed, message_record = self.store.put, self.parsed, self.message_record
+        parsed, message_record = self.parsed, self.message_record
         try:
             for sha, facts in gitio.stream_commits(self.repo, tips):
                 # As _entry, inline: the hot loop of a cold read.
                 record = parsed[sha] = message_record(facts[6])
-                entry = read[sha] = (*facts, None if record is None else _to_tuple(record))
-                put(sha, entry)
+                read[sha] = (
+                    *facts,
+                    None
+                    if record is None
+                    else (record.metrics, record.params, record.notes, record.status, record.run, record.problems),
+                )
                 if progress is not None and len(read) % PROGRESS_EVERY == 0:
                     progress(len(read))
         except GitCommandError:
+            self.store.put_all(read)
             return None  # the walk reads the rest one commit at a time, skipping what is missing
+        self.store.put_all(read)
         return read
 
     def get(self, sha: str) -> cache.CommitEntry | None:
@@ -739,7 +745,7 @@ def read_history(
         visited = _walk(commits, tips, since, progress, shallow)
     windowed = since is not None or limit is not None
     # Only a walk of the whole history knows which cached commits no ref reaches any more.
-    commits.store.save(live=set(visited) if whole and not windowed else None)
+    commits.store.save(live=visited if whole and not windowed else None)
     from gittree.model import CommitRecord, History
     from gittree.trailers import ExperimentRecord
 

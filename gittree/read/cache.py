@@ -38,7 +38,7 @@ import marshal
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
@@ -216,7 +216,15 @@ class CommitStore:
         self.entries[sha] = entry
         self.added += 1
 
-    def save(self, live: set[str] | None = None) -> None:
+    def put_all(self, entries: dict[str, CommitEntry]) -> None:
+        """:meth:`put` each of ``entries``; taken as they are when nothing is held yet (a first read)."""
+        if self.entries:
+            self.entries.update(entries)
+        else:
+            self.entries = entries
+        self.added += len(entries)
+
+    def save(self, live: Collection[str] | None = None) -> None:
         """Write the entries back if any were added; keep only ``live`` ones once the dead outnumber them."""
         if not self.on or not self.added:
             return

@@ -42,7 +42,10 @@ NOTE_TITLE = "gittree note\n\n"
 
 def message_record(message: str) -> ExperimentRecord | None:
     """What a commit message's own Gittree-* trailers record (None for an ordinary commit)."""
-    return parse_experiment_quick(message) if "gittree-" in message.lower() else None
+    # "Gittree-" as gittree writes it is found without lowering the whole message first
+    if "Gittree-" in message or "gittree-" in message.lower():
+        return parse_experiment_quick(message)
+    return None
 
 
 def experiment_of(
