@@ -59,13 +59,21 @@ def experiment_of(
         record = parsed[commit.sha]
     else:
         record = message_record(commit.message)
-    if commit.note:
-        # `git notes append` separates each addition by a blank line: every paragraph is a trailer block.
-        for paragraph in commit.note.replace("\r\n", "\n").split("\n\n"):
-            if paragraph.strip():
-                note = parse_experiment_quick(NOTE_TITLE + paragraph.strip("\n") + "\n")
-                record = merge_records(record, note)
+    return _with_note(record, commit.note) if commit.note else record
+
+
+def _with_note(record: ExperimentRecord | None, note: str) -> ExperimentRecord | None:
+    """``record`` with what a commit's gittree ``note`` adds."""
+    # `git notes append` separates each addition by a blank line: every paragraph is a trailer block.
+    for paragraph in note.replace("\r\n", "\n").split("\n\n"):
+        if paragraph.strip():
+            added = parse_experiment_quick(NOTE_TITLE + paragraph.strip("\n") + "\n")
+            record = merge_records(record, added)
     return record
+
+
+#: No entry in a ``parsed`` mapping: the message is parsed where it is needed.
+_UNPARSED: Any = object()
 
 
 @dataclass
@@ -91,7 +99,7 @@ def build_tree(
     ``parsed``: the trailers of commit messages already parsed, by sha (see :func:`experiment_of`).
     """
     by_sha = {commit.sha: commit for commit in commits}
-    return _assemble(by_sha, _records(by_sha, parsed), config or Config(), metric, head)[0]
+    return _assemble(by_sha, dict(parsed or {}), config or Config(), metric, head)[0]
 
 
 def build_tree_of(
@@ -123,35 +131,23 @@ def build_seeded(
     (the tips ``history`` was read from) are given (else an empty one)."""
     by_sha = {commit.sha: commit for commit in history.commits}
     history.commits.clear()
-    records = _records(by_sha, history.parsed)
-    history.parsed.clear()
-    tree, seed = _assemble(by_sha, records, config, metric, head, discarded, tips)
+    tree, seed = _assemble(by_sha, history.parsed, config, metric, head, discarded, tips)
+    history.parsed.clear()  # what no commit of the history used
     tree.left_out.update(history.left_out)
     return tree, seed
 
 
-def _records(
-    by_sha: dict[str, CommitRecord], parsed: Mapping[str, ExperimentRecord | None] | None
-) -> dict[str, ExperimentRecord]:
-    """The experiments among ``by_sha``: what each one records, by sha."""
-    records: dict[str, ExperimentRecord] = {}
-    for sha, commit in by_sha.items():
-        record = experiment_of(commit, parsed)
-        if record is not None:
-            records[sha] = record
-    return records
-
-
 def _assemble(
     by_sha: dict[str, CommitRecord],
-    records: dict[str, ExperimentRecord],
+    parsed: dict[str, ExperimentRecord | None],
     config: Config,
     metric: str | None,
     head: str | None,
     discarded: frozenset[str] = frozenset(),
     seed_of: Collection[str] | None = None,
 ) -> tuple[ResearchTree, Seed]:
-    """The tree of the commits ``by_sha``, experiments ``records``; both dictionaries are emptied.
+    """The tree of the commits ``by_sha``, the trailers of those already parsed ``parsed`` (by sha); both
+    dictionaries are emptied.
 
     ``discarded``: commits only gittree's keep ref reaches; their experiments are dead ends.
     ``seed_of``: the tips the history was read from; when given, the seed returned with the tree is
@@ -159,7 +155,7 @@ def _assemble(
     """
     order = _parents_first(by_sha)
     seed = Seed({}, {}, {})
-    _place(order, by_sha, records, seed)
+    _place(order, by_sha, parsed, seed)
     if seed_of is not None:
         seed.frontiers = {
             sha: seed.frontiers[sha] for sha in (*seed_of, head) if sha is not None and sha in seed.frontiers
@@ -200,10 +196,11 @@ class Seed:
 
 
 def _place(
-    order: list[str], by_sha: dict[str, CommitRecord], records: dict[str, ExperimentRecord], seed: Seed
+    order: list[str], by_sha: dict[str, CommitRecord], parsed: dict[str, ExperimentRecord | None], seed: Seed
 ) -> None:
     """Add the commits ``order`` (each after its parents) to ``seed``: a node per experiment, a frontier
-    per ordinary commit. Each commit and record is let go once used (see build_tree_of)."""
+    per ordinary commit. ``parsed``: the trailers of commits already parsed (the others' messages are
+    parsed here). Each commit and record is let go once used (see build_tree_of)."""
     frontiers, nodes, generation, params = seed.frontiers, seed.nodes, seed.generation, seed.params
     # Parents come first, so "is this parent an experiment?" is "has it a node yet?".
     # Each node's generation: 1 + that of its highest experiment parent. An ancestor always has a lower
@@ -212,7 +209,12 @@ def _place(
     for sha in order:
         commit = by_sha.pop(sha)
         parents = commit.parents
-        record = records.pop(sha, None)
+        # :func:`experiment_of`, inline: what the commit records (a read parsed most messages already)
+        record = parsed.pop(sha, _UNPARSED)
+        if record is _UNPARSED:
+            record = message_record(commit.message)
+        if commit.note:
+            record = _with_note(record, commit.note)
         if REVERT_WORDS in commit.message:
             _take_back(commit, nodes, frontiers, reverts)
         if len(parents) == 1 and parents[0] in nodes and not commit.shallow:
@@ -379,7 +381,6 @@ def grow_tree(
     by_sha = {commit.sha: commit for commit in commits}
     if any(REVERT_WORDS in commit.message for commit in by_sha.values()):
         raise ValueError("grow_tree: a new commit is a revert (it may take back an old experiment)")
-    records = _records(by_sha, None)
     old_order = list(seed.nodes)
     order = _parents_first(by_sha)
     for node in seed.nodes.values():
@@ -387,7 +388,7 @@ def grow_tree(
         # build); those only the keep ref reaches are marked again by _finish, after them.
         node.discarded = node.reverted_by is not None
         node.children = []
-    _place(order, by_sha, records, seed)
+    _place(order, by_sha, {}, seed)
     seed.unsettled.update(sha for sha in order if sha in seed.nodes)
     seed.frontiers = {
         sha: seed.frontiers[sha] for sha in (*tips, head) if sha is not None and sha in seed.frontiers
