@@ -851,6 +851,29 @@ def test_the_code_fingerprint_covers_every_module_of_the_package(tmp_path: Path,
     assert cache.format_tag() == tags[-1]  # nothing changed since: the same tag
 
 
+def test_a_cache_file_written_behind_is_the_pieces_joined_or_an_error(tmp_path: Path) -> None:
+    """Big cache files are written by a second thread while their next pieces are made: the same bytes,
+    length and CRC; a write that fails raises once, and no piece is made after it."""
+    import zlib
+
+    pieces = [bytes([n]) * (n * 1000 + 1) for n in range(1, 9)]
+    with open(tmp_path / "out", "wb") as handle:
+        assert cache._write_behind(handle, iter(pieces)) == (len(b"".join(pieces)), zlib.crc32(b"".join(pieces)))
+    assert (tmp_path / "out").read_bytes() == b"".join(pieces)
+
+    made: list[int] = []
+
+    def counted() -> Any:
+        for n, piece in enumerate(pieces):
+            made.append(n)
+            yield piece
+
+    (tmp_path / "read-only").write_bytes(b"")
+    with open(tmp_path / "read-only", "rb") as handle, pytest.raises(OSError):
+        cache._write_behind(handle, counted())  # type: ignore[arg-type]
+    assert len(made) < len(pieces)
+
+
 def test_show_since_refuses_a_date_it_cannot_read(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     """git's parser reads a typo as "now" and would show nothing; show and render share one strict parser."""
     repo.experiment("a", metrics=[("acc", 0.5)])
