@@ -742,9 +742,9 @@ def _evaluate_node(
         node.reference = reference.sha
         node.delta = value.mean - ref_value.mean
         # ¹: no noise estimate, one run on each side (a spread that is not finite is no estimate either)
-        single = len(value.samples) < 2 and len(ref_value.samples) < 2
-        node.single_run = single or noise_error(value, ref_value) is None
-        node.verdict = compare(value, ref_value, spec)
+        error = noise_error(value, ref_value)
+        node.single_run = (len(value.samples) < 2 and len(ref_value.samples) < 2) or error is None
+        node.verdict = compare(value, ref_value, spec, error)
     else:
         node.delta, node.single_run = None, False
         node.reference = parents[0] if parents else None
@@ -797,8 +797,17 @@ def rank_key(value: float, goal: Goal) -> float:
     return value if goal is Goal.MAX else -value
 
 
-def compare(value: MetricSummary, reference: MetricSummary, spec: MetricSpec) -> Verdict:
-    """better / negligible / worse for ``value`` against ``reference`` (docs/tree.md, "Verdicts")."""
+#: :func:`compare`'s ``error`` when it is not given.
+_NOT_YET: Any = object()
+
+
+def compare(
+    value: MetricSummary, reference: MetricSummary, spec: MetricSpec, error: float | None = _NOT_YET
+) -> Verdict:
+    """better / negligible / worse for ``value`` against ``reference`` (docs/tree.md, "Verdicts").
+
+    ``error``: their :func:`noise_error`, when the caller has it already.
+    """
     new, old = value.mean, reference.mean
     if math.isnan(new) and math.isnan(old):
         return Verdict.NEGLIGIBLE
@@ -809,7 +818,9 @@ def compare(value: MetricSummary, reference: MetricSummary, spec: MetricSpec) ->
     delta = new - old
     if math.isnan(delta):  # inf - inf: the same infinity
         return Verdict.NEGLIGIBLE
-    return _judge(delta, new, old, noise_band(value, reference, spec), spec.goal)
+    if error is _NOT_YET:
+        error = noise_error(value, reference)
+    return _judge(delta, new, old, _band(error, reference, spec), spec.goal)
 
 
 def _judge(delta: float, new: float, old: float, band: float, goal: Goal) -> Verdict:
@@ -839,7 +850,11 @@ def noise_band(value: MetricSummary, reference: MetricSummary, spec: MetricSpec)
     ``threshold`` is a floor under that, and with no noise estimate it (or, by default, the relative
     band) is the band alone.
     """
-    error = noise_error(value, reference)
+    return _band(noise_error(value, reference), reference, spec)
+
+
+def _band(error: float | None, reference: MetricSummary, spec: MetricSpec) -> float:
+    """:func:`noise_band` of the standard ``error`` of the difference (None: no estimate)."""
     if error is None or spec.noise_sigmas == 0:  # no estimate, or the noise rule turned off
         return spec.band(reference.mean)
     noise = spec.noise_sigmas * error
@@ -1010,7 +1025,7 @@ def _node_row(node: Node, generation: int, settled: bool) -> tuple[object, ...]:
         node.author_email,
         node.author_time,
         node.author_offset,
-        tuple((name, summary.samples) for name, summary in node.metrics.items()),
+        [(name, summary.samples) for name, summary in node.metrics.items()],  # a list: made faster
         node.params,
         node.notes,
         node.status,
