@@ -425,22 +425,21 @@ def _past_dead_ends(
 def _parents_first(by_sha: dict[str, CommitRecord]) -> list[str]:
     """Every known commit, each after all of its (known) parents; iterative, so deep histories are fine."""
     order: list[str] = []
-    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    seen: set[str] = set()  # on the stack or done: a set is all the walk asks of it
     for start in by_sha:
-        if start in state:
+        if start in seen:
             continue
+        seen.add(start)
         stack = [(start, iter(by_sha[start].parents))]
-        state[start] = 1
         while stack:
             sha, parents = stack[-1]
             for parent in parents:
-                if parent in by_sha and parent not in state:
-                    state[parent] = 1
+                if parent not in seen and parent in by_sha:
+                    seen.add(parent)
                     stack.append((parent, iter(by_sha[parent].parents)))
                     break
             else:
                 stack.pop()
-                state[sha] = 2
                 order.append(sha)
     return order
 
