@@ -873,6 +873,15 @@ def test_a_cache_file_written_behind_is_the_pieces_joined_or_an_error(tmp_path: 
         cache._write_behind(handle, counted())  # type: ignore[arg-type]
     assert len(made) < len(pieces)
 
+    # Any other error of the writer too (here a closed file): raised in this thread, never a wait on a
+    # writer that stopped with more pieces than the queue holds still to come.
+    made.clear()
+    handle = open(tmp_path / "closed", "wb")  # noqa: SIM115
+    handle.close()
+    with pytest.raises(ValueError):
+        cache._write_behind(handle, counted())  # type: ignore[arg-type]
+    assert len(made) < len(pieces)
+
 
 def test_show_since_refuses_a_date_it_cannot_read(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     """git's parser reads a typo as "now" and would show nothing; show and render share one strict parser."""

@@ -156,20 +156,21 @@ def _write_behind(handle: BinaryIO, pieces: Iterable[bytes | memoryview]) -> tup
     Writing a file releases the interpreter's lock: the 35 MB of a 100k-commit cache or seed go to the
     kernel on the other core while this thread marshals the next piece (about 0.1 s each, once all
     on this one). At most :data:`_PIECES_AHEAD` pieces wait, so no more of the file is held at once.
-    The first error of a write is raised here, once every piece was handed over.
+    The first error of a write is raised here, in the calling thread, and no piece is made after it
+    (the writer goes on taking pieces, so the maker never waits on a writer that stopped).
     """
     import queue
     import threading
 
     waiting: queue.Queue[bytes | memoryview | None] = queue.Queue(_PIECES_AHEAD)
-    failed: list[OSError] = []
+    failed: list[BaseException] = []
 
     def write() -> None:
         while (piece := waiting.get()) is not None:
             if not failed:
                 try:
                     handle.write(piece)
-                except OSError as error:
+                except BaseException as error:  # raised here, in the caller's thread; the rest is drained
                     failed.append(error)
 
     writer = threading.Thread(target=write, name="gittree-cache-writer", daemon=True)
