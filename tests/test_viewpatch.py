@@ -177,6 +177,23 @@ def test_real_runs_of_the_agent_loop_are_patched_in(  # type: ignore[no-untyped-
         assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
 
 
+def test_a_view_seen_again_is_where_the_next_patch_starts(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """The plain-git loop: commit a try, look, take it back (`git reset`: the view before it is served
+    from the cache), try again. The index goes back with the view seen again, so the next try is
+    patched from it (it was rendered whole: the index was still at the try taken back)."""
+    for step in range(3):
+        repo.experiment(f"try {step}", metrics=[("acc", 0.3 + step / 100)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+        assert same_as_cold(repo, gittree, monkeypatch) == [False, False], step  # from the cache
+    repo.experiment("a winner", metrics=[("acc", 0.7)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    repo.experiment("on top of the winner", metrics=[("acc", 0.71)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
 def test_losers_tried_within_one_second_are_patched_in(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch
 ) -> None:

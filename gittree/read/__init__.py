@@ -689,7 +689,14 @@ class _Commits:
                     *facts,
                     None
                     if record is None
-                    else (record.metrics, record.params, record.notes, record.status, record.run, record.problems),
+                    else (
+                        record.metrics,
+                        record.params,
+                        record.notes,
+                        record.status,
+                        record.run,
+                        record.problems,
+                    ),
                 )
                 if progress is not None and len(read) % PROGRESS_EVERY == 0:
                     progress(len(read))
@@ -931,23 +938,29 @@ def view(
         chosen.author,
     )
     cached = cache.open_view(repo.shared_dir, key)
-    if cached is not None:
-        return cached
-    family, made = None, None  # made: the configuration, when the patch already made it
-    if (
+    patchable = (
         rendered is not None
         and by_listing
         and chosen.author is None
         and chosen.limit is None
         and chosen.since is None
         and not shallow
-    ):
-        from gittree.config import config_from_bytes
+    )
+    family, made = None, None  # made: the configuration, when the patch already made it
+    if patchable:
         from gittree.read import viewpatch
 
         family = viewpatch.family_key(
             __version__, name, chosen.all_refs, config_data, config_source, chosen.metric
         )
+        if cached is not None:  # a view seen before (a try taken back): the next one patches from it
+            viewpatch.rewind(repo, family, key, listing)
+    if cached is not None:
+        return cached
+    if family is not None:
+        from gittree.config import config_from_bytes
+        from gittree.read import viewpatch
+
         made = config_from_bytes(config_data, config_source or CONFIG_FILE)
         patched = viewpatch.patched_view(repo, family, key, listing, made, chosen.metric, chosen.all_refs)
         if patched is not None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 9
+_FORMAT = 10
 _ARRAYS = (
     "order",
     "lengths",
@@ -74,6 +74,15 @@ def _paths(repo: gitio.Repo, family: str) -> tuple[Any, Any]:
     """The index's base (stored whole) and its tip (the views patched since: the log replayed)."""
     folder = cache.cache_dir(repo.shared_dir) / "extend"
     return folder / f"{family}.base", folder / family
+
+
+def _at_path(repo: gitio.Repo, family: str) -> Any:
+    """A hint beside the tip: the key of the view the index describes now (a warm view reads it alone)."""
+    return cache.cache_dir(repo.shared_dir) / "extend" / f"{family}.at"
+
+
+def _write_at(repo: gitio.Repo, family: str, key: str) -> None:
+    cache._write_atomic(_at_path(repo, family), [key.encode("ascii")])
 
 
 def save_index(
@@ -127,30 +136,50 @@ def _write_base(
     pieces += [memoryview(values).cast("B") for _, values in columns]
     base, _ = _paths(repo, family)
     cache._write_atomic(base, pieces)
-    cache._prune(base.parent, 2 * MAX_INDEXES)
+    _write_at(repo, family, key)
+    cache._prune(base.parent, 3 * MAX_INDEXES)
 
 
-def _write_tip(
-    repo: gitio.Repo, family: str, token: str, key: str, listing: bytes, keep: tuple[Any, ...], log: list[Any]
-) -> None:
-    _, tip = _paths(repo, family)
-    cache._write_atomic(tip, [marshal.dumps((_FORMAT, token, key, listing, keep, log))])
-
-
-class _Stored:
-    """An index as loaded: the view it describes now, its refs, and the log since its base."""
+class _Tip:
+    """What the tip holds: the view the index is at (key, listing, keep ref), the log of patches since
+    the base, the view (key, keep ref) each of them led to, and the base's (:func:`rewind` goes back
+    to one of those)."""
 
     def __init__(
-        self, token: str, key: str, listing: bytes, keep: tuple[Any, ...], index: ViewIndex, log: list[Any]
+        self,
+        token: str,
+        key: str,
+        listing: bytes,
+        keep: tuple[Any, ...],
+        log: list[Any],
+        states: list[tuple[str, tuple[Any, ...]]],
+        base_state: tuple[str, tuple[Any, ...]],
     ) -> None:
-        self.token, self.key, self.listing, self.keep, self.index, self.log = (
-            token,
-            key,
-            listing,
-            keep,
-            index,
-            log,
-        )
+        self.token, self.key, self.listing, self.keep = token, key, listing, keep
+        self.log, self.states, self.base_state = log, states, base_state
+
+
+def _write_tip(repo: gitio.Repo, family: str, tip: _Tip) -> None:
+    _, path = _paths(repo, family)
+    fields = (tip.token, tip.key, tip.listing, tip.keep, tip.log, tip.states, tip.base_state)
+    cache._write_atomic(path, [marshal.dumps((_FORMAT, *fields))])
+    _write_at(repo, family, tip.key)
+
+
+def _load_tip(path: Any) -> _Tip | None:
+    """The tip as :func:`_write_tip` wrote it, when it is whole and of this format."""
+    tip = cache._load_marshal(path)
+    if not isinstance(tip, tuple) or len(tip) != 8 or tip[0] != _FORMAT:
+        return None
+    return _Tip(*tip[1:])
+
+
+class _Stored(_Tip):
+    """An index as loaded: its tip replayed onto its base."""
+
+    def __init__(self, tip: _Tip, index: ViewIndex) -> None:
+        super().__init__(tip.token, tip.key, tip.listing, tip.keep, tip.log, tip.states, tip.base_state)
+        self.index = index
 
 
 def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> _Stored | None:
@@ -182,11 +211,10 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
         return None
     del data, payload
     index = ViewIndex(**fields)
-    tip = cache._load_marshal(tip_path)
-    if not isinstance(tip, tuple) or len(tip) != 6 or tip[0] != _FORMAT or tip[1] != token:
-        return _Stored(token, key, listing, keep, index, [])
-    _, _, key, listing, keep, log = tip
-    for entry in log:
+    tip = _load_tip(tip_path)
+    if tip is None or tip.token != token:  # none yet, or one left by an older base
+        return _Stored(_Tip(token, key, listing, keep, [], [], (key, keep)), index)
+    for entry in tip.log:
         if entry[0] == "notes":  # what the notes changed, as it is
             _, effects, lengths = entry
             apply_effects(index, effects)
@@ -208,7 +236,32 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
         _rewrite_header(index, typical)
         for number, length in lengths.items():  # the lines the patch wrote
             index.lengths[index.position(number)] = length
-    return _Stored(token, key, listing, keep, index, log)
+    return _Stored(tip, index)
+
+
+def rewind(repo: gitio.Repo, family: str, key: str, listing: bytes) -> None:
+    """The view ``key`` was served from the cache: when it is a view the index went through (a patch of
+    its log, or its base) and not where the index is now, the index goes back to it, so that the next
+    view after it (the next experiment) is patched from it and not rendered whole. A loop that looks,
+    takes a try back (``git reset``) and tries again comes back to a view it saw (docs/performance.md,
+    "Patching the last view"). Reads one small file when the index is already there."""
+    if not cache.enabled():
+        return
+    at = cache._read_checked(_at_path(repo, family))
+    if at is None or at == key.encode("ascii"):
+        return  # no index of this kind (or its hint is damaged), or it is there already
+    _, tip_path = _paths(repo, family)
+    tip = _load_tip(tip_path)
+    if tip is None:
+        return
+    visited = [tip.base_state, *tip.states]
+    found = max((at for at, (seen, _) in enumerate(visited) if seen == key), default=None)
+    if found is None:
+        return
+    keep = visited[found][1]
+    _write_tip(
+        repo, family, _Tip(tip.token, key, listing, keep, tip.log[:found], tip.states[:found], tip.base_state)
+    )
 
 
 def _records(commits: list[tuple[Any, ...]]) -> list[CommitRecord]:
@@ -473,7 +526,8 @@ def _store(
     if len(log) > MAX_LOG:
         _write_base(repo, family, key, listing, index, keep)
     else:
-        _write_tip(repo, family, stored.token, key, listing, keep, log)
+        states = [*stored.states, (key, keep)]
+        _write_tip(repo, family, _Tip(stored.token, key, listing, keep, log, states, stored.base_state))
     return view
 
 

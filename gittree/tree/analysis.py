@@ -85,6 +85,7 @@ def rank_experiments(tree: ResearchTree, top: int | None = None) -> Ranking:
             candidates.append(node)
         else:
             left_out[reason] += 1
+
     def key(node: Node) -> float:
         return rank_key(node.metrics[spec.name].mean, spec.goal)
 
