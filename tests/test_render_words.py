@@ -8,6 +8,7 @@ tree, the table, ``best``, the Markdown export and the DOT marks.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import pytest
@@ -155,3 +156,34 @@ def test_a_column_of_deltas_has_one_number_of_decimals_and_no_change_reads_as_ze
             abs(delta) >= 10.0**-places
         ):  # written at the column's decimals (a smaller one: two digits of its own)
             assert len(text.split(".")[1]) == places
+
+
+def _column_places_pair_by_pair(deltas: list[tuple[float, float]]) -> int | None:
+    """column_places's rule, one pair at a time (as it was written before it was made of comprehensions)."""
+    from gittree.render.numbers import MAX_DELTA_PLACES, SMALL_DELTAS_QUANTILE, decimals_for, is_plain
+
+    places: int | None = None
+    sizes: list[float] = []
+    for delta, reference in deltas:
+        if not is_plain(reference):
+            continue
+        places = max(places or 0, decimals_for(reference))
+        size = abs(delta)
+        if math.isfinite(size) and size > 1e-9 * abs(reference):
+            sizes.append(size)
+    if places is None or not sizes:
+        return places
+    sizes.sort()
+    small = sizes[int(SMALL_DELTAS_QUANTILE * len(sizes))]
+    needed = max(decimals_for(small) - 2, -math.floor(math.log10(sizes[0])))
+    return min(max(places, needed), max(places, MAX_DELTA_PLACES))
+
+
+_ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+_NEAR = st.floats(min_value=-2e6, max_value=2e6) | st.sampled_from([0.0, -0.0, 1e-3, 9.99e-4, 1e6, -1e6, 0.5])
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_ANY_FLOAT | _NEAR, _ANY_FLOAT | _NEAR), max_size=30))
+def test_column_places_is_its_rule_pair_by_pair(deltas: list[tuple[float, float]]) -> None:
+    assert column_places(deltas) == _column_places_pair_by_pair(deltas)
