@@ -297,6 +297,28 @@ def test_a_note_that_changes_a_rewritten_experiments_results_shows_its_earlier_v
     assert '"rewritten": 1' not in gittree("show", "--json").out
 
 
+def test_a_version_that_hid_a_dead_end_dying_in_turn_shows_it_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    """A kept loser, then a try with its author, date and results on a detached HEAD: a whole build takes
+    the loser for the try's earlier version and hides it. HEAD going back leaves the try to the keep ref
+    alone: both are dead ends, neither hides the other (the grown tree kept the loser hidden)."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-04-01T00:00:00+00:00")
+    repo.write("work.txt", "tried\n")
+    assert gittree("commit", "-a", "-m", "tried", "--metric", "acc=0.5").code == 0
+    assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    same_as_cold(gittree, monkeypatch)
+    repo.git("checkout", "-q", "--detach", grown["base"])
+    repo.write("work.txt", "again\n")
+    assert gittree("commit", "-a", "-m", "tried again", "--metric", "acc=0.5").code == 0
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 1' in gittree("show", "--json").out
+    repo.git("checkout", "-q", grown["base"])
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 1' not in gittree("show", "--json").out
+
+
 def test_a_revert_takes_an_experiment_back_then_new_experiments_grow(  # type: ignore[no-untyped-def]
     repo: GitRepo, grown, gittree, monkeypatch
 ) -> None:

@@ -437,11 +437,14 @@ def _died_leaves(
         return None
     if any(not died.isdisjoint(node.parents) for node in nodes.values()):
         return None
+    discarded, disguised, rewritten = kept
     for sha in died:
         node = nodes[sha]
-        identities.add((node.author_name, node.author_email, node.author_time, node.author_offset))
+        identity = (node.author_name, node.author_email, node.author_time, node.author_offset)
+        if identity in disguised:
+            return None  # it may have hidden a dead end as its earlier version, which shows again now
+        identities.add(identity)
         seed.unsettled.add(sha)  # its evaluation is made again: a dead end's verdict
-    discarded, disguised, rewritten = kept
     return (discarded, tuple(sorted(identities.union(disguised))), rewritten)
 
 
