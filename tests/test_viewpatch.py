@@ -194,6 +194,26 @@ def test_a_view_seen_again_is_where_the_next_patch_starts(  # type: ignore[no-un
     assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
 
 
+def test_head_back_on_a_dead_end_brings_it_back_to_life(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """A try committed on a detached HEAD is a dead end once HEAD leaves it (the keep ref alone reaches
+    it); HEAD back on it, or on a commit above it, makes it live again: rendered whole, as cold (the
+    patch moved HEAD's mark and left it a dead end)."""
+    repo.git("checkout", "-q", "--detach", loop["one"])
+    repo.write("work.txt", "detached try\n")
+    assert gittree("commit", "-a", "-m", "detached try", "--metric", "acc=0.4").code == 0
+    tried = repo.head()
+    same_as_cold(repo, gittree, monkeypatch)
+    for target in (tried, "above"):
+        repo.git("checkout", "-q", "main")  # the try: a dead end only the keep ref reaches
+        same_as_cold(repo, gittree, monkeypatch)
+        repo.git("checkout", "-q", "--detach", tried)
+        if target == "above":
+            repo.commit("ordinary work on the try")
+        assert same_as_cold(repo, gittree, monkeypatch) == [False, False], target
+
+
 def test_losers_tried_within_one_second_are_patched_in(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch
 ) -> None:

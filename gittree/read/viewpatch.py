@@ -380,6 +380,10 @@ def _patch(
         repo, index, starts, [tip for tip in (notes_tip, curves_tip) if tip]
     )
     _check_moves(index, moved, chains, old_listing, listing, head)
+    for start in live_starts:  # each reaches down to an experiment of the tree: the bottom of its chain
+        bottom = index.find(chains[start][-1])
+        if bottom >= 0 and index.discarded[bottom]:
+            raise _Fallback  # a dead end only the keep ref reached is reached by a branch or HEAD again
     new_keep = (
         stored.keep if keep_now is None else _check_keep(stored.keep, keep_now, kept_parents, commits, chains)
     )
