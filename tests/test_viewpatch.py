@@ -143,8 +143,9 @@ def test_a_new_commit_that_already_carries_a_note_is_read_with_it(  # type: igno
     assert '"best": "' + sha in gittree("show", "--json").out or noted == "nothing"
 
 
+@pytest.mark.parametrize("how", ["gittree commit", "gittree run"])
 def test_the_agent_loops_losers_are_patched_in_as_dead_ends(  # type: ignore[no-untyped-def]
-    repo: GitRepo, loop, gittree, monkeypatch
+    repo: GitRepo, loop, gittree, monkeypatch, how: str
 ) -> None:
     """docs/guide.md's loop: each try committed by gittree (kept), a loser abandoned and reset away before
     the next view. The view finds a new dead end the keep ref alone reaches, with its note: patched in,
@@ -154,22 +155,10 @@ def test_the_agent_loops_losers_are_patched_in_as_dead_ends(  # type: ignore[no-
     ):
         repo.write("work.txt", f"try {step}\n")
         monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-02-01T00:{step:02d}:00+00:00")  # each try its own time
-        assert gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc={acc}").code == 0
-        if not wins:
-            assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
-            repo.git("reset", "-q", "--hard", "HEAD~1")
-        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
-
-
-def test_real_runs_of_the_agent_loop_are_patched_in(  # type: ignore[no-untyped-def]
-    repo: GitRepo, loop, gittree, monkeypatch
-) -> None:
-    """The loop with `gittree run` (its command prints the metric, the run commits the change with it):
-    a winner stays, losers are abandoned and reset away; each view is patched and the cold one."""
-    for step, (acc, wins) in enumerate([(0.2, False), (0.61, True), (0.3, False)]):
-        repo.write("work.txt", f"run {step}\n")
-        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-05-01T00:{step:02d}:00+00:00")
-        done = gittree("run", "-m", f"run {step}", "--capture", "acc", "--", *py(f"print('acc: {acc}')"))
+        if how == "gittree commit":
+            done = gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc={acc}")
+        else:  # the run commits the change with the metric its command printed
+            done = gittree("run", "-m", f"try {step}", "--capture", "acc", "--", *py(f"print('acc: {acc}')"))
         assert done.code == 0, done.err
         if not wins:
             assert gittree("abandon", "HEAD", "--reason", "worse").code == 0
