@@ -203,6 +203,25 @@ def test_head_back_on_a_dead_end_brings_it_back_to_life(  # type: ignore[no-unty
         assert same_as_cold(repo, gittree, monkeypatch) == [False, False], target
 
 
+def test_blocks_that_move_past_a_tie_with_the_best_move_the_star(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, monkeypatch
+) -> None:
+    """Two experiments with the best value: the ★ goes to the one drawn first. A branch that outgrows its
+    sibling moves its block of lines before it, and the ★ with it: the view is rendered whole then (the
+    patch kept the old ★; found by random loops)."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-04-01T00:00:00+00:00")  # later than every other commit
+    repo.write("work.txt", "recorded\n")
+    assert gittree("commit", "-a", "-m", "recorded", "--metric", "acc=0.52").code == 0
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.git("checkout", "-q", "--detach", base)
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.experiment("the same value", metrics=[("acc", 0.52)])
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.experiment("on top of it", metrics=[("acc", 0.5)])  # its branch outgrows the other: blocks move
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+
+
 def test_losers_tried_within_one_second_are_patched_in(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch
 ) -> None:

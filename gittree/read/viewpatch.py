@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 10
+_FORMAT = 11
 _ARRAYS = (
     "order",
     "lengths",
@@ -62,6 +62,7 @@ _PLAIN = (
     "hid_rewrites",
     "head_commit",
     "best_key",
+    "best_ties",
 )
 
 

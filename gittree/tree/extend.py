@@ -103,6 +103,9 @@ class ViewIndex:
     head_commit: str | None
     #: the best experiment's :func:`gittree.tree.rank_key`
     best_key: float | None
+    #: how many experiments can be the best with the best's rank key (the best among them): ties go to
+    #: the one drawn first, which moving blocks of lines can change; -1 once a note may have made one
+    best_ties: int
     #: 1 for each merge (an experiment with more than one parent) and every experiment above one: a
     #: merge is drawn after its last parent, so the subtree of such a node may not be one block of lines
     tainted: bytearray
@@ -255,6 +258,7 @@ def build_index(
         hid_rewrites=hid_rewrites,
         head_commit=head_commit,
         best_key=_best_key(tree),
+        best_ties=_best_ties(tree),
         tainted=_tainted(nodes, ids),
     )
 
@@ -269,6 +273,15 @@ def _tainted(nodes: list[Node], ids: dict[str, int]) -> bytearray:
             tainted[number] = 1
             stack.extend(ids[parent] for parent in nodes[number].parents)
     return tainted
+
+
+def _best_ties(tree: ResearchTree) -> int:
+    """:attr:`ViewIndex.best_ties` of a tree the builder made."""
+    key = _best_key(tree)
+    if key is None or tree.metric is None:
+        return 0
+    spec = tree.metric
+    return sum(1 for node in tree.nodes if best_rank(node, spec) == key)
 
 
 def _best_key(tree: ResearchTree) -> float | None:
@@ -423,6 +436,8 @@ def _extend(
         node.on_best_path = bool(index.on_path[number])
     if len(marks) > MAX_CHANGED_LINES:
         raise _Refused
+    if moved and index.best >= 0 and index.best_ties != 1:
+        raise _Refused  # blocks moved: which of the experiments tied with the best is drawn first may too
     evaluated = [(node.delta, node.reference, node.verdict.value, node.single_run) for _, node in added]
     return Extension(added, marks, typical, evaluated, moved)
 
@@ -649,13 +664,13 @@ def _take_best_if_better(index: ViewIndex, number: int, key: float | None) -> No
     if key is None:
         return
     best, best_key = index.best, index.best_key
-    if (
-        best < 0
-        or best_key is None
-        or key > best_key
-        or (key == best_key and index.position(number) < index.position(best))
-    ):
-        index.best, index.best_key = number, key
+    if best < 0 or best_key is None or key > best_key:  # the best alone: no other had a key above the old
+        index.best, index.best_key, index.best_ties = number, key, 1
+    elif key == best_key:
+        if index.best_ties > 0:
+            index.best_ties += 1
+        if index.position(number) < index.position(best):
+            index.best = number
 
 
 def _repath(
@@ -799,6 +814,7 @@ def _renote(
     if spec is not None:
         _rebest_renoted(index, renoted, spec)
         _repath(index, old_best, index.best, marks, len(index))
+    index.best_ties = -1  # a note may have made or undone a tie with the best: not known from here
     for number, node in rewritten.items():
         node.best, node.head = number == index.best, number == index.head
         node.on_best_path = bool(index.on_path[number])
@@ -870,3 +886,4 @@ def apply_effects(index: ViewIndex, effects: dict[str, Any]) -> None:
     for number, flag in effects["on_path"].items():
         index.on_path[number] = flag
     index.best, index.best_key = effects["best"]
+    index.best_ties = -1  # as renote leaves it
