@@ -117,6 +117,16 @@ class MetricSummary:
         return len(self.samples)
 
 
+#: What git keeps of a commit through amend and rebase: its author's name and email, author time and
+#: offset. A dead end with a live experiment's identity may be that one's earlier version (docs/tree.md).
+Identity = tuple[str, str, int, int]
+
+
+def author_identity(commit: CommitRecord | Node) -> Identity:
+    """The :data:`Identity` of a commit, or of the experiment a node is."""
+    return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
+
+
 def _mean(samples: tuple[float, ...]) -> float:
     if any(math.isnan(x) for x in samples):
         return math.nan

@@ -183,6 +183,7 @@ def _build(
     """The tree of ``tips``: grown from the stored seed of its scope when it can be, else built whole
     (and the seed stored). ``later``: where to leave the storing of the seed, for a view to do once it
     has printed (it does not delay the first line); by default it is done here."""
+    from gittree.model import author_identity
     from gittree.tree import build_seeded, build_tree_of
 
     config = config or repo_config(repo)
@@ -208,7 +209,7 @@ def _build(
         disguised: list[tuple[str, str, int, int]] = []
         kept = _kept_key(discarded, disguised, rewritten)
         if discarded:
-            disguised = [_identity(commit) for commit in history.commits if commit.sha in discarded]
+            disguised = [author_identity(commit) for commit in history.commits if commit.sha in discarded]
             kept = _kept_key(discarded, disguised, rewritten)
             discarded = _replace_rewritten(history, discarded, rewritten, rewrites)
         if scope is None:
@@ -247,11 +248,6 @@ def _seeded_scope(repo: gitio.Repo, selection: Selection) -> str | None:
 
         scope += f"-{zlib.crc32(str(repo.git_dir).encode()):08x}"
     return scope
-
-
-def _identity(commit: CommitRecord) -> tuple[str, str, int, int]:
-    """What git keeps of a commit through amend and rebase (see :func:`_replace_rewritten`)."""
-    return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
 
 
 def _kept_key(
@@ -312,7 +308,7 @@ def _grow(
     depend only on the commits below it, so the old nodes stand as they are; a changed note changes
     its own experiment's facts, unless it changes the tree's shape (:func:`gittree.tree.renote`).
     """
-    from gittree.model import CommitRecord
+    from gittree.model import CommitRecord, author_identity
     from gittree.tree import REVERT_WORDS, experiment_of, grow_tree, renote, seed_of_rows
 
     store = cache.SeedStore(repo.shared_dir, scope)
@@ -339,10 +335,7 @@ def _grow(
         renoted = gitio.notes_changed(repo, meta["notes"], refs.target(gitio.NOTES_REF))
     except GitCommandError:
         return None
-    commits = [
-        CommitRecord(sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, notes.get(sha))
-        for sha, facts in new
-    ]
+    commits = [gitio.commit_record(sha, facts, note=notes.get(sha)) for sha, facts in new]
     grown_kept = _kept_grown(meta["kept"], discarded, rewritten, commits)
     if grown_kept is None:
         return None
@@ -356,7 +349,9 @@ def _grow(
         if with_died is None:
             return None
         kept = with_died
-        if any(_identity(commit) in fresh_identities for commit in commits if commit.sha not in discarded):
+        if any(
+            author_identity(commit) in fresh_identities for commit in commits if commit.sha not in discarded
+        ):
             return None  # a new commit may be its next version (an amend): a whole build hides it
     if fresh_identities and _may_be_rewrites(seed.nodes.values(), discarded, fresh_identities):
         return None
@@ -367,8 +362,7 @@ def _grow(
         if sha in added:
             continue
         if sha in seed.nodes:
-            node = seed.nodes[sha]
-            if (node.author_name, node.author_email, node.author_time, node.author_offset) in disguised:
+            if author_identity(seed.nodes[sha]) in disguised:
                 return None  # its results decide whether a dead end is its earlier version: build whole
             if not renote(seed, sha, note):
                 return None
@@ -407,6 +401,8 @@ def _kept_grown(
     on its branch and that was reset away since (the agent loop of docs/guide.md); the old ones are
     checked once the seed is loaded (:func:`_died_leaves`, :func:`_may_be_rewrites`). None: built
     whole (a dead end back to life, a rewrite)."""
+    from gittree.model import author_identity
+
     stored_discarded, disguised, stored_rewritten = kept
     if stored_rewritten != tuple(sorted(rewritten.items())):
         return None
@@ -417,9 +413,9 @@ def _kept_grown(
     fresh = discarded - stored
     if not fresh.isdisjoint(rewritten):
         return None  # git said what it became
-    fresh_identities = {_identity(by_sha[sha]) for sha in fresh if sha in by_sha}
+    fresh_identities = {author_identity(by_sha[sha]) for sha in fresh if sha in by_sha}
     identities = fresh_identities.union(disguised)
-    if any(_identity(commit) in identities for commit in commits if commit.sha not in discarded):
+    if any(author_identity(commit) in identities for commit in commits if commit.sha not in discarded):
         return None
     died = {sha for sha in fresh if sha not in by_sha}
     return _kept_key(discarded, list(identities), rewritten), fresh_identities, died
@@ -432,6 +428,8 @@ def _died_leaves(
     now: a try reset away after that view) become dead ends in place when each is a leaf: nothing
     above it is judged against it. Adds their identities to ``identities`` and to ``kept``'s; None
     (built whole) when one has an experiment above it or is not an experiment."""
+    from gittree.model import author_identity
+
     nodes = seed.nodes
     if not died <= nodes.keys():
         return None
@@ -440,7 +438,7 @@ def _died_leaves(
     discarded, disguised, rewritten = kept
     for sha in died:
         node = nodes[sha]
-        identity = (node.author_name, node.author_email, node.author_time, node.author_offset)
+        identity = author_identity(node)
         if identity in disguised:
             return None  # it may have hidden a dead end as its earlier version, which shows again now
         identities.add(identity)
@@ -451,11 +449,9 @@ def _died_leaves(
 def _may_be_rewrites(nodes: Iterable[Node], discarded: frozenset[str], identities: set[Any]) -> bool:
     """Whether a live experiment of the seed has the author and author date of a dead end: the dead end
     may be its version before a rewrite, which a whole build hides (:func:`_replace_rewritten`)."""
-    return any(
-        node.sha not in discarded
-        and (node.author_name, node.author_email, node.author_time, node.author_offset) in identities
-        for node in nodes
-    )
+    from gittree.model import author_identity
+
+    return any(node.sha not in discarded and author_identity(node) in identities for node in nodes)
 
 
 def _kept(
@@ -535,6 +531,7 @@ def _replace_rewritten(
     that experiment before it was rewritten, so it is not shown twice. Either way its kept children hang
     from the rewritten version. Returns the discarded commits left.
     """
+    from gittree.model import author_identity
     from gittree.tree import experiment_of
 
     parsed = history.parsed
@@ -552,9 +549,6 @@ def _replace_rewritten(
         if shown:
             replaced[earlier] = shown[-1]
 
-    def identity(commit: CommitRecord) -> tuple[str, str, int, int]:
-        return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
-
     def results(commit: CommitRecord) -> tuple[object, ...] | None:
         record = experiment_of(commit, parsed)
         return None if record is None else (record.metrics, record.params)
@@ -562,12 +556,12 @@ def _replace_rewritten(
     candidates: dict[tuple[str, str, int, int], list[CommitRecord]] = {}
     for commit in history.commits:
         if commit.sha in discarded and commit.sha not in replaced:
-            candidates.setdefault(identity(commit), []).append(commit)
+            candidates.setdefault(author_identity(commit), []).append(commit)
     for commit in history.commits:
-        if commit.sha in discarded or identity(commit) not in candidates:
+        if commit.sha in discarded or author_identity(commit) not in candidates:
             continue
         mine = results(commit)
-        for old in candidates[identity(commit)]:  # every earlier version: amended, then rebased...
+        for old in candidates[author_identity(commit)]:  # every earlier version: amended, then rebased...
             if mine is not None and old.sha not in replaced and results(old) == mine:
                 replaced[old.sha] = commit.sha
     if not replaced:

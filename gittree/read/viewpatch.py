@@ -362,7 +362,6 @@ def _patch(
     base: cache.CachedView | cache.PatchedView,
     stored: _Stored,
 ) -> cache.PatchedView:
-    from gittree.model import CommitRecord
     from gittree.rawcommit import decode_message
     from gittree.tree.extend import extend
 
@@ -390,16 +389,8 @@ def _patch(
     )
     own_notes = notes.get(notes_tip, {}) if notes_tip else {}
     records = [
-        CommitRecord(
-            sha,
-            facts[0],
-            facts[6],
-            facts[1],
-            facts[2],
-            facts[3],
-            facts[4],
-            False,
-            decode_message(own_notes[sha], None) if sha in own_notes else None,
+        gitio.commit_record(
+            sha, facts, note=decode_message(own_notes[sha], None) if sha in own_notes else None
         )
         for sha, facts in commits.items()
     ]
@@ -435,7 +426,6 @@ def _patch_notes(
 ) -> cache.PatchedView:
     """The last view with the experiments whose note changed (another sample, late results) written
     again, with those judged against them and the marks that moved (:func:`gittree.tree.extend.renote`)."""
-    from gittree.model import CommitRecord
     from gittree.rawcommit import parse_commit_object
     from gittree.tree import _node, experiment_of
     from gittree.tree.extend import renote
@@ -454,9 +444,7 @@ def _patch_notes(
         if found is None or found[1] != "commit":
             raise _Fallback
         facts = parse_commit_object(found[2])
-        commit = CommitRecord(
-            sha, facts[0], facts[6], facts[1], facts[2], facts[3], facts[4], False, notes.get(sha)
-        )
+        commit = gitio.commit_record(sha, facts, note=notes.get(sha))
         record = experiment_of(commit)
         number = index.find(sha)
         if number < 0:

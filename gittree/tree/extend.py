@@ -27,7 +27,15 @@ from itertools import accumulate
 
 from gittree import tree as _tree
 from gittree.config import Config
-from gittree.model import RECONSTRUCTED_FACT, CommitRecord, MetricSpec, Node, ResearchTree, Verdict
+from gittree.model import (
+    RECONSTRUCTED_FACT,
+    CommitRecord,
+    MetricSpec,
+    Node,
+    ResearchTree,
+    Verdict,
+    author_identity,
+)
 from gittree.tree import (
     REVERT_WORDS,
     _live_delta,
@@ -250,11 +258,7 @@ def build_index(
         best=ids[tree.best] if tree.best is not None else -1,
         head=ids[tree.head] if tree.head is not None else -1,
         header=header,
-        identities={
-            (node.author_name, node.author_email, node.author_time, node.author_offset)
-            for node in nodes
-            if node.discarded
-        },
+        identities={author_identity(node) for node in nodes if node.discarded},
         hid_rewrites=hid_rewrites,
         head_commit=head_commit,
         best_key=_best_key(tree),
@@ -390,7 +394,7 @@ def _extend(
             continue
         if index.dead[experiment] or index.hid_rewrites:
             raise _Refused  # past a dead end, or a rewrite a whole build would hide: built whole
-        identity = _identity(commit)
+        identity = author_identity(commit)
         kept_only = commit.sha in discarded
         if identity in index.identities and not kept_only:
             raise _Refused  # it may be a dead end's next version, which a whole build hides
@@ -450,8 +454,8 @@ def _check_no_rewrite(index: ViewIndex, commits: Sequence[CommitRecord], discard
     after an earlier dead end, are patched)."""
     if not discarded:
         return
-    dead = {_identity(commit) for commit in commits if commit.sha in discarded}
-    if any(_identity(commit) in dead for commit in commits if commit.sha not in discarded):
+    dead = {author_identity(commit) for commit in commits if commit.sha in discarded}
+    if any(author_identity(commit) in dead for commit in commits if commit.sha not in discarded):
         raise _Refused
     times = index.time.tobytes()
     for _, _, when, _ in dead:
@@ -459,14 +463,6 @@ def _check_no_rewrite(index: ViewIndex, commits: Sequence[CommitRecord], discard
             not index.discarded[n] for n in _aligned(times, array("q", [when]).tobytes(), index.time.itemsize)
         ):
             raise _Refused
-
-
-def _identity(commit: CommitRecord) -> tuple[str, str, int, int]:
-    return (commit.author_name, commit.author_email, commit.author_time, commit.author_offset)
-
-
-def _node_identity(node: Node) -> tuple[str, str, int, int]:
-    return (node.author_name, node.author_email, node.author_time, node.author_offset)
 
 
 def _attach(index: ViewIndex, number: int, parent: int) -> bool:
@@ -767,7 +763,7 @@ def _renote(
         old = olds[number]
         if index.tainted[number] or old.dead_end != new.dead_end:
             raise _Refused
-        if index.hid_rewrites or _node_identity(new) in index.identities:
+        if index.hid_rewrites or author_identity(new) in index.identities:
             raise _Refused  # its results decide whether a dead end is its earlier version (a whole build hides it)
         _count_metrics(index, old, -1)
         _count_metrics(index, new)
