@@ -68,9 +68,10 @@ _FORMS: dict[str, _Form] = {
     ),
     "export": (
         {"--all": "all_refs", "--json": "as_json"},
-        {**_METRIC, "--format": "fmt", "-f": "fmt"},
+        {**_METRIC, "--format": "fmt", "-f": "fmt", "--budget": "budget"},
         frozenset(),
-        {"fmt": _one_of(*ExportFormat.__members__)},
+        # an agent loop's view after each try: `export --format markdown --budget N` (docs/guide.md)
+        {"fmt": _one_of(*ExportFormat.__members__), "budget": str.isdecimal},
     ),
     "render": (
         {"--all": "all_refs", "--only-best-path": "only_best_path"},
@@ -304,6 +305,8 @@ def try_fast(argv: list[str]) -> bool:
         chosen = _selection(revs, options)
         print_table(repo_path, chosen, metrics=metrics, **options)
     elif args[0] == "export":
+        if "budget" in options:
+            options["budget"] = int(options["budget"])
         chosen = _selection(revs, options)
         print_export(repo_path, chosen, **options)
     else:

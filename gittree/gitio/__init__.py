@@ -37,6 +37,9 @@ if TYPE_CHECKING:
         merge_bases as merge_bases,
     )
     from gittree.gitio.history import (
+        new_commits as new_commits,
+    )
+    from gittree.gitio.history import (
         reachable_from_refs as reachable_from_refs,
     )
     from gittree.gitio.history import (
@@ -588,6 +591,7 @@ _HOMES = {
     "shallow_boundary": "gittree.gitio.repo",
     "stage_all": "gittree.gitio.plumbing",
     "start_commits_only_from": "gittree.gitio.keep",
+    "new_commits": "gittree.gitio.history",
     "stream_commits": "gittree.gitio.history",
     "stripspace": "gittree.gitio.plumbing",
     "symbolic_head": "gittree.gitio.refs",

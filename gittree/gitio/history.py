@@ -54,6 +54,35 @@ def stream_commits(repo: Repo, tips: Sequence[str]) -> Iterator[tuple[str, Commi
             raise GitCommandError(f"git could not walk the history: {message or 'no reason given'}")
 
 
+#: Up to this many commits, :func:`new_commits` reads them in turn rather than through the pipeline.
+FEW_COMMITS = 1024
+
+
+def new_commits(repo: Repo, tips: Sequence[str]) -> list[tuple[str, CommitFacts]]:
+    """:func:`stream_commits`, for the few commits a view grows by (those since the last view): git
+    walks, then hands over the objects, one process after the other. The pipeline's start (the
+    subprocess module, a temporary file, two processes wired together) costs more than such a read
+    (issue 19); past :data:`FEW_COMMITS` commits, the pipeline reads them."""
+    walked = run(["rev-list", "--stdin"], cwd=repo.git_dir, input="".join(tip + "\n" for tip in tips))
+    if walked.code != 0:
+        raise GitCommandError(
+            f"git could not walk the history: {git_says(walked.err_text) or 'no reason given'}"
+        )
+    shas = walked.out.split()
+    if len(shas) > FEW_COMMITS:
+        return list(stream_commits(repo, tips))
+    if not shas:
+        return []
+    read = run(["cat-file", "--batch"], cwd=repo.git_dir, input=b"\n".join(shas) + b"\n")
+    if read.code != 0:
+        raise GitCommandError(
+            f"git could not read the commits: {git_says(read.err_text) or 'no reason given'}"
+        )
+    from io import BytesIO
+
+    return list(batch_commits(BytesIO(read.out)))
+
+
 def _start_walk(repo: Repo, errors: Any) -> subprocess.Popen[bytes]:
     """``git rev-list --stdin``, waiting for its tips (:func:`_feed_tips`); its errors go to ``errors``."""
     import subprocess
@@ -75,19 +104,19 @@ def read_commits(repo: Repo, tips: Iterable[str], *, with_notes: bool = True) ->
     """Every commit reachable from ``tips``, each once, with its message and (optionally) its gittree note."""
     shallow = shallow_boundary(repo)
     notes = read_notes(repo) if with_notes else {}
-    reader = CommitReader(repo)
     stack = list(tips)
     seen: set[str] = set()
-    while stack:
-        sha = stack.pop()
-        if sha in seen:
-            continue
-        seen.add(sha)
-        facts = reader.read(sha)
-        if facts is None:
-            continue
-        stack.extend(facts[0])
-        yield commit_record(sha, facts, shallow=sha in shallow, note=notes.get(sha))
+    with CommitReader(repo) as reader:
+        while stack:
+            sha = stack.pop()
+            if sha in seen:
+                continue
+            seen.add(sha)
+            facts = reader.read(sha)
+            if facts is None:
+                continue
+            stack.extend(facts[0])
+            yield commit_record(sha, facts, shallow=sha in shallow, note=notes.get(sha))
 
 
 def read_commit(repo: Repo, rev: str) -> CommitRecord:
@@ -109,7 +138,13 @@ def commits_between(
     Parents and ``stop_at`` commits missing from this clone are left out, as a shallow clone cuts them.
     ``skip``: commits not to list or count (dead-end experiments drawn beside the line, docs/tree.md).
     """
-    reader = CommitReader(repo)
+    with CommitReader(repo) as reader:
+        return _commits_between(repo, reader, tip, stop_at, limit, skip)
+
+
+def _commits_between(
+    repo: Repo, reader: CommitReader, tip: str, stop_at: Sequence[str], limit: int, skip: Iterable[str]
+) -> tuple[list[CommitRecord], int]:
     facts = reader.read(tip)
     if facts is None or not facts[0]:
         return [], 0

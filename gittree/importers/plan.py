@@ -360,7 +360,7 @@ def _results_on_commit(repo: gitio.Repo, sha: str, note: str | None, lines: tupl
     """Whether the commit (its message or its note) already records every value and the status of ``lines``."""
     from gittree.trailers import git_trailers
 
-    message = gitio.read_record(gitio.CommitReader(repo), sha).message
+    message = gitio.read_one_record(repo, sha).message
     recorded = git_trailers(message) + [
         (key.strip(), value.strip())
         for line in (note or "").splitlines()

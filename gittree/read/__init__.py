@@ -323,7 +323,7 @@ def _grow(
     new: list[tuple[str, gitio.CommitFacts]] = []
     if fresh:
         try:
-            new = list(gitio.stream_commits(repo, [*fresh, *(f"^{tip}" for tip in old_tips)]))
+            new = gitio.new_commits(repo, [*fresh, *(f"^{tip}" for tip in old_tips)])
         except GitCommandError:
             return None
     added = {sha for sha, _ in new}
@@ -652,7 +652,7 @@ def _from_tuple(data: tuple[object, ...] | None) -> ExperimentRecord | None:
 
 
 class _Commits:
-    """Commit entries by id: from the cache, else read from git (libgit2 opened on the first miss)."""
+    """Commit entries by id: from the cache, else read from git (:class:`gitio.CommitReader`)."""
 
     def __init__(self, repo: gitio.Repo) -> None:
         self.repo = repo
@@ -717,6 +717,10 @@ class _Commits:
         self.store.put(sha, entry)
         return entry
 
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
 
 def read_history(
     repo: gitio.Repo,
@@ -733,6 +737,22 @@ def read_history(
     ``whole``: this walk covers every ref, so cache entries it does not reach may be dropped.
     """
     commits = _Commits(repo)
+    try:
+        return _history(commits, tips, refs, limit, since, progress, whole)
+    finally:
+        commits.close()
+
+
+def _history(
+    commits: _Commits,
+    tips: Sequence[str],
+    refs: gitio.RefState,
+    limit: int | None,
+    since: int | None,
+    progress: Progress | None,
+    whole: bool,
+) -> History:
+    repo = commits.repo
     notes = _notes(repo, refs)
     visited: dict[str, cache.CommitEntry] | None = None
     if limit is None and since is None and not commits.store.entries:
