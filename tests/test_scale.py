@@ -660,6 +660,42 @@ def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -
     assert done.stderr == "[]"
 
 
+#: What the first answer after a new experiment need not import: the command line library (each of
+#: these is on the fast path), libgit2 (the new commit is read through git) and importlib.metadata
+#: (tabulate 0.10 imports it to look up its own version: pinned below that, docs/performance.md).
+AFTER_A_CHANGE_UNUSED = ("typer", "click", "pydantic", "pygit2", "importlib.metadata")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show"],
+        ["show", "--json"],
+        ["table"],
+        ["export", "--format", "markdown", "--budget", "4000"],
+        ["best"],
+        ["path"],
+        ["diff", "HEAD~1", "HEAD"],
+    ],
+    ids=" ".join,
+)
+def test_the_first_answer_after_a_new_experiment_imports_no_unused_library(
+    repo: GitRepo, argv: list[str]
+) -> None:
+    small_history(repo)
+    probe = (
+        f"import sys\nfrom gittree.cli import main\nmain({argv!r})\n"
+        f"unused = sorted(m for m in {AFTER_A_CHANGE_UNUSED!r} if m in sys.modules)\n"
+        "sys.stderr.write(repr(unused))\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, check=True)
+    repo.experiment("one more try", metrics=[("acc", 0.99)])
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert done.stderr == "[]"
+
+
 @pytest.mark.parametrize("keep", ["no keep ref yet", "a keep ref"])
 def test_a_committed_run_imports_no_libgit2_and_no_read_path(repo: GitRepo, keep: str) -> None:
     """A run that commits asks git itself for HEAD's branch, re-reads its commit and writes the keep
