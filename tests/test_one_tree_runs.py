@@ -128,3 +128,32 @@ def test_runs_at_80_columns_shows_each_name_whole_and_cuts_the_command(
     monkeypatch.setenv("COLUMNS", "200")
     wide = gittree("runs").out.splitlines()
     assert "exp/lr-sweep" in wide[1] and "a long comment" in wide[1]
+
+
+def test_runs_started_in_one_second_by_one_process_fit_in_80_columns(
+    repo: GitRepo, gittree, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Their ids share everything up to the random part (a 7-digit pid here, and random parts that
+    share their first digit): the shortest unique prefixes left no room, and lines ran past 80
+    columns (a test that failed now and then under load). The outcome column goes next; the command
+    is still what is cut, the names stay whole."""
+    from gittree.runs import journal
+
+    ids = iter(["20260301-141502-4821399-aa1", "20260301-141502-4821399-ab2", "20260301-141502-4821399-ac3"])
+    monkeypatch.setattr(journal, "new_run_id", lambda: next(ids))
+    repo.commit("start")
+    long_command = py("print('acc: 0.5')  # " + "a long comment " * 8)
+    assert (
+        gittree("run", "--name", "lr-sweep-3e-4", "--branch", "exp/lr-sweep", "--", *long_command).code == 0
+    )
+    assert gittree("run", "--no-commit", "--name", "baseline-long-name", "--", *long_command).code == 0
+    assert gittree("run", "--no-commit", "--", *long_command).code == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = gittree("runs").out.splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    assert "OUTCOME" not in lines[0] and "NAME" in lines[0]
+    assert "lr-sweep-3e-4" in lines[1] and "baseline-long-name" in lines[2] and lines[2].endswith("…")
+    assert lines[1].split()[0] == "20260301-141502-4821399-aa"  # still a prefix `recover` takes
+    monkeypatch.setenv("COLUMNS", "40")  # no layout fits: every line is cut at the width
+    narrow = gittree("runs").out.splitlines()
+    assert all(len(line) <= 40 for line in narrow) and narrow[1].endswith("…"), narrow

@@ -55,10 +55,12 @@ def _entry_data(v: RunEntry) -> dict[str, Any]:
 def _print_table(entries: list[RunEntry]) -> None:
     """One row per run; a run that is not committed gets a second line saying why.
 
-    The run's name (``--name``) is never cut; the command, last, is cut to the terminal's width. When
+    The run's name (``--name``) is not cut; the command, last, is cut to the terminal's width. When
     the columns do not leave it room (80 columns), the commit loses its branch name, then the run id is
     shortened to its shortest unique prefix of at least ``YYYYmmdd-HHMMSS`` (``recover`` takes a prefix),
-    then the time goes (``gittree runs ID`` shows it).
+    then the time goes, then the outcome (``gittree runs ID`` shows both). Runs started in the same
+    second by one process share their ids up to the random part: should even that leave no room, each
+    line is cut at the terminal's width, the name too.
     """
     import shlex
 
@@ -68,13 +70,20 @@ def _print_table(entries: list[RunEntry]) -> None:
     width = terminal_width()
     named = any(v.meta.name for v in entries)
     commands = [terminal_safe(shlex.join(v.meta.command)) for v in entries]
-    narrower = ((False, False, True), (False, True, True), (True, True, True), (True, True, False))
-    for short_ids, sha_only, timed in narrower:
+    # (short ids, commit without branch, with the time, with the outcome): each narrower than the last
+    narrower = (
+        (False, False, True, True),
+        (False, True, True, True),
+        (True, True, True, True),
+        (True, True, False, True),
+        (True, True, False, False),
+    )
+    for short_ids, sha_only, timed, with_outcome in narrower:
         ids = _short_ids([v.meta.id for v in entries]) if short_ids else [v.meta.id for v in entries]
         header = [
             "RUN",
             "STATUS",
-            "OUTCOME",
+            *(["OUTCOME"] if with_outcome else []),
             *(["TIME"] if timed else []),
             "COMMIT",
             *(["NAME"] if named else []),
@@ -83,7 +92,7 @@ def _print_table(entries: list[RunEntry]) -> None:
             [
                 run_id,
                 v.state,
-                outcome_text(v.meta) if v.meta.outcome else "",
+                *([outcome_text(v.meta) if v.meta.outcome else ""] if with_outcome else []),
                 *([f"{v.meta.duration:.1f}s" if v.meta.duration is not None else ""] if timed else []),
                 _commit_cell(v, sha_only),
                 *([terminal_safe(v.meta.name or "")] if named else []),
@@ -97,7 +106,8 @@ def _print_table(entries: list[RunEntry]) -> None:
     reasons = [""] + [v.detail if v.state != "committed" else "" for v in entries]
     for row, command, reason in zip(rows, ["COMMAND", *commands], reasons, strict=True):
         fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row))
-        print(f"{fixed}  {truncate(command, max(1, width - fixed_width))}".rstrip())
+        line = f"{fixed}  {truncate(command, max(1, width - fixed_width))}".rstrip()
+        print(truncate(line, width) if fixed_width >= width else line)
         if reason:
             print(truncate(f"    ↳ {terminal_safe(' '.join(reason.split()))}", width))
 
