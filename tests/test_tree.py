@@ -200,6 +200,23 @@ def test_a_reverted_experiment_is_a_dead_end_and_the_kept_line_runs_past_it() ->
     assert [n.sha for n in tree.nodes] == [a, b, c]  # the dead end hangs off a, drawn before the line goes on
 
 
+def test_head_at_the_revert_of_an_experiment_is_marked_on_the_line_it_went_back_to() -> None:
+    """keep, discard, revert with HEAD on the revert: the code is the kept one's, and the next
+    experiment will hang there, so that is where ``← HEAD`` goes (it was on the discarded try). An
+    ordinary commit on top of a dead end that is no revert of it stays at the dead end's code."""
+    a, b, r = sha40("a"), sha40("b"), sha40("1")
+    commits = [exp(a, acc=0.5), exp(b, (a,), 1, acc=0.4), revert(r, b, b, 2)]
+    tree = build_tree(commits, config=ACC, head=r)
+    assert tree.head == a and tree.by_sha[a].head and not tree.by_sha[b].head
+    assert build_tree(commits, config=ACC, head=b).head == b  # checked out at the try itself
+    reapplied = sha40("2")
+    again = build_tree([*commits, revert(reapplied, r, r, 3)], config=ACC, head=reapplied)
+    assert again.head == b and not again.by_sha[b].dead_end
+    other = sha40("3")  # on top of an abandoned try, not a revert of it
+    abandoned = [exp(a, acc=0.5), exp(b, (a,), 1, acc=0.4, status="abandoned"), plain(other, (b,), 2)]
+    assert build_tree(abandoned, config=ACC, head=other).head == b
+
+
 def test_only_a_revert_right_after_its_experiment_takes_it_back_and_a_reapply_puts_it_back() -> None:
     a, b, c, r, d = sha40("a"), sha40("b"), sha40("c"), sha40("1"), sha40("d")
     # b was built on before it was reverted: what came after it keeps it

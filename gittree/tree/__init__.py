@@ -279,7 +279,7 @@ def _finish(
             nodes[parent].children.append(node.sha)
     ordered, sizes = _drawing_order(nodes, parents_first)
 
-    head_node, _ = _head_experiment(head, nodes, seed.frontiers)
+    head_node, _ = _head_experiment(head, nodes, seed.frontiers, seed.generation)
     counts = _metric_counts(ordered)
     tree = ResearchTree(nodes=ordered, metric=None, head=head_node, metric_names=_metric_names(counts))
     tree.subtree_sizes, tree.metric_counts = sizes, counts
@@ -586,9 +586,14 @@ def _drawing_order(nodes: dict[str, Node], parents_first: list[str]) -> tuple[li
 
 
 def _head_experiment(
-    head: str | None, nodes: dict[str, Node], frontiers: dict[str, _Frontier]
+    head: str | None, nodes: dict[str, Node], frontiers: dict[str, _Frontier], generation: dict[str, int]
 ) -> tuple[str | None, int]:
-    """The experiment HEAD is at, or the nearest one below it, with the ordinary commits in between."""
+    """The experiment HEAD is at, or the nearest one below it, with the ordinary commits in between.
+
+    HEAD at the ``git revert`` that took back the experiment below it is at the code of the line
+    before that experiment, where the next one will hang (:func:`_past_dead_ends`): it is marked there,
+    not on the dead end (docs/tree.md).
+    """
     if head is None:
         return None, 0
     if head in nodes:
@@ -597,6 +602,9 @@ def _head_experiment(
     if frontier is None or not frontier.experiments:
         return None, 0
     sha, ahead = min(frontier.experiments.items(), key=lambda item: item[1])
+    if nodes[sha].reverted_by == head:
+        live, _ = _past_dead_ends({sha: ahead}, nodes, generation)
+        sha, ahead = min(live.items(), key=lambda item: item[1])
     return sha, ahead
 
 
