@@ -145,9 +145,13 @@ class NewExperiments:
         self.tip = git(repo, "rev-parse", "HEAD")
         self.tree = git(repo, "rev-parse", "HEAD^{tree}")
 
+    #: Experiments made by every instance: each message differs, so no two are the same commit.
+    made = 0
+
     def __call__(self) -> None:
         self.count += 1
-        message = f"bench experiment {self.count}\n\nGittree-Metric: acc=0.{4000 + self.count}\n"
+        NewExperiments.made += 1
+        message = f"bench experiment {NewExperiments.made}\n\nGittree-Metric: acc=0.{4000 + self.count}\n"
         self.tip = git(self.repo, "commit-tree", self.tree, "-p", self.tip, "-m", message)
         git(self.repo, "update-ref", self.ref, self.tip)
 
@@ -477,12 +481,20 @@ STARTUP_EXPERIMENTS = 20
 STARTUP_LOAD: list[float] = []
 
 
-def measure_command_startup(workdir: Path, repeat: int, rows: list[Row]) -> None:
+#: Not rendered again after a new experiment: ``--version`` reads no repository, ``runs`` the journal.
+NOT_AFTER_A_CHANGE = ("--version", "runs")
+
+
+def measure_command_startup(
+    workdir: Path, repeat: int, rows: list[Row], *, after_a_change: bool = False
+) -> None:
     """Each command, warm, on a small repository: wall and CPU time as ratios to ``python -c pass``.
 
     The reference is measured in the same run, between the commands (its median over all its turns),
     so a machine whose load changes during the run shifts both alike. CPU time (user + system, from
     the child's rusage) is reported beside wall time: on a loaded machine it is the steadier figure.
+    ``after_a_change``: each run right after one new experiment (:class:`NewExperiments`), the first
+    answer a loop gets after each try (no target: the ≤ 8× of issue 19 is for the warm rows).
     """
     small = workdir / f"small-{STARTUP_EXPERIMENTS}"
     if not (small / ".git" / "packed-refs").exists():
@@ -490,20 +502,26 @@ def measure_command_startup(workdir: Path, repeat: int, rows: list[Row]) -> None
         generate(small, STARTUP_EXPERIMENTS)
     log = ["git", "log", "--format=%H", "-n", "2", "--grep=^Gittree-Metric"]
     b, a = subprocess.run(log, cwd=small, capture_output=True, text=True, check=True).stdout.split()
-    STARTUP_LOAD[:] = os.getloadavg()
+    if not after_a_change:
+        STARTUP_LOAD[:] = os.getloadavg()
     baseline: list[Sample] = []
-    for name, args in COMMAND_STARTUP:
+    commands = [(n, args) for n, args in COMMAND_STARTUP if not after_a_change or n not in NOT_AFTER_A_CHANGE]
+    for name, args in commands:
         command = [GITTREE, "-C", str(small), *(arg.format(a=a, b=b) for arg in args)]
-        run_once(command)  # the view cache filled: what every later call finds
         baseline.append(median([sys.executable, "-c", "pass"], repeat))
-        sample = median(command, repeat * 2)
+        if after_a_change:
+            sample = median_after(command, repeat * 2, NewExperiments(small))
+        else:
+            run_once(command)  # the view cache filled: what every later call finds
+            sample = median(command, repeat * 2)
         rows.append(
             Row(
-                f"start-up, {STARTUP_EXPERIMENTS} experiments, warm: gittree {name}",
+                f"start-up, {STARTUP_EXPERIMENTS} experiments, "
+                f"{'after one new experiment' if after_a_change else 'warm'}: gittree {name}",
                 sample.seconds,
                 0.0,  # the reference: set below, once every turn of it is in
                 sample.peak_mb,
-                "≤ 8×",
+                "" if after_a_change else "≤ 8×",
                 cpu=sample.cpu,
             )
         )
@@ -512,7 +530,7 @@ def measure_command_startup(workdir: Path, repeat: int, rows: list[Row]) -> None
         max(s.peak_mb for s in baseline),
         statistics.median(s.cpu for s in baseline),
     )
-    first = len(rows) - len(COMMAND_STARTUP)
+    first = len(rows) - len(commands)
     rows.insert(
         first,
         Row(
@@ -791,6 +809,7 @@ def main(argv: list[str] | None = None) -> None:
         generate(small, 10)
     measure_startup(small, args.repeat, rows)
     measure_command_startup(args.workdir, args.repeat, rows)
+    measure_command_startup(args.workdir, args.repeat, rows, after_a_change=True)
     measure_run_overhead(args.workdir, args.repeat, rows)
     largest = None
     for size in () if args.startup_only else (int(s) for s in args.sizes.split(",")):
