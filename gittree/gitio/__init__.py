@@ -25,6 +25,9 @@ from __future__ import annotations
 TYPE_CHECKING = False  # `typing` costs milliseconds of every start-up; mypy reads this as True
 if TYPE_CHECKING:
     from gittree.gitio.history import (
+        FEW_COMMITS as FEW_COMMITS,
+    )
+    from gittree.gitio.history import (
         commits_between as commits_between,
     )
     from gittree.gitio.history import (
@@ -131,6 +134,9 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.objects import (
         CommitReader as CommitReader,
+    )
+    from gittree.gitio.objects import (
+        GitBatch as GitBatch,
     )
     from gittree.gitio.objects import (
         commit_record as commit_record,
@@ -465,6 +471,7 @@ _HOMES = {
     "ALL_REF_PREFIXES": "gittree.gitio.refs",
     "CommitFacts": "gittree.rawcommit",
     "CommitReader": "gittree.gitio.objects",
+    "GitBatch": "gittree.gitio.objects",
     "CommitSettings": "gittree.gitio.plumbing",
     "CommittedFile": "gittree.gitio.repo",
     "EMPTY_TREE": "gittree.gitio.plumbing",
@@ -499,6 +506,7 @@ _HOMES = {
     "commit_tree": "gittree.gitio.plumbing",
     "commit_tree_time_parents": "gittree.gitio.objects",
     "commit_with_message": "gittree.gitio.plumbing",
+    "FEW_COMMITS": "gittree.gitio.history",
     "commits_between": "gittree.gitio.history",
     "commits_only_from": "gittree.gitio.keep",
     "common_dir": "gittree.gitio.repo",
