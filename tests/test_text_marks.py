@@ -17,7 +17,7 @@ from tests.test_tree import ACC, exp, plain
 from tests.test_tree_properties import CONFIG, histories
 
 PLAIN = text.TextStyle(width=100, colour=False)
-_NODE_ROW = re.compile(r"[│├─┼┴╯╮┬● ★✗]*?[●★✗][─│ ]*\w+")
+_NODE_ROW = re.compile(r"[│├└─┼┴╯╮┬● ★✗]*?[●★✗][─│ ]*\w+")
 
 
 def sketch(lines: list[str]) -> list[str]:

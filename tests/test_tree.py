@@ -465,7 +465,9 @@ def test_a_main_line_merging_many_branches_keeps_one_experiment_per_commit() -> 
 
 def test_a_sweep_hangs_its_leaves_off_the_baseline_lane() -> None:
     """A sweep of runs off one experiment: one row each, a few cells wide (it was one open lane per
-    run on every row: 2,000 cells wide for a thousand runs, 75 MB of text for 5,000)."""
+    run on every row: 2,000 cells wide for a thousand runs, 75 MB of text for 5,000). They are
+    alternatives: the last hangs too, and the lane ends there (drawn in the baseline's column, the
+    best run read as the step after all the others)."""
     runs = [exp(f"run{i:03d}", ("base",), i + 1, acc=0.5 + i / 10000) for i in range(300)]
     tree = build_tree([exp("base", acc=0.4), *runs], config=ACC)
     from gittree.render import text
@@ -473,8 +475,44 @@ def test_a_sweep_hangs_its_leaves_off_the_baseline_lane() -> None:
     lines = list(text.render_text(tree, text.TextStyle(width=100, colour=False)))
     assert lines[1].startswith("●   base ")
     assert [line[:10] for line in lines[2:301]] == [f"├─● run{i:03d}" for i in range(299)]
-    assert lines[301].startswith("★   run299 ")
+    assert lines[301].startswith("└─★ run299 ")
     assert max(len(line) for line in lines) <= 100
+
+
+def _drawn(commits: list[CommitRecord], head: str | None = None) -> list[str]:
+    from gittree.render import text
+
+    tree = build_tree(commits, config=ACC, head=head)
+    return [line[:5] for line in text.render_text(tree, text.TextStyle(width=100, colour=False))][1:]
+
+
+def test_alternatives_end_the_lane_but_a_line_going_on_keeps_its_column() -> None:
+    base = exp("base", acc=0.5)
+    a, b, c = (
+        exp("a", ("base",), 1, acc=0.6),
+        exp("b", ("base",), 2, acc=0.7),
+        exp("c", ("base",), 3, acc=0.55),
+    )
+    # three live leaves: alternatives, none drawn as the step after the others
+    assert _drawn([base, a, b, c]) == ["●   b", "├─● a", "├─★ b", "└─● c"]
+    # HEAD on the last one: the line goes on there
+    assert _drawn([base, a, b, c], head="c") == ["●   b", "├─● a", "├─★ b", "●   c"]
+    # a kept try beside its discarded ones: the kept one continues the line
+    lost = exp("lost", ("base",), 1, acc=0.4, status="abandoned")
+    assert _drawn([base, lost, exp("kept", ("base",), 2, acc=0.6)]) == ["●   b", "├─✗ l", "★   k"]
+    # a child with children of its own is the line going on
+    d = exp("d", ("c",), 4, acc=0.8)
+    assert _drawn([base, a, b, c, d]) == ["●   b", "├─● a", "├─● b", "●   c", "★   d"]
+    # a line of single children stays in its column down to the alternatives at its end
+    rows = _drawn(
+        [
+            base,
+            exp("x", ("base",), 1, acc=0.6),
+            exp("y", ("x",), 2, acc=0.65),
+            *(exp(f"s{i}", ("y",), 3 + i, acc=0.7 + i / 100) for i in range(3)),
+        ]
+    )
+    assert rows == ["●   b", "●   x", "●   y", "├─● s", "├─● s", "└─★ s"]
 
 
 def test_a_side_branch_hangs_off_its_parent_lane_crossing_the_lanes_between() -> None:

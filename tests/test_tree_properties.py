@@ -254,8 +254,9 @@ def test_rounding_that_carries_to_the_next_power_of_ten_keeps_four_significant_d
 @given(histories())
 def test_every_edge_of_any_tree_is_drawn_once_in_the_terminal_view(commits: list[CommitRecord]) -> None:
     """Each experiment's row is reached from each of its parents exactly once: by a lane that waited
-    for it, by hanging off its parent's lane while that lane still runs on (a side child), or by
-    naming the parent on the row (a crossover whose parent is drawn far above it)."""
+    for it, by hanging off its parent's lane while that lane still runs on (a side child) or ends
+    there (the last of alternatives), or by naming the parent on the row (a crossover whose parent is
+    drawn far above it)."""
     from gittree.render import text
 
     tree = build_tree(commits, config=CONFIG)
@@ -267,8 +268,12 @@ def test_every_edge_of_any_tree_is_drawn_once_in_the_terminal_view(commits: list
             if row.hangs_from >= 0:
                 (parent,) = node.parents
                 laned = [c for c in tree.by_sha[parent].children if parent not in far.get(c, ())]
-                assert laned[-1] != node.sha and row.lanes_at_node[row.hangs_from] == laned[-1]
+                assert row.lanes_at_node[row.hangs_from] == laned[-1]
                 assert not row.joining and row.here > row.hangs_from
+                # the last child hangs only as the last of alternatives: the parent's lane ends at it
+                assert row.ends_lane == (laned[-1] == node.sha)
+                if row.ends_lane:
+                    assert row.lanes_after[row.hangs_from] is None
             else:
                 # a lane from every parent but those the row names instead
                 assert 1 + len(row.joining) == max(1, len(node.parents) - len(far.get(node.sha, ())))

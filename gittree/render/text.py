@@ -85,6 +85,8 @@ class _Row:
     #: the experiment parent whose lane arrives in each of ``(here, *joining)``, in that order; empty
     #: for a root and for a hanging side child (no lane arrives).
     lanes_from: tuple[str, ...] = ()
+    #: a hanging side child whose parent's lane ends at its row (``└─●``: the last of alternatives)
+    ends_lane: bool = False
 
 
 #: A crossover whose parent is drawn more than this many experiments above it gets no lane from that
@@ -122,7 +124,9 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
     its own subtree goes on from there. Children are drawn one subtree after another, so the
     parent's lane is always still there. A sweep of a thousand runs off one experiment is then a
     thousand rows a few cells wide, not a thousand lanes open side by side on every row (git log
-    --graph's way, 2,000 cells wide).
+    --graph's way, 2,000 cells wide). When the children are alternatives (:func:`_alternatives`: a
+    sweep's points, runs started together), the last one hangs too and the lane ends at it (``└─●``):
+    none of them is drawn as the next step of the line.
 
     ``far`` (:func:`far_parents`): for a crossover, the parents drawn too far above it for a lane;
     those open none, and the crossover's row names them instead.
@@ -135,13 +139,16 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
     waiting: dict[str, list[tuple[int, str]]] = {}
     hanging: dict[str, int] = {}  # side child -> the column of its parent's lane
     by_sha = tree.by_sha
+    lane_ends: set[str] = set()  # the last of alternatives: its parent's lane ends at its row
     for node in tree.nodes:
         parent_column = hanging.pop(node.sha, -1)
+        ends_lane = False
         if parent_column >= 0:  # a side child: its row leaves its parent's lane for a free column
             here = _free_column(lanes, parent_column + 1)
             lanes[here] = node.sha
             joining: tuple[int, ...] = ()
             lanes_from: tuple[str, ...] = ()
+            ends_lane = node.sha in lane_ends
         else:
             arriving = waiting.pop(node.sha, None)
             if arriving is None:  # a root: its lane starts here
@@ -159,13 +166,25 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
         for column in joining:
             lanes[column] = None
         at_node = tuple(lanes)
-        opened = _open_children(lanes, here, node, by_sha, hanging, far)
+        if ends_lane:
+            lane_ends.discard(node.sha)
+            lanes[parent_column] = None
+        opened = _open_children(lanes, here, node, by_sha, hanging, far, lane_ends)
         for column in (here, *opened):
             target = lanes[column]
-            if target is not None:
+            if target is not None and target not in lane_ends:  # the last alternative arrives by hanging
                 waiting.setdefault(target, []).append((column, node.sha))
         yield _Row(
-            node, here, joining, before, at_node, tuple(opened), tuple(lanes), parent_column, lanes_from
+            node,
+            here,
+            joining,
+            before,
+            at_node,
+            tuple(opened),
+            tuple(lanes),
+            parent_column,
+            lanes_from,
+            ends_lane,
         )
         while lanes and lanes[-1] is None:
             lanes.pop()
@@ -282,10 +301,11 @@ def _open_children(
     by_sha: dict[str, Node],
     hanging: dict[str, int],
     far: dict[str, tuple[str, ...]],
+    lane_ends: set[str],
 ) -> list[int]:
     """Point the node's lane at its last child and open a new lane for each other child that cannot
     hang off this lane (a crossover, or one with folded commits to mark); the others are marked to
-    hang (see :func:`layout`)."""
+    hang (see :func:`layout`). Alternatives all hang, the last one ending the lane (``lane_ends``)."""
     # A crossover far below gets no lane from here: its row names this experiment instead.
     children = [child for child in node.children if node.sha not in far.get(child, ())]
     if not children:
@@ -294,16 +314,39 @@ def _open_children(
     # The last child drawn continues straight down; the tree builder draws the biggest subtree last,
     # so the main line of work stays in one column while side branches open to its right.
     lanes[here] = children[-1]
+    if _alternatives(children, by_sha):
+        lane_ends.add(children[-1])
+        for child in children:
+            hanging[child] = here
+        return []
     opened = []
     for child in children[:-1]:
-        side = by_sha[child]
-        if len(side.parents) == 1 and not side.folded and not side.folded_below:
+        if _can_hang(by_sha[child]):
             hanging[child] = here
             continue
         column = _free_column(lanes, here + 1)
         lanes[column] = child
         opened.append(column)
     return opened
+
+
+def _can_hang(child: Node) -> bool:
+    """Whether a side child can hang off its parent's lane: one parent, nothing folded to mark."""
+    return len(child.parents) == 1 and not child.folded and not child.folded_below
+
+
+def _alternatives(children: list[str], by_sha: dict[str, Node]) -> bool:
+    """Whether an experiment's children are alternatives rather than a line going on: every one a
+    leaf that can hang, at least two of them live (a sweep's points, runs started together, the
+    ideas tried off one step), and HEAD not on the one drawn last. Drawn in the parent's column, the
+    last of them read as the next step after the others (the ★ of a sweep, say). A line going on
+    (a kept try beside its discarded ones, or where HEAD is) keeps its column."""
+    if len(children) < 2:
+        return False
+    nodes = [by_sha[child] for child in children]
+    if nodes[-1].head or any(child.children or not _can_hang(child) for child in nodes):
+        return False
+    return sum(1 for child in nodes if not child.dead_end) >= 2
 
 
 def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: TextStyle) -> str:
@@ -313,9 +356,11 @@ def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: Tex
 
 
 def _hanging_cells(row: _Row, style: TextStyle) -> str:
-    """``├─┼─●``: a side child on a row that leaves its parent's lane, crossing the lanes between."""
+    """``├─┼─●``: a side child on a row that leaves its parent's lane, crossing the lanes between
+    (``└─┼─●`` where the parent's lane ends)."""
     mark = style.paint(glyph(row.node), VERDICT_COLOURS[row.node.verdict])
-    return _joined(row.lanes_at_node, row.hangs_from, (row.here,), mark, "") + " "
+    start = "└" if row.ends_lane else "├"
+    return _joined(row.lanes_at_node, row.hangs_from, (row.here,), mark, "", start) + " "
 
 
 def _lane_marks(lanes: Iterable[str | None]) -> list[str]:
@@ -335,14 +380,16 @@ def _link_row(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], e
     return _joined(lanes, here, ends, end, middle).rstrip()
 
 
-def _joined(lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], end: str, middle: str) -> str:
+def _joined(
+    lanes: tuple[str | None, ...], here: int, ends: tuple[int, ...], end: str, middle: str, start: str = "├"
+) -> str:
     """The lane cells of a row that joins ``here`` to ``ends`` (``end`` at the rightmost one).
 
     Every end is to the right of ``here``: lanes left of ``here`` and right of the last end pass
     straight through; between them each lane is crossed.
     """
     last = max(ends)
-    joined = ["├"]
+    joined = [start]
     for i in range(here + 1, last + 1):
         if i == last:
             joined.append(end)
