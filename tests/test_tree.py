@@ -486,7 +486,7 @@ def _drawn(commits: list[CommitRecord], head: str | None = None) -> list[str]:
     return [line[:5] for line in text.render_text(tree, text.TextStyle(width=100, colour=False))][1:]
 
 
-def test_alternatives_end_the_lane_but_a_line_going_on_keeps_its_column() -> None:
+def test_when_no_child_goes_on_the_lane_ends_but_a_line_going_on_keeps_its_column() -> None:
     base = exp("base", acc=0.5)
     a, b, c = (
         exp("a", ("base",), 1, acc=0.6),
@@ -503,6 +503,11 @@ def test_alternatives_end_the_lane_but_a_line_going_on_keeps_its_column() -> Non
     # a child with children of its own is the line going on
     d = exp("d", ("c",), 4, acc=0.8)
     assert _drawn([base, a, b, c, d]) == ["●   b", "├─● a", "├─● b", "●   c", "★   d"]
+    # a try taken back is no step of the line: below the best it hangs, alone or after a live one
+    assert _drawn([base, lost]) == ["★   b", "└─✗ l"]
+    late = exp("late", ("base",), 3, acc=0.4, status="failed")
+    assert _drawn([base, a, late]) == ["●   b", "├─★ a", "└─✗ l"]
+    assert _drawn([base, lost], head="lost") == ["★ bas", "✗ los"]  # HEAD is there: its line
     # a line of single children stays in its column down to the alternatives at its end
     rows = _drawn(
         [

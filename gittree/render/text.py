@@ -85,7 +85,7 @@ class _Row:
     #: the experiment parent whose lane arrives in each of ``(here, *joining)``, in that order; empty
     #: for a root and for a hanging side child (no lane arrives).
     lanes_from: tuple[str, ...] = ()
-    #: a hanging side child whose parent's lane ends at its row (``└─●``: the last of alternatives)
+    #: a hanging side child whose parent's lane ends at its row (``└─●``: no child is the line going on)
     ends_lane: bool = False
 
 
@@ -124,9 +124,9 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
     its own subtree goes on from there. Children are drawn one subtree after another, so the
     parent's lane is always still there. A sweep of a thousand runs off one experiment is then a
     thousand rows a few cells wide, not a thousand lanes open side by side on every row (git log
-    --graph's way, 2,000 cells wide). When the children are alternatives (:func:`_alternatives`: a
-    sweep's points, runs started together), the last one hangs too and the lane ends at it (``└─●``):
-    none of them is drawn as the next step of the line.
+    --graph's way, 2,000 cells wide). When no child is the line going on (:func:`_no_line_goes_on`:
+    a sweep's points, runs started together, a try taken back), the last one hangs too and the lane
+    ends at it (``└─●``): none of them is drawn as the next step of the line.
 
     ``far`` (:func:`far_parents`): for a crossover, the parents drawn too far above it for a lane;
     those open none, and the crossover's row names them instead.
@@ -139,7 +139,7 @@ def layout(tree: ResearchTree, far: dict[str, tuple[str, ...]] | None = None) ->
     waiting: dict[str, list[tuple[int, str]]] = {}
     hanging: dict[str, int] = {}  # side child -> the column of its parent's lane
     by_sha = tree.by_sha
-    lane_ends: set[str] = set()  # the last of alternatives: its parent's lane ends at its row
+    lane_ends: set[str] = set()  # a last child that is no line going on: its parent's lane ends at its row
     for node in tree.nodes:
         parent_column = hanging.pop(node.sha, -1)
         ends_lane = False
@@ -305,7 +305,8 @@ def _open_children(
 ) -> list[int]:
     """Point the node's lane at its last child and open a new lane for each other child that cannot
     hang off this lane (a crossover, or one with folded commits to mark); the others are marked to
-    hang (see :func:`layout`). Alternatives all hang, the last one ending the lane (``lane_ends``)."""
+    hang (see :func:`layout`). When no child is the line going on, all hang, the last one ending the
+    lane (``lane_ends``)."""
     # A crossover far below gets no lane from here: its row names this experiment instead.
     children = [child for child in node.children if node.sha not in far.get(child, ())]
     if not children:
@@ -314,7 +315,7 @@ def _open_children(
     # The last child drawn continues straight down; the tree builder draws the biggest subtree last,
     # so the main line of work stays in one column while side branches open to its right.
     lanes[here] = children[-1]
-    if _alternatives(children, by_sha):
+    if _no_line_goes_on(children, by_sha):
         lane_ends.add(children[-1])
         for child in children:
             hanging[child] = here
@@ -335,18 +336,18 @@ def _can_hang(child: Node) -> bool:
     return len(child.parents) == 1 and not child.folded and not child.folded_below
 
 
-def _alternatives(children: list[str], by_sha: dict[str, Node]) -> bool:
-    """Whether an experiment's children are alternatives rather than a line going on: every one a
-    leaf that can hang, at least two of them live (a sweep's points, runs started together, the
-    ideas tried off one step), and HEAD not on the one drawn last. Drawn in the parent's column, the
-    last of them read as the next step after the others (the ★ of a sweep, say). A line going on
-    (a kept try beside its discarded ones, or where HEAD is) keeps its column."""
-    if len(children) < 2:
-        return False
+def _no_line_goes_on(children: list[str], by_sha: dict[str, Node]) -> bool:
+    """Whether no child of an experiment is its line going on: every one a leaf that can hang, HEAD
+    not on the one drawn last, and that one a dead end (a try taken back is no step of the line) or
+    one of two or more live ones (alternatives: a sweep's points, runs started together, ideas tried
+    off one step). Drawn in the parent's column, the last of them read as the next step after the
+    others (the ★ of a sweep, a discarded try below the best). A line going on keeps its column: a
+    child with children of its own, a lone live child, the experiment HEAD is at."""
     nodes = [by_sha[child] for child in children]
-    if nodes[-1].head or any(child.children or not _can_hang(child) for child in nodes):
+    last = nodes[-1]
+    if last.head or any(child.children or not _can_hang(child) for child in nodes):
         return False
-    return sum(1 for child in nodes if not child.dead_end) >= 2
+    return last.dead_end or sum(1 for child in nodes if not child.dead_end) >= 2
 
 
 def _lane_cells(lanes: tuple[str | None, ...], here: int, node: Node, style: TextStyle) -> str:
