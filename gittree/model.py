@@ -279,6 +279,10 @@ class ResearchTree:
         #: empty when the tree was not made by the builder (a filtered tree)
         self.subtree_sizes: Sequence[int] = ()
         self.metric_counts: dict[str, int] = {}
+        #: the author identities of every commit only the keep ref reached when this tree was read,
+        #: those hidden as earlier versions of a rewritten experiment included (gittree.read): a new
+        #: commit with one may be such a version's next, which a whole build would hide. None: not known
+        self.kept_identities: frozenset[Identity] | None = None
 
     @property
     def roots(self) -> list[Node]:

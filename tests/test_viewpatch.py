@@ -236,6 +236,29 @@ def test_losers_tried_within_one_second_are_patched_in(  # type: ignore[no-untyp
         assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
 
 
+def test_after_an_amend_hidden_as_rewritten_new_experiments_are_still_patched(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """An amended experiment that gittree kept leaves its earlier version under the keep ref, and a
+    whole build hides it (rewritten). Every later view rendered whole while the tree hid one (the patch
+    could not tell which new commit might be such a version's next); now the hidden versions'
+    identities are in the index, and only a new commit with one of them renders whole."""
+    repo.write("work.txt", "kept try\n")
+    assert gittree("commit", "-a", "-m", "kept try", "--metric", "acc=0.54").code == 0
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    repo.git("commit", "-q", "--amend", "-m", "kept try, reworded\n\nGittree-Metric: acc=0.54\n")
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    assert json.loads(gittree("show", "--json").out)["left_out"] == {"rewritten": 1}
+    for step in range(2):
+        repo.experiment(f"after the amend {step}", metrics=[("acc", 0.55 + step / 100)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+    # the same author and author date as the amended try: maybe its next version
+    monkeypatch.setenv("GIT_AUTHOR_DATE", repo.git("log", "-1", "--format=%aI", "HEAD~2").strip())
+    repo.write("work.txt", "kept try, again\n")
+    assert gittree("commit", "-a", "-m", "kept try, again", "--metric", "acc=0.54").code == 0
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+
+
 @pytest.mark.parametrize(
     "change", ["same author date as a live one", "note on an old experiment too", "forget"]
 )
@@ -540,7 +563,17 @@ def test_a_merge_elsewhere_does_not_stop_blocks_below_another_experiment_from_mo
 LOOP_STEPS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["on top", "off an older one", "ordinary", "commit", "loser", "sample", "checkout", "merge"]
+            [
+                "on top",
+                "off an older one",
+                "ordinary",
+                "commit",
+                "loser",
+                "sample",
+                "checkout",
+                "merge",
+                "amend",
+            ]
         ),
         st.integers(0, 1000),
         st.sampled_from(["0.5", "0.52", "0.55", "0.9", "0.1"]),
@@ -588,4 +621,8 @@ def test_any_loop_of_experiments_samples_and_branches_gives_the_cold_view(  # ty
             repo.git("checkout", "-q", "-B", f"merged/{counter}")
             repo.merge(chosen, f"crossover {counter}", metrics=[("acc", float(value))])
             experiments.append(repo.head())
+        elif step == "amend" and repo.head() in experiments:  # reworded, same results: a kept one is hidden
+            trailers = repo.git("log", "-1", "--format=%(trailers)").strip()
+            repo.git("commit", "-q", "--amend", "--allow-empty", "-m", f"reworded {counter}\n\n{trailers}\n")
+            experiments[experiments.index(repo.git("rev-parse", "HEAD@{1}").strip())] = repo.head()
         same_as_cold(repo, gittree, monkeypatch)

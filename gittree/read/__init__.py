@@ -213,12 +213,15 @@ def _build(
             kept = _kept_key(discarded, disguised, rewritten)
             discarded = _replace_rewritten(history, discarded, rewritten, rewrites)
         if scope is None:
-            return build_tree_of(
+            tree = build_tree_of(
                 history, config=config, metric=selection.metric, head=refs.head, discarded=discarded
             )
+            tree.kept_identities = frozenset(disguised)
+            return tree
         tree, seed = build_seeded(
             history, config=config, metric=selection.metric, head=refs.head, discarded=discarded, tips=tips
         )
+        tree.kept_identities = frozenset(disguised)
         left_out = dict(tree.left_out)
         _later(later, lambda: _save_seed(repo, scope, seed, tips, refs, kept, left_out))
         return tree
@@ -383,6 +386,7 @@ def _grow(
     changed += sorted(grown.reevaluated.difference(changed))
     left_out = meta.get("left_out", {})
     tree.left_out.update(left_out)  # what the whole build's read left out (rewritten experiments)
+    tree.kept_identities = frozenset(kept[1])
     _later(later, lambda: _save_seed(repo, scope, grown, tips, refs, kept, left_out, store, changed))
     return tree
 

@@ -102,10 +102,13 @@ class ViewIndex:
     head: int
     #: the view's top-level fields before ``nodes`` (:func:`gittree.render.jsonview.tree_head` and ``config``)
     header: dict[str, Any]
-    #: identities (author, email, time, offset) of the discarded experiments: a new commit with one may be
-    #: their rewrite, which a whole build would hide (``gittree.read._replace_rewritten``)
+    #: identities (author, email, time, offset) of the discarded experiments, and of every commit only
+    #: the keep ref reached (those the whole build hid as earlier versions of rewritten experiments
+    #: too): a new commit with one may be their rewrite, which a whole build would hide
+    #: (``gittree.read._replace_rewritten``)
     identities: set[tuple[str, str, int, int]]
-    #: the whole build hid rewritten experiments: any new experiment may be one's next version
+    #: the whole build hid rewritten experiments and their identities are not known: any new experiment
+    #: may be one's next version
     hid_rewrites: bool
     #: the commit HEAD was at (an experiment or an ordinary commit above ``head``)
     head_commit: str | None
@@ -258,8 +261,12 @@ def build_index(
         best=ids[tree.best] if tree.best is not None else -1,
         head=ids[tree.head] if tree.head is not None else -1,
         header=header,
-        identities={author_identity(node) for node in nodes if node.discarded},
-        hid_rewrites=hid_rewrites,
+        identities={author_identity(node) for node in nodes if node.discarded}.union(
+            tree.kept_identities or ()
+        ),
+        # the identities of the experiments the whole build hid as rewritten are among those above when
+        # the read said them; if it did not, any new experiment may be one's next version
+        hid_rewrites=hid_rewrites and tree.kept_identities is None,
         head_commit=head_commit,
         best_key=_best_key(tree),
         best_ties=_best_ties(tree),
