@@ -236,6 +236,50 @@ def test_losers_tried_within_one_second_are_patched_in(  # type: ignore[no-untyp
         assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
 
 
+def _kept_try(repo: GitRepo, gittree, name: str, value: str) -> str:  # type: ignore[no-untyped-def]
+    repo.write("work.txt", f"{name}\n")
+    assert gittree("commit", "-a", "-m", name, "--metric", f"acc={value}").code == 0
+    return repo.head()
+
+
+def test_a_try_looked_at_then_reset_away_is_patched_as_a_dead_end(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """The agent loop that looks at each try before it keeps or resets it: the try the last view drew
+    on its branch is a dead end now (only the keep ref reaches it), patched in place, with the next
+    try (it rendered every such view whole). Many times over: the index's log replays the deaths."""
+    monkeypatch.setattr(viewpatch, "MAX_LOG", 3)
+    for step in range(4):
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-03-0{step + 1}T00:00:00+00:00")
+        _kept_try(repo, gittree, f"try {step}", f"0.5{step}")
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+        if step % 2:  # looked at right after the reset too, or only with the next try
+            assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+    shown = json.loads(gittree("show", "--json").out)["nodes"]
+    assert sum(node["verdict"] == "discarded" for node in shown) == 4
+
+
+@pytest.mark.parametrize("reached", ["another branch", "a tag above it", "not kept"])
+def test_a_try_reset_away_that_is_still_reached_or_gone_renders_the_view_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, reached: str
+) -> None:
+    if reached == "not kept":  # a plain commit: gone from the tree once reset away
+        repo.experiment("a plain try", metrics=[("acc", 0.4)])
+    else:
+        _kept_try(repo, gittree, "a try", "0.4")
+    if reached == "another branch":
+        repo.git("branch", "still-here")
+    elif reached == "a tag above it":
+        repo.commit("a note to self")
+        repo.git("tag", "-a", "-m", "look here", "marked")
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+    same_as_cold(repo, gittree, monkeypatch)  # the view that draws the try on its branch
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    _kept_try(repo, gittree, "the next try", "0.45")
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+
+
 def test_after_an_amend_hidden_as_rewritten_new_experiments_are_still_patched(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch
 ) -> None:
@@ -352,11 +396,13 @@ def test_changes_the_patch_does_not_take_render_the_view_again(  # type: ignore[
     elif change == "config":
         repo.write(".gittree.yaml", "primary: loss\n")
         repo.experiment("judged by loss now", metrics=[("acc", 0.5), ("loss", 0.7)])
-    elif change == "forget":
+    elif change == "forget":  # a try looked at, reset away, then forgotten: the keep ref lets it go
         repo.write("work.txt", "kept\n")
         assert gittree("commit", "-a", "-m", "kept one", "--metric", "acc=0.3").code == 0
+        kept = repo.head()
         assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
         repo.git("reset", "-q", "--hard", "HEAD~1")
+        assert gittree("forget", kept).code == 0
     assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
     # New experiments are patched in again: right away, or (when the view asked for was an earlier one
     # served from the cache, which leaves the last index as it was) after the next whole render.
@@ -573,6 +619,7 @@ LOOP_STEPS = st.lists(
                 "checkout",
                 "merge",
                 "amend",
+                "reset",
             ]
         ),
         st.integers(0, 1000),
@@ -621,6 +668,9 @@ def test_any_loop_of_experiments_samples_and_branches_gives_the_cold_view(  # ty
             repo.git("checkout", "-q", "-B", f"merged/{counter}")
             repo.merge(chosen, f"crossover {counter}", metrics=[("acc", float(value))])
             experiments.append(repo.head())
+        elif step == "reset" and repo.head() in experiments[1:]:  # a try looked at, then taken back
+            experiments.remove(repo.head())
+            repo.git("reset", "-q", "--hard", "HEAD~1")
         elif step == "amend" and repo.head() in experiments:  # reworded, same results: a kept one is hidden
             trailers = repo.git("log", "-1", "--format=%(trailers)").strip()
             repo.git("commit", "-q", "--amend", "--allow-empty", "-m", f"reworded {counter}\n\n{trailers}\n")

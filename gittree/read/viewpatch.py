@@ -221,7 +221,13 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
             apply_effects(index, effects)
             typical = effects["typical"]
         else:
-            _, commits, head, evaluations, discarded, lengths = entry
+            if (
+                entry[0] == "died"
+            ):  # tries reset away since the view before (dead ends now), then the new commits
+                _, effects, commits, head, evaluations, discarded, lengths = entry
+                apply_effects(index, effects)
+            else:
+                _, commits, head, evaluations, discarded, lengths = entry
             replayed = extend(
                 index,
                 _records(commits),
@@ -379,7 +385,7 @@ def _patch(
     commits, chains, notes = _new_commits(
         repo, index, starts, [tip for tip in (notes_tip, curves_tip) if tip]
     )
-    _check_moves(index, moved, chains, old_listing, listing, head)
+    died = _check_moves(index, moved, chains, old_listing, listing, head)
     for start in live_starts:  # each reaches down to an experiment of the tree: the bottom of its chain
         bottom = index.find(chains[start][-1])
         if bottom >= 0 and index.discarded[bottom]:
@@ -400,17 +406,94 @@ def _patch(
     discarded = [sha for sha in commits if sha not in live]  # only the keep ref reaches them
     last = _Last(base, index)
     head_now = gitio.listed_target(listing, "HEAD")
+    death = None
+    if died:
+        _check_only_kept(repo, index, died, new_keep, listing, chains, head_now)
+        death = _kill(index, died, config, metric, last)
     extension = extend(
         index, records, config=config, metric=metric, head=head_now, old_node=last.node, discarded=discarded
     )
     if extension is None:
         raise _Fallback
+    if death is not None:
+        _join(index, death, extension)
     # The curves follow the drawing order: blocks that moved move theirs too.
     curves = _new_curves(old_listing, listing, {tip for tip, found in notes.items() if found}) or (
         extension.moved and curves_tip is not None
     )
-    entry = ("commits", _facts(records), head_now, extension.evaluations, discarded)
+    entry: tuple[Any, ...] = ("commits", _facts(records), head_now, extension.evaluations, discarded)
+    if death is not None:
+        entry = ("died", death.effects, *entry[1:])
     return _store(repo, family, key, listing, stored, last, extension, curves, new_keep, entry)
+
+
+def _check_only_kept(
+    repo: gitio.Repo,
+    index: ViewIndex,
+    died: list[int],
+    keep: tuple[Any, ...],
+    listing: bytes,
+    chains: dict[str, list[str]],
+    head: str | None,
+) -> None:
+    """Each try of ``died`` (a leaf experiment a moved branch no longer reaches) is reached by the keep
+    ref alone now, as a whole build would find it (then it is a dead end there): the keep ref keeps it,
+    and no other ref or HEAD reaches it. A ref at an experiment of the tree does not (a leaf has no
+    experiment above it), nor one at a new commit (its chain goes down to an experiment without it);
+    git is asked about the others (at ordinary commits, tag objects); _Fallback otherwise."""
+    shas = [index.sha(number) for number in died]
+    if not keep or not set(shas) <= set(keep[1]):
+        raise _Fallback
+    fresh = {sha for chain in chains.values() for sha in chain}
+    width, ids = index.width, index.shas
+    experiments = {bytes(ids[at : at + width]) for at in range(0, len(ids), width)}  # a set: 20k refs
+    unknown = []
+    for name, target in _refs_of(listing).items():
+        if name in (gitio.KEEP_REF, gitio.NOTES_REF, gitio.CURVES_REF) or name.startswith("refs/notes/"):
+            continue
+        if target in shas:
+            raise _Fallback
+        if target not in fresh and bytes.fromhex(target) not in experiments:
+            if name == "HEAD":
+                raise _Fallback  # detached at an ordinary commit
+            unknown.append(name.removesuffix("^{}"))  # a tag is asked about by its name (git peels it)
+    if head is not None and head in shas:
+        raise _Fallback
+    for sha in shas if unknown else ():
+        found = gitio.run(
+            ["for-each-ref", f"--contains={sha}", "--format=%(refname)", *dict.fromkeys(unknown)],
+            cwd=repo.git_dir,
+        )
+        if found.code != 0 or found.out.strip():
+            raise _Fallback
+
+
+def _kill(index: ViewIndex, died: list[int], config: Config, metric: str | None, last: _Last) -> Extension:
+    """The tries of ``died`` made dead ends in the index, their lines to be written again
+    (:func:`gittree.tree.extend.renote` with ``dying``)."""
+    from gittree.tree.extend import renote
+
+    dying: dict[int, Node] = {}
+    for number in died:
+        node = last.node(number)
+        node.discarded = True
+        dying[number] = node
+    death = renote(index, dying, config=config, metric=metric, old_node=last.node, dying=died)
+    if death is None:
+        raise _Fallback
+    return death
+
+
+def _join(index: ViewIndex, death: Extension, extension: Extension) -> None:
+    """The new commits' ``extension`` with the lines ``death`` wrote again: their marks as they are now,
+    the other lines' marks from both (the later one's where both moved one)."""
+    for number, marks in death.marks.items():
+        extension.marks[number] = {**marks, **extension.marks.get(number, {})}
+    for number, node in death.rewritten.items():
+        node.best, node.head = number == index.best, number == index.head
+        node.on_best_path, node.surprise = bool(index.on_path[number]), bool(index.surprise[number])
+        extension.marks.pop(number, None)
+    extension.rewritten.update(death.rewritten)
 
 
 def _patch_notes(
@@ -688,21 +771,29 @@ def _check_moves(
     old_listing: bytes,
     listing: bytes,
     head: str | None,
-) -> None:
+) -> list[int]:
     """Every commit the last view held is still in this one: each moved ref's old commit is below its
-    new one, and HEAD's old commit is still reached."""
+    new one, and HEAD's old commit is still reached; or that old commit is a leaf experiment, a try
+    reset away since that view saw it (the agent loop that looks before it resets). Returns those
+    (their ids), which :func:`_check_only_kept` checks further."""
+    died: list[int] = []
     for old, new in moved.values():
         if old is not None and old not in chains[new]:
-            raise _Fallback  # moved back or sideways (reset, amend, rebase): built whole
+            number = index.find(old)
+            if number < 0 or index.child_count[number] or index.dead[number] or number in died:
+                raise _Fallback  # moved back or sideways (reset, amend, rebase): built whole
+            died.append(number)
     if head is None:
-        return
+        return died
     was = gitio.listed_target(old_listing, "HEAD")
     if was is None or was == head:
-        return
+        return died
     if any(was in chain for chain in chains.values()):
-        return
+        return died
     if listing.find(was.encode("ascii") + b" refs/") >= 0:
-        return  # a ref still names it (a tip of the scope or, with --all, of every ref)
+        return died  # a ref still names it (a tip of the scope or, with --all, of every ref)
+    if index.find(was) in died:
+        return died  # HEAD was at the try its branch moved away from
     raise _Fallback
 
 

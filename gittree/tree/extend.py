@@ -745,15 +745,20 @@ def renote(
     config: Config,
     metric: str | None,
     old_node: Callable[[int], Node],
+    dying: Collection[int] = (),
 ) -> Extension | None:
     """The experiments ``renoted`` (by id) as a changed note made them (what they record; their place
     in the tree is the old one's), judged again with those judged against them; ``index`` is changed
     in place. None when that cannot be done exactly: a note that kills or revives an experiment, gives
     or takes away its value on the tree's metric, makes the best one worse, changes the metric the
     tree is judged by, or touches an experiment above a merge (a merge may then pick another parent
-    to be judged against)."""
+    to be judged against).
+
+    ``dying``: those of ``renoted`` that are dead ends now (a try a view saw on its branch, reset away
+    since: only the keep ref reaches it): each must be a leaf that is not the best (nothing is judged
+    against it, no best path goes through it), and is judged again as a dead end."""
     try:
-        return _renote(index, renoted, config, metric, old_node)
+        return _renote(index, renoted, config, metric, old_node, frozenset(dying))
     except _Refused:
         return None
 
@@ -764,11 +769,17 @@ def _renote(
     config: Config,
     metric: str | None,
     old_node: Callable[[int], Node],
+    dying: frozenset[int] = frozenset(),
 ) -> Extension:
     olds = {number: old_node(number) for number in renoted}
     for number, new in renoted.items():
         old = olds[number]
-        if index.tainted[number] or old.dead_end != new.dead_end:
+        if index.tainted[number]:
+            raise _Refused
+        if number in dying:
+            if old.dead_end or not new.dead_end or index.child_count[number] or number == index.best:
+                raise _Refused
+        elif old.dead_end != new.dead_end:
             raise _Refused
         if index.hid_rewrites or author_identity(new) in index.identities:
             raise _Refused  # its results decide whether a dead end is its earlier version (a whole build hides it)
@@ -787,6 +798,7 @@ def _renote(
             if len(rewritten) > MAX_REWRITTEN:
                 raise _Refused
     was = {number: olds.get(number, node).delta for number, node in rewritten.items()}
+    was_dead = {number: olds.get(number, node).dead_end for number, node in rewritten.items()}
     by_sha = _Lazy(index, {node.sha: node for node in renoted.values()}, old_node)
     valued: dict[str, Node | None] = {}
     for number in sorted(
@@ -799,7 +811,7 @@ def _renote(
     inserted: list[tuple[float, int]] = []
     for number, node in rewritten.items():
         old_delta = was[number]
-        if old_delta is not None and not node.dead_end and math.isfinite(old_delta):
+        if old_delta is not None and not was_dead[number] and math.isfinite(old_delta):
             removed.append((abs(old_delta), number))
         live = _live_delta(node)
         if live is not None and math.isfinite(live):
@@ -813,6 +825,8 @@ def _renote(
         node.surprise = is_surprise(node, after, spec)
         index.surprise[number] = node.surprise
         surprises[number] = node.surprise
+    died = [(number, author_identity(renoted[number])) for number in sorted(dying)]
+    _mark_dead(index, died)
     old_best = index.best
     if spec is not None:
         _rebest_renoted(index, renoted, spec)
@@ -838,8 +852,16 @@ def _renote(
         | {n: bool(index.on_path[n]) for n in rewritten},
         "best": (index.best, index.best_key),
         "typical": after,
+        "died": died,
     }
     return Extension([], marks, after, [], rewritten=rewritten, effects=effects)
+
+
+def _mark_dead(index: ViewIndex, died: Sequence[tuple[int, tuple[str, str, int, int]]]) -> None:
+    """Experiments only the keep ref reaches now: dead ends, discarded, their identities those of one."""
+    for number, identity in died:
+        index.dead[number] = index.discarded[number] = 1
+        index.identities.add(identity)
 
 
 def _referrers(index: ViewIndex, number: int) -> list[int]:
@@ -890,3 +912,4 @@ def apply_effects(index: ViewIndex, effects: dict[str, Any]) -> None:
         index.on_path[number] = flag
     index.best, index.best_key = effects["best"]
     index.best_ties = -1  # as renote leaves it
+    _mark_dead(index, [(number, tuple(identity)) for number, identity in effects.get("died", ())])
