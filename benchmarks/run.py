@@ -189,6 +189,20 @@ class Losers:
                 git(self.repo, "update-ref", "-d", ref)
 
 
+class LookedAt(Losers):
+    """Before each run, a try of the loop that looks before it resets: ``gittree commit`` of a try, a
+    ``show --json`` that draws it on its branch, ``git reset --hard HEAD~1``; the run measured is the
+    view after the reset (the try a dead end now)."""
+
+    def __call__(self) -> None:
+        self.count += 1
+        env = {**os.environ, "GIT_AUTHOR_DATE": f"@{1_950_000_000 + self.count} +0000"}
+        commit = ["commit", "--allow-empty", "-m", f"bench look {self.count}", "--metric", "acc=0.1"]
+        for args in (commit, ["show", "--json"]):
+            subprocess.run([GITTREE, *args], cwd=self.repo, env=env, capture_output=True, check=True)
+        git(self.repo, "reset", "-q", "--hard", "HEAD~1")
+
+
 def git(repo: Path, *args: str, check: bool = True) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, capture_output=True, text=True, check=check
@@ -287,6 +301,7 @@ def measure_size(repo: Path, commits: int, repeat: int, rows: list[Row]) -> None
             for change, label, target in (
                 (NewExperiments(repo), "one new experiment", "≤ 0.2×" if big else "≤ 0.5×"),
                 (Losers(repo), "a loser of the agent loop (commit, abandon, reset)", ""),
+                (LookedAt(repo), "a try looked at, then reset away (commit, view, reset)", ""),
             ):
                 after = median_after(command, repeat, change)
                 rows.append(
