@@ -199,7 +199,16 @@ class LookedAt(Losers):
         env = {**os.environ, "GIT_AUTHOR_DATE": f"@{1_950_000_000 + self.count} +0000"}
         commit = ["commit", "--allow-empty", "-m", f"bench look {self.count}", "--metric", "acc=0.1"]
         for args in (commit, ["show", "--json"]):
-            subprocess.run([GITTREE, *args], cwd=self.repo, env=env, capture_output=True, check=True)
+            # the view's output goes to /dev/null: read in here, it would grow this process, and every
+            # child forked after it starts out that big (the peak memory of the rows after it)
+            subprocess.run(
+                [GITTREE, *args],
+                cwd=self.repo,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                check=True,
+            )
         git(self.repo, "reset", "-q", "--hard", "HEAD~1")
 
 
