@@ -648,16 +648,20 @@ HEAVY_MODULES = (
 )
 def test_a_cached_answer_imports_nothing_heavy(repo: GitRepo, argv: list[str]) -> None:
     small_history(repo)
+    _loaded_by(repo, argv, HEAVY_MODULES)  # the view cached
+    assert _loaded_by(repo, argv, HEAVY_MODULES) == "[]"
+
+
+def _loaded_by(repo: GitRepo, argv: list[str], modules: tuple[str, ...]) -> str:
+    """Run gittree with ``argv`` in a fresh interpreter: which of ``modules`` it imported (a list's repr)."""
     probe = (
         f"import sys\nfrom gittree.cli import main\nmain({argv!r})\n"
-        f"heavy = sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)\n"
-        "sys.stderr.write(repr(heavy))\n"
+        f"sys.stderr.write(repr(sorted(m for m in {modules!r} if m in sys.modules)))\n"
     )
-    subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, check=True)
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True
     )
-    assert done.stderr == "[]"
+    return done.stderr
 
 
 #: What the first answer after a new experiment need not import: the command line library (each of
@@ -683,17 +687,9 @@ def test_the_first_answer_after_a_new_experiment_imports_no_unused_library(
     repo: GitRepo, argv: list[str]
 ) -> None:
     small_history(repo)
-    probe = (
-        f"import sys\nfrom gittree.cli import main\nmain({argv!r})\n"
-        f"unused = sorted(m for m in {AFTER_A_CHANGE_UNUSED!r} if m in sys.modules)\n"
-        "sys.stderr.write(repr(unused))\n"
-    )
-    subprocess.run([sys.executable, "-c", probe], cwd=repo.path, capture_output=True, check=True)
+    _loaded_by(repo, argv, AFTER_A_CHANGE_UNUSED)  # the view cached, and what grows it next time
     repo.experiment("one more try", metrics=[("acc", 0.99)])
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=True
-    )
-    assert done.stderr == "[]"
+    assert _loaded_by(repo, argv, AFTER_A_CHANGE_UNUSED) == "[]"
 
 
 @pytest.mark.parametrize("keep", ["no keep ref yet", "a keep ref"])
