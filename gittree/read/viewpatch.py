@@ -221,9 +221,8 @@ def _load(repo: gitio.Repo, family: str, config: Config, metric: str | None) -> 
             apply_effects(index, effects)
             typical = effects["typical"]
         else:
-            if (
-                entry[0] == "died"
-            ):  # tries reset away since the view before (dead ends now), then the new commits
+            if entry[0] == "died":
+                # the tries reset away since the view before (dead ends now), then the new commits
                 _, effects, commits, head, evaluations, discarded, lengths = entry
                 apply_effects(index, effects)
             else:
