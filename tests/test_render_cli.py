@@ -171,3 +171,26 @@ def test_fresh_install_renders_the_demo_without_graphviz(tmp_path: Path) -> None
         "GIT_CONFIG_NOSYSTEM": "1",
     }
     _svg_and_html_on_the_demo(venv / "bin" / "gittree", tmp_path, env)
+
+
+def _drawn_shas(dot: str, shas: list[str]) -> list[str]:
+    return [sha for sha in shas if f'"{sha}"' in dot]
+
+
+def test_author_and_limit_choose_what_is_drawn_as_they_choose_what_show_shows(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``render`` takes ``--author`` and ``--limit`` as ``show`` does (they were show's alone): the
+    drawing holds the experiments ``show --json`` holds with the same options."""
+    import json
+
+    small_history(repo)
+    message = "bea's idea\n\nGittree-Metric: acc=0.61\n"
+    repo.git("commit", "-q", "--allow-empty", "--author", "Bea <bea@example.org>", "-m", message)
+    every = [node["sha"] for node in json.loads(gittree("show", "--json").out)["nodes"]]
+    for options in (["--author", "bea@"], ["--limit", "2"], ["--author", "BEA", "--limit", "1"]):
+        shown = [node["sha"] for node in json.loads(gittree("show", "--json", *options).out)["nodes"]]
+        drawn = gittree("render", "--format", "dot", *options)
+        assert drawn.code == 0, drawn.err
+        assert _drawn_shas(drawn.out, every) == [sha for sha in every if sha in shown] and shown, options
+    assert len(_drawn_shas(gittree("render", "--format", "dot", "--limit", "2").out, every)) == 2
+    refused = gittree("render", "--format", "dot", "--author", "nobody")
+    assert refused.code != 0 and "no experiment" in refused.err

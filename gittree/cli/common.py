@@ -111,3 +111,17 @@ MetricOption = Annotated[
     str | None, typer.Option("--metric", "-m", metavar="NAME", help="Judge and colour by this metric.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text (docs/export.md).")]
+LimitOption = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", min=1, metavar="N", help="Only the N newest experiments; older history is not read."
+    ),
+]
+AuthorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--author",
+        metavar="TEXT",
+        help="Only experiments whose author name or email contains TEXT (any case).",
+    ),
+]

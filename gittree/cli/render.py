@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gittree.cli.common import AllOption, MetricOption, RevsArgument, State, app
+from gittree.cli.common import AllOption, AuthorOption, LimitOption, MetricOption, RevsArgument, State, app
 from gittree.cli.output import DrawingFormat
 
 
@@ -53,6 +53,8 @@ def render(
             help="Fold chains of at least N negligible experiments into one mark (0: never).",
         ),
     ] = 4,
+    limit: LimitOption = None,
+    author: AuthorOption = None,
 ) -> None:
     """Draw the research tree with Graphviz, or as one self-contained interactive HTML page."""
     from gittree.cli.fastpath import print_drawing
@@ -60,7 +62,7 @@ def render(
 
     print_drawing(
         State.repo_path,
-        Selection(revs or [], all_refs=all_refs, metric=metric),
+        Selection(revs or [], all_refs=all_refs, metric=metric, limit=limit, author=author),
         fmt=fmt.value if fmt is not None else None,
         output=output,
         depth=depth,

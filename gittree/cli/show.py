@@ -8,9 +8,11 @@ import typer
 
 from gittree.cli.common import (
     AllOption,
+    AuthorOption,
     ColourMode,
     ColourOption,
     JsonOption,
+    LimitOption,
     MetricOption,
     RevsArgument,
     State,
@@ -25,12 +27,7 @@ def show(
     metric: MetricOption = None,
     color: ColourOption = ColourMode.auto,
     as_json: JsonOption = False,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit", min=1, metavar="N", help="Only the N newest experiments; older history is not read."
-        ),
-    ] = None,
+    limit: LimitOption = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -39,14 +36,7 @@ def show(
             help="Only commits since DATE (2026-03-01, '3 days ago', yesterday, @EPOCH); older ones are not read.",
         ),
     ] = None,
-    author: Annotated[
-        str | None,
-        typer.Option(
-            "--author",
-            metavar="TEXT",
-            help="Only experiments whose author name or email contains TEXT (any case).",
-        ),
-    ] = None,
+    author: AuthorOption = None,
     branch: Annotated[
         list[str] | None,
         typer.Option(
