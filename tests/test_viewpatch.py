@@ -260,10 +260,11 @@ def test_a_try_looked_at_then_reset_away_is_patched_as_a_dead_end(  # type: igno
     assert sum(node["verdict"] == "discarded" for node in shown) == 4
 
 
-@pytest.mark.parametrize("reached", ["another branch", "a tag above it", "not kept"])
+@pytest.mark.parametrize("reached", ["another branch", "a tag above it", "not kept", "a new branch above it"])
 def test_a_try_reset_away_that_is_still_reached_or_gone_renders_the_view_again(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch, reached: str
 ) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-03-01T00:00:00+00:00")  # each try its own time
     if reached == "not kept":  # a plain commit: gone from the tree once reset away
         repo.experiment("a plain try", metrics=[("acc", 0.4)])
     else:
@@ -275,7 +276,13 @@ def test_a_try_reset_away_that_is_still_reached_or_gone_renders_the_view_again( 
         repo.git("tag", "-a", "-m", "look here", "marked")
         repo.git("reset", "-q", "--hard", "HEAD~1")
     same_as_cold(repo, gittree, monkeypatch)  # the view that draws the try on its branch
+    if reached == "a new branch above it":  # made after that view: its new commit's chain reaches the try
+        repo.git("branch", "later", "HEAD")
+        repo.git("checkout", "-q", "later")
+        repo.commit("work on top of the try")
+        repo.git("checkout", "-q", "main")
     repo.git("reset", "-q", "--hard", "HEAD~1")
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-03-02T00:00:00+00:00")
     _kept_try(repo, gittree, "the next try", "0.45")
     assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
 

@@ -438,12 +438,14 @@ def _check_only_kept(
     """Each try of ``died`` (a leaf experiment a moved branch no longer reaches) is reached by the keep
     ref alone now, as a whole build would find it (then it is a dead end there): the keep ref keeps it,
     and no other ref or HEAD reaches it. A ref at an experiment of the tree does not (a leaf has no
-    experiment above it), nor one at a new commit (its chain goes down to an experiment without it);
+    experiment above it), nor one at a new commit whose chain goes down to an experiment without it;
     git is asked about the others (at ordinary commits, tag objects); _Fallback otherwise."""
     shas = [index.sha(number) for number in died]
     if not keep or not set(shas) <= set(keep[1]):
         raise _Fallback
     fresh = {sha for chain in chains.values() for sha in chain}
+    if not fresh.isdisjoint(shas):
+        raise _Fallback  # another moved ref (or HEAD) reaches it, through new commits on top of it
     width, ids = index.width, index.shas
     experiments = {bytes(ids[at : at + width]) for at in range(0, len(ids), width)}  # a set: 20k refs
     unknown = []
