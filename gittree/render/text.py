@@ -343,9 +343,11 @@ def _no_line_goes_on(children: list[str], by_sha: dict[str, Node]) -> bool:
     off one step). Drawn in the parent's column, the last of them read as the next step after the
     others (the ★ of a sweep, a discarded try below the best). A line going on keeps its column: a
     child with children of its own, a lone live child, the experiment HEAD is at."""
+    last = by_sha[children[-1]]
+    if last.head or last.children or (len(children) < 2 and not last.dead_end):
+        return False  # the usual row of a line: decided without looking at the siblings
     nodes = [by_sha[child] for child in children]
-    last = nodes[-1]
-    if last.head or any(child.children or not _can_hang(child) for child in nodes):
+    if any(child.children or not _can_hang(child) for child in nodes):
         return False
     return last.dead_end or sum(1 for child in nodes if not child.dead_end) >= 2
 
