@@ -774,14 +774,15 @@ def _check_moves(
     head: str | None,
 ) -> list[int]:
     """Every commit the last view held is still in this one: each moved ref's old commit is below its
-    new one, and HEAD's old commit is still reached; or that old commit is a leaf experiment, a try
-    reset away since that view saw it (the agent loop that looks before it resets). Returns those
-    (their ids), which :func:`_check_only_kept` checks further."""
+    new one, and HEAD's old commit is still reached; or that old commit is an experiment of the tree,
+    maybe a try reset away since that view saw it (the agent loop that looks before it resets).
+    Returns those (their ids): :func:`_check_only_kept` checks that only the keep ref reaches them,
+    and :func:`gittree.tree.extend.renote` which of them can die in place (a live leaf, not the best)."""
     died: list[int] = []
     for old, new in moved.values():
         if old is not None and old not in chains[new]:
             number = index.find(old)
-            if number < 0 or index.child_count[number] or index.dead[number] or number in died:
+            if number < 0 or number in died:
                 raise _Fallback  # moved back or sideways (reset, amend, rebase): built whole
             died.append(number)
     if head is None:

@@ -30,6 +30,7 @@ from gittree.config import Config
 from gittree.model import (
     RECONSTRUCTED_FACT,
     CommitRecord,
+    Identity,
     MetricSpec,
     Node,
     ResearchTree,
@@ -857,7 +858,7 @@ def _renote(
     return Extension([], marks, after, [], rewritten=rewritten, effects=effects)
 
 
-def _mark_dead(index: ViewIndex, died: Sequence[tuple[int, tuple[str, str, int, int]]]) -> None:
+def _mark_dead(index: ViewIndex, died: Sequence[tuple[int, Identity]]) -> None:
     """Experiments only the keep ref reaches now: dead ends, discarded, their identities those of one."""
     for number, identity in died:
         index.dead[number] = index.discarded[number] = 1
