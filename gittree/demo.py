@@ -401,7 +401,7 @@ def _new_demo_repo(target: Path) -> gitio.Repo:
             ("user.email", DEMO_EMAIL),
             ("commit.gpgSign", "false"),
             ("core.hooksPath", ".git/hooks"),
-            ("notes.rewriteRef", gitio.NOTES_REF),
+            ("notes.rewriteRef", gitio.NOTES_REWRITE_PATTERN),
         ),
     )
 

@@ -196,9 +196,9 @@ def test_init_writes_config_and_notes_settings(repo: GitRepo, gittree) -> None: 
     assert result.code == 0, result.err
     text = (repo.path / ".gittree.yaml").read_text()
     assert "primary: val_bpb" in text and "threshold: 0.001" in text
-    assert repo.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittree"]
+    assert repo.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittre[e]"]
     assert gittree("init", "--metric", "val_bpb", "--goal", "min").code == 0  # twice: idempotent
-    assert repo.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittree"]
+    assert repo.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittre[e]"]
     text = (repo.path / ".gittree.yaml").read_text()
     assert "goal: min" in text and "threshold: 0.001" in text
 

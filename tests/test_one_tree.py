@@ -104,7 +104,7 @@ def test_seeds_recorded_without_init_survive_an_amend_and_a_rebase(repo: GitRepo
     idea = next(n for n in json.loads(gittree("show", "--json").out)["nodes"] if n["subject"] == "idea")
     assert idea["status"] == "abandoned" and idea["notes"] == ["no gain"]
     # written once, though every record asked
-    assert repo.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittree"]
+    assert repo.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittre[e]"]
     assert repo.git("config", "--get-all", "notes.displayRef").split() == ["refs/notes/gittree"]
 
 
@@ -117,6 +117,31 @@ def test_init_before_the_first_note_leaves_git_log_quiet(repo: GitRepo, gittree)
     assert gittree("record", "HEAD", "--metric", "acc=0.51").code == 0
     log = subprocess.run(["git", "log", "-1"], cwd=repo.path, capture_output=True, text=True, check=True)
     assert log.stderr == "" and "Gittree-Metric: acc=0.51" in log.stdout
+
+
+def test_init_before_the_first_note_leaves_rebase_quiet_and_carries_notes(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """A rebase after ``gittree init`` warned ``notes ref refs/notes/gittree is invalid`` until the first
+    note existed; the pattern gittree writes matches that ref alone, so the notes still travel."""
+    repo.experiment("baseline", metrics=[("acc", 0.5)])
+    init = gittree("init")
+    assert init.code == 0 and "git config notes.rewriteRef 'refs/notes/gittre[e]'" in init.out
+    repo.experiment("idea", metrics=[("acc", 0.6)])
+
+    def rebase_stderr() -> str:
+        done = subprocess.run(
+            ["git", "rebase", "-q", "--force-rebase", "HEAD~1"],
+            cwd=repo.path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stderr
+
+    assert "invalid" not in rebase_stderr()
+    assert gittree("record", "HEAD", "--metric", "acc=0.62").code == 0
+    assert "invalid" not in rebase_stderr()
+    assert _samples(gittree)["idea"] == [0.6, 0.62]  # the note followed the rebased commit
+    assert repo.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittre[e]"]
 
 
 def test_a_setting_that_already_covers_the_notes_is_left_alone(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +159,7 @@ def test_notes_received_by_sync_survive_an_amend_without_init(tmp_path: Path, gi
     ada.note(team.baseline, "Gittree-Metric: acc=0.52")
     ada.sync()
     bob.sync()
-    assert bob.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittree"]
+    assert bob.git("config", "--get-all", "notes.rewriteRef").split() == ["refs/notes/gittre[e]"]
     bob.git("commit", "--amend", "-q", "-m", "baseline again\n\nGittree-Metric: acc=0.5")
     node = next(n for n in bob.tree_json()["nodes"] if n["subject"] == "baseline again")
     assert sorted(node["metrics"]["acc"]["samples"]) == [0.5, 0.52]

@@ -95,8 +95,10 @@ def init(
 
     result = init_project(gitio.open_repo(State.repo_path), metric=metric, goal=goal, threshold=threshold)
     print(f"wrote {result.config_path}")
+    from shlex import quote
+
     for key, value in result.git_settings:
-        print(f"git config {key} {value}")
+        print(f"git config {key} {quote(value)}")
 
 
 @app.command()

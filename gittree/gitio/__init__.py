@@ -277,6 +277,9 @@ if TYPE_CHECKING:
         NOTES_REF as NOTES_REF,
     )
     from gittree.gitio.refs import (
+        NOTES_REWRITE_PATTERN as NOTES_REWRITE_PATTERN,
+    )
+    from gittree.gitio.refs import (
         SCOPE_REF_PREFIXES as SCOPE_REF_PREFIXES,
     )
     from gittree.gitio.refs import (
@@ -482,6 +485,7 @@ _HOMES = {
     "MIN_GIT_VERSION": "gittree.gitio.repo",
     "NEWEST_TIP_SCAN": "gittree.gitio.repo",
     "NOTES_REF": "gittree.gitio.refs",
+    "NOTES_REWRITE_PATTERN": "gittree.gitio.refs",
     "CURVES_REF": "gittree.gitio.refs",
     "RefState": "gittree.gitio.refs",
     "Repo": "gittree.gitio.repo",

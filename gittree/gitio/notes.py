@@ -9,7 +9,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from gittree.errors import GitCommandError
 from gittree.gitio.objects import tree_of_commit
 from gittree.gitio.plumbing import commit_tree, write_blobs
-from gittree.gitio.refs import CURVES_REF, NOTES_REF, ZERO_SHA, ref_object, ref_target, update_ref
+from gittree.gitio.refs import (
+    CURVES_REF,
+    NOTES_REF,
+    NOTES_REWRITE_PATTERN,
+    ZERO_SHA,
+    ref_object,
+    ref_target,
+    update_ref,
+)
 from gittree.gitio.repo import Repo
 from gittree.gitio.runner import git_says, run
 from gittree.rawcommit import decode_message
@@ -330,10 +338,12 @@ def keep_notes_through_rewrites(
 ) -> tuple[tuple[str, str], ...]:
     """Make git carry gittree's notes through amend and rebase, and show them in ``git log``.
 
-    ``notes.rewriteRef`` gets ``refs/notes/gittree`` unless a value of the repository's own
-    configuration already covers it (git matches the values as globs: ``refs/notes/*`` does). ``notes.displayRef`` gets it only once
-    the notes ref exists: git warns ``notes ref refs/notes/gittree is invalid`` on every ``git log``
-    while it names a ref that does not exist. Called by ``gittree init`` and by every writer of a note,
+    ``notes.rewriteRef`` gets :data:`NOTES_REWRITE_PATTERN` (a pattern that matches ``refs/notes/gittree``
+    alone: git warns ``notes ref refs/notes/gittree is invalid`` on every rebase while a plain name
+    names a ref that does not exist) unless a value of the repository's own configuration already
+    covers the ref (git matches the values as globs: ``refs/notes/*`` does). ``notes.displayRef`` gets
+    ``refs/notes/gittree`` only once the notes ref exists: named while it does not, every ``git log``
+    warns the same way. Called by ``gittree init`` and by every writer of a note,
     so a late result survives a rewrite without ``gittree init``. Returns the (setting, value) pairs
     added (to the repository's own ``.git/config``). ``notes_exist``: whether the notes ref exists, when
     the caller knows (it just moved it); else git is asked.
@@ -350,8 +360,9 @@ def keep_notes_through_rewrites(
     for key in wanted:
         # The repository's own configuration: a global setting does not travel with the repository.
         if not any(fnmatchcase(NOTES_REF, value) for value in settings[key]):
-            _set_notes_ref_setting(repo, key)
-            added.append((key, NOTES_REF))
+            value = NOTES_REWRITE_PATTERN if key == _REWRITE_REF_KEY else NOTES_REF
+            _set_notes_ref_setting(repo, key, value)
+            added.append((key, value))
     return tuple(added)
 
 

@@ -9,6 +9,10 @@ from gittree.gitio.repo import Repo, list_remotes
 from gittree.gitio.runner import git_says, run
 
 NOTES_REF = "refs/notes/gittree"
+#: The ``notes.rewriteRef`` value that carries NOTES_REF through amend and rebase: a pattern matching it
+#: alone. Named plainly, git warns ``notes ref refs/notes/gittree is invalid`` on every rebase until
+#: the first note exists; a pattern that matches no ref yet is passed over in silence (docs/config.md).
+NOTES_REWRITE_PATTERN = "refs/notes/gittre[e]"
 
 #: The downsampled metric curves of runs, a note per experiment (docs/format.md, "Curves"): apart from
 #: NOTES_REF, so views that read results never read curves, and ``git log`` does not show them.
