@@ -152,9 +152,12 @@ def _best_path(tree: ResearchTree) -> Section:
     return Section("## Best path (root → best)\n\n", items, ("step", "steps"), keep_first=True)
 
 
-def informative_dead_ends(tree: ResearchTree) -> list[Node]:
-    """Dead ends, the most informative first: a reason written, then off the best path's latest steps, then newest."""
-    anchors = branch_points(tree)
+def informative_dead_ends(tree: ResearchTree, anchors: dict[str, str | None] | None = None) -> list[Node]:
+    """Dead ends, the most informative first: a reason written, then off the best path's latest steps, then newest.
+
+    ``anchors``: :func:`branch_points` of the tree, when the caller has them (a pass over every node).
+    """
+    anchors = branch_points(tree) if anchors is None else anchors
     step_of = {node.sha: index for index, node in enumerate(tree.path_to(tree.best))} if tree.best else {}
 
     def key(node: Node) -> tuple[int, int, int]:
@@ -167,7 +170,7 @@ def informative_dead_ends(tree: ResearchTree) -> list[Node]:
 def _dead_ends(tree: ResearchTree) -> Section:
     anchors = branch_points(tree)
     items = []
-    for node in informative_dead_ends(tree):
+    for node in informative_dead_ends(tree, anchors):
         anchor = anchors.get(node.sha)
         where = f", off {markdown_code(tree.by_sha[anchor].short)}" if anchor else ""
         reason = markdown_escape(_short(dead_end_reason(node), REASON_CHARACTERS))
