@@ -147,3 +147,35 @@ def test_parallel_runs_in_one_clone_push_their_branches_and_notes(tmp_path: Path
     reader = team.clone("Reader")
     reader.sync()
     ledger.check([reader])
+
+
+def test_a_teammates_live_experiment_is_no_dead_end_in_the_default_view(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
+    """After a sync the merged keep ref brings Ben's experiment, live on ``origin/exp/b``; it was drawn
+    as a ``discarded`` dead end in Ana's default view (her scope is her local branches), left out of
+    her ``best``, and the clones disagreed. Discarded is what no branch, tag or remote-tracking branch
+    reaches, in every view, as ``gittree kept`` says."""
+    import json
+
+    team = Team(tmp_path, gittree)
+    ana, ben = team.clone("Ana"), team.clone("Ben")
+    ana.experiment("exp/a", "a1", acc=0.55)
+    ana.sync()
+    ben.sync()
+    b1 = ben.experiment("exp/b", "b1", start="origin/exp/a", acc=0.9)
+    ben.sync()
+    ana.sync()
+    shown = ana.gittree("show", "--json")
+    assert shown.code == 0, shown.err
+    node = next(node for node in json.loads(shown.out)["nodes"] if node["sha"] == b1)
+    assert node["verdict"] == "better" and node["best"]
+    for clone in (ana, ben):
+        best = json.loads(clone.gittree("best", "--json").out)
+        assert best["best"][0]["sha"] == b1 and best["left_out"]["dead_end"] == 0
+    # A try Ben resets away is still a dead end in both clones once synced.
+    loser = ben.experiment("exp/b", "b2, worse", acc=0.4)
+    ben.git("reset", "-q", "--hard", "HEAD~1")
+    ben.sync()
+    ana.sync()
+    for clone in (ana, ben):
+        tree = json.loads(clone.gittree("show", "--json").out)
+        assert next(node for node in tree["nodes"] if node["sha"] == loser)["verdict"] == "discarded"

@@ -458,6 +458,10 @@ def _may_be_rewrites(nodes: Iterable[Node], discarded: frozenset[str], identitie
     return any(node.sha not in discarded and author_identity(node) in identities for node in nodes)
 
 
+#: The refs whose commits are live work: a kept commit none of them (nor HEAD) reaches is discarded.
+_LIVE_REF_PREFIXES = ("refs/heads/", "refs/remotes/", "refs/tags/")
+
+
 def _kept(
     repo: gitio.Repo, tips: Sequence[str], refs: gitio.RefState
 ) -> tuple[list[str], Callable[[], frozenset[str]], dict[str, str]]:
@@ -501,7 +505,9 @@ def _kept(
     ]
     walked = list(dict.fromkeys(walked + frontier))
     starts = [tip for tip in kept if tip not in keeps] + frontier
-    living = [tip for tip in tips if tip not in kept]
+    # Discarded is what nothing else reaches, in the scope or not (as `gittree kept` says): a teammate's
+    # experiment that the merged keep ref brings is live on their remote-tracking branch, not a dead end.
+    living = list(dict.fromkeys([tip for tip in tips if tip not in kept] + refs.tips(_LIVE_REF_PREFIXES)))
     rewritten = {old: new for old, new in forgotten.items() if new is not None}
     try:
         walking = gitio.start_commits_only_from(repo, starts, living)
