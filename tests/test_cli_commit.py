@@ -165,7 +165,21 @@ def test_a_rejecting_hook_is_reported_with_gits_message(repo: GitRepo, gittree) 
     result = gittree("commit", "--allow-empty", "-m", "x", "--metric", "acc=1")
     assert result.code == 7
     assert "lint failed: tabs in model.py" in result.err
+    # git's own reason comes first: eight lines of advice about a grafts file came before it, caused by
+    # the grafts file gittree's git policy named (the repository has none)
+    assert "graft" not in result.err and result.err.startswith(
+        "gittree: error: git commit failed: lint failed"
+    )
     assert state(repo) == before
+
+
+def test_commit_all_with_nothing_changed_says_gits_reason(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``commit -a`` with no tracked file changed: git says "nothing to commit" on its standard output,
+    which was lost behind the grafts advice on its standard error."""
+    repo.commit("start")
+    result = gittree("commit", "-a", "-m", "nothing changed", "--metric", "acc=0.5")
+    assert result.code == 7
+    assert "nothing to commit" in result.err and "graft" not in result.err
 
 
 def test_users_hooks_run(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

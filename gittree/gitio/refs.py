@@ -56,8 +56,7 @@ def head_and_branch(repo: Repo) -> tuple[str | None, str | None]:
     a tag named HEAD, which makes the name ambiguous), each is asked as before."""
     found = run(["rev-parse", "HEAD^{commit}", "--symbolic-full-name", "HEAD"], cwd=repo.git_dir)
     lines = found.text.split("\n")
-    # Two lines, the sha and the name: a name git finds ambiguous prints none (git's error on stderr,
-    # where its advice about the grafts file the policy names may be too).
+    # Two lines, the sha and the name: a name git finds ambiguous prints none (git's error on stderr).
     if found.code == 0 and len(lines) == 3 and lines[2] == "":
         sha, name = lines[0], lines[1]
         if name == "HEAD" or name.startswith("refs/"):  # "HEAD": a detached HEAD

@@ -24,7 +24,15 @@ if TYPE_CHECKING:
 #: (``.git/info/grafts``, which git still honours) ignored, as libgit2 and the commit cache read it; and
 #: git's messages in English, because gittree recognises some of them (lock contention, name clashes,
 #: a missing remote ref). Everything else, the user's configuration included, is inherited as it is.
-_POLICY = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull, "LC_ALL": "C", "LANGUAGE": "C"}
+#: The grafts file named is one that cannot exist (a path below the null device): git opens an existing
+#: one, even empty, and then prints its eight lines of advice that grafts are deprecated before every
+#: error of its own, which hid git's reason (a refusing hook, "nothing to commit") behind them.
+_POLICY = {
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_GRAFT_FILE": os.path.join(os.devnull, "gittree-reads-no-grafts"),
+    "LC_ALL": "C",
+    "LANGUAGE": "C",
+}
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
