@@ -280,6 +280,22 @@ def test_diff_between_diverged_lines_and_with_repeated_runs(demo: Path, gittree)
     assert "label_smoothing  0.1" in text and "randaugment      —          2,9" in text
 
 
+def test_diff_marks_one_run_on_each_side_as_the_tree_does(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Three seeds against one run: the seeds' spread is the noise estimate, so no ``¹``, as in ``show``;
+    diff marked it whenever either side had one run."""
+    repo.experiment("seeded", metrics=[("acc", 0.860), ("acc", 0.855), ("acc", 0.862)])
+    repo.experiment("single", metrics=[("acc", 0.864)])
+    shown = {node["subject"]: node for node in json.loads(gittree("show", "--json").out)["nodes"]}
+    assert shown["single"]["single_run"] is False
+    for a, b in (("HEAD~1", "HEAD"), ("HEAD", "HEAD~1")):
+        acc = json.loads(gittree("diff", a, b, "--json").out)["metrics"][0]
+        assert acc["single_run"] is False and acc["verdict"] == "negligible"
+        assert "¹" not in gittree("diff", a, b).out
+    repo.experiment("single again", metrics=[("acc", 0.9)])
+    acc = json.loads(gittree("diff", "HEAD~1", "HEAD", "--json").out)["metrics"][0]
+    assert acc["single_run"] is True and "¹ one run on each side" in gittree("diff", "HEAD~1", "HEAD").out
+
+
 def test_diff_with_an_ordinary_commit_still_shows_the_code(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     base = repo.experiment("base", metrics=[("acc", 0.5)])
     plain = repo.commit("plain refactor", change="refactored")

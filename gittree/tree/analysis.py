@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from gittree.errors import BadValueError, GittreeError
 from gittree.model import CommitRecord, MetricSpec, MetricSummary, Node, ResearchTree, Verdict
-from gittree.tree import Evaluation, compare, evaluate_each, rank_key
+from gittree.tree import Evaluation, compare, evaluate_each, noise_error, rank_key
 
 # -- best -----------------------------------------------------------------------------------------
 
@@ -306,13 +306,16 @@ def _side(commit: CommitRecord, node: Node | None, params: EffectiveParams | Non
 def _compare_metric(spec: MetricSpec, a: MetricSummary | None, b: MetricSummary | None) -> MetricComparison:
     if a is None or b is None:
         return MetricComparison(spec, a, b, None, None, False)
+    # ¹ as the tree marks it: no noise estimate, which one side with repeated runs gives (its spread
+    # stands for the other's); it was marked whenever either side had one run
+    error = noise_error(b, a)
     return MetricComparison(
         spec=spec,
         a=a,
         b=b,
         delta=b.mean - a.mean,
-        verdict=compare(b, a, spec),
-        single_run=a.n < 2 or b.n < 2,
+        verdict=compare(b, a, spec, error),
+        single_run=error is None,
     )
 
 
