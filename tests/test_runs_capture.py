@@ -33,6 +33,8 @@ def captured(names: list[str], *lines: str) -> dict[str, str]:
         ("loss: -inf", {"loss": "-inf"}),
         ("\x1b[32macc: 0.7\x1b[0m", {"acc": "0.7"}),  # colours are not part of the value
         ("final acc: 0.5.", {"acc": "0.5"}),  # a full stop ends a sentence, not the number
+        ("loss: Infinity", {"loss": "inf"}),  # JavaScript's and Java's infinity, as a JSON file's
+        ("loss: -infinity;", {"loss": "-inf"}),
     ],
 )
 def test_lines_that_are_captured(line: str, expected: dict[str, str]) -> None:
@@ -51,10 +53,27 @@ def test_lines_that_are_captured(line: str, expected: dict[str, str]) -> None:
         "acc 0.5",  # neither ':' nor '='
         "ACC: 0.5",  # names are case-sensitive, as in trailers
         "acc: \u0663",  # non-ASCII digits
+        # the number must end at a blank, the end of the line or , ; | ) ] } (docs/runs.md): the first
+        # digits of each of these were taken
+        "acc: 45/50",
+        "acc: 1.#QNAN",  # MSVC's NaN was recorded as 1
+        "acc: 0.5-0.7",
+        "acc: 0.91#",
+        "acc: 0.91.5",
+        "acc: nan%",
     ],
 )
 def test_lines_that_are_not_captured(line: str) -> None:
     assert captured(["acc"], line) == {}
+
+
+@pytest.mark.parametrize("line", ["acc: 45/50", "acc: 1.#QNAN", "acc: Infinityx", "acc: NaN%", "acc: -inf%"])
+def test_a_value_that_starts_like_a_number_is_quoted_in_a_warning(line: str) -> None:
+    """Not "matched nothing; names printed with a number: acc" (a warning that contradicted itself for
+    a value starting with nan or inf): the line is quoted, as for 91%."""
+    parser = CaptureParser(["acc"])
+    parser.feed_line(line)
+    assert parser.warnings() == [f"--capture acc: not a number, not captured: {line!r}"]
 
 
 def test_the_last_value_printed_wins() -> None:

@@ -6,8 +6,8 @@ The rules (docs/runs.md, "Captured output"):
 * a name matches only as a whole word: ``loss`` does not match ``val_loss: 1``;
 * ``:`` or ``=`` follows the name, with blanks allowed around it;
 * the value is a plain number as ``Gittree-Metric`` accepts it (``0.9979``, ``-1.5``, ``3e-4``, ``nan``,
-  ``inf``), ending at a blank, the end of the line or one of ``, ; | ) ] }``; ``91%`` or ``0.5s`` are
-  not captured (the unit would be lost), nor is a decimal comma (``0,73``);
+  ``inf``, ``Infinity``), ending at a blank, the end of the line or one of ``, ; | ) ] }``; ``91%`` or
+  ``0.5s`` are not captured (the unit would be lost), nor is a decimal comma (``0,73``) or ``45/50``;
 * ``-nan`` and ``+nan`` (C's ``printf`` of a negative NaN) are ``nan``; a number the format refuses
   (``1e999``, which would overflow to infinity) is not captured but remembered in :meth:`warnings`:
   output never makes the parser raise, whatever it holds;
@@ -27,7 +27,7 @@ from gittree.trailers import parse_metric_assignment, validate_name
 
 # CSI sequences (colours, cursor moves) and OSC sequences (titles, links) that terminals interpret.
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?i:nan|inf)"
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?i:nan|inf(?:inity)?)"
 _NAME_CHARS = r"A-Za-z0-9_./-"
 
 
@@ -35,8 +35,14 @@ def strip_ansi(text: str) -> str:
     return _ANSI_RE.sub("", text)
 
 
-#: A printed number as the capture takes it: it must end there (``91%``, ``0.5s``, ``0,73`` do not).
-_VALUE_RE = re.compile(rf"(?:{_NUMBER})(?![A-Za-z0-9_%]|[.,][0-9])")
+#: A printed number as the capture takes it: it must end at a blank, the end of the line or one of
+#: ``, ; | ) ] }``, a full stop ending the sentence allowed before them (``91%``, ``0.5s``, ``0,73``,
+#: ``45/50``, ``0.5-0.7``, ``1.#QNAN`` do not: the first digits of those were taken as the value where
+#: a list of characters that may not follow let them by).
+_VALUE_RE = re.compile(rf"(?:{_NUMBER})(?=\.?(?:[\s;|)\]}}]|,(?![0-9])|$))")  # (``0,73``: a decimal comma)
+#: A value that starts like a number (a digit, a point and a digit, nan, inf, signed or not): one that
+#: is not a number is said in a warning quoting its line, not taken for a name that matched nothing.
+_NUMBER_LIKE_RE = re.compile(r"[+-]?(?:\.?[0-9]|(?i:nan|inf))")
 #: The text after ``NAME:`` up to a blank or a separator: a value, taken or not.
 _TOKEN = r"[^\s,;|)\]}:=]*"
 #: Any ``NAME: <something that starts like a number>``: the names a script prints, to suggest one
@@ -79,13 +85,15 @@ class CaptureParser:
             name = match.group("name")
             number = _VALUE_RE.match(line, match.start("value"))
             if number is None:
-                if match.group("value")[:1] in _NUMBER_START or match.group("value")[1:2].isdigit():
+                if _NUMBER_LIKE_RE.match(match.group("value")):
                     first, count = self._not_numbers.get(name, (line.strip(), 0))
                     self._not_numbers[name] = (first, count + 1)
                 continue
             value = number.group()
             if value.lower() in ("-nan", "+nan"):  # glibc's printf("%f", -NAN): a NaN has no sign to keep
                 value = "nan"
+            elif value[-5:].lower() == "inity":  # JavaScript's and Java's Infinity: inf, as a JSON file's is
+                value = value[:-5]
             try:
                 # The canonical text keeps the number as printed (0.997900 stays 0.997900).
                 self.values[name] = parse_metric_assignment(f"{name}={value}")[1]
@@ -133,9 +141,6 @@ class CaptureParser:
     def pairs(self) -> list[tuple[str, str]]:
         """``(name, value)`` for every captured name, in the order the names were given."""
         return [(name, self.values[name]) for name in self.names if name in self.values]
-
-
-_NUMBER_START = frozenset("0123456789.")
 
 
 def closest_names(name: str, printed: Iterable[str], limit: int = 3) -> list[str]:
