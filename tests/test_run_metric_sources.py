@@ -21,7 +21,7 @@ from gittree.runs.capture import CaptureParser
 from gittree.runs.journal import process_alive
 from gittree.trailers import parse_experiment, parse_number
 from tests.conftest import GitRepo
-from tests.runtools import GITTREE, journal, only_run, py, run_dir, wait_for
+from tests.runtools import GITTREE, PYTHON, journal, only_run, py, run_dir, wait_for
 
 
 def metrics_of(repo: GitRepo) -> dict[str, tuple[float, ...]]:
@@ -277,3 +277,41 @@ def test_a_run_names_every_bad_value_of_its_metrics_file(repo: GitRepo, gittree)
     assert metrics_of(repo) == {"b": (0.25,), "d": (1.0, 2.0)}
     warnings = only_run(repo.path)["warnings"]
     assert [w.split("'")[1] for w in warnings] == ["1:30", "0x10", "1_000"]
+
+
+# -- DVCLive's metrics.json ---------------------------------------------------------------------------
+
+
+DVCLIVE_SCRIPT = """
+import json, os, sys
+os.makedirs("dvclive/plots/metrics/val", exist_ok=True)
+epochs, acc = int(sys.argv[1]), float(sys.argv[2])
+with open("dvclive/plots/metrics/val/acc.tsv", "w") as history:
+    history.write("timestamp\\tstep\\tacc\\n")
+    for step in range(epochs):
+        history.write(f"{1772442000 + step}\\t{step}\\t{acc * (step + 1) / epochs}\\n")
+with open("dvclive/metrics.json", "w") as metrics:
+    json.dump({"step": epochs - 1, "val": {"acc": acc}, "train": {"loss": round(1 - acc, 4)}}, metrics, indent=4)
+"""
+
+
+def test_dvclives_step_counter_is_no_metric(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """DVCLive writes the step its metrics were logged at as a top-level ``step`` in metrics.json. It was
+    recorded as a metric and, with nothing configured, judged (a tie broken by name: ``step`` first):
+    the run that trained longest was the best, at a worse accuracy."""
+    (repo.path / "train.py").write_text(DVCLIVE_SCRIPT)
+    (repo.path / ".gitignore").write_text("dvclive/\n")
+    repo.git("add", "train.py", ".gitignore")
+    repo.commit("start")
+    for epochs, acc in (("10", "0.80"), ("20", "0.70")):
+        args = ["--metrics-file", "dvclive/metrics.json", "-m", f"{epochs} epochs"]
+        result = gittree("run", *args, "--", PYTHON, "train.py", epochs, acc)
+        assert result.code == 0, result.err
+    assert metric_lines(repo) == ["Gittree-Metric: val/acc=0.7", "Gittree-Metric: train/loss=0.3"]
+    best = json.loads(gittree("best", "--json").out)
+    assert best["metric"] == "val/acc" and best["best"][0]["subject"] == "10 epochs"
+    # A file holding only a step keeps it: then it is what the file says.
+    from gittree.record.metricsfile import parse_metrics_text
+
+    assert parse_metrics_text('{"step": 3}', source="f") == [("step", "3")]
+    assert parse_metrics_text('{"step": 0.5, "acc": 1}', source="f") == [("step", "0.5"), ("acc", "1")]

@@ -642,3 +642,27 @@ def test_a_discarded_experiment_on_the_main_line_is_a_side_leaf_of_the_kept_line
 def test_a_dead_root_keeps_its_children() -> None:
     tree = build_tree([exp("x", acc=0.5, status="failed"), exp("k", ("x",), 1, acc=0.6)], config=ACC)
     assert tree.by_sha["k"].parents == ("x",) and tree.by_sha["k"].verdict is Verdict.BASELINE
+
+
+def test_of_metrics_recorded_equally_often_the_held_out_one_is_judged() -> None:
+    """DVCLive and most scripts record a training and a held-out value of each step: by name alone,
+    ``train/loss`` came before ``val/acc`` and the tree judged how well the model fit its training data."""
+    from gittree.tree import held_out_rank
+
+    commits = [
+        CommitRecord("a", (), "base\n\nGittree-Metric: train/loss=0.5\nGittree-Metric: val/acc=0.7\n"),
+        CommitRecord("b", ("a",), "longer\n\nGittree-Metric: train/loss=0.2\nGittree-Metric: val/acc=0.6\n"),
+    ]
+    tree = build_tree(commits)
+    assert tree.metric is not None and tree.metric.name == "val/acc"
+    assert tree.metric_names == ("val/acc", "train/loss")
+    assert [held_out_rank(name) for name in ("eval_loss", "testAcc", "acc", "lr", "train.loss")] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+    ]
+    # A metric more experiments record still comes first, whatever it measures.
+    commits.append(CommitRecord("c", ("b",), "c\n\nGittree-Metric: train/loss=0.1\n"))
+    assert build_tree(commits).metric_names[0] == "train/loss"

@@ -66,7 +66,7 @@ def parse_metrics_text(
             hint='for example {"acc": 0.91, "val": {"loss": 0.3}}',
         )
     pairs: list[tuple[str, str]] = []
-    for name, value in _leaves(data, ""):
+    for name, value in _leaves(_without_step_counter(data), ""):
         try:
             pairs.append(_metric(name, value))
         except BadValueError as e:
@@ -119,6 +119,17 @@ def _json_constant(text: str) -> _Literal:
 def _yaml_number(loader: Any, node: Any) -> _Literal:
     text = str(loader.construct_scalar(node))
     return _Literal(_YAML_SPECIAL.get(text.lower(), text))
+
+
+def _without_step_counter(data: dict[Any, Any]) -> dict[Any, Any]:
+    """The file's metrics without DVCLive's step counter: its ``metrics.json`` holds, beside the
+    metrics, the step they were logged at as a top-level integer ``step``. Taken as a metric, it was
+    judged (no configured metric, a tie broken by name: ``step`` before ``train/…`` and ``val/…``) and
+    the run that trained longest was the best. A file holding ``step`` alone keeps it."""
+    step = data.get("step")
+    if len(data) < 2 or not isinstance(step, _Literal) or not step.isdigit():
+        return data
+    return {key: value for key, value in data.items() if key != "step"}
 
 
 def _leaves(data: dict[Any, Any], prefix: str) -> list[tuple[str, Any]]:

@@ -617,7 +617,25 @@ def _metric_counts(nodes: list[Node]) -> dict[str, int]:
 
 
 def _metric_names(counts: dict[str, int]) -> tuple[str, ...]:
-    return tuple(sorted(counts, key=lambda name: (-counts[name], name)))
+    return tuple(sorted(counts, key=lambda name: (-counts[name], held_out_rank(name), name)))
+
+
+#: Words of a metric's name that say which data it was measured on (``val/acc``, ``eval_loss``,
+#: ``train/loss``): ``_`` ``-`` ``/`` ``.`` and blanks separate them.
+_HELD_OUT_WORDS = frozenset(("val", "valid", "validation", "eval", "evaluation", "test", "dev", "holdout"))
+_TRAINING_WORDS = frozenset(("train", "training"))
+_NAME_WORDS = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
+
+
+def held_out_rank(name: str) -> int:
+    """Which of metrics recorded equally often is judged first: 0 for one measured on held-out data
+    (``val/acc``, ``test_loss``), 2 for one measured on the training data (``train/loss``), 1 for the
+    others. DVCLive and most scripts record both sides of each: the alphabetical order judged
+    ``train/loss`` before ``val/acc``, and a model that overfit looked best."""
+    words = {word.lower() for word in _NAME_WORDS.split(name) if word}
+    if words & _HELD_OUT_WORDS:
+        return 0
+    return 2 if words & _TRAINING_WORDS else 1
 
 
 #: The run fact an imported log writes to name the metric it judged its rows by (importers/plan.py).
@@ -662,8 +680,8 @@ def judged_counts(nodes: Iterable[Node]) -> dict[str, int]:
 
 
 def most_common(counts: Mapping[str, int]) -> str:
-    """The name counted most (ties: the first by name), as :func:`_metric_names` puts first."""
-    return min(counts, key=lambda name: (-counts[name], name))
+    """The name counted most (ties: held-out data first, then by name), as :func:`_metric_names` puts first."""
+    return min(counts, key=lambda name: (-counts[name], held_out_rank(name), name))
 
 
 # -- evaluation -----------------------------------------------------------------------------------
