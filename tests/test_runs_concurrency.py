@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -78,3 +79,53 @@ def test_four_runs_on_the_checked_out_branch_at_once(repo: GitRepo) -> None:
     assert on_main and repo.head() in {entry["sha"] for entry in on_main}
     assert any(entry["branch"] != "main" for entry in entries)  # they overlapped: one at least is a sibling
     assert repo.git("status", "--porcelain", "--untracked-files=no") == ""  # index moved with the branch
+
+
+# train.py: sleeps until a moment given on its command line, so that runs started together also end together:
+# each looks for the experiment it repeats before any of them has landed, the race this test is about.
+SEEDED = (
+    "import sys, time\n"
+    "seed = int(sys.argv[sys.argv.index('--seed') + 1])\n"
+    "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
+    "print(f'acc: {0.8 + seed / 100}')\n"
+)
+
+
+@pytest.mark.slow
+def test_runs_of_the_same_command_started_together_end_as_one_experiment(repo: GitRepo) -> None:
+    # docs/runs.md: the first lands, the others become its samples; none is a sibling on run/<id> (where
+    # one seed alone could take ★ best). Three rounds of six: each round ended with siblings before.
+    repo.write("train.py", SEEDED)
+    repo.git("add", "train.py")
+    repo.commit("start")
+    seeds = range(6)
+    for round_ in range(3):
+        before = repo.head()
+        end = f"{time.time() + 1.5:.3f}"
+        options = ["--capture", "acc", "--param", f"round={round_}"]
+        runners = [
+            subprocess.Popen(
+                [str(GITTREE), "run", *options, "--", sys.executable, "train.py", end, "--seed", str(seed)],
+                cwd=repo.path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for seed in seeds
+        ]
+        said = []
+        for runner in runners:
+            _, err = runner.communicate(timeout=120)
+            assert runner.returncode == 0, err
+            said.append(err)
+        assert repo.git("branch", "--list", "run/*") == "", said
+        assert repo.git("rev-list", "--count", f"{before}..HEAD").strip() == "1", said
+        assert sum("as another sample" in err for err in said) == len(seeds) - 1, said
+        # One experiment: its commit holds the first run's result, its note the five others'.
+        text = repo.git("log", "-1", "--format=%B") + repo.git("notes", "--ref", "gittree", "show", "HEAD")
+        accs = sorted(
+            float(line.split("=")[1]) for line in text.splitlines() if line.startswith("Gittree-Metric: acc=")
+        )
+        assert accs == [0.8 + seed / 100 for seed in seeds], said
+    entries = journal(repo.path)
+    assert len(entries) == 18 and all(entry["status"] == "committed" for entry in entries), entries

@@ -13,7 +13,7 @@ import contextlib
 import os
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gittree import gitio
@@ -319,7 +319,9 @@ def _commit(
             run=group_facts(metas, dirty=dirty),
         )
         read: dict[str, CommitRecord] = {}  # the commits the repeat check read, for _add_samples
-        repeated = None if dirty else _repeated_experiment(repo, lead, tree, entry.params, read)
+        repeated, repeats = (
+            (None, None) if dirty else _repeated_experiment(repo, lead, tree, entry.params, read)
+        )
     except GittreeError as e:
         for meta, path in zip(metas, dirs, strict=True):
             _mark_failed(meta, path, e.message)
@@ -341,6 +343,7 @@ def _commit(
         sibling=sibling_ref(lead),
         hooks=hooks,
         sign=settings.sign,
+        repeats=repeats,
     )
     for meta, path in zip(metas, dirs, strict=True):
         meta.status = journal.COMMITTING
@@ -348,6 +351,12 @@ def _commit(
         journal.save_meta(path, meta)
     try:
         sha, landed, written = treecommit.commit_tree_as_written(repo, plan)
+    except treecommit.RepeatLanded as first:
+        # Another run of the same code and command landed while this one ran (or was being committed):
+        # this run is one more sample of it, as if it had ended second (docs/runs.md).
+        return _add_samples(
+            repo, first.sha, metas, dirs, entry.metrics, dirty=dirty, read=read.get(first.sha)
+        )
     except GittreeError as e:
         for meta, path in zip(metas, dirs, strict=True):
             _mark_failed(meta, path, e.message + (f" (hint: {e.hint})" if e.hint else ""))
@@ -380,35 +389,58 @@ def _repeated_experiment(
     tree: str,
     params: Sequence[tuple[str, str]],
     read: dict[str, CommitRecord] | None = None,
-) -> str | None:
+) -> tuple[str | None, _Repeats | None]:
     """The experiment this run repeats, whose results it adds to as samples (docs/runs.md, "Running the
     same code again"): ``gittree rerun``'s commit; else, unless ``--new``, the experiment at the branch's
-    tip or where the run started, when its tree, its command (seed aside) and its params equal this run's."""
+    tip or where the run started, when its tree, its command (seed aside) and its params equal this run's.
+    Also the check itself, for the tip the commit is finally built on (:attr:`treecommit.TreeCommit.repeats`),
+    or None when nothing but ``rerun``'s commit can be repeated."""
     if lead.sample_of is not None:
-        return lead.sample_of
+        return lead.sample_of, None
     if lead.new:
-        return None
-    from gittree.runs.samples import without_seed
-
-    command = without_seed(lead.template or lead.command)
+        return None, None
+    repeats = _Repeats(repo, lead, tree, params, read if read is not None else {})
     candidates = [gitio.ref_sha(repo, lead.target), lead.base]
     for sha in dict.fromkeys(c for c in candidates if c is not None):
-        commit = gitio.read_commit(repo, sha)
-        if read is not None:
-            read[sha] = commit
+        if repeats(sha):
+            return sha, repeats
+    return None, repeats
+
+
+@dataclass
+class _Repeats:
+    """Whether a commit is an experiment ``lead`` repeats: the same tree, command (seed aside) and params.
+    Each commit is read once (``read`` keeps it, with its note, for :func:`_add_samples`)."""
+
+    repo: gitio.Repo
+    lead: RunMeta
+    tree: str
+    params: Sequence[tuple[str, str]]
+    read: dict[str, CommitRecord]
+    answers: dict[str, bool] = field(default_factory=dict)
+
+    def __call__(self, sha: str) -> bool:
+        if sha not in self.answers:
+            self.answers[sha] = self._repeats(sha)
+        return self.answers[sha]
+
+    def _repeats(self, sha: str) -> bool:
+        from gittree.runs.samples import without_seed
+
+        commit = gitio.read_commit(self.repo, sha)
+        self.read[sha] = commit
         record = experiment_at(commit)
         if record is None:
-            continue
+            return False
         recorded = record.run_dict().get("cmd")
-        if recorded is None or sorted(record.params) != sorted(params):
-            continue
+        if recorded is None or sorted(record.params) != sorted(self.params):
+            return False
+        command = without_seed(self.lead.template or self.lead.command)
         try:
             same_command = without_seed(shlex.split(recorded)) == command
         except ValueError:  # not a shell-quoted line gittree wrote
-            continue
-        if same_command and gitio.tree_of(repo, sha) == tree:
-            return sha
-    return None
+            return False
+        return same_command and gitio.tree_of(self.repo, sha) == self.tree
 
 
 def experiment_at(commit: CommitRecord) -> ExperimentRecord | None:

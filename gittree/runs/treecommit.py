@@ -10,7 +10,8 @@ committed"):
 
 So the commit is made with plumbing: a temporary index (``GIT_INDEX_FILE``) holding the saved tree,
 ``git commit-tree``, and ``git update-ref REF NEW OLD``, a compare-and-swap that fails if anything moved
-the branch meanwhile (then gittree retries on the new tip). ``commit-tree`` runs no hooks and ignores
+the branch meanwhile (then gittree retries on the new tip, unless the tip is now an experiment the run
+repeats: the caller adds the run to it as a sample). ``commit-tree`` runs no hooks and ignores
 ``commit.gpgSign``, so gittree runs the commit hooks itself, exactly as ``git commit --only`` does with
 its own temporary index: ``pre-commit``, ``prepare-commit-msg FILE message``, ``commit-msg FILE`` in the
 working tree with ``GIT_INDEX_FILE`` set, ``post-commit`` after the branch moved; and signs with ``-S``
@@ -24,6 +25,7 @@ import contextlib
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +68,19 @@ class TreeCommit:
     hooks: Path | None = None
     #: ``commit.gpgSign`` of that repository, when the caller has read it (:func:`gitio.commit_settings`).
     sign: bool | None = None
+    #: whether a commit the target moved to since ``base`` is an experiment this run repeats (same code,
+    #: command and params): then nothing is committed, and :class:`RepeatLanded` names it, so that the run
+    #: is added to it as a sample (docs/runs.md, "Running the same code again"). None: never.
+    repeats: Callable[[str], bool] | None = None
+
+
+class RepeatLanded(Exception):
+    """The target moved during the run to an experiment the run repeats (another run of the same code and
+    command landed first): the run is one more sample of it, not a commit of its own."""
+
+    def __init__(self, sha: str) -> None:
+        super().__init__(sha)
+        self.sha = sha
 
 
 class _Contention(Exception):
@@ -238,8 +253,8 @@ def _land(
     sign: bool | None = None,
 ) -> tuple[str, str]:
     """Create the commit on the current tip and move the branch to it, retrying on contention; or, when
-    the branch moved under the run, land it as a sibling (``plan.sibling``). ``sign``: ``commit.gpgSign``
-    (None: read here)."""
+    the branch moved under the run, land it as a sibling (``plan.sibling``), or raise :class:`RepeatLanded`
+    when it moved to an experiment the run repeats. ``sign``: ``commit.gpgSign`` (None: read here)."""
     if sign is None:
         sign = gitio.config_value(wt, "commit.gpgSign", kind="bool") == "true"
     deadline = time.monotonic() + plan.lock_timeout
@@ -247,6 +262,11 @@ def _land(
     start = plan.base if plan.base is not None or target == "HEAD" else None
     for _ in range(MAX_MOVES):
         tip = gitio.ref_sha(wt, target)
+        # Checked here, on the tip the commit would be built on, and again after every lost compare-and-swap:
+        # the caller's own look happened before this run's hooks ran, and runs of the same command started
+        # together all look before any of them lands.
+        if plan.repeats is not None and tip is not None and tip != start and plan.repeats(tip):
+            raise RepeatLanded(tip)
         if (
             plan.sibling is not None
             and tip is not None
