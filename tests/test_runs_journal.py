@@ -10,7 +10,7 @@ import pytest
 
 from gittree.trailers import parse_experiment
 from tests.conftest import GitRepo
-from tests.runtools import only_run, py, run_dir
+from tests.runtools import journal, only_run, py, run_dir
 
 
 def edit_meta(repo: GitRepo, run_id: str, **changes: object) -> None:
@@ -324,3 +324,70 @@ def test_journal_times_of_other_shapes_are_read_as_datetime_reads_them(text: str
     except ValueError as e:
         found = f"ValueError: {e}"
     assert found == expected
+
+
+def _note(repo: GitRepo, rev: str = "HEAD") -> str:
+    return repo.git("notes", "--ref", "gittree", "show", rev)
+
+
+def test_a_run_recorded_with_record_run_is_recorded_once(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # The guide: a --no-commit run joins an experiment with `gittree record REV --run RUN_ID`. The journal
+    # then says it is recorded there, and neither `recover` (its old hint) nor a second record counts it again.
+    repo.commit("start")
+    assert gittree("run", "--capture", "acc", "-m", "base", "--", *py("print('acc: 0.5')")).code == 0
+    base = repo.head()
+    assert gittree("run", "--no-commit", "--capture", "acc", "--", *py("print('acc: 0.7')")).code == 0
+    (entry,) = [entry for entry in journal(repo.path) if entry["status"] == "not-committed"]
+    assert gittree("record", "HEAD", "--run", entry["id"]).code == 0
+    assert _note(repo).count(f"run {entry['id']}") == 1
+    recorded = next(e for e in journal(repo.path) if e["id"] == entry["id"])
+    assert recorded["status"] == "committed" and recorded["recorded"] and recorded["sha"] == base
+    listing = gittree("runs").out
+    (row,) = [line for line in listing.splitlines() if line.startswith(entry["id"])]
+    assert " recorded " in row and base[:7] in row and "recover" not in listing
+    assert "recorded: on " + base[:7] in gittree("runs", entry["id"]).out
+    result = gittree("recover", entry["id"])
+    assert result.code == 0 and f"was already recorded on {base[:7]}" in result.out, result
+    again = gittree("record", "HEAD", "--run", entry["id"])
+    assert again.code == 11 and "already recorded" in again.err and "twice" in again.err
+    assert repo.head() == base and repo.git("rev-list", "--count", "--branches").strip() == "2"
+    assert _note(repo).count(f"run {entry['id']}") == 1
+    assert "nothing to recover" in gittree("recover").out
+
+
+def test_a_record_run_cut_short_is_finished_by_recover_once(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # docs/runs.md, "Durability": the entry says committing towards REV before the note is written, and
+    # "recorded" is written after it without a sync. Either way, recover adds the run to REV exactly once.
+    repo.commit("start")
+    assert gittree("run", "--capture", "acc", "--", *py("print('acc: 0.5')")).code == 0
+    base = repo.head()
+    assert gittree("run", "--no-commit", "--capture", "acc", "--", *py("print('acc: 0.6')")).code == 0
+    assert gittree("run", "--no-commit", "--capture", "acc", "--", *py("print('acc: 0.7')")).code == 0
+    before_note, after_note = [e["id"] for e in journal(repo.path) if e["status"] == "not-committed"]
+    # Killed before the note was written: the entry is committing towards REV, the note lacks the run.
+    edit_meta(
+        repo, before_note, status="committing", attempts=1, sample_of=base, recorded=True, pid=dead_pid()
+    )
+    # Killed after the note, before "recorded" was written down (or the machine lost that write).
+    assert gittree("record", "HEAD", "--run", after_note).code == 0
+    edit_meta(repo, after_note, status="committing", sha=None, sample=False, pid=dead_pid())
+    assert gittree("record", "HEAD", "--run", after_note).code == 11  # found in the note: not twice
+    result = gittree("recover")
+    assert result.code == 0 and f"{before_note} recorded on {base[:7]}" in result.out, result
+    assert all(entry["status"] == "committed" and entry["sha"] == base for entry in journal(repo.path))
+    note = _note(repo)
+    assert note.count(f"run {before_note}") == 1 and note.count(f"run {after_note}") == 1
+    assert repo.head() == base and repo.git("rev-list", "--count", "--branches").strip() == "2"
+
+
+def test_one_seed_of_a_group_is_not_recorded_alone(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    # Its seeds are committed together as one experiment: recording one of them elsewhere would have the
+    # group's recover take the others for recorded too, or count that seed twice.
+    repo.commit("start")
+    code = "import os; print('acc: 0.' + os.environ['GITTREE_SEED'])"
+    assert gittree("run", "--no-commit", "--seeds", "5,6", "--capture", "acc", "--", *py(code)).code == 0
+    seed = journal(repo.path)[1]["id"]
+    result = gittree("record", "HEAD", "--run", seed)
+    assert result.code == 11 and "one seed of a group" in result.err
+    assert repo.git("notes", "--ref", "gittree", "list") == ""
+    assert all(entry["status"] == "not-committed" for entry in journal(repo.path))

@@ -349,10 +349,11 @@ def recover(
             if outcome.error.hint:
                 say(f"hint: {outcome.error.hint}")
         elif outcome.result is not None and not quiet:
+            from gittree.runs.commit import where_committed
+
             result = outcome.result
-            verb = "was already committed as" if result.already else "committed as"
             print(
-                f"run {result.meta.id} {verb} {result.sha[:7]} on {result.meta.branch or 'a detached HEAD'}"
+                f"run {result.meta.id} {'was already ' if result.already else ''}{where_committed(result.meta)}"
             )
             for warning in result.warnings:
                 say(f"gittree: warning: {warning}")

@@ -103,7 +103,7 @@ def _print_table(entries: list[RunEntry]) -> None:
         fixed_width = sum(widths) + 2 * len(widths)
         if fixed_width + MIN_COMMAND_WIDTH <= width:
             break
-    reasons = [""] + [v.detail if v.state != "committed" else "" for v in entries]
+    reasons = [""] + [v.detail if v.state not in ("committed", "recorded") else "" for v in entries]
     for row, command, reason in zip(rows, ["COMMAND", *commands], reasons, strict=True):
         fixed = "  ".join(pad(terminal_safe(cell), widths[i]) for i, cell in enumerate(row))
         line = f"{fixed}  {truncate(command, max(1, width - fixed_width))}".rstrip()
@@ -118,9 +118,11 @@ MIN_COMMAND_WIDTH = 10
 
 def _commit_cell(v: RunEntry, sha_only: bool) -> str:
     meta = v.meta
-    if v.state != "committed" or not meta.sha:
+    if v.state not in ("committed", "recorded") or not meta.sha:
         return ""
-    return meta.sha[:7] if sha_only else f"{meta.sha[:7]} {meta.branch or 'HEAD'}"
+    if sha_only or meta.recorded:  # a recorded run's commit is the one recorded on, whatever its branch
+        return meta.sha[:7]
+    return f"{meta.sha[:7]} {meta.branch or 'HEAD'}"
 
 
 def _short_ids(ids: list[str]) -> list[str]:

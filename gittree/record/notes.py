@@ -73,7 +73,12 @@ def record(
         status=status,
         run=[*run_facts, *([("dirty", "true")] if dirty else [])],
     )
-    gitio.append_note(repo, sha, lines)
+    if run_id is None:
+        gitio.append_note(repo, sha, lines)
+    else:
+        from gittree.runs.commit import record_run
+
+        record_run(repo, run_id, sha, lines)  # and the journal says so: recover does not commit it again
     gitio.keep_commits(repo, [sha], reason="gittree record")  # a result recorded is something tried
     return RecordResult(sha, tuple(lines), dirty)
 

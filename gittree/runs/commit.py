@@ -82,8 +82,7 @@ def commit_run(
         if done is not None and done.sha is not None:
             if branch is not None:
                 raise RunError(
-                    f"run {done.id} is already committed as {done.sha[:7]} "
-                    f"on {done.branch or 'a detached HEAD'}, not on {branch}",
+                    f"run {done.id} is already {where_committed(done)}, not on {branch}",
                     hint=f"to have it on {branch} too, cherry-pick {done.sha[:7]} onto it (git cherry-pick)",
                 )
             for meta, path in zip(metas, dirs, strict=True):
@@ -117,6 +116,69 @@ def commit_run(
                 meta.done = True  # written with the commit's outcome
         result = _commit(repo, metas, dirs, hooks, settings)
         return CommitResult(metas[dirs.index(run_dir)], result.sha, warnings=result.warnings)
+
+
+def where_committed(meta: RunMeta) -> str:
+    """``committed as SHA on BRANCH``, or ``recorded on SHA`` (``gittree record --run``)."""
+    sha = (meta.sha or "")[:7]
+    if meta.recorded:
+        return f"recorded on {sha}"
+    return f"committed as {sha} on {meta.branch or 'a detached HEAD'}"
+
+
+def record_run(repo: gitio.Repo, run_id: str, sha: str, lines: Sequence[str]) -> RunMeta:
+    """``gittree record REV --run ID``: add the run's results (``lines``) to ``sha``'s note, and journal
+    the run as recorded there, so that it counts once: ``recover`` does not commit it again, and a second
+    record of it is refused (docs/runs.md, "record --run ID").
+
+    As crash-safe as a commit (docs/runs.md, "Durability"): the entry says ``committing`` towards ``sha``
+    (``sample_of``), durably, before the note is written; a ``recover`` after a crash adds the results
+    to ``sha`` only if its note does not hold them yet (:func:`_add_samples`).
+    """
+    run_dir = run_dir_for(repo, run_id)
+    with journal.locked(run_dir):
+        meta = journal.load_meta(run_dir)
+        _refuse_to_record(repo, meta, run_dir)
+        meta.status, meta.sample_of, meta.recorded = journal.COMMITTING, sha, True
+        meta.attempts += 1
+        journal.save_meta(run_dir, meta)
+        try:
+            gitio.append_note(repo, sha, lines)
+        except GittreeError as e:
+            # The note may have landed or not: recover finds out, and adds the results to sha at most once.
+            _mark_failed(meta, run_dir, f"recording it on {sha[:7]} failed: {e.message}")
+            raise
+        meta.sample = True
+        return _mark_committed(meta, run_dir, sha)
+
+
+def _refuse_to_record(repo: gitio.Repo, meta: RunMeta, run_dir: Path) -> None:
+    """A run whose results are in the tree already (committed, recorded, or landed by an attempt cut
+    short), one still under way, or one seed of a group, is not recorded: it would count twice."""
+    if meta.group:
+        raise RunError(
+            f"run {meta.id} is one seed of a group (--seeds), committed with its other seeds as one experiment",
+            hint=f"gittree recover {meta.id} commits the whole group",
+        )
+    if meta.status != journal.COMMITTED and meta.attempts:
+        landed = _already_landed(repo, meta) or _recorded_before(repo, meta)
+        if landed is not None:
+            meta.sample = meta.sample_of == landed
+            _mark_committed(meta, run_dir, landed)
+    if meta.status == journal.COMMITTED and meta.sha:
+        raise RunError(
+            f"run {meta.id} is already {where_committed(meta)}: recording it again would count it twice",
+            hint="gittree runs shows where each run's results are",
+        )
+    refuse_if_alive(meta, force=False)
+
+
+def _recorded_before(repo: gitio.Repo, meta: RunMeta) -> str | None:
+    """``sample_of``, when its note holds the run's results already (an attempt cut short after writing)."""
+    if meta.sample_of is None:
+        return None
+    note = gitio.read_commit(repo, meta.sample_of).note or ""
+    return meta.sample_of if f"run {meta.id}" in note else None
 
 
 def group_dirs(repo: gitio.Repo, meta: RunMeta) -> list[Path]:

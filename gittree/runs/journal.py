@@ -92,10 +92,13 @@ class RunMeta:
     template: list[str] | None = None
     #: ``--new``: never add the results to the experiment at HEAD as samples.
     new: bool = False
-    #: add the results to this commit as samples (``gittree rerun``) instead of committing a new one.
+    #: add the results to this commit as samples (``gittree rerun``, ``gittree record REV --run``) instead
+    #: of committing a new one.
     sample_of: str | None = None
     #: the results were added to ``sha`` as samples (its note) rather than committed as a new experiment.
     sample: bool = False
+    #: ``gittree record REV --run`` adds (or added) the results to ``sample_of``: the run is recorded there.
+    recorded: bool = False
     #: the ref the run was meant to land on, when it landed elsewhere as a sibling (that ref had moved).
     moved_from: str | None = None
     #: the code the run was started with: a tree object written before the command started.

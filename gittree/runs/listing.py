@@ -28,7 +28,7 @@ class RunEntry:
 
     meta: RunMeta
     run_dir: Path
-    #: running, interrupted, pending, committed, commit-failed, not-committed.
+    #: running, interrupted, pending, committed, recorded, commit-failed, not-committed.
     state: str
     detail: str
     metrics: list[tuple[str, str]] = field(default_factory=list)
@@ -38,6 +38,8 @@ class RunEntry:
 
 #: What ``gittree recover`` with no run id commits.
 RECOVERABLE = ("interrupted", journal.PENDING, journal.COMMIT_FAILED)
+#: The state shown for a run committed by ``gittree record REV --run``: its results are on REV.
+RECORDED = "recorded"
 
 
 def entry_of(meta: RunMeta, run_dir: Path) -> RunEntry:
@@ -53,6 +55,10 @@ def entry_of(meta: RunMeta, run_dir: Path) -> RunEntry:
             )
         elif not alive:
             state, detail = journal.PENDING, "a commit attempt was interrupted; gittree recover finishes it"
+    elif meta.status == journal.COMMITTED and meta.sha and meta.recorded:
+        # Its results are a sample of another commit, added by `gittree record REV --run`: not committed
+        # on its branch, and never to be committed again.
+        state, detail = RECORDED, f"on {meta.sha[:7]} (gittree record --run)"
     elif meta.status == journal.COMMITTED and meta.sha:
         detail = f"{meta.sha[:7]} on {meta.branch or 'a detached HEAD'}"
     busy = meta.status == journal.PENDING and not meta.done and alive is not False
@@ -104,7 +110,7 @@ def prune_runs(repo: gitio.Repo, *, keep_days: float, now: float | None = None) 
     old: list[RunEntry] = []
     uncommitted = recent = 0
     for v in list_runs(repo):
-        if v.state != journal.COMMITTED or not v.meta.sha or (v.run_dir / journal.LOCK).exists():
+        if v.meta.status != journal.COMMITTED or not v.meta.sha or (v.run_dir / journal.LOCK).exists():
             uncommitted += 1
         elif (v.meta.end or v.meta.start) > cutoff:
             recent += 1
