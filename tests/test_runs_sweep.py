@@ -130,6 +130,26 @@ def test_a_bad_grid_is_refused_before_anything_runs(repo: GitRepo, grid: list[st
     assert journal(repo.path) == [] and "sweep/" not in repo.git("branch", "--list")
 
 
+@pytest.mark.parametrize(
+    ("values", "first", "second", "part"),
+    [
+        ("a b,a/b", "a b", "a/b", "v=a_b"),
+        ("..,.", "..", ".", "v=_"),
+        ("x:y,x_y", "x:y", "x_y", "v=x_y"),
+    ],
+)
+def test_grid_values_sharing_a_branch_name_are_refused_before_anything_runs(
+    repo: GitRepo, values: str, first: str, second: str, part: str
+) -> None:
+    setup(repo)
+    done = gittree_process(
+        "sweep", "--grid", f"v={values}", "--capture", "acc", "--", "echo", "acc: 1 {v}", cwd=repo.path
+    )
+    assert done.returncode == 6
+    assert f"the values {first!r} and {second!r} both become {part}" in done.stderr
+    assert journal(repo.path) == [] and "sweep/" not in repo.git("branch", "--list")
+
+
 def test_seed_placeholder_without_seeds_is_refused(repo: GitRepo) -> None:
     setup(repo)
     done = sweep(repo, "--grid", "lr=1", "--grid", "wd=0")

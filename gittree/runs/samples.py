@@ -164,6 +164,7 @@ def parse_grid(specs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
             )
         if len(set(values)) != len(values):
             raise BadValueError(f"--grid {spec!r} repeats a value", hint="list each value once")
+        _refuse_shared_branch_names(name, values)
         if any(name == other for other, _ in grid):
             raise BadValueError(f"--grid {name}=... is given twice", hint="give all its values in one --grid")
         grid.append((name, values))
@@ -172,6 +173,22 @@ def parse_grid(specs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
             "a sweep needs at least one --grid NAME=V1,V2", hint="gittree sweep --grid lr=1e-3,3e-4 -- CMD"
         )
     return grid
+
+
+def _refuse_shared_branch_names(name: str, values: Sequence[str]) -> None:
+    """Two values that become the same branch-name part (``a b`` and ``a/b`` are both ``a_b``) would put
+    two points on one branch, the second stacked on the first: refused, as a repeated value is."""
+    seen: dict[str, str] = {}
+    for value in values:
+        slug = _slug(value)
+        if slug in seen:
+            raise BadValueError(
+                f"--grid {name}: the values {seen[slug]!r} and {value!r} both become {name}={slug} in "
+                "the points' branch names (sweep/NAME/...; characters git refuses become _): "
+                "two points would share one branch",
+                hint="make the values differ in letters, digits or _ . + = -, or sweep them in two sweeps",
+            )
+        seen[slug] = value
 
 
 def grid_points(grid: Sequence[tuple[str, Sequence[str]]]) -> list[GridPoint]:
