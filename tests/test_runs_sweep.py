@@ -165,6 +165,31 @@ def test_a_second_sweep_gets_a_name_of_its_own(repo: GitRepo) -> None:
     assert named.returncode == 6 and "exists already" in named.stderr
 
 
+def test_sweeps_started_together_over_one_grid_name_each_take_a_name_of_their_own(repo: GitRepo) -> None:
+    setup(repo)
+
+    def start(values: str) -> subprocess.Popen[str]:
+        args = [str(GITTREE), "sweep", "--grid", f"lr={values}", "--capture", "acc"]
+        args += ["--", sys.executable, "train.py", "{lr}", "0", "0", "1"]
+        return subprocess.Popen(
+            args, cwd=repo.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    grids = ["1e-3,3e-4", "3e-4,1e-4", "1e-4", "3e-4"]
+    sweepers = [start(values) for values in grids]
+    errors = [sweeper.communicate(timeout=120)[1] for sweeper in sweepers]
+    assert all(sweeper.returncode == 0 for sweeper in sweepers), errors
+    names = [err.split("gittree: sweep ", 1)[1].split(":", 1)[0] for err in errors]
+    assert sorted(names) == ["lr", "lr-2", "lr-3", "lr-4"]
+    for name, values in zip(names, grids, strict=True):
+        branches = repo.git("branch", "--list", f"sweep/{name}/*", "--format=%(refname:short)").split()
+        assert sorted(branches) == sorted(f"sweep/{name}/lr={value}" for value in values.split(","))
+    assert "run/" not in repo.git("branch", "--list")
+    assert repo.git("for-each-ref", "refs/gittree-sweeps/") == ""  # every name given back
+    # the next sweep, alone, takes the next free name
+    assert "gittree: sweep lr-5:" in start("1e-3").communicate(timeout=120)[1]
+
+
 def test_ctrl_c_stops_the_sweep_and_keeps_every_finished_point(repo: GitRepo) -> None:
     setup(repo)
     args = [str(GITTREE), "sweep", "--grid", "lr=1e-3,3e-4,5e-4", "--grid", "wd=0", "--seeds", "0"]

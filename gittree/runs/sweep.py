@@ -9,13 +9,14 @@ the working tree changes meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gittree import gitio
 from gittree.config import Config
-from gittree.errors import BadValueError
+from gittree.errors import BadValueError, GitCommandError, GittreeError
 from gittree.model import Goal, MetricSummary
 from gittree.runs.execute import PointReport, RunReport, RunRequest, Sink, run_points
 from gittree.runs.samples import GridPoint, check_grid_against_command, fill, grid_points, parse_grid
@@ -35,46 +36,47 @@ class SweepPlan:
         return f"{SWEEP_PREFIX}{self.name}/{self.points[index].slug}"
 
 
+#: Where a sweep holds its name while it runs (``refs/gittree-sweeps/lr``, at the commit it started
+#: from): created by a compare-and-swap from nothing, so two sweeps started together never take one name.
+#: Not under ``refs/gittree/``: it is neither synced nor read by any view.
+CLAIM_PREFIX = "refs/gittree-sweeps/"
+
+
 def plan_sweep(
     repo: gitio.Repo, request: RunRequest, grid_specs: Sequence[str], *, name: str | None
 ) -> SweepPlan:
     """Check everything a sweep needs before anything runs: the grid against the command's placeholders,
-    the sweep's name (free under ``sweep/``), every point's branch name."""
+    every point's branch name, then take the sweep's name (free under ``sweep/``): ``run_sweep`` gives
+    it back when the sweep ends, its points' branches holding it from then on."""
     if repo.worktree is None:
         raise BadValueError("gittree sweep needs a working tree: this is a bare repository")
     grid = parse_grid(grid_specs)
     check_grid_against_command(grid, request.command, seeds=bool(request.seeds))
     points = tuple(grid_points(grid))
-    sweep_name = name if name is not None else _free_name(repo, "-".join(key for key, _ in grid))
-    if name is not None:
-        if not gitio.is_valid_branch_name(repo, f"{SWEEP_PREFIX}{name}/x"):
-            raise BadValueError(f"'{name}' cannot name a sweep's branches", hint="use a name such as lr-wd")
-        if gitio.refs_under(repo, f"refs/heads/{SWEEP_PREFIX}{name}/") or gitio.ref_sha(
-            repo, f"refs/heads/{SWEEP_PREFIX}{name}"
-        ):
-            raise BadValueError(
-                f"a sweep named {name} exists already (branches under {SWEEP_PREFIX}{name}/)",
-                hint="choose another --name, or leave it out for a new one",
-            )
-    requests = []
+    stem = "-".join(key for key, _ in grid)
+    if name is not None and not gitio.is_valid_branch_name(repo, f"{SWEEP_PREFIX}{name}/x"):
+        raise BadValueError(f"'{name}' cannot name a sweep's branches", hint="use a name such as lr-wd")
     for point in points:
-        branch = f"{SWEEP_PREFIX}{sweep_name}/{point.slug}"
+        branch = f"{SWEEP_PREFIX}{name or stem}/{point.slug}"
         if not gitio.is_valid_branch_name(repo, branch):
             raise BadValueError(
                 f"the point {point.label} gives the branch name {branch!r}, which git refuses"
             )
-        requests.append(
-            replace(
-                request,
-                command=tuple(fill(request.command, dict(point.values))),
-                branch=branch,
-                params=_merged_params(request.params, point.values),
-                name=request.name.replace("{point}", point.label)
-                if request.name
-                else f"{sweep_name}: {point.label}",
-                label=point.label,
-            )
+    params = [_merged_params(request.params, point.values) for point in points]
+    sweep_name = _claim_name(repo, name) if name is not None else _claim_free_name(repo, stem)
+    requests = [
+        replace(
+            request,
+            command=tuple(fill(request.command, dict(point.values))),
+            branch=f"{SWEEP_PREFIX}{sweep_name}/{point.slug}",
+            params=point_params,
+            name=request.name.replace("{point}", point.label)
+            if request.name
+            else f"{sweep_name}: {point.label}",
+            label=point.label,
         )
+        for point, point_params in zip(points, params, strict=True)
+    ]
     return SweepPlan(sweep_name, points, tuple(requests))
 
 
@@ -90,17 +92,55 @@ def _merged_params(
     return (*values, *given)
 
 
-def _free_name(repo: gitio.Repo, stem: str) -> str:
-    """``lr-wd``, else ``lr-wd-2``, ``lr-wd-3``...: the first name no branch under ``sweep/`` uses."""
-    taken = {
-        ref.removeprefix(f"refs/heads/{SWEEP_PREFIX}").split("/")[0]
-        for ref in gitio.refs_under(repo, f"refs/heads/{SWEEP_PREFIX}")
-    }
-    name, number = stem, 1
-    while name in taken:
-        number += 1
-        name = f"{stem}-{number}"
+def _name_in_use(repo: gitio.Repo, name: str) -> bool:
+    return bool(
+        gitio.refs_under(repo, f"refs/heads/{SWEEP_PREFIX}{name}/")
+        or gitio.ref_sha(repo, f"refs/heads/{SWEEP_PREFIX}{name}")
+    )
+
+
+def _try_claim(repo: gitio.Repo, name: str) -> bool:
+    """Take ``name`` for this sweep, unless another sweep holds it or its points' branches exist."""
+    if _name_in_use(repo, name):
+        return False
+    target = gitio.head_sha(repo) or gitio.write_blobs(repo, [b""])[0]
+    try:
+        if not gitio.update_ref(repo, f"{CLAIM_PREFIX}{name}", target, None, reason="gittree sweep"):
+            return False
+    except GitCommandError:  # a name that clashes with another claim's folder (lr and lr/wd)
+        return False
+    # A sweep that ended (its claim given back) between the look above and the claim left its branches.
+    if _name_in_use(repo, name):
+        release_name(repo, name)
+        return False
+    return True
+
+
+def _claim_name(repo: gitio.Repo, name: str) -> str:
+    if not _try_claim(repo, name):
+        raise BadValueError(
+            f"a sweep named {name} exists already (branches under {SWEEP_PREFIX}{name}/), or is running",
+            hint=f"choose another --name, or leave it out for a new one (a sweep that was killed holds "
+            f"its name until: git update-ref -d {CLAIM_PREFIX}{name})",
+        )
     return name
+
+
+def _claim_free_name(repo: gitio.Repo, stem: str) -> str:
+    """``lr-wd``, else ``lr-wd-2``, ``lr-wd-3``...: the first name no branch under ``sweep/`` uses and no
+    running sweep holds, taken for this sweep."""
+    number = 1
+    while True:
+        name = stem if number == 1 else f"{stem}-{number}"
+        if _try_claim(repo, name):
+            return name
+        number += 1
+
+
+def release_name(repo: gitio.Repo, name: str) -> None:
+    """Give the sweep's name back: its points' branches hold it from now on."""
+    with contextlib.suppress(GittreeError):
+        gitio.delete_ref(repo, f"{CLAIM_PREFIX}{name}")
 
 
 def run_sweep(
@@ -115,8 +155,11 @@ def run_sweep(
     """Run every point (its seeds), ``jobs`` runs at a time, on the code as it is now (saved once)."""
     from gittree.runs.execute import snapshot_or_none
 
-    tree = snapshot_or_none(repo, plan.requests[0])
-    return run_points(repo, plan.requests, jobs=jobs, out=out, err=err, on_point=on_point, tree=tree)
+    try:
+        tree = snapshot_or_none(repo, plan.requests[0])
+        return run_points(repo, plan.requests, jobs=jobs, out=out, err=err, on_point=on_point, tree=tree)
+    finally:
+        release_name(repo, plan.name)
 
 
 @dataclass(frozen=True)
