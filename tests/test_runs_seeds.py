@@ -201,3 +201,30 @@ def test_journal_entries_of_a_group_name_each_other(repo: GitRepo) -> None:
     listing = json.loads(gittree_process("runs", "--json", cwd=repo.path).stdout)
     assert [item["state"] for item in listing] == ["committed", "committed"]
     assert Path(GITTREE).exists()
+
+
+def test_every_seed_runs_the_code_saved_when_the_first_started_even_after_an_edit(repo: GitRepo) -> None:
+    from tests.test_runs_sweep import setup_self_editing
+
+    setup_self_editing(repo)
+    done = gittree_process(
+        "run",
+        "--seeds",
+        "1,2,3",
+        "-j",
+        "1",
+        "--capture",
+        "acc",
+        "--",
+        sys.executable,
+        "train.py",
+        "{seed}",
+        cwd=repo.path,
+    )
+    assert done.returncode == 0, done.stderr
+    record = record_at(repo, "HEAD")
+    assert sorted(record.metric_dict()["acc"]) == [1.5, 1.5, 1.5]  # not 4.5: the saved code ran
+    assert "dirty" not in repo.git("log", "-1", "--format=%B")
+    assert "VERSION = 1" in repo.git("show", "HEAD:train.py")
+    assert "VERSION = 4" in (repo.path / "train.py").read_text()
+    assert [(repo.path / f"out-{seed}.txt").read_text() for seed in "123"] == ["1", "1", "1"]

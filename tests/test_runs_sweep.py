@@ -165,6 +165,55 @@ def test_a_second_sweep_gets_a_name_of_its_own(repo: GitRepo) -> None:
     assert named.returncode == 6 and "exists already" in named.stderr
 
 
+# Run with 1 as its argument, it edits its own code, as you would during a long sweep; every run
+# reads an ignored data file and writes a new output file, both in the folder it runs in.
+SELF_EDITING = (
+    "import pathlib, sys\n"
+    "VERSION = 1\n"
+    "data = pathlib.Path('data/x.txt').read_text().strip()\n"
+    "pathlib.Path(f'out-{sys.argv[1]}.txt').write_text(str(VERSION))\n"
+    "if sys.argv[1] == '1':\n"
+    "    code = pathlib.Path('train.py')\n"
+    "    code.write_text(code.read_text().replace('VERSION = 1', 'VERSION = 4'))\n"
+    "print(f'acc: {VERSION}.{data}')\n"
+)
+
+
+def setup_self_editing(repo: GitRepo) -> None:
+    repo.write("train.py", SELF_EDITING)
+    repo.write(".gitignore", "data/\n")
+    repo.write("data/x.txt", "5\n")
+    repo.git("add", "train.py", ".gitignore")
+    repo.commit("start")
+
+
+def test_every_point_runs_the_code_saved_when_the_sweep_started_even_after_an_edit(repo: GitRepo) -> None:
+    setup_self_editing(repo)
+    done = gittree_process(
+        "sweep",
+        "--grid",
+        "v=1,2,3",
+        "-j",
+        "1",
+        "--capture",
+        "acc",
+        "--",
+        sys.executable,
+        "train.py",
+        "{v}",
+        cwd=repo.path,
+    )
+    assert done.returncode == 0, done.stderr
+    for value in "123":
+        branch = f"sweep/v/v={value}"
+        assert "VERSION = 1" in repo.git("show", f"{branch}:train.py")
+        assert "Gittree-Metric: acc=1.5\n" in message(repo, branch)  # the saved code ran
+        assert "dirty" not in message(repo, branch)
+        assert (repo.path / f"out-{value}.txt").read_text() == "1"  # its output is in your folder
+    assert "VERSION = 4" in (repo.path / "train.py").read_text()  # your edit is left as it is
+    assert len(repo.git("worktree", "list").splitlines()) == 1  # the checkout is gone
+
+
 def test_sweeps_started_together_over_one_grid_name_each_take_a_name_of_their_own(repo: GitRepo) -> None:
     setup(repo)
 
