@@ -228,3 +228,77 @@ def test_every_seed_runs_the_code_saved_when_the_first_started_even_after_an_edi
     assert "VERSION = 1" in repo.git("show", "HEAD:train.py")
     assert "VERSION = 4" in (repo.path / "train.py").read_text()
     assert [(repo.path / f"out-{seed}.txt").read_text() for seed in "123"] == ["1", "1", "1"]
+
+
+# Each seed writes its accuracy to m<seed>.json, then keeps working: seed 0 the longest, so that with
+# one shared file every seed would read the last writer's number.
+WRITE_METRICS = (
+    "import json, os, sys, time\n"
+    "seed = int(os.environ['GITTREE_SEED'])\n"
+    "if seed == 2:\n"
+    "    sys.exit(1)  # crashes before writing: the m2.json left by an earlier run is not its result\n"
+    "json.dump({'acc': round(0.9 + seed / 100, 2)}, open(sys.argv[1].replace('SEED', str(seed)), 'w'))\n"
+    "time.sleep(max(0.6 - 0.3 * seed, 0))\n"
+)
+
+
+def test_parallel_seeds_sharing_one_metrics_file_are_refused_before_anything_runs(repo: GitRepo) -> None:
+    setup(repo)
+    command = ("--metrics-file", "m.json", "--", sys.executable, "train.py", "--seed", "{seed}")
+    done = gittree_process("run", "--seeds", "0,1", "-j", "2", *command, cwd=repo.path)
+    assert done.returncode == 6 and journal(repo.path) == []
+    assert "each would record whichever run wrote it last" in done.stderr
+    assert "put {seed} in the path" in done.stderr and "-j 1" in done.stderr
+    # One at a time, the file is each seed's in turn: allowed.
+    one_at_a_time = gittree_process("run", "--seeds", "0,1", *command, cwd=repo.path)
+    assert one_at_a_time.returncode == 3, one_at_a_time.stderr  # seed 1 of TRAIN crashes on purpose
+
+
+def test_seed_placeholder_in_the_metrics_file_gives_each_seed_its_own(repo: GitRepo) -> None:
+    repo.write("write.py", WRITE_METRICS)
+    repo.write(".gitignore", "m*.json\n")
+    repo.git("add", ".")
+    repo.commit("code")
+    (repo.path / "m2.json").write_text('{"acc": 0.1}\n')  # an earlier run's result
+    done = gittree_process(
+        "run",
+        "--seeds",
+        "0,1,2",
+        "-j",
+        "3",
+        "--metrics-file",
+        "m{seed}.json",
+        "--",
+        sys.executable,
+        "write.py",
+        "mSEED.json",
+        "--seed",
+        "{seed}",
+        cwd=repo.path,
+    )
+    assert done.returncode == 1, done.stderr
+    record = parse_experiment(repo.git("log", "-1", "--format=%B"))
+    assert record is not None and sorted(record.metric_dict()["acc"]) == [0.9, 0.91]
+    entries = {entry["seed"]: entry for entry in journal(repo.path)}
+    assert [entries[seed]["metrics_file"] for seed in "012"] == ["m0.json", "m1.json", "m2.json"]
+    assert entries["0"]["metrics_file_template"] == "m{seed}.json"
+    assert "the metrics file m2.json was not written by the run" in entries["2"]["warnings"][0]
+    # A rerun fills the same template with its own seeds.
+    rerun = gittree_process("rerun", "HEAD", "--seeds", "4", cwd=repo.path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert 0.94 in record_at(repo, "HEAD").metric_dict()["acc"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--metrics-file", "m{seed}.json", "--", "true"], "uses {seed} but the run has no seed"),
+        (["--metrics-file", "m{lr}.json", "--", "true"], "uses {lr} but no --grid lr=..."),
+    ],
+)
+def test_a_metrics_file_placeholder_nothing_fills_is_refused(
+    repo: GitRepo, args: list[str], said: str
+) -> None:
+    setup(repo)
+    done = gittree_process("run", *args, cwd=repo.path)
+    assert done.returncode == 6 and said in done.stderr and journal(repo.path) == []

@@ -292,3 +292,61 @@ def test_two_runs_started_together_are_siblings(repo: GitRepo) -> None:
     assert nodes[first["sha"]]["parents"] == [base] and nodes[second["sha"]]["parents"] == [base]
     # each judged against the commit it started from, not against the other
     assert nodes[second["sha"]]["reference"] == base
+
+
+# Writes acc to the file its last argument names, then keeps working: the best point the longest, so
+# that with one shared file every point would read the slowest one's number.
+WRITE_METRICS = (
+    "import json, sys, time\n"
+    "lr, seed, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]\n"
+    "acc = {'0.1': 0.7, '0.01': 0.95}[lr] + seed / 100\n"
+    "json.dump({'acc': round(acc, 2)}, open(path, 'w'))\n"
+    "time.sleep({'0.1': 0.2, '0.01': 0.8}[lr])\n"
+)
+
+
+def metrics_sweep(repo: GitRepo, metrics_file: str, *args: str) -> subprocess.CompletedProcess[str]:
+    repo.write("write.py", WRITE_METRICS)
+    repo.write(".gitignore", "m-*.json\n")
+    repo.git("add", ".")
+    repo.commit("start")
+    return gittree_process(
+        "sweep",
+        "--grid",
+        "lr=0.1,0.01",
+        *args,
+        "--metrics-file",
+        metrics_file,
+        "--",
+        sys.executable,
+        "write.py",
+        "{lr}",
+        "{seed}",
+        "m-{lr}-{seed}.json",
+        cwd=repo.path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("metrics_file", "suggested"),
+    [("m.json", "put {lr} and {seed} in the path"), ("m-{lr}.json", "put {seed}")],
+)
+def test_parallel_runs_sharing_one_metrics_file_are_refused_before_anything_runs(
+    repo: GitRepo, metrics_file: str, suggested: str
+) -> None:
+    done = metrics_sweep(repo, metrics_file, "--seeds", "0,1", "-j", "2")
+    assert done.returncode == 6, done.stderr
+    assert "each would record whichever run wrote it last" in done.stderr and suggested in done.stderr
+    assert journal(repo.path) == [] and "sweep/" not in repo.git("branch", "--list")
+
+
+def test_grid_and_seed_placeholders_in_the_metrics_file_give_each_run_its_own(repo: GitRepo) -> None:
+    done = metrics_sweep(repo, "m-{lr}-{seed}.json", "--seeds", "0,1", "-j", "4")
+    assert done.returncode == 0, done.stderr
+    best = parse_experiment(message(repo, "sweep/lr/lr=0.01"))
+    worst = parse_experiment(message(repo, "sweep/lr/lr=0.1"))
+    assert best is not None and sorted(best.metric_dict()["acc"]) == [0.95, 0.96]
+    assert worst is not None and sorted(worst.metric_dict()["acc"]) == [0.7, 0.71]
+    table = done.stdout.splitlines()
+    header = table.index(next(line for line in table if line.startswith("POINT")))
+    assert table[header + 1].startswith("lr=0.01 ")  # best first, from the right numbers

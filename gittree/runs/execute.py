@@ -151,6 +151,7 @@ def run_command(repo: gitio.Repo, request: RunRequest, *, out: Sink, err: Sink) 
         raise RunError("gittree run needs a working tree: this is a bare repository")
     if request.branch is not None:
         check_branch_name(repo, request.branch)
+    check_metrics_files(request)
     if request.seeds:
         (point,) = run_points(repo, [request], jobs=request.jobs, out=out, err=err)
         return point_report(point)
@@ -161,6 +162,22 @@ def run_command(repo: gitio.Repo, request: RunRequest, *, out: Sink, err: Sink) 
         _mark_interrupted(meta, run_dir)
         raise
     return post_run(repo, meta, run_dir)
+
+
+def check_metrics_files(request: RunRequest) -> None:
+    """Before anything runs: every run of ``request`` (each seed) reads a metrics file of its own when
+    several go at once; ``{seed}`` in ``--metrics-file`` is the seed, as in the command."""
+    from gittree.runs.samples import SEED, seed_of
+    from gittree.runs.samples import check_metrics_file as check
+
+    if not request.metrics_file:
+        return
+    if request.seeds:
+        runs = [{SEED: seed} for seed in request.seeds]
+    else:
+        seed = seed_of(request.command)
+        runs = [{SEED: seed} if seed is not None else {}]
+    check(request.metrics_file, runs, jobs=request.jobs)
 
 
 # -- 1. start -------------------------------------------------------------------------------------
@@ -191,6 +208,9 @@ def start_run(
         template, command = command, fill(command, {SEED: seed})
     else:
         seed = seed_of(command)
+    metrics_file = request.metrics_file
+    if metrics_file is not None:  # each seed's own file: --metrics-file 'dvclive/m{seed}.json'
+        metrics_file = fill([metrics_file], {SEED: seed} if seed is not None else {})[0]
     if request.branch is not None:
         head = gitio.head_sha(repo)
         target = f"refs/heads/{request.branch}"
@@ -214,7 +234,8 @@ def start_run(
         params=[list(pair) for pair in request.params],
         notes=list(request.notes),
         capture=list(request.capture),
-        metrics_file=request.metrics_file,
+        metrics_file=metrics_file,
+        metrics_file_template=request.metrics_file if metrics_file != request.metrics_file else None,
         add_untracked=request.add_untracked,
         commit=request.commit,
         commit_failed=request.commit_failed,

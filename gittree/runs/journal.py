@@ -73,7 +73,10 @@ class RunMeta:
     params: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     capture: list[str] = field(default_factory=list)
+    #: the metrics file this run reads, its ``{seed}`` filled (relative to ``cwd``).
     metrics_file: str | None = None
+    #: ``--metrics-file`` as given, when it differs (``m{seed}.json``): what ``gittree rerun`` fills.
+    metrics_file_template: str | None = None
     #: the metrics file before the command started (``exists``, ``mtime_ns``, ``size``, ``ino``...): a
     #: file still in that state afterwards was not written by the run. None in entries of older gittrees.
     metrics_file_before: dict[str, object] | None = None

@@ -19,7 +19,15 @@ from gittree.config import Config
 from gittree.errors import BadValueError, GitCommandError, GittreeError
 from gittree.model import Goal, MetricSummary
 from gittree.runs.execute import PointReport, RunReport, RunRequest, Sink, run_points
-from gittree.runs.samples import GridPoint, check_grid_against_command, fill, grid_points, parse_grid
+from gittree.runs.samples import (
+    SEED,
+    GridPoint,
+    check_grid_against_command,
+    check_metrics_file,
+    fill,
+    grid_points,
+    parse_grid,
+)
 
 SWEEP_PREFIX = "sweep/"
 
@@ -53,6 +61,13 @@ def plan_sweep(
     grid = parse_grid(grid_specs)
     check_grid_against_command(grid, request.command, seeds=bool(request.seeds))
     points = tuple(grid_points(grid))
+    if request.metrics_file:
+        runs = [
+            {**dict(point.values), **({SEED: seed} if seed is not None else {})}
+            for point in points
+            for seed in request.seeds or (None,)
+        ]
+        check_metrics_file(request.metrics_file, runs, jobs=request.jobs)
     stem = "-".join(key for key, _ in grid)
     if name is not None and not gitio.is_valid_branch_name(repo, f"{SWEEP_PREFIX}{name}/x"):
         raise BadValueError(f"'{name}' cannot name a sweep's branches", hint="use a name such as lr-wd")
@@ -68,6 +83,9 @@ def plan_sweep(
         replace(
             request,
             command=tuple(fill(request.command, dict(point.values))),
+            metrics_file=fill([request.metrics_file], dict(point.values))[0]
+            if request.metrics_file
+            else None,
             branch=f"{SWEEP_PREFIX}{sweep_name}/{point.slug}",
             params=point_params,
             name=request.name.replace("{point}", point.label)
@@ -252,7 +270,7 @@ def plan_rerun(
 
     from gittree.errors import RunError
     from gittree.runs import journal
-    from gittree.runs.execute import make_request
+    from gittree.runs.execute import check_metrics_files, make_request
     from gittree.runs.samples import SEED_MARK, placeholders, seed_of, without_seed
     from gittree.tree import experiment_of
 
@@ -287,7 +305,8 @@ def plan_rerun(
             meta = journal.load_meta(
                 journal.find_run_dir(journal.runs_root(gitio.common_dir(repo)), facts["id"])
             )
-            capture_names, file_name = tuple(meta.capture), meta.metrics_file
+            capture_names = tuple(meta.capture)
+            file_name = meta.metrics_file_template or meta.metrics_file
         except RunError:
             pass
     request = make_request(
@@ -299,6 +318,7 @@ def plan_rerun(
         seeds=seeds,
         jobs=jobs,
     )
+    check_metrics_files(request)
     return RerunPlan(sha, replace(request, sample_of=sha), facts.get("cwd", ""))
 
 
