@@ -302,3 +302,45 @@ def test_a_metrics_file_placeholder_nothing_fills_is_refused(
     setup(repo)
     done = gittree_process("run", *args, cwd=repo.path)
     assert done.returncode == 6 and said in done.stderr and journal(repo.path) == []
+
+
+# Reads its seed from the environment only, as the guide says a script can.
+FROM_ENVIRONMENT = (
+    "import os\n"
+    "seed = os.environ.get('GITTREE_SEED')\n"
+    "print(f'seed {seed}')\n"
+    "print(f'acc: {0.8 + int(seed) / 1000}' if seed is not None else 'acc: 0.5')\n"
+)
+
+
+def test_rerun_gives_more_seeds_to_a_script_reading_gittree_seed(repo: GitRepo) -> None:
+    repo.write("env.py", FROM_ENVIRONMENT)
+    repo.git("add", "env.py")
+    repo.commit("code")
+    command = ("--capture", "acc", "--", sys.executable, "env.py")
+    assert gittree_process("run", "--seeds", "0,1", *command, cwd=repo.path).returncode == 0
+    target = repo.head()
+    more = gittree_process("rerun", target, "--seeds", "3,4", "-j", "2", cwd=repo.path)
+    assert more.returncode == 0, more.stderr
+    assert "seed 3" in more.stdout and "seed 4" in more.stdout
+    record = record_at(repo, target)
+    assert sorted(record.metric_dict()["acc"]) == [0.8, 0.801, 0.803, 0.804]
+    assert {"seed.0", "seed.1", "seed.3", "seed.4"} <= set(record.run_dict())
+    # A plain rerun runs the recorded seeds again, each with its GITTREE_SEED: never a seedless sample.
+    again = gittree_process("rerun", target, cwd=repo.path)
+    assert again.returncode == 0, again.stderr
+    assert "seed None" not in again.stdout and "seed 0" in again.stdout
+    assert 0.5 not in record_at(repo, target).metric_dict()["acc"]
+
+
+def test_rerun_with_seeds_of_an_experiment_run_without_a_seed_is_refused(repo: GitRepo) -> None:
+    repo.write("env.py", FROM_ENVIRONMENT)
+    repo.git("add", "env.py")
+    repo.commit("code")
+    assert (
+        gittree_process("run", "--capture", "acc", "--", sys.executable, "env.py", cwd=repo.path).returncode
+        == 0
+    )
+    done = gittree_process("rerun", "HEAD", "--seeds", "3", cwd=repo.path)
+    assert done.returncode == 6 and "was run without a seed" in done.stderr
+    assert len(journal(repo.path)) == 1  # nothing ran

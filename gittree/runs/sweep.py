@@ -287,14 +287,20 @@ def plan_rerun(
     except ValueError as e:
         raise BadValueError(f"the command recorded in {sha[:7]} cannot be read: {e}") from e
     recorded = [name[len("seed.") :] for name in facts if name.startswith("seed.")]
-    if seeds is not None and "seed" not in placeholders(command):
+    in_placeholder = "seed" in placeholders(command)
+    # A command with neither {seed} nor --seed N that recorded seeds (seed.S facts) took each from
+    # GITTREE_SEED (run --seeds sets it): its seeds run as a {seed} command's do, never seedless.
+    from_environment = not in_placeholder and seed_of(command) is None and bool(recorded)
+    if seeds is not None and not in_placeholder and not from_environment:
         if seed_of(command) is None:
             raise BadValueError(
-                f"the command of {sha[:7]} takes no seed (no {SEED_MARK}, no --seed N): --seeds cannot apply",
-                hint=f"rerun it as recorded: gittree rerun {rev}",
+                f"{sha[:7]} was run without a seed: its command takes none (no {SEED_MARK}, no --seed N) "
+                "and it records no seed.S fact, so --seeds cannot apply",
+                hint=f"rerun it as recorded: gittree rerun {rev}; or run it with seeds as a new "
+                "experiment: gittree run --seeds 0,1,2 -- CMD (GITTREE_SEED holds each seed)",
             )
         command = without_seed(command)
-    if seeds is None and "seed" in placeholders(command):
+    if seeds is None and (in_placeholder or from_environment):
         seeds = ",".join(recorded) if recorded else None
         if seeds is None:
             raise BadValueError(f"the command of {sha[:7]} uses {SEED_MARK}: give --seeds")
