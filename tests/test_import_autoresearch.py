@@ -154,6 +154,12 @@ def test_a_discarded_commit_already_collected_is_reconstructed(repo: GitRepo, gi
     gone = [line for line in lines if "reconstructed" in line and line.startswith("line ")]
     assert len(gone) == 2 and "names no commit of this history" in gone[0]
     assert "3 recorded, 2 reconstructed · written" in result.out
+    # the summary names the ref that keeps them (it named refs/gittree/kept/, which no import writes now)
+    assert (
+        "2 rows imported as reconstructed experiments (commits of gittree's own, kept reachable by "
+        "refs/gittree/keep); gittree show draws them"
+    ) in lines
+    assert "refs/gittree/kept/" not in result.out
     nodes = nodes_by_sha(gittree, "--all")
     rebuilt = [node for sha, node in nodes.items() if sha not in shas.values()]
     assert sorted(node["subject"] for node in rebuilt) == [

@@ -145,7 +145,7 @@ def test_a_log_imports_without_its_repository(tmp_path: Path, gittree, monkeypat
     log.write_text(text, encoding="utf-8")
     result = gittree("import", str(log))
     assert result.code == 0, result.err
-    assert "6 reconstructed" in result.out and "see them with gittree show --all" in result.out
+    assert "6 reconstructed" in result.out and "gittree show draws them" in result.out
     tree = tree_json(gittree, "--all")
     assert len(tree["nodes"]) == 6 and tree["metric"] == "val_bpb" and tree["goal"] == "min"
     assert by_subject(tree)["same, uncommitted seed fix"]["best"] is True
@@ -186,6 +186,11 @@ def test_a_wide_crlf_log_is_judged_by_its_own_metric(repo: GitRepo, gittree) -> 
     shown = gittree("show", "--color", "never").out
     assert f"{shas['c'][:7]} LR x1.5" in shown and "step c" not in shown
     assert "LR x1.5" in gittree("export", "-f", "markdown").out
+    # table's formats for people too (they listed the commit's subject); its data formats keep it
+    for fmt in ("plain", "markdown", "latex", "html"):
+        table = gittree("table", "--format", fmt).out
+        assert "LR x1.5" in table and "step c" not in table, fmt
+    assert "step c" in gittree("table", "--format", "tsv").out
 
 
 def test_a_configured_primary_metric_wins_over_the_log(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

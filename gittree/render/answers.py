@@ -472,13 +472,22 @@ def render_import(report: ImportReport) -> Iterator[str]:
             f"judged by {one_line(report.metric)}, {goal} ({report.metric_source}); to change it, set primary "
             f"(and metrics.{one_line(report.metric)}.goal) in .gittree.yaml, or pass --metric to a view"
         )
-    rebuilt = sum(
-        1 for row in report.rows if row.action == "reconstruct" or (row.raw and row.action != "error")
-    )
+    rebuilt = [
+        row for row in report.rows if row.action == "reconstruct" or (row.raw and row.action != "error")
+    ]
     if rebuilt:
+        # (a row whose commit is not in this history, or a second experiment logged on one commit); it
+        # named refs/gittree/kept/, where no import has written since the one keep ref
+        refs = sorted({row.kept_ref for row in rebuilt if row.kept_ref})
+        kept = f", kept reachable by {', '.join(one_line(ref) for ref in refs)}" if refs else ""
+        count = len(rebuilt)
+        rows, experiments, commits = (
+            ("row", "experiment", "a commit") if count == 1 else ("rows", "experiments", "commits")
+        )
+        verb = "imported" if report.written else "to import"
         yield (
-            f"{rebuilt} row{'s' if rebuilt != 1 else ''} not in this history: imported as reconstructed "
-            "experiments (commits of gittree's own under refs/gittree/kept/); see them with gittree show --all"
+            f"{count} {rows} {verb} as reconstructed {experiments} ({commits} of gittree's own{kept}); "
+            "gittree show draws them"
         )
     actions = ("record", "reconstruct", "sample", "already imported", "skipped", "error")
     counts = ", ".join(

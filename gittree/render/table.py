@@ -124,7 +124,8 @@ def human_columns(
     param_columns = [Column(n, partial(params.text, n), repeats=True) for n in params.names] if params else []
     return [
         Column("sha", attrgetter("short")),
-        Column("subject", attrgetter("subject")),
+        # named as every other view for people names it: an imported row by its log's description
+        Column("subject", attrgetter("label")),
         *(Column(name, partial(_summary_text, name), repeats=True) for name in metrics),
         *param_columns,
         Column(f"Δ {primary}" if primary else "Δ", partial(delta_text, tree), repeats=True),
