@@ -218,3 +218,37 @@ def test_rows_are_written_exactly_as_tabulate_writes_them(
     cells = [table_module.escaped_cells(column, nodes, escape) for column in columns]
     expected = table_module._tabulate([list(row) for row in zip(*cells, strict=True)], headers, fmt) + "\n"
     assert "".join(table_module.render_table_chunks(tree, nodes, ["acc"], fmt)) == expected
+
+
+def test_wide_characters_are_aligned_by_terminal_cells_whether_or_not_wcwidth_is_installed(
+    repo: GitRepo,
+) -> None:
+    """tabulate measures cells with wcwidth when it can import it, else in code points: a CJK subject
+    was aligned on one machine (IPython installed) and not on another. gittree hands tabulate its own
+    measure: every row's metric column starts at the same terminal cell, with wcwidth (installed in the
+    test environment) importable or not, and the bytes are the same."""
+    import os
+    import subprocess
+    import sys
+
+    from gittree.render.escape import display_width
+
+    repo.experiment("注意力机制 baseline", metrics=[("acc", 0.5)])
+    repo.experiment("plain idea", metrics=[("acc", 0.6)])
+    for argv in (["table"], ["best", "-k", "2"]):
+        outputs = []
+        for hide in ("", "sys.modules['wcwidth'] = None\n"):
+            probe = f"import sys\n{hide}from gittree.cli import main\nmain({argv!r})\n"
+            done = subprocess.run(  # each rendered (a cached view would give the first one's bytes)
+                [sys.executable, "-c", probe],
+                cwd=repo.path,
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**os.environ, "GITTREE_NO_CACHE": "1"},
+            )
+            assert done.returncode == 0, done.stderr
+            outputs.append(done.stdout)
+        assert outputs[0] == outputs[1], argv
+        rows = [line for line in outputs[0].splitlines() if "0.5000" in line or "0.6000" in line]
+        assert len(rows) == 2 and len({display_width(row[: row.index("0.")]) for row in rows}) == 1, rows

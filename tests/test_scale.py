@@ -665,9 +665,11 @@ def _loaded_by(repo: GitRepo, argv: list[str], modules: tuple[str, ...]) -> str:
 
 
 #: What the first answer after a new experiment need not import: the command line library (each of
-#: these is on the fast path), libgit2 (the new commit is read through git) and importlib.metadata
-#: (tabulate 0.10 imports it to look up its own version: pinned below that, docs/performance.md).
-AFTER_A_CHANGE_UNUSED = ("typer", "click", "pydantic", "pygit2", "importlib.metadata")
+#: these is on the fast path), libgit2 (the new commit is read through git), importlib.metadata
+#: (tabulate 0.10 imports it to look up its own version: pinned below that, docs/performance.md) and
+#: wcwidth (tabulate imports it when installed, as it is here with IPython: tables are measured with
+#: gittree's own cell widths instead, gittree.render.tabulated).
+AFTER_A_CHANGE_UNUSED = ("typer", "click", "pydantic", "pygit2", "importlib.metadata", "wcwidth")
 
 
 @pytest.mark.parametrize(

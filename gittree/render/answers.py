@@ -43,7 +43,9 @@ def _dump(data: dict[str, Any]) -> str:
 
 
 def render_best(tree: ResearchTree, ranking: Ranking) -> str:
-    from tabulate import tabulate
+    from gittree.render.tabulated import tabulate_module
+
+    tabulate = tabulate_module().tabulate
 
     spec = ranking.metric
     out = [f"best by {one_line(spec.name)} ({spec.goal.value}) · {_ranked_phrase(tree, ranking)}"]
@@ -292,7 +294,9 @@ def render_diff_around_code(answer_diff: ExperimentDiff, *, patch: bool) -> tupl
     ``diff``'s view cache holds these two (they depend on the tree); the code change is git's answer,
     asked each time (it also depends on git's configuration and the environment: docs/performance.md).
     """
-    from tabulate import tabulate
+    from gittree.render.tabulated import tabulate_module
+
+    tabulate = tabulate_module().tabulate
 
     a, b = answer_diff.a, answer_diff.b
     short_a, short_b = a.sha[:7], b.sha[:7]

@@ -27,6 +27,7 @@ from typing import Any
 
 from gittree.dates import author_clock
 from gittree.model import Node, ResearchTree
+from gittree.render.escape import display_width
 from gittree.render.jsonview import json_number
 from gittree.render.markup import csv_text, html_escape, latex_escape, markdown_escape, one_line
 from gittree.render.numbers import format_summary
@@ -177,14 +178,14 @@ def render_human_chunks(
     columns = human_columns(tree, metrics, params)
     headers = [escape(column.header) for column in columns]
     cells = [escaped_cells(column, nodes, escape) for column in columns]
-    width_of = _cell_width()
-    widest = [max(column, key=width_of, default="") for column in cells]
-    narrowest = [min(column, key=width_of, default="") for column in cells]
+    # Cells are measured in terminal cells, as tabulate is made to (gittree.render.tabulated).
+    widest = [max(column, key=display_width, default="") for column in cells]
+    narrowest = [min(column, key=display_width, default="") for column in cells]
     widths = [
-        max(width_of(cell), width_of(header) + _MIN_PADDING)
+        max(display_width(cell), display_width(header) + _MIN_PADDING)
         for cell, header in zip(widest, headers, strict=True)
     ]
-    line = _row_writer(fmt, widths, width_of)
+    line = _row_writer(fmt, widths)
     frame = _frame(headers, [widest, narrowest], [line(widest), line(narrowest)], fmt) if nodes else None
     if frame is None:
         # No rows, whose layout differs (no column alignments), or a tabulate that lays rows out
@@ -206,19 +207,7 @@ def render_human_chunks(
 _MIN_PADDING = 2
 
 
-def _cell_width() -> Callable[[str], int]:
-    """How tabulate measures a cell: in code points, or in terminal cells when ``wcwidth`` is installed."""
-    import tabulate
-
-    wide = getattr(tabulate, "wcwidth", None)
-    if wide is not None and tabulate.WIDE_CHARS_MODE:
-        return wide.wcswidth  # type: ignore[no-any-return]
-    return len
-
-
-def _row_writer(
-    fmt: str, widths: Sequence[int], width_of: Callable[[str], int]
-) -> Callable[[Sequence[str]], str]:
+def _row_writer(fmt: str, widths: Sequence[int]) -> Callable[[Sequence[str]], str]:
     """The text of one row of cells, each padded to its column's width (``widths``) as tabulate does."""
     begin, separator, end, padding = ROW_LAYOUTS[fmt]
     margin = " " * padding
@@ -227,15 +216,18 @@ def _row_writer(
         return text.replace("%", "%%")
 
     between = literal(margin + separator + margin)
-    if width_of is len:
-        # One %-format per row: the padding of every cell is done in C.
-        template = literal(begin + margin) + between.join(f"%-{w}s" for w in widths) + literal(margin + end)
-        return lambda row: (template % tuple(row)).rstrip()
-    # Wide characters: pad to terminal cells, not code points (what tabulate does with wcwidth).
-    template = literal(begin + margin) + between.join("%s" for _ in widths) + literal(margin + end)
-    return lambda row: (
-        template % tuple(cell + " " * (w - width_of(cell)) for cell, w in zip(row, widths, strict=True))
-    ).rstrip()
+    # A row of ASCII cells (nearly every row) is one %-format: the padding of every cell is done in C.
+    template = literal(begin + margin) + between.join(f"%-{w}s" for w in widths) + literal(margin + end)
+    # Other characters are padded to terminal cells, not code points (a CJK character takes two).
+    wide = literal(begin + margin) + between.join("%s" for _ in widths) + literal(margin + end)
+
+    def line(row: Sequence[str]) -> str:
+        if all(map(str.isascii, row)):
+            return (template % tuple(row)).rstrip()
+        padded = tuple(cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths, strict=True))
+        return (wide % padded).rstrip()
+
+    return line
 
 
 def _frame(
@@ -256,10 +248,13 @@ def _frame(
 
 
 def _tabulate(rows: list[list[str]], headers: list[str], fmt: str) -> str:
-    from tabulate import tabulate
+    from gittree.render.tabulated import tabulate_module
 
     # disable_numparse: a sha such as 0012345 or a value such as 1e-05 must stay as written.
-    return str(tabulate(rows, headers=headers, tablefmt=HUMAN_FORMATS[fmt], disable_numparse=True))
+    table = tabulate_module().tabulate(
+        rows, headers=headers, tablefmt=HUMAN_FORMATS[fmt], disable_numparse=True
+    )
+    return str(table)
 
 
 # -- delimited formats and JSON ---------------------------------------------------------------------
