@@ -109,6 +109,19 @@ def test_a_seed_loop_ends_as_one_experiment_with_three_samples(repo: GitRepo) ->
     assert code != base
 
 
+def test_a_command_holding_a_newline_run_again_is_another_sample(repo: GitRepo) -> None:
+    """``python -c "<a script of several lines>"``: its ``cmd`` fact is written with the newline escaped,
+    and the command split back from it never equalled the one run again, so each run was a new experiment."""
+    repo.commit("code")
+    script = (
+        "import gittree, os\nseed = int(os.environ.get('GITTREE_SEED') or 0)\ngittree.log_metric('acc', 0.5)"
+    )
+    for _ in range(2):
+        assert gittree_process("run", "--", sys.executable, "-c", script, cwd=repo.path).returncode == 0
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "2"  # the code commit and one experiment
+    assert record_at(repo, "HEAD").metric_dict()["acc"] == (0.5, 0.5)
+
+
 def test_the_same_command_with_other_params_or_code_is_a_new_experiment(repo: GitRepo) -> None:
     setup(repo)
     args = ["--", sys.executable, "train.py", "--seed", "0"]

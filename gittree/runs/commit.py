@@ -500,9 +500,12 @@ class _Repeats:
         recorded = record.run_dict().get("cmd")
         if recorded is None or sorted(record.params) != sorted(self.params):
             return False
-        command = without_seed(self.lead.template or self.lead.command)
+        # Compared as the fact is written (control characters escaped): a command holding a newline
+        # (``python -c "<script>"``) was split back from its escaped fact into other arguments, and
+        # never counted as the same command.
+        command = _one_line(shlex.join(without_seed(self.lead.template or self.lead.command)))
         try:
-            same_command = without_seed(shlex.split(recorded)) == command
+            same_command = _one_line(shlex.join(without_seed(shlex.split(recorded)))) == command
         except ValueError:  # not a shell-quoted line gittree wrote
             return False
         return same_command and gitio.tree_of(self.repo, sha) == self.tree
