@@ -55,6 +55,27 @@ def test_a_reset_loser_survives_gc_as_a_discarded_dead_end(repo: GitRepo, gittre
     assert kept(repo) == sorted([base, loser, after])
 
 
+def test_a_discarded_experiment_named_on_the_command_line_stays_discarded(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Named (``show SHA``, ``best SHA``, ``path SHA``, ``diff A SHA``), a deleted branch's experiment was
+    drawn live, and was ★ best: no ref named it, so nothing asked whether only the keep ref reaches it."""
+    base = commit(gittree, repo, "baseline", 0.7)
+    repo.git("checkout", "-q", "-b", "exp/leaky")
+    leaky = commit(gittree, repo, "leaky split", 0.99)
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "exp/leaky")
+    for args in ([], [leaky[:7]], [leaky[:7], "--all"]):
+        shown = {n["sha"]: n for n in json.loads(gittree("show", "--json", *args).out)["nodes"]}
+        assert shown[leaky]["verdict"] == "discarded" and shown[base]["best"], args
+    best = json.loads(gittree("best", "--json", leaky[:7]).out)
+    assert best["best"][0]["sha"] == base and best["left_out"]["dead_end"] == 1
+    path = json.loads(gittree("path", "--json", leaky[:7]).out)
+    assert path["steps"][-1]["verdict"] == "discarded" and not path["steps"][-1]["best"]
+    diff = json.loads(gittree("diff", "--json", base[:7], leaky[:7]).out)
+    assert diff["a"]["best"] and not diff["b"]["best"]
+    # Named by a sha that a branch still reaches, an experiment is live: HEAD~0 of main is the baseline.
+    assert json.loads(gittree("show", "--json", "main").out)["nodes"][0]["verdict"] == "baseline"
+
+
 def test_a_deleted_branch_and_a_force_push_lose_nothing(tmp_path: Path, gittree) -> None:  # type: ignore[no-untyped-def]
     team = Team(tmp_path, gittree)
     ana = team.clone("ana")

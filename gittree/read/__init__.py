@@ -471,7 +471,8 @@ def _kept(
     A keep commit (``refs/gittree/keep``) is never walked itself: its parents are tips instead. A
     remote's keep commit (fetched, not yet merged by ``gittree sync``) is read the same way, less what
     this clone forgot: a forget is not undone by a fetch (docs/teams.md). Nothing is asked of git unless
-    a tip is one of gittree's refs that no branch, tag or HEAD points at. The discarded commits are
+    a tip is one of gittree's refs that no branch, tag or HEAD points at, or a commit named on the
+    command line that no ref points at. The discarded commits are
     given by a function: git finds them while the history is read (a walk from every branch, on a
     second core), and the function waits for its answer.
     """
@@ -486,7 +487,11 @@ def _kept(
         elif not name.endswith("^{}"):
             live.add(sha)
     kept = [tip for tip in tips if tip in own and tip not in live]
-    if not kept:
+    # Commits named on the command line that no ref points at (a sha, HEAD~3): what only they reach, no
+    # branch, tag or HEAD, is discarded too ("in every view, whatever its scope"). Named, a deleted
+    # branch's experiment was drawn live and could be the ★ best of `show REV`, `best REV`, `path REV`.
+    named = [tip for tip in tips if tip not in own and tip not in live]
+    if not kept and not named:
         return list(tips), frozenset, {}
     local = refs.target(gitio.KEEP_REF)
     forgotten: dict[str, str | None] = {}
@@ -504,10 +509,11 @@ def _kept(
         if keep == local or parent not in forgotten
     ]
     walked = list(dict.fromkeys(walked + frontier))
-    starts = [tip for tip in kept if tip not in keeps] + frontier
+    starts = [tip for tip in kept if tip not in keeps] + frontier + named
     # Discarded is what nothing else reaches, in the scope or not (as `gittree kept` says): a teammate's
     # experiment that the merged keep ref brings is live on their remote-tracking branch, not a dead end.
-    living = list(dict.fromkeys([tip for tip in tips if tip not in kept] + refs.tips(_LIVE_REF_PREFIXES)))
+    heads = [refs.head] if refs.head else []  # a detached HEAD reaches live work too
+    living = list(dict.fromkeys(heads + [tip for tip in tips if tip in live] + refs.tips(_LIVE_REF_PREFIXES)))
     rewritten = {old: new for old, new in forgotten.items() if new is not None}
     try:
         walking = gitio.start_commits_only_from(repo, starts, living)
