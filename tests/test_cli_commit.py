@@ -70,6 +70,36 @@ def test_commit_all_and_allow_empty(repo: GitRepo, gittree) -> None:  # type: ig
     assert repo.git("rev-list", "--count", "HEAD").strip() == "3"
 
 
+def test_repeated_messages_are_paragraphs_as_in_git(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """``-m SUBJECT -m BODY`` kept the last ``-m`` alone, without a word: the subject was lost."""
+    result = gittree(
+        "commit", "--allow-empty", "-m", "cosine schedule", "-m", "warm-up 500 steps", "--metric", "acc=0.6"
+    )
+    assert result.code == 0, result.err
+    message = repo.git("log", "-1", "--format=%B")
+    assert message.startswith("cosine schedule\n\nwarm-up 500 steps\n\nGittree-Metric: acc=0.6")
+    # `run`, parsed by the fast path, then by typer (`-j1`, a value bundled with its option, is typer's alone)
+    for extra in ([], ["-j1"]):
+        done = gittree(
+            "run",
+            "--new",
+            "--capture",
+            "acc",
+            *extra,
+            "-m",
+            "first",
+            "--name",
+            "second",
+            "--",
+            "sh",
+            "-c",
+            "echo acc=0.7",
+        )
+        assert done.code == 0, done.err
+        message = repo.git("log", "-1", "--format=%B")
+        assert message.startswith("first\n\nsecond\n\nGittree-Metric: acc=0.7"), extra
+
+
 def test_commit_message_from_file_and_stdin(repo: GitRepo, gittree, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     msg = tmp_path / "msg.txt"
     msg.write_text("from a file\n\nwith a body\n")

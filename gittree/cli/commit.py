@@ -14,7 +14,10 @@ from gittree.cli.common import JsonOption, State, app
 @app.command()
 def commit(
     message: Annotated[
-        str | None, typer.Option("-m", "--message", help="What this experiment changed.")
+        list[str] | None,
+        typer.Option(
+            "-m", "--message", help="What this experiment changed; repeated: paragraphs, as git commit -m."
+        ),
     ] = None,
     message_file: Annotated[
         Path | None, typer.Option("-F", "--file", help="Read the message from a file ('-' for stdin).")
@@ -38,12 +41,13 @@ def commit(
 ) -> None:
     """Record an experiment: commit through git (your hooks, identity and signing apply) with Gittree-* trailers."""
     from gittree import gitio
+    from gittree.cli.running import paragraphs
     from gittree.read import repo_config
     from gittree.record.commit import commit_experiment, prepare_entry
     from gittree.record.paramsfile import merge_params, params_from_file
     from gittree.trailers import parse_params
 
-    text = _read_message(message, message_file)
+    text = _read_message(paragraphs(message), message_file)
     overrides = parse_params(param or ())  # a name given twice is refused before anything is read
     repo = gitio.open_repo(State.repo_path)
     # The params file as this commit will hold it: staged, or as it is with -a (when tracked).

@@ -130,7 +130,7 @@ _RUN_FORMS: dict[str, _Form] = {
             "--jobs": "jobs",
             "-j": "jobs",
         },
-        frozenset({"capture", "param", "note"}),
+        frozenset({"name", "capture", "param", "note"}),
         {"jobs": str.isdecimal},
     ),
     "sweep": (
@@ -149,7 +149,7 @@ _RUN_FORMS: dict[str, _Form] = {
             "--param": "param",
             "--note": "note",
         },
-        frozenset({"grid", "capture", "param", "note"}),
+        frozenset({"grid", "message", "capture", "param", "note"}),
         {"jobs": str.isdecimal},
     ),
 }

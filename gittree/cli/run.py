@@ -22,7 +22,10 @@ def run(
         typer.Argument(help="The command to run, after -- (its options are its own).", metavar="CMD"),
     ],
     name: Annotated[
-        str | None, typer.Option("--name", "-m", help="What this run tries (default: the command line).")
+        list[str] | None,
+        typer.Option(
+            "--name", "-m", help="What this run tries (default: the command line); repeated: paragraphs."
+        ),
     ] = None,
     metrics_file: Annotated[
         str | None,
@@ -133,7 +136,10 @@ def sweep(
         str | None, typer.Option("--name", help="The sweep's name: its branches are sweep/NAME/POINT.")
     ] = None,
     message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Each point's subject ({point}: its values).")
+        list[str] | None,
+        typer.Option(
+            "--message", "-m", help="Each point's subject ({point}: its values); repeated: paragraphs."
+        ),
     ] = None,
     metric: Annotated[
         str | None, typer.Option("--metric", help="Rank the summary by this metric (default: as show does).")

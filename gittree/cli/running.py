@@ -23,7 +23,7 @@ def run_experiment(
     repo_path: Path | None,
     command: Sequence[str],
     *,
-    name: str | None = None,
+    name: Sequence[str] | None = None,
     metrics_file: str | None = None,
     capture: Sequence[str] | None = None,
     branch: str | None = None,
@@ -55,7 +55,7 @@ def run_experiment(
         command,
         cwd=(repo_path or Path.cwd()).resolve(),  # -C: run as if started there, the command too
         config=config,
-        name=name,
+        name=paragraphs(name),
         params=param or (),
         notes=note or (),
         metrics_file=metrics_file,
@@ -82,7 +82,7 @@ def run_grid(
     seeds: str | None = None,
     jobs: int = 1,
     name: str | None = None,
-    message: str | None = None,
+    message: Sequence[str] | None = None,
     metric: str | None = None,
     metrics_file: str | None = None,
     capture: Sequence[str] | None = None,
@@ -103,7 +103,7 @@ def run_grid(
         command,
         cwd=(repo_path or Path.cwd()).resolve(),
         config=config,
-        name=message,
+        name=paragraphs(message),
         params=param or (),
         notes=note or (),
         metrics_file=metrics_file,
@@ -317,3 +317,9 @@ def print_report(report: RunReport) -> None:
         say(f"gittree: kept in the journal, not committed: {meta.reason}")
     elif meta.status != journal.COMMITTED:
         say(f"gittree: the run is {meta.status} in the journal; commit it with: gittree recover {meta.id}")
+
+
+def paragraphs(messages: Sequence[str] | None) -> str | None:
+    """``-m`` given several times: one paragraph each, as ``git commit -m A -m B`` writes them (the last
+    one alone was kept, and the others lost without a word)."""
+    return "\n\n".join(messages) if messages else None
