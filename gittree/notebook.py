@@ -98,7 +98,8 @@ class Research:
     def tree(
         self, revs: Sequence[str] | str | None = None, all: bool = False, metric: str | None = None
     ) -> Tree:
-        """The tree ``gittree show [REVS] [--all] [--metric NAME]`` draws (default: HEAD's history)."""
+        """The tree ``gittree show [REVS] [--all] [--metric NAME]`` draws (default: every local branch and
+        gittree's kept experiments, as ``show``)."""
         from gittree.read import Selection, load_tree
         from gittree.read.views import tree_curves
 

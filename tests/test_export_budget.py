@@ -93,6 +93,22 @@ def test_the_cli_fits_the_budget_and_refuses_what_it_cannot(repo: GitRepo, gittr
     assert refused.code == 6 and f"at least {MIN_BUDGET}" in refused.err
 
 
+def test_counts_in_the_heading_agree_with_their_nouns_and_two_formats_are_refused(
+    repo: GitRepo, gittree: Any
+) -> None:
+    """ "1 dead ends"; and ``--format markdown --json`` printed JSON, the format asked for ignored."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    repo.branch("exp/worse", base)
+    repo.experiment("worse", metrics=[("acc", 0.4)], status="abandoned")
+    repo.branch("main", base)
+    story = gittree("export", "--format", "markdown", "--budget", "600").out
+    assert "2 experiments, 1 dead end;" in story
+    for argv in (["export", "-f", "markdown", "--json"], ["table", "--format", "csv", "--json"]):
+        refused = gittree(*argv)
+        assert refused.code == 6 and "ask for two outputs" in refused.err, argv
+    assert gittree("export", "--format", "json", "--json").code == 0  # the same output twice is no conflict
+
+
 def test_agents_doc_shows_a_real_budgeted_story() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "agents.md").read_text(encoding="utf-8")
     assert "gittree export --format markdown --budget" in doc

@@ -414,6 +414,8 @@ def print_table(
     from gittree import gitio
     from gittree.read import views
 
+    if as_json and fmt != "plain":
+        _two_formats(fmt)
     repo = gitio.open_repo(repo_path)
     chunks = views.table_view(
         repo,
@@ -425,6 +427,13 @@ def print_table(
         params=param or (),
     )
     write_chunks(chunks)
+
+
+def _two_formats(fmt: str) -> None:
+    """``--json`` with another ``--format``: JSON was printed, and the format asked for ignored in silence."""
+    from gittree.errors import BadValueError
+
+    raise BadValueError(f"--json and --format {fmt} ask for two outputs", hint="give one of them")
 
 
 def print_export(
@@ -439,6 +448,8 @@ def print_export(
     from gittree import gitio
     from gittree.read import views
 
+    if as_json and fmt != "json":
+        _two_formats(fmt)
     chosen = "json" if as_json else fmt
     if budget is not None:
         from gittree.errors import BadValueError

@@ -80,9 +80,16 @@ class ChartFormat(str, Enum):
 
 @app.command()
 def plot(
-    revs: Annotated[list[str] | None, typer.Argument(help="Revisions to start from (default: HEAD).")] = None,
+    revs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Read only the history of these revisions (default: every local branch and gittree's kept "
+            "experiments, as show); with --curves, the experiments whose curves to draw.",
+            show_default=False,
+        ),
+    ] = None,
     all_refs: Annotated[
-        bool, typer.Option("--all", help="Every branch, remote-tracking branch, tag and kept ref.")
+        bool, typer.Option("--all", help="Also read remote-tracking branches and tags.")
     ] = False,
     metric: Annotated[str | None, typer.Option("--metric", "-m", help="Chart this metric.")] = None,
     fmt: Annotated[

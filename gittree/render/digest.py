@@ -123,7 +123,8 @@ def _heading(tree: ResearchTree, project: str | None) -> str:
     title = f"# Research log: {markdown_escape(project)}" if project else "# Research log"
     spec = tree.metric
     dead = sum(1 for node in tree.nodes if node.dead_end)
-    facts = f"{len(tree.nodes)} experiments, {dead} dead ends"
+    count = len(tree.nodes)
+    facts = f"{count} experiment{'' if count == 1 else 's'}, {dead} dead end{'' if dead == 1 else 's'}"
     if spec is None:
         return f"{title}\n\n{facts}; no experiment records a metric yet.\n\n"
     direction = "higher" if spec.goal.value == "max" else "lower"
