@@ -349,6 +349,55 @@ def test_a_branch_checked_out_in_another_worktree_is_refused(repo: GitRepo, gitt
     assert only_run(repo.path)["status"] == "commit-failed"
 
 
+def checkout_with_its_git_dir_elsewhere(repo: GitRepo, tmp_path: Path, layout: str) -> Path:
+    """The top of a checkout whose git dir is not its ``.git`` folder: a submodule (git dir under the
+    superproject's ``.git/modules``), or a repository made by ``git init --separate-git-dir``."""
+    if layout == "submodule":
+        library = GitRepo(tmp_path / "library")
+        library.commit("library start")
+        repo.commit("outer start")
+        repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library.path), "lib")
+        repo.git("commit", "-q", "-m", "add the library")
+        return repo.path / "lib"
+    top = tmp_path / "separate"
+    subprocess.run(
+        ["git", "init", "-q", "-b", "main", f"--separate-git-dir={tmp_path / 'separate.git'}", str(top)],
+        check=True,
+    )
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "start"], cwd=top, check=True)
+    return top
+
+
+@pytest.mark.parametrize("layout", ["submodule", "separate git dir"])
+def test_a_run_commits_where_git_lists_the_git_dir_as_the_main_worktree(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, tmp_path: Path, monkeypatch, layout: str
+) -> None:
+    """There `git worktree list` names the main worktree after its git dir (git 2.39): that entry is this
+    checkout, not another worktree holding the branch."""
+    top = checkout_with_its_git_dir_elsewhere(repo, tmp_path, layout)
+    monkeypatch.chdir(top)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=top, capture_output=True, text=True, check=True).stdout
+
+    result = gittree("run", "--capture", "acc", "--", *py("print('acc: 0.3')"))
+    assert result.code == 0, result.err
+    assert git("log", "-1", "--format=%s", "main").startswith("run: ")
+    assert git("status", "--porcelain") == ""
+    assert gittree("run", "--no-commit", "--capture", "acc", "--", *py("print('acc: 0.4')")).code == 0
+    recovered = gittree("recover", journal(top)[-1]["id"])
+    assert recovered.code == 0, recovered.err
+    assert "acc=0.4" in git("log", "-1", "--format=%B", "main")
+    assert git("status", "--porcelain") == ""
+    # a branch checked out in a linked worktree is still refused, and this checkout's branch from there
+    git("worktree", "add", "-q", "-b", "busy", str(tmp_path / "linked"))
+    refused = gittree("run", "--branch", "busy", "--", "true")
+    assert refused.code == 7 and "checked out in another worktree" in refused.err
+    monkeypatch.chdir(tmp_path / "linked")
+    refused = gittree("run", "--branch", "main", "--", "true")
+    assert refused.code == 7 and "checked out in another worktree" in refused.err
+
+
 def test_work_committed_during_the_run_is_never_undone(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.write("model.py", "v1\n")
     start = repo.commit("start")

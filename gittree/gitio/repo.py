@@ -337,17 +337,33 @@ def list_remotes(repo: Repo) -> list[str]:
 
 
 def checked_out_branches(repo: Repo) -> dict[Path, str | None]:
-    """Every worktree of the repository and the branch it has checked out (None: detached or bare)."""
+    """Every worktree of the repository, by its top folder, and the branch it has checked out (None:
+    detached or bare).
+
+    git lists the main worktree first, under the path of the common git dir with ``/.git`` stripped
+    (``get_main_worktree`` in git's worktree.c), not where its working tree is: in a submodule (git dir
+    ``.git/modules/NAME`` of the superproject) or a repository made by ``git init --separate-git-dir``,
+    that is the git dir itself. So when ``repo`` is the main worktree (its git dir is the common one),
+    its own top folder stands in that first entry, and a caller finds itself in the list.
+    """
     out = run(["worktree", "list", "--porcelain", "-z"], cwd=repo.cwd, check=True).text
     found: dict[Path, str | None] = {}
     current: Path | None = None
+    main = repo.worktree if repo.worktree is not None and _is_main_worktree(repo) else None
     for entry in out.split("\0"):
         if entry.startswith("worktree "):
             current = Path(entry[len("worktree ") :]).resolve()
+            if main is not None and not found:
+                current = main.resolve()
             found[current] = None
         elif entry.startswith("branch ") and current is not None:
             found[current] = entry[len("branch ") :]
     return found
+
+
+def _is_main_worktree(repo: Repo) -> bool:
+    """Whether ``repo`` is the repository's main worktree, not a linked one (``git worktree add``)."""
+    return repo.git_dir.resolve() == repo.shared_dir.resolve()
 
 
 def operation_in_progress(repo: Repo) -> tuple[str, str | None] | None:
