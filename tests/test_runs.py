@@ -398,6 +398,33 @@ def test_a_run_commits_where_git_lists_the_git_dir_as_the_main_worktree(  # type
     assert refused.code == 7 and "checked out in another worktree" in refused.err
 
 
+@pytest.mark.parametrize("with_pre_commit", [False, True], ids=["post-commit alone", "with pre-commit"])
+def test_the_post_commit_hook_sees_the_real_index_as_after_git_commit(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, tmp_path: Path, with_pre_commit: bool
+) -> None:
+    """git runs post-commit with the checkout's index, also after `git commit --only` (whose other hooks
+    see its temporary index): a hook's git commands see the commit just made, not an empty index."""
+    repo.write("model.py", "depth = 4\n")
+    repo.commit("start")
+    seen = tmp_path / "seen.txt"
+    hooks = repo.path / ".git" / "hooks"
+    (hooks / "post-commit").write_text(
+        f'#!/bin/sh\n{{ git ls-files; echo "status: $(git status --porcelain)"; }} > "{seen}"\n'
+    )
+    (hooks / "post-commit").chmod(0o755)
+    if with_pre_commit:
+        (hooks / "pre-commit").write_text("#!/bin/sh\nexit 0\n")
+        (hooks / "pre-commit").chmod(0o755)
+    repo.write("model.py", "depth = 8\n")
+    repo.git("commit", "-q", "-a", "-m", "by git")
+    after_git_commit = seen.read_text()
+    assert after_git_commit == "model.py\nwork.txt\nstatus: \n"
+    repo.write("model.py", "depth = 16\n")
+    result = gittree("run", "--capture", "acc", "--", *py("print('acc: 0.5')"))
+    assert result.code == 0, result.err
+    assert seen.read_text() == after_git_commit
+
+
 def test_work_committed_during_the_run_is_never_undone(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
     repo.write("model.py", "v1\n")
     start = repo.commit("start")

@@ -14,9 +14,10 @@ the branch meanwhile (then gittree retries on the new tip, unless the tip is now
 repeats: the caller adds the run to it as a sample). ``commit-tree`` runs no hooks and ignores
 ``commit.gpgSign``, so gittree runs the commit hooks itself, exactly as ``git commit --only`` does with
 its own temporary index: ``pre-commit``, ``prepare-commit-msg FILE message``, ``commit-msg FILE`` in the
-working tree with ``GIT_INDEX_FILE`` set, ``post-commit`` after the branch moved; and signs with ``-S``
-when ``commit.gpgSign`` is set. When the branch is the one checked out, the checkout's index is moved to
-the new commit under git's own ``index.lock`` protocol, as ``git commit`` would leave it.
+working tree with ``GIT_INDEX_FILE`` set, ``post-commit`` after the branch moved, with
+``GIT_INDEX_FILE`` naming the checkout's own index; and signs with ``-S`` when ``commit.gpgSign`` is set.
+When the branch is the one checked out, the checkout's index is moved to the new commit under git's own
+``index.lock`` protocol, as ``git commit`` would leave it.
 """
 
 from __future__ import annotations
@@ -195,7 +196,10 @@ def commit_tree_as_written(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str
         for leftover in (index, index.with_name(index.name + ".lock"), message_file):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-    _run_hook(wt, hooks, "post-commit", [], hook_env, plan.scratch, check=False)
+    # git runs post-commit with the checkout's own index, also after `git commit --only` (builtin/commit.c
+    # passes get_index_file(), not its temporary index): the hook's git commands see the commit just made.
+    after_env = {**hook_env, "GIT_INDEX_FILE": str(gitio.index_path(wt))}
+    _run_hook(wt, hooks, "post-commit", [], after_env, plan.scratch, check=False)
     return sha, landed, None if hooked else message
 
 
