@@ -130,18 +130,70 @@ def decode_message(raw: bytes, encoding: str | None) -> str:
     Python-only ones iconv lacks (``idna``, ``unicode_escape``, ``undefined``): those are read as git
     reads them, as UTF-8.
     """
-    codec = "utf-8"
+    codec = message_codec(encoding)
+    try:
+        return raw.decode(codec, errors="replace")
+    except (LookupError, UnicodeError):  # a codec that refuses even with errors="replace"
+        return raw.decode("utf-8", errors="replace")
+
+
+def message_codec(encoding: str | None) -> str:
+    """The Python codec a message under the ``encoding`` header is read with (:func:`decode_message`)."""
     if encoding:
         try:
             info = codecs.lookup(encoding)
         except LookupError:
             info = None
         if info is not None and getattr(info, "_is_text_encoding", True) and info.name not in _NOT_ICONV:
-            codec = info.name
+            return info.name
+    return "utf-8"
+
+
+def encode_message(text: str, encoding: str | None) -> bytes:
+    """The bytes a commit stores for the message ``text`` under the ``encoding`` header (git's
+    ``i18n.commitEncoding``): what :func:`decode_message` reads back as ``text``.
+
+    git stores the bytes it is given and only labels them (git-commit(1), "Discussion"), so the
+    bytes must already be in that encoding: UTF-8 bytes under ``encoding ISO-8859-1`` read back as
+    mojibake. :class:`BadValueError` when the encoding cannot hold ``text``, or cannot hold git's own
+    text (UTF-16 and the like: git finds the header's end, the lines and the trailers as ASCII bytes).
+    """
+    from gittree.errors import BadValueError
+
+    codec = message_codec(encoding)
+    if codec == "utf-8":
+        return text.encode("utf-8")
     try:
-        return raw.decode(codec, errors="replace")
-    except (LookupError, UnicodeError):  # a codec that refuses even with errors="replace"
-        return raw.decode("utf-8", errors="replace")
+        if _ASCII_PROBE.encode(codec) != _ASCII_PROBE.encode("ascii"):
+            raise BadValueError(
+                f"git cannot store a commit message in {encoding} (i18n.commitEncoding): its lines "
+                "and trailers must be ASCII bytes",
+                hint="set an ASCII-compatible encoding, or unset it to store messages in UTF-8 "
+                "(git config --unset i18n.commitEncoding)",
+            )
+        return text.encode(codec)
+    except UnicodeEncodeError:
+        pass
+    unstorable = sorted({char for char in text if not _encodable(char, codec)})
+    shown = " ".join(f"{char} (U+{ord(char):04X})" for char in unstorable[:5])
+    more = f" and {len(unstorable) - 5} more" if len(unstorable) > 5 else ""
+    raise BadValueError(
+        f"the commit message holds characters that {encoding}, the repository's commit encoding "
+        f"(i18n.commitEncoding), cannot store: {shown}{more}",
+        hint="write the message without them; nothing was committed",
+    )
+
+
+#: Text every commit message of gittree holds: newlines, trailer keys, comment characters, digits.
+_ASCII_PROBE = "Gittree-Metric: a_1=0.5\n# \t"
+
+
+def _encodable(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 #: Text codecs of Python that iconv does not have (git shows such a message as it is).

@@ -106,6 +106,23 @@ def _comment_char() -> str:
         return "#"
 
 
+def _message_text(data: bytes) -> str:
+    """The message file git hands commit-msg, read in ``i18n.commitEncoding`` (git writes it in that
+    encoding); asked of git only when the file is not ASCII, which every such encoding reads alike."""
+    from gittree.rawcommit import decode_message
+
+    if data.isascii():
+        return data.decode("ascii")
+    from gittree import gitio
+    from gittree.errors import GittreeError
+
+    try:
+        encoding = gitio.config_value(gitio.open_repo(State.repo_path), "i18n.commitEncoding")
+    except GittreeError:
+        encoding = None
+    return decode_message(data, encoding)
+
+
 @hook_app.command("check-message", hidden=True)
 def check_message(
     message_file: Annotated[Path, typer.Argument(help="The commit message file git passes to commit-msg.")],
@@ -117,10 +134,10 @@ def check_message(
     from gittree.render.escape import terminal_safe
 
     try:
-        text = message_file.read_bytes().decode("utf-8", errors="replace")
+        data = message_file.read_bytes()
     except OSError as e:
         raise HookError(f"cannot read the commit message {message_file}: {e.strerror or e}") from e
-    problems = check(text, _comment_char())
+    problems = check(_message_text(data), _comment_char())
     if not problems:
         return
     err = sys.stderr

@@ -66,13 +66,17 @@ def untracked_files(repo: Repo) -> list[str]:
 
 def commit_with_message(
     repo: Repo,
-    message: str,
+    message: str | bytes,
     *,
     stage_all: bool = False,
     allow_empty: bool = False,
     env: dict[str, str] | None = None,
 ) -> str:
-    """``git commit -F <file>`` with the user's hooks and config; returns the new commit's sha."""
+    """``git commit -F <file>`` with the user's hooks and config; returns the new commit's sha.
+
+    ``message``: text is stored as UTF-8; bytes as they are, which must be in ``i18n.commitEncoding``
+    (:func:`gittree.rawcommit.encode_message`): git only labels them.
+    """
     import tempfile
 
     if repo.worktree is None:
@@ -82,8 +86,8 @@ def commit_with_message(
         )
     fd, path = tempfile.mkstemp(prefix="gittree-msg-", suffix=".txt")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(message)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(message.encode("utf-8") if isinstance(message, str) else message)
         args = ["commit", "--file", path, "--cleanup=whitespace"]
         if stage_all:
             args.append("--all")
@@ -223,9 +227,10 @@ def hooks_folder(repo: Repo, settings: CommitSettings) -> Path:
     return (common_dir(repo) / "hooks").resolve()
 
 
-def stripspace(repo: Repo, text: str) -> str:
-    """A commit message cleaned as ``git commit`` cleans it (``git stripspace``: comments kept)."""
-    return run(["stripspace"], cwd=repo.cwd, input=text, check=True).text
+def stripspace(repo: Repo, message: bytes) -> bytes:
+    """A commit message cleaned as ``git commit`` cleans it (``git stripspace``: comments kept); bytes, in
+    whatever encoding they are, as git's own clean-up reads them."""
+    return run(["stripspace"], cwd=repo.cwd, input=message, check=True).out
 
 
 def changed_paths(repo: Repo, old: str, new: str) -> set[str]:
@@ -295,14 +300,18 @@ def commit_tree(
     message: str | None = None,
     message_file: Path | None = None,
     sign: bool = False,
+    encoding: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> str:
     """A commit object of ``tree`` (``git commit-tree``), the message given or in ``message_file``; returns its id.
 
     Signed (``-S``) when ``sign`` asks, else never (``--no-gpg-sign``): ``commit-tree`` ignores
-    ``commit.gpgSign``, so the caller decides. No ref moves: see :func:`update_ref`.
+    ``commit.gpgSign``, so the caller decides. ``encoding``: the encoding the bytes of ``message_file``
+    are in, for the commit's ``encoding`` header (``UTF-8``: none); None: ``i18n.commitEncoding``, as
+    git labels any message. No ref moves: see :func:`update_ref`.
     """
-    args = ["commit-tree", "-S" if sign else "--no-gpg-sign", tree]
+    args = ["-c", f"i18n.commitEncoding={encoding}"] if encoding is not None else []
+    args += ["commit-tree", "-S" if sign else "--no-gpg-sign", tree]
     for parent in parents:
         args += ["-p", parent]
     args += ["-F", str(message_file)] if message_file is not None else ["-m", message or ""]

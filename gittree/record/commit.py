@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gittree import gitio
 from gittree.errors import BadValueError, GitCommandError, TrailersLostError
+from gittree.rawcommit import encode_message
 from gittree.record.metricsfile import read_metrics_file
 from gittree.trailers import (
     append_trailers,
@@ -102,7 +103,14 @@ def commit_experiment(
     allow_empty: bool = False,
     env: dict[str, str] | None = None,
 ) -> str:
-    """Commit ``entry`` with the user's git (hooks, identity, signing); returns the new sha."""
+    """Commit ``entry`` with the user's git (hooks, identity, signing); returns the new sha.
+
+    The message is written in ``i18n.commitEncoding``, which git expects it in and names in the commit's
+    ``encoding`` header; one that encoding cannot hold is refused before anything is written.
+    """
+    message = encode_message(
+        entry.full_message(gitio.comment_char(repo)), gitio.config_value(repo, "i18n.commitEncoding")
+    )
     if (
         not (stage_all or allow_empty)
         and not gitio.head_is_unborn(repo)
@@ -114,7 +122,7 @@ def commit_experiment(
         )
     sha = gitio.commit_with_message(
         repo,
-        entry.full_message(gitio.comment_char(repo)),
+        message,
         stage_all=stage_all,
         allow_empty=allow_empty,
         env=env,

@@ -408,6 +408,7 @@ def _commit(
         sibling=sibling_ref(lead),
         hooks=hooks,
         sign=settings.sign,
+        encoding=settings.encoding or "",
         repeats=repeats,
     )
     for meta, path in zip(metas, dirs, strict=True):
@@ -415,7 +416,7 @@ def _commit(
         meta.attempts += 1
         journal.save_meta(path, meta)
     try:
-        sha, landed, written = treecommit.commit_tree_as_written(repo, plan)
+        made = treecommit.commit_tree_as_written(repo, plan)
     except treecommit.RepeatLanded as first:
         # Another run of the same code and command landed while this one ran (or was being committed):
         # this run is one more sample of it, as if it had ended second (docs/runs.md).
@@ -430,10 +431,17 @@ def _commit(
         for meta, path in zip(metas, dirs, strict=True):
             _mark_failed(meta, path, "interrupted while committing")
         raise
+    sha, landed = made.sha, made.ref
     warnings: list[str] = []
+    if made.not_in_encoding is not None:
+        warnings.append(
+            f"the commit message holds characters that {made.not_in_encoding} (i18n.commitEncoding) cannot "
+            "store: it was stored as UTF-8"
+        )
     try:
-        # The message as written is the commit's own when no hook ran and git stored it as UTF-8.
-        verify_recorded(repo, sha, entry, message=written if settings.encoding is None else None)
+        # The message as written is the commit's own when no hook ran and there is no encoding to
+        # store it in; else it is read back, decoded by its header as every reader decodes it.
+        verify_recorded(repo, sha, entry, message=made.message if settings.encoding is None else None)
     except TrailersLostError:
         # A commit-msg hook rewrote the message: the results go into the commit's note instead.
         gitio.append_note(repo, sha, _trailer_lines(entry))

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gittree import gitio
-from gittree.errors import GitCommandError, RefLockedError
+from gittree.errors import BadValueError, GitCommandError, RefLockedError
+from gittree.rawcommit import encode_message
 from gittree.trailers import stripspace
 
 #: Attempts after the branch moved under us (each one means another commit landed: progress, not a wait).
@@ -69,10 +70,25 @@ class TreeCommit:
     hooks: Path | None = None
     #: ``commit.gpgSign`` of that repository, when the caller has read it (:func:`gitio.commit_settings`).
     sign: bool | None = None
+    #: ``i18n.commitEncoding`` of that repository when the caller has read it ("" when unset); None: read here.
+    encoding: str | None = None
     #: whether a commit the target moved to since ``base`` is an experiment this run repeats (same code,
     #: command and params): then nothing is committed, and :class:`RepeatLanded` names it, so that the run
     #: is added to it as a sample (docs/runs.md, "Running the same code again"). None: never.
     repeats: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Landed:
+    """The commit :func:`commit_tree_as_written` made."""
+
+    sha: str
+    #: the ref it landed on: the target, or the plan's sibling when the target moved.
+    ref: str
+    #: the message the commit holds when no commit hook ran (None when one did, and may have rewritten it).
+    message: str | None
+    #: ``i18n.commitEncoding`` when it could not hold the message, which was stored as UTF-8 instead.
+    not_in_encoding: str | None = None
 
 
 class RepeatLanded(Exception):
@@ -147,13 +163,18 @@ def commit_tree(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str]:
 
     Returns the commit and the ref it landed on: the target, or ``plan.sibling`` when the target moved.
     """
-    sha, landed, _ = commit_tree_as_written(repo, plan)
-    return sha, landed
+    made = commit_tree_as_written(repo, plan)
+    return made.sha, made.ref
 
 
-def commit_tree_as_written(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str, str | None]:
-    """:func:`commit_tree`, and the message the commit holds when no commit hook ran (None when one
-    did, and may have rewritten it): the caller need not read the commit back to check it."""
+def commit_tree_as_written(repo: gitio.Repo, plan: TreeCommit) -> Landed:
+    """:func:`commit_tree`, and the message the commit holds when no commit hook ran: the caller need not
+    read the commit back to check it.
+
+    The message is stored in ``i18n.commitEncoding``, as ``git commit`` expects a message written in
+    it; one that encoding cannot hold (a character outside Latin-1) is stored as UTF-8 with no
+    ``encoding`` header, which is what its absence means: the run's results are not lost for a
+    character in its command (docs/format.md, "Commit encoding")."""
     wt = _open_worktree(plan.worktree, repo)
     target = plan.target
     branch = gitio.symbolic_head(wt) if target == "HEAD" else None
@@ -179,19 +200,26 @@ def commit_tree_as_written(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str
         if hooked:
             gitio.read_tree(wt, plan.tree, index)
             _run_hook(wt, hooks, "pre-commit", [], hook_env, plan.scratch)
-        message_file.write_text(plan.message, encoding="utf-8", newline="\n")
+        encoding = plan.encoding if plan.encoding is not None and wt is repo else None
+        if encoding is None:
+            encoding = gitio.config_value(wt, "i18n.commitEncoding") or ""
+        message = stripspace(plan.message)  # gittree's clean-up, git's rules (hooks: git's own, below)
+        try:
+            data, label = encode_message(message, encoding), None
+        except BadValueError:
+            data, label = message.encode("utf-8"), "UTF-8"
+        message_file.write_bytes(data)
         if hooked:
             _run_hook(wt, hooks, "prepare-commit-msg", [str(message_file), "message"], hook_env, plan.scratch)
             _run_hook(wt, hooks, "commit-msg", [str(message_file)], hook_env, plan.scratch)
+            # git's own clean-up of a message a hook may have written anything into, as the bytes it is
+            data = gitio.stripspace(wt, message_file.read_bytes())
+            message_file.write_bytes(data)
         tree = gitio.write_tree(wt, index) if hooked else plan.tree  # a pre-commit hook may have staged fixes
-        written = message_file.read_text(encoding="utf-8")
-        # git's own clean-up of a message a hook may have written anything into; gittree's, the same rules
-        message = gitio.stripspace(wt, written) if hooked else stripspace(written)
-        if not message.strip():
+        if not data.strip():
             raise GitCommandError("the commit message is empty after the commit hooks ran")
-        message_file.write_text(message, encoding="utf-8", newline="\n")
         sign = plan.sign if plan.sign is not None and wt is repo else None
-        sha, landed = _land(wt, plan, target, tree, message_file, on_checkout, sign)
+        sha, landed = _land(wt, plan, target, tree, message_file, on_checkout, sign, label)
     finally:
         for leftover in (index, index.with_name(index.name + ".lock"), message_file):
             with contextlib.suppress(FileNotFoundError):
@@ -200,7 +228,7 @@ def commit_tree_as_written(repo: gitio.Repo, plan: TreeCommit) -> tuple[str, str
     # passes get_index_file(), not its temporary index): the hook's git commands see the commit just made.
     after_env = {**hook_env, "GIT_INDEX_FILE": str(gitio.index_path(wt))}
     _run_hook(wt, hooks, "post-commit", [], after_env, plan.scratch, check=False)
-    return sha, landed, None if hooked else message
+    return Landed(sha, landed, None if hooked else message, encoding if label is not None else None)
 
 
 def _open_worktree(path: Path, fallback: gitio.Repo) -> gitio.Repo:
@@ -255,10 +283,12 @@ def _land(
     message_file: Path,
     on_checkout: bool,
     sign: bool | None = None,
+    encoding: str | None = None,
 ) -> tuple[str, str]:
     """Create the commit on the current tip and move the branch to it, retrying on contention; or, when
     the branch moved under the run, land it as a sibling (``plan.sibling``), or raise :class:`RepeatLanded`
-    when it moved to an experiment the run repeats. ``sign``: ``commit.gpgSign`` (None: read here)."""
+    when it moved to an experiment the run repeats. ``sign``: ``commit.gpgSign`` (None: read here);
+    ``encoding``: the message file's, when not ``i18n.commitEncoding`` (:func:`gitio.commit_tree`)."""
     if sign is None:
         sign = gitio.config_value(wt, "commit.gpgSign", kind="bool") == "true"
     deadline = time.monotonic() + plan.lock_timeout
@@ -278,7 +308,7 @@ def _land(
             and _must_be_sibling(wt, plan, tip, tree)
         ):
             parent = plan.base or plan.head
-            sha = _commit_object(wt, tree, parent, message_file, sign, plan.author_date)
+            sha = _commit_object(wt, tree, parent, message_file, sign, plan.author_date, encoding)
             try:
                 _update_ref(wt, plan.sibling, None, sha, plan.reflog)
             except _Moved:
@@ -296,7 +326,7 @@ def _land(
             return sha, plan.sibling
         if tip is not None and plan.sibling is None:
             _refuse_to_undo(wt, plan.base or plan.head or gitio.EMPTY_TREE, tip, tree, target)
-        sha = _commit_object(wt, tree, tip or plan.head, message_file, sign, plan.author_date)
+        sha = _commit_object(wt, tree, tip or plan.head, message_file, sign, plan.author_date, encoding)
         try:
             if on_checkout:
                 _move_checked_out(wt, target, tip, sha, plan)
@@ -351,11 +381,17 @@ def _refuse_to_undo(wt: gitio.Repo, reference: str, tip: str, tree: str, target:
 
 
 def _commit_object(
-    wt: gitio.Repo, tree: str, parent: str | None, message_file: Path, sign: bool, author_date: str | None
+    wt: gitio.Repo,
+    tree: str,
+    parent: str | None,
+    message_file: Path,
+    sign: bool,
+    author_date: str | None,
+    encoding: str | None,
 ) -> str:
     env = {"GIT_AUTHOR_DATE": author_date} if author_date and "GIT_AUTHOR_DATE" not in os.environ else None
     return gitio.commit_tree(
-        wt, tree, [parent] if parent else [], message_file=message_file, sign=sign, env=env
+        wt, tree, [parent] if parent else [], message_file=message_file, sign=sign, encoding=encoding, env=env
     )
 
 
