@@ -247,6 +247,91 @@ def test_real_pre_commit_installed_after_gittree(repo: GitRepo, gittree) -> None
     assert gittree("hook", "install", "commit-msg").code == 0
 
 
+def real_pre_commit(repo: GitRepo, config: str, *hook_types: str) -> None:
+    """Commit ``config`` as .pre-commit-config.yaml and `pre-commit install -t` each of ``hook_types``."""
+    pre_commit = _pre_commit()
+    assert pre_commit is not None, "pre-commit is one of the test extras: pip install -e '.[test]'"
+    repo.write(".pre-commit-config.yaml", config)
+    repo.git("add", ".pre-commit-config.yaml")
+    repo.git("commit", "-q", "-m", "pre-commit config")
+    for hook_type in hook_types:
+        installed = finish([*pre_commit, "install", "-t", hook_type], repo.path)
+        assert installed.returncode == 0, installed.stderr
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every hook in ``folder`` (git's samples aside): its bytes and mode bits."""
+    return {
+        path.name: (path.read_bytes(), path.stat().st_mode)
+        for path in folder.iterdir()
+        if not path.name.endswith(".sample")
+    }
+
+
+def test_gittree_installed_after_real_pre_commit_chains_it_where_it_works(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """pre-commit's script runs <its folder>/<hook type>.legacy itself: chained as commit-msg.legacy, it
+    ran itself, said "installed in migration mode" and refused every commit."""
+    real_pre_commit(repo, PRE_COMMIT_CONFIG, "commit-msg")
+    folder = hooks_folder(repo)
+    before = snapshot(folder)
+    result = gittree("hook", "install", "commit-msg")
+    assert result.code == 0, result.err
+    assert "(chains commit-msg.gittree-chained)" in result.out
+    assert not (folder / "commit-msg.legacy").exists()
+    done = commit(repo.path, GOOD)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "migration mode" not in done.stdout + done.stderr
+    wip = commit(repo.path, "WIP: try\n")  # pre-commit's own hook still counts
+    assert wip.returncode != 0 and "no WIP commits" in wip.stdout + wip.stderr
+    bad = commit(repo.path, BAD)  # and so does ours
+    assert bad.returncode != 0 and "Gittree-Metric: acc=0,73" in bad.stderr
+    assert "installed; chains commit-msg.gittree-chained" in gittree("hook", "status").out
+    assert "unchanged" in gittree("hook", "install", "commit-msg").out
+    result = gittree("hook", "uninstall", "commit-msg")
+    assert result.code == 0 and "restored" in result.out
+    assert snapshot(folder) == before  # pre-commit's script back, byte for byte, mode bits too
+
+
+def test_gittree_after_pre_commit_in_migration_mode_runs_every_hook_once(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, tmp_path: Path
+) -> None:
+    """A hook of your own, then pre-commit (which moves it to commit-msg.legacy), then gittree: install
+    refused ("already exists"); now pre-commit's script still runs your hook, and gittree's leaves it to it."""
+    log = tmp_path / "mine.log"
+    write_hook(hooks_folder(repo) / "commit-msg", f'echo mine >> "{log}"\n')
+    real_pre_commit(repo, PRE_COMMIT_CONFIG, "commit-msg")
+    log.unlink()
+    folder = hooks_folder(repo)
+    before = snapshot(folder)
+    assert gittree("hook", "install", "commit-msg").code == 0
+    assert commit(repo.path, GOOD).returncode == 0
+    assert log.read_text().split() == ["mine"]
+    wip = commit(repo.path, "WIP: try\n")
+    assert wip.returncode != 0 and "no WIP commits" in wip.stdout + wip.stderr
+    assert commit(repo.path, BAD).returncode != 0
+    assert gittree("hook", "uninstall", "commit-msg").code == 0
+    assert snapshot(folder) == before
+
+
+def test_pre_commit_chained_as_legacy_by_an_older_install_is_mended(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    real_pre_commit(repo, PRE_COMMIT_CONFIG, "commit-msg")
+    folder = hooks_folder(repo)
+    before = snapshot(folder)
+    os.replace(folder / "commit-msg", folder / "commit-msg.legacy")  # what gittree's install used to do
+    hooks.install(gitio.open_repo(repo.path), ("commit-msg",))
+    assert (folder / "commit-msg.gittree-chained").exists()  # an install over nothing mends it at once
+    os.replace(folder / "commit-msg.gittree-chained", folder / "commit-msg.legacy")
+    assert commit(repo.path, GOOD).returncode != 0  # pre-commit's script runs itself there and fails
+    line = next(text for text in gittree("hook", "status").out.splitlines() if text.startswith("commit-msg"))
+    assert "BROKEN: commit-msg.legacy is pre-commit's script" in line and "gittree hook install" in line
+    result = gittree("hook", "install", "commit-msg")
+    assert result.code == 0 and "(chains commit-msg.gittree-chained)" in result.out
+    assert commit(repo.path, GOOD).returncode == 0
+    assert "BROKEN" not in gittree("hook", "status").out
+    assert gittree("hook", "uninstall", "commit-msg").code == 0
+    assert snapshot(folder) == before
+
+
 # -- 2. a post-run step that fails after the run was committed -------------------------------------
 
 

@@ -90,6 +90,11 @@ def status() -> None:
             text += " (an older version: gittree hook install updates it)"
         if s.legacy is not None:
             text += f"; chains {s.legacy.name}"
+        if s.misplaced is not None:
+            text += (
+                f"; BROKEN: {s.misplaced.name} is pre-commit's script, which runs itself from there and fails"
+                f" (run gittree hook install again: it moves it to {s.name}.gittree-chained)"
+            )
         if s.run_by is not None:  # another hook manager moved ours aside and runs it
             text += f", as {s.path.name}, run by {s.run_by.name} (another tool's hook)"
         print(f"{s.name:12} {text}")
