@@ -192,6 +192,9 @@ class HookStatus:
     legacy: Path | None = None
     #: the other tool's hook at ``NAME`` that runs gittree's hook from ``NAME.legacy``.
     run_by: Path | None = None
+    #: ``run_by`` is pre-commit's script at ``post-rewrite``: it runs gittree's hook with no standard
+    #: input, so a rebase is not followed (an amend is, from HEAD's reflog); install puts gittree's first.
+    input_lost: bool = False
     #: pre-commit's script at ``NAME.legacy`` chained by gittree's hook at ``NAME`` (an older gittree
     #: put it there): it runs itself from there and fails; install moves it to ``NAME.gittree-chained``.
     misplaced: Path | None = None
@@ -354,6 +357,10 @@ def _install_plan(path: Path, new: str, force: bool) -> _Plan:
         # mode"): gittree's hook is at NAME.legacy, run by that tool's hook at NAME. It is refreshed
         # where it is and the other hook is left alone; with nothing left at NAME, it moves back there.
         _refuse_edited(legacy, at_legacy, force, "installing would overwrite", "reinstall")
+        if _loses_input(name, path):  # pre-commit's script would keep gittree's hook from git's list
+            chained = path.with_name(name + CHAINED_SUFFIX)
+            _refuse_existing(path, chained, force)
+            return _Plan(name, path, "installed", new, drop=legacy, move=(path, chained))
         if os.path.lexists(path):
             return _Plan(name, legacy, "unchanged" if at_legacy == new else "updated", new, run_by=path)
         return _Plan(name, path, "installed", new, drop=legacy)
@@ -369,6 +376,13 @@ def _mend(hook: Path) -> tuple[Path, Path] | None:
     there, where it runs itself): to ``NAME.gittree-chained``. None when nothing needs mending."""
     misplaced = _misplaced(hook)
     return None if misplaced is None else (misplaced, hook.with_name(hook.name + CHAINED_SUFFIX))
+
+
+def _loses_input(name: str, hook: Path) -> bool:
+    """Whether the hook at ``hook`` runs its ``.legacy`` without git's standard input where gittree's
+    hook needs it: pre-commit's script gives a post-rewrite ``.legacy`` hook none (its hook_impl reads
+    standard input only for pre-push), so gittree's never sees the rewritten commits."""
+    return name == "post-rewrite" and is_pre_commit_script(hook)
 
 
 def uninstall(
@@ -448,7 +462,8 @@ def _our_status(
     edited = is_edited(text)
     outdated = not edited and python is not None and text != render(name, python)
     state = "edited" if edited else "gittree"
-    return HookStatus(name, path, state, python, exists, outdated, legacy, run_by, misplaced)
+    input_lost = run_by is not None and _loses_input(name, run_by)
+    return HookStatus(name, path, state, python, exists, outdated, legacy, run_by, input_lost, misplaced)
 
 
 # -- the commit-msg check -------------------------------------------------------------------------

@@ -332,6 +332,86 @@ def test_pre_commit_chained_as_legacy_by_an_older_install_is_mended(repo: GitRep
     assert snapshot(folder) == before
 
 
+PRE_COMMIT_POST_REWRITE = """\
+repos:
+- repo: local
+  hooks:
+  - id: log-rewrite
+    name: log rewrite
+    entry: sh -c 'echo "$PRE_COMMIT_REWRITE_COMMAND" >> pre-commit-rewrites.log' --
+    language: system
+    always_run: true
+    pass_filenames: false
+    stages: [post-rewrite]
+"""
+
+
+def experiment(gittree, repo: GitRepo, subject: str) -> str:  # type: ignore[no-untyped-def]
+    result = gittree("commit", "--allow-empty", "-m", subject, "--metric", "acc=0.5")
+    assert result.code == 0, result.err
+    return repo.head()
+
+
+def amend(path: Path) -> subprocess.CompletedProcess[str]:
+    return finish(["git", "commit", "-q", "--amend", "--allow-empty", "-m", "amended"], path)
+
+
+def rebase_elsewhere(repo: GitRepo, subject: str) -> subprocess.CompletedProcess[str]:
+    """`git rebase --onto` a new sibling of HEAD's parent: HEAD is really rewritten."""
+    elsewhere = repo.git("commit-tree", "-p", "HEAD~1", "-m", subject, "HEAD~1^{tree}").strip()
+    return finish(["git", "rebase", "-q", "--onto", elsewhere, "HEAD~1"], repo.path)
+
+
+def test_real_pre_commit_installed_after_gittree_on_post_rewrite(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """pre-commit runs gittree's post-rewrite hook (as post-rewrite.legacy) with no standard input: an
+    amend is followed from HEAD's reflog, a rebase is not and says so; status warns, and install fixes it."""
+    repo.write(".gitignore", "pre-commit-rewrites.log\n")
+    repo.git("add", ".gitignore")
+    repo.git("commit", "-q", "-m", "start")
+    assert gittree("hook", "install", "post-rewrite").code == 0
+    real_pre_commit(repo, PRE_COMMIT_POST_REWRITE, "post-rewrite")
+    folder = hooks_folder(repo)
+    line = next(
+        text for text in gittree("hook", "status").out.splitlines() if text.startswith("post-rewrite")
+    )
+    assert "as post-rewrite.legacy, run by post-rewrite" in line
+    assert "WARNING" in line and "rebase is not followed" in line
+    assert "gittree hook install post-rewrite" in line
+
+    old = experiment(gittree, repo, "dropout")
+    done = amend(repo.path)
+    assert done.returncode == 0 and "1 kept experiment rewritten (amend)" in done.stderr, done.stderr
+    new = repo.head()
+    assert gitio.forgotten_shas(gitio.open_repo(repo.path)) == {old: new}  # from HEAD's reflog
+    assert (repo.path / "pre-commit-rewrites.log").read_text().split() == ["amend"]
+
+    rebased = rebase_elsewhere(repo, "elsewhere")
+    assert rebased.returncode == 0, rebased.stderr
+    assert "this rebase is not followed" in rebased.stderr
+    assert "gittree hook install post-rewrite" in rebased.stderr
+    assert repo.head() != new and repo.head() not in gitio.kept_shas(gitio.open_repo(repo.path))
+
+    # Installed again, gittree's hook runs first and chains pre-commit's, which gets nothing lost.
+    pre_commits = (folder / "post-rewrite").read_bytes()
+    result = gittree("hook", "install", "post-rewrite")
+    assert result.code == 0 and "(chains post-rewrite.gittree-chained)" in result.out, result.out
+    assert hooks.is_ours((folder / "post-rewrite").read_text())
+    assert (folder / "post-rewrite.gittree-chained").read_bytes() == pre_commits
+    assert not (folder / "post-rewrite.legacy").exists()
+    assert "WARNING" not in gittree("hook", "status").out
+    assert "unchanged" in gittree("hook", "install", "post-rewrite").out
+    repo.git("reset", "-q", "--hard", new)  # the kept version, which the first rebase did not follow
+    rebased = rebase_elsewhere(repo, "elsewhere again")
+    assert rebased.returncode == 0 and "1 kept experiment rewritten (rebase)" in rebased.stderr
+    assert gitio.forgotten_shas(gitio.open_repo(repo.path))[new] == repo.head()
+    assert (repo.path / "pre-commit-rewrites.log").read_text().split() == ["amend", "rebase", "rebase"]
+
+    assert gittree("hook", "uninstall", "post-rewrite").code == 0
+    assert (folder / "post-rewrite").read_bytes() == pre_commits
+    left = {path.name for path in folder.iterdir() if path.name.startswith("post-rewrite.")}
+    assert left <= {"post-rewrite.sample"}  # gittree's hook at post-rewrite.legacy went at install
+
+
 # -- 2. a post-run step that fails after the run was committed -------------------------------------
 
 

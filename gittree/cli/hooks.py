@@ -97,6 +97,13 @@ def status() -> None:
             )
         if s.run_by is not None:  # another hook manager moved ours aside and runs it
             text += f", as {s.path.name}, run by {s.run_by.name} (another tool's hook)"
+        if s.input_lost:
+            text += (
+                f"; WARNING: pre-commit's {s.run_by.name if s.run_by else s.name} runs it without git's list of"
+                " rewritten commits, so a rebase is not followed (an amend is, from HEAD's reflog);"
+                f" run gittree hook install {s.name} again: gittree's hook then runs first and chains"
+                " pre-commit's"
+            )
         print(f"{s.name:12} {text}")
 
 
