@@ -247,6 +247,44 @@ def test_keyboard_moves_between_parent_and_children(demo: Page) -> None:
     assert data["nodes"][node["children"][-2]]["subject"] in demo.page.inner_text("#details")
 
 
+@pytest.mark.browser
+def test_left_and_right_move_between_boxes_whose_parent_is_not_drawn(browser: Any, repo: GitRepo) -> None:
+    """Under --since every top box has an undrawn parent: they are siblings for ← and →.
+
+    Only boxes with no parent at all were, so the arrows could not leave the first box.
+    """
+    repo.experiment("base", metrics=[("acc", 0.5)])
+    parent = repo.experiment("parent", metrics=[("acc", 0.6)])
+    one = repo.experiment("sibling one", metrics=[("acc", 0.61)])
+    repo.branch("other", parent)
+    two = repo.experiment("sibling two", metrics=[("acc", 0.62)])
+    since = int(repo.git("log", "-1", "--format=%at", one))
+    tree = load_tree(gitio.open_repo(repo.path), Selection(all_refs=True))
+    file = repo.path / "since.html"
+    from gittree.render.subgraph import DrawingOptions
+
+    file.write_text(render_html(tree, options=DrawingOptions(since=since)), encoding="utf-8")
+    page = Page(browser, file)
+    try:
+        assert page.data()["order"] == [one, two]
+        page.page.click("#zoom-fit")
+        page.page.click(f"#node-{one}")
+        page.page.keyboard.press("Escape")
+        page.page.click(f"#node-{one}")
+        selected = "document.querySelector('#graph .selected').dataset.mark"
+        page.page.keyboard.press("ArrowRight")
+        assert page.js(selected) == two
+        page.page.keyboard.press("ArrowRight")
+        assert page.js(selected) == two  # the last box: nowhere further to go
+        page.page.keyboard.press("ArrowLeft")
+        assert page.js(selected) == one
+        page.page.keyboard.press("ArrowUp")
+        assert page.js(selected) == one  # its parent is not drawn
+        assert page.problems == []
+    finally:
+        page.close()
+
+
 def focused_mark(page: Page) -> Any:
     return page.js("(document.activeElement.closest('g[data-mark]') || {dataset: {}}).dataset.mark || null")
 

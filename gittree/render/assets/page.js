@@ -404,6 +404,16 @@
       .filter(function (c) { return markOf[c] && markOf[c] !== mark; })
       .map(function (c) { return markOf[c]; });
   }
+  // The boxes ↑ cannot leave: the roots, and under --since every box whose reference parent is older.
+  // They are siblings of each other for ← and →, in drawing order.
+  function topMarks() {
+    var tops = [];
+    data.order.forEach(function (sha) {
+      var mark = markOf[sha];
+      if (shaOfMark(mark) === sha && !parentMark(mark)) { tops.push(mark); }
+    });
+    return tops;
+  }
   function move(key) {
     if (!selected) {
       var start = data.order.filter(function (sha) { return data.nodes[sha].head; })[0] || data.order[0];
@@ -418,7 +428,7 @@
     }
     if (key === "ArrowLeft" || key === "ArrowRight") {
       var up = parentMark(selected);
-      var siblings = up ? childMarks(up) : data.order.filter(function (sha) { return !data.nodes[sha].parents.length; }).map(function (sha) { return markOf[sha]; });
+      var siblings = up ? childMarks(up) : topMarks();
       var at = siblings.indexOf(selected);
       if (at >= 0) { next = siblings[at + (key === "ArrowLeft" ? -1 : 1)] || null; }
     }
