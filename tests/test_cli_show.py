@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -63,6 +64,47 @@ def test_show_narrow_terminal_truncates_subjects(repo: GitRepo, gittree, monkeyp
     out = gittree("show", "--color", "never").out
     assert "…" in out
     check_expected("show_narrow.txt", out)
+
+
+def test_every_line_of_show_keeps_to_the_terminal_width(repo: GitRepo, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A crossover row with long marks (``← HEAD ⚠ verify ⊕ also …``), seeds and an author column was 99
+    cells at COLUMNS=80, and the legend's notes 90: the subject stopped at 12 cells and nothing else
+    was cut. Now the row is cut at its end, the legend wrapped, at any width and in colour too."""
+    from gittree.render.escape import display_width
+    from gittree.render.words import FAR_NOTE, SURPRISE_NOTE
+
+    def strip_colour(text: str) -> str:
+        return re.sub("\x1b\\[[0-9;]*m", "", text)
+
+    repo.experiment("baseline model", metrics=[("acc", 0.5), ("acc", 0.51)])
+    repo.branch("early", "HEAD")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Bob")
+    repo.experiment("early idea on the side", metrics=[("acc", 0.55), ("acc", 0.56)])
+    monkeypatch.delenv("GIT_AUTHOR_NAME")
+    repo.branch("main", "HEAD~1")
+    for step in range(1, 46):
+        repo.experiment(f"main step {step}", metrics=[("acc", 0.6 + step / 1000)] * 2)
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Bob")
+    merge = repo.merge("early", "crossover with the early idea", metrics=[("acc", 0.7), ("acc", 0.71)])
+    for width in (100, 80, 50, 30):
+        monkeypatch.setenv("COLUMNS", str(width))
+        for colour in ("never", "always"):
+            out = gittree("show", "--color", colour).out
+            lines = strip_colour(out).splitlines()
+            assert max(map(display_width, lines)) <= width, (width, colour)
+            row = next(line for line in lines if merge[:7] in line)
+            assert row.endswith("⊕ also " + repo.git("rev-parse", "early")[:7]) or row.endswith("…")
+            legend = " ".join(line.strip() for line in lines[lines.index("") + 1 :])
+            assert SURPRISE_NOTE in legend and FAR_NOTE in legend  # wrapped, not cut
+            if colour == "always":
+                assert out.count("\x1b[0m") == out.count("\x1b[") - out.count("\x1b[0m")  # none left open
+    monkeypatch.setenv("COLUMNS", "80")
+    row = next(line for line in gittree("show").out.splitlines() if merge[:7] in line)
+    assert "crossover w…" in row and "  ← H" in row and row.endswith("…") and display_width(row) == 80
+    # Narrower than the lanes and a sha: the lanes are never cut (they are the tree's shape).
+    monkeypatch.setenv("COLUMNS", "8")
+    rows = [line for line in gittree("show").out.splitlines() if "…" in line and line[0] in "●★│├"]
+    assert rows and all(re.fullmatch("[●★│├─ ]{4}[0-9a-f]{7}…", row) for row in rows)
 
 
 def test_show_default_is_every_local_branch_and_head_narrows(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

@@ -90,5 +90,67 @@ def truncate(text: str, width: int, ellipsis: str = "…") -> str:
     return "".join(out) + ellipsis
 
 
+#: The colour codes gittree itself writes (``\x1b[32m`` … ``\x1b[0m``); data never holds a raw ESC.
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
+_RESET = "\x1b[0m"
+
+
+def strip_colour(text: str) -> str:
+    return _SGR.sub("", text) if "\x1b" in text else text
+
+
+def truncate_painted(text: str, width: int, ellipsis: str = "…") -> str:
+    """:func:`truncate` for a line with colour codes: they take no cells and are kept, and a colour
+    the cut leaves open is closed after the ellipsis."""
+    if "\x1b" not in text:
+        return truncate(text, width, ellipsis)
+    if display_width(strip_colour(text)) <= width:
+        return text
+    if width <= 0:
+        return ""
+    budget = width - display_width(ellipsis)
+    out: list[str] = []
+    used = 0
+    open_colour = False
+    for piece in _SGR.split(text):
+        if piece.startswith("\x1b["):
+            out.append(piece)
+            open_colour = piece != _RESET
+            continue
+        for ch in piece:
+            w = char_width(ch)
+            if used + w > budget:
+                return "".join(out) + ellipsis + (_RESET if open_colour else "")
+            out.append(ch)
+            used += w
+    return "".join(out)  # not reached: the text is wider than ``width``
+
+
+def wrap(text: str, width: int, indent: str = "  ", between: str = " ") -> list[str]:
+    """``text`` broken where ``between`` stands into lines of at most ``width`` cells, every line
+    after the first starting with ``indent``; a word wider than a line is cut
+    (:func:`truncate_painted`). Colour codes take no cells."""
+    if display_width(strip_colour(text)) <= width:
+        return [text]
+    lines: list[str] = []
+    line, used = "", 0
+    gap = display_width(between)
+    for word in text.split(between):
+        cells = display_width(strip_colour(word))
+        if line and used + gap + cells <= width:
+            line, used = line + between + word, used + gap + cells
+            continue
+        if line:
+            lines.append(line)
+            line, used = indent + word, display_width(indent) + cells
+        else:
+            line, used = word, cells
+        if used > width:
+            line = truncate_painted(line, width)
+            used = width
+    lines.append(line)
+    return lines
+
+
 def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))

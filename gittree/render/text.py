@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from itertools import repeat
 
 from gittree.model import VERDICT_COLOURS, Node, ResearchTree
-from gittree.render.escape import display_width, pad, terminal_safe, truncate
+from gittree.render.escape import (
+    display_width,
+    pad,
+    strip_colour,
+    terminal_safe,
+    truncate,
+    truncate_painted,
+    wrap,
+)
 from gittree.render.numbers import format_summary
 from gittree.render.words import (
     BEST_MARK,
@@ -33,7 +41,14 @@ from gittree.render.words import (
 
 ANSI = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1"}
 SHA_WIDTH = 7
+#: The subject keeps this many cells however long the markers of some rows are (a long marker is cut
+#: at the end of its row instead: one row's marks do not shorten every subject of the tree) ...
 MIN_SUBJECT_WIDTH = 12
+#: ... and narrows further, to this, only where the value, delta and verdict columns leave no more.
+SUBJECT_FLOOR = 6
+#: Where the open lanes take the width, a row keeps its lanes (never cut: they are the tree's shape)
+#: and this many cells of its text, the sha and a ``…``.
+MIN_TEXT_AFTER_LANES = SHA_WIDTH + 1
 #: Author names are cut to this many cells; the column appears only when the rows have several authors.
 AUTHOR_MAX_WIDTH = 12
 
@@ -278,7 +293,8 @@ def _folded_row(lanes: tuple[str | None, ...], column: int, text: str, style: Te
     cells = _lane_marks(lanes)
     cells.extend(" " * (column + 1 - len(cells)))
     cells[column] = "┆"
-    return " ".join(cells) + " " + style.paint(text, "dim")
+    room = max(style.width - 2 * len(cells), MIN_TEXT_AFTER_LANES)
+    return " ".join(cells) + " " + style.paint(truncate(text, room), "dim")
 
 
 def _commits(count: int, more: str = "") -> str:
@@ -423,21 +439,34 @@ class _Columns:
         self.delta_width = max((len(d) for d in self.deltas.values()), default=0)
         self.lane_width = lane_width
         self.markers = {node.sha: self._markers(node) for node in tree.nodes}
-        self.marker_width = max((display_width(_strip_ansi(m)) for m in self.markers.values()), default=0)
+        #: the cells of each row's markers, by sha, for the rows that have some
+        self.marker_widths = {
+            sha: display_width(strip_colour(marks)) for sha, marks in self.markers.items() if marks
+        }
+        self.marker_width = max(self.marker_widths.values(), default=0)
         self.authors = author_labels(tree)
         self.author_width = max((display_width(a) for a in self.authors.values()), default=0)
         self._budget_for = -1
         self._budget = 0
+        #: cells of a row's text before its verdict and markers, with the current budget
+        self._before_verdict = 0
 
     def _value(self, node: Node) -> str:
         return format_summary(node.metrics.get(self.metric)) if self.metric else ""
 
-    def _subject_width(self) -> int:
-        """Cells left for the subject once the lanes and the other columns have theirs."""
+    def _fixed_width(self) -> int:
+        """The cells of a row's text but for its subject and markers (the verdict at its widest)."""
         fixed = SHA_WIDTH + 1 + 2 + self.value_width + 2 + self.delta_width + 2 + len(WIDEST_VERDICT)
-        fixed += 2 + self.marker_width if self.marker_width else 0
-        fixed += 2 + self.author_width if self.author_width else 0
-        return max(MIN_SUBJECT_WIDTH, self.style.width - self.lane_width - fixed - 1)
+        return fixed + (2 + self.author_width if self.author_width else 0)
+
+    def _subject_width(self) -> int:
+        """Cells left for the subject once the lanes and the other columns have theirs (docs/tree.md,
+        "Rows keep to the terminal width"): the markers are given room while the subject keeps
+        :data:`MIN_SUBJECT_WIDTH`, and the subject narrows below that only for the fixed columns."""
+        room = self.style.width - self.lane_width - self._fixed_width() - 1
+        if self.marker_width and room - 2 - self.marker_width >= MIN_SUBJECT_WIDTH:
+            return room - 2 - self.marker_width
+        return max(SUBJECT_FLOOR, min(room, MIN_SUBJECT_WIDTH) if self.marker_width else room)
 
     def describe(self, node: Node) -> str:
         style = self.style
@@ -448,6 +477,7 @@ class _Columns:
         markers = self.markers[node.sha]
         if self.lane_width != self._budget_for:  # the lanes only ever widen: recomputed a few times
             self._budget_for, self._budget = self.lane_width, self._subject_width()
+            self._before_verdict = self._fixed_width() - len(WIDEST_VERDICT) + self._budget
         budget = self._budget
         subject = node.label
         if subject.isascii() and subject.isprintable():  # nearly every subject: one cell per character
@@ -465,8 +495,15 @@ class _Columns:
             style.paint(verdict, colour),
         ]
         line = "  ".join(parts)
+        # The row's width, counted rather than measured (verdicts are one cell a character): only a
+        # row that passes the terminal width is cut, at its end, so a long marker loses its tail.
+        cells = self._before_verdict + len(verdict)
         if markers:
             line = line + "  " + markers
+            cells += 2 + self.marker_widths[node.sha]
+        room = style.width - self.lane_width
+        if cells > room:
+            return truncate_painted(line.rstrip(), max(room, MIN_TEXT_AFTER_LANES))
         return line.rstrip()
 
     def _markers(self, node: Node) -> str:
@@ -515,12 +552,6 @@ def author_labels(tree: ResearchTree) -> dict[str, str]:
     }
 
 
-def _strip_ansi(text: str) -> str:
-    import re
-
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)
-
-
 def legend(tree: ResearchTree, style: TextStyle, far: dict[str, tuple[str, ...]] | None = None) -> str:
     """The key printed under the tree (``far``: :func:`far_parents`, found here if not given)."""
     parts = [
@@ -536,15 +567,14 @@ def legend(tree: ResearchTree, style: TextStyle, far: dict[str, tuple[str, ...]]
         BEST_MARK,
         "✗ dead end",
     ]
-    line = " · ".join(parts)
+    lines = wrap(" · ".join(parts), style.width, between=" · ")
     if tree.metric is not None:
-        line += "\n" + terminal_safe(band_line(tree.metric))
-    notes = footnotes(tree.nodes)
-    if notes:
-        line += "\n" + "\n".join(notes)
+        lines.append(terminal_safe(band_line(tree.metric)))
+    lines += footnotes(tree.nodes)
     if far_parents(tree) if far is None else far:
-        line += "\n" + FAR_NOTE
+        lines.append(FAR_NOTE)
     left_out = left_out_line(left_out_phrases(tree.left_out))
     if left_out:
-        line += "\n" + left_out
-    return line
+        lines.append(left_out)
+    # They explain the marks and the band: wrapped at the terminal width, never cut.
+    return "\n".join(wrapped for line in lines for wrapped in wrap(line, style.width))
