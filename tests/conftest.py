@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,25 @@ class GitRepo:
         self.git("merge", "-q", "--no-ff", "--no-commit", "-X", "theirs", other, check=False)
         self.git("checkout", "--theirs", "--", ".", check=False)
         return self.experiment(subject, **kwargs)  # type: ignore[arg-type]
+
+    def squash(self, count: int, command: str = "squash") -> str:
+        """``git rebase -i HEAD~count`` with each commit after the first turned into ``command``
+        (``squash``, ``fixup``) in git's todo list, and the message git proposes kept as it is."""
+        todo = f"import re, sys; p = sys.argv[1]; t = open(p).read(); open(p, 'w').write(re.sub('(?m)^pick', '{command}', t).replace('{command}', 'pick', 1))"
+        done = subprocess.run(
+            ["git", "rebase", "-q", "-i", f"HEAD~{count}"],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            env={
+                **self.env(),
+                "GIT_SEQUENCE_EDITOR": f'"{sys.executable}" -c "{todo}"',
+                "GIT_EDITOR": "true",
+            },
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"git rebase -i failed: {done.stderr}")
+        return self.head()
 
     def raw_commit(self, message: bytes, parent: str | None = None, header: str = "") -> str:
         """A commit object written byte for byte, HEAD moved to it (git commit would clean the message up)."""

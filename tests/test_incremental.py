@@ -276,25 +276,78 @@ def test_a_new_dead_end_that_may_be_a_rewrite_is_built_whole(  # type: ignore[no
     same_as_cold(gittree, monkeypatch)
 
 
-@pytest.mark.parametrize("how", ["git notes", "gittree record"])
-def test_a_note_that_changes_a_rewritten_experiments_results_shows_its_earlier_version(  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("how", ["git notes", "gittree record", "a note on the earlier version"])
+def test_a_note_after_a_rewrite_keeps_its_earlier_version_hidden_unless_it_is_on_that_version(  # type: ignore[no-untyped-def]
     repo: GitRepo, grown, gittree, monkeypatch, how: str
 ) -> None:
     """A kept try amended with the same results: its earlier version is hidden (the same author, date and
-    results: docs/tree.md). A note that gives the new version other results makes them two experiments
-    again, as a cold build shows; the grown and patched views did not (they kept it hidden)."""
+    results: docs/tree.md). A note added to the new version afterwards (a late seed) was not there at the
+    rewrite: the earlier version stays hidden (it came back as a second, discarded copy). A note on the
+    earlier version alone gives it results the new one never had: two experiments again. Grown, patched
+    and cold views agree each time."""
     repo.write("work.txt", "kept\n")
     assert gittree("commit", "-a", "-m", "kept try", "--metric", "acc=0.4").code == 0
+    earlier = repo.head()
     same_as_cold(gittree, monkeypatch)
     repo.git("commit", "-q", "--amend", "-m", "kept try, reworded\n\nGittree-Metric: acc=0.4\n")
     same_as_cold(gittree, monkeypatch)
     assert '"rewritten": 1' in gittree("show", "--json").out
     if how == "git notes":
         repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: loss=2", "HEAD")
+    elif how == "gittree record":
+        assert gittree("record", "HEAD", "--metric", "acc=0.41").code == 0
     else:
-        assert gittree("record", "HEAD", "--metric", "loss=2").code == 0
+        repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: loss=2", earlier)
     same_as_cold(gittree, monkeypatch)
-    assert '"rewritten": 1' not in gittree("show", "--json").out
+    shown = gittree("show", "--json").out
+    assert ('"rewritten": 1' in shown) == (how != "a note on the earlier version")
+    assert (earlier in shown) == (how == "a note on the earlier version")
+
+
+def test_a_squash_then_a_late_seed_then_new_experiments(repo: GitRepo, grown, gittree, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two kept tries squashed into one (no post-rewrite hook: both earlier versions hidden by what git
+    kept of them), a late seed on the squashed one, then experiments on top: grown, patched and cold
+    views agree at each step, and a note on a hidden version, then its removal, too."""
+    repo.git("config", "notes.rewriteRef", "refs/notes/gittree")
+    tries = []
+    for step, acc in enumerate(("0.54", "0.55")):
+        repo.write("work.txt", f"try {step}\n")
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-03-02T1{step}:00:00+00:00")
+        assert gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc={acc}").code == 0
+        tries.append(repo.head())
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    same_as_cold(gittree, monkeypatch)
+    repo.squash(2)
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 2' in gittree("show", "--json").out
+    assert gittree("record", "HEAD", "--metric", "acc=0.56").code == 0
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 2' in gittree("show", "--json").out
+    repo.experiment("after the squash", metrics=[("acc", 0.57)])
+    same_as_cold(gittree, monkeypatch)
+    repo.git("notes", "--ref", "gittree", "add", "-m", "Gittree-Metric: loss=2", tries[1])
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 1' in gittree("show", "--json").out
+    repo.git("notes", "--ref", "gittree", "remove", tries[1])
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 2' in gittree("show", "--json").out
+
+
+def test_a_hidden_version_whose_note_held_its_results_removed_is_not_counted(  # type: ignore[no-untyped-def]
+    repo: GitRepo, grown, gittree, monkeypatch
+) -> None:
+    """An ordinary commit made an experiment by `gittree record`, then amended (git carries the note): its
+    earlier version is hidden. The note removed from that version, it records nothing, and a whole build
+    no longer counts it as rewritten; the grown and patched views kept counting it."""
+    repo.git("config", "notes.rewriteRef", "refs/notes/gittree")
+    earlier = repo.commit("plain work")
+    assert gittree("record", "HEAD", "--metric", "acc=0.54").code == 0
+    repo.git("commit", "-q", "--amend", "-m", "plain work, reworded")
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten": 1' in gittree("show", "--json").out
+    repo.git("notes", "--ref", "gittree", "remove", earlier)
+    same_as_cold(gittree, monkeypatch)
+    assert '"rewritten"' not in gittree("show", "--json").out
 
 
 def test_a_version_that_hid_a_dead_end_dying_in_turn_shows_it_again(  # type: ignore[no-untyped-def]

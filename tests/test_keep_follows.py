@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -97,6 +98,69 @@ def test_a_rewritten_experiment_is_shown_once_without_the_hook_too(repo: GitRepo
     assert first in kept(repo.path) and forgotten(repo.path) == {}
     shown = nodes(gittree)
     assert set(shown) == {base, amended, loser} and shown[loser]["parents"] == [amended]
+
+
+def test_a_rebased_experiment_given_a_late_seed_is_still_shown_once_without_the_hook(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree
+) -> None:
+    """An idea branch rebased onto main, then a second seed recorded on the rebased commit (the
+    documented way to add samples): the note came after the rewrite, which changed no number, so the
+    pre-rebase version stays hidden (it came back as a discarded copy, and `kept` counted 0 rewritten)."""
+    repo.git("config", "notes.rewriteRef", "refs/notes/gittree")
+    base = commit(gittree, repo, "base", 0.70)
+    repo.branch("exp/a", base)
+    repo.write("a.txt", "a\n")
+    repo.git("add", "a.txt")
+    assert gittree("commit", "-m", "idea a", "--metric", "acc=0.75").code == 0
+    before = repo.head()
+    repo.branch("main", base)
+    repo.commit("ordinary main work")
+    repo.git("checkout", "-q", "exp/a")
+    repo.git("rebase", "-q", "main")
+    rebased = repo.head()
+    assert set(nodes(gittree)) == {base, rebased}
+    assert gittree("record", "HEAD", "--metric", "acc=0.76").code == 0
+    shown = nodes(gittree)
+    assert set(shown) == {base, rebased} and shown[rebased]["metrics"]["acc"]["n"] == 2
+    assert f"{before[:7]}  rewritten" in gittree("kept").out
+    assert gittree("forget", "--rewritten").code == 0
+    assert forgotten(repo.path) == {before: rebased}
+    assert nodes(gittree) == shown
+
+
+@pytest.mark.parametrize("hook", [False, True])
+@pytest.mark.parametrize("command", ["squash", "fixup"])
+def test_a_squash_without_the_hook_hides_what_it_can_tell_was_squashed(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, monkeypatch, command: str, hook: bool
+) -> None:
+    """`pick A, squash B` keeps A's author and date, and starts the message with A's, then B's: both
+    earlier versions are hidden without the hook, and `forget --rewritten` forgets them as the hook does.
+    A fixup drops B's message: without the hook nothing tells B was folded in, and it stays a dead end on
+    the squashed commit (both were shown as discarded, and nothing was rewritten)."""
+    repo.git("config", "notes.rewriteRef", "refs/notes/gittree")
+    if hook:
+        assert gittree("hook", "install", "post-rewrite").code == 0
+    base = commit(gittree, repo, "base", 0.70)
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-03-02T10:00:00+00:00")
+    first = commit(gittree, repo, "idea a", 0.75)
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-03-02T11:00:00+00:00")
+    second = commit(gittree, repo, "idea a, tuned", 0.76)
+    assert gittree("record", "HEAD", "--metric", "acc=0.77").code == 0  # a late seed, carried by the squash
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    squashed = repo.squash(2, command)
+    shown = nodes(gittree)
+    folded = hook or command == "squash"
+    assert set(shown) == ({base, squashed} if folded else {base, squashed, second})
+    if not folded:
+        assert shown[second]["verdict"] == "discarded" and shown[second]["parents"] == [squashed]
+    assert shown[squashed]["metrics"]["acc"]["n"] == 2  # the last trailers (A's, or B's) and B's note
+    if not hook:
+        listed = gittree("kept").out
+        assert f"{first[:7]}  rewritten" in listed
+        assert (f"{second[:7]}  rewritten" in listed) == folded
+        assert gittree("forget", "--rewritten").code == 0
+    assert forgotten(repo.path) == ({first: squashed, second: squashed} if folded else {first: squashed})
+    assert set(nodes(gittree)) == set(shown)
 
 
 def test_the_hook_chains_a_foreign_post_rewrite_hook_with_the_same_input(

@@ -310,6 +310,58 @@ def test_after_an_amend_hidden_as_rewritten_new_experiments_are_still_patched(  
     assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
 
 
+@pytest.mark.parametrize("how", ["reset past two tries", "squash of two tries"])
+def test_a_branch_moved_back_past_two_tries_renders_the_view_again(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch, how: str
+) -> None:
+    """Two kept tries on the branch, then the branch moved back below both with a new commit on top
+    (`git reset --hard HEAD~2` and a new try, or a squash of the two): the patch made the top try a dead
+    end in place and left the one below it live, where a whole build finds both only kept."""
+    for step in range(2):
+        repo.write("work.txt", f"try {step}\n")
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2026-03-02T1{step}:00:00+00:00")
+        # neither is the best (the best dying is rendered whole anyway)
+        assert gittree("commit", "-a", "-m", f"try {step}", "--metric", f"acc=0.4{step}").code == 0
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    if how == "squash of two tries":
+        repo.squash(2, "fixup")
+    else:
+        repo.git("reset", "-q", "--hard", "HEAD~2")
+        repo.write("work.txt", "another\n")
+        assert gittree("commit", "-a", "-m", "another", "--metric", "acc=0.6").code == 0
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+
+
+def test_after_a_rebase_a_late_seed_keeps_the_earlier_version_hidden_and_new_experiments_are_patched(  # type: ignore[no-untyped-def]
+    repo: GitRepo, loop, gittree, monkeypatch
+) -> None:
+    """An idea branch kept by gittree and rebased without the post-rewrite hook, then given a late seed
+    (`gittree record`): the view renders whole (the note may decide a hidden version), and its earlier
+    version stays hidden, as cold; the next experiments are patched in again."""
+    repo.git("config", "notes.rewriteRef", "refs/notes/gittree")
+    repo.branch("exp/a", loop["two"])
+    repo.write("a.txt", "idea a\n")
+    repo.git("add", "a.txt")
+    assert gittree("commit", "-m", "idea a", "--metric", "acc=0.55").code == 0
+    before = repo.head()
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    repo.branch("main", loop["two"])
+    repo.write("main.txt", "main\n")
+    repo.git("add", "main.txt")
+    repo.git("commit", "-q", "-m", "ordinary main work")
+    repo.git("checkout", "-q", "exp/a")
+    repo.git("rebase", "-q", "main")
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    assert gittree("record", "HEAD", "--metric", "acc=0.56").code == 0
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    shown = gittree("show", "--json").out
+    assert json.loads(shown)["left_out"] == {"rewritten": 1} and before not in shown
+    for step in range(2):
+        repo.experiment(f"after the rebase {step}", metrics=[("acc", 0.57 + step / 100)])
+        assert same_as_cold(repo, gittree, monkeypatch) == [True, True], step
+
+
 @pytest.mark.parametrize(
     "change", ["same author date as a live one", "note on an old experiment too", "forget"]
 )

@@ -370,6 +370,8 @@ def _grow(
             if not renote(seed, sha, note):
                 return None
             changed.append(sha)
+        elif sha in discarded:
+            return None  # an earlier version a whole build hid: its note decides whether it still is
         elif note is not None and experiment_of(CommitRecord(sha, (), "", note=note)) is not None:
             return None  # an ordinary commit may become an experiment: the tree changes shape
     # Where the new commits start from: each ordinary commit they build on needs its frontier.
@@ -542,13 +544,16 @@ def _replace_rewritten(
     ``rewritten`` is what git said (the post-rewrite hook recorded each kept commit's rewrite in the keep
     ref): a discarded commit listed there is replaced by its last version when the history holds it.
     Without it (no hook, or a commit git rewrote before it was installed), git keeps a commit's author
-    and author date through every rewrite, and notes.rewriteRef carries its gittree note: a discarded
-    experiment with the same author, author date and results (metrics and params) as a reachable one is
-    that experiment before it was rewritten, so it is not shown twice. Either way its kept children hang
-    from the rewritten version. Returns the discarded commits left.
+    and author date through every rewrite, its message unless edited, and notes.rewriteRef carries its
+    gittree note: a discarded experiment with the same author and author date as a reachable one, whose
+    results or message that one carried over (:func:`gittree.read.rewrites.carried_over`), is that
+    experiment before it was rewritten, so it is not shown twice; and a discarded experiment on such an
+    earlier version, whose message and note the rewritten one holds, was squashed into it
+    (:func:`gittree.read.rewrites.folded_into`). Either way its kept children hang from the rewritten
+    version. Returns the discarded commits left.
     """
     from gittree.model import author_identity
-    from gittree.tree import experiment_of
+    from gittree.read.rewrites import carried_over
 
     parsed = history.parsed
     said = rewritten or {}
@@ -565,21 +570,20 @@ def _replace_rewritten(
         if shown:
             replaced[earlier] = shown[-1]
 
-    def results(commit: CommitRecord) -> tuple[object, ...] | None:
-        record = experiment_of(commit, parsed)
-        return None if record is None else (record.metrics, record.params)
-
     candidates: dict[tuple[str, str, int, int], list[CommitRecord]] = {}
     for commit in history.commits:
         if commit.sha in discarded and commit.sha not in replaced:
             candidates.setdefault(author_identity(commit), []).append(commit)
+    by_sha: dict[str, CommitRecord] = {}
     for commit in history.commits:
         if commit.sha in discarded or author_identity(commit) not in candidates:
             continue
-        mine = results(commit)
         for old in candidates[author_identity(commit)]:  # every earlier version: amended, then rebased...
-            if mine is not None and old.sha not in replaced and results(old) == mine:
+            if old.sha not in replaced and carried_over(old, commit, parsed):
                 replaced[old.sha] = commit.sha
+                by_sha[commit.sha] = commit
+    if replaced:
+        _replace_squashed(history, discarded, replaced, by_sha)
     if not replaced:
         return discarded
     from dataclasses import replace
@@ -604,6 +608,34 @@ def _replace_rewritten(
     history.commits[:] = commits
     history.left_out["rewritten"] = len(replaced)
     return discarded - replaced.keys()
+
+
+def _replace_squashed(
+    history: History, discarded: frozenset[str], replaced: dict[str, str], shown: dict[str, CommitRecord]
+) -> None:
+    """Add to ``replaced`` each discarded commit squashed into the version an earlier one was replaced
+    by (``pick A``, ``squash B``: B, on A, has its own author date): B's one parent is replaced, and
+    B's message and note are found in that version's (:func:`gittree.read.rewrites.folded_into`).
+    ``shown``: the versions shown, by sha, of those replaced so far (not by what git said)."""
+    from gittree.read.rewrites import folded_into
+
+    parsed = history.parsed
+    waiting = [
+        commit
+        for commit in history.commits
+        if commit.sha in discarded and commit.sha not in replaced and len(commit.parents) == 1
+    ]
+    found = True
+    while found and waiting:  # a squash of three: C on B on A, each found once its parent is
+        found, left = False, []
+        for commit in waiting:
+            newer = shown.get(replaced.get(commit.parents[0], ""))
+            if newer is not None and folded_into(commit, newer, parsed):
+                replaced[commit.sha] = newer.sha
+                found = True
+            else:
+                left.append(commit)
+        waiting = left
 
 
 @contextlib.contextmanager

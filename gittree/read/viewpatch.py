@@ -510,6 +510,7 @@ def _patch_notes(
 ) -> cache.PatchedView:
     """The last view with the experiments whose note changed (another sample, late results) written
     again, with those judged against them and the marks that moved (:func:`gittree.tree.extend.renote`)."""
+    from gittree.model import author_identity
     from gittree.rawcommit import parse_commit_object
     from gittree.tree import _node, experiment_of
     from gittree.tree.extend import renote
@@ -534,6 +535,8 @@ def _patch_notes(
         if number < 0:
             if record is not None:
                 raise _Fallback  # an ordinary commit may become an experiment: built whole
+            if author_identity(commit) in index.identities:
+                raise _Fallback  # an earlier version a whole build hid: its note decides whether it still is
             continue
         if record is None:
             raise _Fallback  # an experiment no more
@@ -784,6 +787,8 @@ def _check_moves(
             number = index.find(old)
             if number < 0 or number in died:
                 raise _Fallback  # moved back or sideways (reset, amend, rebase): built whole
+            if index.find(chains[new][-1]) not in index.parents(number):
+                raise _Fallback  # moved back past more than this try (a reset, a squash): those die too
             died.append(number)
     if head is None:
         return died
