@@ -289,7 +289,7 @@ class ResearchTree:
         return [node for node in self.nodes if not node.parents]
 
     def path_to(self, sha: str) -> list[Node]:
-        """The chain from a root to ``sha``, following at each step the parent the delta was taken against."""
+        """The chain from a root to ``sha``, one experiment parent at a time (:meth:`path_parent`)."""
         chain: list[Node] = []
         current: str | None = sha
         seen: set[str] = set()
@@ -297,9 +297,34 @@ class ResearchTree:
             seen.add(current)
             node = self.by_sha[current]
             chain.append(node)
-            current = node.reference or (node.parents[0] if node.parents else None)
+            current = self.path_parent(node)
         chain.reverse()
         return chain
+
+    def path_parent(self, node: Node) -> str | None:
+        """The experiment parent the path to ``node`` goes through: the one its reference was found from.
+
+        The reference may lie further down (docs/tree.md, "Deltas and verdicts": a parent without a
+        value on the metric, or a dead end, is passed over), but the path takes the edges: it steps to
+        that parent (a step of the path, though not the one judged against) and on down its first
+        parents. A crossover's path takes the parent whose line gave its reference."""
+        parents = node.parents
+        reference = node.reference
+        if len(parents) < 2 or reference is None or reference in parents:
+            return reference if reference in parents else (parents[0] if parents else None)
+        if self.metric is None:
+            return parents[0]
+        name = self.metric.name
+        for parent in parents:
+            current: str | None = parent
+            while current is not None and current != reference:
+                below = self.by_sha.get(current)
+                if below is None or (name in below.metrics and not below.dead_end):
+                    break  # this line's own reference (gittree.tree._valued_ancestor): not the one taken
+                current = below.parents[0] if below.parents else None
+            if current == reference:
+                return parent
+        return parents[0]
 
 
 @dataclass(frozen=True)

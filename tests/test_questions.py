@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gittree.demo import build_demo
+from gittree.render.dot import BEST_PATH_COLOUR
 from tests.conftest import GitRepo, check_expected
 from tests.gitenv import git_env_context
 from tests.test_cli_show import small_history
+from tests.test_render_html import data_of, page_of
 
 
 @pytest.fixture(scope="module")
@@ -224,6 +226,57 @@ def test_path_through_a_merge_follows_the_best_parent(repo: GitRepo, gittree) ->
     data = json.loads(gittree("path", "--json").out)
     assert [s["sha"] for s in data["steps"]] == [shas["base"], shas["lr"], shas["seed"], shas["merge"]]
     check_expected("path_small.txt", gittree("path").out)
+
+
+def test_path_steps_through_an_experiment_without_the_metric(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """Regression: an experiment with params only, between two measured ones, was skipped by the path and
+    the best path (they jumped to the measured experiment below it, which is no edge) and named a
+    crossover's "merges". It is a step with no value; the step above it is judged against the one below."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.70)])
+    params = repo.experiment("params only", params=[("batch", "256")])
+    best = repo.experiment("measured", metrics=[("acc", 0.75)])
+    text = gittree("path").out
+    assert "merges:" not in text and "off this path" not in text
+    assert f"2. {params[:7]}  params only\n            acc — · baseline" in text
+    assert f"acc 0.7500 · +0.0500 better¹ against {base[:7]} · cumulative +0.0500" in text
+    data = json.loads(gittree("path", "--json").out)
+    assert [step["sha"] for step in data["steps"]] == [base, params, best]
+    assert [(step["delta"], step["reference"]) for step in data["steps"]][1:] == [
+        (None, base),
+        (pytest.approx(0.05), base),
+    ]
+    shown = json.loads(gittree("show", "--json").out)
+    assert [node["on_best_path"] for node in shown["nodes"]] == [True, True, True]
+    export = json.loads(gittree("export").out)
+    assert export["best_path"] == [base, params, best] and export["counts"]["best_path"] == 3
+    edges = {(edge["parent"], edge["child"]) for edge in export["edges"]}
+    assert set(zip(export["best_path"], export["best_path"][1:], strict=False)) <= edges
+    story = gittree("export", "--format", "markdown").out
+    assert f"2. `{params[:7]}` params only: —\n" in story and "merges" not in story
+    assert f"+0.0500 (better¹ against `{base[:7]}`)" in story
+    links = [f"edge-{base}-{params}", f"edge-{params}-{best}"]
+    dot = gittree("render", "--format", "dot").out
+    for link in links:
+        assert f'[id="{link}", color="{BEST_PATH_COLOUR}"' in dot
+    assert data_of(page_of(gittree))["metrics"]["acc"]["best_edges"] == links
+
+
+def test_path_through_a_crossover_takes_the_parent_its_reference_came_from(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]
+    """A crossover judged against the baseline, which its second parent (params only) grew from: the
+    path takes that parent, not the first parent's line, which reaches the baseline too (past a worse
+    experiment, the first line's own reference)."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    worse = repo.experiment("worse", metrics=[("acc", 0.4)])
+    repo.branch("idea", base)
+    params = repo.experiment("params only", params=[("batch", "256")])
+    repo.branch("main", worse)
+    merged = repo.merge("idea", "crossover", metrics=[("acc", 0.6)])
+    data = json.loads(gittree("path", "--json").out)
+    assert [step["sha"] for step in data["steps"]] == [base, params, merged]
+    assert data["steps"][2]["reference"] == base
+    text = gittree("path").out
+    assert f"merges: {worse[:7]} worse" in text and "merges: " + params[:7] not in text
+    assert json.loads(gittree("export").out)["best_path"] == [base, params, merged]
 
 
 def test_path_with_nothing_to_rank(repo: GitRepo, gittree) -> None:  # type: ignore[no-untyped-def]

@@ -109,6 +109,33 @@ def test_a_new_best_moves_every_star_and_the_path(repo: GitRepo, loop, gittree, 
     assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
 
 
+def test_the_best_path_through_experiments_without_the_metric_is_patched(  # type: ignore[no-untyped-def]
+    repo: GitRepo, gittree, monkeypatch
+) -> None:
+    """The best path steps through an experiment with no value on the metric (its parent edge), patched
+    as built: a new best above one, above a crossover judged through one, and a sample noted on the
+    experiment below one (what is judged against it, past the one without a value, is judged again)."""
+    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
+    worse = repo.experiment("worse", metrics=[("acc", 0.4)])
+    repo.branch("idea", base)
+    params = repo.experiment("params only", params=[("batch", "256")])
+    repo.branch("main", worse)
+    merged = repo.merge("idea", "crossover", metrics=[("acc", 0.6)])
+    more = repo.experiment("more params", params=[("batch", "512")])
+    assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
+    top = repo.experiment("a new best", metrics=[("acc", 0.7)])
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+    nodes = json.loads(gittree("show", "--json").out)["nodes"]
+    assert {node["sha"] for node in nodes if node["on_best_path"]} == {base, params, merged, more, top}
+    repo.branch("line", top)
+    measured = repo.experiment("measured", metrics=[("acc", 0.71)])
+    repo.experiment("unmeasured", params=[("batch", "64")])
+    repo.experiment("measured again", metrics=[("acc", 0.8)])
+    same_as_cold(repo, gittree, monkeypatch)
+    repo.git("notes", "--ref", "gittree", "append", "-m", "Gittree-Metric: acc=0.75", measured)
+    assert same_as_cold(repo, gittree, monkeypatch) == [True, True]
+
+
 def test_experiments_after_ordinary_commits_and_head_on_a_new_branch(  # type: ignore[no-untyped-def]
     repo: GitRepo, loop, gittree, monkeypatch
 ) -> None:
@@ -679,6 +706,7 @@ LOOP_STEPS = st.lists(
                 "merge",
                 "amend",
                 "reset",
+                "params only",
             ]
         ),
         st.integers(0, 1000),
@@ -704,6 +732,8 @@ def test_any_loop_of_experiments_samples_and_branches_gives_the_cold_view(  # ty
         chosen = experiments[pick % len(experiments)]
         if step == "on top":
             experiments.append(repo.experiment(f"step {counter}", metrics=[("acc", float(value))]))
+        elif step == "params only":  # no value on the metric: a step of any path through it
+            experiments.append(repo.experiment(f"params {counter}", params=[("batch", str(counter))]))
         elif step == "off an older one":
             repo.branch(f"idea/{counter}", chosen)
             experiments.append(repo.experiment(f"idea {counter}", metrics=[("acc", float(value))]))

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: The indexes kept (one per kind of view: options, configuration, gittree's version), newest first.
 MAX_INDEXES = 6
 #: The index format: bumped when what is stored changes (the code's own fingerprint is in the family key).
-_FORMAT = 11
+_FORMAT = 12
 _ARRAYS = (
     "order",
     "lengths",
@@ -46,6 +46,7 @@ _ARRAYS = (
     "size",
     "time",
     "step",
+    "reference",
     "abs_sorted",
     "abs_ids",
 )

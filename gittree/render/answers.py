@@ -145,15 +145,18 @@ def render_path(tree: ResearchTree, report: PathReport) -> Iterator[str]:
         yield f"{one_line(spec.name)} ({spec.goal.value}): no value to measure the gain"
     width = len(str(len(report.steps)))
     indent = " " * (width + 2 + 7 + 2)
+    below: str | None = None
     for number, step in enumerate(report.steps, start=1):
         yield ""
         yield from _folded_lines(step, width)
         yield f"{number:>{width}}. {step.node.short}  {one_line(step.node.label)}"
-        yield indent + _step_summary(tree, report, step)
+        yield indent + _step_summary(tree, report, step, below)
+        followed = tree.path_parent(step.node)
         for parent in step.node.parents:
-            if parent != step.node.reference:  # a crossover: the other lines of work it brings in
+            if parent != followed:  # a crossover: the other lines of work it brings in
                 other = tree.by_sha[parent]
                 yield indent + f"merges: {other.short} {one_line(other.subject)}"
+        below = step.node.sha
         if step.node.params:
             params = " ".join(f"{name}={value}" for name, value in step.node.params.items())
             yield indent + "params: " + one_line(params)
@@ -193,14 +196,17 @@ def _folded_lines(step: PathStep, width: int) -> Iterator[str]:
         yield f"{lead}  … and {rest} more"
 
 
-def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep) -> str:
+def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep, below: str | None) -> str:
+    """``below``: the step before. A delta taken against another experiment (steps without a value
+    between them: docs/tree.md, "Deltas and verdicts") names it."""
     spec = report.metric
     node = step.node
     parts = []
     if spec:
         parts.append(f"{one_line(spec.name)} {format_summary(step.value)}")
     if node.delta is not None:
-        parts.append(f"{delta_text(tree, node)} {verdict_text(node)}")
+        against = f" against {node.reference[:7]}" if node.reference and node.reference != below else ""
+        parts.append(f"{delta_text(tree, node)} {verdict_text(node)}{against}")
     else:
         parts.append(node.verdict.value)
     if step.cumulative is not None and step is not report.start:
@@ -245,6 +251,7 @@ def path_data(report: PathReport) -> dict[str, Any]:
                 "subject": step.node.subject,
                 "value": summary_data(step.value) if step.value else None,
                 "delta": json_number(step.delta),
+                "reference": step.node.reference,
                 "cumulative": json_number(step.cumulative),
                 "verdict": step.node.verdict.value,
                 "single_run": step.node.single_run,

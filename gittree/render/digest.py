@@ -182,14 +182,14 @@ def _dead_ends(tree: ResearchTree) -> Section:
 def untried_siblings(tree: ResearchTree) -> list[Node]:
     """Live ideas branched off an earlier step of the best path and never carried onto it; best delta first.
 
-    Each grew from a step before the best (its reference parent is on the best path), is no dead end,
+    Each grew from a step before the best (the parent its path follows is on the best path), is no dead end,
     and no child of it joined the best path: it was tried on an older base, not on top of the best.
     """
     if tree.best is None:
         return []
     found = []
     for node in tree.nodes:
-        parent = node.reference or (node.parents[0] if node.parents else None)
+        parent = tree.path_parent(node)
         if node.on_best_path or node.dead_end or parent is None or parent == tree.best:
             continue
         if not tree.by_sha[parent].on_best_path:
@@ -206,7 +206,7 @@ def untried_siblings(tree: ResearchTree) -> list[Node]:
 def _untried(tree: ResearchTree) -> Section:
     items = []
     for node in untried_siblings(tree):
-        parent = node.reference or node.parents[0]
+        parent = tree.path_parent(node) or node.parents[0]
         items.append(
             f"- {_ref(node)}: {_value(tree, node)}, tried on {markdown_code(tree.by_sha[parent].short)}\n"
         )

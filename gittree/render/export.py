@@ -314,10 +314,15 @@ def _best_path(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
             f"{markdown_escape(gain)} on {markdown_escape(spec.name)} in {_count(len(chain) - 1, 'step')}."
         )
         yield ""
+    below: str | None = None
     for number, node in enumerate(chain, start=1):
         line = f"{number}. {'★ ' if node.best else ''}{_ref(node)}: {_value(node, tree)}"
         if node.delta is not None:
-            line += f", {delta_text(tree, node)} ({verdict_text(node)})"
+            # against an experiment further down when the steps between have no value (docs/tree.md)
+            reference = node.reference
+            against = f" against {markdown_code(reference[:7])}" if reference and reference != below else ""
+            line += f", {delta_text(tree, node)} ({verdict_text(node)}{against})"
+        below = node.sha
         if node is not first and start is not None and spec.name in node.metrics:
             cumulative = node.metrics[spec.name].mean - start.mean
             line += f", cumulative {format_delta(cumulative, start.mean, delta_places(tree, spec.name))}"
@@ -352,9 +357,11 @@ def _params(params: EffectiveParams, node: Node, indent: str, *, whole: bool) ->
 
 
 def _merges(tree: ResearchTree, node: Node, indent: str) -> Iterator[str]:
-    """A crossover's sub-items naming the other lines of work it brings in (every parent but the reference)."""
+    """A crossover's sub-items naming the other lines of work it brings in (every parent but the one
+    its path follows, :meth:`ResearchTree.path_parent`)."""
+    followed = tree.path_parent(node)
     for parent in node.parents:
-        if parent != node.reference:
+        if parent != followed:
             yield f"{indent}- merges {_ref(tree.by_sha[parent])}"
 
 
@@ -396,7 +403,7 @@ def _branches(tree: ResearchTree, params: EffectiveParams) -> Iterator[str]:
         yield ""
         depth: dict[str, int] = {}
         for node in nodes:
-            upstream = node.reference or (node.parents[0] if node.parents else None)
+            upstream = tree.path_parent(node)
             depth[node.sha] = depth.get(upstream or "", -1) + 1
             indent = "  " * depth[node.sha]
             line = f"{indent}- {'✗ ' if node.dead_end else ''}{_ref(node)}: {_value(node, tree)}"

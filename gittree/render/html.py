@@ -112,11 +112,7 @@ def page_data(
             "best": evaluation.best,
             "best_path": sorted(evaluation.best_path & drawn),
             "best_edges": [
-                edge.id
-                for edge in drawing.edges
-                if edge.source in evaluation.best_path
-                and edge.target in evaluation.best_path
-                and refs[edge.target] == edge.source
+                edge.id for edge in drawing.edges if (edge.source, edge.target) in evaluation.best_path_links
             ],
             "verdicts": {n.sha: evaluation.verdicts[n.sha].value for n in nodes},
             "values": {n.sha: value_text(n, name) for n in nodes},

@@ -123,7 +123,7 @@ def select_drawing(tree: ResearchTree, options: DrawingOptions) -> Drawing:
                 and folded_into[parent] is folded_into[node.sha]
             ):
                 continue  # a link inside a folded chain
-            best = node.sha in on_path and parent in on_path and node.reference == parent
+            best = node.sha in on_path and parent in on_path and tree.path_parent(node) == parent
             drawing.edges.append(
                 Edge(mark(parent), mark(node.sha), parent, node.sha, node.folded.get(parent, 0), best)
             )

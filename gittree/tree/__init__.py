@@ -18,6 +18,7 @@ import re
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from gittree.config import Config
 from gittree.model import (
@@ -999,6 +1000,8 @@ class Evaluation:
     single_run: dict[str, bool]
     best: str | None
     best_path: frozenset[str]
+    #: the (parent, child) links the best path takes (:meth:`ResearchTree.path_parent`)
+    best_path_links: frozenset[tuple[str, str]]
 
 
 def evaluate_each(tree: ResearchTree, specs: Iterable[MetricSpec]) -> dict[str, Evaluation]:
@@ -1018,6 +1021,7 @@ def evaluate_each(tree: ResearchTree, specs: Iterable[MetricSpec]) -> dict[str, 
             metric_names=tree.metric_names,
         )
         evaluate(copy, spec)
+        chain = [node.sha for node in copy.path_to(copy.best)] if copy.best else []
         result[spec.name] = Evaluation(
             spec=spec,
             verdicts={node.sha: node.verdict for node in copy.nodes},
@@ -1026,6 +1030,7 @@ def evaluate_each(tree: ResearchTree, specs: Iterable[MetricSpec]) -> dict[str, 
             single_run={node.sha: node.single_run for node in copy.nodes},
             best=copy.best,
             best_path=frozenset(node.sha for node in copy.nodes if node.on_best_path),
+            best_path_links=frozenset(pairwise(chain)),
         )
     return result
 

@@ -175,7 +175,8 @@ def build_path(
 ) -> PathReport:
     """The chain from a root to ``sha`` (default: the best experiment), with cumulative gains.
 
-    Each step follows the parent its delta was measured against (for a crossover, its best parent).
+    Each step follows the parent its delta was measured against (for a crossover, its best parent), or,
+    when that experiment lies further down, the parent it was found from (:meth:`ResearchTree.path_parent`).
     ``folded`` maps an experiment to the ordinary commits folded into it, when the caller read them.
     """
     spec = tree.metric
@@ -367,7 +368,7 @@ def branch_points(tree: ResearchTree) -> dict[str, str | None]:
         if node.on_best_path:
             anchor[node.sha] = node.sha
             continue
-        upstream = node.reference or (node.parents[0] if node.parents else None)
+        upstream = tree.path_parent(node)
         anchor[node.sha] = anchor.get(upstream) if upstream else None
     return {sha: value for sha, value in anchor.items() if not tree.by_sha[sha].on_best_path}
 

@@ -87,8 +87,11 @@ class ViewIndex:
     multi: dict[int, list[int]]
     size: array[int]
     time: array[int]
-    #: the next step of the path to a node (:meth:`ResearchTree.path_to`): its reference, else its first parent
+    #: the next step of the path to a node (:meth:`ResearchTree.path_parent`): the experiment parent its
+    #: reference was found from
     step: array[int]
+    #: the experiment each node is judged against (its ``reference``: the step, or further down), -1 for none
+    reference: array[int]
     on_path: bytearray
     surprise: bytearray
     dead: bytearray
@@ -173,7 +176,8 @@ class ViewIndex:
         self.child_count.append(0)
         self.size.append(1)
         self.time.append(node.author_time)
-        self.step.append(parent)
+        self.step.append(parent)  # a leaf with one parent: its path goes through it
+        self.reference.append(parent)  # until it is judged
         self.on_path.append(0)
         self.surprise.append(0)
         self.dead.append(1 if node.dead_end else 0)
@@ -217,6 +221,7 @@ def build_index(
     nodes = tree.nodes
     ids = {node.sha: number for number, node in enumerate(nodes)}
     count = len(nodes)
+    path_parent = tree.path_parent
     child_count = array("i", [len(node.children) for node in nodes])
     first_child = array("i", [ids[node.children[0]] if node.children else -1 for node in nodes])
     multi = {
@@ -244,13 +249,8 @@ def build_index(
         multi=multi,
         size=array("i", tree.subtree_sizes),
         time=array("q", [node.author_time for node in nodes]),
-        step=array(
-            "i",
-            [
-                ids[node.reference or node.parents[0]] if node.reference or node.parents else -1
-                for node in nodes
-            ],
-        ),
+        step=array("i", [ids[parent] if (parent := path_parent(node)) else -1 for node in nodes]),
+        reference=array("i", [ids[node.reference] if node.reference else -1 for node in nodes]),
         on_path=bytearray([node.on_best_path for node in nodes]),
         surprise=bytearray([node.surprise for node in nodes]),
         dead=bytearray([node.dead_end for node in nodes]),
@@ -437,7 +437,9 @@ def _extend(
             )
     for number, node in added:
         if node.reference is not None:
-            index.step[number] = ids[node.reference] if node.reference in ids else index.find(node.reference)
+            index.reference[number] = (
+                ids[node.reference] if node.reference in ids else index.find(node.reference)
+            )
     typical = _retypical(index, added, spec, marks, first_new)
     for number, node in added:
         node.surprise = is_surprise(node, typical, spec)
@@ -866,10 +868,11 @@ def _mark_dead(index: ViewIndex, died: Sequence[tuple[int, Identity]]) -> None:
 
 
 def _referrers(index: ViewIndex, number: int) -> list[int]:
-    """The experiments judged against ``number`` (its id is the next step of their best path: their
-    reference), searched as bytes."""
-    step = index.step
-    return list(_aligned(step.tobytes(), array(step.typecode, [number]).tobytes(), step.itemsize))
+    """The experiments judged against ``number`` (its id is their reference), searched as bytes."""
+    reference = index.reference
+    return list(
+        _aligned(reference.tobytes(), array(reference.typecode, [number]).tobytes(), reference.itemsize)
+    )
 
 
 def _apply_deltas(
