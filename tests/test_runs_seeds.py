@@ -216,33 +216,6 @@ def test_journal_entries_of_a_group_name_each_other(repo: GitRepo) -> None:
     assert Path(GITTREE).exists()
 
 
-def test_every_seed_runs_the_code_saved_when_the_first_started_even_after_an_edit(repo: GitRepo) -> None:
-    from tests.test_runs_sweep import setup_self_editing
-
-    setup_self_editing(repo)
-    done = gittree_process(
-        "run",
-        "--seeds",
-        "1,2,3",
-        "-j",
-        "1",
-        "--capture",
-        "acc",
-        "--",
-        sys.executable,
-        "train.py",
-        "{seed}",
-        cwd=repo.path,
-    )
-    assert done.returncode == 0, done.stderr
-    record = record_at(repo, "HEAD")
-    assert sorted(record.metric_dict()["acc"]) == [1.5, 1.5, 1.5]  # not 4.5: the saved code ran
-    assert "dirty" not in repo.git("log", "-1", "--format=%B")
-    assert "VERSION = 1" in repo.git("show", "HEAD:train.py")
-    assert "VERSION = 4" in (repo.path / "train.py").read_text()
-    assert [(repo.path / f"out-{seed}.txt").read_text() for seed in "123"] == ["1", "1", "1"]
-
-
 # Each seed writes its accuracy to m<seed>.json, then keeps working: seed 0 the longest, so that with
 # one shared file every seed would read the last writer's number.
 WRITE_METRICS = (
@@ -357,3 +330,23 @@ def test_rerun_with_seeds_of_an_experiment_run_without_a_seed_is_refused(repo: G
     done = gittree_process("rerun", "HEAD", "--seeds", "3", cwd=repo.path)
     assert done.returncode == 6 and "was run without a seed" in done.stderr
     assert len(journal(repo.path)) == 1  # nothing ran
+
+
+def test_a_seed_started_after_the_code_was_edited_makes_the_experiment_dirty(repo: GitRepo) -> None:
+    """The seeds of one experiment run one after another on the code on disk; the commit holds the code
+    saved when the first started. An edit in between made the seeds after it run other code, and the
+    experiment was committed clean: now it is committed dirty, with a warning per seed."""
+    from tests.test_runs_sweep import SELF_EDITING
+
+    repo.write("train.py", SELF_EDITING)
+    repo.write("history.csv", "lr\n")
+    repo.git("add", ".")
+    repo.commit("code")
+    done = gittree_process(
+        "run", "--seeds", "1,2", "--capture", "acc", "--", sys.executable, "train.py", "{seed}", cwd=repo.path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("no longer holds the code saved") == 1
+    message = repo.git("log", "-1", "--format=%B")
+    assert "Gittree-Run: dirty=true" in message and "VERSION = 1" in repo.git("show", "HEAD:train.py")
+    assert (repo.path / "history.csv").read_text() == "lr\n1\n2\n"

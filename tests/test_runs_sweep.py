@@ -165,55 +165,6 @@ def test_a_second_sweep_gets_a_name_of_its_own(repo: GitRepo) -> None:
     assert named.returncode == 6 and "exists already" in named.stderr
 
 
-# Run with 1 as its argument, it edits its own code, as you would during a long sweep; every run
-# reads an ignored data file and writes a new output file, both in the folder it runs in.
-SELF_EDITING = (
-    "import pathlib, sys\n"
-    "VERSION = 1\n"
-    "data = pathlib.Path('data/x.txt').read_text().strip()\n"
-    "pathlib.Path(f'out-{sys.argv[1]}.txt').write_text(str(VERSION))\n"
-    "if sys.argv[1] == '1':\n"
-    "    code = pathlib.Path('train.py')\n"
-    "    code.write_text(code.read_text().replace('VERSION = 1', 'VERSION = 4'))\n"
-    "print(f'acc: {VERSION}.{data}')\n"
-)
-
-
-def setup_self_editing(repo: GitRepo) -> None:
-    repo.write("train.py", SELF_EDITING)
-    repo.write(".gitignore", "data/\n")
-    repo.write("data/x.txt", "5\n")
-    repo.git("add", "train.py", ".gitignore")
-    repo.commit("start")
-
-
-def test_every_point_runs_the_code_saved_when_the_sweep_started_even_after_an_edit(repo: GitRepo) -> None:
-    setup_self_editing(repo)
-    done = gittree_process(
-        "sweep",
-        "--grid",
-        "v=1,2,3",
-        "-j",
-        "1",
-        "--capture",
-        "acc",
-        "--",
-        sys.executable,
-        "train.py",
-        "{v}",
-        cwd=repo.path,
-    )
-    assert done.returncode == 0, done.stderr
-    for value in "123":
-        branch = f"sweep/v/v={value}"
-        assert "VERSION = 1" in repo.git("show", f"{branch}:train.py")
-        assert "Gittree-Metric: acc=1.5\n" in message(repo, branch)  # the saved code ran
-        assert "dirty" not in message(repo, branch)
-        assert (repo.path / f"out-{value}.txt").read_text() == "1"  # its output is in your folder
-    assert "VERSION = 4" in (repo.path / "train.py").read_text()  # your edit is left as it is
-    assert len(repo.git("worktree", "list").splitlines()) == 1  # the checkout is gone
-
-
 def test_sweeps_started_together_over_one_grid_name_each_take_a_name_of_their_own(repo: GitRepo) -> None:
     setup(repo)
 
@@ -350,3 +301,53 @@ def test_grid_and_seed_placeholders_in_the_metrics_file_give_each_run_its_own(re
     table = done.stdout.splitlines()
     header = table.index(next(line for line in table if line.startswith("POINT")))
     assert table[header + 1].startswith("lr=0.01 ")  # best first, from the right numbers
+
+
+# The first point edits the code and a tracked results file while it runs (as a user editing train.py
+# during a sweep would, and as a script keeping a tracked log does).
+SELF_EDITING = (
+    "import sys\n"
+    "VERSION = 1\n"
+    "print(f'acc: {VERSION + int(sys.argv[1]) / 10}')\n"
+    "with open('history.csv', 'a') as log:\n"
+    "    log.write(sys.argv[1] + '\\n')\n"
+    "if sys.argv[1] == '1':\n"
+    "    code = open('train.py').read().replace('VERSION = ' + '1', 'VERSION = ' + '4')\n"
+    "    open('train.py', 'w').write(code)\n"
+)
+
+
+def test_a_point_started_after_the_code_was_edited_is_committed_dirty_and_no_file_is_lost(
+    repo: GitRepo,
+) -> None:
+    """The sweep commits the code saved when it started; a later point runs the code on disk. One
+    started after an edit ran code its commit does not hold: it said nothing and was committed clean
+    (VERSION = 1 in the commit, the result of VERSION = 4). Now it is committed dirty, with a warning;
+    the runs keep running where the user's files are, so nothing they write is lost."""
+    repo.write("train.py", SELF_EDITING)
+    repo.write("history.csv", "lr\n")
+    repo.git("add", ".")
+    repo.commit("code")
+    done = gittree_process(
+        "sweep",
+        "--grid",
+        "lr=1,2,3",
+        "-j",
+        "1",
+        "--capture",
+        "acc",
+        "--",
+        sys.executable,
+        "train.py",
+        "{lr}",
+        cwd=repo.path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("no longer holds the code saved when this group of runs started") == 2
+    messages = {lr: repo.git("log", "-1", "--format=%B", f"sweep/lr/lr={lr}") for lr in "123"}
+    assert "dirty=true" not in messages["1"] and "acc=1.1" in messages["1"]
+    assert "dirty=true" in messages["2"] and "acc=4.2" in messages["2"]
+    assert all("VERSION = 1" in repo.git("show", f"sweep/lr/lr={lr}:train.py") for lr in "123")
+    assert (repo.path / "history.csv").read_text() == "lr\n1\n2\n3\n"
+    assert "VERSION = 4" in (repo.path / "train.py").read_text()
+    assert repo.git("worktree", "list").count("\n") == 1

@@ -186,9 +186,6 @@ if TYPE_CHECKING:
     from gittree.gitio.objects import (
         tree_of_commit as tree_of_commit,
     )
-    from gittree.gitio.objects import (
-        tree_paths as tree_paths,
-    )
     from gittree.gitio.plumbing import (
         EMPTY_TREE as EMPTY_TREE,
     )
@@ -200,9 +197,6 @@ if TYPE_CHECKING:
     )
     from gittree.gitio.plumbing import (
         add_to_index as add_to_index,
-    )
-    from gittree.gitio.plumbing import (
-        add_worktree_of_tree as add_worktree_of_tree,
     )
     from gittree.gitio.plumbing import (
         carry_index as carry_index,
@@ -499,7 +493,6 @@ _HOMES = {
     "ZERO_SHA": "gittree.gitio.refs",
     "add_config_value": "gittree.gitio.repo",
     "add_temporary_worktree": "gittree.gitio.plumbing",
-    "add_worktree_of_tree": "gittree.gitio.plumbing",
     "add_to_index": "gittree.gitio.plumbing",
     "append_note": "gittree.gitio.notes",
     "append_notes": "gittree.gitio.notes",
@@ -616,7 +609,6 @@ _HOMES = {
     "symbolic_head": "gittree.gitio.refs",
     "tip_shas": "gittree.gitio.refs",
     "tree_of": "gittree.gitio.objects",
-    "tree_paths": "gittree.gitio.objects",
     "tree_of_commit": "gittree.gitio.objects",
     "untracked_files": "gittree.gitio.plumbing",
     "update_ref": "gittree.gitio.refs",

@@ -408,20 +408,6 @@ def tree_of(repo: Repo, rev: str) -> str | None:
     return found.text.strip() if found.code == 0 else None
 
 
-def tree_paths(repo: Repo, tree: str) -> dict[str, str]:
-    """Every path in ``tree``, folders included, with its type: ``blob``, ``tree`` or ``commit`` (a submodule)."""
-    listed = run(["ls-tree", "-r", "-t", "-z", "--full-tree", tree], cwd=repo.git_dir)
-    if listed.code != 0:
-        raise GitCommandError(f"cannot list the tree {tree[:12]}: {git_says(listed.err_text)}")
-    paths: dict[str, str] = {}
-    for record in listed.out.split(b"\0"):
-        info, _, raw_path = record.partition(b"\t")
-        fields = info.split(b" ")
-        if len(fields) == 3:
-            paths[raw_path.decode("utf-8", "surrogateescape")] = fields[1].decode("ascii")
-    return paths
-
-
 def files_under(repo: Repo, commit: str, folder: str) -> dict[str, bytes]:
     """The files below ``folder`` in ``commit``'s tree, by path (``git ls-tree -r`` and one ``cat-file --batch``).
 

@@ -345,19 +345,6 @@ def add_temporary_worktree(repo: Repo, path: Path, rev: str) -> None:
         )
 
 
-def add_worktree_of_tree(repo: Repo, path: Path, tree: str) -> None:
-    """A new worktree at ``path`` holding the files of ``tree`` (detached at HEAD, the tree in its index and
-    files): code that was saved but never committed, checked out without touching the user's checkout."""
-    found = run(["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), "HEAD"], cwd=repo.cwd)
-    if found.code == 0:
-        found = run(["read-tree", "--reset", "-u", tree], cwd=path)
-    if found.code != 0:
-        raise GitCommandError(
-            f"cannot check out the saved code {tree[:7]} in a temporary worktree: {' '.join(found.said.split())}",
-            hint="fix what git reports (git worktree list shows the worktrees) and run the command again",
-        )
-
-
 def remove_temporary_worktree(repo: Repo, path: Path) -> None:
     """Remove a worktree made by :func:`add_temporary_worktree`, whatever the command left in it."""
     import shutil

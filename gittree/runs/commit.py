@@ -371,9 +371,8 @@ def _commit(
             dirty = True
         elif lead.sample_of is not None:  # gittree rerun: the code is the commit's own, unless a filter
             dirty = gitio.tree_of(repo, lead.sample_of) != tree  # rewrote a file on checkout
-        # A seed that could not run the group's saved code (no checkout of it could be made) saved
-        # the code it ran: the group's commit holds one code, so its results may not all come from it.
-        dirty = dirty or any(meta.tree != tree for meta in metas[1:])
+        # a later run of the group ran code edited after the group saved it (docs/runs.md)
+        dirty = dirty or any(meta.code_changed for meta in metas)
         metrics = [f"{name}={value}" for path in dirs for name, value in collected_metrics(path)]
         entry = prepare_entry(
             lead.name or default_subject(lead),
@@ -578,7 +577,7 @@ def _may_have_curves(metas: list[RunMeta], dirs: list[Path]) -> bool:
         with contextlib.suppress(OSError):
             if (path / journal.LOGGED_METRICS).stat().st_size > 0:
                 return True
-        if (meta.command_folder / _DVCLIVE_METRICS).is_dir():
+        if (Path(meta.cwd) / _DVCLIVE_METRICS).is_dir():
             return True
     return False
 

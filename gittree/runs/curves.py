@@ -59,7 +59,7 @@ def run_curves(meta: journal.RunMeta, run_dir: Path) -> dict[str, Curve]:
 
 
 def _written_dvclive(meta: journal.RunMeta) -> dict[str, bytes]:
-    folder = meta.command_folder / DVCLIVE_METRICS  # DVCLive writes under the folder the command ran in
+    folder = Path(meta.cwd) / DVCLIVE_METRICS  # DVCLive writes under the folder the command ran in
     files: dict[str, bytes] = {}
     for root, _, names in os.walk(folder):
         for name in names:

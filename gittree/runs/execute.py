@@ -41,7 +41,6 @@ from gittree.runs.capture import CaptureParser, LineSplitter, strip_ansi
 from gittree.runs.commit import check_branch_name, commit_run
 from gittree.runs.journal import RunMeta
 from gittree.runs.metrics import collect_metrics, metrics_file_path, metrics_file_state
-from gittree.runs.savedcode import SavedCode
 from gittree.trailers import fold_note, parse_params, validate_name
 
 TYPE_CHECKING = False  # typing itself costs milliseconds of every run's start; mypy reads this as True
@@ -190,13 +189,11 @@ def start_run(
     seed: str | None = None,
     group: str | None = None,
     tree: str | None = None,
-    ran_in: Path | None = None,
 ) -> tuple[RunMeta, Path]:
     """Write the journal entry (before anything can fail), then save the code the run starts with.
 
     ``seed``: the seed of one run of ``request.seeds`` (its ``{seed}`` is filled); ``group``: the id of
-    the group's first run (None for the first one itself); ``tree``: the code, saved once for a group;
-    ``ran_in``: where the command runs instead of ``request.cwd`` (a checkout of ``tree``).
+    the group's first run (None for the first one itself); ``tree``: the code, saved once for a group.
     """
     from gittree.runs.samples import SEED, fill, seed_of
 
@@ -246,7 +243,6 @@ def start_run(
         new=request.new,
         sample_of=request.sample_of,
         tree=tree,
-        ran_in=str(ran_in) if ran_in is not None else None,
     )
     if meta.metrics_file:  # to tell afterwards whether this run wrote it (an earlier run's file is not)
         meta.metrics_file_before = metrics_file_state(metrics_file_path(meta))
@@ -359,7 +355,7 @@ def execute(
         try:
             child = subprocess.Popen(
                 meta.command,
-                cwd=meta.command_folder,
+                cwd=meta.cwd,
                 env=child_environment(meta, run_dir),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -727,9 +723,7 @@ def run_points(
     soon as its last seed ends (``on_point`` is told then); a signal stops the group: the running seeds
     get it, none is started after it, and the points already committed stay (docs/runs.md, "Sweeps").
 
-    ``tree``: the code, saved once for every point (a sweep); else saved once per request. Every run
-    runs that code: in place while the working tree holds it, else in a checkout of it
-    (:mod:`gittree.runs.savedcode`).
+    ``tree``: the code, saved once for every point (a sweep); else saved once per request.
     """
     from collections import deque
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -744,36 +738,27 @@ def run_points(
     )
     left = [len(request.seeds or (None,)) for request in requests]
     trees: dict[int, str | None] = {}
-    saved: dict[str, SavedCode] = {}
-    started_any = False
+    any_started = False
     lock = threading.Lock()
     running: dict[Future[None], tuple[int, _PrefixedSink | None, _PrefixedSink | None]] = {}
-    with contextlib.ExitStack() as cleanup:
-        cleanup.callback(_close_all, saved)
-        forwarder = cleanup.enter_context(_SignalForwarder(group=True))
-        pool = cleanup.enter_context(ThreadPoolExecutor(max_workers=jobs))
+    with _SignalForwarder(group=True) as forwarder, ThreadPoolExecutor(max_workers=jobs) as pool:
         while queue or running:
             while queue and len(running) < jobs and not forwarder.received:
                 index, number, seed = queue.popleft()
                 point, request = points[index], requests[index]
-                # A run that starts right after its code was saved runs in place; a later one checks
-                # that the working tree still holds that code, else runs in a checkout of it.
-                just_saved = not started_any
+                just_saved = index not in trees and tree is None
                 if index not in trees:
-                    just_saved = just_saved or tree is None
                     trees[index] = tree if tree is not None else snapshot_or_none(repo, request)
-                started_any = True
-                run_tree, ran_in = trees[index], None
-                if run_tree is not None and not just_saved:
-                    code = saved.setdefault(
-                        run_tree, SavedCode(repo, run_tree, add_untracked=request.add_untracked)
-                    )
-                    try:
-                        ran_in = code.folder_for(request.cwd)
-                    except GittreeError:
-                        run_tree = None  # no checkout of the saved code: the run saves the code it runs
+                # A later run runs the code on disk, which must still be the code the group saved
+                # (its commit holds that): saved again to compare, it tells an edit made meanwhile.
+                changed = any_started and not just_saved and _code_changed(repo, request, trees[index])
+                any_started = True
                 group = point.metas[0].id if point.metas else None
-                meta, run_dir = start_run(repo, request, seed=seed, group=group, tree=run_tree, ran_in=ran_in)
+                meta, run_dir = start_run(repo, request, seed=seed, group=group, tree=trees[index])
+                if changed:  # said now, as it starts (the journal keeps it: code_changed)
+                    meta.code_changed = True
+                    journal.save_meta(run_dir, meta)
+                    err(f"gittree: warning: {CODE_CHANGED_WARNING}\n".encode())
                 point.metas.append(meta)
                 point.run_dirs.append(run_dir)
                 prefix = _prefix(request, number, seed)
@@ -811,10 +796,19 @@ def run_points(
     return points
 
 
-def _close_all(saved: dict[str, SavedCode]) -> None:
-    for code in saved.values():
-        with contextlib.suppress(GittreeError, OSError):
-            code.close()
+#: Said when a later run of a group starts on code that is not the code the group saved.
+CODE_CHANGED_WARNING = (
+    "the working tree no longer holds the code saved when this group of runs started (a file was "
+    "edited): this run runs the code on disk, and its experiment is committed with Gittree-Run: dirty=true"
+)
+
+
+def _code_changed(repo: gitio.Repo, request: RunRequest, saved: str | None) -> bool:
+    """Whether the working tree no longer holds ``saved``, the code a group saved when it started."""
+    if saved is None:
+        return False
+    now = snapshot_or_none(repo, request)
+    return now is not None and now != saved
 
 
 def snapshot_or_none(repo: gitio.Repo, request: RunRequest) -> str | None:

@@ -106,9 +106,9 @@ class RunMeta:
     moved_from: str | None = None
     #: the code the run was started with: a tree object written before the command started.
     tree: str | None = None
-    #: where the command ran when not in ``cwd``: that folder in a temporary checkout of ``tree`` (a
-    #: sweep's later point, after the working tree changed; removed when the group ended).
-    ran_in: str | None = None
+    #: a later run of a group (``--seeds``, a sweep) started when the working tree no longer held the
+    #: code the group saved (``tree``): it ran the code on disk, and its experiment is committed dirty.
+    code_changed: bool = False
     snapshot_error: str | None = None
     child_pid: int | None = None
     end: float | None = None
@@ -130,11 +130,6 @@ class RunMeta:
     stderr_last: str | None = None
     #: the params file read when the run started (its params are in ``params``, ``--param`` applied).
     params_file: str | None = None
-
-    @property
-    def command_folder(self) -> Path:
-        """The folder the command ran in: where its metrics file and DVCLive output are."""
-        return Path(self.ran_in or self.cwd)
 
     @property
     def branch(self) -> str | None:

@@ -133,7 +133,7 @@ def _logged_number(value: object) -> str:
 
 def metrics_file_path(meta: RunMeta) -> Path:
     assert meta.metrics_file is not None
-    return meta.command_folder / meta.metrics_file
+    return Path(meta.cwd) / meta.metrics_file
 
 
 def metrics_file_state(path: Path) -> dict[str, object]:
