@@ -72,6 +72,12 @@ def test_a_discarded_experiment_named_on_the_command_line_stays_discarded(repo: 
     assert path["steps"][-1]["verdict"] == "discarded" and not path["steps"][-1]["best"]
     diff = json.loads(gittree("diff", "--json", base[:7], leaky[:7]).out)
     assert diff["a"]["best"] and not diff["b"]["best"]
+    # The cached view of a named commit follows the refs: a branch made at it brings it back to life,
+    # deleting that branch makes it a dead end again (its cached view was kept for both).
+    repo.git("branch", "rescued", leaky)
+    assert json.loads(gittree("show", "--json", leaky[:7]).out)["nodes"][-1]["verdict"] == "better"
+    repo.git("branch", "-q", "-D", "rescued")
+    assert json.loads(gittree("show", "--json", leaky[:7]).out)["nodes"][-1]["verdict"] == "discarded"
     # Named by a sha that a branch still reaches, an experiment is live: HEAD~0 of main is the baseline.
     assert json.loads(gittree("show", "--json", "main").out)["nodes"][0]["verdict"] == "baseline"
 

@@ -975,7 +975,9 @@ def view(
     if not by_listing:
         refs = gitio.read_refs(repo, listing)
         tips = _tips(repo, chosen, refs)
-        starts_at = (tuple(tips), refs.head, refs.target(gitio.NOTES_REF), refs.target(gitio.CURVES_REF))
+        # and every ref: which of the named commits' history is discarded depends on every branch, tag
+        # and remote-tracking branch (a branch deleted since the last view makes its experiment a dead end)
+        starts_at = (tuple(tips), listing)
     # Read once (the working tree's file, else HEAD's, else a remote default branch's: docs/config.md):
     # the tree and the renderer are given the configuration made from the very bytes the view is keyed
     # by, and where they were read (`show --json` says it).
