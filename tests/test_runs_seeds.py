@@ -290,6 +290,20 @@ def test_a_metrics_file_placeholder_nothing_fills_is_refused(
     assert done.returncode == 6 and said in done.stderr and journal(repo.path) == []
 
 
+def test_a_refused_metrics_file_from_the_configuration_is_named_as_such(repo: GitRepo) -> None:
+    """``run.metrics_file: m{seed}.json`` in .gittree.yaml, then a run with no seed: refused, and the
+    message named ``--metrics-file``, which the user never gave."""
+    setup(repo)
+    repo.write(".gittree.yaml", "run:\n  metrics_file: m{seed}.json\n")
+    done = gittree_process("run", "--", sys.executable, "train.py", cwd=repo.path)
+    assert done.returncode == 6 and journal(repo.path) == []
+    assert "run.metrics_file in .gittree.yaml (m{seed}.json) uses {seed}" in done.stderr
+    given = gittree_process(
+        "run", "--metrics-file", "m.json", "--", sys.executable, "train.py", cwd=repo.path
+    )
+    assert "uses {seed}" not in given.stderr  # the option given wins over the configuration
+
+
 # Reads its seed from the environment only, as the guide says a script can.
 FROM_ENVIRONMENT = (
     "import os\n"

@@ -63,6 +63,8 @@ class RunRequest:
     params: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
     metrics_file: str | None = None
+    #: where ``metrics_file`` was given, to name it in a refusal: the option, or the configuration.
+    metrics_file_source: str = "--metrics-file"
     capture: tuple[str, ...] = ()
     branch: str | None = None
     commit: bool = True
@@ -132,6 +134,9 @@ def make_request(
         params=parse_params(params),
         notes=tuple(fold_note(text) for text in notes),
         metrics_file=metrics_file or config.run.metrics_file,
+        metrics_file_source="--metrics-file"
+        if metrics_file or not config.run.metrics_file
+        else "run.metrics_file in .gittree.yaml",
         capture=tuple(validate_name(text, kind="capture") for text in (capture or config.run.capture)),
         branch=branch,
         commit=commit,
@@ -176,7 +181,7 @@ def check_metrics_files(request: RunRequest) -> None:
     else:
         seed = seed_of(request.command)
         runs = [{SEED: seed} if seed is not None else {}]
-    check(request.metrics_file, runs, jobs=request.jobs)
+    check(request.metrics_file, runs, jobs=request.jobs, source=request.metrics_file_source)
 
 
 # -- 1. start -------------------------------------------------------------------------------------

@@ -50,26 +50,30 @@ def fill(args: Sequence[str], values: Mapping[str, str]) -> list[str]:
     return [_PLACEHOLDER.sub(one, arg) for arg in args]
 
 
-def check_metrics_file(template: str, runs: Sequence[Mapping[str, str]], *, jobs: int) -> None:
+def check_metrics_file(
+    template: str, runs: Sequence[Mapping[str, str]], *, jobs: int, source: str = "--metrics-file"
+) -> None:
     """Before anything runs: ``--metrics-file`` as each run reads it (``runs``: each run's placeholder
     values, ``{seed}`` and a sweep's grid values) names a file of that run's own.
 
     Refused (docs/runs.md, "Metrics files", "A metrics file per run"): a placeholder some run has no value for, and,
     when several runs go at once (``jobs`` > 1, in one folder), two runs reading one file: each would
     record whichever run wrote it last, a spread of 0 and a sweep's best chosen from wrong numbers.
+    ``source``: where the path was given (the option, or ``run.metrics_file`` in .gittree.yaml).
     """
     import os.path
 
+    given = f"{source} {template}" if source.startswith("--") else f"{source} ({template})"
     for name in placeholders([template]):
         if all(name in values for values in runs):
             continue
         if name == SEED:
             raise BadValueError(
-                f"--metrics-file {template} uses {SEED_MARK} but the run has no seed",
+                f"{given} uses {SEED_MARK} but the run has no seed",
                 hint="give --seeds 0,1,2 (or --seed N in the command), or remove {seed} from the path",
             )
         raise BadValueError(
-            f"--metrics-file {template} uses {{{name}}} but no --grid {name}=... gives its values",
+            f"{given} uses {{{name}}} but no --grid {name}=... gives its values",
             hint=f"write the value in the path, or sweep it: gittree sweep --grid {name}=V1,V2",
         )
     if jobs < 2 or len(runs) < 2:
@@ -87,7 +91,7 @@ def check_metrics_file(template: str, runs: Sequence[Mapping[str, str]], *, jobs
     marks = " and ".join(varying) or SEED_MARK
     seed_note = " (GITTREE_SEED holds its seed)" if SEED_MARK in marks else ""
     raise BadValueError(
-        f"-j {jobs} runs commands at once in one folder, and --metrics-file {template} is the same "
+        f"-j {jobs} runs commands at once in one folder, and {given} is the same "
         f"file ({shared}) for several of them: each would record whichever run wrote it last",
         hint=f"give each run its own file: put {marks} in the path, as in the command, and have the "
         f"script write there{seed_note}; or run one at a time with -j 1",

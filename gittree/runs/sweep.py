@@ -67,7 +67,7 @@ def plan_sweep(
             for point in points
             for seed in request.seeds or (None,)
         ]
-        check_metrics_file(request.metrics_file, runs, jobs=request.jobs)
+        check_metrics_file(request.metrics_file, runs, jobs=request.jobs, source=request.metrics_file_source)
     stem = "-".join(key for key, _ in grid)
     if name is not None and not gitio.is_valid_branch_name(repo, f"{SWEEP_PREFIX}{name}/x"):
         raise BadValueError(f"'{name}' cannot name a sweep's branches", hint="use a name such as lr-wd")
