@@ -70,6 +70,8 @@ def test_a_discarded_experiment_named_on_the_command_line_stays_discarded(repo: 
     assert best["best"][0]["sha"] == base and best["left_out"]["dead_end"] == 1
     path = json.loads(gittree("path", "--json", leaky[:7]).out)
     assert path["steps"][-1]["verdict"] == "discarded" and not path["steps"][-1]["best"]
+    line = gittree("path", leaky[:7]).out.splitlines()[-1]
+    assert line.count("discarded") == 1, line  # its verdict is its fate: said once, not twice
     diff = json.loads(gittree("diff", "--json", base[:7], leaky[:7]).out)
     assert diff["a"]["best"] and not diff["b"]["best"]
     # The cached view of a named commit follows the refs: a branch made at it brings it back to life,

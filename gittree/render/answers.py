@@ -220,7 +220,9 @@ def _step_summary(tree: ResearchTree, report: PathReport, step: PathStep, below:
             )
         )
     if node.dead_end or (node.status and node.status != "ok"):
-        parts.append(_status_words(node))
+        status = _status_words(node)
+        if status != verdict_text(node):  # a dead end's verdict is its fate already: said once
+            parts.append(status)
     words = flags_text(node)
     if words:
         parts.append(words)
