@@ -138,10 +138,16 @@ def decode_message(raw: bytes, encoding: str | None) -> str:
 
 
 def message_codec(encoding: str | None) -> str:
-    """The Python codec a message under the ``encoding`` header is read with (:func:`decode_message`)."""
+    """The Python codec a message under the ``encoding`` header is read with (:func:`decode_message`).
+
+    The name is read as git's iconv reads it: ``ISO88591`` is Latin-1 there (Python lacks that
+    spelling: such messages were written as UTF-8 under a Latin-1 header), and ``latin`` or ``8859``
+    are nothing there (Python's aliases: git shows such messages as they are, so they are UTF-8)."""
     if encoding:
+        spelled = _ISO_8859_SPELLING.fullmatch(encoding)
+        name = f"iso8859-{spelled.group(1)}" if spelled else encoding
         try:
-            info = codecs.lookup(encoding)
+            info = None if name.lower() in _PYTHON_ONLY_NAMES else codecs.lookup(name)
         except LookupError:
             info = None
         if info is not None and getattr(info, "_is_text_encoding", True) and info.name not in _NOT_ICONV:
@@ -197,6 +203,10 @@ def _encodable(char: str, codec: str) -> bool:
 
 
 #: Text codecs of Python that iconv does not have (git shows such a message as it is).
+#: ``ISO88591``, ``iso_8859_15``...: iconv's spellings of the ISO 8859 parts.
+_ISO_8859_SPELLING = re.compile(r"(?i)iso[-_ ]?8859[-_ ]?(\d{1,2})")
+#: Names Python's codec registry knows and iconv does not.
+_PYTHON_ONLY_NAMES = frozenset({"latin", "8859"})
 _NOT_ICONV = frozenset(
     {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"}
 )

@@ -145,3 +145,23 @@ def test_the_commit_msg_check_reads_the_commit_encoding(latin1: GitRepo, gittree
     message.write_bytes(b"caf\xe9\n\nGittree-Note: r\xe9sum\xe9\n")
     assert gittree("hook", "check-message", str(message)).code == 0
     assert os.path.exists(message)
+
+
+@pytest.mark.parametrize(("spelled", "latin"), [("iso88591", True), ("ISO_8859-1", True), ("latin", False)])
+def test_the_commit_encoding_is_named_as_git_reads_it(
+    repo: GitRepo, gittree, spelled: str, latin: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """git reads the name with iconv: ``iso88591`` is Latin-1 there (Python lacks that spelling, and
+    gittree wrote UTF-8 under the header: git showed cafÃ©), ``latin`` is nothing there (a Python alias:
+    gittree wrote Latin-1, which git shows as it is: caf\\xe9). Either way git and gittree now agree."""
+    repo.commit("start")
+    repo.git("config", "i18n.commitEncoding", spelled)
+    repo.write("work.txt", "changed\n")
+    assert gittree("commit", "-a", "-m", "café schedule", "--metric", "acc=0.5").code == 0
+    raw = raw_commit(repo)
+    assert (b"caf\xe9 schedule" in raw) is latin and (b"caf\xc3\xa9 schedule" in raw) is not latin
+    shown = repo.git("log", "-1", "--format=%s", "--encoding=UTF-8")
+    assert (
+        shown == "café schedule\n"
+        and json.loads(gittree("show", "--json").out)["nodes"][-1]["subject"] == "café schedule"
+    )
