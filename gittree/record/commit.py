@@ -108,9 +108,8 @@ def commit_experiment(
     The message is written in ``i18n.commitEncoding``, which git expects it in and names in the commit's
     ``encoding`` header; one that encoding cannot hold is refused before anything is written.
     """
-    message = encode_message(
-        entry.full_message(gitio.comment_char(repo)), gitio.config_value(repo, "i18n.commitEncoding")
-    )
+    settings = gitio.commit_settings(repo)  # the comment character and the encoding, in one `git config`
+    message = encode_message(entry.full_message(settings.comment), settings.encoding)
     if (
         not (stage_all or allow_empty)
         and not gitio.head_is_unborn(repo)
