@@ -14,6 +14,9 @@ Pure: commits in, an answer out.
 
 from __future__ import annotations
 
+from gittree.trailers import stripspace
+from gittree.tree import experiment_of, note_paragraphs
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -67,32 +70,14 @@ def folded_into(
 
 def message_lines(message: str) -> list[str]:
     """A message's lines as git's whitespace clean-up leaves them (``git stripspace``, which a commit and
-    a squash's message go through): trailing blanks gone, runs of blank lines made one, none at the ends."""
-    lines: list[str] = []
-    for line in message.splitlines():
-        line = line.rstrip()
-        if line or (lines and lines[-1]):
-            lines.append(line)
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
-
-
-def note_paragraphs(note: str | None) -> list[str]:
-    """A gittree note's paragraphs, as :func:`gittree.tree.experiment_of` reads them (``git notes
-    append`` and git's note rewriting separate each addition by a blank line)."""
-    if not note:
-        return []
-    return [
-        paragraph.strip("\n") for paragraph in note.replace("\r\n", "\n").split("\n\n") if paragraph.strip()
-    ]
+    a squash's message go through: :func:`gittree.trailers.stripspace`): trailing blanks gone, runs of
+    blank lines made one, none at the ends."""
+    return stripspace(message).split("\n")[:-1]
 
 
 def _record(
     commit: CommitRecord, parsed: Mapping[str, ExperimentRecord | None] | None
 ) -> ExperimentRecord | None:
-    from gittree.tree import experiment_of
-
     return experiment_of(commit, parsed)
 
 

@@ -65,12 +65,19 @@ def experiment_of(
 
 def _with_note(record: ExperimentRecord | None, note: str) -> ExperimentRecord | None:
     """``record`` with what a commit's gittree ``note`` adds."""
-    # `git notes append` separates each addition by a blank line: every paragraph is a trailer block.
-    for paragraph in note.replace("\r\n", "\n").split("\n\n"):
-        if paragraph.strip():
-            added = parse_experiment_quick(NOTE_TITLE + paragraph.strip("\n") + "\n")
-            record = merge_records(record, added)
+    for paragraph in note_paragraphs(note):
+        record = merge_records(record, parse_experiment_quick(NOTE_TITLE + paragraph + "\n"))
     return record
+
+
+def note_paragraphs(note: str | None) -> list[str]:
+    """A gittree note's paragraphs: `git notes append` and git's note rewriting separate each addition
+    by a blank line, and every paragraph is a trailer block."""
+    if not note:
+        return []
+    return [
+        paragraph.strip("\n") for paragraph in note.replace("\r\n", "\n").split("\n\n") if paragraph.strip()
+    ]
 
 
 #: No entry in a ``parsed`` mapping: the message is parsed where it is needed.
