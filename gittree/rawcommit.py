@@ -202,11 +202,11 @@ def _encodable(char: str, codec: str) -> bool:
     return True
 
 
-#: Text codecs of Python that iconv does not have (git shows such a message as it is).
 #: ``ISO88591``, ``iso_8859_15``...: iconv's spellings of the ISO 8859 parts.
 _ISO_8859_SPELLING = re.compile(r"(?i)iso[-_ ]?8859[-_ ]?(\d{1,2})")
 #: Names Python's codec registry knows and iconv does not.
 _PYTHON_ONLY_NAMES = frozenset({"latin", "8859"})
+#: Text codecs of Python that iconv does not have (git shows such a message as it is).
 _NOT_ICONV = frozenset(
     {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"}
 )
