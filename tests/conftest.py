@@ -98,6 +98,16 @@ class GitRepo:
     def branch(self, name: str, start: str) -> None:
         self.git("checkout", "-q", "-B", name, start)
 
+    def crossover_through_params_only(self) -> tuple[str, str, str, str]:
+        """baseline → worse on main, baseline → params only (no metric) on idea, then their crossover on
+        main, judged against the baseline through the params-only parent: (base, worse, params, merged)."""
+        base = self.experiment("baseline", metrics=[("acc", 0.5)])
+        worse = self.experiment("worse", metrics=[("acc", 0.4)])
+        self.branch("idea", base)
+        params = self.experiment("params only", params=[("batch", "256")])
+        self.branch("main", worse)
+        return base, worse, params, self.merge("idea", "crossover", metrics=[("acc", 0.6)])
+
     def merge(self, other: str, subject: str, **kwargs: object) -> str:
         self.git("merge", "-q", "--no-ff", "--no-commit", "-X", "theirs", other, check=False)
         self.git("checkout", "--theirs", "--", ".", check=False)

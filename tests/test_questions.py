@@ -265,12 +265,7 @@ def test_path_through_a_crossover_takes_the_parent_its_reference_came_from(repo:
     """A crossover judged against the baseline, which its second parent (params only) grew from: the
     path takes that parent, not the first parent's line, which reaches the baseline too (past a worse
     experiment, the first line's own reference)."""
-    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
-    worse = repo.experiment("worse", metrics=[("acc", 0.4)])
-    repo.branch("idea", base)
-    params = repo.experiment("params only", params=[("batch", "256")])
-    repo.branch("main", worse)
-    merged = repo.merge("idea", "crossover", metrics=[("acc", 0.6)])
+    base, worse, params, merged = repo.crossover_through_params_only()
     data = json.loads(gittree("path", "--json").out)
     assert [step["sha"] for step in data["steps"]] == [base, params, merged]
     assert data["steps"][2]["reference"] == base

@@ -115,12 +115,7 @@ def test_the_best_path_through_experiments_without_the_metric_is_patched(  # typ
     """The best path steps through an experiment with no value on the metric (its parent edge), patched
     as built: a new best above one, above a crossover judged through one, and a sample noted on the
     experiment below one (what is judged against it, past the one without a value, is judged again)."""
-    base = repo.experiment("baseline", metrics=[("acc", 0.5)])
-    worse = repo.experiment("worse", metrics=[("acc", 0.4)])
-    repo.branch("idea", base)
-    params = repo.experiment("params only", params=[("batch", "256")])
-    repo.branch("main", worse)
-    merged = repo.merge("idea", "crossover", metrics=[("acc", 0.6)])
+    base, _, params, merged = repo.crossover_through_params_only()
     more = repo.experiment("more params", params=[("batch", "512")])
     assert same_as_cold(repo, gittree, monkeypatch) == [False, False]
     top = repo.experiment("a new best", metrics=[("acc", 0.7)])
